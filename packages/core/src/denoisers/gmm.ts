@@ -1,0 +1,184 @@
+/**
+ * The exact (Bayes-optimal) denoiser of an isotropic Gaussian mixture
+ * y ~ sum_k w_k N(mu_k, s_k^2 I) observed as x = y + sigma n:
+ *
+ *   D(x; sigma) = sum_k r_k(x) (mu_k + s_k^2 / (s_k^2 + sigma^2) (x - mu_k))
+ *   r_k(x)      = softmax_k( log w_k - |x - mu_k|^2 / (2 v_k) - dim/2 log v_k ),  v_k = s_k^2 + sigma^2
+ *
+ * The responsibilities go through log-sum-exp, so far-away points and sigma -> 0 stay finite.
+ * Because the posterior is known in closed form, every sampler's error against the true
+ * probability-flow ODE can be measured with it.
+ */
+import type { Denoiser } from "../contracts.js";
+import { allocate, type Tensor, tensor } from "../tensor.js";
+
+export interface GmmSpec {
+  kind?: "gmm";
+  dim: number;
+  weights: readonly number[];
+  means: readonly (readonly number[])[];
+  stds: readonly number[];
+}
+
+export class GaussianMixture implements Denoiser {
+  readonly dim: number;
+  readonly k: number;
+  readonly logWeights: Float64Array;
+  /** means, row-major [k, dim] */
+  readonly means: Float64Array;
+  readonly variances: Float64Array;
+  private readonly logits: Float64Array;
+  private readonly shrink: Float64Array;
+
+  constructor(readonly spec: GmmSpec) {
+    const { dim, weights, means, stds } = spec;
+    const k = weights.length;
+    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`gmm: dim must be a positive integer, got ${dim}`);
+    if (k < 1 || means.length !== k || stds.length !== k) {
+      throw new RangeError(`gmm: weights (${k}), means (${means.length}) and stds (${stds.length}) must have the same non-zero length`);
+    }
+    this.dim = dim;
+    this.k = k;
+    this.logWeights = new Float64Array(k);
+    this.means = new Float64Array(k * dim);
+    this.variances = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      if (!(weights[j] > 0)) throw new RangeError(`gmm: weights[${j}] must be positive, got ${weights[j]}`);
+      if (!(stds[j] >= 0)) throw new RangeError(`gmm: stds[${j}] must be non-negative, got ${stds[j]}`);
+      if (means[j].length !== dim) throw new RangeError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
+      this.logWeights[j] = Math.log(weights[j]);
+      this.variances[j] = stds[j] * stds[j];
+      for (let d = 0; d < dim; d++) this.means[j * dim + d] = means[j][d];
+    }
+    this.logits = new Float64Array(k);
+    this.shrink = new Float64Array(k);
+  }
+
+  /** Per-coordinate standard deviation of the data (EDM's sigma_data for this mixture). */
+  get dataStd(): number {
+    const { k, dim } = this;
+    let wsum = 0;
+    for (let j = 0; j < k; j++) wsum += Math.exp(this.logWeights[j]);
+    let total = 0;
+    for (let d = 0; d < dim; d++) {
+      let m1 = 0, m2 = 0;
+      for (let j = 0; j < k; j++) {
+        const w = Math.exp(this.logWeights[j]) / wsum, mu = this.means[j * dim + d];
+        m1 += w * mu;
+        m2 += w * (mu * mu + this.variances[j]);
+      }
+      total += m2 - m1 * m1;
+    }
+    return Math.sqrt(total / dim);
+  }
+
+  async denoise(x: Tensor, sigma: Float64Array, out?: Tensor): Promise<Tensor> {
+    return this.denoiseSync(x, sigma, out);
+  }
+
+  /**
+   * Synchronous D(x; sigma). float64 input: computed in float64. float32 input: computed in
+   * float64 on the float32 values, result rounded to float32 (FORMAT.md's float32 model rule).
+   */
+  denoiseSync(x: Tensor, sigma: ArrayLike<number>, out?: Tensor): Tensor {
+    const { dim } = this;
+    const n = x.data.length;
+    const rows = n / dim;
+    if (!Number.isInteger(rows) || x.shape[x.shape.length - 1] !== dim) {
+      throw new RangeError(`gmm: x of shape [${x.shape.join(", ")}] does not end in the mixture's dim ${dim}`);
+    }
+    if (sigma.length !== rows) {
+      throw new RangeError(`gmm: ${sigma.length} sigmas for ${rows} rows`);
+    }
+    const o = out ?? tensor(allocate(x.dtype, n), x.shape);
+    if (o.data.length !== n) throw new RangeError(`gmm: out has ${o.data.length} elements, expected ${n}`);
+    const xs = x.data, od = o.data;
+    for (let r = 0; r < rows; r++) this.denoiseRow(xs, r * dim, sigma[r], od);
+    return o;
+  }
+
+  /** Denoise one point stored at xs[off .. off+dim) into od at the same offset. */
+  private denoiseRow(xs: ArrayLike<number>, off: number, sigma: number, od: { [i: number]: number }): void {
+    const { k, dim, means, variances, logWeights, logits, shrink } = this;
+    const s2 = sigma * sigma;
+    let maxLogit = -Infinity;
+    for (let j = 0; j < k; j++) {
+      const v = variances[j] + s2;
+      let d2 = 0;
+      for (let d = 0; d < dim; d++) {
+        const diff = xs[off + d] - means[j * dim + d];
+        d2 += diff * diff;
+      }
+      const l = logWeights[j] - d2 / (2 * v) - 0.5 * dim * Math.log(v);
+      logits[j] = l;
+      shrink[j] = variances[j] / v;
+      if (l > maxLogit) maxLogit = l;
+    }
+    let z = 0;
+    for (let j = 0; j < k; j++) {
+      const e = Math.exp(logits[j] - maxLogit);
+      logits[j] = e;
+      z += e;
+    }
+    for (let d = 0; d < dim; d++) {
+      const xv = xs[off + d];
+      let acc = 0;
+      for (let j = 0; j < k; j++) {
+        const mu = means[j * dim + d];
+        acc += logits[j] * (mu + shrink[j] * (xv - mu));
+      }
+      od[off + d] = acc / z;
+    }
+  }
+
+  /** log p(x; sigma) of the noisy marginal sum_k w_k N(x; mu_k, (s_k^2 + sigma^2) I), normalized. */
+  logDensity(point: ArrayLike<number>, sigma: number): number {
+    const { k, dim, means, variances, logWeights } = this;
+    let wsum = 0;
+    for (let j = 0; j < k; j++) wsum += Math.exp(logWeights[j]);
+    let m = -Infinity;
+    const ls = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      const v = variances[j] + sigma * sigma;
+      let d2 = 0;
+      for (let d = 0; d < dim; d++) {
+        const diff = point[d] - means[j * dim + d];
+        d2 += diff * diff;
+      }
+      ls[j] = logWeights[j] - Math.log(wsum) - d2 / (2 * v) - 0.5 * dim * Math.log(2 * Math.PI * v);
+      if (ls[j] > m) m = ls[j];
+    }
+    let s = 0;
+    for (let j = 0; j < k; j++) s += Math.exp(ls[j] - m);
+    return m + Math.log(s);
+  }
+
+  /**
+   * Draw n points from the mixture at noise level sigma: component by `uniforms[i]`
+   * (n values in [0,1)), coordinates from `normals` (n*dim unit normals). Returns [n, dim].
+   */
+  sample(n: number, uniforms: ArrayLike<number>, normals: ArrayLike<number>, sigma = 0): Tensor {
+    const { k, dim, means, variances, logWeights } = this;
+    const cdf = new Float64Array(k);
+    let acc = 0;
+    for (let j = 0; j < k; j++) cdf[j] = acc += Math.exp(logWeights[j]);
+    const out = new Float64Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      const u = uniforms[i] * acc;
+      let j = 0;
+      while (j < k - 1 && u >= cdf[j]) j++;
+      const sd = Math.sqrt(variances[j] + sigma * sigma);
+      for (let d = 0; d < dim; d++) out[i * dim + d] = means[j * dim + d] + sd * normals[i * dim + d];
+    }
+    return tensor(out, [n, dim]);
+  }
+
+  /** Mixture weights normalized to sum 1. */
+  get weights(): Float64Array {
+    const w = new Float64Array(this.k);
+    let s = 0;
+    for (let j = 0; j < this.k; j++) s += w[j] = Math.exp(this.logWeights[j]);
+    for (let j = 0; j < this.k; j++) w[j] /= s;
+    return w;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Elementwise kernels for sampler updates.
+ *
+ * Every kernel writes into a caller-owned `out` (which may alias an input), so a sampler
+ * allocates its buffers once and its step loop allocates nothing.
+ *
+ * Precision follows PyTorch CPU semantics for the dtype of `out`: in float64 everything is
+ * plain double arithmetic; in float32 each scalar argument is first rounded to float32 and
+ * every primitive operation is rounded to float32, in the order the kernel's doc comment
+ * states (one torch op per rounding). That is what makes float32 runs of the originals
+ * reproducible: `y + a * x` in torch float32 is two rounded ops, not one fused one.
+ */
+import type { Tensor, TypedArray } from "./tensor.js";
+
+const f = Math.fround;
+
+function check(name: string, out: Tensor, ...ins: Tensor[]): void {
+  const n = out.data.length;
+  for (const t of ins) {
+    if (t.data.length !== n) {
+      throw new RangeError(
+        `${name}: operand of ${t.data.length} elements does not match out of ${n} elements`,
+      );
+    }
+  }
+}
+
+const is32 = (a: TypedArray): boolean => a instanceof Float32Array;
+
+/** out = a */
+export function copyInto(out: Tensor, a: Tensor): Tensor {
+  check("copyInto", out, a);
+  if (out.data !== a.data) out.data.set(a.data);
+  return out;
+}
+
+/** out = value everywhere */
+export function fill(out: Tensor, value: number): Tensor {
+  out.data.fill(value);
+  return out;
+}
+
+/** out = a * s */
+export function scale(out: Tensor, a: Tensor, s: number): Tensor {
+  check("scale", out, a);
+  const o = out.data, x = a.data, n = o.length;
+  if (is32(o)) s = f(s);
+  for (let i = 0; i < n; i++) o[i] = x[i] * s;
+  return out;
+}
+
+/** out = a + b */
+export function add(out: Tensor, a: Tensor, b: Tensor): Tensor {
+  check("add", out, a, b);
+  const o = out.data, x = a.data, y = b.data, n = o.length;
+  for (let i = 0; i < n; i++) o[i] = x[i] + y[i];
+  return out;
+}
+
+/** out = a - b */
+export function sub(out: Tensor, a: Tensor, b: Tensor): Tensor {
+  check("sub", out, a, b);
+  const o = out.data, x = a.data, y = b.data, n = o.length;
+  for (let i = 0; i < n; i++) o[i] = x[i] - y[i];
+  return out;
+}
+
+/** out = y + alpha * x   (float32: round(alpha*x), then round the sum) */
+export function axpy(out: Tensor, alpha: number, x: Tensor, y: Tensor): Tensor {
+  check("axpy", out, x, y);
+  const o = out.data, xs = x.data, ys = y.data, n = o.length;
+  if (is32(o)) {
+    const a = f(alpha);
+    for (let i = 0; i < n; i++) o[i] = ys[i] + f(a * xs[i]);
+  } else {
+    for (let i = 0; i < n; i++) o[i] = ys[i] + alpha * xs[i];
+  }
+  return out;
+}
+
+/** out = a * x + b * y   (float32: each product rounded, then the sum) */
+export function axpby(out: Tensor, a: number, x: Tensor, b: number, y: Tensor): Tensor {
+  check("axpby", out, x, y);
+  const o = out.data, xs = x.data, ys = y.data, n = o.length;
+  if (is32(o)) {
+    const a32 = f(a), b32 = f(b);
+    for (let i = 0; i < n; i++) o[i] = f(a32 * xs[i]) + f(b32 * ys[i]);
+  } else {
+    for (let i = 0; i < n; i++) o[i] = a * xs[i] + b * ys[i];
+  }
+  return out;
+}
+
+/** out = (a - b) / s   (float32: round the difference, then the quotient) */
+export function subDiv(out: Tensor, a: Tensor, b: Tensor, s: number): Tensor {
+  check("subDiv", out, a, b);
+  const o = out.data, x = a.data, y = b.data, n = o.length;
+  if (is32(o)) {
+    const s32 = f(s);
+    for (let i = 0; i < n; i++) o[i] = f(x[i] - y[i]) / s32;
+  } else {
+    for (let i = 0; i < n; i++) o[i] = (x[i] - y[i]) / s;
+  }
+  return out;
+}
+
+/**
+ * out = lerp(start, end, w) with torch.lerp's formula: for |w| < 0.5 it is
+ * start + w (end - start), otherwise end - (end - start)(1 - w). The two forms round
+ * differently, so a port of code that calls torch.lerp must use this one.
+ */
+export function lerp(out: Tensor, start: Tensor, end: Tensor, w: number): Tensor {
+  check("lerp", out, start, end);
+  const o = out.data, s = start.data, e = end.data, n = o.length;
+  if (is32(o)) {
+    const w32 = f(w);
+    for (let i = 0; i < n; i++) o[i] = lerpScalar32(s[i], e[i], w32);
+  } else {
+    for (let i = 0; i < n; i++) o[i] = lerpScalar(s[i], e[i], w);
+  }
+  return out;
+}
+
+/** torch.lerp on scalars in float64. */
+export function lerpScalar(start: number, end: number, w: number): number {
+  const diff = end - start;
+  return Math.abs(w) < 0.5 ? start + w * diff : end - diff * (1 - w);
+}
+
+/** torch.lerp on scalars in float32 (every operation rounded). */
+export function lerpScalar32(start: number, end: number, w: number): number {
+  const diff = f(end - start);
+  return Math.abs(w) < 0.5 ? f(start + f(w * diff)) : f(end - f(diff * f(1 - w)));
+}
+
+/**
+ * Per-sample broadcasting of a per-row scalar (sigma of shape [B] against x of shape
+ * [B, ...]): out[b, :] = a[b, :] * s[b].
+ */
+export function scaleRows(out: Tensor, a: Tensor, s: ArrayLike<number>): Tensor {
+  check("scaleRows", out, a);
+  const o = out.data, x = a.data;
+  const rows = s.length;
+  if (rows === 0) return out;
+  const per = o.length / rows;
+  if (!Number.isInteger(per)) {
+    throw new RangeError(`scaleRows: ${o.length} elements do not split into ${rows} rows`);
+  }
+  const r32 = is32(o);
+  for (let b = 0, k = 0; b < rows; b++) {
+    const sb = r32 ? f(s[b]) : s[b];
+    for (let j = 0; j < per; j++, k++) o[k] = x[k] * sb;
+  }
+  return out;
+}
+
+/** Largest |a - b| over all elements (NaN if any operand is NaN). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) {
+    throw new RangeError(`maxAbsDiff: lengths ${a.length} and ${b.length} differ`);
+  }
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = d; // also propagates NaN
+  }
+  return m;
+}
+
+/** True when every element is finite. */
+export function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
