@@ -7,7 +7,9 @@
  * of those inputs, which makes float64 noise drift away from torch's. glibc's results are
  * correctly rounded in nearly all cases, so a correctly rounded implementation reproduces
  * them except for the rare inputs on which glibc itself is off by one unit in the last
- * place (about 1 in 1,000 calls).
+ * place. Measured on a million Box-Muller inputs against glibc 2.36 (x86-64): this module
+ * differs from glibc in 0.08% of `log` calls and 0.14% of `sin`/`cos` calls, V8's
+ * builtins in 7.3% (`log`) and 3.4% (`sin`/`cos`).
  *
  * Method: every function evaluates its result as an unevaluated sum of two doubles
  * ("double-double", about 106 significant bits) with a relative error far below 2^-80,
@@ -29,7 +31,8 @@
  * All tables and split constants were produced with 300-bit arithmetic (mpmath): each
  * double-double entry is `hi = round(v)`, `lo = round(v - hi)`.
  *
- * Speed: roughly 3-6x slower than the `Math` builtins, i.e. tens of nanoseconds a call.
+ * Speed: about 80 ns per `log` and 115 ns per `sincos` on a small VM (the `Math` builtins
+ * take 15-20 ns); `bench/rng.bench.ts` measures it.
  */
 
 // ---- bit access ------------------------------------------------------------------------
@@ -245,8 +248,10 @@ const SINCOS_TABLE = new Float64Array([
 // ---- log -----------------------------------------------------------------------------
 
 /**
- * Natural logarithm, correctly rounded (to nearest) for all positive finite doubles up to
- * a probability of misrounding far below 2^-60 per call. Special values follow IEEE:
+ * Natural logarithm, correctly rounded (to nearest) for all positive finite doubles, up to
+ * a misrounding probability of about 2^-35 per call from the final rounding of a value
+ * accurate to roughly 2^-88 (none found in 300,000 checks against 250-bit references;
+ * same for `sin`/`cos`). Special values follow IEEE:
  * log(±0) = −∞, log(x < 0) = NaN, log(+∞) = +∞, log(NaN) = NaN, log(1) = +0.
  */
 export function log(x: number): number {
