@@ -1,0 +1,124 @@
+/**
+ * Turns task results (from one run, or merged from shards) into the report object. Every
+ * claim in the report is derived here from a computed number; a divergence the scenarios
+ * did not expect becomes "unexplained" and a problem, never hidden.
+ */
+import { availableParallelism } from "node:os";
+import type { CauseId, PairResult, Report } from "../report/schema.js";
+import { ancestralAnalysis } from "./ancestral.js";
+import { CAUSES } from "./causes.js";
+import type { TaskResult } from "./tasks.js";
+
+export interface AssembleInfo {
+  durationSeconds: number;
+  workers: number;
+  shard: string | null;
+  versions: Record<string, string>;
+}
+
+const emptyFigures = (): Report["figures"] => ({
+  trajectories1d: { sampler: "not run", sigmas: [], paths: [], density: { x: [], sigma: [], logp: [] } },
+  clouds2d: [],
+  heatmap: { scenario: "not run", labels: [], gaps: [] },
+});
+
+/** Connected components of the "identical" relation: implementations computing the same method. */
+function equivalenceGroups(pairs: PairResult[]): Report["equivalence"] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    const p = parent.get(x) ?? x;
+    if (p === x) return x;
+    const r = find(p);
+    parent.set(x, r);
+    return r;
+  };
+  const impls = new Map<string, PairResult["a"]>();
+  for (const p of pairs) {
+    impls.set(p.a.id, p.a);
+    impls.set(p.b.id, p.b);
+    if (p.verdict === "identical") parent.set(find(p.a.id), find(p.b.id));
+  }
+  const groups = new Map<string, { members: Set<string>; pairs: PairResult[] }>();
+  for (const p of pairs) {
+    if (p.verdict !== "identical") continue;
+    const root = find(p.a.id);
+    const g = groups.get(root) ?? { members: new Set(), pairs: [] };
+    g.members.add(p.a.id).add(p.b.id);
+    g.pairs.push(p);
+    groups.set(root, g);
+  }
+  return [...groups.values()].map((g) => ({
+    method: g.pairs[0].scenario,
+    members: [...g.members].map((id) => impls.get(id)!),
+    maxGap: Math.max(...g.pairs.map((p) => p.maxGap ?? 0)),
+    evidence: g.pairs.map((p) => `${p.id}: max gap ${(p.maxGap ?? 0).toExponential(2)} <= round-off bound ${p.roundoffBound.toExponential(2)} over ${p.nfe.a} model calls`),
+  }));
+}
+
+export function assembleReport(results: TaskResult[], info: AssembleInfo): Report {
+  const problems: string[] = [];
+  const byId = new Map(results.map((r) => [r.id, r]));
+  for (const r of results) if (r.error) problems.push(`task ${r.id} failed: ${r.error}`);
+
+  const fixtures = results.filter((r) => r.id.startsWith("fixture:") && r.value).map((r) => r.value as Report["fixtures"]["results"][number]);
+  const summary = { passed: 0, failed: 0, unsupported: 0 };
+  const byLibrary: Report["fixtures"]["byLibrary"] = {};
+  for (const f of fixtures) {
+    const lib = (byLibrary[f.library] ??= { passed: 0, failed: 0, unsupported: 0 });
+    const key = f.status === "pass" ? "passed" : f.status === "unsupported" ? "unsupported" : "failed";
+    summary[key]++;
+    lib[key]++;
+    if (f.status !== "pass") {
+      const d = f.firstDivergence;
+      problems.push(`fixture ${f.id} ${f.status}${d ? `: first diverging model call ${d.modelCall} (step ${d.step ?? "?"}, |d| = ${d.maxAbs?.toExponential(2) ?? "?"}, ${d.field})` : f.message ? `: ${f.message}` : ""}`);
+    }
+  }
+
+  const scen = byId.get("scenarios")?.value as { pairs: PairResult[]; minimal: [CauseId, PairResult][] } | undefined;
+  const pairs = (scen?.pairs ?? []).map((p) => {
+    if (p.verdict === "diverge" && p.cause === null) {
+      problems.push(`unexplained divergence: ${p.id} (${p.a.label} vs ${p.b.label}): output gap ${p.outputGap?.toExponential(2) ?? "n/a"}, first at model call ${p.firstModelCall}`);
+      return { ...p, cause: "unexplained" as const };
+    }
+    if (p.verdict === "diverge" && p.cause !== "unexplained" && p.cause !== null && !scen?.minimal.some(([c]) => c === p.cause)) {
+      problems.push(`divergence ${p.id} names cause ${p.cause} but no minimal pair demonstrates it`);
+    }
+    return p;
+  });
+  const causes: Report["causes"] = (scen?.minimal ?? []).map(([id, pair]) => {
+    if (pair.verdict !== "diverge") problems.push(`the minimal pair for ${id} did not diverge: the cause is not demonstrated`);
+    return { id, title: CAUSES[id].title, explanation: CAUSES[id].explanation, references: CAUSES[id].references, minimalPair: pair };
+  });
+
+  let ancestral: Report["ancestral"];
+  try {
+    ancestral = ancestralAnalysis(pairs);
+  } catch (e) {
+    ancestral = { question: "Is k-diffusion's ancestral step the same as Song et al.'s ancestral update?", answer: `not computed in this run (${(e as Error).message})`, derivation: [], checks: [] };
+  }
+
+  const accuracy = results.filter((r) => r.id.startsWith("accuracy:") && r.value).map((r) => r.value as Report["accuracy"][number]);
+  const onnx = results.filter((r) => r.id.startsWith("onnx:") && r.value).map((r) => r.value as Report["onnx"][number]);
+  const figures = emptyFigures();
+  const fig = (k: string) => byId.get(`figures:${k}`)?.value;
+  if (fig("trajectories1d")) figures.trajectories1d = fig("trajectories1d") as Report["figures"]["trajectories1d"];
+  if (fig("clouds2d")) figures.clouds2d = fig("clouds2d") as Report["figures"]["clouds2d"];
+  if (fig("heatmap")) figures.heatmap = fig("heatmap") as Report["figures"]["heatmap"];
+
+  return {
+    schema: "edmkit-report/1",
+    generatedAt: new Date().toISOString(),
+    durationSeconds: info.durationSeconds,
+    environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism(), workers: info.workers, shard: info.shard },
+    versions: info.versions,
+    fixtures: { summary, byLibrary, results: fixtures.map((f) => ({ ...f, maxAbsError: f.maxAbsError ?? null })) },
+    equivalence: equivalenceGroups(pairs),
+    pairs,
+    causes,
+    ancestral,
+    accuracy,
+    onnx,
+    figures,
+    problems,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The conformance suite as a list of independent tasks (one per fixture, per accuracy curve,
+ * per figure, plus the scenarios and the ONNX runs). Tasks are what workers and shards
+ * split; each returns plain JSON, so results travel between threads and machines and
+ * `edmkit merge` can assemble a report from several shards.
+ */
+import { relative } from "node:path";
+import { listFixtureFiles, loadFixture } from "@edmkit/core";
+import type { OnnxDevice } from "../onnx/index.js";
+import { replayOne } from "../replay.js";
+import { DETERMINISTIC, STOCHASTIC_NAMES, deterministicAccuracy, stochasticAccuracy } from "./accuracy.js";
+import { clouds2d, heatmap, trajectories1d } from "./figures.js";
+import { onnxRuns } from "./onnx-runs.js";
+import { runScenarios } from "./scenarios.js";
+
+export interface SuiteContext {
+  fixturesDir: string;
+  /** Repository root (fixture file names in the report are relative to it). */
+  root: string;
+  devices: OnnxDevice[];
+  toleranceScale: number;
+}
+
+export interface TaskResult {
+  id: string;
+  seconds: number;
+  value: unknown;
+  error?: string;
+}
+
+export function listTasks(ctx: SuiteContext): string[] {
+  const fixtures = listFixtureFiles(`${ctx.fixturesDir}/reference`).map((f) => `fixture:${relative(ctx.root, f)}`);
+  return [
+    ...fixtures,
+    "scenarios",
+    ...DETERMINISTIC.map((s) => `accuracy:deterministic:${s.name}`),
+    ...STOCHASTIC_NAMES.map((s) => `accuracy:stochastic:${s}`),
+    "figures:trajectories1d",
+    "figures:clouds2d",
+    "figures:heatmap",
+    ...ctx.devices.map((d) => `onnx:${d}`),
+  ];
+}
+
+async function value(id: string, ctx: SuiteContext): Promise<unknown> {
+  const [kind, ...rest] = id.split(":");
+  const arg = rest.join(":");
+  switch (kind) {
+    case "fixture": {
+      const file = `${ctx.root}/${arg}`;
+      const fixture = loadFixture(file);
+      const r = await replayOne(arg, fixture, ctx.toleranceScale);
+      const tol = "tolerance" in fixture && fixture.tolerance ? { abs: fixture.tolerance.abs, rel: fixture.tolerance.rel } : null;
+      return { ...r, tolerance: tol };
+    }
+    case "scenarios": {
+      const s = await runScenarios();
+      return { pairs: s.pairs, minimal: [...s.minimal.entries()] };
+    }
+    case "accuracy": {
+      const [mode, ...name] = arg.split(":");
+      const n = name.join(":");
+      if (mode === "deterministic") {
+        const s = DETERMINISTIC.find((x) => x.name === n);
+        if (!s) throw new Error(`unknown sampler ${n}`);
+        return deterministicAccuracy(s);
+      }
+      return stochasticAccuracy(n);
+    }
+    case "figures":
+      if (arg === "trajectories1d") return trajectories1d();
+      if (arg === "clouds2d") return clouds2d();
+      if (arg === "heatmap") return heatmap();
+      break;
+    case "onnx":
+      return onnxRuns(ctx.fixturesDir, arg as OnnxDevice);
+  }
+  throw new Error(`unknown task ${id}`);
+}
+
+export async function runTask(id: string, ctx: SuiteContext): Promise<TaskResult> {
+  const t0 = performance.now();
+  try {
+    const v = await value(id, ctx);
+    return { id, seconds: (performance.now() - t0) / 1000, value: JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x))) };
+  } catch (e) {
+    return { id, seconds: (performance.now() - t0) / 1000, value: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}

@@ -1,0 +1,458 @@
+/**
+ * reports/index.html: one self-contained page (inline CSS and SVG, no scripts, no external
+ * resources) that opens offline. The top screen answers "does it pass, what is the same method,
+ * what differs and why"; the pictures and full tables follow. Section ids are stable (tests and
+ * links rely on them): summary, equivalence, divergences, ancestral, causes, pairs, accuracy,
+ * trajectories, clouds, heatmap, onnx, fixtures, problems, runtime.
+ */
+import { divergingPairs } from "./render-markdown.js";
+import type { AccuracyResult, Impl, PairResult, Report } from "./schema.js";
+import { plotAccuracy } from "./svg/accuracy.js";
+import { plotClouds } from "./svg/clouds.js";
+import { libraryColors } from "./svg/common.js";
+import { escapeXml as esc, formatGap, formatIndex, formatOrder, formatSeconds } from "./svg/format.js";
+import { plotHeatmap } from "./svg/heatmap.js";
+import { sparkline } from "./svg/sparkline.js";
+import { pathColors, plotTrajectories } from "./svg/trajectories.js";
+
+export interface RenderHtmlOptions {
+  /** The trajectory animation (from trajectoryAnimation), embedded as a data: URI. */
+  animationGif?: Uint8Array;
+}
+
+/** Section ids in page order with their navigation labels. */
+export const htmlSections = [
+  ["summary", "Summary"],
+  ["equivalence", "Equivalence"],
+  ["divergences", "Divergences"],
+  ["ancestral", "Seed question"],
+  ["causes", "Root causes"],
+  ["pairs", "All pairs"],
+  ["accuracy", "Accuracy"],
+  ["trajectories", "Trajectories"],
+  ["clouds", "Sample clouds"],
+  ["heatmap", "Heatmap"],
+  ["onnx", "ONNX"],
+  ["fixtures", "Fixtures"],
+  ["problems", "Problems"],
+] as const;
+
+const css = `
+:root{--ink:#1d2330;--muted:#5f6878;--faint:#8a93a3;--line:#e3e6eb;--bg:#f4f5f7;--card:#fff;--ok:#2f8a4f;--ok-bg:#e6f4ea;--warn:#a85d00;--warn-bg:#fdf0dc;--bad:#b3261e;--bad-bg:#fde8e7;--accent:#2f5d9e;
+--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+.wrap{max-width:1180px;margin:0 auto;padding:0 24px}
+header.top{background:#1d2330;color:#fff;padding:22px 0 0}
+header.top h1{margin:0;font-size:24px;font-weight:650;letter-spacing:-.01em}
+header.top h1 span{color:#9fb3d9;font-weight:400}
+header.top .meta{margin:4px 0 14px;color:#b9c2d0;font-size:13.5px}
+nav.toc{display:flex;flex-wrap:wrap;gap:2px 4px;padding-bottom:10px}
+nav.toc a{color:#d5dcea;text-decoration:none;font-size:13px;padding:3px 9px;border-radius:999px}
+nav.toc a:hover{background:#2f3849;color:#fff}
+main{padding:22px 0 40px}
+section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 24px;margin:0 0 18px;box-shadow:0 1px 2px rgba(16,24,40,.04)}
+h2{font-size:19px;margin:0 0 4px;letter-spacing:-.005em}
+h3{font-size:16px;margin:18px 0 6px}
+p.lead{margin:0 0 14px;color:var(--muted);font-size:14px}
+code,.mono{font-family:var(--mono);font-size:.86em}
+.num{font-family:var(--mono);font-size:.9em;font-variant-numeric:tabular-nums;white-space:nowrap}
+table{border-collapse:collapse;width:100%;font-size:13.5px}
+th,td{text-align:left;padding:6px 9px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em;background:#fafbfc;vertical-align:bottom}
+td.r,th.r{text-align:right}
+td.nw,td code,td a{white-space:nowrap}
+tbody tr:hover{background:#f8f9fb}
+.scroll{overflow:auto;max-height:640px;border:1px solid var(--line);border-radius:8px}
+.scroll table th{position:sticky;top:0;z-index:1}
+.scroll-x{overflow-x:auto}
+.badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;white-space:nowrap}
+.badge.ok{background:var(--ok-bg);color:var(--ok)}
+.badge.warn{background:var(--warn-bg);color:var(--warn)}
+.badge.bad{background:var(--bad-bg);color:var(--bad)}
+.badge.muted{background:#eef0f3;color:var(--muted)}
+.impl{display:inline-flex;align-items:center;gap:6px;font-family:var(--mono);font-size:12.5px;background:#f4f6f9;border:1px solid #e3e7ee;border-radius:6px;padding:1px 7px;margin:1px 2px 1px 0;white-space:nowrap}
+.impl i{width:8px;height:8px;border-radius:50%;display:inline-block;flex:none}
+.alert{border-radius:8px;padding:12px 16px;margin:0 0 16px;font-size:14.5px}
+.alert.bad{background:var(--bad-bg);border:1px solid #f3b9b5;color:#7d1a14}
+.alert.ok{background:var(--ok-bg);border:1px solid #b9dfc5;color:#1e5e35}
+.alert a{color:inherit;font-weight:600}
+.stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px}
+.stat{border:1px solid var(--line);border-radius:8px;padding:12px 14px;background:#fcfcfd}
+.stat .k{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.stat .v{font-size:24px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.3}
+.stat .v small{font-size:14px;color:var(--muted);font-weight:500}
+.stat .d{font-size:12.5px;color:var(--muted)}
+.bar{display:flex;height:6px;border-radius:3px;overflow:hidden;background:#eef0f3;margin:8px 0 4px}
+.bar .p{background:#3a9d5d}.bar .f{background:#d64541}.bar .u{background:#b8bec8}
+.groups{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px}
+.group{border:1px solid var(--line);border-left:4px solid #3a9d5d;border-radius:8px;padding:12px 14px}
+.group h3{margin:0 0 8px;font-size:15px;display:flex;justify-content:space-between;gap:10px;align-items:baseline}
+.group .ev{margin:8px 0 0;font-size:12.5px;color:var(--muted)}
+.qa{border-left:4px solid var(--accent);background:#f3f6fb;border-radius:0 8px 8px 0;padding:12px 16px;margin:8px 0 12px}
+.qa p{margin:2px 0}
+.qa .a{font-weight:600}
+.causes{display:grid;gap:12px}
+.cause{border:1px solid var(--line);border-radius:8px;padding:14px 16px}
+.cause h3{margin:0 0 4px;display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}
+.cause p{margin:4px 0 10px;color:#343b48}
+.kv{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:6px 16px;font-size:13px;margin:8px 0 0}
+.kv .k{display:block;color:var(--faint);font-size:11.5px;text-transform:uppercase;letter-spacing:.03em}
+figure{margin:10px 0 0}
+figure svg{max-width:100%;height:auto;display:block}
+figcaption{font-size:13px;color:var(--muted);margin-top:6px}
+.spark{display:block}
+.anim{display:flex;gap:20px;align-items:center;flex-wrap:wrap;margin-top:16px;padding-top:16px;border-top:1px solid var(--line)}
+.anim img{width:640px;max-width:100%;height:auto;image-rendering:pixelated;border:1px solid var(--line);border-radius:6px}
+.anim figcaption{flex:1;min-width:220px}
+.legend-dot{display:inline-block;width:10px;height:10px;border-radius:50%;vertical-align:-1px;margin-right:4px}
+ul.problems{margin:6px 0 0;padding-left:20px}
+ul.problems li{margin:3px 0;color:#7d1a14}
+footer{color:var(--muted);font-size:13px;padding:6px 2px 30px}
+footer dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0 0}
+footer dt{color:var(--faint)}footer dd{margin:0}
+.empty{color:var(--muted);font-style:italic}
+section a{color:var(--accent);text-decoration:none}section a:hover{text-decoration:underline}
+@media print{body{background:#fff}section{box-shadow:none;break-inside:avoid}header.top{background:#fff;color:#000}nav.toc{display:none}}
+`;
+
+function implChip(i: Impl): string {
+  const color = libraryColors[i.library] ?? "#7f7f7f";
+  return `<span class="impl" title="${esc(i.label)}"><i style="background:${color}"></i>${esc(i.id)}</span>`;
+}
+
+function num(v: number | null | undefined): string {
+  return `<span class="num">${esc(formatGap(v))}</span>`;
+}
+
+function verdictBadge(p: PairResult): string {
+  if (p.verdict === "identical") return '<span class="badge ok">identical</span>';
+  if (p.verdict === "unsupported") return '<span class="badge muted">unsupported</span>';
+  return '<span class="badge warn">diverge</span>';
+}
+
+function causeBadge(p: PairResult): string {
+  if (p.cause === "unexplained") return '<span class="badge bad">⚠ unexplained</span>';
+  if (!p.cause) return '<span class="empty">—</span>';
+  return `<a href="#cause-${esc(p.cause)}"><code>${esc(p.cause)}</code></a>`;
+}
+
+function statusBadge(status: string): string {
+  const cls = status === "pass" ? "ok" : status === "unsupported" ? "muted" : "bad";
+  return `<span class="badge ${cls}">${esc(status)}</span>`;
+}
+
+function section(id: string, title: string, lead: string, body: string): string {
+  return `<section id="${id}"><h2>${esc(title)}</h2>${lead ? `<p class="lead">${lead}</p>` : ""}${body}</section>`;
+}
+
+interface Column {
+  label: string;
+  right?: boolean;
+  /** Keep the cell on one line (short labels such as library names). */
+  nowrap?: boolean;
+}
+
+function table(head: Column[], rows: string[][]): string {
+  const cls = (h: Column | undefined) => {
+    const c = [h?.right ? "r" : "", h?.nowrap ? "nw" : ""].filter(Boolean).join(" ");
+    return c ? ` class="${c}"` : "";
+  };
+  return `<table><thead><tr>${head.map((h) => `<th${h.right ? ' class="r"' : ""}>${esc(h.label)}</th>`).join("")}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${cls(head[i])}>${c}</td>`).join("")}</tr>`)
+    .join("")}</tbody></table>`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function summarySection(report: Report): string {
+  const fx = report.fixtures;
+  const total = fx.summary.passed + fx.summary.failed + fx.summary.unsupported;
+  const pct = (n: number, of: number) => (of > 0 ? (100 * n) / of : 0);
+  const bar = (p: number, f: number, u: number) => {
+    const of = p + f + u;
+    return `<div class="bar" aria-hidden="true"><span class="p" style="width:${pct(p, of).toFixed(2)}%"></span><span class="f" style="width:${pct(f, of).toFixed(2)}%"></span><span class="u" style="width:${pct(u, of).toFixed(2)}%"></span></div>`;
+  };
+  const identical = report.pairs.filter((p) => p.verdict === "identical").length;
+  const diverge = report.pairs.filter((p) => p.verdict === "diverge").length;
+  const unexplained = report.pairs.filter((p) => p.cause === "unexplained").length;
+  const cards: string[] = [
+    `<div class="stat"><div class="k">Fixtures passed</div><div class="v">${fx.summary.passed}<small> / ${total}</small></div>${bar(fx.summary.passed, fx.summary.failed, fx.summary.unsupported)}<div class="d">${fx.summary.failed} failed · ${fx.summary.unsupported} unsupported</div></div>`,
+  ];
+  for (const lib of Object.keys(fx.byLibrary).sort()) {
+    const b = fx.byLibrary[lib];
+    const n = b.passed + b.failed + b.unsupported;
+    cards.push(
+      `<div class="stat"><div class="k"><i class="legend-dot" style="background:${libraryColors[lib] ?? "#7f7f7f"}"></i>${esc(lib)}</div><div class="v">${b.passed}<small> / ${n}</small></div>${bar(b.passed, b.failed, b.unsupported)}<div class="d">${b.failed ? `<b style="color:var(--bad)">${b.failed} failed</b>` : "0 failed"} · ${b.unsupported} unsupported</div></div>`,
+    );
+  }
+  cards.push(
+    `<div class="stat"><div class="k">Pairs compared</div><div class="v">${report.pairs.length}</div><div class="d">${identical} identical · ${diverge} diverge${unexplained ? ` · <b style="color:var(--bad)">${unexplained} unexplained</b>` : ""}</div></div>`,
+  );
+  const alert =
+    report.problems.length > 0 || unexplained > 0
+      ? `<div class="alert bad" role="alert"><b>⚠ ${plural(report.problems.length, "problem")}</b> — ${plural(unexplained, "unexplained divergence")}, ${plural(fx.summary.failed, "failed fixture")}. <a href="#problems">See the list</a>.</div>`
+      : `<div class="alert ok"><b>No problems.</b> Every divergence has a named root cause and every supported fixture passes.</div>`;
+  return section("summary", "Summary", "Ports replayed against fixtures recorded from the original Python code, and implementations compared with each other on the same model, schedule and noise.", `${alert}<div class="stats">${cards.join("")}</div>`);
+}
+
+function equivalenceSection(report: Report): string {
+  const body = report.equivalence.length
+    ? `<div class="groups">${report.equivalence
+        .map(
+          (g) =>
+            `<div class="group"><h3><span>${esc(g.method)}</span><span class="badge ok" title="largest gap between any two members">max gap <span class="num">${esc(formatGap(g.maxGap))}</span></span></h3><div>${g.members
+              .map(implChip)
+              .join(" ")}</div>${g.evidence.length ? `<p class="ev">Evidence: ${g.evidence.map((e) => `<code>${esc(e)}</code>`).join(", ")}</p>` : ""}</div>`,
+        )
+        .join("")}</div>`
+    : '<p class="empty">No equivalence groups were established.</p>';
+  return section("equivalence", "Equivalence map", "Implementations that compute the same method: every pair inside a group agrees to float64 round-off. The badge is the largest gap measured between any two members.", body);
+}
+
+function divergencesSection(report: Report): string {
+  const rows = divergingPairs(report).map((p) => [
+    `${implChip(p.a)}<br>${implChip(p.b)}`,
+    formatIndex(p.firstStep),
+    num(p.maxGap),
+    num(p.outputGap),
+    sparkline(p.gapPerStep, p.roundoffBound),
+    causeBadge(p),
+    p.causePair ? `<code>${esc(p.causePair)}</code>` : '<span class="empty">—</span>',
+  ]);
+  const body = rows.length
+    ? `<div class="scroll-x">${table(
+        [{ label: "pair" }, { label: "first step", right: true }, { label: "max gap", right: true }, { label: "output gap", right: true }, { label: "gap per step" }, { label: "root cause" }, { label: "minimal pair" }],
+        rows,
+      )}</div>`
+    : '<p class="empty">No pair diverges beyond round-off.</p>';
+  return section(
+    "divergences",
+    "Divergences",
+    "Pairs whose trajectories differ beyond round-off, largest output gap first. The sparkline is the gap at each step on a log scale; the dashed line is the round-off bound and the dot marks the first step above it.",
+    body,
+  );
+}
+
+function ancestralSection(report: Report): string {
+  const a = report.ancestral;
+  const checks = a.checks.length
+    ? table(
+        [{ label: "check" }, { label: "max gap", right: true }, { label: "verdict" }],
+        a.checks.map((c) => [esc(c.what), num(c.maxGap), c.verdict === "identical" ? '<span class="badge ok">identical</span>' : '<span class="badge warn">diverge</span>']),
+      )
+    : "";
+  const body =
+    `<div class="qa"><p>${esc(a.question)}</p><p class="a">${esc(a.answer)}</p></div>` +
+    (a.derivation.length ? `<h3>Derivation</h3><ol>${a.derivation.map((d) => `<li>${esc(d)}</li>`).join("")}</ol>` : "") +
+    (checks ? `<h3>Checks</h3>${checks}` : "");
+  return section("ancestral", "The seed question", "Ancestral samplers inject fresh noise at every step, so “same seed, same sample” depends on more than the update rule.", body);
+}
+
+function causesSection(report: Report): string {
+  if (report.causes.length === 0) return section("causes", "Root causes", "", '<p class="empty">No root cause was demonstrated.</p>');
+  const cards = report.causes.map((c) => {
+    const mp = c.minimalPair;
+    const covers = report.pairs.filter((p) => p.cause === c.id);
+    return (
+      `<div class="cause" id="cause-${esc(c.id)}"><h3><code>${esc(c.id)}</code><span>${esc(c.title)}</span></h3><p>${esc(c.explanation)}</p>` +
+      `<div>Minimal pair <code>${esc(mp.id)}</code>: ${implChip(mp.a)} vs ${implChip(mp.b)} ${verdictBadge(mp)}</div>` +
+      `<div class="kv">` +
+      `<div><span class="k">first step</span>${esc(formatIndex(mp.firstStep))}</div>` +
+      `<div><span class="k">first model call</span>${esc(formatIndex(mp.firstModelCall))}</div>` +
+      `<div><span class="k">max gap</span>${num(mp.maxGap)}</div>` +
+      `<div><span class="k">output gap</span>${num(mp.outputGap)}</div>` +
+      `<div><span class="k">NFE a / b</span>${mp.nfe.a} / ${mp.nfe.b}</div>` +
+      `<div><span class="k">noise draws a / b</span>${mp.noiseDraws.a} / ${mp.noiseDraws.b}</div>` +
+      `<div><span class="k">gap per step</span>${sparkline(mp.gapPerStep, mp.roundoffBound)}</div>` +
+      `</div>` +
+      (mp.note ? `<p style="margin:10px 0 0;font-size:13px;color:var(--muted)">${esc(mp.note)}</p>` : "") +
+      (c.references.length || covers.length
+        ? `<p style="margin:6px 0 0;font-size:13px;color:var(--muted)">${c.references.length ? `References: ${c.references.map(esc).join(", ")}. ` : ""}${covers.length ? `Explains ${covers.map((p) => `<code>${esc(p.id)}</code>`).join(", ")}.` : ""}</p>`
+        : "") +
+      `</div>`
+    );
+  });
+  return section("causes", "Root causes", "Each cause is demonstrated by a minimal pair: two runs that differ in that one thing only.", `<div class="causes">${cards.join("")}</div>`);
+}
+
+function pairsSection(report: Report): string {
+  const rows = report.pairs.map((p) => [
+    `<code title="${esc(p.scenario)}">${esc(p.id)}</code><br>${implChip(p.a)}<br>${implChip(p.b)}`,
+    `${esc(p.model)}<br><span style="color:var(--muted)">${p.dtype}</span>`,
+    verdictBadge(p),
+    formatIndex(p.firstStep),
+    `${p.nfe.a} / ${p.nfe.b}`,
+    `${p.noiseDraws.a} / ${p.noiseDraws.b}`,
+    num(p.maxGap),
+    num(p.outputGap),
+    causeBadge(p),
+  ]);
+  const body = rows.length
+    ? `<div class="scroll">${table(
+        [
+          { label: "pair" },
+          { label: "model", nowrap: true },
+          { label: "verdict" },
+          { label: "first step", right: true },
+          { label: "NFE", right: true, nowrap: true },
+          { label: "draws", right: true, nowrap: true },
+          { label: "max gap", right: true },
+          { label: "output gap", right: true },
+          { label: "cause" },
+        ],
+        rows,
+      )}</div>`
+    : '<p class="empty">No pairs were compared.</p>';
+  return section("pairs", "All pairs", "Every implementation-vs-implementation comparison (hover a pair id for its scenario).", body);
+}
+
+function accuracySection(report: Report): string {
+  const byModel = new Map<string, AccuracyResult[]>();
+  for (const a of report.accuracy) byModel.set(a.model, [...(byModel.get(a.model) ?? []), a]);
+  const plots =
+    byModel.size === 0
+      ? plotAccuracy([], { title: "Error vs NFE" })
+      : [...byModel.entries()].map(([model, entries], i) => `<figure>${plotAccuracy(entries, { title: `Error vs NFE — ${model}`, idSuffix: String(i) })}</figure>`).join("");
+  const rows = report.accuracy.map((a) => [
+    `<code>${esc(a.sampler)}</code>`,
+    esc(a.library),
+    esc(a.model),
+    a.stochastic && a.fittedOrder === null ? '<span class="badge muted">stochastic</span>' : `<span class="num">${esc(formatOrder(a.fittedOrder))}</span>`,
+    a.points
+      .slice()
+      .sort((x, y) => x.nfe - y.nfe)
+      .map((p) => `<span class="num">${p.nfe}→${esc(formatGap(p.error))}</span>`)
+      .join(" · ") + (a.distance?.length ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(a.distanceName ?? "distance")}: ${a.distance.map((d) => `${d.nfe}→${formatGap(d.value)}`).join(" · ")}</span>` : ""),
+  ]);
+  return section(
+    "accuracy",
+    "Accuracy",
+    "Error against the exact ODE solution (the mixture denoiser makes it computable) versus model evaluations. On log-log axes a method of order p is a line of slope −p.",
+    `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3><div class="scroll-x">${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error" }], rows)}</div>` : ""}`,
+  );
+}
+
+function trajectoriesSection(report: Report, gif?: Uint8Array): string {
+  const fig = report.figures.trajectories1d;
+  const anim = gif
+    ? `<figure class="anim"><img class="anim-trajectory" width="320" height="160" alt="Animation: particles of ${esc(fig.sampler)} moving from sigma max to 0 over the noised density" src="data:image/gif;base64,${Buffer.from(gif).toString("base64")}"><figcaption><b>Animation.</b> Each dot is one path at the current σ (shown bottom left, the bar runs from σ<sub>max</sub> to 0 on a log scale). The blue curve is the true density p(x; σ) and the orange outline the histogram of the dots on the same scale; counts at the corners are dots outside the window. As σ falls the mass splits into the two modes.</figcaption></figure>`
+    : "";
+  return section(
+    "trajectories",
+    "Trajectories of a 1-D mixture",
+    `${fig.paths.length} sample paths of <code>${esc(fig.sampler)}</code> from σ<sub>max</sub> to 0, drawn over the noised data density p(x; σ). Paths are coloured by where they end: <i class="legend-dot" style="background:${pathColors.low}"></i>below 0, <i class="legend-dot" style="background:${pathColors.high}"></i>at or above 0.`,
+    `<figure>${plotTrajectories(fig)}</figure>${anim}`,
+  );
+}
+
+function onnxSection(report: Report): string {
+  if (report.onnx.length === 0) return section("onnx", "ONNX", "", '<p class="empty">No ONNX runs.</p>');
+  const blocks = report.onnx.map(
+    (o) =>
+      `<h3>${esc(o.device)} ${o.available ? '<span class="badge ok">available</span>' : '<span class="badge muted">not available</span>'}</h3>${o.message ? `<p style="margin:0 0 8px;color:var(--muted);font-size:13.5px">${esc(o.message)}</p>` : ""}${
+        o.runs.length
+          ? table(
+              [{ label: "model" }, { label: "sampler" }, { label: "dtype" }, { label: "gap to exact", right: true }, { label: "time", right: true }],
+              o.runs.map((r) => [`<code>${esc(r.model)}</code>`, `<code>${esc(r.sampler)}</code>`, r.dtype, num(r.gapToExact), `<span class="num">${esc(formatSeconds(r.seconds))}</span>`]),
+            )
+          : ""
+      }`,
+  );
+  return section("onnx", "ONNX", "Samplers driving ONNX denoisers through onnxruntime-node, compared with the exact mixture denoiser.", blocks.join(""));
+}
+
+function fixturesSection(report: Report): string {
+  const rank: Record<string, number> = { error: 0, fail: 1, unsupported: 2, pass: 3 };
+  const results = report.fixtures.results.slice().sort((a, b) => (rank[a.status] ?? 9) - (rank[b.status] ?? 9) || a.id.localeCompare(b.id));
+  const rows = results.map((r) => [
+    `<code>${esc(r.id)}</code>`,
+    statusBadge(r.status),
+    num(r.maxAbsError),
+    r.tolerance ? `<span class="num">${esc(formatGap(r.tolerance.abs))} / ${esc(formatGap(r.tolerance.rel))}</span>` : '<span class="empty">—</span>',
+    r.firstDivergence
+      ? `model call ${r.firstDivergence.modelCall}${r.firstDivergence.step !== null ? `, step ${r.firstDivergence.step}` : ""}: <code>${esc(r.firstDivergence.field)}</code> ${num(r.firstDivergence.maxAbs)}${r.message ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(r.message)}</span>` : ""}`
+      : r.message
+        ? `<span style="color:var(--muted)">${esc(r.message)}</span>`
+        : '<span class="empty">—</span>',
+    `<span class="num">${esc(formatSeconds(r.seconds))}</span>`,
+  ]);
+  const s = report.fixtures.summary;
+  return section(
+    "fixtures",
+    "Fixtures",
+    `${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported. Failures first.`,
+    rows.length
+      ? `<div class="scroll">${table([{ label: "fixture" }, { label: "status" }, { label: "max abs error", right: true }, { label: "tolerance abs / rel", right: true }, { label: "first divergence" }, { label: "time", right: true }], rows)}</div>`
+      : '<p class="empty">No fixtures were replayed.</p>',
+  );
+}
+
+function problemsSection(report: Report): string {
+  const unexplained = report.pairs.filter((p) => p.cause === "unexplained");
+  if (report.problems.length === 0 && unexplained.length === 0) {
+    return section("problems", "Problems", "", '<div class="alert ok" style="margin:0"><b>None.</b></div>');
+  }
+  const list = report.problems.length ? `<div class="alert bad"><b>⚠ ${plural(report.problems.length, "problem")} need attention</b><ul class="problems">${report.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>` : "";
+  const table2 = unexplained.length
+    ? `<h3>Unexplained divergences</h3>${table(
+        [{ label: "pair" }, { label: "first step", right: true }, { label: "first model call", right: true }, { label: "max gap", right: true }, { label: "output gap", right: true }, { label: "note" }],
+        unexplained.map((p) => [`${implChip(p.a)}<br>${implChip(p.b)}`, formatIndex(p.firstStep), formatIndex(p.firstModelCall), num(p.maxGap), num(p.outputGap), esc(p.note)]),
+      )}`
+    : "";
+  return section("problems", "Problems", "Unexplained divergences and failed fixtures. These set a non-zero exit status.", list + table2);
+}
+
+function footer(report: Report): string {
+  const env = report.environment;
+  const rows: [string, string][] = [
+    ["run time", formatSeconds(report.durationSeconds)],
+    ["generated", report.generatedAt],
+    ["node", `${env.node} on ${env.platform}`],
+    ["machine", `${env.cpus} CPUs, ${plural(env.workers, "worker")}${env.shard ? `, shard ${env.shard}` : ""}`],
+    ...Object.entries(report.versions),
+  ];
+  return `<footer id="runtime"><b>Run</b><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl></footer>`;
+}
+
+/** Renders index.html. The result is a complete document with no external references. */
+export function renderHtml(report: Report, opts: RenderHtmlOptions = {}): string {
+  const fx = report.fixtures.summary;
+  const head = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="edmkit conformance">
+<title>edmkit conformance — ${fx.passed} passed, ${fx.failed} failed</title>
+<style>${css}</style>
+</head>
+<body>`;
+  const header = `<header class="top"><div class="wrap"><h1>edmkit conformance <span>report</span></h1><p class="meta">Generated ${esc(report.generatedAt)} · ${esc(formatSeconds(report.durationSeconds))} · node ${esc(report.environment.node)} · ${esc(report.schema)}</p><nav class="toc">${htmlSections
+    .map(([id, label]) => `<a href="#${id}">${esc(label)}</a>`)
+    .join("")}</nav></div></header>`;
+  const sections = [
+    summarySection(report),
+    equivalenceSection(report),
+    divergencesSection(report),
+    ancestralSection(report),
+    causesSection(report),
+    pairsSection(report),
+    accuracySection(report),
+    trajectoriesSection(report, opts.animationGif),
+    section("clouds", "2-D sample clouds", "Samples of each sampler from a 2-D Gaussian mixture, on shared axes.", `<figure>${plotClouds(report.figures.clouds2d)}</figure>`),
+    section(
+      "heatmap",
+      "Pairwise divergence",
+      "Max gap between every two implementations of one scenario, on a log colour scale: dark cells agree to round-off, bright cells diverge; hatched cells were not compared.",
+      `<figure>${plotHeatmap(report.figures.heatmap)}</figure>`,
+    ),
+    onnxSection(report),
+    fixturesSection(report),
+    problemsSection(report),
+  ];
+  return `${head}\n${header}\n<main class="wrap">\n${sections.join("\n")}\n${footer(report)}\n</main>\n</body>\n</html>\n`;
+}

@@ -1,0 +1,172 @@
+/**
+ * The schema of reports/report.json (`edmkit-report/1`). Other tools can validate a report
+ * with `reportSchema.parse(JSON.parse(text))`; every number in the Markdown and HTML
+ * renderings comes from this object.
+ */
+import { z } from "zod";
+
+const num = z.number();
+/** JSON has no NaN/Infinity: absent measurements are null. */
+const maybeNum = z.number().nullable();
+
+export const causeIds = [
+  "sigma-interpolation",
+  "timestep-rounding",
+  "noise-level-schedule",
+  "final-step-handling",
+  "noise-injection-rule",
+  "noise-scaling",
+  "float32-casts",
+  "initial-noise-scale",
+  "rng-consumption",
+  "churn-evaluation-point",
+  "timestep-mapping",
+] as const;
+export const causeIdSchema = z.enum(causeIds);
+export type CauseId = z.infer<typeof causeIdSchema>;
+
+/** One implementation taking part in a comparison. */
+export const implSchema = z.object({
+  /** Stable id, e.g. "k-diffusion/sample_euler", "diffusers/EulerDiscreteScheduler", "edm/algorithm1-euler". */
+  id: z.string(),
+  library: z.enum(["k-diffusion", "diffusers", "edm", "song2021", "reference"]),
+  /** Human label with the settings that matter, e.g. "diffusers Euler (karras, linspace)". */
+  label: z.string(),
+  settings: z.record(z.string(), z.union([z.string(), num, z.boolean(), z.null()])).default({}),
+});
+export type Impl = z.infer<typeof implSchema>;
+
+export const fixtureResultSchema = z.object({
+  id: z.string(),
+  file: z.string(),
+  library: z.string(),
+  entry: z.string(),
+  status: z.enum(["pass", "fail", "unsupported", "error"]),
+  maxAbsError: maybeNum,
+  tolerance: z.object({ abs: num, rel: num }).nullable(),
+  firstDivergence: z
+    .object({ modelCall: z.number().int(), step: z.number().int().nullable(), maxAbs: maybeNum, field: z.string() })
+    .nullable(),
+  message: z.string().optional(),
+  seconds: num,
+});
+
+/** Implementation vs implementation on one model, schedule and noise stream. */
+export const pairSchema = z.object({
+  id: z.string(),
+  scenario: z.string(),
+  a: implSchema,
+  b: implSchema,
+  model: z.string(),
+  dtype: z.enum(["float32", "float64"]),
+  /** identical: equal to float64 round-off (max gap <= roundoffBound); diverge: not. */
+  verdict: z.enum(["identical", "diverge", "unsupported"]),
+  roundoffBound: num,
+  /** First outer-loop step where the states differ beyond roundoffBound (null when identical). */
+  firstStep: z.number().int().nullable(),
+  /** First model call whose input differs beyond roundoffBound. */
+  firstModelCall: z.number().int().nullable(),
+  nfe: z.object({ a: z.number().int(), b: z.number().int() }),
+  noiseDraws: z.object({ a: z.number().int(), b: z.number().int() }),
+  /** max |x_a - x_b| per step of the trajectory (on the common step grid). */
+  gapPerStep: z.array(num),
+  maxGap: maybeNum,
+  outputGap: maybeNum,
+  /** Root cause from the fixed catalogue; "unexplained" is flagged, never hidden. */
+  cause: z.union([causeIdSchema, z.literal("unexplained"), z.null()]),
+  /** Id of the minimal pair (in `causes`) that demonstrates the cause. */
+  causePair: z.string().nullable(),
+  note: z.string(),
+});
+export type PairResult = z.infer<typeof pairSchema>;
+
+/** A root cause shown by a minimal pair: two runs that differ in that one thing only. */
+export const causeSchema = z.object({
+  id: causeIdSchema,
+  title: z.string(),
+  explanation: z.string(),
+  /** PROVENANCE.md quirk numbers / PEERS_AND_DIVERGENCES ids this cause covers. */
+  references: z.array(z.string()),
+  minimalPair: pairSchema,
+});
+export type CauseResult = z.infer<typeof causeSchema>;
+
+/** Equivalence map: implementations that compute the same method (to round-off). */
+export const equivalenceGroupSchema = z.object({
+  method: z.string(),
+  members: z.array(implSchema),
+  /** Largest gap observed between any two members (the computed backing of the claim). */
+  maxGap: num,
+  evidence: z.array(z.string()),
+});
+
+export const accuracySchema = z.object({
+  sampler: z.string(),
+  library: z.string(),
+  model: z.string(),
+  points: z.array(z.object({ nfe: z.number().int(), steps: z.number().int(), error: num })),
+  /** Slope of log(error) vs log(steps), sign flipped: ~1 Euler, ~2 Heun. */
+  fittedOrder: maybeNum,
+  stochastic: z.boolean(),
+  /** For stochastic samplers: a distribution distance to the true mixture at each point. */
+  distance: z.array(z.object({ nfe: z.number().int(), value: num })).optional(),
+  distanceName: z.string().optional(),
+});
+export type AccuracyResult = z.infer<typeof accuracySchema>;
+
+export const ancestralSchema = z.object({
+  question: z.string(),
+  answer: z.string(),
+  derivation: z.array(z.string()),
+  /** Numbers backing the answer: each a comparison and its measured max gap. */
+  checks: z.array(z.object({ what: z.string(), maxGap: num, verdict: z.enum(["identical", "diverge"]) })),
+});
+
+export const figuresSchema = z.object({
+  /**
+   * 1-D trajectories: sigma grid (descending), `paths[p][s]` = path p's x at `sigmas[s]`, and
+   * the noisy data density on an (x, sigma) grid: `logp[sigmaIndex][xIndex]`.
+   */
+  trajectories1d: z.object({
+    sampler: z.string(),
+    sigmas: z.array(num),
+    paths: z.array(z.array(num)),
+    density: z.object({ x: z.array(num), sigma: z.array(num), logp: z.array(z.array(num)) }),
+  }),
+  /** 2-D sample clouds per sampler. */
+  clouds2d: z.array(z.object({ sampler: z.string(), points: z.array(z.tuple([num, num])) })),
+  /** Pairwise divergence heatmap over implementations of one scenario. */
+  heatmap: z.object({ scenario: z.string(), labels: z.array(z.string()), gaps: z.array(z.array(maybeNum)) }),
+});
+
+export const onnxSchema = z.object({
+  device: z.string(),
+  available: z.boolean(),
+  message: z.string(),
+  runs: z.array(
+    z.object({ model: z.string(), sampler: z.string(), dtype: z.enum(["float32", "float64"]), gapToExact: maybeNum, seconds: num }),
+  ),
+});
+
+export const reportSchema = z.object({
+  schema: z.literal("edmkit-report/1"),
+  generatedAt: z.string(),
+  durationSeconds: num,
+  environment: z.object({ node: z.string(), platform: z.string(), cpus: z.number().int(), workers: z.number().int(), shard: z.string().nullable() }),
+  versions: z.record(z.string(), z.string()),
+  fixtures: z.object({
+    summary: z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
+    byLibrary: z.record(z.string(), z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() })),
+    results: z.array(fixtureResultSchema),
+  }),
+  equivalence: z.array(equivalenceGroupSchema),
+  pairs: z.array(pairSchema),
+  causes: z.array(causeSchema),
+  ancestral: ancestralSchema,
+  accuracy: z.array(accuracySchema),
+  onnx: z.array(onnxSchema),
+  figures: figuresSchema,
+  /** Unexplained divergences and failed fixtures, listed for the exit status. */
+  problems: z.array(z.string()),
+});
+export type Report = z.infer<typeof reportSchema>;

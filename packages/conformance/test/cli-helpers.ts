@@ -1,0 +1,17 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const FIXTURES = `${ROOT}fixtures/`;
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+
+/** Run the CLI from its TypeScript sources (workspace packages resolved to their sources). */
+export function edmkit(args: string[], opts: { cwd?: string; timeout?: number } = {}) {
+  const r = spawnSync(process.execPath, ["--conditions=@edmkit/source", "--import", "tsx", cli, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    encoding: "utf8",
+    timeout: opts.timeout ?? 300_000,
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}

@@ -1,0 +1,100 @@
+/**
+ * Opens the rendered report in headless Chromium (playwright-core, system browser) with
+ * JavaScript disabled and checks that it renders: every section visible, every plot drawn with
+ * a real size, the animation decoded, no network requests. Saves a full-page screenshot to
+ * .tmp/report-screenshot.png for people to look at.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { trajectoryAnimation } from "../src/report/gif.js";
+import { renderHtml } from "../src/report/render-html.js";
+import { sampleReport } from "../src/report/sample-report.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const tmpDir = join(pkgDir, ".tmp");
+const sections = ["summary", "equivalence", "divergences", "ancestral", "causes", "accuracy", "trajectories", "clouds", "heatmap", "onnx", "fixtures", "problems"];
+const plots = ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatmap"];
+
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`report-browser.test: the browser test needs Chromium at ${CHROMIUM} (install it with \`apt-get install chromium\`)`);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the HTML report in a browser", () => {
+  it("renders every section and plot without JavaScript or network", async () => {
+    expect(browser, "Chromium did not start").toBeDefined();
+    const report = sampleReport();
+    const html = renderHtml(report, { animationGif: trajectoryAnimation(report.figures.trajectories1d) });
+    mkdirSync(tmpDir, { recursive: true });
+    const file = join(tmpDir, "report-browser.html");
+    writeFileSync(file, html);
+
+    const context = await browser!.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const external: string[] = [];
+    page.on("request", (r) => {
+      const url = r.url();
+      if (!url.startsWith("data:") && url !== pathToFileURL(file).href) external.push(url);
+    });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+
+    for (const id of sections) {
+      await expect.poll(() => page.locator(`section#${id}`).isVisible(), { message: `section #${id} visible` }).toBe(true);
+      const box = await page.locator(`section#${id}`).boundingBox();
+      expect(box!.height, `#${id} height`).toBeGreaterThan(40);
+    }
+
+    for (const cls of plots) {
+      const svgs = page.locator(`svg.${cls}`);
+      expect(await svgs.count(), cls).toBeGreaterThan(0);
+      for (let i = 0; i < (await svgs.count()); i++) {
+        const svg = svgs.nth(i);
+        const box = await svg.boundingBox();
+        expect(box, cls).not.toBeNull();
+        expect(box!.width, `${cls} width`).toBeGreaterThan(300);
+        expect(box!.height, `${cls} height`).toBeGreaterThan(150);
+        // Drawn elements with a real rendered size (not just present in the markup).
+        const drawn = await svg.locator("path, circle, rect").evaluateAll((els) =>
+          els.filter((el) => {
+            const r = el.getBoundingClientRect();
+            return r.width > 0 || r.height > 0;
+          }).length,
+        );
+        expect(drawn, `${cls} drawn elements`).toBeGreaterThanOrEqual(4);
+      }
+    }
+
+    const img = page.locator("img.anim-trajectory");
+    type ImageLike = { complete: boolean; naturalWidth: number; naturalHeight: number };
+    await expect.poll(() => img.evaluate((el) => (el as unknown as ImageLike).complete)).toBe(true);
+    const natural = await img.evaluate((el) => [(el as unknown as ImageLike).naturalWidth, (el as unknown as ImageLike).naturalHeight]);
+    expect(natural).toEqual([320, 160]);
+    expect(await img.isVisible()).toBe(true);
+
+    // Layout sanity: nothing wider than the viewport (no horizontal page scroll).
+    const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"));
+    expect(overflow).toBeLessThanOrEqual(0);
+
+    await page.screenshot({ path: join(tmpDir, "report-screenshot.png"), fullPage: true });
+    expect(external).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * The denoising loop of a diffusers pipeline (e.g. StableDiffusionPipeline.__call__), without
+ * guidance or decoding:
+ *
+ *   x = latents * scheduler.init_noise_sigma
+ *   for t in scheduler.timesteps:
+ *       x_in = scheduler.scale_model_input(x, t)
+ *       out  = model(x_in, t)
+ *       x    = scheduler.step(out, t, x, **step_kwargs).prev_sample
+ *
+ * Buffers are allocated once per call; steps write into them in place (no allocation per
+ * step beyond what the model itself allocates). Observers see every model call and every step with
+ * diffusers' names, which is what fixture recording compares.
+ */
+import {
+  type DType,
+  type DiscreteModel,
+  type NoiseSource,
+  type SamplerObserver,
+  type Tensor,
+  allocate,
+  scale,
+  tensor,
+} from "@edmkit/core";
+import { type SchedulerOutput, type StepOutBuffers, checkTensor } from "./discrete-scheduler.js";
+import type { Generator } from "./generator.js";
+
+/** A model as the loop calls it: (scaled sample, timestep) -> output, or a core DiscreteModel. */
+export type LoopModel = ((sample: Tensor, t: number) => Promise<Tensor> | Tensor) | DiscreteModel;
+
+/** The scheduler surface the loop uses (all three ported schedulers have it). */
+export interface LoopScheduler {
+  readonly className: string;
+  readonly timesteps: Float32Array | Float64Array;
+  readonly initNoiseSigma: number;
+  readonly stepIndex: number | null;
+  readonly stateInFirstOrder?: boolean;
+  scaleModelInput(sample: Tensor, t: number, out?: Tensor): Tensor;
+  /** dtype of prev_sample for a model output / sample dtype pair. */
+  stepDtype(modelOutput: DType, sample: DType): DType;
+  step(modelOutput: Tensor, t: number, sample: Tensor, options?: object): SchedulerOutput;
+}
+
+export interface EulerStepKwargs {
+  sChurn?: number;
+  sTmin?: number;
+  sTmax?: number;
+  sNoise?: number;
+}
+
+export interface DenoisingLoopOptions {
+  /** Noise for steps that draw it: a TorchGenerator, one per batch row, or a NoiseSource. */
+  generator?: Generator;
+  /** Same as `generator` (a NoiseSource, e.g. recorded draws). */
+  noise?: NoiseSource;
+  /** Extra step() arguments (Euler's churn: sChurn, sTmin, sTmax, sNoise). */
+  stepKwargs?: EulerStepKwargs;
+  observer?: SamplerObserver;
+  /** Loop over these instead of scheduler.timesteps (e.g. a tail of it for img2img). */
+  timesteps?: ArrayLike<number>;
+  /** Multiply the latents by initNoiseSigma first (default true; false for prepared latents). */
+  scaleLatents?: boolean;
+}
+
+type Role = "x" | "xIn" | "out" | "pred";
+
+function isDiscreteModel(m: LoopModel): m is DiscreteModel {
+  return typeof m === "object" && m !== null && typeof (m as DiscreteModel).predict === "function";
+}
+
+/**
+ * Run a pipeline-style denoising loop and return the final sample (a new tensor in the
+ * latents' dtype, or the model output's dtype after the first step, as diffusers returns it).
+ * observer.onModelCall gets `{index, step, x: scaled input, timestep: t per row, out}`;
+ * observer.onStep gets `{i, fields: {t, step_index_after, phase (Heun: 1 predictor, 2
+ * corrector), prev_sample, pred_original_sample}}`. Event tensors are live buffers: copy them
+ * to keep them.
+ */
+export async function denoisingLoop(
+  scheduler: LoopScheduler,
+  model: LoopModel,
+  latents: Tensor,
+  options: DenoisingLoopOptions = {},
+): Promise<Tensor> {
+  const who = `denoisingLoop(${scheduler.className})`;
+  checkTensor(who, "latents", latents);
+  if (typeof model !== "function" && !isDiscreteModel(model)) {
+    throw new TypeError(`${who}: model must be a function (sample, t) => Tensor or a DiscreteModel`);
+  }
+  if (options.generator !== undefined && options.noise !== undefined) {
+    throw new TypeError(`${who}: give generator or noise, not both`);
+  }
+  const generator = options.generator ?? options.noise;
+  const timesteps = options.timesteps ?? scheduler.timesteps;
+  const observer = options.observer;
+  const shape = latents.shape;
+  const rows = shape.length === 0 ? 1 : shape[0];
+  const n = latents.data.length;
+
+  // One buffer per role and dtype, made on first use: steps write prev_sample in place (the
+  // kernels read each element before writing it), so x needs no second buffer.
+  const buffers: Record<Role, [Tensor | null, Tensor | null]> = { x: [null, null], xIn: [null, null], out: [null, null], pred: [null, null] };
+  const buffer = (role: Role, dtype: DType): Tensor => {
+    const slot = dtype === "float64" ? 1 : 0;
+    return (buffers[role][slot] ??= tensor(allocate(dtype, n), shape));
+  };
+  let x = buffer("x", latents.dtype);
+  if (options.scaleLatents === false) x.data.set(latents.data);
+  else scale(x, latents, scheduler.initNoiseSigma);
+  const tRow = new Float64Array(rows);
+  const stepOptions: Record<string, unknown> = { ...(options.stepKwargs ?? {}) };
+  if (generator !== undefined) stepOptions.generator = generator;
+  const out: StepOutBuffers = {};
+  stepOptions.out = out;
+
+  for (let i = 0; i < timesteps.length; i++) {
+    const t = timesteps[i];
+    const xScaled = scheduler.scaleModelInput(x, t, buffer("xIn", x.dtype));
+    tRow.fill(t);
+    const o = isDiscreteModel(model)
+      ? await model.predict(xScaled, tRow, buffer("out", xScaled.dtype))
+      : await model(xScaled, t);
+    if (!o || o.data.length !== n) {
+      throw new RangeError(`${who}: the model returned ${o ? o.data.length : "no"} values at step ${i}, expected ${n}`);
+    }
+    observer?.onModelCall?.({ index: i, step: i, x: xScaled, timestep: tRow, out: o });
+
+    const phase = scheduler.stateInFirstOrder === undefined ? undefined : scheduler.stateInFirstOrder ? 1 : 2;
+    const target = scheduler.stepDtype(o.dtype, x.dtype);
+    out.prevSample = buffer("x", target);
+    out.predOriginalSample = buffer("pred", target);
+    const res = scheduler.step(o, t, x, stepOptions);
+    x = res.prevSample;
+    observer?.onStep?.({
+      i,
+      fields: {
+        t,
+        step_index_after: scheduler.stepIndex,
+        ...(phase !== undefined ? { phase } : {}),
+        prev_sample: res.prevSample,
+        pred_original_sample: res.predOriginalSample,
+      },
+    });
+  }
+  const result = tensor(allocate(x.dtype, n), shape);
+  result.data.set(x.data);
+  return result;
+}

@@ -1,0 +1,39 @@
+/**
+ * The ported schedulers under their diffusers class names, and construction by name the way
+ * `getattr(diffusers, name).from_config(config)` works.
+ */
+import { EulerAncestralDiscreteScheduler } from "./euler-ancestral-discrete.js";
+import { EulerDiscreteScheduler } from "./euler-discrete.js";
+import { HeunDiscreteScheduler } from "./heun-discrete.js";
+
+export const schedulers = {
+  EulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+  EulerAncestralDiscreteScheduler,
+} as const;
+
+export type SchedulerName = keyof typeof schedulers;
+export type AnyScheduler = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
+
+export function isSchedulerName(name: unknown): name is SchedulerName {
+  return typeof name === "string" && Object.prototype.hasOwnProperty.call(schedulers, name);
+}
+
+/**
+ * Build the scheduler `name` from a config (`SchedulerClass.from_config(config, **overrides)`).
+ * Without a name the config's own `_class_name` is used, which must then be one of the ported
+ * classes.
+ */
+export function createScheduler(
+  name: SchedulerName | null,
+  config: Record<string, unknown> = {},
+  overrides: Record<string, unknown> = {},
+): AnyScheduler {
+  const cls = name ?? config._class_name;
+  if (!isSchedulerName(cls)) {
+    throw new Error(
+      `createScheduler: ${JSON.stringify(cls)} is not a ported scheduler; expected one of ${Object.keys(schedulers).join(", ")}`,
+    );
+  }
+  return new schedulers[cls](config, overrides);
+}

@@ -1,0 +1,39 @@
+/**
+ * @edmkit/k-diffusion: a faithful TypeScript port of k-diffusion's samplers and schedules
+ * (`k_diffusion/sampling.py`) and model wrappers (`k_diffusion/external.py`).
+ */
+export * from "./schedules.js";
+export * from "./utils.js";
+export * from "./external.js";
+export { torchLinspaceFma } from "./linspace.js";
+export { fma32, fma64 } from "./fma.js";
+export { qk21, gaussLegendre, integrateGaussLegendre } from "./quadrature.js";
+export { KDiffusionArgumentError } from "./validate.js";
+export type { SamplerHooks, SigmasInput, StepCallback, StepPayload } from "./samplers/common.js";
+export { sampleEuler, sampleEulerAncestral } from "./samplers/euler.js";
+export type { ChurnOptions, EulerAncestralOptions, EulerOptions } from "./samplers/euler.js";
+export { sampleHeun } from "./samplers/heun.js";
+export type { HeunOptions } from "./samplers/heun.js";
+export { sampleDpm2, sampleDpm2Ancestral } from "./samplers/dpm2.js";
+export type { Dpm2AncestralOptions, Dpm2Options } from "./samplers/dpm2.js";
+export { sampleLms } from "./samplers/lms.js";
+export type { LmsOptions } from "./samplers/lms.js";
+export { sampleDpmpp2m, sampleDpmpp2sAncestral } from "./samplers/dpmpp.js";
+export type { Dpmpp2mOptions, Dpmpp2sAncestralOptions } from "./samplers/dpmpp.js";
+export { sampleDpmpp2mSde, sampleDpmpp3mSde, sampleDpmppSde } from "./samplers/dpmpp-sde.js";
+export type { Dpmpp2mSdeOptions, Dpmpp3mSdeOptions, DpmppSdeOptions, SdeOptions } from "./samplers/dpmpp-sde.js";
+export { dpmFastSchedule, sampleDpmAdaptive, sampleDpmFast } from "./samplers/dpm-solver.js";
+export type { DpmAdaptiveInfo, DpmAdaptiveOptions, DpmAdaptiveResult, DpmCallbackPayload, DpmFastOptions, DpmFastSchedule } from "./samplers/dpm-solver.js";
+export {
+  callSampler,
+  callSchedule,
+  convertKwargs,
+  samplers,
+  samplerSignatures,
+  schedules,
+  scheduleSignatures,
+  wrappers,
+} from "./registry.js";
+export type { SamplerName, Signature } from "./registry.js";
+export { replayFixture, supportsFixture } from "./replay.js";
+export type { ReplayOptions } from "./replay.js";

@@ -1,0 +1,189 @@
+/**
+ * What every sampler of this package shares: argument checks, the working state (a copy of
+ * x, the schedule in x's dtype, per-row sigma), model calls with their checks, noise draws,
+ * and step reports to the `callback` / observer.
+ *
+ * Precision: a sampler computes in x's dtype. The schedule is taken in that dtype too (the
+ * original's `sigmas` tensor has torch's default dtype, which the recorded float32 runs set
+ * to float32 together with x), so every per-step scalar is a float32 0-d tensor op in a
+ * float32 run.
+ */
+import {
+  allocate,
+  batchSize,
+  type Denoiser,
+  type NoiseRequest,
+  type NoiseSource,
+  numel,
+  observeDenoiser,
+  type SamplerObserver,
+  sameShape,
+  type Tensor,
+  tensor,
+  TORCH_DEFAULT_SEED,
+  TorchGenerator,
+  TorchNoise,
+} from "@edmkit/core";
+import { isAllFinite } from "../kernels.js";
+import { type ScalarMath, scalarMath } from "../scalar.js";
+import { fail } from "../validate.js";
+
+/** The payload k-diffusion hands to `callback` (plus whatever a sampler adds). */
+export interface StepPayload {
+  x: Tensor;
+  i: number;
+  sigma: number;
+  sigma_hat: number;
+  denoised: Tensor;
+  [key: string]: number | Tensor;
+}
+
+export type StepCallback = (payload: StepPayload) => void | Promise<void>;
+
+export interface SamplerHooks {
+  /**
+   * Called once per step with the original's payload (`x`, `i`, `sigma`, `sigma_hat`,
+   * `denoised`). The tensors are the sampler's live buffers: copy what you keep.
+   */
+  callback?: StepCallback;
+  /** Gets every model call (`onModelCall`) and every step (`onStep`, the same fields). */
+  observer?: SamplerObserver;
+}
+
+/** A schedule: any array-like of numbers, or a 1-D tensor. */
+export type SigmasInput = ArrayLike<number> | Tensor;
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === "object" && v !== null && "data" in v && "shape" in v && "dtype" in v;
+}
+
+export function checkX(fn: string, x: unknown): Tensor {
+  if (!isTensor(x)) fail(fn, "x must be a Tensor ({data, shape, dtype})");
+  if (!(x.data instanceof Float32Array || x.data instanceof Float64Array)) fail(fn, "x.data must be a Float32Array or Float64Array");
+  if (x.shape.length < 1 || x.shape[0] < 1) fail(fn, `x must have a batch dimension of size >= 1, got shape [${x.shape.join(", ")}]`);
+  if (numel(x.shape) !== x.data.length) fail(fn, `x has ${x.data.length} values but shape [${x.shape.join(", ")}]`);
+  return x;
+}
+
+function checkModel(fn: string, model: unknown): Denoiser {
+  if (typeof model !== "object" || model === null || typeof (model as Denoiser).denoise !== "function") {
+    fail(fn, "model must be a Denoiser (an object with denoise(x, sigma))");
+  }
+  return model as Denoiser;
+}
+
+/**
+ * Schedule checks: at least one value; every value finite and >= 0; non-increasing; 0 only
+ * as the last entry. Returns the schedule rounded to `m.dtype`.
+ */
+export function checkSigmas(fn: string, sigmas: unknown, m: ScalarMath): Float64Array {
+  const src = isTensor(sigmas) ? sigmas.data : (sigmas as ArrayLike<number>);
+  if (src === null || typeof src !== "object" || typeof src.length !== "number") {
+    fail(fn, "sigmas must be an array of numbers or a 1-D tensor");
+  }
+  if (src.length === 0) fail(fn, "sigmas must not be empty");
+  const out = new Float64Array(src.length);
+  for (let k = 0; k < src.length; k++) {
+    const v = src[k];
+    if (typeof v !== "number" || !Number.isFinite(v)) fail(fn, `sigmas[${k}] must be a finite number, got ${String(v)}`);
+    if (v < 0) fail(fn, `sigmas must be >= 0, got sigmas[${k}]=${v}`);
+    if (k > 0 && v > src[k - 1]) fail(fn, `sigmas must be non-increasing, got sigmas[${k}]=${v} > sigmas[${k - 1}]=${src[k - 1]}`);
+    if (v === 0 && k < src.length - 1) fail(fn, `sigmas may reach 0 only at the last entry, got sigmas[${k}]=0 with ${src.length - 1 - k} more after it`);
+    out[k] = m.r(v);
+  }
+  return out;
+}
+
+/**
+ * Noise source resolution: the given one; else, when the run adds noise, iid unit normals
+ * from a torch-compatible generator at torch's default seed (what `torch.randn_like` gives in
+ * a fresh process that never called `torch.manual_seed`); else none (the original's draws
+ * would be multiplied by 0 or thrown away, and a private generator has nothing to stay
+ * aligned with).
+ */
+export function resolveNoise(fn: string, arg: string, source: NoiseSource | undefined, needed: boolean): NoiseSource | null {
+  if (source !== undefined) {
+    if (typeof source !== "object" || source === null || typeof source.randn !== "function") {
+      fail(fn, `${arg} must be a NoiseSource (an object with randn(out, request))`);
+    }
+    return source;
+  }
+  return needed ? new TorchNoise(new TorchGenerator(TORCH_DEFAULT_SEED)) : null;
+}
+
+/** The state of one sampler call. */
+export class SamplerRun {
+  readonly model: Denoiser;
+  /** The working sample (a copy of the caller's x; the returned tensor). */
+  readonly x: Tensor;
+  readonly sigmas: Float64Array;
+  readonly m: ScalarMath;
+  /** Steps of the outer loop: len(sigmas) - 1. */
+  readonly steps: number;
+  /** The loop's current step (for observers). */
+  step = 0;
+  private readonly sigmaRow: Float64Array;
+  private readonly shape: readonly number[];
+  private readonly callback?: StepCallback;
+  private readonly observer?: SamplerObserver;
+
+  constructor(readonly fn: string, model: unknown, x: unknown, sigmas: unknown, hooks: SamplerHooks) {
+    const xt = checkX(fn, x);
+    const inner = checkModel(fn, model);
+    this.m = scalarMath(xt.dtype);
+    this.sigmas = checkSigmas(fn, sigmas, this.m);
+    this.steps = this.sigmas.length - 1;
+    if (hooks.callback !== undefined && typeof hooks.callback !== "function") fail(fn, "callback must be a function");
+    this.callback = hooks.callback;
+    this.observer = hooks.observer;
+    this.model = this.observer?.onModelCall ? observeDenoiser(inner, this.observer, () => this.step) : inner;
+    this.shape = xt.shape;
+    this.x = this.buffer();
+    this.x.data.set(xt.data);
+    this.sigmaRow = new Float64Array(batchSize(xt));
+  }
+
+  /** A new zero tensor like x. */
+  buffer(): Tensor {
+    return tensor(allocate(this.m.dtype, numel(this.shape)), this.shape);
+  }
+
+  /**
+   * D(x; sigma) with sigma repeated per row (`sigma * s_in`), written into `out` when the
+   * model supports it. Checks the output's shape and that it is finite.
+   */
+  async denoise(x: Tensor, sigma: number, out: Tensor): Promise<Tensor> {
+    this.sigmaRow.fill(sigma);
+    const d = await this.model.denoise(x, this.sigmaRow, out);
+    if (!d || !(d.data instanceof Float32Array || d.data instanceof Float64Array) || !sameShape(d.shape, x.shape)) {
+      fail(this.fn, `model returned ${d && d.shape ? `shape [${d.shape.join(", ")}]` : "no tensor"} for x of shape [${x.shape.join(", ")}] at step ${this.step}`);
+    }
+    if (d.dtype !== x.dtype) fail(this.fn, `model returned ${d.dtype} for ${x.dtype} x at step ${this.step}`);
+    if (!isAllFinite(d.data)) fail(this.fn, `model returned a non-finite value (NaN or Infinity) at step ${this.step} (sigma=${sigma})`);
+    return d;
+  }
+
+  /** Draw unit normals into `out` from `source`. */
+  draw(source: NoiseSource, out: Tensor, request: NoiseRequest): Tensor {
+    source.randn(out, request);
+    return out;
+  }
+
+  get reporting(): boolean {
+    return this.callback !== undefined || this.observer?.onStep !== undefined;
+  }
+
+  /** Report a step to the callback and the observer. */
+  async report(payload: StepPayload): Promise<void> {
+    if (this.observer?.onStep) this.observer.onStep({ i: payload.i, fields: payload });
+    if (this.callback) {
+      const r = this.callback(payload);
+      if (r && typeof (r as Promise<void>).then === "function") await r;
+    }
+  }
+}
+
+/** Churn gamma of Karras' Algorithm 2 as k-diffusion computes it (window tested inclusively). */
+export function churnGamma(sChurn: number, steps: number, sigma: number, sTmin: number, sTmax: number, r: (v: number) => number): number {
+  return r(sTmin) <= sigma && sigma <= r(sTmax) ? Math.min(sChurn / steps, 2 ** 0.5 - 1) : 0;
+}

@@ -1,0 +1,255 @@
+/**
+ * The machinery behind k-diffusion's DPM-Solver samplers (`sample_dpm_fast`,
+ * `sample_dpm_adaptive`): the `DPMSolver` class (t = -log sigma, eps from the denoiser, the
+ * first/second/third order single steps) and `PIDStepSizeController`.
+ *
+ * Precision. The original keeps every scalar (t, h, sigma(t), the step coefficients) in 0-d
+ * tensors of torch's default dtype, and this port takes the sample's dtype as that default
+ * dtype (the recorded runs use float64 throughout; `*-f32` runs use float32 throughout). In
+ * float32 every scalar op is rounded to float32 like a 0-d float32 tensor op, and Python
+ * floats meeting a tensor (r1, r2, pid.h, eta, s_noise) are rounded to float32 first.
+ * Tensor updates go through core's kernels, which round each torch op in float32.
+ */
+import {
+  axpy,
+  batchSize,
+  type Denoiser,
+  type DType,
+  sub,
+  subDiv,
+  type Tensor,
+  zerosLike,
+} from "@edmkit/core";
+
+const identity = (v: number): number => v;
+
+/** Rounds a value the way a 0-d tensor of `dtype` stores it. */
+export function scalarRounder(dtype: DType): (v: number) => number {
+  return dtype === "float32" ? Math.fround : identity;
+}
+
+/**
+ * Which eps evaluations of the current step are already known (the original's per-step
+ * `eps_cache` dict with keys 'eps', 'eps_r1', 'eps_r2'). Reset at the start of every step.
+ */
+export interface EpsCache {
+  eps: boolean;
+  epsR1: boolean;
+  epsR2: boolean;
+}
+
+/**
+ * Port of k-diffusion's `DPMSolver` (sampling.py): a denoiser seen through the noise
+ * prediction eps(x, t) = (x - D(x; sigma(t))) / sigma(t) with sigma(t) = exp(-t), and the
+ * DPM-Solver-1/2/3 single steps from t to t_next. Owns its work buffers (allocated once per
+ * sampling call): eps, eps_r1, eps_r2 hold the cached evaluations of the current step.
+ */
+export class DpmSolverCore {
+  readonly r: (v: number) => number;
+  readonly eps: Tensor;
+  readonly epsR1: Tensor;
+  readonly epsR2: Tensor;
+  /** Intermediate states u1, u2 (the model inputs of the inner stages). */
+  private readonly u: Tensor;
+  private readonly diff: Tensor;
+  private readonly modelOut: Tensor;
+  private readonly sigmaRow: Float64Array;
+  /** Number of model evaluations so far (the original's eps_callback / progress bar). */
+  nfe = 0;
+
+  constructor(
+    private readonly model: Denoiser,
+    template: Tensor,
+  ) {
+    this.r = scalarRounder(template.dtype);
+    this.eps = zerosLike(template);
+    this.epsR1 = zerosLike(template);
+    this.epsR2 = zerosLike(template);
+    this.u = zerosLike(template);
+    this.diff = zerosLike(template);
+    this.modelOut = zerosLike(template);
+    this.sigmaRow = new Float64Array(batchSize(template));
+  }
+
+  /** `DPMSolver.sigma`: exp(-t). */
+  sigma(t: number): number {
+    return this.r(Math.exp(-t));
+  }
+
+  /** `DPMSolver.t`: -log(sigma). */
+  t(sigma: number): number {
+    return -this.r(Math.log(sigma));
+  }
+
+  /** A Python float combined with a 0-d tensor: cast to the tensor's dtype first. */
+  py(v: number): number {
+    return this.r(v);
+  }
+
+  /**
+   * `DPMSolver.eps`: out = (x - D(x; sigma(t))) / sigma(t). The model gets sigma(t) per row
+   * (`sigma(t) * x.new_ones([B])`, so in x's dtype).
+   */
+  async evalEps(out: Tensor, x: Tensor, t: number): Promise<Tensor> {
+    const sigma = this.sigma(t);
+    this.sigmaRow.fill(this.r(sigma));
+    const d = await this.model.denoise(x, this.sigmaRow, this.modelOut);
+    this.nfe++;
+    return subDiv(out, x, d, sigma);
+  }
+
+  private async ensureEps(cache: EpsCache, x: Tensor, t: number): Promise<void> {
+    if (!cache.eps) {
+      await this.evalEps(this.eps, x, t);
+      cache.eps = true;
+    }
+  }
+
+  /** u1 = x - sigma(s1) expm1(r1 h) eps, then eps_r1 = eps(u1, s1) (unless cached). */
+  private async ensureEpsR1(cache: EpsCache, x: Tensor, t: number, h: number, r1: number): Promise<void> {
+    if (cache.epsR1) return;
+    const { r } = this;
+    const s1 = r(t + r(this.py(r1) * h));
+    const c1 = r(this.sigma(s1) * r(Math.expm1(r(this.py(r1) * h))));
+    axpy(this.u, -c1, this.eps, x);
+    await this.evalEps(this.epsR1, this.u, s1);
+    cache.epsR1 = true;
+  }
+
+  /**
+   * `DPMSolver.dpm_solver_1_step` (DDIM-like first order step):
+   * out = x - sigma(t_next) expm1(h) eps, h = t_next - t.
+   */
+  async step1(out: Tensor, x: Tensor, t: number, tNext: number, cache: EpsCache): Promise<Tensor> {
+    const { r } = this;
+    const h = r(tNext - t);
+    await this.ensureEps(cache, x, t);
+    const c = r(this.sigma(tNext) * r(Math.expm1(h)));
+    return axpy(out, -c, this.eps, x);
+  }
+
+  /**
+   * `DPMSolver.dpm_solver_2_step`: one intermediate stage at s1 = t + r1 h, then
+   * out = x - sigma(t_next) expm1(h) eps - sigma(t_next) / (2 r1) expm1(h) (eps_r1 - eps),
+   * evaluated as the original groups it (scalar coefficients first, then two tensor updates).
+   */
+  async step2(out: Tensor, x: Tensor, t: number, tNext: number, r1: number, cache: EpsCache): Promise<Tensor> {
+    const { r } = this;
+    const h = r(tNext - t);
+    await this.ensureEps(cache, x, t);
+    await this.ensureEpsR1(cache, x, t, h, r1);
+    const sn = this.sigma(tNext);
+    const em = r(Math.expm1(h));
+    const a = r(sn * em);
+    const c = r(r(sn / this.py(2 * r1)) * em);
+    sub(this.diff, this.epsR1, this.eps);
+    axpy(out, -a, this.eps, x);
+    return axpy(out, -c, this.diff, out);
+  }
+
+  /**
+   * `DPMSolver.dpm_solver_3_step`: stages at s1 = t + r1 h and s2 = t + r2 h,
+   * u2 = x - sigma(s2) expm1(r2 h) eps - sigma(s2) (r2/r1) (expm1(r2 h)/(r2 h) - 1) (eps_r1 - eps),
+   * out = x - sigma(t_next) expm1(h) eps - sigma(t_next)/r2 (expm1(h)/h - 1) (eps_r2 - eps).
+   * (The quotient expm1(h)/h - 1 cancels for tiny h exactly as in the original.)
+   */
+  async step3(out: Tensor, x: Tensor, t: number, tNext: number, r1: number, r2: number, cache: EpsCache): Promise<Tensor> {
+    const { r } = this;
+    const h = r(tNext - t);
+    await this.ensureEps(cache, x, t);
+    await this.ensureEpsR1(cache, x, t, h, r1);
+    if (!cache.epsR2) {
+      const s2 = r(t + r(this.py(r2) * h));
+      const r2h = r(this.py(r2) * h);
+      const e2 = r(Math.expm1(r2h));
+      const sig2 = this.sigma(s2);
+      const a2 = r(sig2 * e2);
+      const c2 = r(r(sig2 * this.py(r2 / r1)) * r(r(e2 / r2h) - 1));
+      sub(this.diff, this.epsR1, this.eps);
+      axpy(this.u, -a2, this.eps, x);
+      axpy(this.u, -c2, this.diff, this.u);
+      await this.evalEps(this.epsR2, this.u, s2);
+      cache.epsR2 = true;
+    }
+    const sn = this.sigma(tNext);
+    const em = r(Math.expm1(h));
+    const a = r(sn * em);
+    const c = r(r(sn / this.py(r2)) * r(r(em / h) - 1));
+    sub(this.diff, this.epsR2, this.eps);
+    axpy(out, -a, this.eps, x);
+    return axpy(out, -c, this.diff, out);
+  }
+}
+
+/**
+ * Port of k-diffusion's `get_ancestral_step(sigma_from, sigma_to, eta)` on 0-d tensors:
+ * eta == 0 short-circuits to (sigma_to, 0); otherwise
+ * sigma_up = min(sigma_to, eta sqrt(sigma_to^2 (sigma_from^2 - sigma_to^2) / sigma_from^2)),
+ * sigma_down = sqrt(sigma_to^2 - sigma_up^2). `r` rounds to the scalar dtype.
+ */
+export function ancestralStep(
+  sigmaFrom: number,
+  sigmaTo: number,
+  eta: number,
+  r: (v: number) => number,
+): { sigmaDown: number; sigmaUp: number } {
+  if (!eta) return { sigmaDown: sigmaTo, sigmaUp: 0 };
+  const to2 = r(sigmaTo * sigmaTo);
+  const from2 = r(sigmaFrom * sigmaFrom);
+  const inner = r(r(to2 * r(from2 - to2)) / from2);
+  const up = r(r(eta) * r(Math.sqrt(inner)));
+  // Python's min(a, b) keeps a unless b < a.
+  const sigmaUp = up < sigmaTo ? up : sigmaTo;
+  const sigmaDown = r(Math.sqrt(r(to2 - r(sigmaUp * sigmaUp))));
+  return { sigmaDown, sigmaUp };
+}
+
+/**
+ * Port of k-diffusion's `PIDStepSizeController`: with inverse errors e0 (now), e1, e2 (the
+ * last two accepted steps) the proposal is factor = e0^b1 e1^b2 e2^b3, limited by
+ * 1 + atan(factor - 1); the step is accepted when that is >= accept_safety. Quirk kept: h is
+ * multiplied by the factor whether or not the step is accepted (a reject shrinks h).
+ */
+export class PidStepSizeController {
+  h: number;
+  private readonly b1: number;
+  private readonly b2: number;
+  private readonly b3: number;
+  private readonly errs = new Float64Array(3);
+  private started = false;
+
+  constructor(
+    h: number,
+    pcoeff: number,
+    icoeff: number,
+    dcoeff: number,
+    order: number,
+    private readonly acceptSafety = 0.81,
+    private readonly eps = 1e-8,
+  ) {
+    this.h = h;
+    this.b1 = (pcoeff + icoeff + dcoeff) / order;
+    this.b2 = -(pcoeff + 2 * dcoeff) / order;
+    this.b3 = dcoeff / order;
+  }
+
+  /** `propose_step(error)`: updates h, returns whether the attempt is accepted. */
+  proposeStep(error: number): boolean {
+    const inv = 1 / (error + this.eps);
+    const errs = this.errs;
+    if (!this.started) {
+      errs.fill(inv);
+      this.started = true;
+    }
+    errs[0] = inv;
+    let factor = errs[0] ** this.b1 * errs[1] ** this.b2 * errs[2] ** this.b3;
+    factor = 1 + Math.atan(factor - 1);
+    const accept = factor >= this.acceptSafety;
+    if (accept) {
+      errs[2] = errs[1];
+      errs[1] = errs[0];
+    }
+    this.h *= factor;
+    return accept;
+  }
+}

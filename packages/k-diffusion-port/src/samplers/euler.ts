@@ -1,0 +1,138 @@
+/**
+ * Ports of k-diffusion's `sample_euler` and `sample_euler_ancestral` (sampling.py).
+ */
+import type { Denoiser, NoiseSource, Tensor } from "@edmkit/core";
+import { addScaled2, eulerStep } from "../kernels.js";
+import { ancestralStep } from "../utils.js";
+import { optionalNum } from "../validate.js";
+import { churnGamma, resolveNoise, type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
+
+/** Churn options of Karras et al. (2022) Algorithm 2, shared by Euler, Heun and DPM-2. */
+export interface ChurnOptions extends SamplerHooks {
+  /** Total churn (default 0). gamma = min(s_churn / (len(sigmas) - 1), sqrt(2) - 1). */
+  sChurn?: number;
+  /** Churn is applied where s_tmin <= sigmas[i] <= s_tmax (defaults 0 and Infinity). */
+  sTmin?: number;
+  sTmax?: number;
+  /** Scale of the churn noise (default 1). */
+  sNoise?: number;
+  /**
+   * Stands in for `torch.randn_like(x)`, which the original calls on every step (even when
+   * no churn is added, quirk 1). Called with `{ step: i }`, once per step whenever given.
+   * Default: a torch-compatible generator at torch's default seed when churn is added
+   * (pass `new TorchNoise(seed)` to seed it), no draws otherwise.
+   */
+  noise?: NoiseSource;
+}
+
+export type EulerOptions = ChurnOptions;
+
+interface ChurnSettings {
+  sChurn: number;
+  sTmin: number;
+  sTmax: number;
+  sNoise: number;
+  noise: NoiseSource | null;
+}
+
+/** Validates the churn options and decides whether a noise source is needed. */
+export function churnSettings(run: SamplerRun, o: ChurnOptions): ChurnSettings {
+  const fn = run.fn;
+  const sChurn = optionalNum(fn, "s_churn", o.sChurn, 0);
+  const sTmin = optionalNum(fn, "s_tmin", o.sTmin, 0, true);
+  const sTmax = optionalNum(fn, "s_tmax", o.sTmax, Infinity, true);
+  const sNoise = optionalNum(fn, "s_noise", o.sNoise, 1);
+  let needed = false;
+  for (let i = 0; i < run.steps && !needed; i++) {
+    needed = churnGamma(sChurn, run.steps, run.sigmas[i], sTmin, sTmax, run.m.r) > 0 && sNoise !== 0;
+  }
+  return { sChurn, sTmin, sTmax, sNoise, noise: resolveNoise(fn, "noise", o.noise, needed) };
+}
+
+/**
+ * The churn part of a step (shared by Euler, Heun, DPM-2): draw eps, compute
+ * sigma_hat = sigmas[i] * (gamma + 1), and add `eps * s_noise * sqrt(sigma_hat^2 - sigma^2)`
+ * to x when gamma > 0. Returns sigma_hat.
+ */
+export function churn(run: SamplerRun, c: ChurnSettings, i: number, eps: Tensor): number {
+  const { m, x } = run;
+  const { r } = m;
+  const sigma = run.sigmas[i];
+  const gamma = churnGamma(c.sChurn, run.steps, sigma, c.sTmin, c.sTmax, r);
+  // One randn_like per step whether or not churn is added (quirk 1); nothing to align with without a source.
+  if (c.noise) run.draw(c.noise, eps, { step: i });
+  const sigmaHat = r(sigma * r(gamma + 1));
+  if (gamma > 0) addScaled2(x, x, eps, c.sNoise, m.sqrt(r(r(sigmaHat * sigmaHat) - r(sigma * sigma))));
+  return sigmaHat;
+}
+
+/**
+ * Port of `sample_euler(model, x, sigmas, s_churn=0., s_tmin=0., s_tmax=inf, s_noise=1.)`:
+ * Karras et al. (2022) Algorithm 2 with Euler steps.
+ * Quirks kept: a `randn_like` draw on every step even without churn (quirk 1); gamma is
+ * `min(s_churn / (len(sigmas) - 1), sqrt(2) - 1)` inside the inclusive window on sigmas[i]
+ * (quirk 2); the callback sees x after the churn noise.
+ */
+export async function sampleEuler(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: EulerOptions = {}): Promise<Tensor> {
+  const run = new SamplerRun("sample_euler", model, x, sigmas, options);
+  const c = churnSettings(run, options);
+  const { x: xs, sigmas: s, m } = run;
+  const eps = run.buffer(), den = run.buffer();
+  for (let i = 0; i < run.steps; i++) {
+    run.step = i;
+    const sigmaHat = churn(run, c, i, eps);
+    const denoised = await run.denoise(xs, sigmaHat, den);
+    if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
+    eulerStep(xs, denoised, sigmaHat, m.r(s[i + 1] - sigmaHat));
+  }
+  return xs;
+}
+
+export interface EulerAncestralOptions extends SamplerHooks {
+  /** Ancestral noise fraction (default 1; 0 gives the Euler ODE step). */
+  eta?: number;
+  /** Scale of the added noise (default 1). */
+  sNoise?: number;
+  /**
+   * The original's `noise_sampler(sigma, sigma_next)`, called with
+   * `{ step, sigma, sigmaNext }` whenever sigmas[i+1] > 0. Default (the original's
+   * `torch.randn_like`): a torch-compatible generator at torch's default seed when noise is
+   * added (eta != 0 and s_noise != 0), no draws otherwise.
+   */
+  noiseSampler?: NoiseSource;
+}
+
+/** Validates eta / s_noise / noise_sampler of the ancestral samplers. */
+export function ancestralSettings(run: SamplerRun, o: EulerAncestralOptions): { eta: number; sNoise: number; noise: NoiseSource | null } {
+  const eta = optionalNum(run.fn, "eta", o.eta, 1);
+  const sNoise = optionalNum(run.fn, "s_noise", o.sNoise, 1);
+  let draws = false;
+  for (let i = 0; i < run.steps; i++) if (run.sigmas[i + 1] > 0) draws = true;
+  return { eta, sNoise, noise: resolveNoise(run.fn, "noise_sampler", o.noiseSampler, draws && eta !== 0 && sNoise !== 0) };
+}
+
+/**
+ * Port of `sample_euler_ancestral(model, x, sigmas, eta=1., s_noise=1., noise_sampler=None)`:
+ * an Euler step down to sigma_down, then fresh noise of std sigma_up (get_ancestral_step).
+ * Quirks kept: noise is added only when sigmas[i+1] > 0, so the last step into 0 draws
+ * nothing (quirk 9); with eta = 0 the draws still happen (multiplied by 0) when a noise
+ * sampler is given.
+ */
+export async function sampleEulerAncestral(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: EulerAncestralOptions = {}): Promise<Tensor> {
+  const run = new SamplerRun("sample_euler_ancestral", model, x, sigmas, options);
+  const { eta, sNoise, noise } = ancestralSettings(run, options);
+  const { x: xs, sigmas: s, m } = run;
+  const den = run.buffer(), z = run.buffer();
+  for (let i = 0; i < run.steps; i++) {
+    run.step = i;
+    const denoised = await run.denoise(xs, s[i], den);
+    const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
+    if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
+    eulerStep(xs, denoised, s[i], m.r(sigmaDown - s[i]));
+    if (s[i + 1] > 0 && noise) {
+      run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
+      addScaled2(xs, xs, z, sNoise, sigmaUp);
+    }
+  }
+  return xs;
+}
