@@ -59,7 +59,7 @@ describe("edmkit replay", () => {
     const cases: [string[], RegExp][] = [
       [["replay", join(dir, "missing")], /no such file or folder/],
       [["replay", dir], /broken\.json: field `reference`/],
-      [["replay", "--tolerance-scale", "-1", dir], /--tolerance-scale must be a positive number/],
+      [["replay", "--tolerance-scale=-1", dir], /--tolerance-scale must be a positive number/],
       [["replay", "--frobnicate", dir], /Unknown option '--frobnicate'/],
       [["nonsense"], /unknown command "nonsense"/],
     ];

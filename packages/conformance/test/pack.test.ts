@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -21,7 +22,10 @@ function pnpm(args: string[], cwd: string): string {
   return execFileSync(cmd, [...pre, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** The first ```ts block of a README, which must run as plain ES module JavaScript. */
+/** tsx's ESM loader from the workspace: README examples are TypeScript. */
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
+
+/** The first ```ts block of a README. */
 function readmeExample(pkgDir: string): string {
   const text = readFileSync(join(root, "packages", pkgDir, "README.md"), "utf8");
   const m = /```ts\n([\s\S]*?)```/.exec(text);
@@ -61,9 +65,9 @@ describe("packed packages installed with npm outside the workspace", () => {
   });
 
   test.each(packages)("the README example of %s runs against the installed package", (p) => {
-    const file = join(scratch, `example-${p}.mjs`);
+    const file = join(scratch, `example-${p}.ts`);
     writeFileSync(file, readmeExample(p));
-    const r = spawnSync(process.execPath, [file], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, ["--import", tsxLoader, file], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.trim().length).toBeGreaterThan(0);

@@ -1,0 +1,18 @@
+/**
+ * @edmkit/conformance: ONNX denoisers, fixture replay across every port, the conformance
+ * suite and its divergence report, and the `edmkit` CLI.
+ */
+export * from "./onnx/index.js";
+export { ports, replayOne, summarize, collectFixtureFiles, loadAll, type Port, type ReplayEntry, type ReplaySummary } from "./replay.js";
+export { UsageError } from "./errors.js";
+export { writeFileAtomic, replaceDirAtomic } from "./atomic.js";
+export * from "./report/schema.js";
+export { renderMarkdown } from "./report/render-markdown.js";
+export { renderHtml } from "./report/render-html.js";
+export { encodeGif, trajectoryAnimation } from "./report/gif.js";
+export { listTasks, runTask, type SuiteContext, type TaskResult } from "./conformance/tasks.js";
+export { runPool } from "./conformance/pool.js";
+export { assembleReport } from "./conformance/assemble.js";
+export { runScenarios } from "./conformance/scenarios.js";
+export { songAncestralVE, songAncestralVP, ancestralStds } from "./conformance/song2021.js";
+export { CAUSES } from "./conformance/causes.js";

@@ -1,0 +1,152 @@
+/**
+ * The main job end to end: `edmkit conformance` on the bundled fixtures writes a report whose
+ * numbers hold up — every fixture passes, every root cause of the catalogue is shown by a
+ * minimal pair that really diverges, every equivalence claim is backed by a computed gap
+ * within round-off — and the HTML renders in a real browser. Also: shards merge into the
+ * same report, and a run that cannot complete leaves the previous report intact.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import { beforeAll, describe, expect, test } from "vitest";
+import { causeIds, type Report, reportSchema } from "../src/report/schema.js";
+import { edmkit, FIXTURES } from "./cli-helpers.js";
+import { listFixtureFiles } from "@edmkit/core";
+
+const out = mkdtempSync(join(tmpdir(), "edmkit-conformance-"));
+let report: Report;
+let run: ReturnType<typeof edmkit>;
+
+beforeAll(() => {
+  run = edmkit(["conformance", "--workers", "2", "--out", join(out, "reports")]);
+  report = reportSchema.parse(JSON.parse(readFileSync(join(out, "reports", "report.json"), "utf8")));
+}, 600_000);
+
+describe("edmkit conformance", () => {
+  test("exits 0 with a summary table and no problems", () => {
+    expect(run.stderr).toBe("");
+    expect(report.problems).toEqual([]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/fixtures: \d+ passed, 0 failed, 0 unsupported/);
+  });
+
+  test("writes index.html, report.md and report.json", () => {
+    for (const f of ["index.html", "report.md", "report.json", "trajectory.gif"]) expect(existsSync(join(out, "reports", f))).toBe(true);
+    const md = readFileSync(join(out, "reports", "report.md"), "utf8");
+    for (const c of report.causes) expect(md).toContain(c.title);
+  });
+
+  test("every bundled fixture is replayed and passes", () => {
+    const files = listFixtureFiles(`${FIXTURES}reference`);
+    expect(report.fixtures.results).toHaveLength(files.length);
+    expect(report.fixtures.summary).toEqual({ passed: files.length, failed: 0, unsupported: 0 });
+    for (const lib of ["k-diffusion", "diffusers", "edm"]) expect(report.fixtures.byLibrary[lib].passed).toBeGreaterThan(0);
+  });
+
+  test("every cause of the catalogue is demonstrated by a minimal pair that diverges beyond round-off", () => {
+    expect(report.causes.map((c) => c.id).sort()).toEqual([...causeIds].sort());
+    for (const c of report.causes) {
+      expect(c.minimalPair.verdict, c.id).toBe("diverge");
+      expect(c.minimalPair.maxGap!, c.id).toBeGreaterThan(c.minimalPair.roundoffBound);
+    }
+  });
+
+  test("every divergence names a cause that has a minimal pair; every equivalence is backed by a gap within round-off", () => {
+    const demonstrated = new Set(report.causes.map((c) => c.id));
+    for (const p of report.pairs) {
+      if (p.verdict === "diverge") {
+        expect(p.cause, p.id).not.toBe("unexplained");
+        expect(demonstrated.has(p.cause as never), p.id).toBe(true);
+      } else {
+        expect(p.maxGap!, p.id).toBeLessThanOrEqual(p.roundoffBound);
+      }
+    }
+    expect(report.equivalence.length).toBeGreaterThan(0);
+    for (const g of report.equivalence) {
+      expect(g.members.length).toBeGreaterThanOrEqual(2);
+      expect(g.evidence.length).toBeGreaterThan(0);
+    }
+  });
+
+  test("the seed question is answered with computed checks", () => {
+    const checks = report.ancestral.checks;
+    expect(checks.find((c) => c.what.includes("Song VE"))!.verdict).toBe("identical");
+    expect(checks.find((c) => c.what.includes("Song VP ancestral"))!.verdict).toBe("diverge");
+  });
+
+  test("accuracy: fitted orders of convergence near 1 (Euler) and 2 (Heun)", () => {
+    const order = (s: string) => report.accuracy.find((a) => a.sampler === s)!.fittedOrder!;
+    expect(order("sample_euler")).toBeGreaterThan(0.8);
+    expect(order("sample_euler")).toBeLessThan(1.3);
+    expect(order("sample_heun")).toBeGreaterThan(1.7);
+    expect(order("sample_heun")).toBeLessThan(2.6);
+  });
+
+  test("ONNX on CPU: float64 mixture graphs agree with TypeScript to round-off, float32 ones to float32 tolerance", () => {
+    const cpu = report.onnx.find((o) => o.device === "cpu")!;
+    expect(cpu.available).toBe(true);
+    for (const r of cpu.runs) {
+      if (r.model.startsWith("gmm") && r.dtype === "float64") expect(r.gapToExact!).toBeLessThan(1e-9);
+      if (r.model.startsWith("gmm") && r.dtype === "float32") expect(r.gapToExact!).toBeLessThan(1e-3);
+    }
+  });
+
+  test("the HTML opens in headless Chromium with every section and plot rendered", async () => {
+    if (!existsSync("/usr/bin/chromium")) throw new Error("this test needs Chromium at /usr/bin/chromium (apt-get install chromium)");
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    try {
+      const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+      const external: string[] = [];
+      page.on("request", (r) => { if (!r.url().startsWith("data:") && !r.url().startsWith("file:")) external.push(r.url()); });
+      await page.goto(pathToFileURL(join(out, "reports", "index.html")).href, { waitUntil: "load" });
+      for (const id of ["summary", "equivalence", "divergences", "ancestral", "causes", "accuracy", "trajectories", "clouds", "heatmap", "onnx", "fixtures", "problems"]) {
+        expect(await page.locator(`section#${id}`).isVisible(), id).toBe(true);
+      }
+      for (const cls of ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatmap"]) {
+        const box = await page.locator(`svg.${cls}`).first().boundingBox();
+        expect(box!.width * box!.height, cls).toBeGreaterThan(10_000);
+        expect(await page.locator(`svg.${cls} path, svg.${cls} circle, svg.${cls} rect`).count(), cls).toBeGreaterThan(10);
+      }
+      expect(await page.locator("img.anim-trajectory").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+      expect(external).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test("two shards merged give the same pairs and fixture results as one run", () => {
+    const s1 = join(out, "s1"), s2 = join(out, "s2"), merged = join(out, "merged");
+    expect(edmkit(["conformance", "--workers", "1", "--shard", "1/2", "--only", "fixture:fixtures/reference/edm", "--out", s1]).status).toBe(0);
+    expect(edmkit(["conformance", "--workers", "1", "--shard", "2/2", "--only", "fixture:fixtures/reference/edm", "--out", s2]).status).toBe(0);
+    const m = edmkit(["merge", s1, s2, "--out", merged]);
+    expect(m.status).toBe(0);
+    const r = reportSchema.parse(JSON.parse(readFileSync(join(merged, "report.json"), "utf8")));
+    const edmIds = report.fixtures.results.filter((f) => f.library === "edm").map((f) => f.id).sort();
+    expect(r.fixtures.results.map((f) => f.id).sort()).toEqual(edmIds);
+  });
+
+  test("a run that cannot complete leaves the previous report intact", () => {
+    const dir = join(out, "reports");
+    const before = readFileSync(join(dir, "report.json"), "utf8");
+    const empty = mkdtempSync(join(tmpdir(), "edmkit-nofixtures-"));
+    const r = edmkit(["conformance", "--fixtures", empty, "--out", dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/has no reference\/ folder/);
+    const r2 = edmkit(["conformance", "--only", "no-such-task", "--out", dir]);
+    expect(r2.status).toBe(2);
+    expect(readFileSync(join(dir, "report.json"), "utf8")).toBe(before);
+    expect(readdirSync(out).filter((f) => f.includes("staging"))).toEqual([]);
+  });
+});
+
+describe("replaceDirAtomic", () => {
+  test("a fill that throws leaves the old folder as it was", async () => {
+    const { replaceDirAtomic } = await import("../src/atomic.js");
+    const dir = join(mkdtempSync(join(tmpdir(), "edmkit-atomic-")), "r");
+    await replaceDirAtomic(dir, (d) => writeFileSync(join(d, "a.txt"), "old"));
+    await expect(replaceDirAtomic(dir, (d) => { writeFileSync(join(d, "a.txt"), "new"); throw new Error("midway"); })).rejects.toThrow("midway");
+    expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("old");
+  });
+});
