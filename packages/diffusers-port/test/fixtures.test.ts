@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ReplayResult, loadFixture } from "@edmkit/core";
+import { type ReplayResult, type RunFixture, loadFixture } from "@edmkit/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { replayFixture, supportsFixture } from "../src/index.js";
 
@@ -59,8 +59,8 @@ describe("diffusers reference fixtures", () => {
     const r = await replayFixture(broken);
     expect(r.status).toBe("error");
     expect(r.message).toMatch(/set_timesteps argument "shift" is not supported/);
-    const wrongNoise = structuredClone(fx);
-    wrongNoise.noise.draws = wrongNoise.noise.draws.slice(0, 1).concat([wrongNoise.noise.draws[0]]);
+    const wrongNoise = structuredClone(fx) as RunFixture;
+    wrongNoise.noise.draws = [wrongNoise.noise.draws[0], wrongNoise.noise.draws[0]];
     expect((await replayFixture(wrongNoise)).checks.find((c) => c.name === "noise draws")?.ok).toBe(false);
   });
 
