@@ -7,6 +7,8 @@ import { availableParallelism } from "node:os";
 import type { CauseId, PairResult, Report } from "../report/schema.js";
 import { ancestralAnalysis } from "./ancestral.js";
 import { CAUSES } from "./causes.js";
+import { METHODS } from "./scenarios.js";
+import { quirkCoverage } from "./quirks.js";
 import type { TaskResult } from "./tasks.js";
 
 export interface AssembleInfo {
@@ -48,7 +50,7 @@ function equivalenceGroups(pairs: PairResult[]): Report["equivalence"] {
     groups.set(root, g);
   }
   return [...groups.values()].map((g) => ({
-    method: g.pairs[0].scenario,
+    method: [...g.members].map((id) => METHODS[id]).find(Boolean) ?? g.pairs[0].scenario,
     members: [...g.members].map((id) => impls.get(id)!),
     maxGap: Math.max(...g.pairs.map((p) => p.maxGap ?? 0)),
     evidence: g.pairs.map((p) => `${p.id}: max gap ${(p.maxGap ?? 0).toExponential(2)} <= round-off bound ${p.roundoffBound.toExponential(2)} over ${p.nfe.a} model calls`),
@@ -105,13 +107,17 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
   if (fig("clouds2d")) figures.clouds2d = fig("clouds2d") as Report["figures"]["clouds2d"];
   if (fig("heatmap")) figures.heatmap = fig("heatmap") as Report["figures"]["heatmap"];
 
+  const fixtureSection = { summary, byLibrary, results: fixtures.map((f) => ({ ...f, maxAbsError: f.maxAbsError ?? null })) };
+  const quirks = fixtures.length && scen ? quirkCoverage({ fixtures: fixtureSection, causes }) : [];
+  for (const q of quirks) if (!q.ok) problems.push(`${q.source} (${q.summary}) is not covered: ${q.evidence}`);
+
   return {
     schema: "edmkit-report/1",
     generatedAt: new Date().toISOString(),
     durationSeconds: info.durationSeconds,
     environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism(), workers: info.workers, shard: info.shard },
     versions: info.versions,
-    fixtures: { summary, byLibrary, results: fixtures.map((f) => ({ ...f, maxAbsError: f.maxAbsError ?? null })) },
+    fixtures: fixtureSection,
     equivalence: equivalenceGroups(pairs),
     pairs,
     causes,
@@ -119,6 +125,7 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     accuracy,
     onnx,
     figures,
+    quirks,
     problems,
   };
 }

@@ -33,6 +33,7 @@ export const htmlSections = [
   ["clouds", "Sample clouds"],
   ["heatmap", "Heatmap"],
   ["onnx", "ONNX"],
+  ["quirks", "Quirks"],
   ["fixtures", "Fixtures"],
   ["problems", "Problems"],
 ] as const;
@@ -391,6 +392,17 @@ function fixturesSection(report: Report): string {
   );
 }
 
+function quirksSection(report: Report): string {
+  if (report.quirks.length === 0) return section("quirks", "Quirks of the originals", "", '<p class="empty">Not computed in this run.</p>');
+  const rows = report.quirks.map((q) => [esc(q.source), esc(q.summary), q.cause ? `<code>${esc(q.cause)}</code>` : "reproduced by the port", `${q.ok ? "" : "⚠ "}${esc(q.evidence)}`]);
+  return section(
+    "quirks",
+    "Quirks of the originals",
+    "Every quirk fixtures/PROVENANCE.md lists: a divergence between implementations points at the root cause whose minimal pair shows it; a behaviour the ports reproduce points at the fixtures that exercise it.",
+    table([{ label: "quirk", nowrap: true }, { label: "what" }, { label: "cause" }, { label: "evidence" }], rows),
+  );
+}
+
 function problemsSection(report: Report): string {
   const unexplained = report.pairs.filter((p) => p.cause === "unexplained");
   if (report.problems.length === 0 && unexplained.length === 0) {
@@ -451,6 +463,7 @@ export function renderHtml(report: Report, opts: RenderHtmlOptions = {}): string
       `<figure>${plotHeatmap(report.figures.heatmap)}</figure>`,
     ),
     onnxSection(report),
+    quirksSection(report),
     fixturesSection(report),
     problemsSection(report),
   ];

@@ -240,6 +240,13 @@ export function renderMarkdown(report: Report): string {
   }
 
   // --- Fixtures --------------------------------------------------------------------------------
+  push("## Quirks of the originals", "", "Every quirk fixtures/PROVENANCE.md lists, and how this report covers it.", "");
+  if (report.quirks.length === 0) push("_Not computed in this run._", "");
+  else {
+    push("| quirk | what | cause | evidence |", "| --- | --- | --- | --- |");
+    for (const q of report.quirks) push(`| ${mdText(q.source)} | ${mdText(q.summary)} | ${q.cause ? mdCode(q.cause) : "reproduced by the port"} | ${q.ok ? "" : "⚠ "}${mdText(q.evidence)} |`);
+    push("");
+  }
   push("## Fixtures", "", `${fx.summary.passed} passed, ${fx.summary.failed} failed, ${fx.summary.unsupported} unsupported.`, "");
   if (fx.results.length) {
     push(

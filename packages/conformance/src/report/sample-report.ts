@@ -406,7 +406,12 @@ export function sampleReport(): Report {
     ...pairs.filter((p) => p.cause === "unexplained").map((p) => `unexplained divergence: ${p.id} (${p.a.id} vs ${p.b.id}), first step ${p.firstStep}, max gap ${formatGap(p.maxGap)}`),
     ...fx.results.filter((r) => r.status === "fail" || r.status === "error").map((r) => `fixture ${r.id} failed: max abs error ${formatGap(r.maxAbsError)} at model call ${r.firstDivergence?.modelCall}`),
   ];
+  const quirks = [
+    { source: "PROVENANCE k-diffusion 1 (synthetic)", summary: "a draw every step", kind: "divergence" as const, cause: "rng-consumption" as const, evidence: "12/12 fixtures exercising it pass (synthetic)", ok: true },
+    { source: "PROVENANCE k-diffusion 4 (synthetic)", summary: "torch.lerp formula", kind: "reproduced" as const, cause: null, evidence: "4/4 fixtures exercising it pass (synthetic)", ok: true },
+  ];
   return {
+    quirks,
     schema: "edmkit-report/1",
     generatedAt: "2026-01-01T00:00:00.000Z",
     durationSeconds: 74.6,

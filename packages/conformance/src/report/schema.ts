@@ -148,6 +148,21 @@ export const onnxSchema = z.object({
   ),
 });
 
+/**
+ * Every quirk PROVENANCE.md lists for the originals, and how the report covers it: a
+ * divergence between implementations (with the cause whose minimal pair shows it) or a
+ * behaviour the port reproduces (with the fixtures that exercise it and their status).
+ */
+export const quirkSchema = z.object({
+  source: z.string(),
+  summary: z.string(),
+  kind: z.enum(["divergence", "reproduced"]),
+  cause: causeIdSchema.nullable(),
+  evidence: z.string(),
+  ok: z.boolean(),
+});
+export type QuirkResult = z.infer<typeof quirkSchema>;
+
 export const reportSchema = z.object({
   schema: z.literal("edmkit-report/1"),
   generatedAt: z.string(),
@@ -166,6 +181,7 @@ export const reportSchema = z.object({
   accuracy: z.array(accuracySchema),
   onnx: z.array(onnxSchema),
   figures: figuresSchema,
+  quirks: z.array(quirkSchema).default([]),
   /** Unexplained divergences and failed fixtures, listed for the exit status. */
   problems: z.array(z.string()),
 });
