@@ -252,7 +252,7 @@ describe("formatters", () => {
 describe("renderMarkdown", () => {
   it("has every section, summary first", () => {
     const heads = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    expect(heads).toEqual(["Summary", "The seed question", "Root causes", "All pairs", "Accuracy", "ONNX", "Fixtures", "Problems", "Run time"]);
+    expect(heads).toEqual(["Summary", "The seed question", "Root causes", "All pairs", "Accuracy", "ONNX", "Quirks of the originals", "Fixtures", "Problems", "Run time"]);
     expect(md.startsWith("# edmkit conformance report")).toBe(true);
     // The problem banner sits above the summary.
     expect(md.indexOf("⚠ 2 problems")).toBeLessThan(md.indexOf("## Summary"));
