@@ -70,6 +70,19 @@ describe("edmkit conformance", () => {
     }
   });
 
+  test("every quirk PROVENANCE.md lists appears in the report, covered by passing fixtures or a diverging minimal pair", () => {
+    const prov = readFileSync(`${FIXTURES}PROVENANCE.md`, "utf8");
+    const numbered = (text: string) => [...text.matchAll(/^(\d+)\. /gm)].map((m) => Number(m[1]));
+    const [kdEdm, diff] = prov.split("# Provenance of `reference/diffusers/`");
+    const expected = [
+      ...numbered(kdEdm).map((n) => (n <= 12 ? `PROVENANCE k-diffusion ${n}` : `PROVENANCE EDM ${n}`)),
+      ...numbered(diff).map((n) => `PROVENANCE diffusers ${n}`),
+    ];
+    expect(expected.length).toBeGreaterThanOrEqual(29);
+    expect(report.quirks.map((q) => q.source)).toEqual(expected);
+    for (const q of report.quirks) expect(q.ok, q.source).toBe(true);
+  });
+
   test("the seed question is answered with computed checks", () => {
     const checks = report.ancestral.checks;
     expect(checks.find((c) => c.what.includes("Song VE"))!.verdict).toBe("identical");
@@ -101,7 +114,7 @@ describe("edmkit conformance", () => {
       const external: string[] = [];
       page.on("request", (r) => { if (!r.url().startsWith("data:") && !r.url().startsWith("file:")) external.push(r.url()); });
       await page.goto(pathToFileURL(join(out, "reports", "index.html")).href, { waitUntil: "load" });
-      for (const id of ["summary", "equivalence", "divergences", "ancestral", "causes", "accuracy", "trajectories", "clouds", "heatmap", "onnx", "fixtures", "problems"]) {
+      for (const id of ["summary", "equivalence", "divergences", "ancestral", "causes", "accuracy", "trajectories", "clouds", "heatmap", "onnx", "quirks", "fixtures", "problems"]) {
         expect(await page.locator(`section#${id}`).isVisible(), id).toBe(true);
       }
       for (const cls of ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatmap"]) {
