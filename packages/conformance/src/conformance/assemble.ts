@@ -77,7 +77,8 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
   }
 
   const scen = byId.get("scenarios")?.value as { pairs: PairResult[]; minimal: [CauseId, PairResult][] } | undefined;
-  const pairs = (scen?.pairs ?? []).map((p) => {
+  const onnxTasks = results.filter((r) => r.id.startsWith("onnx:") && r.value).map((r) => r.value as Report["onnx"][number] & { pairs?: PairResult[] });
+  const pairs = [...(scen?.pairs ?? []), ...onnxTasks.flatMap((o) => o.pairs ?? [])].map((p) => {
     if (p.verdict === "diverge" && p.cause === null) {
       problems.push(`unexplained divergence: ${p.id} (${p.a.label} vs ${p.b.label}): output gap ${p.outputGap?.toExponential(2) ?? "n/a"}, first at model call ${p.firstModelCall}`);
       return { ...p, cause: "unexplained" as const };
@@ -100,7 +101,7 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
   }
 
   const accuracy = results.filter((r) => r.id.startsWith("accuracy:") && r.value).map((r) => r.value as Report["accuracy"][number]);
-  const onnx = results.filter((r) => r.id.startsWith("onnx:") && r.value).map((r) => r.value as Report["onnx"][number]);
+  const onnx = onnxTasks.map(({ pairs: _pairs, ...o }) => o);
   const figures = emptyFigures();
   const fig = (k: string) => byId.get(`figures:${k}`)?.value;
   if (fig("trajectories1d")) figures.trajectories1d = fig("trajectories1d") as Report["figures"]["trajectories1d"];

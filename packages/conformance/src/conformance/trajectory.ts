@@ -84,15 +84,26 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** Units in the last place of the run's precision, times the allowance for reordered arithmetic. */
+function ulps(dtype: "float32" | "float64"): number {
+  return dtype === "float32" ? 64 * 2 ** -24 : 1024 * 2 ** -52;
+}
+
+function maxMagnitude(a: ArrayLike<number>): number {
+  let m = 1;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
 /**
  * Bound for "identical to round-off": 1024 ulps (float64) or 64 float32 ulps of the largest
- * magnitude in the output. The same method in another operation order stays far inside it;
- * a difference in the method lands far outside (the report shows both numbers).
+ * magnitude among the values compared (at least 1). The same method in another operation
+ * order stays far inside it; a difference in the method lands far outside (the report
+ * shows both numbers). Model-call inputs are bounded at their own magnitude (x is ~80 times
+ * the data at the first call), the output at the output's.
  */
 export function roundoffBound(a: TrajectoryRun, dtype: "float32" | "float64"): number {
-  let scale = 1;
-  for (const v of a.output) scale = Math.max(scale, Math.abs(v));
-  return (dtype === "float32" ? 64 * 2 ** -24 : 1024 * 2 ** -52) * scale;
+  return ulps(dtype) * maxMagnitude(a.output);
 }
 
 export interface PairSpec {
@@ -112,16 +123,21 @@ export interface PairSpec {
  */
 export function comparePair(spec: PairSpec, a: TrajectoryRun, b: TrajectoryRun): PairResult {
   const bound = roundoffBound(a, spec.dtype);
+  let widest = bound;
   const m = Math.min(a.calls.length, b.calls.length);
   const gapPerStep: number[] = [];
   let firstModelCall: number | null = null;
   for (let k = 0; k < m; k++) {
     const ca = a.calls[k], cb = b.calls[k];
     const g = ca.x.length === cb.x.length ? maxAbs(ca.x, cb.x) : Infinity;
+    const callBound = ulps(spec.dtype) * maxMagnitude(cb.x);
+    widest = Math.max(widest, callBound);
     gapPerStep.push(Number.isFinite(g) ? g : NaN);
     const sigmaGap = Math.abs(ca.sigma - cb.sigma);
-    const sigmaDiffers = Number.isFinite(ca.sigma) && Number.isFinite(cb.sigma) && !(sigmaGap <= 1024 * 2 ** -52 * Math.max(1, Math.abs(cb.sigma)) * (spec.dtype === "float32" ? 2 ** 29 / 16 : 1));
-    if (firstModelCall === null && (sigmaDiffers || !(g <= bound))) firstModelCall = k;
+    // sigma is a scalar of the schedule: allow a few ulps of the run's precision
+    const sigmaTol = (spec.dtype === "float32" ? 2 ** -20 : 2 ** -42) * Math.max(1, Math.abs(cb.sigma));
+    const sigmaDiffers = Number.isFinite(ca.sigma) && Number.isFinite(cb.sigma) && !(sigmaGap <= sigmaTol);
+    if (firstModelCall === null && (sigmaDiffers || !(g <= callBound))) firstModelCall = k;
   }
   if (firstModelCall === null && a.calls.length !== b.calls.length) firstModelCall = m;
   const outputGap = a.output.length === b.output.length ? maxAbs(a.output, b.output) : Infinity;
@@ -137,7 +153,8 @@ export function comparePair(spec: PairSpec, a: TrajectoryRun, b: TrajectoryRun):
     model: spec.model,
     dtype: spec.dtype,
     verdict: identical ? "identical" : "diverge",
-    roundoffBound: bound,
+    // the widest bound any compared value was held to (calls at sigma_max are ~80x the data)
+    roundoffBound: widest,
     firstStep: identical ? null : (firstStep ?? (firstModelCall === null ? null : 0)),
     firstModelCall: identical ? null : (firstModelCall ?? m),
     nfe: { a: a.calls.length, b: b.calls.length },
