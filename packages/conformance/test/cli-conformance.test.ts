@@ -122,7 +122,7 @@ describe("edmkit conformance", () => {
         expect(box!.width * box!.height, cls).toBeGreaterThan(10_000);
         expect(await page.locator(`svg.${cls} path, svg.${cls} circle, svg.${cls} rect`).count(), cls).toBeGreaterThan(10);
       }
-      expect(await page.locator("img.anim-trajectory").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+      expect(await page.locator("img.anim-trajectory").evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
       expect(external).toEqual([]);
     } finally {
       await browser.close();
