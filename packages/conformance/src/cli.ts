@@ -8,11 +8,15 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "./errors.js";
 import { replayCommand, replayHelp } from "./cli/replay-command.js";
 import { conformanceCommand, conformanceHelp, mergeCommand, mergeHelp } from "./cli/conformance-command.js";
+import { sampleCommand, sampleHelp } from "./cli/sample-command.js";
+import { trainCommand, trainHelp } from "./cli/train-command.js";
 
 const commands: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   replay: { help: replayHelp, run: replayCommand },
   conformance: { help: conformanceHelp, run: conformanceCommand },
   merge: { help: mergeHelp, run: mergeCommand },
+  sample: { help: sampleHelp, run: sampleCommand },
+  train: { help: trainHelp, run: trainCommand },
 };
 
 const usage = `edmkit <command> [options]

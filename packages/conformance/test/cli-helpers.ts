@@ -1,13 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const FIXTURES = `${ROOT}fixtures/`;
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+/** tsx's loader by absolute URL, so the CLI also runs with a working folder outside the repository. */
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
 
 /** Run the CLI from its TypeScript sources (workspace packages resolved to their sources). */
 export function edmkit(args: string[], opts: { cwd?: string; timeout?: number } = {}) {
-  const r = spawnSync(process.execPath, ["--conditions=@edmkit/source", "--import", "tsx", cli, ...args], {
+  const r = spawnSync(process.execPath, ["--conditions=@edmkit/source", "--import", tsx, cli, ...args], {
     cwd: opts.cwd ?? ROOT,
     encoding: "utf8",
     timeout: opts.timeout ?? 300_000,

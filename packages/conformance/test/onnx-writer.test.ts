@@ -179,3 +179,21 @@ describe("writer input checks and graph structure", () => {
     expect(() => g.input("x", ["batch"])).toThrow('GraphBuilder: name "x" is taken');
   });
 });
+
+describe("float64 MLP graphs", () => {
+  it("load at onnxruntime's default optimization level and agree with the float32 graph", async () => {
+    const { extractEdmMlp, edmMlpModel, serializeModel, OnnxDenoiser } = await import("../src/onnx/index.js");
+    const shipped = new Uint8Array(readFileSync(fileURLToPath(new URL("../../../fixtures/models/mlp1d-bimodal-edm.onnx", import.meta.url))));
+    const sidecar = JSON.parse(readFileSync(fileURLToPath(new URL("../../../fixtures/models/mlp1d-bimodal-edm.json", import.meta.url)), "utf8"));
+    const spec = { ...extractEdmMlp(shipped), sigmaData: sidecar.sigma_data ?? sidecar.trained_on?.sigma_data };
+    expect(spec.sigmaData).toBeGreaterThan(1);
+    const f64 = await OnnxDenoiser.fromBytes(serializeModel(edmMlpModel(spec, { dtype: "float64" })), { name: "mlp-f64.onnx", parameterization: "denoiser" });
+    const f32 = await OnnxDenoiser.fromBytes(shipped, { name: "mlp-f32.onnx", parameterization: "denoiser" });
+    const x = tensor([-2, -1, -0.3, 0, 0.4, 1.1, 2.5, 6], [8, 1]);
+    const sigma = new Float64Array([0.002, 0.05, 0.3, 1, 2, 5, 20, 80]);
+    const a = await f64.denoise(x, sigma), b = await f32.denoise(x, sigma);
+    for (let i = 0; i < 8; i++) expect(Math.abs(a.data[i] - b.data[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(a.data[i])));
+    await f64.release();
+    await f32.release();
+  });
+});

@@ -245,7 +245,15 @@ export function edmMlpModel(spec: EdmMlpSpec, opts: WriterOptions = {}): ModelMe
     const wgt = g.floats(`layer${i}.weight`, l.weight, [l.outFeatures, l.inFeatures]);
     const bias = g.floats(`layer${i}.bias`, l.bias, [l.outFeatures]);
     h = g.op("Gemm", [h, wgt, bias], { alpha: { float: 1 }, beta: { float: 1 }, transB: 1 }, `layer${i}_out`);
-    if (i < spec.layers.length - 1) h = g.op("Mul", [h, g.op("Sigmoid", [h], {}, `layer${i}_gate`)], {}, `layer${i}_silu`);
+    if (i < spec.layers.length - 1) {
+      // SiLU. float32: x * Sigmoid(x), as torch.onnx.export writes it (the shipped graphs).
+      // float64: x / (1 + exp(-x)): onnxruntime's extended optimizations fuse x * Sigmoid(x)
+      // into com.microsoft.QuickGelu, which has no float64 CPU kernel, so the float32 form
+      // would not load at the default optimization level.
+      h = dtype === "float64"
+        ? g.op("Div", [h, g.op("Add", [g.scalar(`layer${i}_one`, 1), g.op("Exp", [g.op("Neg", [h], {}, `layer${i}_neg`)], {}, `layer${i}_exp`)], {}, `layer${i}_den`)], {}, `layer${i}_silu`)
+        : g.op("Mul", [h, g.op("Sigmoid", [h], {}, `layer${i}_gate`)], {}, `layer${i}_silu`);
+    }
   });
   const skip = g.op("Mul", [cSkip, x], {}, "skip");
   const net = g.op("Mul", [cOut, h], {}, "net_scaled");
