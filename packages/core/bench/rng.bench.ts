@@ -2,7 +2,7 @@
  * Micro benchmark of the torch-compatible generator and the correctly rounded libm.
  * Run: npx tsx bench/rng.bench.ts   (from packages/core)
  */
-import { cos, log, sin } from "../src/rng/libm.js";
+import { cos, log, sin } from "../src/libm.js";
 import { TorchGenerator } from "../src/rng/torch-generator.js";
 
 function time(label: string, reps: number, fn: () => void): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cos, log, sin, sincos } from "../src/rng/libm.js";
+import { cos, exp, log, logArray, pow, sin, sincos, sincosArray } from "../src/libm.js";
+import { libm, ulpDistance } from "../src/index.js";
 
 // Reference values: glibc 2.36 (Debian 12, x86-64, FMA variants) on inputs where glibc's
 // result is also the correctly rounded one (checked with 250-bit mpmath). The inputs cover
@@ -627,5 +628,72 @@ describe("correctly rounded libm", () => {
       expect(Math.abs(sin(t) - Math.sin(t))).toBeLessThanOrEqual(2.3e-16 * Math.abs(Math.sin(t)) + 1e-300);
       expect(Math.abs(cos(t) - Math.cos(t))).toBeLessThanOrEqual(2.3e-16 * Math.abs(Math.cos(t)) + 1e-300);
     }
+  });
+});
+
+describe("exp and pow (BigInt fixed point), large-argument sin / cos", () => {
+  function* samples(n: number, lo: number, hi: number) {
+    let s = 12345;
+    for (let i = 0; i < n; i++) {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      yield lo + ((hi - lo) * s) / 2147483648;
+    }
+  }
+
+  it("agree with V8's Math within one ulp and are exact where the result is exact", () => {
+    for (const x of samples(400, -30, 30)) {
+      expect(ulpDistance(exp(x), Math.exp(x))).toBeLessThanOrEqual(1);
+      const a = Math.abs(x) + 1e-3;
+      expect(ulpDistance(pow(a, x / 7), Math.pow(a, x / 7))).toBeLessThanOrEqual(1);
+    }
+    expect([exp(0), pow(2, 10), pow(3, 3), pow(-2, 3), pow(9, 0.5), pow(5, 0), pow(1, NaN)]).toEqual([1, 1024, 27, -8, 3, 1, 1]);
+    expect([exp(-Infinity), exp(Infinity), exp(1000), exp(-1000)]).toEqual([0, Infinity, Infinity, 0]);
+    expect(Number.isNaN(pow(-2, 0.5)) && Number.isNaN(exp(NaN))).toBe(true);
+    expect(exp(1)).toBe(Math.E);
+  });
+
+  it("e ** 10.049999999999999 is 23155.78684539541 (exact 23155.786845395411573...), where Math.pow is one ulp high", () => {
+    expect(pow(Math.E, 10.049999999999999)).toBe(23155.78684539541);
+    expect(Math.pow(Math.E, 10.049999999999999)).toBe(23155.786845395414);
+  });
+
+  it("log / exp and sin / cos are consistent", () => {
+    for (const x of samples(100, 0.01, 50)) {
+      expect(ulpDistance(exp(log(x)), x)).toBeLessThanOrEqual(2);
+      expect(Math.abs(sin(x) ** 2 + cos(x) ** 2 - 1)).toBeLessThan(4e-16);
+    }
+  });
+
+  it("sin / cos beyond 2^20·π/2 (fixed-point reduction up to 2^30) stay within an ulp of V8's", () => {
+    for (const x of samples(200, 2 ** 20 * Math.PI, 2 ** 30 - 1)) {
+      for (const v of [x, -x]) {
+        expect(ulpDistance(sin(v), Math.sin(v))).toBeLessThanOrEqual(1);
+        expect(ulpDistance(cos(v), Math.cos(v))).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(sin(2 ** 31)).toBe(Math.sin(2 ** 31)); // beyond 2^30: V8's
+  });
+
+  it("the array forms equal the scalar functions, specials included", () => {
+    const xs = Float64Array.from([0.3, 1, 0, -0, -1, Infinity, NaN, 1e-310, 7.5, 2 ** 21 * Math.PI, 1e300]);
+    const l = new Float64Array(xs.length), sn = new Float64Array(xs.length), cs = new Float64Array(xs.length);
+    logArray(xs, l, xs.length);
+    sincosArray(xs, sn, cs, xs.length);
+    const sc = new Float64Array(2);
+    for (let i = 0; i < xs.length; i++) {
+      expect(Object.is(l[i], log(xs[i])), `log ${xs[i]}`).toBe(true);
+      sincos(xs[i], sc);
+      expect(Object.is(sn[i], sc[0]) && Object.is(sn[i], sin(xs[i])), `sin ${xs[i]}`).toBe(true);
+      expect(Object.is(cs[i], sc[1]) && Object.is(cs[i], cos(xs[i])), `cos ${xs[i]}`).toBe(true);
+    }
+    logArray(xs, xs, xs.length); // in place
+    expect(Array.from(xs)).toEqual(Array.from(l));
+  });
+
+  it("is exported from the package as the libm namespace", () => {
+    expect(libm.log).toBe(log);
+    expect(libm.exp).toBe(exp);
+    expect(libm.pow).toBe(pow);
+    expect(libm.sincos).toBe(sincos);
   });
 });

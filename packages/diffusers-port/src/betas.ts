@@ -3,7 +3,8 @@
  * sigma table, as the float32 torch tensors diffusers builds them. Every value here is a
  * float32 (held in Float32Array), computed with the roundings torch applies.
  */
-import { cumprodF32, torchLinspaceF32 } from "./float32.js";
+import { torchLinspace } from "@edmkit/core";
+import { cumprodF32 } from "./float32.js";
 
 const f = Math.fround;
 
@@ -52,7 +53,7 @@ export function betasForAlphaBar(
 
 /** `torch.linspace(beta_start, beta_end, n, dtype=torch.float32)` (diffusers "linear"). */
 export function linearBetas(betaStart: number, betaEnd: number, n: number): Float32Array {
-  return torchLinspaceF32(betaStart, betaEnd, n);
+  return Float32Array.from(torchLinspace(betaStart, betaEnd, n, "float32"));
 }
 
 /**
@@ -61,7 +62,7 @@ export function linearBetas(betaStart: number, betaEnd: number, n: number): Floa
  * the square in float32.
  */
 export function scaledLinearBetas(betaStart: number, betaEnd: number, n: number): Float32Array {
-  const r = torchLinspaceF32(Math.sqrt(betaStart), Math.sqrt(betaEnd), n);
+  const r = Float32Array.from(torchLinspace(Math.sqrt(betaStart), Math.sqrt(betaEnd), n, "float32"));
   for (let i = 0; i < n; i++) r[i] = r[i] * r[i];
   return r;
 }

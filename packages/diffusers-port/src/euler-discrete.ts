@@ -3,7 +3,7 @@
  * Karras et al.'s Euler step (Algorithm 2, with optional churn) over the sigma table of a
  * discrete-time model, with every config option diffusers supports.
  */
-import { type Tensor } from "@edmkit/core";
+import { sleefLogf, type Tensor } from "@edmkit/core";
 import {
   alphasCumprodFromBetas,
   betasFromConfig,
@@ -28,7 +28,6 @@ import {
 } from "./discrete-scheduler.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 import { checkGenerator, drawNoise } from "./generator.js";
-import { sleefLogf } from "./libm-f32.js";
 import {
   betaSigmas,
   exponentialSigmas,

@@ -1,7 +1,8 @@
 /**
  * The regularized incomplete beta function I_x(a, b) and its inverse, i.e. the CDF and the
  * quantile function (`scipy.stats.beta.cdf` / `scipy.stats.beta.ppf`) of the Beta(a, b)
- * distribution, in double precision. Candidate for core (shared numeric math).
+ * distribution, in double precision. Only diffusers' beta sigmas (`use_beta_sigmas`) need it;
+ * it moves to @edmkit/core when a second package does.
  *
  * - log Beta(a, b) from a Lanczos log-gamma (g = 607/128, 15 terms; relative error ~1e-15).
  * - I_x(a, b) from its continued fraction (modified Lentz), on the side of the symmetry

@@ -16,4 +16,3 @@ export * from "./loop.js";
 export * from "./spacing.js";
 export * from "./registry.js";
 export * from "./replay.js";
-export * from "./libm-f32.js";

@@ -4,10 +4,9 @@
  * them to float32, np.interp works in float64, `_sigma_to_t` mixes float32 and float64 under
  * numpy 1.x promotion rules, Karras / exponential / beta sigmas are float64 numpy arrays.
  */
-import { numpyInterp, numpyLinspace } from "@edmkit/core";
-import { numpyLogF32, torchLinspaceF32 } from "./float32.js";
+import { numpyInterp, numpyLinspace, roundHalfEven, torchExpF32, torchLinspace } from "@edmkit/core";
+import { numpyLogF32 } from "./float32.js";
 import { betaPpf } from "./incomplete-beta.js";
-import { torchExpF32 } from "./libm-f32.js";
 
 const f = Math.fround;
 
@@ -32,14 +31,6 @@ export function numpyArange(start: number, stop: number, step: number): Float64A
   const delta = next - start;
   for (let i = 2; i < len; i++) out[i] = start + i * delta;
   return out;
-}
-
-/** numpy's round (half to even) of a double. */
-export function roundHalfEven(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const r = Math.round(x); // half up
-  if (r - x === 0.5 && r % 2 !== 0) return r - 1;
-  return r;
 }
 
 /**
@@ -105,7 +96,7 @@ export function interpolateSigmas(timesteps: ArrayLike<number>, table: Float32Ar
 export function logLinearSigmas(table: Float32Array, numInferenceSteps: number): Float32Array {
   const hi = numpyLogF32(table[table.length - 1]);
   const lo = numpyLogF32(table[0]);
-  return torchExpF32(torchLinspaceF32(hi, lo, numInferenceSteps + 1));
+  return torchExpF32(torchLinspace(hi, lo, numInferenceSteps + 1, "float32"));
 }
 
 /** numpy float32 `np.log` of the float32 sigma table (the `log_sigmas` of `_sigma_to_t`). */

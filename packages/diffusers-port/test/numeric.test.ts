@@ -2,59 +2,71 @@
  * The numeric building blocks, checked against exact arithmetic and closed forms. (Their
  * bit-exactness against torch / numpy / scipy is what the fixture replay checks: every
  * alphas_cumprod table and every schedule of the diffusers fixtures matches bit for bit.)
+ * The shared torch float32 numerics (fma32, torchLinspace, SLEEF exp/log, roundHalfEven) are
+ * core's and tested there; here they are checked on diffusers' own schedules.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { fma32, sleefExpf, torchLinspace, ulpDistance32 } from "@edmkit/core";
 import { describe, expect, it } from "vitest";
 import {
   betaPpf,
   cumprodF32,
-  fmaF32,
   logBeta,
   logGamma,
+  logLinearSigmas,
   numpyArange,
   numpyLogF32,
   regularizedIncompleteBeta,
-  roundHalfEven,
+  scaledLinearBetas,
   sigmaToT,
-  sleefExpf,
-  sleefLogf,
   spacedTimesteps,
-  torchLinspaceF32,
 } from "../src/index.js";
 
 const f = Math.fround;
 
-/** Distance in float32 ulps. */
-function ulps32(a: number, b: number): number {
-  const buf = new Float32Array([a, b]);
-  const i = new Int32Array(buf.buffer);
-  const ord = (x: number) => (x < 0 ? -(x & 0x7fffffff) : x);
-  return Math.abs(ord(i[0]) - ord(i[1]));
+const SCHEDULES = fileURLToPath(new URL("../../../fixtures/reference/diffusers/schedules/", import.meta.url));
+interface ScheduleFile {
+  alphas_cumprod: number[];
+  reference: { call: { full_config: { beta_schedule: string; interpolation_type: string } } };
+  cases: { set_timesteps: { num_inference_steps?: number }; sigmas?: number[] }[];
 }
+const scheduleFiles = readdirSync(SCHEDULES).map((name) => ({
+  name,
+  fx: JSON.parse(readFileSync(SCHEDULES + name, "utf8")) as ScheduleFile,
+}));
 
-describe("fmaF32", () => {
-  it("rounds a*b + c once, also where the double sum lands on a float32 midpoint", () => {
-    const a = 1 + 2 ** -12; // a*a = 1 + 2^-11 + 2^-24: a float32 midpoint
-    expect(fmaF32(a, a, 0)).toBe(1 + 2 ** -11); // tie to even
-    expect(fmaF32(a, a, 2 ** -70)).toBe(1 + 2 ** -11 + 2 ** -23); // just above the tie: up
-    expect(fmaF32(a, a, -(2 ** -70))).toBe(1 + 2 ** -11); // just below: down
-    expect(f(a * a + 2 ** -70)).toBe(1 + 2 ** -11); // what two roundings give
-  });
-  it("agrees with float32(a*b + c) when no tie is involved", () => {
-    for (const [a, b, c] of [[f(0.1), f(3), f(0.7)], [f(-2.5), f(1e-3), f(1)], [f(123.456), f(7.89), f(-1000)]]) {
-      expect(fmaF32(a, b, c)).toBe(f(a * b + c));
-    }
-  });
-});
-
-describe("torch float32 linspace and cumprod", () => {
-  it("torchLinspaceF32 hits both ends exactly and is monotone", () => {
-    const x = torchLinspaceF32(Math.sqrt(0.00085), Math.sqrt(0.012), 1000);
-    expect(x[0]).toBe(f(Math.sqrt(0.00085)));
-    expect(x[999]).toBe(f(Math.sqrt(0.012)));
+describe("torch float32 linspace (core) and cumprod on diffusers' schedules", () => {
+  it("scaled_linear betas: the 1000-point float32 linspace hits both ends and is monotone", () => {
+    const x = scaledLinearBetas(0.00085, 0.012, 1000);
+    expect(x[0]).toBe(f(f(Math.sqrt(0.00085)) ** 2));
+    expect(x[999]).toBe(f(f(Math.sqrt(0.012)) ** 2));
     for (let i = 1; i < 1000; i++) expect(x[i]).toBeGreaterThan(x[i - 1]);
-    expect(Array.from(torchLinspaceF32(2, 5, 1))).toEqual([2]);
-    expect(torchLinspaceF32(2, 5, 0).length).toBe(0);
-    expect(() => torchLinspaceF32(0, 1, -1)).toThrow(/non-negative integer/);
+  });
+  it("every log_linear schedule of the fixtures is reproduced bit for bit (fused bases and tail, unfused lanes)", () => {
+    let checked = 0;
+    for (const { name, fx } of scheduleFiles) {
+      if (fx.reference.call.full_config.interpolation_type !== "log_linear") continue;
+      const a = Float32Array.from(fx.alphas_cumprod);
+      const table = Float32Array.from(a, (v) => Math.sqrt(f(f(1 - v) / v)));
+      for (const c of fx.cases) {
+        const N = c.set_timesteps.num_inference_steps;
+        if (N === undefined || !c.sigmas) continue;
+        expect(Array.from(logLinearSigmas(table, N)), `${name} N=${N}`).toEqual(c.sigmas.slice(0, N + 1));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+    // lane 7 of the first vector chunk of N = 20: base + 7·step with two roundings (what
+    // ATen's Vectorized::arange does) gives the recording, one fused rounding does not
+    const fx = scheduleFiles.find((s) => s.name === "euler--sd-loglinear.json")!.fx;
+    const table = Float32Array.from(fx.alphas_cumprod, (v) => Math.sqrt(f(f(1 - v) / v)));
+    const hi = numpyLogF32(table[999]), lo = numpyLogF32(table[0]);
+    const step = f(f(lo - hi) / 20);
+    const want = fx.cases.find((c) => c.set_timesteps.num_inference_steps === 20)!.sigmas![7];
+    expect(sleefExpf(f(hi + f(7 * step)))).toBe(want);
+    expect(sleefExpf(fma32(7, step, hi))).not.toBe(want);
+    expect(torchLinspace(hi, lo, 21, "float32")[7]).toBe(f(hi + f(7 * step)));
   });
   it("cumprodF32 accumulates in double and rounds each output", () => {
     const a = Float32Array.of(f(0.9999), f(0.9999), f(0.9999));
@@ -70,9 +82,6 @@ describe("numpy float64 helpers", () => {
     expect(numpyArange(1000, 0, -1000 / 7)[6]).toBe(142.85714285714266);
     expect(numpyArange(1000, 0, -1).length).toBe(1000);
     expect(() => numpyArange(0, 1, 0)).toThrow(/non-zero/);
-  });
-  it("roundHalfEven", () => {
-    expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4, 2.6].map(roundHalfEven)).toEqual([0, 2, 2, -0, -2, 2, 3]);
   });
   it("spacedTimesteps: the three spacings and the error", () => {
     expect(Array.from(spacedTimesteps("t", "linspace", 4, 1000, 0))).toEqual([999, 666, 333, 0]);
@@ -91,23 +100,10 @@ describe("float32 log / exp of numpy and torch", () => {
     let worst = 0;
     for (let k = 0; k < 20000; k++) {
       const x = f(Math.exp(-20 + (k / 20000) * 30));
-      worst = Math.max(worst, ulps32(numpyLogF32(x), f(Math.log(x))));
+      worst = Math.max(worst, ulpDistance32(numpyLogF32(x), f(Math.log(x))));
     }
     expect(worst).toBeLessThanOrEqual(4);
     expect(worst).toBeGreaterThan(0); // it is not correctly rounded, which is the point
-  });
-  it("sleefExpf / sleefLogf are within 1 ulp of the correctly rounded results", () => {
-    let we = 0, wl = 0;
-    for (let k = 0; k < 20000; k++) {
-      const x = f(-15 + (k / 20000) * 20);
-      we = Math.max(we, ulps32(sleefExpf(x), f(Math.exp(x))));
-      const y = f(Math.exp(x));
-      wl = Math.max(wl, ulps32(sleefLogf(y), f(Math.log(y))));
-    }
-    expect(we).toBeLessThanOrEqual(1);
-    expect(wl).toBeLessThanOrEqual(1);
-    expect(sleefExpf(0)).toBe(1);
-    expect(sleefLogf(1)).toBe(0);
   });
 });
 

@@ -14,7 +14,8 @@
  * The formulas take a `ScalarMath` so the NVlabs reproduction can evaluate the very same
  * arithmetic with correctly rounded functions.
  */
-import { jsMath, type ScalarMath } from "./crmath.js";
+import { roundHalfEven } from "@edmkit/core";
+import { jsMath, type ScalarMath } from "./scalar-math.js";
 import type { Schedule } from "./schedule.js";
 import { requireInverse } from "./schedule.js";
 
@@ -202,14 +203,6 @@ export function iddpmTable(params: IddpmParams = {}, opts: IddpmTableOptions = {
   }
   if (cache.size < 32) cache.set(key, u);
   return u;
-}
-
-/** Round half to even (torch.round / numpy.round). */
-export function roundHalfEven(v: number): number {
-  const f = Math.floor(v), d = v - f;
-  if (d < 0.5) return f;
-  if (d > 0.5) return f + 1;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 export interface IddpmDiscretizationParams extends IddpmParams, SigmaRange {}

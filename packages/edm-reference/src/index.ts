@@ -4,10 +4,9 @@
  * solver and fixture replay.
  */
 export * from "./dual.js";
-export * from "./crmath.js";
+export * from "./scalar-math.js";
 export * from "./schedule.js";
 export * from "./discretization.js";
-export * from "./kernels.js";
 export * from "./precond.js";
 export * from "./presets.js";
 export * from "./sampler.js";

@@ -29,10 +29,10 @@
  *   schedule (also "linear") and evaluates the correction at t_hat + alpha h.
  *
  * Scalars (schedule, discretization, betas) are computed with correctly rounded exp / log /
- * pow / sin (crmath.ts), which is what the reference machine's C library returned.
+ * pow / sin (core's `libm`), which is what the reference machine's C library returned.
  */
-import { type Denoiser, type NoiseSource, type SamplerObserver, type Tensor } from "@edmkit/core";
-import { correctlyRoundedMath, crLog, crPow } from "./crmath.js";
+import { type Denoiser, libm, type NoiseSource, type SamplerObserver, type Tensor } from "@edmkit/core";
+import { correctlyRoundedMath } from "./scalar-math.js";
 import { edmSigmas, iddpmSigmas, veTimes, vpTimes, withFinalZero } from "./discretization.js";
 import { planSampler, runPlan, type SamplerConventions, type SamplerPlan } from "./sampler.js";
 import { linearSchedule, type Schedule } from "./schedule.js";
@@ -112,7 +112,7 @@ const netRound = (net: Pick<Denoiser, "roundSigma">) => (net.roundSigma ? net.ro
 
 /** vp sigma(t) as NVlabs writes it: (e ** (0.5 beta_d t^2 + beta_min t) - 1) ** 0.5. */
 export function nvlabsVpSigma(beta_d: number, beta_min: number): (t: number) => number {
-  return (t) => Math.sqrt(crPow(Math.E, 0.5 * beta_d * (t * t) + beta_min * t) - 1);
+  return (t) => Math.sqrt(libm.pow(Math.E, 0.5 * beta_d * (t * t) + beta_min * t) - 1);
 }
 
 /**
@@ -128,7 +128,7 @@ export function nvlabsVpBetas(
   sigma_min: number,
   sigma_max: number,
   epsilon_s: number,
-  log: (x: number) => number = crLog,
+  log: (x: number) => number = libm.log,
 ): { vp_beta_d: number; vp_beta_min: number } {
   const lmax = log(sigma_max * sigma_max + 1);
   const vp_beta_d = (2 * (log(sigma_min * sigma_min + 1) / epsilon_s - lmax)) / (epsilon_s - 1);
@@ -149,7 +149,7 @@ export function nvlabsSchedule(
       const sg = sigma(t);
       return 0.5 * (bm + bd * t) * (sg + 1 / sg);
     };
-    sigmaInv = (sg) => (Math.sqrt(bm * bm + 2 * bd * crLog(sg * sg + 1)) - bm) / bd;
+    sigmaInv = (sg) => (Math.sqrt(bm * bm + 2 * bd * libm.log(sg * sg + 1)) - bm) / bd;
   } else if (schedule === "ve") {
     sigma = (t) => Math.sqrt(t);
     sigmaDeriv = (t) => 0.5 / Math.sqrt(t);

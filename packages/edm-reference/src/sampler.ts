@@ -46,6 +46,7 @@ import {
   axpy,
   batchSize,
   type Denoiser,
+  divScalar,
   type DType,
   type NoiseSource,
   observeDenoiser,
@@ -57,7 +58,6 @@ import {
   allocate,
 } from "@edmkit/core";
 import { timeStepsFromSigmas, validateTimeSteps } from "./discretization.js";
-import { divScalar } from "./kernels.js";
 import { type Preset, type PresetName, resolvePreset, type Solver } from "./presets.js";
 import { requireInverse, type Schedule } from "./schedule.js";
 

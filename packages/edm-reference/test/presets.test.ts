@@ -4,7 +4,6 @@
 import { describe, expect, it } from "vitest";
 import { GaussianMixture, tensor, TorchGenerator } from "@edmkit/core";
 import {
-  divScalar,
   edmSigmas,
   iddpmSigmas,
   iddpmTable,
@@ -13,7 +12,6 @@ import {
   planSampler,
   preconditionedDenoiser,
   presets,
-  roundHalfEven,
   veTimes,
   vpTimes,
 } from "../src/index.js";
@@ -47,10 +45,6 @@ describe("discretizations", () => {
     expect(s[0]).toBe(u[8]);
     expect(u[7]).toBeGreaterThan(81);
     expect(s[9]).toBe(u[999]);
-  });
-
-  it("round half to even", () => {
-    expect([0.5, 1.5, 2.5, 3.5, 2.4, 2.6, 7].map(roundHalfEven)).toEqual([0, 2, 2, 4, 2, 3, 7]);
   });
 
   for (const name of names) {
@@ -135,15 +129,6 @@ describe("preconditioning and training (Table 1)", () => {
     expect(presets.iddpm.training.sampleSigma(at(0, 0))).toBe(u[0]);
     expect(presets.iddpm.training.sampleSigma(at(0.9999999, 0))).toBe(u[999]);
     for (const name of names) expect(presets[name].training.distribution.length).toBeGreaterThan(5);
-  });
-});
-
-describe("kernels", () => {
-  it("divScalar is a true division, rounded to float32 for float32 buffers", () => {
-    const a = tensor([1, 2, 3], [3]);
-    expect(Array.from(divScalar(tensor(new Float64Array(3), [3]), a, 3).data)).toEqual([1 / 3, 2 / 3, 1]);
-    const b = tensor(new Float32Array([1, 2, 3]), [3]);
-    expect(Array.from(divScalar(tensor(new Float32Array(3), [3]), b, 0.1).data)).toEqual([1, 2, 3].map((v) => Math.fround(v / Math.fround(0.1))));
   });
 });
 

@@ -19,8 +19,8 @@ import {
   sameShape,
   type Tensor,
   tensor,
+  torchLinspace,
 } from "@edmkit/core";
-import { torchLinspaceFma } from "./linspace.js";
 import { appendZero } from "./schedules.js";
 import { rounderFor } from "./scalar.js";
 import { fail } from "./validate.js";
@@ -92,7 +92,7 @@ export class DiscreteSchedule {
     const T = this.sigmas.length;
     if (n === undefined) return appendZero(Float64Array.from(this.sigmas).reverse());
     if (!Number.isInteger(n) || n < 1) fail("DiscreteSchedule.get_sigmas", `n must be an integer >= 1, got ${String(n)}`);
-    const t = torchLinspaceFma(T - 1, 0, n, options.dtype ?? "float64");
+    const t = torchLinspace(T - 1, 0, n, options.dtype ?? "float64");
     const out = new Float64Array(n + 1);
     for (let k = 0; k < n; k++) out[k] = this.tToSigma(t[k]);
     return out;

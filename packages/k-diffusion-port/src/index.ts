@@ -5,8 +5,6 @@
 export * from "./schedules.js";
 export * from "./utils.js";
 export * from "./external.js";
-export { torchLinspaceFma } from "./linspace.js";
-export { fma32, fma64 } from "./fma.js";
 export { qk21, gaussLegendre, integrateGaussLegendre } from "./quadrature.js";
 export { KDiffusionArgumentError } from "./validate.js";
 export type { SamplerHooks, SigmasInput, StepCallback, StepPayload } from "./samplers/common.js";

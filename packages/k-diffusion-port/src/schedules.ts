@@ -2,15 +2,15 @@
  * Ports of the noise schedules of k-diffusion's `sampling.py`.
  *
  * Every schedule is built the way the original builds it: a `torch.linspace` ramp in torch's
- * default dtype (core `torchLinspace`, which reproduces ATen's split fill: the second half
- * of the points is counted back from the end), then elementwise tensor ops in that dtype,
+ * default dtype (core `torchLinspace`, which reproduces ATen's AVX2 fill bit for bit: the
+ * second half of the points counted back from the end, fused multiply-adds for the per-point
+ * rule), then elementwise tensor ops in that dtype,
  * then `append_zero`. `dtype: "float32"` reproduces a run with `torch.set_default_dtype`
  * left at float32 (every op rounded to float32; Python-float constants rounded to float32
  * where they meet the tensor). Results are Float64Arrays holding values of that dtype,
  * with the trailing 0.
  */
-import type { DType } from "@edmkit/core";
-import { torchLinspaceFma as torchLinspace } from "./linspace.js";
+import { type DType, torchLinspace } from "@edmkit/core";
 import { scalarMath } from "./scalar.js";
 import { fail, integer, nonNegative, num, positive } from "./validate.js";
 

@@ -28,6 +28,8 @@ const ancestral = await sampleEulerAncestral(model, x, sigmas, { noiseSampler: n
 
 // The same call under k-diffusion's names and keyword arguments.
 const again = await samplers.sample_dpmpp_2m(model, x, sigmas, { disable: true });
+console.log(`DPM++(2M): ${seen.length} steps, first sample (${samples.data[0].toFixed(4)}, ${samples.data[1].toFixed(4)})`);
+console.log(`registry call identical: ${again.data.every((v, i) => v === samples.data[i])}; ancestral x[0] = ${ancestral.data[0].toFixed(4)}`);
 // --- README example end ---
 
 test("README example runs and lands on the mixture's modes", () => {

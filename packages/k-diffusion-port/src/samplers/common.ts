@@ -9,6 +9,7 @@
  * float32 run.
  */
 import {
+  allFinite,
   allocate,
   batchSize,
   type Denoiser,
@@ -24,7 +25,6 @@ import {
   TorchGenerator,
   TorchNoise,
 } from "@edmkit/core";
-import { isAllFinite } from "../kernels.js";
 import { type ScalarMath, scalarMath } from "../scalar.js";
 import { fail } from "../validate.js";
 
@@ -159,7 +159,7 @@ export class SamplerRun {
       fail(this.fn, `model returned ${d && d.shape ? `shape [${d.shape.join(", ")}]` : "no tensor"} for x of shape [${x.shape.join(", ")}] at step ${this.step}`);
     }
     if (d.dtype !== x.dtype) fail(this.fn, `model returned ${d.dtype} for ${x.dtype} x at step ${this.step}`);
-    if (!isAllFinite(d.data)) fail(this.fn, `model returned a non-finite value (NaN or Infinity) at step ${this.step} (sigma=${sigma})`);
+    if (!allFinite(d.data)) fail(this.fn, `model returned a non-finite value (NaN or Infinity) at step ${this.step} (sigma=${sigma})`);
     return d;
   }
 

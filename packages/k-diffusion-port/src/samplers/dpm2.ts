@@ -1,8 +1,7 @@
 /**
  * Ports of k-diffusion's `sample_dpm_2` and `sample_dpm_2_ancestral` (sampling.py).
  */
-import { axpy, type Denoiser, lerpScalar, lerpScalar32, type Tensor } from "@edmkit/core";
-import { addScaled2 } from "../kernels.js";
+import { addScaled2, axpy, type Denoiser, lerpScalar, lerpScalar32, type Tensor } from "@edmkit/core";
 import type { ScalarMath } from "../scalar.js";
 import { ancestralStep, toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";

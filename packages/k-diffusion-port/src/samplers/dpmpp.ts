@@ -3,8 +3,7 @@
  * and `sample_dpmpp_2m` (sampling.py). They work in t = -log sigma, with sigma(t) = exp(-t)
  * recomputed from t where the original does so (it is not bit-equal to the schedule).
  */
-import { axpby, axpy, type Denoiser, type Tensor } from "@edmkit/core";
-import { addScaled2 } from "../kernels.js";
+import { addScaled2, axpby, axpy, type Denoiser, type Tensor } from "@edmkit/core";
 import type { ScalarMath } from "../scalar.js";
 import { ancestralStep, toD } from "../utils.js";
 import { type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";

@@ -1,19 +1,24 @@
 /**
- * The float32 `log` and `exp` of torch's CPU kernels, bit for bit, where diffusers feeds
- * their results into a schedule. Candidate for core (any port of float32 torch code that
- * calls `.log()` / `.exp()` needs them).
+ * The float32 `exp` and `log` of torch's CPU kernels, bit for bit: SLEEF's AVX2 functions.
  *
- * torch (without MKL) evaluates `Tensor.log()` / `Tensor.exp()` on float32 with
- * `vec::map` over SLEEF's AVX2 functions `Sleef_logf8_u10` / `Sleef_expf8_u10` for every
- * element, including the tail and 0-dim tensors (a partial vector load). Both are float32
- * algorithms with fused multiply-adds:
+ * torch (x86-64 AVX2 build, without MKL) evaluates `Tensor.exp()` / `Tensor.log()` on float32
+ * tensors with `vec::map` over SLEEF's `Sleef_expf8_u10` / `Sleef_logf8_u10` for every
+ * element, including the tail of a vector loop and 0-dim tensors (a partial vector load).
+ * Both are float32 algorithms with fused multiply-adds, replayed here with `Math.fround` after
+ * each float32 operation and `fma32` for the fused ones:
  * - exp: Cody-Waite reduction by ln 2 (two-part constant), degree-6 polynomial, scaling by 2^q;
- * - log: x = m 2^e with m near 1 (e from the exponent of 4x/3), log m from the odd series
- *   of (m - 1) / (m + 1) carried in "double-float" (pairs of float32) arithmetic.
- * Verified bit for bit against every log_linear and continuous-timestep schedule of the
- * diffusers fixtures. Subnormal results are not reproduced bit for bit.
+ * - log: x = m·2^e with m near 1 (e from the exponent of 4x/3), log m from the odd series
+ *   of (m − 1)/(m + 1) carried in "double-float" (pairs of float32) arithmetic.
+ * So any port of float32 torch code that calls `.exp()` / `.log()` on a tensor and must match
+ * it bit for bit needs these rather than `Math.fround(Math.exp(x))` (which differs in the last
+ * bit for some inputs).
+ *
+ * Confirmed bit for bit against every `log_linear` schedule (exp) and every continuous-timestep
+ * schedule (log) of the diffusers reference fixtures. Subnormal results are not reproduced
+ * bit for bit.
  */
-import { fmaF32 } from "./float32.js";
+import { fma32 } from "./fma.js";
+import { roundHalfEven } from "./numeric.js";
 
 const f = Math.fround;
 const F32 = new Float32Array(1);
@@ -32,21 +37,16 @@ const SLEEF_EXP_C = [
 export function sleefExpf(x: number): number {
   const d = f(x);
   if (Number.isNaN(d)) return NaN;
-  const q = roundHalfEvenInt(f(d * R_LN2F));
-  let s = fmaF32(q, -L2UF, d);
-  s = fmaF32(q, -L2LF, s);
+  const q = roundHalfEven(f(d * R_LN2F));
+  let s = fma32(q, -L2UF, d);
+  s = fma32(q, -L2LF, s);
   let u = SLEEF_EXP_C[0];
-  for (let i = 1; i < SLEEF_EXP_C.length; i++) u = fmaF32(u, s, SLEEF_EXP_C[i]);
-  u = f(1 + fmaF32(f(s * s), u, s));
+  for (let i = 1; i < SLEEF_EXP_C.length; i++) u = fma32(u, s, SLEEF_EXP_C[i]);
+  u = f(1 + fma32(f(s * s), u, s));
   u = ldexpF32(u, q);
   if (d < -104) u = 0;
   if (d > 100) u = Infinity;
   return u;
-}
-
-function roundHalfEvenInt(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** u * 2^q for a float32 u, as SLEEF's vldexp2 (two half-scalings, exact for normal results). */
@@ -64,7 +64,6 @@ export function torchExpF32(values: ArrayLike<number>): Float32Array {
 }
 
 /* SLEEF logf (xlogf_u1), float32 double-float arithmetic with FMA, as in Sleef_logf8_u10 */
-const fma32 = fmaF32;
 
 /** SLEEF's vectorized float32 log (1-ulp variant), for positive normal and subnormal inputs. */
 export function sleefLogf(x: number): number {
@@ -96,7 +95,7 @@ export function sleefLogf(x: number): number {
   p = fma32(p, x2, f(0.666669488));
   // s = s + 2x (dfadd, |s| >= |2x| assumed as SLEEF does)
   let sh = f(sHi0 + f(qh * 2));
-  let sl = f(f(f(sHi0 - sh) + f(qh * 2)) + sLo0) ;
+  let sl = f(f(f(sHi0 - sh) + f(qh * 2)) + sLo0);
   sl = f(sl + f(ql * 2));
   // s = s + x2 * x * p
   const w = f(f(x2 * qh) * p);
