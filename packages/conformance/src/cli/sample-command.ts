@@ -19,9 +19,9 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  allocate,
   type Denoiser,
   denoiserSchema,
+  DenoiserAsDiscreteModel,
   DiscreteGmmModel,
   type DiscreteModel,
   GaussianMixture,
@@ -34,7 +34,6 @@ import {
   scale,
   type Seed,
   type Tensor,
-  tensor,
   TorchGenerator,
   TorchNoise,
   zerosLike,
@@ -379,59 +378,12 @@ function continuousView(model: LoadedModel, sampler: string): Denoiser {
   throw new UsageError(`sample: ${sampler} needs a D(x; sigma) model, and k-diffusion has no wrapper for a discrete-time "${d.prediction}" model (${model.description})`);
 }
 
-/**
- * A D(x; sigma) denoiser seen as a discrete-time model on a training table, as diffusers calls
- * a UNet: sigma(t) interpolates log sigma linearly between table entries (t clamped to
- * [0, T-1]), x = sample * sqrt(sigma^2 + 1), and the output is eps = (x - D) / sigma,
- * v = (eps - sigma D) / sqrt(sigma^2 + 1) or D, computed in float64 and stored in the
- * sample's dtype. The same formulas as core's DiscreteGmmModel, for any denoiser.
- */
-export class DenoiserAsDiscrete implements DiscreteModel {
-  private readonly logSigmas: Float64Array;
-  private xBuf?: Tensor;
-  private sigmaRow?: Float64Array;
-
-  constructor(readonly inner: Denoiser, alphasCumprod: ArrayLike<number>, readonly prediction: Prediction) {
-    this.logSigmas = Float64Array.from(alphasCumprod, (a) => Math.log(Math.sqrt((1 - a) / a)));
-  }
-
-  sigmaOf(t: number): number {
-    const T = this.logSigmas.length;
-    const tc = Math.min(Math.max(t, 0), T - 1);
-    const lo = Math.floor(tc), hi = Math.ceil(tc), w = tc - lo;
-    return Math.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
-  }
-
-  async predict(sample: Tensor, timestep: Float64Array, out?: Tensor): Promise<Tensor> {
-    const rows = timestep.length, n = sample.data.length, per = n / rows;
-    if (!this.xBuf || this.xBuf.data.length !== n || this.xBuf.dtype !== sample.dtype) {
-      this.xBuf = tensor(allocate(sample.dtype, n), sample.shape);
-      this.sigmaRow = new Float64Array(rows);
-    }
-    const x = this.xBuf, sig = this.sigmaRow!;
-    for (let r = 0; r < rows; r++) {
-      sig[r] = this.sigmaOf(timestep[r]);
-      const c = Math.sqrt(sig[r] * sig[r] + 1);
-      for (let k = r * per; k < (r + 1) * per; k++) x.data[k] = sample.data[k] * c;
-    }
-    const d = await this.inner.denoise(x, sig);
-    const o = out ?? tensor(allocate(sample.dtype, n), sample.shape);
-    for (let r = 0; r < rows; r++) {
-      const s = sig[r], c = Math.sqrt(s * s + 1);
-      for (let k = r * per; k < (r + 1) * per; k++) {
-        const eps = (x.data[k] - d.data[k]) / s;
-        o.data[k] = this.prediction === "epsilon" ? eps : this.prediction === "v_prediction" ? (eps - s * d.data[k]) / c : d.data[k];
-      }
-    }
-    return o;
-  }
-}
 
 /** The discrete-time view of a model for a diffusers scheduler with this prediction type. */
 function discreteView(model: LoadedModel, scheduler: AnyScheduler, prediction: Prediction): DiscreteModel {
   if (model.discrete) return model.discrete;
   if (model.exact) return new DiscreteGmmModel({ gmm: model.exact, alphasCumprod: scheduler.alphasCumprod, prediction });
-  return new DenoiserAsDiscrete(model.denoiser!, scheduler.alphasCumprod, prediction);
+  return new DenoiserAsDiscreteModel(model.denoiser!, { alphasCumprod: scheduler.alphasCumprod, prediction });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * DDPM UNet trained on the mixture would ideally output, as diffusers and k-diffusion's
  * `DiscreteEpsDDPMDenoiser` see it: (scaled sample, timestep) -> eps, v or x0.
  */
-import type { DiscreteModel, Prediction } from "../contracts.js";
+import type { Denoiser, DiscreteModel, Prediction } from "../contracts.js";
 import { allocate, type Tensor, tensor } from "../tensor.js";
 import { GaussianMixture, type GmmSpec } from "./gmm.js";
 
@@ -25,16 +25,26 @@ export function sigmasFromAlphasCumprod(alphasCumprod: ArrayLike<number>): Float
   return s;
 }
 
-export class DiscreteGmmModel implements DiscreteModel {
+/**
+ * Any EDM denoiser D(x; sigma) seen as a discrete-time model on a training table: for
+ * timestep t, sigma(t) interpolates log sigma between the neighbouring table entries (t
+ * clamped to [0, T-1]; or sigma = exp(4 t) for `c_noise`), the scaled sample is lifted to
+ * x = sample * sqrt(sigma^2 + 1), and the output is eps = (x - D) / sigma, v = (eps - sigma D) /
+ * sqrt(sigma^2 + 1) (diffusers' convention in the sigma frame) or D itself. The lift and the
+ * output formulas run in float64; a float32 sample gets its output rounded to float32.
+ */
+export class DenoiserAsDiscreteModel implements DiscreteModel {
   readonly prediction: Prediction;
   readonly timeMap: TimeMap;
-  readonly mixture: GaussianMixture;
   readonly sigmas: Float64Array;
   private readonly logSigmas: Float64Array;
-  private readonly rowSigma = new Float64Array(1);
+  private x?: Tensor;
+  private rowSigma?: Float64Array;
 
-  constructor(spec: DiscreteGmmSpec) {
-    this.mixture = new GaussianMixture(spec.gmm);
+  constructor(
+    readonly denoiser: Denoiser,
+    spec: { alphasCumprod: ArrayLike<number>; prediction?: Prediction; timeMap?: TimeMap },
+  ) {
     this.prediction = spec.prediction ?? "epsilon";
     this.timeMap = spec.timeMap ?? "index";
     this.sigmas = sigmasFromAlphasCumprod(spec.alphasCumprod);
@@ -50,37 +60,63 @@ export class DiscreteGmmModel implements DiscreteModel {
     return Math.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
   }
 
-  async predict(sample: Tensor, timestep: Float64Array, out?: Tensor): Promise<Tensor> {
-    return this.predictSync(sample, timestep, out);
+  /** Lift the scaled sample into the reused float64 buffer x and fill the per-row sigmas. */
+  protected lift(sample: Tensor, timestep: ArrayLike<number>): { x: Tensor; sigma: Float64Array } {
+    const n = sample.data.length, rows = timestep.length;
+    if (rows === 0 || n % rows !== 0) throw new RangeError(`discrete model: ${rows} timesteps for a sample of ${n} values`);
+    if (!this.x || this.x.data.length !== n || this.rowSigma!.length !== rows) {
+      this.x = tensor(new Float64Array(n), sample.shape);
+      this.rowSigma = new Float64Array(rows);
+    }
+    const x = this.x.data, sig = this.rowSigma!, per = n / rows;
+    for (let r = 0; r < rows; r++) {
+      const s = (sig[r] = this.sigmaOf(timestep[r]));
+      const c = Math.sqrt(s * s + 1);
+      for (let k = r * per; k < (r + 1) * per; k++) x[k] = sample.data[k] * c;
+    }
+    return { x: this.x, sigma: sig };
   }
 
-  /**
-   * Computed in float64; a float32 sample gets its output rounded to float32 at the end.
-   */
-  predictSync(sample: Tensor, timestep: ArrayLike<number>, out?: Tensor): Tensor {
-    const dim = this.mixture.dim;
-    const n = sample.data.length, rows = n / dim;
-    if (timestep.length !== rows) throw new RangeError(`discrete model: ${timestep.length} timesteps for ${rows} rows`);
+  /** Write eps / v / x0 from the lifted x and D(x; sigma). */
+  protected output(sample: Tensor, x: Tensor, sigma: Float64Array, d: Tensor, out?: Tensor): Tensor {
+    const n = sample.data.length, per = n / sigma.length;
     const o = out ?? tensor(allocate(sample.dtype, n), sample.shape);
-    const x = new Float64Array(dim), d = new Float64Array(dim);
-    const xt = tensor(x, [1, dim]), dt = tensor(d, [1, dim]);
-    for (let r = 0; r < rows; r++) {
-      const sigma = this.sigmaOf(timestep[r]);
-      const c = Math.sqrt(sigma * sigma + 1);
-      for (let k = 0; k < dim; k++) x[k] = sample.data[r * dim + k] * c;
-      this.rowSigma[0] = sigma;
-      this.mixture.denoiseSync(xt, this.rowSigma, dt);
-      for (let k = 0; k < dim; k++) {
-        const eps = (x[k] - d[k]) / sigma;
-        let v: number;
-        switch (this.prediction) {
-          case "epsilon": v = eps; break;
-          case "v_prediction": v = (eps - sigma * d[k]) / c; break;
-          case "sample": v = d[k]; break;
-        }
-        o.data[r * dim + k] = v;
+    for (let r = 0; r < sigma.length; r++) {
+      const s = sigma[r], c = Math.sqrt(s * s + 1);
+      for (let k = r * per; k < (r + 1) * per; k++) {
+        const eps = (x.data[k] - d.data[k]) / s;
+        o.data[k] = this.prediction === "epsilon" ? eps : this.prediction === "v_prediction" ? (eps - s * d.data[k]) / c : d.data[k];
       }
     }
     return o;
+  }
+
+  async predict(sample: Tensor, timestep: Float64Array, out?: Tensor): Promise<Tensor> {
+    const { x, sigma } = this.lift(sample, timestep);
+    const d = await this.denoiser.denoise(x, sigma);
+    return this.output(sample, x, sigma, d, out);
+  }
+}
+
+/** The exact mixture denoiser as a discrete-time model (FORMAT.md `discrete-eps`), with a synchronous path. */
+export class DiscreteGmmModel extends DenoiserAsDiscreteModel {
+  readonly mixture: GaussianMixture;
+  private d?: Tensor;
+
+  constructor(spec: DiscreteGmmSpec) {
+    const mixture = new GaussianMixture(spec.gmm);
+    super(mixture, spec);
+    this.mixture = mixture;
+  }
+
+  override async predict(sample: Tensor, timestep: Float64Array, out?: Tensor): Promise<Tensor> {
+    return this.predictSync(sample, timestep, out);
+  }
+
+  predictSync(sample: Tensor, timestep: ArrayLike<number>, out?: Tensor): Tensor {
+    const { x, sigma } = this.lift(sample, timestep);
+    if (!this.d || this.d.data.length !== x.data.length) this.d = tensor(new Float64Array(x.data.length), x.shape);
+    this.mixture.denoiseSync(x, sigma, this.d);
+    return this.output(sample, x, sigma, this.d, out);
   }
 }
