@@ -85,8 +85,16 @@ export abstract class DiscreteScheduler {
     this.timestepsHeld = new Float32Array(0);
   }
 
-  protected abstract get timestepSpacing(): string;
-  abstract get numTrainTimesteps(): number;
+  /** The resolved constructor config (each scheduler's own type extends this). */
+  abstract readonly init: { readonly timestep_spacing: string; readonly num_train_timesteps: number };
+
+  protected get timestepSpacing(): string {
+    return this.init.timestep_spacing;
+  }
+
+  get numTrainTimesteps(): number {
+    return this.init.num_train_timesteps;
+  }
 
   /** The sigmas of the current schedule (float32), ending with the final sigma. */
   get sigmas(): Float32Array {

@@ -63,13 +63,6 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     return new EulerAncestralDiscreteScheduler(config, overrides);
   }
 
-  protected get timestepSpacing(): string {
-    return this.init.timestep_spacing;
-  }
-
-  get numTrainTimesteps(): number {
-    return this.init.num_train_timesteps;
-  }
 
   protected override afterScaleModelInput(): void {
     this.isScaleInputCalled = true;

@@ -100,13 +100,6 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     return new EulerDiscreteScheduler(config, overrides);
   }
 
-  protected get timestepSpacing(): string {
-    return this.init.timestep_spacing;
-  }
-
-  get numTrainTimesteps(): number {
-    return this.init.num_train_timesteps;
-  }
 
   /** timestep_type "continuous" only takes effect with v_prediction (diffusers' EDM-style t = log(sigma)/4). */
   private get continuousV(): boolean {

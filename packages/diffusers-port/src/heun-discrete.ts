@@ -69,13 +69,6 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     return new HeunDiscreteScheduler(config, overrides);
   }
 
-  protected get timestepSpacing(): string {
-    return this.init.timestep_spacing;
-  }
-
-  get numTrainTimesteps(): number {
-    return this.init.num_train_timesteps;
-  }
 
   /** True when the next step() is a predictor (first-order) step: diffusers' `dt is None`. */
   get stateInFirstOrder(): boolean {
