@@ -246,4 +246,6 @@ export const METHODS: Record<string, string> = {
   "k-diffusion/sample_heun+churn": "EDM Algorithm 2 with Heun (churn, noise aligned by step)",
   "k-diffusion/sample_euler+churn@stream": "Euler with churn drawing noise every step from one stream",
   "k-diffusion/sample_euler_ancestral(eta=1)": "VE ancestral sampling (DDPM posterior variance) = Song et al. VE rule",
+  "k-diffusion/sample_euler@onnx-f32": "Euler in float32 on the float32 ONNX mixture graph (agreement to float32 round-off)",
+  "k-diffusion/sample_heun@onnx-f32": "Heun in float32 on the float32 ONNX mixture graph (agreement to float32 round-off)",
 };
