@@ -70,7 +70,9 @@ export async function onnxRuns(fixturesDir: string, device: OnnxDevice): Promise
       const got = await run(onnx, z);
       const seconds = (performance.now() - t0) / 1000;
       const ref = await run(exact, z64);
-      runs.push({ model: m.file, sampler: name, dtype: m.dtype, gapToExact: maxAbsDiff(got, ref), seconds });
+      let sq = 0;
+      for (let i = 0; i < got.length; i++) sq += (got[i] - ref[i]) ** 2;
+      runs.push({ model: m.file, sampler: name, dtype: m.dtype, gapToExact: maxAbsDiff(got, ref), rmsToExact: Math.sqrt(sq / got.length), seconds });
     }
     if (m.file === "gmm2d-ring8.onnx") pairs = await float32Pairs(onnx, device);
     await onnx.release();

@@ -357,8 +357,8 @@ function onnxSection(report: Report): string {
       `<h3>${esc(o.device)} ${o.available ? '<span class="badge ok">available</span>' : '<span class="badge muted">not available</span>'}</h3>${o.message ? `<p style="margin:0 0 8px;color:var(--muted);font-size:13.5px">${esc(o.message)}</p>` : ""}${
         o.runs.length
           ? table(
-              [{ label: "model" }, { label: "sampler" }, { label: "dtype" }, { label: "gap to exact", right: true }, { label: "time", right: true }],
-              o.runs.map((r) => [`<code>${esc(r.model)}</code>`, `<code>${esc(r.sampler)}</code>`, r.dtype, num(r.gapToExact), `<span class="num">${esc(formatSeconds(r.seconds))}</span>`]),
+              [{ label: "model" }, { label: "sampler" }, { label: "dtype" }, { label: "max gap to exact", right: true }, { label: "RMS gap", right: true }, { label: "time", right: true }],
+              o.runs.map((r) => [`<code>${esc(r.model)}</code>`, `<code>${esc(r.sampler)}</code>`, r.dtype, num(r.gapToExact), num(r.rmsToExact ?? null), `<span class="num">${esc(formatSeconds(r.seconds))}</span>`]),
             )
           : ""
       }`,

@@ -230,9 +230,9 @@ export function renderMarkdown(report: Report): string {
     if (o.runs.length) {
       push(
         table(
-          ["model", "sampler", "dtype", "gap to exact", "time"],
-          o.runs.map((r) => [mdCode(r.model), mdCode(r.sampler), r.dtype, formatGap(r.gapToExact), formatSeconds(r.seconds)]),
-          ["l", "l", "l", "r", "r"],
+          ["model", "sampler", "dtype", "max gap to exact", "RMS gap", "time"],
+          o.runs.map((r) => [mdCode(r.model), mdCode(r.sampler), r.dtype, formatGap(r.gapToExact), formatGap(r.rmsToExact ?? null), formatSeconds(r.seconds)]),
+          ["l", "l", "l", "r", "r", "r"],
         ),
         "",
       );

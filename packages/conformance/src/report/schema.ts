@@ -144,7 +144,16 @@ export const onnxSchema = z.object({
   available: z.boolean(),
   message: z.string(),
   runs: z.array(
-    z.object({ model: z.string(), sampler: z.string(), dtype: z.enum(["float32", "float64"]), gapToExact: maybeNum, seconds: num }),
+    z.object({
+      model: z.string(),
+      sampler: z.string(),
+      dtype: z.enum(["float32", "float64"]),
+      /** max |x_onnx - x_exact| over all samples */
+      gapToExact: maybeNum,
+      /** root mean square of the same differences (a learned model moves a few samples to another mode: max is O(1), RMS shows the typical gap) */
+      rmsToExact: maybeNum.optional(),
+      seconds: num,
+    }),
   ),
 });
 
