@@ -151,3 +151,37 @@ export function betasFromConfig(
       `expected one of ${supported.join(", ")}, or trained_betas`,
   );
 }
+
+export interface TrainingTables {
+  betas: Float32Array;
+  alphas: Float32Array;
+  alphasCumprod: Float32Array;
+  /** sqrt((1 - abar) / abar) per training timestep, float32, increasing with t */
+  trainSigmas: Float32Array;
+}
+
+/**
+ * The tables every scheduler's constructor builds: betas from the config, optionally
+ * rescaled to zero terminal SNR (whose infinite first sigma diffusers avoids by pinning
+ * alphas_cumprod[-1] to 2**-24, the smallest float16 subnormal), the float32 cumulative
+ * products and the training sigmas.
+ */
+export function trainingTables(
+  className: string,
+  cfg: BetaConfig & { rescale_betas_zero_snr?: boolean },
+  supported: readonly string[],
+): TrainingTables {
+  let betas = betasFromConfig(className, cfg, supported);
+  if (cfg.rescale_betas_zero_snr) betas = rescaleZeroTerminalSnr(betas);
+  const { alphas, alphasCumprod } = alphasCumprodFromBetas(betas);
+  if (cfg.rescale_betas_zero_snr) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
+  return { betas, alphas, alphasCumprod, trainSigmas: sigmasFromAlphasCumprodF32(alphasCumprod) };
+}
+
+/** The training sigmas in sampling order (descending) with a final 0: the schedule before set_timesteps. */
+export function descendingSigmasWithZero(trainSigmas: Float32Array): Float32Array {
+  const T = trainSigmas.length;
+  const sigmas = new Float32Array(T + 1);
+  for (let j = 0; j < T; j++) sigmas[j] = trainSigmas[T - 1 - j];
+  return sigmas;
+}

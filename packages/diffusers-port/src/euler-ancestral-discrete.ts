@@ -4,12 +4,7 @@
  * sampling with eta = 1) as a scheduler.
  */
 import { type Tensor } from "@edmkit/core";
-import {
-  alphasCumprodFromBetas,
-  betasFromConfig,
-  rescaleZeroTerminalSnr,
-  sigmasFromAlphasCumprodF32,
-} from "./betas.js";
+import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
   type EulerAncestralDiscreteConfig,
   type EulerAncestralDiscreteConfigInput,
@@ -39,17 +34,10 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
   ) {
     const resolved = resolveConfig(CLASS, eulerAncestralDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
-    let betas = betasFromConfig(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2"]);
-    if (c.rescale_betas_zero_snr) betas = rescaleZeroTerminalSnr(betas);
-    const { alphas, alphasCumprod } = alphasCumprodFromBetas(betas);
-    if (c.rescale_betas_zero_snr) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
-    const trainSigmas = sigmasFromAlphasCumprodF32(alphasCumprod);
-    super(CLASS, resolved, { betas, alphas, alphasCumprod, trainSigmas });
+    const tables = trainingTables(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2"]);
+    super(CLASS, resolved, tables);
     this.init = c;
-    const T = trainSigmas.length;
-    const sigmas = new Float32Array(T + 1);
-    for (let j = 0; j < T; j++) sigmas[j] = trainSigmas[T - 1 - j];
-    this.sigmasHeld = sigmas;
+    this.sigmasHeld = descendingSigmasWithZero(tables.trainSigmas);
     // the construction-time timesteps are a float64 numpy linspace (set_timesteps makes float32 ones)
     const ts = new Float64Array(c.num_train_timesteps);
     for (let i = 0; i < ts.length; i++) ts[i] = c.num_train_timesteps - 1 - i;

@@ -4,12 +4,7 @@
  * discrete-time model, with every config option diffusers supports.
  */
 import { sleefLogf, type Tensor } from "@edmkit/core";
-import {
-  alphasCumprodFromBetas,
-  betasFromConfig,
-  rescaleZeroTerminalSnr,
-  sigmasFromAlphasCumprodF32,
-} from "./betas.js";
+import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
   type EulerDiscreteConfig,
   type EulerDiscreteConfigInput,
@@ -72,19 +67,12 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
       throw new Error(`${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`);
     }
-    let betas = betasFromConfig(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2"]);
-    if (c.rescale_betas_zero_snr) betas = rescaleZeroTerminalSnr(betas);
-    const { alphas, alphasCumprod } = alphasCumprodFromBetas(betas);
-    // zero terminal SNR would make the first sigma infinite; diffusers pins alphas_cumprod[-1]
-    // to 2**-24 (the smallest float16 subnormal) instead
-    if (c.rescale_betas_zero_snr) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
-    const trainSigmas = sigmasFromAlphasCumprodF32(alphasCumprod);
-    super(CLASS, resolved, { betas, alphas, alphasCumprod, trainSigmas });
+    const tables = trainingTables(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2"]);
+    super(CLASS, resolved, tables);
     this.init = c;
 
-    const T = trainSigmas.length;
-    const sigmas = new Float32Array(T + 1);
-    for (let j = 0; j < T; j++) sigmas[j] = trainSigmas[T - 1 - j];
+    const T = tables.trainSigmas.length;
+    const sigmas = descendingSigmasWithZero(tables.trainSigmas);
     this.sigmasHeld = sigmas;
     if (this.continuousV) {
       this.timestepsHeld = continuousTimesteps(sigmas, T);

@@ -4,7 +4,7 @@
  * model calls per step, driven by an interleaved timestep list.
  */
 import { type DType, type Tensor } from "@edmkit/core";
-import { alphasCumprodFromBetas, betasFromConfig, sigmasFromAlphasCumprodF32 } from "./betas.js";
+import { trainingTables } from "./betas.js";
 import {
   type HeunDiscreteConfig,
   type HeunDiscreteConfigInput,
@@ -57,9 +57,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
       throw new Error(`${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`);
     }
-    const betas = betasFromConfig(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2", "exp"]);
-    const { alphas, alphasCumprod } = alphasCumprodFromBetas(betas);
-    super(CLASS, resolved, { betas, alphas, alphasCumprod, trainSigmas: sigmasFromAlphasCumprodF32(alphasCumprod) });
+    super(CLASS, resolved, trainingTables(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2", "exp"]));
     this.init = c;
     this.setTimesteps({ numInferenceSteps: c.num_train_timesteps, numTrainTimesteps: c.num_train_timesteps });
     this.constructing = false;
