@@ -13,7 +13,6 @@ import {
   type Tensor,
   observeDenoiser,
   scale,
-  tensor,
   zerosLike,
   clone,
 } from "@edmkit/core";
@@ -173,10 +172,3 @@ export async function runDiffusers(
   });
   return { impl, calls: rec.calls, output: Float64Array.from(out.data), draws: counting?.draws ?? 0 };
 }
-
-/** Unit-normal latents [B, dim] from a torch-compatible generator. */
-export function latents(gen: { randn(shape: number[], dtype?: "float64" | "float32"): Tensor }, batch: number, dim: number): Tensor {
-  return gen.randn([batch, dim], "float64");
-}
-
-export { tensor };

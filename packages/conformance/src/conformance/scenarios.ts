@@ -12,7 +12,7 @@ import { EulerDiscreteScheduler } from "@edmkit/diffusers";
 import { linearSchedule } from "@edmkit/edm";
 import * as kd from "@edmkit/k-diffusion";
 import type { CauseId, Impl, PairResult } from "../report/schema.js";
-import { RING8, ring8, runDiffusers, runEdm, runKd, runNvlabs } from "./impls.js";
+import { CountingNoise, RING8, ring8, runDiffusers, runEdm, runKd, runNvlabs } from "./impls.js";
 import { songAncestralVE, songAncestralVP } from "./song2021.js";
 import { AlignedNoise, CallRecorder, comparePair, type PairSpec, type TrajectoryRun } from "./trajectory.js";
 import { eulerChurnLoop, heunLoop } from "./variants.js";
@@ -29,11 +29,9 @@ function z2d(seed = SEED): Tensor {
 /** Run a written-out loop (variants, Song) with the same recording as the ports. */
 async function runLoop(i: Impl, model: Denoiser, body: (m: Denoiser, track: { step: number }, noise: NoiseSource) => Promise<Tensor>, noise: NoiseSource): Promise<TrajectoryRun> {
   const rec = new CallRecorder();
-  let draws = 0;
-  const counting: NoiseSource = { randn: (o, r) => { draws++; return noise.randn(o, r); } };
-  const track = { get step() { return rec.step; }, set step(v: number) { rec.step = v; } };
-  const out = await body(observeDenoiser(model, rec), track, counting);
-  return { impl: i, calls: rec.calls, output: Float64Array.from(out.data), draws };
+  const counting = new CountingNoise(noise);
+  const out = await body(observeDenoiser(model, rec), rec, counting);
+  return { impl: i, calls: rec.calls, output: Float64Array.from(out.data), draws: counting.draws };
 }
 
 export interface ScenarioOutput {

@@ -55,15 +55,13 @@ export class CallRecorder implements SamplerObserver {
 export class AlignedNoise implements NoiseSource {
   private readonly perStep = new Map<number, number>();
   private counter = 0;
-  draws = 0;
-  constructor(private readonly seed: number, private readonly mode: "by-step" | "sequential" = "by-step") {}
-  private readonly stream = new TorchGenerator(0);
-  private started = false;
+  private readonly stream: TorchGenerator;
+  constructor(private readonly seed: number, private readonly mode: "by-step" | "sequential" = "by-step") {
+    this.stream = new TorchGenerator(seed);
+  }
 
   randn(out: Tensor, request?: NoiseRequest): Tensor {
-    this.draws++;
     if (this.mode === "sequential") {
-      if (!this.started) { this.stream.manualSeed(this.seed); this.started = true; }
       this.stream.randnInto(out.data);
       return out;
     }
