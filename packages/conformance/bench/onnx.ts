@@ -26,7 +26,15 @@ import { OnnxDenoiser } from "../src/onnx/index.js";
 const modelsDir = fileURLToPath(new URL("../../../fixtures/models/", import.meta.url));
 const gc = (globalThis as { gc?: () => void }).gc;
 
-interface Row { model: string; batch: number; what: string; usPerCall: number; medianUs: number; overheadUs: number; bytesPerCall: number }
+interface Row {
+  model: string;
+  batch: number;
+  what: string;
+  usPerCall: number;
+  medianUs: number;
+  overheadUs: number;
+  bytesPerCall: number;
+}
 
 type Fn = () => Promise<unknown> | unknown;
 
@@ -66,7 +74,11 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
  * same number of calls, so machine noise hits them alike; per variant the median over
  * rounds, and the overhead as the median of the per-round differences to the first variant.
  */
-async function measureGroup(variants: [string, Fn][], targetMs: number, rounds: number): Promise<{ what: string; us: number; median: number; overhead: number; bytes: number }[]> {
+async function measureGroup(
+  variants: [string, Fn][],
+  targetMs: number,
+  rounds: number,
+): Promise<{ what: string; us: number; median: number; overhead: number; bytes: number }[]> {
   for (const [, fn] of variants) for (let i = 0; i < 3; i++) await fn(); // warm-up
   const probe = await timeLoop(variants[0][1], 3);
   const n = Math.max(1, Math.round((targetMs * 1000) / Math.max(probe, 0.05)));
@@ -80,21 +92,39 @@ async function measureGroup(variants: [string, Fn][], targetMs: number, rounds: 
   const out = [];
   for (let v = 0; v < variants.length; v++) {
     const diffs = times[v].map((t, r) => t - times[0][r]);
-    out.push({ what: variants[v][0], us: Math.min(...times[v]), median: median(times[v]), overhead: median(diffs), bytes: await bytesPerCall(variants[v][1]) });
+    out.push({
+      what: variants[v][0],
+      us: Math.min(...times[v]),
+      median: median(times[v]),
+      overhead: median(diffs),
+      bytes: await bytesPerCall(variants[v][1]),
+    });
   }
   return out;
 }
 
-export async function runOnnxBench(opts: { batches?: number[]; targetMs?: number; rounds?: number } = {}): Promise<Row[]> {
+export async function runOnnxBench(
+  opts: { batches?: number[]; targetMs?: number; rounds?: number } = {},
+): Promise<Row[]> {
   const batches = opts.batches ?? [1, 16, 1024, 65536];
   const targetMs = opts.targetMs ?? 15;
   const rounds = opts.rounds ?? 15;
   const rows: Row[] = [];
   for (const name of ["mlp2d-ring8-edm", "gmm2d-ring8", "gmm2d-ring8-f64"]) {
-    const den = await OnnxDenoiser.load(`${modelsDir}${name}.onnx`, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-    const denPre = await OnnxDenoiser.load(`${modelsDir}${name}.onnx`, { intraOpNumThreads: 1, interOpNumThreads: 1, preallocateOutputs: true });
+    const den = await OnnxDenoiser.load(`${modelsDir}${name}.onnx`, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
+    const denPre = await OnnxDenoiser.load(`${modelsDir}${name}.onnx`, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      preallocateOutputs: true,
+    });
     const session = den.session;
-    const gmm = den.sidecar?.denoiser?.kind === "gmm" ? new GaussianMixture(den.sidecar.denoiser as GmmSpec) : undefined;
+    const gmm =
+      den.sidecar?.denoiser?.kind === "gmm"
+        ? new GaussianMixture(den.sidecar.denoiser as GmmSpec)
+        : undefined;
     const dtype = den.dtype;
     for (const B of batches) {
       const dim = 2;
@@ -102,7 +132,10 @@ export async function runOnnxBench(opts: { batches?: number[]; targetMs?: number
       const sig = new Float64Array(B).map((_, i) => Math.exp(-4 + (7 * i) / Math.max(1, B - 1)));
       const x = tensor(x64, [B, dim]);
       const Arr = dtype === "float32" ? Float32Array : Float64Array;
-      const feeds = { x: new ort.Tensor(dtype, Arr.from(x64), [B, dim]), sigma: new ort.Tensor(dtype, Arr.from(sig), [B]) };
+      const feeds = {
+        x: new ort.Tensor(dtype, Arr.from(x64), [B, dim]),
+        sigma: new ort.Tensor(dtype, Arr.from(sig), [B]),
+      };
       const fetches = { denoised: new ort.Tensor(dtype, new Arr(B * dim), [B, dim]) };
       const out = tensor(new Float64Array(B * dim), [B, dim]);
       const variants: [string, Fn][] = [
@@ -114,7 +147,15 @@ export async function runOnnxBench(opts: { batches?: number[]; targetMs?: number
       ];
       if (gmm) variants.push(["TS exact (float64)", () => gmm.denoiseSync(x, sig, out)]);
       for (const r of await measureGroup(variants, targetMs, rounds)) {
-        rows.push({ model: name, batch: B, what: r.what, usPerCall: r.us, medianUs: r.median, overheadUs: r.overhead, bytesPerCall: r.bytes });
+        rows.push({
+          model: name,
+          batch: B,
+          what: r.what,
+          usPerCall: r.us,
+          medianUs: r.median,
+          overheadUs: r.overhead,
+          bytesPerCall: r.bytes,
+        });
       }
     }
     await den.release();
@@ -138,7 +179,9 @@ export function formatOnnxBench(rows: Row[]): string {
   for (const r of rows) {
     const bare = rows.find((b) => b.model === r.model && b.batch === r.batch && b.what === "bare run")!;
     const first = r.what === "bare run";
-    lines.push(`| ${r.model} | ${r.batch} | ${r.what} | ${r.usPerCall.toFixed(1)} | ${r.medianUs.toFixed(1)} | ${first ? "" : signed(r.usPerCall - bare.usPerCall)} | ${first ? "" : signed(r.overheadUs)} | ${fmtBytes(r.bytesPerCall)} |`);
+    lines.push(
+      `| ${r.model} | ${r.batch} | ${r.what} | ${r.usPerCall.toFixed(1)} | ${r.medianUs.toFixed(1)} | ${first ? "" : signed(r.usPerCall - bare.usPerCall)} | ${first ? "" : signed(r.overheadUs)} | ${fmtBytes(r.bytesPerCall)} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -21,7 +21,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * Replace a whole folder atomically: `fill` writes into a fresh staging folder; only when it
  * succeeds is the staging folder swapped in for `dir`. On failure `dir` is untouched.
  */
-export async function replaceDirAtomic(dir: string, fill: (staging: string) => Promise<void> | void): Promise<void> {
+export async function replaceDirAtomic(
+  dir: string,
+  fill: (staging: string) => Promise<void> | void,
+): Promise<void> {
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
   const stamp = `${process.pid}.${Date.now()}`;

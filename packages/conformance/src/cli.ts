@@ -22,7 +22,9 @@ const commands: Record<string, { help: string; run: (argv: string[]) => Promise<
 const usage = `edmkit <command> [options]
 
 Commands:
-${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)}${c.help.split("\n")[0].replace(/^edmkit \S+ ?/, "")}`).join("\n")}
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(12)}${c.help.split("\n")[0].replace(/^edmkit \S+ ?/, "")}`)
+  .join("\n")}
 
 Run "edmkit <command> --help" for a command's options.`;
 
@@ -51,12 +53,15 @@ if (isMain()) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      const isArgError = err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+      const isArgError =
+        err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
       if (err instanceof UsageError || isArgError) {
         process.stderr.write(`edmkit: ${(err as Error).message}\n`);
         process.exitCode = 2;
       } else {
-        process.stderr.write(`edmkit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.stderr.write(
+          `edmkit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        );
         process.exitCode = 70;
       }
     },

@@ -3,7 +3,16 @@
  * suite and its divergence report, and the `edmkit` CLI.
  */
 export * from "./onnx/index.js";
-export { ports, replayOne, summarize, collectFixtureFiles, loadAll, type Port, type ReplayEntry, type ReplaySummary } from "./replay.js";
+export {
+  ports,
+  replayOne,
+  summarize,
+  collectFixtureFiles,
+  loadAll,
+  type Port,
+  type ReplayEntry,
+  type ReplaySummary,
+} from "./replay.js";
 export { UsageError } from "./errors.js";
 export { writeFileAtomic, replaceDirAtomic } from "./atomic.js";
 export * from "./report/schema.js";

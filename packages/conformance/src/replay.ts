@@ -23,8 +23,16 @@ export interface Port {
 }
 
 export const ports: readonly Port[] = [
-  { library: "k-diffusion", supportsFixture: kdiffusion.supportsFixture, replayFixture: kdiffusion.replayFixture },
-  { library: "diffusers", supportsFixture: diffusers.supportsFixture, replayFixture: diffusers.replayFixture },
+  {
+    library: "k-diffusion",
+    supportsFixture: kdiffusion.supportsFixture,
+    replayFixture: kdiffusion.replayFixture,
+  },
+  {
+    library: "diffusers",
+    supportsFixture: diffusers.supportsFixture,
+    replayFixture: diffusers.replayFixture,
+  },
   { library: "edm", supportsFixture: edm.supportsFixture, replayFixture: edm.replayFixture },
 ];
 
@@ -66,7 +74,7 @@ export async function replayOne(file: string, fixture: Fixture, toleranceScale =
   const t0 = performance.now();
   const port = ports.find((p) => p.library === fixture.reference.library);
   let result: ReplayResult;
-  if (!port || !port.supportsFixture(fixture)) {
+  if (!port?.supportsFixture(fixture)) {
     result = errorResult(
       fixture,
       port
@@ -85,7 +93,9 @@ export async function replayOne(file: string, fixture: Fixture, toleranceScale =
 }
 
 export function summarize(results: readonly ReplayResult[]): ReplaySummary {
-  let passed = 0, failed = 0, unsupported = 0;
+  let passed = 0,
+    failed = 0,
+    unsupported = 0;
   for (const r of results) {
     if (r.status === "pass") passed++;
     else if (r.status === "unsupported") unsupported++;

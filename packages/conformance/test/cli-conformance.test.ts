@@ -33,7 +33,8 @@ describe("edmkit conformance", () => {
   });
 
   test("writes index.html, report.md and report.json", () => {
-    for (const f of ["index.html", "report.md", "report.json", "trajectory.gif"]) expect(existsSync(join(out, "reports", f))).toBe(true);
+    for (const f of ["index.html", "report.md", "report.json", "trajectory.gif"])
+      expect(existsSync(join(out, "reports", f))).toBe(true);
     const md = readFileSync(join(out, "reports", "report.md"), "utf8");
     for (const c of report.causes) expect(md).toContain(c.title);
   });
@@ -42,7 +43,8 @@ describe("edmkit conformance", () => {
     const files = listFixtureFiles(`${FIXTURES}reference`);
     expect(report.fixtures.results).toHaveLength(files.length);
     expect(report.fixtures.summary).toEqual({ passed: files.length, failed: 0, unsupported: 0 });
-    for (const lib of ["k-diffusion", "diffusers", "edm"]) expect(report.fixtures.byLibrary[lib].passed).toBeGreaterThan(0);
+    for (const lib of ["k-diffusion", "diffusers", "edm"])
+      expect(report.fixtures.byLibrary[lib].passed).toBeGreaterThan(0);
   });
 
   test("every cause of the catalogue is demonstrated by a minimal pair that diverges beyond round-off", () => {
@@ -107,22 +109,58 @@ describe("edmkit conformance", () => {
   });
 
   test("the HTML opens in headless Chromium with every section and plot rendered", async () => {
-    if (!existsSync("/usr/bin/chromium")) throw new Error("this test needs Chromium at /usr/bin/chromium (apt-get install chromium)");
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    if (!existsSync("/usr/bin/chromium"))
+      throw new Error("this test needs Chromium at /usr/bin/chromium (apt-get install chromium)");
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
     try {
       const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
       const external: string[] = [];
-      page.on("request", (r) => { if (!r.url().startsWith("data:") && !r.url().startsWith("file:")) external.push(r.url()); });
+      page.on("request", (r) => {
+        if (!r.url().startsWith("data:") && !r.url().startsWith("file:")) external.push(r.url());
+      });
       await page.goto(pathToFileURL(join(out, "reports", "index.html")).href, { waitUntil: "load" });
-      for (const id of ["summary", "equivalence", "divergences", "ancestral", "causes", "accuracy", "trajectories", "clouds", "heatmap", "onnx", "quirks", "fixtures", "problems"]) {
+      for (const id of [
+        "summary",
+        "equivalence",
+        "divergences",
+        "ancestral",
+        "causes",
+        "accuracy",
+        "trajectories",
+        "clouds",
+        "heatmap",
+        "onnx",
+        "quirks",
+        "fixtures",
+        "problems",
+      ]) {
         expect(await page.locator(`section#${id}`).isVisible(), id).toBe(true);
       }
       for (const cls of ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatmap"]) {
         const box = await page.locator(`svg.${cls}`).first().boundingBox();
         expect(box!.width * box!.height, cls).toBeGreaterThan(10_000);
-        expect(await page.locator(`svg.${cls} path, svg.${cls} circle, svg.${cls} rect`).count(), cls).toBeGreaterThan(10);
+        expect(
+          await page.locator(`svg.${cls} path, svg.${cls} circle, svg.${cls} rect`).count(),
+          cls,
+        ).toBeGreaterThan(10);
       }
-      expect(await page.locator("img.anim-trajectory").evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+      expect(
+        await page
+          .locator("img.anim-trajectory")
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      ).toBeGreaterThan(0);
       expect(external).toEqual([]);
     } finally {
       await browser.close();
@@ -130,13 +168,42 @@ describe("edmkit conformance", () => {
   });
 
   test("two shards merged give the same pairs and fixture results as one run", () => {
-    const s1 = join(out, "s1"), s2 = join(out, "s2"), merged = join(out, "merged");
-    expect(edmkit(["conformance", "--workers", "1", "--shard", "1/2", "--only", "fixture:fixtures/reference/edm", "--out", s1]).status).toBe(0);
-    expect(edmkit(["conformance", "--workers", "1", "--shard", "2/2", "--only", "fixture:fixtures/reference/edm", "--out", s2]).status).toBe(0);
+    const s1 = join(out, "s1"),
+      s2 = join(out, "s2"),
+      merged = join(out, "merged");
+    expect(
+      edmkit([
+        "conformance",
+        "--workers",
+        "1",
+        "--shard",
+        "1/2",
+        "--only",
+        "fixture:fixtures/reference/edm",
+        "--out",
+        s1,
+      ]).status,
+    ).toBe(0);
+    expect(
+      edmkit([
+        "conformance",
+        "--workers",
+        "1",
+        "--shard",
+        "2/2",
+        "--only",
+        "fixture:fixtures/reference/edm",
+        "--out",
+        s2,
+      ]).status,
+    ).toBe(0);
     const m = edmkit(["merge", s1, s2, "--out", merged]);
     expect(m.status).toBe(0);
     const r = reportSchema.parse(JSON.parse(readFileSync(join(merged, "report.json"), "utf8")));
-    const edmIds = report.fixtures.results.filter((f) => f.library === "edm").map((f) => f.id).sort();
+    const edmIds = report.fixtures.results
+      .filter((f) => f.library === "edm")
+      .map((f) => f.id)
+      .sort();
     expect(r.fixtures.results.map((f) => f.id).sort()).toEqual(edmIds);
   });
 
@@ -159,7 +226,12 @@ describe("replaceDirAtomic", () => {
     const { replaceDirAtomic } = await import("../src/atomic.js");
     const dir = join(mkdtempSync(join(tmpdir(), "edmkit-atomic-")), "r");
     await replaceDirAtomic(dir, (d) => writeFileSync(join(d, "a.txt"), "old"));
-    await expect(replaceDirAtomic(dir, (d) => { writeFileSync(join(d, "a.txt"), "new"); throw new Error("midway"); })).rejects.toThrow("midway");
+    await expect(
+      replaceDirAtomic(dir, (d) => {
+        writeFileSync(join(d, "a.txt"), "new");
+        throw new Error("midway");
+      }),
+    ).rejects.toThrow("midway");
     expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("old");
   });
 });

@@ -6,11 +6,21 @@ import { edmkit, FIXTURES } from "./cli-helpers.js";
 
 describe("edmkit replay", () => {
   test("--json prints one object with results and summary, exit 0 when all pass", () => {
-    const r = edmkit(["replay", "--json", `${FIXTURES}reference/k-diffusion/sample_heun__gmm1d-bimodal__karras10.json`, `${FIXTURES}reference/edm/edm_sampler__gmm1d-bimodal__steps10.json`, `${FIXTURES}reference/diffusers/euler--gmm1d-bimodal--linear-linspace-eps-20.json`]);
+    const r = edmkit([
+      "replay",
+      "--json",
+      `${FIXTURES}reference/k-diffusion/sample_heun__gmm1d-bimodal__karras10.json`,
+      `${FIXTURES}reference/edm/edm_sampler__gmm1d-bimodal__steps10.json`,
+      `${FIXTURES}reference/diffusers/euler--gmm1d-bimodal--linear-linspace-eps-20.json`,
+    ]);
     expect(r.stderr).toBe("");
     const out = JSON.parse(r.stdout);
     expect(out.summary).toEqual({ passed: 3, failed: 0, unsupported: 0 });
-    expect(out.results.map((x: { library: string }) => x.library)).toEqual(["k-diffusion", "edm", "diffusers"]);
+    expect(out.results.map((x: { library: string }) => x.library)).toEqual([
+      "k-diffusion",
+      "edm",
+      "diffusers",
+    ]);
     for (const x of out.results) {
       expect(Object.keys(x)).toEqual(["id", "library", "entry", "status", "maxAbsError", "firstDivergence"]);
       expect(x.maxAbsError).toBeLessThan(1e-9);
@@ -21,15 +31,23 @@ describe("edmkit replay", () => {
   test("a folder it has never seen, in the same format, replays without code changes", () => {
     const dir = mkdtempSync(join(tmpdir(), "edmkit-unseen-"));
     mkdirSync(join(dir, "nested", "deeper"), { recursive: true });
-    cpSync(`${FIXTURES}reference/k-diffusion/sample_lms__gmm2d-ring8__exp12-order2.json`, join(dir, "nested", "a.json"));
-    cpSync(`${FIXTURES}reference/edm/ablation_sampler__gmm2d-ring8__ve-euler-14.json`, join(dir, "nested", "deeper", "b.json"));
+    cpSync(
+      `${FIXTURES}reference/k-diffusion/sample_lms__gmm2d-ring8__exp12-order2.json`,
+      join(dir, "nested", "a.json"),
+    );
+    cpSync(
+      `${FIXTURES}reference/edm/ablation_sampler__gmm2d-ring8__ve-euler-14.json`,
+      join(dir, "nested", "deeper", "b.json"),
+    );
     const r = edmkit(["replay", dir]);
     expect(r.stdout).toMatch(/2 passed, 0 failed, 0 unsupported/);
     expect(r.status).toBe(0);
   });
 
   test("a tampered recording fails with its first diverging model call, exit 1", () => {
-    const f = JSON.parse(readFileSync(`${FIXTURES}reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json`, "utf8"));
+    const f = JSON.parse(
+      readFileSync(`${FIXTURES}reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json`, "utf8"),
+    );
     f.model_calls[4].x[3] += 1e-6; // the port cannot reproduce this input
     const dir = mkdtempSync(join(tmpdir(), "edmkit-tampered-"));
     writeFileSync(join(dir, "t.json"), JSON.stringify(f));
@@ -44,7 +62,9 @@ describe("edmkit replay", () => {
   });
 
   test("an unknown library is reported as unsupported, exit 1", () => {
-    const f = JSON.parse(readFileSync(`${FIXTURES}reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json`, "utf8"));
+    const f = JSON.parse(
+      readFileSync(`${FIXTURES}reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json`, "utf8"),
+    );
     f.reference.library = "comfyui";
     const dir = mkdtempSync(join(tmpdir(), "edmkit-unknown-"));
     writeFileSync(join(dir, "u.json"), JSON.stringify(f));

@@ -1,8 +1,25 @@
-import { existsSync, mkdirSync, rmSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  rmSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  copyFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { DiscreteGmmModel, GaussianMixture, type GmmSpec, scale, TorchGenerator, TorchNoise, zerosLike } from "@edmkit/core";
+import {
+  DiscreteGmmModel,
+  GaussianMixture,
+  type GmmSpec,
+  scale,
+  TorchGenerator,
+  TorchNoise,
+  zerosLike,
+} from "@edmkit/core";
 import { denoisingLoop, EulerAncestralDiscreteScheduler } from "@edmkit/diffusers";
 import { edmSampler, samplers as edmSamplers } from "@edmkit/edm";
 import { samplers, samplerSignatures, schedules } from "@edmkit/k-diffusion";
@@ -12,17 +29,27 @@ import { edmkit, FIXTURES, ROOT } from "./cli-helpers.js";
 
 /** The examples of README.md, run as written (from a folder where fixtures/ is the repository's). */
 export const SAMPLE_EXAMPLES = {
-  heun1d: "edmkit sample --sampler k-diffusion/sample_heun --model gmm1d-bimodal --steps 30 --batch 2000 --seed 0 --out heun.json --plot heun.svg --bins 30",
-  heun1dNpy: "edmkit sample --sampler k-diffusion/sample_heun --model gmm1d-bimodal --steps 30 --batch 2000 --seed 0 --out heun.npy",
-  ancestral2d: "edmkit sample --sampler k-diffusion/sample_euler_ancestral --model gmm2d-ring8 --steps 25 --batch 500 --seed 42 --out ring.json --plot ring.png",
-  dpm2mF32: "edmkit sample --sampler k-diffusion/sample_dpmpp_2m --model gmm2d-ring8 --schedule exponential --sigma-min 0.01 --sigma-max 40 --steps 15 --batch 64 --dtype float32 --out ring-f32.npy",
-  edmHeun: "edmkit sample --sampler edm/heun --preset edm --model gmm1d-bimodal --steps 18 --batch 256 --seed 3 --out edm-heun.json",
-  edmSampler: "edmkit sample --sampler edm/edm_sampler --model gmm1d-bimodal --steps 18 --churn 10 --batch 256 --seed 3 --out nvlabs.json",
-  eulerA: "edmkit sample --sampler diffusers/EulerAncestralDiscreteScheduler --model gmm2d-ring8-discrete --steps 25 --batch 500 --seed 42 --out euler-a.json --plot euler-a.svg",
-  heunDiffusers1d: "edmkit sample --sampler diffusers/HeunDiscreteScheduler --model gmm1d-bimodal --schedule karras --steps 30 --batch 2000 --json",
+  heun1d:
+    "edmkit sample --sampler k-diffusion/sample_heun --model gmm1d-bimodal --steps 30 --batch 2000 --seed 0 --out heun.json --plot heun.svg --bins 30",
+  heun1dNpy:
+    "edmkit sample --sampler k-diffusion/sample_heun --model gmm1d-bimodal --steps 30 --batch 2000 --seed 0 --out heun.npy",
+  ancestral2d:
+    "edmkit sample --sampler k-diffusion/sample_euler_ancestral --model gmm2d-ring8 --steps 25 --batch 500 --seed 42 --out ring.json --plot ring.png",
+  dpm2mF32:
+    "edmkit sample --sampler k-diffusion/sample_dpmpp_2m --model gmm2d-ring8 --schedule exponential --sigma-min 0.01 --sigma-max 40 --steps 15 --batch 64 --dtype float32 --out ring-f32.npy",
+  edmHeun:
+    "edmkit sample --sampler edm/heun --preset edm --model gmm1d-bimodal --steps 18 --batch 256 --seed 3 --out edm-heun.json",
+  edmSampler:
+    "edmkit sample --sampler edm/edm_sampler --model gmm1d-bimodal --steps 18 --churn 10 --batch 256 --seed 3 --out nvlabs.json",
+  eulerA:
+    "edmkit sample --sampler diffusers/EulerAncestralDiscreteScheduler --model gmm2d-ring8-discrete --steps 25 --batch 500 --seed 42 --out euler-a.json --plot euler-a.svg",
+  heunDiffusers1d:
+    "edmkit sample --sampler diffusers/HeunDiscreteScheduler --model gmm1d-bimodal --schedule karras --steps 30 --batch 2000 --json",
   onnx: "edmkit sample --sampler k-diffusion/sample_dpmpp_2m --model fixtures/models/gmm2d-ring8.onnx --steps 20 --batch 256 --out onnx.json",
-  exact: "edmkit sample --sampler k-diffusion/sample_dpmpp_2m --model gmm2d-ring8 --steps 20 --batch 256 --out exact.json",
-  adaptive: "edmkit sample --sampler k-diffusion/sample_dpm_adaptive --model gmm2d-ring8-discrete --kwargs '{\"rtol\":0.01,\"atol\":0.001}' --batch 64 --json",
+  exact:
+    "edmkit sample --sampler k-diffusion/sample_dpmpp_2m --model gmm2d-ring8 --steps 20 --batch 256 --out exact.json",
+  adaptive:
+    'edmkit sample --sampler k-diffusion/sample_dpm_adaptive --model gmm2d-ring8-discrete --kwargs \'{"rtol":0.01,"atol":0.001}\' --batch 64 --json',
 } as const;
 
 const BIMODAL: GmmSpec = { kind: "gmm", dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] };
@@ -30,10 +57,18 @@ const RING: GmmSpec = {
   kind: "gmm",
   dim: 2,
   weights: new Array(8).fill(0.125),
-  means: Array.from({ length: 8 }, (_, k) => [2 * Math.cos((2 * Math.PI * k) / 8), 2 * Math.sin((2 * Math.PI * k) / 8)]),
+  means: Array.from({ length: 8 }, (_, k) => [
+    2 * Math.cos((2 * Math.PI * k) / 8),
+    2 * Math.sin((2 * Math.PI * k) / 8),
+  ]),
   stds: new Array(8).fill(0.15),
 };
-const SD = { beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear", num_train_timesteps: 1000 };
+const SD = {
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: "scaled_linear",
+  num_train_timesteps: 1000,
+};
 
 let dir: string;
 
@@ -62,7 +97,12 @@ function mismatches(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** A tiny .npy reader: magic, version 1.0, the header dict, little-endian data. */
-function readNpy(buf: Buffer): { descr: string; shape: number[]; data: Float64Array | Float32Array; headerEnd: number } {
+function readNpy(buf: Buffer): {
+  descr: string;
+  shape: number[];
+  data: Float64Array | Float32Array;
+  headerEnd: number;
+} {
   expect([...buf.subarray(0, 6)]).toEqual([0x93, ...Buffer.from("NUMPY")]);
   expect([buf[6], buf[7]]).toEqual([1, 0]);
   const hlen = buf.readUInt16LE(8);
@@ -70,13 +110,19 @@ function readNpy(buf: Buffer): { descr: string; shape: number[]; data: Float64Ar
   expect(header.endsWith("\n")).toBe(true);
   expect(header).toMatch(/'fortran_order': False/);
   const descr = /'descr': '([^']+)'/.exec(header)![1];
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1].split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = /'shape': \(([^)]*)\)/
+    .exec(header)![1]
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const n = shape.reduce((a, b) => a * b, 1);
   const off = 10 + hlen;
   const width = descr === "<f8" ? 8 : 4;
   expect(buf.length).toBe(off + n * width);
   const data = width === 8 ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = width === 8 ? buf.readDoubleLE(off + 8 * i) : buf.readFloatLE(off + 4 * i);
+  for (let i = 0; i < n; i++)
+    data[i] = width === 8 ? buf.readDoubleLE(off + 8 * i) : buf.readFloatLE(off + 4 * i);
   return { descr, shape, data, headerEnd: off };
 }
 
@@ -129,13 +175,23 @@ describe("edmkit sample", () => {
 
   test("k-diffusion sample_heun: bit for bit the package API with the same seed; 1-D modes at +-1", async () => {
     const { doc, flat } = samplesOf("heun.json");
-    expect(doc).toMatchObject({ sampler: "k-diffusion/sample_heun", model: "gmm1d-bimodal", shape: [2000, 1], seed: 0, steps: 30, dtype: "float64", nfe: 59 });
+    expect(doc).toMatchObject({
+      sampler: "k-diffusion/sample_heun",
+      model: "gmm1d-bimodal",
+      shape: [2000, 1],
+      seed: 0,
+      steps: 30,
+      dtype: "float64",
+      nfe: 59,
+    });
     // torch.manual_seed(0); x = torch.randn([2000, 1]) * sigmas[0]; sample_heun(model, x, sigmas)
     const gen = new TorchGenerator(0);
     const latents = gen.randn([2000, 1]);
     const sigmas = schedules.get_sigmas_karras(30, 0.002, 80);
     const x = scale(zerosLike(latents), latents, sigmas[0]);
-    const direct = await samplers.sample_heun(new GaussianMixture(BIMODAL), x, sigmas, { noise: new TorchNoise(gen) });
+    const direct = await samplers.sample_heun(new GaussianMixture(BIMODAL), x, sigmas, {
+      noise: new TorchNoise(gen),
+    });
     expect(mismatches(flat, direct.data)).toBe(0);
     const [lo, hi] = halves(flat);
     expect(Math.abs(lo + 1)).toBeLessThan(0.05);
@@ -177,7 +233,9 @@ describe("edmkit sample", () => {
     const latents = gen.randn([500, 2]);
     const sigmas = schedules.get_sigmas_karras(25, 0.002, 80);
     const x = scale(zerosLike(latents), latents, sigmas[0]);
-    const direct = await samplers.sample_euler_ancestral(new GaussianMixture(RING), x, sigmas, { noise_sampler: new TorchNoise(gen) });
+    const direct = await samplers.sample_euler_ancestral(new GaussianMixture(RING), x, sigmas, {
+      noise_sampler: new TorchNoise(gen),
+    });
     expect(mismatches(flat, direct.data)).toBe(0);
     // radius of the ring: most samples within 3 std of radius 2
     const radii = doc.samples as number[][];
@@ -194,10 +252,12 @@ describe("edmkit sample", () => {
     const raw = inflateSync(png.subarray(41, 41 + idatLen));
     expect(raw.length).toBe(h * (1 + 4 * w));
     let coloured = 0; // pixels that are neither white nor grey: the blue dots and red means
-    for (let y = 0; y < h; y++) for (let x0 = 0; x0 < w; x0++) {
-      const k = y * (1 + 4 * w) + 1 + 4 * x0;
-      if (Math.max(raw[k], raw[k + 1], raw[k + 2]) - Math.min(raw[k], raw[k + 1], raw[k + 2]) > 40) coloured++;
-    }
+    for (let y = 0; y < h; y++)
+      for (let x0 = 0; x0 < w; x0++) {
+        const k = y * (1 + 4 * w) + 1 + 4 * x0;
+        if (Math.max(raw[k], raw[k + 1], raw[k + 2]) - Math.min(raw[k], raw[k + 1], raw[k + 2]) > 40)
+          coloured++;
+      }
     expect(coloured).toBeGreaterThan(500);
   });
 
@@ -206,12 +266,22 @@ describe("edmkit sample", () => {
     const a = samplesOf("edm-heun.json");
     expect(a.doc).toMatchObject({ steps: 18, nfe: 35 });
     const g1 = new TorchGenerator(3);
-    const direct1 = await edmSampler(gmm, g1.randn([256, 1]), { preset: "edm", numSteps: 18, solver: "heun", noise: new TorchNoise(g1) });
+    const direct1 = await edmSampler(gmm, g1.randn([256, 1]), {
+      preset: "edm",
+      numSteps: 18,
+      solver: "heun",
+      noise: new TorchNoise(g1),
+    });
     expect(mismatches(a.flat, direct1.data)).toBe(0);
 
     const b = samplesOf("nvlabs.json");
     const g2 = new TorchGenerator(3);
-    const direct2 = await edmSamplers.edm_sampler(gmm, g2.randn([256, 1]), { num_steps: 18, S_churn: 10 }, { randn_like: new TorchNoise(g2) });
+    const direct2 = await edmSamplers.edm_sampler(
+      gmm,
+      g2.randn([256, 1]),
+      { num_steps: 18, S_churn: 10 },
+      { randn_like: new TorchNoise(g2) },
+    );
     expect(mismatches(b.flat, direct2.data)).toBe(0);
     expect(mismatches(a.flat, b.flat)).toBeGreaterThan(200); // churn changed the samples
   });
@@ -232,14 +302,23 @@ describe("edmkit sample", () => {
 
   test("diffusers Heun (Karras sigmas) on the 1-D mixture: modes at +-1; --json summary", () => {
     const s = JSON.parse(results.get("heunDiffusers1d")!.stdout);
-    expect(s).toMatchObject({ sampler: "diffusers/HeunDiscreteScheduler", shape: [2000, 1], steps: 30, nfe: 59, nonFinite: 0, out: null, plot: null });
+    expect(s).toMatchObject({
+      sampler: "diffusers/HeunDiscreteScheduler",
+      shape: [2000, 1],
+      steps: 30,
+      nfe: 59,
+      nonFinite: 0,
+      out: null,
+      plot: null,
+    });
     // the two modes have weight 1/2 and the same spread: mean 0, std sqrt(1 + 0.3^2)
     expect(Math.abs(s.mean[0])).toBeLessThan(0.06);
     expect(Math.abs(s.std[0] - Math.sqrt(1.09))).toBeLessThan(0.03);
   });
 
   test("ONNX gmm2d-ring8.onnx (float32) vs the exact mixture: the same samples to ~1e-6", () => {
-    const onnx = samplesOf("onnx.json").flat, exact = samplesOf("exact.json").flat;
+    const onnx = samplesOf("onnx.json").flat,
+      exact = samplesOf("exact.json").flat;
     let worst = 0;
     for (let i = 0; i < onnx.length; i++) worst = Math.max(worst, Math.abs(onnx[i] - exact[i]));
     expect(worst).toBeGreaterThan(0); // float32 graph: not bit-identical
@@ -254,11 +333,25 @@ describe("edmkit sample", () => {
   });
 
   test("the discrete ONNX model and the built-in gmm2d-ring8-discrete agree under diffusers Euler", () => {
-    const args = ["sample", "--sampler", "diffusers/EulerDiscreteScheduler", "--steps", "12", "--batch", "128", "--seed", "5"];
-    const a = edmkit([...args, "--model", "fixtures/models/gmm2d-ring8-discrete-eps.onnx", "--out", "d-onnx.json"], { cwd: dir });
+    const args = [
+      "sample",
+      "--sampler",
+      "diffusers/EulerDiscreteScheduler",
+      "--steps",
+      "12",
+      "--batch",
+      "128",
+      "--seed",
+      "5",
+    ];
+    const a = edmkit(
+      [...args, "--model", "fixtures/models/gmm2d-ring8-discrete-eps.onnx", "--out", "d-onnx.json"],
+      { cwd: dir },
+    );
     const b = edmkit([...args, "--model", "gmm2d-ring8-discrete", "--out", "d-exact.json"], { cwd: dir });
     expect([a.status, b.status, a.stderr, b.stderr]).toEqual([0, 0, "", ""]);
-    const x = samplesOf("d-onnx.json").flat, y = samplesOf("d-exact.json").flat;
+    const x = samplesOf("d-onnx.json").flat,
+      y = samplesOf("d-exact.json").flat;
     let worst = 0;
     for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
     expect(worst).toBeLessThan(1e-4);
@@ -267,10 +360,29 @@ describe("edmkit sample", () => {
   test("every sampler of every package runs on a fitting model (in process)", async () => {
     const out = join(dir, "sweep.json");
     const runs: string[][] = [
-      ...Object.keys(samplerSignatures).map((s) => ["--sampler", `k-diffusion/${s}`, "--model", "gmm2d-ring8-discrete"]),
-      ...["euler", "heun", "midpoint"].flatMap((s) => ["vp", "ve", "iddpm", "edm"].map((p) => ["--sampler", `edm/${s}`, "--preset", p, "--model", "gmm2d-ring8"])),
+      ...Object.keys(samplerSignatures).map((s) => [
+        "--sampler",
+        `k-diffusion/${s}`,
+        "--model",
+        "gmm2d-ring8-discrete",
+      ]),
+      ...["euler", "heun", "midpoint"].flatMap((s) =>
+        ["vp", "ve", "iddpm", "edm"].map((p) => [
+          "--sampler",
+          `edm/${s}`,
+          "--preset",
+          p,
+          "--model",
+          "gmm2d-ring8",
+        ]),
+      ),
       ["--sampler", "edm/edm_sampler", "--model", "gmm2d-ring8-discrete"],
-      ...["EulerDiscreteScheduler", "HeunDiscreteScheduler", "EulerAncestralDiscreteScheduler"].map((s) => ["--sampler", `diffusers/${s}`, "--model", "gmm2d-ring8"]),
+      ...["EulerDiscreteScheduler", "HeunDiscreteScheduler", "EulerAncestralDiscreteScheduler"].map((s) => [
+        "--sampler",
+        `diffusers/${s}`,
+        "--model",
+        "gmm2d-ring8",
+      ]),
     ];
     const write = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
@@ -296,10 +408,30 @@ describe("edmkit sample", () => {
 
   test("bad input from the command line: exit 2, one line on stderr, nothing on stdout", () => {
     const cases: [string[], RegExp][] = [
-      [["sample", "--sampler", "k-diffusion/sample_nope", "--model", "gmm1d-bimodal"], /^edmkit: sample: unknown sampler "k-diffusion\/sample_nope" \(expected one of .*k-diffusion\/sample_dpm_adaptive.*edm\/edm_sampler/],
-      [["sample", "--sampler", "k-diffusion/sample_euler", "--model", "missing.onnx"], /^edmkit: sample: --model missing\.onnx: no such file$/m],
-      [["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--steps", "2.5"], /^edmkit: sample: --steps must be a positive integer, got "2\.5"$/m],
-      [["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--kwargs", "{\"order\":2}"], /sample_euler: unexpected keyword argument 'order'/],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_nope", "--model", "gmm1d-bimodal"],
+        /^edmkit: sample: unknown sampler "k-diffusion\/sample_nope" \(expected one of .*k-diffusion\/sample_dpm_adaptive.*edm\/edm_sampler/,
+      ],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "missing.onnx"],
+        /^edmkit: sample: --model missing\.onnx: no such file$/m,
+      ],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--steps", "2.5"],
+        /^edmkit: sample: --steps must be a positive integer, got "2\.5"$/m,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "k-diffusion/sample_euler",
+          "--model",
+          "gmm1d-bimodal",
+          "--kwargs",
+          '{"order":2}',
+        ],
+        /sample_euler: unexpected keyword argument 'order'/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = edmkit(args, { cwd: dir });
@@ -319,54 +451,220 @@ describe("edmkit sample", () => {
     writeFileSync(join(dir, "bad/eps.json"), JSON.stringify(sc));
     writeFileSync(join(dir, "bad/notjson.json"), "{");
     writeFileSync(join(dir, "bad/other.json"), JSON.stringify({ kind: "unet" }));
-    const base = ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--out", join(dir, "bad/never.json")];
+    const base = [
+      "sample",
+      "--sampler",
+      "k-diffusion/sample_euler",
+      "--model",
+      "gmm1d-bimodal",
+      "--out",
+      join(dir, "bad/never.json"),
+    ];
     const cases: [string[], RegExp][] = [
-      [["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm3d"], /unknown model "gmm3d" \(built-in: gmm1d-bimodal, gmm2d-ring8, gmm2d-ring8-discrete/],
-      [["sample", "--sampler", "k-diffusion/sample_euler", "--model", join(dir, "bad/notjson.json")], /notjson\.json is not valid JSON/],
-      [["sample", "--sampler", "k-diffusion/sample_euler", "--model", join(dir, "bad/other.json")], /other\.json: field `kind`: .*expected a denoiser object of kind gmm, discrete-eps or onnx/],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm3d"],
+        /unknown model "gmm3d" \(built-in: gmm1d-bimodal, gmm2d-ring8, gmm2d-ring8-discrete/,
+      ],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_euler", "--model", join(dir, "bad/notjson.json")],
+        /notjson\.json is not valid JSON/,
+      ],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_euler", "--model", join(dir, "bad/other.json")],
+        /other\.json: field `kind`: .*expected a denoiser object of kind gmm, discrete-eps or onnx/,
+      ],
       [["sample", "--model", "gmm1d-bimodal"], /--sampler is required/],
       [["sample", "--sampler", "k-diffusion/sample_euler"], /--model is required/],
       [[...base, "--batch=-3"], /--batch must be a positive integer, got "-3"/],
       [[...base, "--sigma-min", "abc"], /--sigma-min must be a positive number, got "abc"/],
-      [[...base, "--sigma-min", "3", "--sigma-max", "2"], /--sigma-max \(2\) must be greater than --sigma-min \(3\)/],
-      [[...base, "--sigma-min", "100"], /sigma_max > sigma_min, got 100\.\.80 \(the other end is the model's\)/],
+      [
+        [...base, "--sigma-min", "3", "--sigma-max", "2"],
+        /--sigma-max \(2\) must be greater than --sigma-min \(3\)/,
+      ],
+      [
+        [...base, "--sigma-min", "100"],
+        /sigma_max > sigma_min, got 100\.\.80 \(the other end is the model's\)/,
+      ],
       [[...base, "--seed", "1.5"], /--seed must be an integer, got "1\.5"/],
       [[...base, "--churn=-1"], /--churn must be a number >= 0, got "-1"/],
-      [[...base, "--schedule", "cosine"], /unknown schedule "cosine" .*karras, exponential, polyexponential, vp/],
-      [[...base, "--schedule", "vp", "--sigma-max", "10"], /--schedule vp takes no --sigma-min, --sigma-max or --rho/],
-      [[...base, "--schedule", "exponential", "--rho", "3"], /--rho does not apply to --schedule exponential/],
+      [
+        [...base, "--schedule", "cosine"],
+        /unknown schedule "cosine" .*karras, exponential, polyexponential, vp/,
+      ],
+      [
+        [...base, "--schedule", "vp", "--sigma-max", "10"],
+        /--schedule vp takes no --sigma-min, --sigma-max or --rho/,
+      ],
+      [
+        [...base, "--schedule", "exponential", "--rho", "3"],
+        /--rho does not apply to --schedule exponential/,
+      ],
       [[...base, "--eta", "1"], /--eta does not apply to k-diffusion\/sample_euler \(it takes .*--churn/],
       [[...base, "--preset", "vp"], /--preset does not apply to k-diffusion\/sample_euler/],
       [[...base, "--dtype", "float16"], /--dtype must be float64 or float32, got "float16"/],
       [[...base, "--device", "tpu"], /--device must be one of cpu, cuda, webgpu/],
       [[...base, "--device", "cuda"], /--device cuda applies to ONNX models only/],
       [[...base, "--dim", "3"], /--dim 3 contradicts the model's dim 1/],
-      [["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--out", "x.csv"], /--out must end in \.json or \.npy, got "x\.csv"/],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--out", "x.csv"],
+        /--out must end in \.json or \.npy, got "x\.csv"/,
+      ],
       [[...base, "--plot", "x.jpg"], /--plot must end in \.svg or \.png, got "x\.jpg"/],
       [[...base, "--kwargs", "[1]"], /--kwargs must be a JSON object/],
       [[...base, "--kwargs", "{"], /--kwargs is not valid JSON/],
       [[...base, "stray"], /unexpected argument "stray"/],
-      [["sample", "--sampler", "k-diffusion/sample_dpm_adaptive", "--model", "gmm1d-bimodal", "--steps", "5"], /--steps does not apply to k-diffusion\/sample_dpm_adaptive/],
-      [["sample", "--sampler", "k-diffusion/sample_dpm_fast", "--model", "gmm1d-bimodal", "--schedule", "karras"], /--schedule does not apply to k-diffusion\/sample_dpm_fast/],
-      [["sample", "--sampler", "edm/heun", "--model", "gmm1d-bimodal", "--preset", "vp", "--rho", "3"], /--rho applies to --preset edm only/],
-      [["sample", "--sampler", "edm/heun", "--model", "gmm1d-bimodal", "--preset", "cosine"], /unknown preset "cosine" \(expected one of vp, ve, iddpm, edm\)/],
-      [["sample", "--sampler", "edm/heun", "--model", "gmm1d-bimodal", "--eta", "1"], /--eta does not apply to edm\/heun/],
-      [["sample", "--sampler", "edm/edm_sampler", "--model", "gmm1d-bimodal", "--steps", "1"], /edm_sampler: num_steps must be an integer >= 2/],
-      [["sample", "--sampler", "edm/edm_sampler", "--model", "gmm1d-bimodal", "--kwargs", "{\"solver\":\"euler\"}"], /edm_sampler: unexpected keyword argument 'solver'/],
-      [["sample", "--sampler", "diffusers/EulerAncestralDiscreteScheduler", "--model", "gmm1d-bimodal", "--schedule", "karras"], /--schedule does not apply to diffusers\/EulerAncestralDiscreteScheduler/],
-      [["sample", "--sampler", "diffusers/HeunDiscreteScheduler", "--model", "gmm1d-bimodal", "--churn", "1"], /--churn does not apply to diffusers\/HeunDiscreteScheduler/],
-      [["sample", "--sampler", "diffusers/EulerDiscreteScheduler", "--model", "gmm1d-bimodal", "--sigma-max", "10"], /--sigma-max does not apply to diffusers\/EulerDiscreteScheduler/],
-      [["sample", "--sampler", "diffusers/EulerDiscreteScheduler", "--model", "gmm1d-bimodal", "--schedule", "cosine"], /unknown schedule "cosine" for diffusers\/EulerDiscreteScheduler \(expected one of karras, exponential, beta/],
-      [["sample", "--sampler", "diffusers/EulerDiscreteScheduler", "--model", "gmm1d-bimodal", "--timestep-spacing", "odd"], /--timestep-spacing must be linspace, leading or trailing/],
-      [["sample", "--sampler", "diffusers/EulerDiscreteScheduler", "--model", "gmm1d-bimodal", "--config", join(dir, "nope.json")], /--config .*nope\.json: no such file/],
-      [["sample", "--sampler", "diffusers/EulerDiscreteScheduler", "--model", "gmm2d-ring8-discrete", "--config", join(dir, "bad/vcfg.json")], /prediction_type "v_prediction" but the model predicts "epsilon"/],
-      [["sample", "--sampler", "k-diffusion/sample_heun", "--model", join(dir, "bad/eps.onnx")], /k-diffusion\/sample_heun needs a D\(x; sigma\) model, and .*eps\.onnx.* has no alphas_cumprod table/],
-      [["sample", "--sampler", "edm/heun", "--model", join(dir, "bad/eps.onnx")], /edm\/heun needs a D\(x; sigma\) model/],
+      [
+        [
+          "sample",
+          "--sampler",
+          "k-diffusion/sample_dpm_adaptive",
+          "--model",
+          "gmm1d-bimodal",
+          "--steps",
+          "5",
+        ],
+        /--steps does not apply to k-diffusion\/sample_dpm_adaptive/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "k-diffusion/sample_dpm_fast",
+          "--model",
+          "gmm1d-bimodal",
+          "--schedule",
+          "karras",
+        ],
+        /--schedule does not apply to k-diffusion\/sample_dpm_fast/,
+      ],
+      [
+        ["sample", "--sampler", "edm/heun", "--model", "gmm1d-bimodal", "--preset", "vp", "--rho", "3"],
+        /--rho applies to --preset edm only/,
+      ],
+      [
+        ["sample", "--sampler", "edm/heun", "--model", "gmm1d-bimodal", "--preset", "cosine"],
+        /unknown preset "cosine" \(expected one of vp, ve, iddpm, edm\)/,
+      ],
+      [
+        ["sample", "--sampler", "edm/heun", "--model", "gmm1d-bimodal", "--eta", "1"],
+        /--eta does not apply to edm\/heun/,
+      ],
+      [
+        ["sample", "--sampler", "edm/edm_sampler", "--model", "gmm1d-bimodal", "--steps", "1"],
+        /edm_sampler: num_steps must be an integer >= 2/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "edm/edm_sampler",
+          "--model",
+          "gmm1d-bimodal",
+          "--kwargs",
+          '{"solver":"euler"}',
+        ],
+        /edm_sampler: unexpected keyword argument 'solver'/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "diffusers/EulerAncestralDiscreteScheduler",
+          "--model",
+          "gmm1d-bimodal",
+          "--schedule",
+          "karras",
+        ],
+        /--schedule does not apply to diffusers\/EulerAncestralDiscreteScheduler/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "diffusers/HeunDiscreteScheduler",
+          "--model",
+          "gmm1d-bimodal",
+          "--churn",
+          "1",
+        ],
+        /--churn does not apply to diffusers\/HeunDiscreteScheduler/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "diffusers/EulerDiscreteScheduler",
+          "--model",
+          "gmm1d-bimodal",
+          "--sigma-max",
+          "10",
+        ],
+        /--sigma-max does not apply to diffusers\/EulerDiscreteScheduler/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "diffusers/EulerDiscreteScheduler",
+          "--model",
+          "gmm1d-bimodal",
+          "--schedule",
+          "cosine",
+        ],
+        /unknown schedule "cosine" for diffusers\/EulerDiscreteScheduler \(expected one of karras, exponential, beta/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "diffusers/EulerDiscreteScheduler",
+          "--model",
+          "gmm1d-bimodal",
+          "--timestep-spacing",
+          "odd",
+        ],
+        /--timestep-spacing must be linspace, leading or trailing/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "diffusers/EulerDiscreteScheduler",
+          "--model",
+          "gmm1d-bimodal",
+          "--config",
+          join(dir, "nope.json"),
+        ],
+        /--config .*nope\.json: no such file/,
+      ],
+      [
+        [
+          "sample",
+          "--sampler",
+          "diffusers/EulerDiscreteScheduler",
+          "--model",
+          "gmm2d-ring8-discrete",
+          "--config",
+          join(dir, "bad/vcfg.json"),
+        ],
+        /prediction_type "v_prediction" but the model predicts "epsilon"/,
+      ],
+      [
+        ["sample", "--sampler", "k-diffusion/sample_heun", "--model", join(dir, "bad/eps.onnx")],
+        /k-diffusion\/sample_heun needs a D\(x; sigma\) model, and .*eps\.onnx.* has no alphas_cumprod table/,
+      ],
+      [
+        ["sample", "--sampler", "edm/heun", "--model", join(dir, "bad/eps.onnx")],
+        /edm\/heun needs a D\(x; sigma\) model/,
+      ],
     ];
     writeFileSync(join(dir, "bad/vcfg.json"), JSON.stringify({ ...SD, prediction_type: "v_prediction" }));
     for (const [args, message] of cases) {
       const what = args.join(" ");
-      const err = await main(args).then(() => undefined, (e: unknown) => e);
+      const err = await main(args).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, what).toBeInstanceOf(UsageError);
       expect((err as Error).message, what).toMatch(message);
       expect((err as Error).message, what).not.toContain("\n");

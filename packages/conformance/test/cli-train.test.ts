@@ -10,10 +10,13 @@ import { edmkit, ROOT } from "./cli-helpers.js";
 
 /** The training examples of README.md, run as written in a fresh folder. */
 export const TRAIN_EXAMPLES = {
-  ring8: "edmkit train --dataset ring8 --steps 300 --batch 256 --hidden 32 --seed 1 --out ring8.onnx --weights ring8-weights.json",
-  sampleRing8: "edmkit sample --sampler k-diffusion/sample_dpmpp_2m --model ring8.onnx --steps 20 --batch 500 --out ring8-samples.json --plot ring8-samples.png",
+  ring8:
+    "edmkit train --dataset ring8 --steps 300 --batch 256 --hidden 32 --seed 1 --out ring8.onnx --weights ring8-weights.json",
+  sampleRing8:
+    "edmkit sample --sampler k-diffusion/sample_dpmpp_2m --model ring8.onnx --steps 20 --batch 500 --out ring8-samples.json --plot ring8-samples.png",
   bimodal: "edmkit train --dataset bimodal1d --steps 1000 --hidden 32 --out bimodal.onnx --json",
-  moons: "edmkit train --dataset two-moons --steps 200 --hidden 16 --out moons.onnx --weights moons-weights.json",
+  moons:
+    "edmkit train --dataset two-moons --steps 200 --hidden 16 --out moons.onnx --weights moons-weights.json",
 } as const;
 
 let dir: string;
@@ -21,14 +24,18 @@ const results = new Map<string, ReturnType<typeof edmkit>>();
 
 /** Points x = sqrt(sd^2 + sigma^2) z with sigma log-spaced over [0.002, 80]. */
 function probe(rows: number, dim: number, sd: number): { x: Tensor; sigma: Float64Array } {
-  const sigma = Float64Array.from({ length: rows }, (_, i) => Math.exp(Math.log(0.002) + ((Math.log(80) - Math.log(0.002)) * i) / (rows - 1)));
+  const sigma = Float64Array.from({ length: rows }, (_, i) =>
+    Math.exp(Math.log(0.002) + ((Math.log(80) - Math.log(0.002)) * i) / (rows - 1)),
+  );
   const x = new TorchGenerator(99).randn([rows, dim]);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) x.data[r * dim + c] *= Math.sqrt(sd * sd + sigma[r] * sigma[r]);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < dim; c++) x.data[r * dim + c] *= Math.sqrt(sd * sd + sigma[r] * sigma[r]);
   return { x, sigma };
 }
 
 function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0, size = 0;
+  let worst = 0,
+    size = 0;
   for (let i = 0; i < a.length; i++) {
     worst = Math.max(worst, Math.abs(a[i] - b[i]));
     size = Math.max(size, Math.abs(b[i]));
@@ -39,7 +46,8 @@ function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 beforeAll(() => {
   mkdirSync(join(ROOT, ".tmp"), { recursive: true });
   dir = mkdtempSync(join(ROOT, ".tmp", "cli-train-"));
-  for (const [name, line] of Object.entries(TRAIN_EXAMPLES)) results.set(name, edmkit(line.split(" ").slice(1), { cwd: dir }));
+  for (const [name, line] of Object.entries(TRAIN_EXAMPLES))
+    results.set(name, edmkit(line.split(" ").slice(1), { cwd: dir }));
 }, 180_000);
 
 describe("edmkit train", () => {
@@ -55,22 +63,33 @@ describe("edmkit train", () => {
 
   test("the exported ONNX graph computes the trained weights (float32: ~1e-7 relative); sidecar in the fixtures/models format", async () => {
     const r = results.get("ring8")!;
-    expect(r.stdout).toMatch(/^trained gmm2d-ring8 \(2-D\): 300 steps, batch 256, hidden 32 x 3, 2498 parameters$/m);
+    expect(r.stdout).toMatch(
+      /^trained gmm2d-ring8 \(2-D\): 300 steps, batch 256, hidden 32 x 3, 2498 parameters$/m,
+    );
     expect(r.stdout).toMatch(/^final loss \d+\.\d{4} \(EMA \d+\.\d{4}\), [\d.]+ s/m);
     expect(r.stdout).toMatch(/wrote ring8\.onnx, ring8\.json, ring8-weights\.json/);
     const sidecar = JSON.parse(readFileSync(join(dir, "ring8.json"), "utf8"));
     expect(sidecar).toMatchObject({
-      kind: "onnx", file: "ring8.onnx", parameterization: "denoiser", dtype: "float32",
-      inputs: [{ name: "x", shape: ["batch", "dim"] }, { name: "sigma", shape: ["batch"] }],
+      kind: "onnx",
+      file: "ring8.onnx",
+      parameterization: "denoiser",
+      dtype: "float32",
+      inputs: [
+        { name: "x", shape: ["batch", "dim"] },
+        { name: "sigma", shape: ["batch"] },
+      ],
       outputs: [{ name: "denoised", shape: ["batch", "dim"] }],
-      dataset: "gmm2d-ring8", trained_on: { kind: "gmm", dim: 2 },
+      dataset: "gmm2d-ring8",
+      trained_on: { kind: "gmm", dim: 2 },
       training: { steps: 300, batch: 256, seed: 1, weights: "ema" },
     });
     expect(sidecar.sigma_data).toBeCloseTo(1.42215, 5);
     expect(typeof sidecar.notes).toBe("string");
     expect(sidecar.training.final_loss).toBeGreaterThan(0);
 
-    const weights = ToyMlpDenoiser.fromJSON(JSON.parse(readFileSync(join(dir, "ring8-weights.json"), "utf8")));
+    const weights = ToyMlpDenoiser.fromJSON(
+      JSON.parse(readFileSync(join(dir, "ring8-weights.json"), "utf8")),
+    );
     expect(weights.architecture).toMatchObject({ dim: 2, hidden: 32, depth: 3 });
     const onnx = await OnnxDenoiser.load(join(dir, "ring8.onnx"));
     try {
@@ -89,10 +108,26 @@ describe("edmkit train", () => {
     const a = JSON.parse(readFileSync(join(dir, "ring8-samples.json"), "utf8"));
     expect(a).toMatchObject({ model: "ring8.onnx", shape: [500, 2], nfe: 20 });
     expect(existsSync(join(dir, "ring8-samples.png"))).toBe(true);
-    const r = edmkit(["sample", "--sampler", "k-diffusion/sample_dpmpp_2m", "--model", "ring8-weights.json", "--steps", "20", "--batch", "500", "--out", "ring8-f64.json"], { cwd: dir });
+    const r = edmkit(
+      [
+        "sample",
+        "--sampler",
+        "k-diffusion/sample_dpmpp_2m",
+        "--model",
+        "ring8-weights.json",
+        "--steps",
+        "20",
+        "--batch",
+        "500",
+        "--out",
+        "ring8-f64.json",
+      ],
+      { cwd: dir },
+    );
     expect([r.status, r.stderr]).toEqual([0, ""]);
     const b = JSON.parse(readFileSync(join(dir, "ring8-f64.json"), "utf8"));
-    const fa = (a.samples as number[][]).flat(), fb = (b.samples as number[][]).flat();
+    const fa = (a.samples as number[][]).flat(),
+      fb = (b.samples as number[][]).flat();
     expect(fa.every(Number.isFinite)).toBe(true);
     let worst = 0;
     for (let i = 0; i < fa.length; i++) worst = Math.max(worst, Math.abs(fa[i] - fb[i]));
@@ -101,7 +136,18 @@ describe("edmkit train", () => {
 
   test("training learns: after 1000 steps the 1-D model is much closer to the exact denoiser than at initialisation", async () => {
     const s = JSON.parse(results.get("bimodal")!.stdout);
-    expect(s).toMatchObject({ dataset: "gmm1d-bimodal", dim: 1, steps: 1000, batch: 256, hidden: 32, depth: 3, seed: 0, out: "bimodal.onnx", sidecar: "bimodal.json", weights: null });
+    expect(s).toMatchObject({
+      dataset: "gmm1d-bimodal",
+      dim: 1,
+      steps: 1000,
+      batch: 256,
+      hidden: 32,
+      depth: 3,
+      seed: 0,
+      out: "bimodal.onnx",
+      sidecar: "bimodal.json",
+      weights: null,
+    });
     expect(s.exportCheck.ok).toBe(true);
     expect(s.exportCheck.maxRelDiff).toBeLessThan(1e-5);
     expect(s.sigmaData).toBeCloseTo(1.04403, 5);
@@ -121,7 +167,8 @@ describe("edmkit train", () => {
         for (let i = 0; i < rows; i++) acc += (d.data[i] - want.data[i]) ** 2;
         return Math.sqrt(acc / rows);
       };
-      const trained = rmse(await onnx.denoise(x, sigma)), before = rmse(untrained.denoiseSync(x, sigma));
+      const trained = rmse(await onnx.denoise(x, sigma)),
+        before = rmse(untrained.denoiseSync(x, sigma));
       expect(trained).toBeLessThan(0.5 * before);
     } finally {
       await onnx.release();
@@ -133,12 +180,16 @@ describe("edmkit train", () => {
     expect(sidecar).toMatchObject({ dtype: "float32", dataset: "two-moons", training: { steps: 200 } });
     expect(sidecar.trained_on).toBeUndefined();
     expect(sidecar.sigma_data).toBeCloseTo(0.71211, 5);
-    const weights = ToyMlpDenoiser.fromJSON(JSON.parse(readFileSync(join(dir, "moons-weights.json"), "utf8")));
+    const weights = ToyMlpDenoiser.fromJSON(
+      JSON.parse(readFileSync(join(dir, "moons-weights.json"), "utf8")),
+    );
     expect(weights.architecture).toMatchObject({ dim: 2, hidden: 16, depth: 3 });
     const onnx = await OnnxDenoiser.load(join(dir, "moons.onnx"));
     try {
       const { x, sigma } = probe(256, 2, weights.sigmaData);
-      expect(relDiff((await onnx.denoise(x, sigma)).data, weights.denoiseSync(x, sigma).data)).toBeLessThan(1e-5);
+      expect(relDiff((await onnx.denoise(x, sigma)).data, weights.denoiseSync(x, sigma).data)).toBeLessThan(
+        1e-5,
+      );
     } finally {
       await onnx.release();
     }
@@ -148,22 +199,42 @@ describe("edmkit train", () => {
     const r = edmkit(["train", "--dataset", "spiral", "--out", "x.onnx"], { cwd: dir });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe('edmkit: train: unknown dataset "spiral" (expected one of bimodal1d, ring8, two-moons, swiss-roll, checkerboard)\n');
+    expect(r.stderr).toBe(
+      'edmkit: train: unknown dataset "spiral" (expected one of bimodal1d, ring8, two-moons, swiss-roll, checkerboard)\n',
+    );
     writeFileSync(join(dir, "keep.json"), "{}");
     const out = join(dir, "never.onnx");
     const cases: [string[], RegExp][] = [
-      [["train", "--out", out], /--dataset is required \(bimodal1d, ring8, two-moons, swiss-roll, checkerboard\)/],
+      [
+        ["train", "--out", out],
+        /--dataset is required \(bimodal1d, ring8, two-moons, swiss-roll, checkerboard\)/,
+      ],
       [["train", "--dataset", "ring8"], /--out is required/],
       [["train", "--dataset", "ring8", "--out", join(dir, "model.pt")], /--out must end in \.onnx, got/],
-      [["train", "--dataset", "ring8", "--out", out, "--steps", "0"], /--steps must be a positive integer, got "0"/],
+      [
+        ["train", "--dataset", "ring8", "--out", out, "--steps", "0"],
+        /--steps must be a positive integer, got "0"/,
+      ],
       [["train", "--dataset", "ring8", "--out", out, "--lr=-1"], /--lr must be a positive number, got "-1"/],
-      [["train", "--dataset", "ring8", "--out", out, "--hidden", "x"], /--hidden must be a positive integer, got "x"/],
+      [
+        ["train", "--dataset", "ring8", "--out", out, "--hidden", "x"],
+        /--hidden must be a positive integer, got "x"/,
+      ],
       [["train", "--dataset", "ring8", "--out", out, "--seed=-2"], /--seed must be a non-negative integer/],
-      [["train", "--dataset", "ring8", "--out", out, "--weights", join(dir, "w.txt")], /--weights must end in \.json/],
-      [["train", "--dataset", "ring8", "--out", out, "--weights", join(dir, "never.json")], /--weights .*never\.json would overwrite the sidecar of .*never\.onnx/],
+      [
+        ["train", "--dataset", "ring8", "--out", out, "--weights", join(dir, "w.txt")],
+        /--weights must end in \.json/,
+      ],
+      [
+        ["train", "--dataset", "ring8", "--out", out, "--weights", join(dir, "never.json")],
+        /--weights .*never\.json would overwrite the sidecar of .*never\.onnx/,
+      ],
     ];
     for (const [args, message] of cases) {
-      const err = await main(args).then(() => undefined, (e: unknown) => e);
+      const err = await main(args).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, args.join(" ")).toBeInstanceOf(UsageError);
       expect((err as Error).message, args.join(" ")).toMatch(message);
     }

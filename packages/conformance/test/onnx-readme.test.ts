@@ -5,7 +5,13 @@
 import { fileURLToPath } from "node:url";
 import { GaussianMixture, perRow, tensor } from "@edmkit/core";
 import { expect, it } from "vitest";
-import { gmmDenoiserModel, OnnxDenoiser, OnnxDeviceError, type Placement, serializeModel } from "../src/onnx/index.js";
+import {
+  gmmDenoiserModel,
+  OnnxDenoiser,
+  OnnxDeviceError,
+  type Placement,
+  serializeModel,
+} from "../src/onnx/index.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -13,11 +19,19 @@ it("ONNX.md: Euler sampling with the ring mixture's ONNX denoiser lands on the r
   // --- example 1 ---
   const model = await OnnxDenoiser.load(`${repo}fixtures/models/gmm2d-ring8.onnx`);
   // Karras et al. noise levels, sigma_max = 80 .. sigma_min = 0.002, then 0
-  const n = 32, sMin = 0.002, sMax = 80, rho = 7;
-  const sigmas = Array.from({ length: n }, (_, i) =>
-    (sMax ** (1 / rho) + (i / (n - 1)) * (sMin ** (1 / rho) - sMax ** (1 / rho))) ** rho).concat(0);
+  const n = 32,
+    sMin = 0.002,
+    sMax = 80,
+    rho = 7;
+  const sigmas = Array.from(
+    { length: n },
+    (_, i) => (sMax ** (1 / rho) + (i / (n - 1)) * (sMin ** (1 / rho) - sMax ** (1 / rho))) ** rho,
+  ).concat(0);
   const batch = 8;
-  const x = tensor(Float64Array.from({ length: batch * 2 }, (_, i) => sMax * Math.cos(2.4 * i + 1)), [batch, 2]);
+  const x = tensor(
+    Float64Array.from({ length: batch * 2 }, (_, i) => sMax * Math.cos(2.4 * i + 1)),
+    [batch, 2],
+  );
   const denoised = tensor(new Float64Array(batch * 2), [batch, 2]);
   for (let i = 0; i < n; i++) {
     await model.denoise(x, perRow(batch, sigmas[i]), denoised); // D(x; sigma) into `denoised`
@@ -46,14 +60,24 @@ it("ONNX.md: a discrete-time eps model, and a mixture graph written in TypeScrip
   expect(eps.shape).toEqual([1, 2]);
   // at t = T-1 (sigma ~ 14.6) the data is almost pure noise: eps ~ x / sigma ~ sample
   expect(Math.abs(eps.data[0] - 0.1)).toBeLessThan(0.02);
-  expect(out.data[0]).toBeCloseTo(new GaussianMixture(spec).denoiseSync(tensor([0.5], [1, 1]), [0.2]).data[0], 14);
+  expect(out.data[0]).toBeCloseTo(
+    new GaussianMixture(spec).denoiseSync(tensor([0.5], [1, 1]), [0.2]).data[0],
+    14,
+  );
   await unet.release();
   await d.release();
 });
 
 it("ONNX.md: asking for a GPU that is not there is an error, never a CPU run", async () => {
-  const r: Placement | Error = await OnnxDenoiser.load(`${repo}fixtures/models/gmm2d-ring8.onnx`, { device: "webgpu", logSeverityLevel: 4 })
-    .then(async (m) => { const p = await m.placement(); await m.release(); return p; })
+  const r: Placement | Error = await OnnxDenoiser.load(`${repo}fixtures/models/gmm2d-ring8.onnx`, {
+    device: "webgpu",
+    logSeverityLevel: 4,
+  })
+    .then(async (m) => {
+      const p = await m.placement();
+      await m.release();
+      return p;
+    })
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   if (r instanceof Error) expect(r).toBeInstanceOf(OnnxDeviceError);
   else expect(Object.keys(r.nodesByProvider)).toEqual(["WebGpuExecutionProvider"]);

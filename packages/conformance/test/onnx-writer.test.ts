@@ -54,10 +54,16 @@ describe("onnx.proto subset", () => {
   });
 
   it("raw tensor data round-trips little-endian float32, float64 and int64", () => {
-    for (const [type, values] of [[DataType.FLOAT, [1.5, -0.1, 3e38]], [DataType.DOUBLE, [Math.PI, -1e-300]], [DataType.INT64, [-1, 2 ** 40, 0]]] as const) {
+    for (const [type, values] of [
+      [DataType.FLOAT, [1.5, -0.1, 3e38]],
+      [DataType.DOUBLE, [Math.PI, -1e-300]],
+      [DataType.INT64, [-1, 2 ** 40, 0]],
+    ] as const) {
       const t = { name: "t", dims: [values.length], data_type: type, raw_data: rawBytes(values, type) };
       const back = decodeModel(encodeModel({ graph: { initializer: [t] } })).graph!.initializer![0];
-      expect(Array.from(tensorValues(back))).toEqual(type === DataType.FLOAT ? values.map(Math.fround) : values);
+      expect(Array.from(tensorValues(back))).toEqual(
+        type === DataType.FLOAT ? values.map(Math.fround) : values,
+      );
     }
     expect(() => rawBytes([0.5], DataType.INT64)).toThrow("rawBytes: 0.5 is not an int64 value");
   });
@@ -75,7 +81,10 @@ describe("regenerateModels", () => {
       const m = decodeModel(readFileSync(join(out, `${name}.onnx`)));
       expect(m.ir_version).toBe(8);
       expect(m.opset_import).toEqual([{ domain: "", version: 17 }]);
-      expect(m.graph!.input!.map((i) => i.type!.tensor_type!.shape!.dim![0])).toEqual([{ dim_param: "batch" }, { dim_param: "batch" }]);
+      expect(m.graph!.input!.map((i) => i.type!.tensor_type!.shape!.dim![0])).toEqual([
+        { dim_param: "batch" },
+        { dim_param: "batch" },
+      ]);
       const side = JSON.parse(readFileSync(join(out, `${name}.json`), "utf8"));
       expect(side.provenance.writer).toBe("@edmkit/conformance regenerateModels");
       expect({ ...side, provenance: undefined }).toEqual({ ...sidecarJson(name), provenance: undefined });
@@ -88,7 +97,12 @@ describe("regenerateModels", () => {
       const b = extractEdmMlp(readFileSync(join(out, `${name}.onnx`)), name);
       expect(b).toEqual(a);
       expect(a.frequencies).toEqual([0.5, 1, 2]);
-      expect(a.layers.map((l) => [l.outFeatures, l.inFeatures])).toEqual([[128, a.dim + 7], [128, 128], [128, 128], [a.dim, 128]]);
+      expect(a.layers.map((l) => [l.outFeatures, l.inFeatures])).toEqual([
+        [128, a.dim + 7],
+        [128, 128],
+        [128, 128],
+        [a.dim, 128],
+      ]);
       const params = a.layers.reduce((s, l) => s + l.weight.length + l.bias.length, 0);
       expect(params).toBe(sidecarJson(name).architecture.parameters);
     }
@@ -100,12 +114,26 @@ describe("regenerateModels", () => {
   it.each(toyModelNames)("%s: the rebuilt model gives the shipped model's outputs", async (name) => {
     const a = await OnnxDenoiser.load(`${modelsDir}${name}.onnx`);
     const b = await OnnxDenoiser.load(join(out, `${name}.onnx`));
-    expect([b.parameterization, b.dtype, b.inputNames, b.outputName]).toEqual([a.parameterization, a.dtype, a.inputNames, a.outputName]);
-    const dim = a.rowShape[0]!, B = 96;
-    const x = tensor(new Float64Array(B * dim).map((_, i) => 3.5 * Math.sin(1.7 * i + 0.3)), [B, dim]);
+    expect([b.parameterization, b.dtype, b.inputNames, b.outputName]).toEqual([
+      a.parameterization,
+      a.dtype,
+      a.inputNames,
+      a.outputName,
+    ]);
+    const dim = a.rowShape[0]!,
+      B = 96;
+    const x = tensor(
+      new Float64Array(B * dim).map((_, i) => 3.5 * Math.sin(1.7 * i + 0.3)),
+      [B, dim],
+    );
     const discrete = a.parameterization !== "denoiser";
-    const c = new Float64Array(B).map((_, i) => (discrete ? [0, 0.5, 998.5, 999, 1000, -2][i] ?? (i * 999.7) / B : Math.exp(Math.log(0.002) + (i * Math.log(200 / 0.002)) / (B - 1))));
-    const ra = await a.run(x, c), rb = await b.run(x, c);
+    const c = new Float64Array(B).map((_, i) =>
+      discrete
+        ? ([0, 0.5, 998.5, 999, 1000, -2][i] ?? (i * 999.7) / B)
+        : Math.exp(Math.log(0.002) + (i * Math.log(200 / 0.002)) / (B - 1)),
+    );
+    const ra = await a.run(x, c),
+      rb = await b.run(x, c);
     if (name === "gmm2d-ring8-discrete-eps-f64") expect(maxRelErr(rb.data, ra.data)).toBeLessThan(1e-14);
     else expect(Array.from(rb.data)).toEqual(Array.from(ra.data));
     await a.release();
@@ -127,22 +155,44 @@ describe("writer-built discrete models against recorded calls", () => {
   // runs: float64 model on float32 x, output rounded to float32 (the graph runs in float64
   // and the result is rounded the same way); the float32 k-diffusion run evaluated in float32
   it.each(fixtures.map((f) => [f.id, f] as const))("%s", async (_id, f) => {
-    const den = f.denoiser as { gmm: GmmSpec; alphas_cumprod: number[]; prediction?: "epsilon" | "v_prediction" | "sample"; time_map?: "index" | "c_noise" };
+    const den = f.denoiser as {
+      gmm: GmmSpec;
+      alphas_cumprod: number[];
+      prediction?: "epsilon" | "v_prediction" | "sample";
+      time_map?: "index" | "c_noise";
+    };
     const prediction = den.prediction ?? "epsilon";
-    const m = discreteGmmModel({ gmm: den.gmm, alphasCumprod: den.alphas_cumprod, prediction, timeMap: den.time_map ?? "index" }, { dtype: "float64" });
-    const parameterization = prediction === "epsilon" ? "discrete-eps" : prediction === "v_prediction" ? "discrete-v" : "discrete-sample";
+    const m = discreteGmmModel(
+      { gmm: den.gmm, alphasCumprod: den.alphas_cumprod, prediction, timeMap: den.time_map ?? "index" },
+      { dtype: "float64" },
+    );
+    const parameterization =
+      prediction === "epsilon"
+        ? "discrete-eps"
+        : prediction === "v_prediction"
+          ? "discrete-v"
+          : "discrete-sample";
     const d = await OnnxDenoiser.fromBytes(serializeModel(m), { name: `${f.id}.onnx`, parameterization });
-    const B = f.shape[0], t = new Float64Array(B);
+    const B = f.shape[0],
+      t = new Float64Array(B);
     const f32 = f.dtype === "float32";
     const tol = !f32 ? 1e-12 : f.reference.library === "diffusers" ? 2.4e-7 : 2e-5;
-    let worst = 0, at = -1;
+    let worst = 0,
+      at = -1;
     for (let k = 0; k < f.model_calls.length; k++) {
       const call = f.model_calls[k];
       t.fill(call.t!);
       const outT = tensor(new Float64Array(call.x.length), f.shape);
-      const r = await d.predict(tensor(Float64Array.from(call.x), f.shape), t, f32 ? tensor(new Float32Array(call.x.length), f.shape) : outT);
+      const r = await d.predict(
+        tensor(Float64Array.from(call.x), f.shape),
+        t,
+        f32 ? tensor(new Float32Array(call.x.length), f.shape) : outT,
+      );
       const e = maxRelErr(r.data, call.out);
-      if (e > worst) { worst = e; at = k; }
+      if (e > worst) {
+        worst = e;
+        at = k;
+      }
     }
     expect(worst, `worst at model_calls[${at}]`).toBeLessThanOrEqual(tol);
     await d.release();
@@ -153,22 +203,40 @@ describe("writer input checks and graph structure", () => {
   const ring = sidecarJson("gmm2d-ring8").denoiser as GmmSpec;
 
   it("rejects inconsistent specs with one message naming the argument", () => {
-    expect(() => gmmDenoiserModel({ ...ring, means: ring.means.slice(1) })).toThrow("gmmDenoiserModel: gmm weights (8), means (7) and stds (8) must have the same non-zero length");
-    expect(() => gmmDenoiserModel({ ...ring, stds: ring.stds.map((s, i) => (i === 2 ? -1 : s)) })).toThrow("gmmDenoiserModel: gmm.stds[2] must be non-negative, got -1");
-    expect(() => discreteGmmModel({ gmm: ring, alphasCumprod: [0.9, 0] })).toThrow("discreteGmmModel: alphasCumprod[1] must lie in (0, 1], got 0");
+    expect(() => gmmDenoiserModel({ ...ring, means: ring.means.slice(1) })).toThrow(
+      "gmmDenoiserModel: gmm weights (8), means (7) and stds (8) must have the same non-zero length",
+    );
+    expect(() => gmmDenoiserModel({ ...ring, stds: ring.stds.map((s, i) => (i === 2 ? -1 : s)) })).toThrow(
+      "gmmDenoiserModel: gmm.stds[2] must be non-negative, got -1",
+    );
+    expect(() => discreteGmmModel({ gmm: ring, alphasCumprod: [0.9, 0] })).toThrow(
+      "discreteGmmModel: alphasCumprod[1] must lie in (0, 1], got 0",
+    );
     const mlp = extractEdmMlp(shipped("mlp2d-ring8-edm"));
-    expect(() => edmMlpModel({ ...mlp, sigmaData: 1.4, frequencies: [1, 2] })).toThrow("edmMlpModel: layers[0].inFeatures is 9, expected 7");
-    expect(() => edmMlpModel({ ...mlp, sigmaData: 1.4, dim: 1 })).toThrow("edmMlpModel: layers[0].inFeatures is 9, expected 8");
-    expect(() => edmMlpModel({ ...mlp, sigmaData: 0 })).toThrow("edmMlpModel: sigmaData must be positive, got 0");
+    expect(() => edmMlpModel({ ...mlp, sigmaData: 1.4, frequencies: [1, 2] })).toThrow(
+      "edmMlpModel: layers[0].inFeatures is 9, expected 7",
+    );
+    expect(() => edmMlpModel({ ...mlp, sigmaData: 1.4, dim: 1 })).toThrow(
+      "edmMlpModel: layers[0].inFeatures is 9, expected 8",
+    );
+    expect(() => edmMlpModel({ ...mlp, sigmaData: 0 })).toThrow(
+      "edmMlpModel: sigmaData must be positive, got 0",
+    );
   });
 
   it("the exact mixture graph has the shipped graph's operations, in order, without its Constant nodes", () => {
-    for (const [name, dtype] of [["gmm2d-ring8", "float32"], ["gmm1d-bimodal-f64", "float64"]] as const) {
-      const ops = (m: ReturnType<typeof decodeModel>) => m.graph!.node!.map((n) => n.op_type).filter((o) => o !== "Constant");
+    for (const [name, dtype] of [
+      ["gmm2d-ring8", "float32"],
+      ["gmm1d-bimodal-f64", "float64"],
+    ] as const) {
+      const ops = (m: ReturnType<typeof decodeModel>) =>
+        m.graph!.node!.map((n) => n.op_type).filter((o) => o !== "Constant");
       const ours = decodeModel(serializeModel(gmmDenoiserModel(sidecarJson(name).denoiser, { dtype })));
       expect(new Set(ops(ours))).toEqual(new Set(ops(decodeModel(shipped(name)))));
       expect(ops(ours).length).toBe(ops(decodeModel(shipped(name))).length);
-      expect(ours.graph!.initializer!.find((t) => t.name === "variances")!.data_type).toBe(dtype === "float32" ? DataType.FLOAT : DataType.DOUBLE);
+      expect(ours.graph!.initializer!.find((t) => t.name === "variances")!.data_type).toBe(
+        dtype === "float32" ? DataType.FLOAT : DataType.DOUBLE,
+      );
     }
   });
 
@@ -183,16 +251,33 @@ describe("writer input checks and graph structure", () => {
 describe("float64 MLP graphs", () => {
   it("load at onnxruntime's default optimization level and agree with the float32 graph", async () => {
     const { extractEdmMlp, edmMlpModel, serializeModel, OnnxDenoiser } = await import("../src/onnx/index.js");
-    const shipped = new Uint8Array(readFileSync(fileURLToPath(new URL("../../../fixtures/models/mlp1d-bimodal-edm.onnx", import.meta.url))));
-    const sidecar = JSON.parse(readFileSync(fileURLToPath(new URL("../../../fixtures/models/mlp1d-bimodal-edm.json", import.meta.url)), "utf8"));
-    const spec = { ...extractEdmMlp(shipped), sigmaData: sidecar.sigma_data ?? sidecar.trained_on?.sigma_data };
+    const shipped = new Uint8Array(
+      readFileSync(
+        fileURLToPath(new URL("../../../fixtures/models/mlp1d-bimodal-edm.onnx", import.meta.url)),
+      ),
+    );
+    const sidecar = JSON.parse(
+      readFileSync(
+        fileURLToPath(new URL("../../../fixtures/models/mlp1d-bimodal-edm.json", import.meta.url)),
+        "utf8",
+      ),
+    );
+    const spec = {
+      ...extractEdmMlp(shipped),
+      sigmaData: sidecar.sigma_data ?? sidecar.trained_on?.sigma_data,
+    };
     expect(spec.sigmaData).toBeGreaterThan(1);
-    const f64 = await OnnxDenoiser.fromBytes(serializeModel(edmMlpModel(spec, { dtype: "float64" })), { name: "mlp-f64.onnx", parameterization: "denoiser" });
+    const f64 = await OnnxDenoiser.fromBytes(serializeModel(edmMlpModel(spec, { dtype: "float64" })), {
+      name: "mlp-f64.onnx",
+      parameterization: "denoiser",
+    });
     const f32 = await OnnxDenoiser.fromBytes(shipped, { name: "mlp-f32.onnx", parameterization: "denoiser" });
     const x = tensor([-2, -1, -0.3, 0, 0.4, 1.1, 2.5, 6], [8, 1]);
     const sigma = new Float64Array([0.002, 0.05, 0.3, 1, 2, 5, 20, 80]);
-    const a = await f64.denoise(x, sigma), b = await f32.denoise(x, sigma);
-    for (let i = 0; i < 8; i++) expect(Math.abs(a.data[i] - b.data[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(a.data[i])));
+    const a = await f64.denoise(x, sigma),
+      b = await f32.denoise(x, sigma);
+    for (let i = 0; i < 8; i++)
+      expect(Math.abs(a.data[i] - b.data[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(a.data[i])));
     await f64.release();
     await f32.release();
   });

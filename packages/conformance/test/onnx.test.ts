@@ -54,7 +54,8 @@ function uniforms(seed: number): () => number {
 function normals(u: () => number, n: number): Float64Array {
   const out = new Float64Array(n + (n % 2));
   for (let i = 0; i < out.length; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u())), a = 2 * Math.PI * u();
+    const r = Math.sqrt(-2 * Math.log(1 - u())),
+      a = 2 * Math.PI * u();
     out[i] = r * Math.cos(a);
     out[i + 1] = r * Math.sin(a);
   }
@@ -75,7 +76,8 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const exactNames = toyModelNames.filter((n) => !n.startsWith("mlp"));
 const loaded = new Map<string, OnnxDenoiser>();
 beforeAll(async () => {
-  for (const name of toyModelNames) loaded.set(name, await OnnxDenoiser.load(modelPath(name), { intraOpNumThreads: 1 }));
+  for (const name of toyModelNames)
+    loaded.set(name, await OnnxDenoiser.load(modelPath(name), { intraOpNumThreads: 1 }));
 });
 afterAll(async () => {
   for (const d of loaded.values()) await d.release();
@@ -84,7 +86,8 @@ const model = (name: string) => loaded.get(name)!;
 
 describe("loading the shipped models", () => {
   it.each(toyModelNames)("%s: signature, parameterization and dtype follow the sidecar", (name) => {
-    const d = model(name), sc = sidecarOf(name);
+    const d = model(name),
+      sc = sidecarOf(name);
     expect(d.parameterization).toBe(sc.parameterization);
     expect(d.dtype).toBe(sc.dtype);
     expect(d.inputNames).toEqual(sc.inputs.map((i) => i.name));
@@ -105,15 +108,24 @@ describe("exact models against core's float64 mixture denoisers", () => {
   const tol = (name: string) => (name.endsWith("-f64") ? 1e-12 : name.includes("discrete") ? 2e-5 : 5e-6);
   it.each(exactNames)("%s on held-out inputs (batch 104, sigma 0 .. 200, t -3 .. 1000)", async (name) => {
     const d = model(name);
-    const dim = d.rowShape[0]!, B = 104, u = uniforms(11);
+    const dim = d.rowShape[0]!,
+      B = 104,
+      u = uniforms(11);
     const x = new Float64Array(B * dim).map(() => (u() - 0.5) * 8);
     const discrete = d.parameterization !== "denoiser";
     const edge = discrete ? [0, 0.5, 998.5, 999, 1000, -3, 12.25] : [0, 1e-4, 200, 80, 0.002];
-    const c = new Float64Array(B).map((_, i) => edge[i] ?? (discrete ? u() * 999 : Math.exp(Math.log(0.002) + u() * Math.log(80 / 0.002))));
-    const asGraph = (a: Float64Array) => (d.dtype === "float32" ? Float64Array.from(Float32Array.from(a)) : a);
-    const xs = tensor(asGraph(x), [B, dim]), cs = asGraph(c);
+    const c = new Float64Array(B).map(
+      (_, i) => edge[i] ?? (discrete ? u() * 999 : Math.exp(Math.log(0.002) + u() * Math.log(80 / 0.002))),
+    );
+    const asGraph = (a: Float64Array) =>
+      d.dtype === "float32" ? Float64Array.from(Float32Array.from(a)) : a;
+    const xs = tensor(asGraph(x), [B, dim]),
+      cs = asGraph(c);
     const ref = modelFromSpec(sidecarOf(name).denoiser as never);
-    const expected = ref instanceof DiscreteGmmModel ? ref.predictSync(xs, cs) : (ref as GaussianMixture).denoiseSync(xs, cs);
+    const expected =
+      ref instanceof DiscreteGmmModel
+        ? ref.predictSync(xs, cs)
+        : (ref as GaussianMixture).denoiseSync(xs, cs);
     const got = discrete ? await d.predict(xs, cs) : await d.denoise(xs, cs);
     expect(got.dtype).toBe("float64");
     expect(got.shape).toEqual([B, dim]);
@@ -128,7 +140,9 @@ describe("recorded model calls of the k-diffusion and EDM reference fixtures", (
     .map((l) => l.fixture)
     .filter((f): f is RunFixture => !isScheduleFixture(f));
   const key = (g: GmmSpec) => JSON.stringify([g.dim, g.weights, g.means, g.stds]);
-  const ringTable = JSON.stringify((sidecarOf("gmm2d-ring8-discrete-eps-f64").denoiser as { alphas_cumprod: number[] }).alphas_cumprod);
+  const ringTable = JSON.stringify(
+    (sidecarOf("gmm2d-ring8-discrete-eps-f64").denoiser as { alphas_cumprod: number[] }).alphas_cumprod,
+  );
   /** The shipped models whose graph implements a fixture's denoiser (float32 and float64 file). */
   function modelsFor(f: RunFixture): string[] {
     const den = f.denoiser;
@@ -136,8 +150,13 @@ describe("recorded model calls of the k-diffusion and EDM reference fixtures", (
       for (const base of ["gmm1d-bimodal", "gmm2d-ring8"]) {
         if (key(sidecarOf(base).denoiser as GmmSpec) === key(den)) return [base, `${base}-f64`];
       }
-    } else if (den.kind === "discrete-eps" && den.gmm && key(den.gmm) === key(sidecarOf("gmm2d-ring8").denoiser as GmmSpec)
-      && JSON.stringify(den.train) === JSON.stringify(sdTrain) && (den.prediction ?? "epsilon") === "epsilon") {
+    } else if (
+      den.kind === "discrete-eps" &&
+      den.gmm &&
+      key(den.gmm) === key(sidecarOf("gmm2d-ring8").denoiser as GmmSpec) &&
+      JSON.stringify(den.train) === JSON.stringify(sdTrain) &&
+      (den.prediction ?? "epsilon") === "epsilon"
+    ) {
       // SD scaled_linear schedule on the ring; the f32 fixture holds a float32 (CompVis-style) table
       return ["gmm2d-ring8-discrete-eps", "gmm2d-ring8-discrete-eps-f64"];
     }
@@ -148,7 +167,9 @@ describe("recorded model calls of the k-diffusion and EDM reference fixtures", (
   /** README "Checks": float64 files <= 3e-15 on float64 fixtures with the same table, float32
    *  files <= 1.4e-6 (gmm) / 5.4e-6 (discrete-eps, which also carries the table difference). */
   const tol = (m: string, f: RunFixture) => {
-    const sameTable = f.denoiser.kind === "gmm" || JSON.stringify((f.denoiser as { alphas_cumprod: number[] }).alphas_cumprod) === ringTable;
+    const sameTable =
+      f.denoiser.kind === "gmm" ||
+      JSON.stringify((f.denoiser as { alphas_cumprod: number[] }).alphas_cumprod) === ringTable;
     if (m.endsWith("-f64") && f.dtype === "float64" && sameTable) return 1e-12;
     return m.includes("discrete") ? 2e-5 : 5e-6;
   };
@@ -166,43 +187,60 @@ describe("recorded model calls of the k-diffusion and EDM reference fixtures", (
     const d = model(name);
     const B = f.shape[0];
     const per = new Float64Array(B);
-    let worst = 0, worstCall = -1;
+    let worst = 0,
+      worstCall = -1;
     for (let k = 0; k < f.model_calls.length; k++) {
       const call = f.model_calls[k];
       per.fill(f.denoiser.kind === "gmm" ? call.sigma! : call.t!);
       const out = await d.run(tensor(Float64Array.from(call.x), f.shape), per);
       const e = maxRelErr(out.data, call.out);
-      if (e > worst) { worst = e; worstCall = k; }
+      if (e > worst) {
+        worst = e;
+        worstCall = k;
+      }
     }
     expect(worst, `worst at model_calls[${worstCall}]`).toBeLessThanOrEqual(tol(name, f));
   });
 });
 
 describe("EDM MLPs against their sidecar validation", () => {
-  it.each(["mlp1d-bimodal-edm", "mlp2d-ring8-edm"])("%s: RMSE vs the exact denoiser per sigma (8,192 draws)", async (name) => {
-    const d = model(name);
-    const sc = sidecarOf(name) as OnnxSidecar & { trained_on: GmmSpec };
-    expect(d.parameterization).toBe("denoiser");
-    const g = new GaussianMixture(sc.trained_on);
-    const N = 8192, dim = g.dim, u = uniforms(7);
-    const ratios: number[] = [];
-    for (const row of sc.validation!) {
-      const y = g.sample(N, new Float64Array(N).map(() => u()), normals(u, N * dim));
-      const n = normals(u, N * dim);
-      const x = tensor(y.data.map((v, i) => v + row.sigma * n[i]), [N, dim]);
-      const sig = new Float64Array(N).fill(row.sigma);
-      const got = await d.denoise(x, sig), exact = g.denoiseSync(x, sig);
-      let se = 0;
-      for (let i = 0; i < N * dim; i++) se += (got.data[i] - exact.data[i]) ** 2;
-      ratios.push(Math.sqrt(se / N) / row.rmse_vs_exact);
-    }
-    // sampling noise of 8,192 draws moves the figures by a few percent
-    for (const r of ratios) {
-      expect(r).toBeGreaterThan(0.8);
-      expect(r).toBeLessThan(1.25);
-    }
-    expect(ratios.length).toBe(12);
-  });
+  it.each(["mlp1d-bimodal-edm", "mlp2d-ring8-edm"])(
+    "%s: RMSE vs the exact denoiser per sigma (8,192 draws)",
+    async (name) => {
+      const d = model(name);
+      const sc = sidecarOf(name) as OnnxSidecar & { trained_on: GmmSpec };
+      expect(d.parameterization).toBe("denoiser");
+      const g = new GaussianMixture(sc.trained_on);
+      const N = 8192,
+        dim = g.dim,
+        u = uniforms(7);
+      const ratios: number[] = [];
+      for (const row of sc.validation!) {
+        const y = g.sample(
+          N,
+          new Float64Array(N).map(() => u()),
+          normals(u, N * dim),
+        );
+        const n = normals(u, N * dim);
+        const x = tensor(
+          y.data.map((v, i) => v + row.sigma * n[i]),
+          [N, dim],
+        );
+        const sig = new Float64Array(N).fill(row.sigma);
+        const got = await d.denoise(x, sig),
+          exact = g.denoiseSync(x, sig);
+        let se = 0;
+        for (let i = 0; i < N * dim; i++) se += (got.data[i] - exact.data[i]) ** 2;
+        ratios.push(Math.sqrt(se / N) / row.rmse_vs_exact);
+      }
+      // sampling noise of 8,192 draws moves the figures by a few percent
+      for (const r of ratios) {
+        expect(r).toBeGreaterThan(0.8);
+        expect(r).toBeLessThan(1.25);
+      }
+      expect(ratios.length).toBe(12);
+    },
+  );
 });
 
 /** A trivial graph with chosen inputs: output = x (Identity); other inputs are unused. */
@@ -225,37 +263,85 @@ describe("model validation errors", () => {
     OnnxDenoiser.fromBytes(bytes, { name: "gmm2d-ring8.onnx", sidecar: ring, ...opts });
 
   it("wrong rank of sigma", async () => {
-    const bytes = identityModel([{ name: "x", shape: ["batch", 2] }, { name: "sigma", shape: ["batch", 1] }]);
-    await expect(load(bytes)).rejects.toThrow('gmm2d-ring8.onnx: input "sigma" has rank 2 ([batch, 1]), expected rank 1 ([batch])');
+    const bytes = identityModel([
+      { name: "x", shape: ["batch", 2] },
+      { name: "sigma", shape: ["batch", 1] },
+    ]);
+    await expect(load(bytes)).rejects.toThrow(
+      'gmm2d-ring8.onnx: input "sigma" has rank 2 ([batch, 1]), expected rank 1 ([batch])',
+    );
   });
   it("wrong rank of x", async () => {
-    const bytes = identityModel([{ name: "x", shape: ["batch", 1, 2] }, { name: "sigma", shape: ["batch"] }], { name: "denoised", shape: ["batch", 1, 2] });
-    await expect(load(bytes)).rejects.toThrow('input "x" has rank 3 ([batch, 1, 2]), expected rank 2 ([batch, dim])');
+    const bytes = identityModel(
+      [
+        { name: "x", shape: ["batch", 1, 2] },
+        { name: "sigma", shape: ["batch"] },
+      ],
+      { name: "denoised", shape: ["batch", 1, 2] },
+    );
+    await expect(load(bytes)).rejects.toThrow(
+      'input "x" has rank 3 ([batch, 1, 2]), expected rank 2 ([batch, dim])',
+    );
   });
   it("wrong input name", async () => {
-    const bytes = identityModel([{ name: "x", shape: ["batch", 2] }, { name: "noise_level", shape: ["batch"] }]);
-    await expect(load(bytes)).rejects.toThrow('gmm2d-ring8.onnx: no input named "sigma" (expected by gmm2d-ring8.json); the model\'s inputs are "x" float32 [batch, 2], "noise_level" float32 [batch]');
+    const bytes = identityModel([
+      { name: "x", shape: ["batch", 2] },
+      { name: "noise_level", shape: ["batch"] },
+    ]);
+    await expect(load(bytes)).rejects.toThrow(
+      'gmm2d-ring8.onnx: no input named "sigma" (expected by gmm2d-ring8.json); the model\'s inputs are "x" float32 [batch, 2], "noise_level" float32 [batch]',
+    );
   });
   it("wrong output name", async () => {
-    const bytes = identityModel([{ name: "x", shape: ["batch", 2] }, { name: "sigma", shape: ["batch"] }], { name: "out", shape: ["batch", 2] });
-    await expect(load(bytes)).rejects.toThrow('no output named "denoised" (expected by gmm2d-ring8.json); the model\'s outputs are "out" float32 [batch, 2]');
+    const bytes = identityModel(
+      [
+        { name: "x", shape: ["batch", 2] },
+        { name: "sigma", shape: ["batch"] },
+      ],
+      { name: "out", shape: ["batch", 2] },
+    );
+    await expect(load(bytes)).rejects.toThrow(
+      'no output named "denoised" (expected by gmm2d-ring8.json); the model\'s outputs are "out" float32 [batch, 2]',
+    );
   });
   it("float type other than the sidecar's", async () => {
     const bytes = serializeModel(gmmDenoiserModel(ring.denoiser as GmmSpec, { dtype: "float64" }));
-    await expect(load(bytes)).rejects.toThrow('gmm2d-ring8.onnx: input "x" has element type float64, expected float32 (as gmm2d-ring8.json declares)');
+    await expect(load(bytes)).rejects.toThrow(
+      'gmm2d-ring8.onnx: input "x" has element type float64, expected float32 (as gmm2d-ring8.json declares)',
+    );
   });
   it("mixed float types", async () => {
-    const bytes = identityModel([{ name: "x", shape: ["batch", 2] }, { name: "sigma", shape: ["batch"], type: DataType.DOUBLE }]);
-    await expect(load(bytes, { sidecar: false })).rejects.toThrow('inputs "x" (float32), "sigma" (float64) and output "denoised" (float32) must share one float type');
+    const bytes = identityModel([
+      { name: "x", shape: ["batch", 2] },
+      { name: "sigma", shape: ["batch"], type: DataType.DOUBLE },
+    ]);
+    await expect(load(bytes, { sidecar: false })).rejects.toThrow(
+      'inputs "x" (float32), "sigma" (float64) and output "denoised" (float32) must share one float type',
+    );
   });
   it("integer timestep without a sidecar", async () => {
-    const bytes = identityModel([{ name: "sample", shape: ["batch", 2] }, { name: "timestep", shape: ["batch"], type: DataType.INT64 }], { name: "eps", shape: ["batch", 2] });
-    await expect(OnnxDenoiser.fromBytes(bytes, { name: "unet.onnx", parameterization: "discrete-eps" }))
-      .rejects.toThrow('unet.onnx: input "timestep" has element type int64, expected float32 or float64');
+    const bytes = identityModel(
+      [
+        { name: "sample", shape: ["batch", 2] },
+        { name: "timestep", shape: ["batch"], type: DataType.INT64 },
+      ],
+      { name: "eps", shape: ["batch", 2] },
+    );
+    await expect(
+      OnnxDenoiser.fromBytes(bytes, { name: "unet.onnx", parameterization: "discrete-eps" }),
+    ).rejects.toThrow('unet.onnx: input "timestep" has element type int64, expected float32 or float64');
   });
   it("data dimension other than the sidecar's", async () => {
-    const bytes = identityModel([{ name: "x", shape: ["batch", 3] }, { name: "sigma", shape: ["batch"] }], { name: "denoised", shape: ["batch", 3] });
-    await expect(load(bytes)).rejects.toThrow('input "x" has 3 coordinates per row ([batch, 3]), expected dim 2 (as gmm2d-ring8.json declares)');
+    const bytes = identityModel(
+      [
+        { name: "x", shape: ["batch", 3] },
+        { name: "sigma", shape: ["batch"] },
+      ],
+      { name: "denoised", shape: ["batch", 3] },
+    );
+    await expect(load(bytes)).rejects.toThrow(
+      'input "x" has 3 coordinates per row ([batch, 3]), expected dim 2 (as gmm2d-ring8.json declares)',
+    );
   });
   it("output of another shape than x", async () => {
     const g = new GraphBuilder("bad", "float32");
@@ -263,50 +349,98 @@ describe("model validation errors", () => {
     g.input("sigma", ["batch"]);
     const out = g.op("ReduceSum", [x, g.int64s("axes", [1])], { keepdims: 0 });
     g.output(out, "denoised", ["batch"]);
-    await expect(load(serializeModel(g.model()))).rejects.toThrow('output "denoised" has rank 1 ([batch]), expected rank 2 ([batch, dim])');
+    await expect(load(serializeModel(g.model()))).rejects.toThrow(
+      'output "denoised" has rank 1 ([batch]), expected rank 2 ([batch, dim])',
+    );
   });
   it("extra input and fixed batch", async () => {
-    const extra = identityModel([{ name: "x", shape: ["batch", 2] }, { name: "sigma", shape: ["batch"] }, { name: "class_labels", shape: ["batch"] }]);
-    await expect(load(extra)).rejects.toThrow('has an extra input "class_labels" float32 [batch]; OnnxDenoiser feeds only "x" and "sigma"');
-    const fixed = identityModel([{ name: "x", shape: [4, 2] }, { name: "sigma", shape: [4] }], { name: "denoised", shape: [4, 2] });
-    await expect(load(fixed)).rejects.toThrow('input "x" has a fixed batch size 4 ([4, 2]), expected a dynamic batch axis');
+    const extra = identityModel([
+      { name: "x", shape: ["batch", 2] },
+      { name: "sigma", shape: ["batch"] },
+      { name: "class_labels", shape: ["batch"] },
+    ]);
+    await expect(load(extra)).rejects.toThrow(
+      'has an extra input "class_labels" float32 [batch]; OnnxDenoiser feeds only "x" and "sigma"',
+    );
+    const fixed = identityModel(
+      [
+        { name: "x", shape: [4, 2] },
+        { name: "sigma", shape: [4] },
+      ],
+      { name: "denoised", shape: [4, 2] },
+    );
+    await expect(load(fixed)).rejects.toThrow(
+      'input "x" has a fixed batch size 4 ([4, 2]), expected a dynamic batch axis',
+    );
   });
   it("no sidecar and no parameterization for a discrete model", async () => {
-    const bytes = serializeModel(discreteGmmModel({ gmm: ring.denoiser as GmmSpec, alphasCumprod: [0.9, 0.5, 0.1] }));
-    await expect(OnnxDenoiser.fromBytes(bytes, { name: "eps.onnx" })).rejects.toThrow('eps.onnx: cannot tell what the model computes: no sidecar and no options.parameterization (one of denoiser, discrete-eps, discrete-v, discrete-sample); its inputs are "sample", "timestep"');
+    const bytes = serializeModel(
+      discreteGmmModel({ gmm: ring.denoiser as GmmSpec, alphasCumprod: [0.9, 0.5, 0.1] }),
+    );
+    await expect(OnnxDenoiser.fromBytes(bytes, { name: "eps.onnx" })).rejects.toThrow(
+      'eps.onnx: cannot tell what the model computes: no sidecar and no options.parameterization (one of denoiser, discrete-eps, discrete-v, discrete-sample); its inputs are "sample", "timestep"',
+    );
     const ok = await OnnxDenoiser.fromBytes(bytes, { name: "eps.onnx", parameterization: "discrete-eps" });
     expect(ok.prediction).toBe("epsilon");
     expect(ok.inputNames).toEqual(["sample", "timestep"]);
     await ok.release();
   });
   it("options that contradict the sidecar, and a malformed sidecar", async () => {
-    await expect(OnnxDenoiser.load(modelPath("gmm2d-ring8"), { parameterization: "discrete-eps" }))
-      .rejects.toThrow('gmm2d-ring8.onnx: options.parameterization "discrete-eps" contradicts gmm2d-ring8.json ("denoiser"); pass sidecar: false to ignore the sidecar');
-    await expect(OnnxDenoiser.load(modelPath("gmm2d-ring8"), { sidecar: { ...ring, parameterization: "score" as never } }))
-      .rejects.toThrow("gmm2d-ring8.onnx sidecar: field `parameterization`:");
-    await expect(OnnxDenoiser.load(modelPath("gmm2d-ring8"), { sidecar: { ...ring, inputs: [ring.inputs[0]] } }))
-      .rejects.toThrow("gmm2d-ring8.onnx sidecar: field `inputs`:");
+    await expect(
+      OnnxDenoiser.load(modelPath("gmm2d-ring8"), { parameterization: "discrete-eps" }),
+    ).rejects.toThrow(
+      'gmm2d-ring8.onnx: options.parameterization "discrete-eps" contradicts gmm2d-ring8.json ("denoiser"); pass sidecar: false to ignore the sidecar',
+    );
+    await expect(
+      OnnxDenoiser.load(modelPath("gmm2d-ring8"), {
+        sidecar: { ...ring, parameterization: "score" as never },
+      }),
+    ).rejects.toThrow("gmm2d-ring8.onnx sidecar: field `parameterization`:");
+    await expect(
+      OnnxDenoiser.load(modelPath("gmm2d-ring8"), { sidecar: { ...ring, inputs: [ring.inputs[0]] } }),
+    ).rejects.toThrow("gmm2d-ring8.onnx sidecar: field `inputs`:");
   });
   it("a missing file", async () => {
-    await expect(OnnxDenoiser.load(`${modelsDir}nope.onnx`)).rejects.toThrow(/^OnnxDenoiser\.load: cannot read .*nope\.onnx \(ENOENT\)$/);
+    await expect(OnnxDenoiser.load(`${modelsDir}nope.onnx`)).rejects.toThrow(
+      /^OnnxDenoiser\.load: cannot read .*nope\.onnx \(ENOENT\)$/,
+    );
   });
 });
 
 describe("calls", () => {
   it("bad call arguments name the function, argument and expectation", async () => {
-    const d = model("gmm2d-ring8"), e = model("gmm2d-ring8-discrete-eps");
-    await expect(d.denoise(tensor(new Float64Array(6), [2, 3]), new Float64Array(2))).rejects.toThrow("OnnxDenoiser.denoise: x has shape [2, 3], expected [batch, 2] (gmm2d-ring8.onnx)");
-    await expect(d.denoise(tensor(new Float64Array(4), [4]), new Float64Array(4))).rejects.toThrow("OnnxDenoiser.denoise: x has shape [4], expected rank 2 [batch, 2] (gmm2d-ring8.onnx)");
-    await expect(d.denoise(tensor(new Float64Array(4), [2, 2]), new Float64Array(3))).rejects.toThrow("OnnxDenoiser.denoise: 3 sigma values for 2 rows of x, expected one per row");
-    await expect(d.denoise(tensor(new Float64Array(4), [2, 2]), new Float64Array(2), tensor(new Float64Array(2), [1, 2]))).rejects.toThrow("OnnxDenoiser.denoise: out has 2 elements (shape [1, 2]), expected 4 (shape [2, 2])");
-    await expect(d.predict(tensor(new Float64Array(4), [2, 2]), new Float64Array(2))).rejects.toThrow('OnnxDenoiser.predict: gmm2d-ring8.onnx is a "denoiser" model (D(x; sigma)); call denoise()');
-    await expect(e.denoise(tensor(new Float64Array(4), [2, 2]), new Float64Array(2))).rejects.toThrow('OnnxDenoiser.denoise: gmm2d-ring8-discrete-eps.onnx is a "discrete-eps" model ((sample, timestep) -> epsilon); call predict()');
+    const d = model("gmm2d-ring8"),
+      e = model("gmm2d-ring8-discrete-eps");
+    await expect(d.denoise(tensor(new Float64Array(6), [2, 3]), new Float64Array(2))).rejects.toThrow(
+      "OnnxDenoiser.denoise: x has shape [2, 3], expected [batch, 2] (gmm2d-ring8.onnx)",
+    );
+    await expect(d.denoise(tensor(new Float64Array(4), [4]), new Float64Array(4))).rejects.toThrow(
+      "OnnxDenoiser.denoise: x has shape [4], expected rank 2 [batch, 2] (gmm2d-ring8.onnx)",
+    );
+    await expect(d.denoise(tensor(new Float64Array(4), [2, 2]), new Float64Array(3))).rejects.toThrow(
+      "OnnxDenoiser.denoise: 3 sigma values for 2 rows of x, expected one per row",
+    );
+    await expect(
+      d.denoise(
+        tensor(new Float64Array(4), [2, 2]),
+        new Float64Array(2),
+        tensor(new Float64Array(2), [1, 2]),
+      ),
+    ).rejects.toThrow("OnnxDenoiser.denoise: out has 2 elements (shape [1, 2]), expected 4 (shape [2, 2])");
+    await expect(d.predict(tensor(new Float64Array(4), [2, 2]), new Float64Array(2))).rejects.toThrow(
+      'OnnxDenoiser.predict: gmm2d-ring8.onnx is a "denoiser" model (D(x; sigma)); call denoise()',
+    );
+    await expect(e.denoise(tensor(new Float64Array(4), [2, 2]), new Float64Array(2))).rejects.toThrow(
+      'OnnxDenoiser.denoise: gmm2d-ring8-discrete-eps.onnx is a "discrete-eps" model ((sample, timestep) -> epsilon); call predict()',
+    );
   });
 
   it("converts dtypes at the boundary and writes into out", async () => {
-    const f64 = model("gmm2d-ring8-f64"), f32 = model("gmm2d-ring8");
+    const f64 = model("gmm2d-ring8-f64"),
+      f32 = model("gmm2d-ring8");
     const g = new GaussianMixture(sidecarOf("gmm2d-ring8").denoiser as GmmSpec);
-    const x64 = new Float64Array([1.3, -0.2, 0.01, 2.2, -1.7, -1.1]), sig = new Float64Array([0.7, 0.05, 3]);
+    const x64 = new Float64Array([1.3, -0.2, 0.01, 2.2, -1.7, -1.1]),
+      sig = new Float64Array([0.7, 0.05, 3]);
     // float32 tensor into the float64 graph: widened exactly, result rounded to float32
     const x32 = tensor(Float32Array.from(x64), [3, 2]);
     const r1 = await f64.denoise(x32, sig);
@@ -320,7 +454,15 @@ describe("calls", () => {
     const r2 = await f32.denoise(tensor(x64, [3, 2]), sig);
     expect(r2.dtype).toBe("float64");
     expect(Array.from(r2.data).every((v) => v === Math.fround(v))).toBe(true);
-    expect(maxRelErr(r2.data, g.denoiseSync(tensor(Float64Array.from(Float32Array.from(x64)), [3, 2]), Float64Array.from(Float32Array.from(sig))).data)).toBeLessThan(5e-6);
+    expect(
+      maxRelErr(
+        r2.data,
+        g.denoiseSync(
+          tensor(Float64Array.from(Float32Array.from(x64)), [3, 2]),
+          Float64Array.from(Float32Array.from(sig)),
+        ).data,
+      ),
+    ).toBeLessThan(5e-6);
     // out of another dtype than x
     const out = tensor(new Float64Array(6), [3, 2]);
     const r3 = await f64.denoise(x32, sig, out);
@@ -332,21 +474,38 @@ describe("calls", () => {
     const d = await OnnxDenoiser.load(modelPath("gmm1d-bimodal-f64"), { maxCachedShapes: 2 });
     const g = new GaussianMixture(sidecarOf("gmm1d-bimodal-f64").denoiser as GmmSpec);
     const u = uniforms(3);
-    const inputs = [5, 1, 16, 5, 7, 1, 16].map((B) => ({ x: tensor(new Float64Array(B).map(() => u() * 4 - 2), [B, 1]), s: new Float64Array(B).map(() => u() * 3) }));
+    const inputs = [5, 1, 16, 5, 7, 1, 16].map((B) => ({
+      x: tensor(
+        new Float64Array(B).map(() => u() * 4 - 2),
+        [B, 1],
+      ),
+      s: new Float64Array(B).map(() => u() * 3),
+    }));
     const results = await Promise.all(inputs.map(({ x, s }) => d.denoise(x, s))); // overlapping calls
     for (let i = 0; i < inputs.length; i++) {
       expect(maxRelErr(results[i].data, g.denoiseSync(inputs[i].x, inputs[i].s).data)).toBeLessThan(1e-14);
     }
-    for (let i = 0; i < inputs.length; i++) { // sequential calls, shapes cycling through the cache
+    for (let i = 0; i < inputs.length; i++) {
+      // sequential calls, shapes cycling through the cache
       const r = await d.denoise(inputs[i].x, inputs[i].s);
       expect(Array.from(r.data)).toEqual(Array.from(results[i].data));
       expect(r.data).not.toBe(results[i].data); // each result belongs to its caller
     }
-    for (const opts of [{ reuseInputs: false }, { preallocateOutputs: true }, { preallocateOutputs: true, reuseInputs: false }]) {
-      const other = await OnnxDenoiser.load(modelPath("gmm1d-bimodal-f64"), { ...opts, intraOpNumThreads: 2, interOpNumThreads: 1 });
+    for (const opts of [
+      { reuseInputs: false },
+      { preallocateOutputs: true },
+      { preallocateOutputs: true, reuseInputs: false },
+    ]) {
+      const other = await OnnxDenoiser.load(modelPath("gmm1d-bimodal-f64"), {
+        ...opts,
+        intraOpNumThreads: 2,
+        interOpNumThreads: 1,
+      });
       const again = await Promise.all(inputs.map(({ x, s }) => other.denoise(x, s)));
-      for (let i = 0; i < inputs.length; i++) expect(Array.from(again[i].data)).toEqual(Array.from(results[i].data));
-      const r1 = await other.denoise(inputs[2].x, inputs[2].s), r2 = await other.denoise(inputs[2].x, inputs[2].s);
+      for (let i = 0; i < inputs.length; i++)
+        expect(Array.from(again[i].data)).toEqual(Array.from(results[i].data));
+      const r1 = await other.denoise(inputs[2].x, inputs[2].s),
+        r2 = await other.denoise(inputs[2].x, inputs[2].s);
       expect(r1.data).not.toBe(r2.data);
       expect(Array.from(r1.data)).toEqual(Array.from(r2.data));
       await other.release();
@@ -357,23 +516,42 @@ describe("calls", () => {
     x.data.fill(0);
     expect(Array.from((await pending).data)).toEqual(Array.from(results[2].data));
     await d.release();
-    await expect(d.denoise(inputs[0].x, inputs[0].s)).rejects.toThrow("OnnxDenoiser.denoise: gmm1d-bimodal-f64.onnx was released");
+    await expect(d.denoise(inputs[0].x, inputs[0].s)).rejects.toThrow(
+      "OnnxDenoiser.denoise: gmm1d-bimodal-f64.onnx was released",
+    );
   });
 
   it("reads the signature from the protobuf when the runtime has no metadata", () => {
     const bytes = readFileSync(modelPath("gmm2d-ring8-discrete-eps"));
-    expect(signatureFromSession({ inputNames: ["sample", "timestep"], outputNames: ["eps"] })).toBeUndefined();
+    expect(
+      signatureFromSession({ inputNames: ["sample", "timestep"], outputNames: ["eps"] }),
+    ).toBeUndefined();
     expect(signatureFromModelBytes(bytes)).toEqual({
-      inputs: [{ name: "sample", type: "float32", shape: ["batch", 2] }, { name: "timestep", type: "float32", shape: ["batch"] }],
+      inputs: [
+        { name: "sample", type: "float32", shape: ["batch", 2] },
+        { name: "timestep", type: "float32", shape: ["batch"] },
+      ],
       outputs: [{ name: "eps", type: "float32", shape: ["batch", 2] }],
     });
   });
 
   it("rejects bad options", async () => {
-    await expect(OnnxDenoiser.load(modelPath("gmm1d-bimodal"), { sessionOptions: { executionProviders: ["cuda", "cpu"] } })).rejects.toThrow("OnnxDenoiser: choose the execution provider with options.device, not sessionOptions.executionProviders");
-    await expect(OnnxDenoiser.load(modelsDir)).rejects.toThrow(/^OnnxDenoiser\.load: .*models\/? is not a file$/);
-    await expect(OnnxDenoiser.load(modelPath("gmm1d-bimodal"), { intraOpNumThreads: -1 })).rejects.toThrow("OnnxDenoiser: options.intraOpNumThreads must be a non-negative integer, got -1");
-    await expect(OnnxDenoiser.load(modelPath("gmm1d-bimodal"), { device: "tpu" as never })).rejects.toThrow('OnnxDenoiser: options.device must be one of "cpu", "cuda", "webgpu", got "tpu"');
+    await expect(
+      OnnxDenoiser.load(modelPath("gmm1d-bimodal"), {
+        sessionOptions: { executionProviders: ["cuda", "cpu"] },
+      }),
+    ).rejects.toThrow(
+      "OnnxDenoiser: choose the execution provider with options.device, not sessionOptions.executionProviders",
+    );
+    await expect(OnnxDenoiser.load(modelsDir)).rejects.toThrow(
+      /^OnnxDenoiser\.load: .*models\/? is not a file$/,
+    );
+    await expect(OnnxDenoiser.load(modelPath("gmm1d-bimodal"), { intraOpNumThreads: -1 })).rejects.toThrow(
+      "OnnxDenoiser: options.intraOpNumThreads must be a non-negative integer, got -1",
+    );
+    await expect(OnnxDenoiser.load(modelPath("gmm1d-bimodal"), { device: "tpu" as never })).rejects.toThrow(
+      'OnnxDenoiser: options.device must be one of "cpu", "cuda", "webgpu", got "tpu"',
+    );
   });
 
   it("infers a denoiser from inputs named x and sigma when there is no sidecar", async () => {
@@ -381,8 +559,11 @@ describe("calls", () => {
     const d = await OnnxDenoiser.fromBytes(serializeModel(gmmDenoiserModel(spec, { dtype: "float64" })));
     expect(d.parameterization).toBe("denoiser");
     expect(d.file).toBe("model.onnx");
-    const x = tensor([0.3, -2, 1.1], [3, 1]), s = new Float64Array([0.1, 1, 10]);
-    expect(maxRelErr((await d.denoise(x, s)).data, new GaussianMixture(spec).denoiseSync(x, s).data)).toBeLessThan(1e-15);
+    const x = tensor([0.3, -2, 1.1], [3, 1]),
+      s = new Float64Array([0.1, 1, 10]);
+    expect(
+      maxRelErr((await d.denoise(x, s)).data, new GaussianMixture(spec).denoiseSync(x, s).data),
+    ).toBeLessThan(1e-15);
     await d.release();
   });
 });
@@ -407,7 +588,9 @@ describe("devices", () => {
     if (preflight) {
       // this machine: the postinstall that downloads the CUDA provider did not run
       expect(preflight).toBeInstanceOf(OnnxDeviceError);
-      await expect(OnnxDenoiser.load(modelPath("gmm2d-ring8"), { device: "cuda" })).rejects.toThrow(/device "cuda": CUDA provider library .*libonnxruntime_providers_cuda\.so not found in .*bin\/napi-v6\/linux\/x64\. .*postinstall.*ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node/s);
+      await expect(OnnxDenoiser.load(modelPath("gmm2d-ring8"), { device: "cuda" })).rejects.toThrow(
+        /device "cuda": CUDA provider library .*libonnxruntime_providers_cuda\.so not found in .*bin\/napi-v6\/linux\/x64\. .*postinstall.*ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node/s,
+      );
       return;
     }
     const d = await OnnxDenoiser.load(modelPath("gmm2d-ring8"), { device: "cuda" }).catch((e: unknown) => e);
@@ -421,57 +604,99 @@ describe("devices", () => {
   });
 
   it("webgpu: a clear error when there is no GPU adapter, or (with one) every node on the GPU", async () => {
-    const d = await OnnxDenoiser.load(modelPath("gmm2d-ring8"), { device: "webgpu", logSeverityLevel: 4 }).catch((e: unknown) => e);
+    const d = await OnnxDenoiser.load(modelPath("gmm2d-ring8"), {
+      device: "webgpu",
+      logSeverityLevel: 4,
+    }).catch((e: unknown) => e);
     if (d instanceof OnnxDenoiser) {
       expect(Object.keys((await d.placement()).nodesByProvider)).toEqual(["WebGpuExecutionProvider"]);
       await d.release();
     } else {
       expect(d).toBeInstanceOf(OnnxDeviceError);
-      expect((d as Error).message).toMatch(/^gmm2d-ring8\.onnx: device "webgpu": WebGpuExecutionProvider found no GPU adapter \(.*\)\. .*Vulkan/);
+      expect((d as Error).message).toMatch(
+        /^gmm2d-ring8\.onnx: device "webgpu": WebGpuExecutionProvider found no GPU adapter \(.*\)\. .*Vulkan/,
+      );
     }
   });
 
   it("probeDevice tries the device: the CPU works here; a GPU either works on every node or is reported unavailable", async () => {
     const cpu = await probeDevice("cpu");
     expect(cpu).toMatchObject({ device: "cpu", available: true });
-    expect(cpu.message).toBe(`${cpu.placement!.nodesByProvider.CPUExecutionProvider} nodes ran on CPUExecutionProvider`);
+    expect(cpu.message).toBe(
+      `${cpu.placement!.nodesByProvider.CPUExecutionProvider} nodes ran on CPUExecutionProvider`,
+    );
     expect(cpu.placement!.nodesByProvider.CPUExecutionProvider).toBeGreaterThan(10);
     for (const device of ["cuda", "webgpu"] as const) {
       const p = await probeDevice(device);
-      if (p.available) expect(Object.keys(p.placement!.nodesByProvider)).toEqual([device === "cuda" ? "CUDAExecutionProvider" : "WebGpuExecutionProvider"]);
+      if (p.available)
+        expect(Object.keys(p.placement!.nodesByProvider)).toEqual([
+          device === "cuda" ? "CUDAExecutionProvider" : "WebGpuExecutionProvider",
+        ]);
       else expect(p.message).toMatch(new RegExp(`device "${device}": `));
     }
   });
 
   it("refuses to run nodes on the CPU when fallback is disabled, and says how to allow it", async () => {
     // onnxruntime's own fallback check, triggered on the CPU provider (assigned as "default CPU EP")
-    await expect(OnnxDenoiser.load(modelPath("gmm1d-bimodal"), { logSeverityLevel: 4, sessionOptions: { extra: { session: { disable_cpu_ep_fallback: "1" } } } }))
-      .rejects.toThrow(/gmm1d-bimodal\.onnx: device "cpu": .*cannot run every node.*allowCpuNodes: true/);
+    await expect(
+      OnnxDenoiser.load(modelPath("gmm1d-bimodal"), {
+        logSeverityLevel: 4,
+        sessionOptions: { extra: { session: { disable_cpu_ep_fallback: "1" } } },
+      }),
+    ).rejects.toThrow(/gmm1d-bimodal\.onnx: device "cpu": .*cannot run every node.*allowCpuNodes: true/);
   });
 });
 
 describe("fixture specs", () => {
   it("loads the model a fixture's onnx denoiser spec names, and checks its parameterization", async () => {
     const fixturesDir = fileURLToPath(new URL("../../../fixtures/", import.meta.url));
-    const d = await onnxDenoiserFromSpec({ kind: "onnx", file: "models/gmm2d-ring8-discrete-eps.onnx", parameterization: "discrete-eps" }, fixturesDir);
+    const d = await onnxDenoiserFromSpec(
+      { kind: "onnx", file: "models/gmm2d-ring8-discrete-eps.onnx", parameterization: "discrete-eps" },
+      fixturesDir,
+    );
     expect([d.file, d.prediction]).toEqual(["gmm2d-ring8-discrete-eps.onnx", "epsilon"]);
     await d.release();
-    await expect(onnxDenoiserFromSpec({ kind: "onnx", file: "models/gmm2d-ring8.onnx", parameterization: "discrete-eps" }, fixturesDir))
-      .rejects.toThrow('gmm2d-ring8.onnx: options.parameterization "discrete-eps" contradicts gmm2d-ring8.json ("denoiser")');
-    await expect(onnxDenoiserFromSpec({ kind: "onnx", file: "models/gmm2d-ring8.onnx", parameterization: "score" }, fixturesDir))
-      .rejects.toThrow('onnxDenoiserFromSpec: parameterization must be one of denoiser, discrete-eps, discrete-v, discrete-sample, got "score"');
+    await expect(
+      onnxDenoiserFromSpec(
+        { kind: "onnx", file: "models/gmm2d-ring8.onnx", parameterization: "discrete-eps" },
+        fixturesDir,
+      ),
+    ).rejects.toThrow(
+      'gmm2d-ring8.onnx: options.parameterization "discrete-eps" contradicts gmm2d-ring8.json ("denoiser")',
+    );
+    await expect(
+      onnxDenoiserFromSpec(
+        { kind: "onnx", file: "models/gmm2d-ring8.onnx", parameterization: "score" },
+        fixturesDir,
+      ),
+    ).rejects.toThrow(
+      'onnxDenoiserFromSpec: parameterization must be one of denoiser, discrete-eps, discrete-v, discrete-sample, got "score"',
+    );
   });
 });
 
 describe("writer models served by OnnxDenoiser", () => {
   it("discrete v-prediction and sample graphs without a sidecar, with options", async () => {
-    const spec = sidecarOf("gmm2d-ring8-discrete-eps-f64").denoiser as { gmm: GmmSpec; alphas_cumprod: number[] };
-    for (const [prediction, parameterization] of [["v_prediction", "discrete-v"], ["sample", "discrete-sample"]] as const) {
-      const m: ModelMessage = discreteGmmModel({ gmm: spec.gmm, alphasCumprod: spec.alphas_cumprod, prediction }, { dtype: "float64" });
-      const d = await OnnxDenoiser.fromBytes(serializeModel(m), { parameterization, outputName: prediction === "sample" ? "denoised" : "v" });
+    const spec = sidecarOf("gmm2d-ring8-discrete-eps-f64").denoiser as {
+      gmm: GmmSpec;
+      alphas_cumprod: number[];
+    };
+    for (const [prediction, parameterization] of [
+      ["v_prediction", "discrete-v"],
+      ["sample", "discrete-sample"],
+    ] as const) {
+      const m: ModelMessage = discreteGmmModel(
+        { gmm: spec.gmm, alphasCumprod: spec.alphas_cumprod, prediction },
+        { dtype: "float64" },
+      );
+      const d = await OnnxDenoiser.fromBytes(serializeModel(m), {
+        parameterization,
+        outputName: prediction === "sample" ? "denoised" : "v",
+      });
       expect(d.prediction).toBe(prediction);
       const ref = new DiscreteGmmModel({ gmm: spec.gmm, alphasCumprod: spec.alphas_cumprod, prediction });
-      const x = tensor([0.5, -0.4, 1.2, 0.3, -0.01, 0.02], [3, 2]), t = new Float64Array([3.5, 500, 999]);
+      const x = tensor([0.5, -0.4, 1.2, 0.3, -0.01, 0.02], [3, 2]),
+        t = new Float64Array([3.5, 500, 999]);
       expect(maxRelErr((await d.predict(x, t)).data, ref.predictSync(x, t).data)).toBeLessThan(1e-13);
       await d.release();
     }

@@ -18,7 +18,8 @@ let scratch = "";
 
 function pnpm(args: string[], cwd: string): string {
   const execpath = process.env.npm_execpath;
-  const [cmd, pre] = execpath && /pnpm/.test(execpath) ? [process.execPath, [execpath]] : ["npx", ["-y", "pnpm@10.34.9"]];
+  const [cmd, pre] =
+    execpath && /pnpm/.test(execpath) ? [process.execPath, [execpath]] : ["npx", ["-y", "pnpm@10.34.9"]];
   return execFileSync(cmd, [...pre, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
@@ -37,13 +38,20 @@ beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), "edmkit-pack-"));
   const tgz = join(scratch, "tarballs");
   for (const p of packages) pnpm(["pack", "--pack-destination", tgz], join(root, "packages", p));
-  writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
+  writeFileSync(
+    join(scratch, "package.json"),
+    JSON.stringify({ name: "scratch", private: true, type: "module" }),
+  );
   const tarballs = readdirSync(tgz).map((f) => join(tgz, f));
   expect(tarballs).toHaveLength(packages.length);
-  execFileSync("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", ...tarballs], {
-    cwd: scratch,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  execFileSync(
+    "npm",
+    ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", ...tarballs],
+    {
+      cwd: scratch,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
 }, 300_000);
 
 afterAll(() => {
@@ -67,7 +75,11 @@ describe("packed packages installed with npm outside the workspace", () => {
   test.each(packages)("the README example of %s runs against the installed package", (p) => {
     const file = join(scratch, `example-${p}.ts`);
     writeFileSync(file, readmeExample(p));
-    const r = spawnSync(process.execPath, ["--import", tsxLoader, file], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, ["--import", tsxLoader, file], {
+      cwd: scratch,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.trim().length).toBeGreaterThan(0);
@@ -75,7 +87,10 @@ describe("packed packages installed with npm outside the workspace", () => {
 
   test("the installed edmkit binary replays a bundled fixture", () => {
     const fixture = join(root, "fixtures/reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json");
-    const r = spawnSync(join(scratch, "node_modules/.bin/edmkit"), ["replay", "--json", fixture], { cwd: scratch, encoding: "utf8" });
+    const r = spawnSync(join(scratch, "node_modules/.bin/edmkit"), ["replay", "--json", fixture], {
+      cwd: scratch,
+      encoding: "utf8",
+    });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.summary).toEqual({ passed: 1, failed: 0, unsupported: 0 });

@@ -16,18 +16,42 @@ import { sampleReport } from "../src/report/sample-report.js";
 const CHROMIUM = "/usr/bin/chromium";
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tmpDir = join(pkgDir, ".tmp");
-const sections = ["summary", "equivalence", "divergences", "ancestral", "causes", "accuracy", "trajectories", "clouds", "heatmap", "onnx", "fixtures", "problems"];
+const sections = [
+  "summary",
+  "equivalence",
+  "divergences",
+  "ancestral",
+  "causes",
+  "accuracy",
+  "trajectories",
+  "clouds",
+  "heatmap",
+  "onnx",
+  "fixtures",
+  "problems",
+];
 const plots = ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatmap"];
 
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`report-browser.test: the browser test needs Chromium at ${CHROMIUM} (install it with \`apt-get install chromium\`)`);
+    throw new Error(
+      `report-browser.test: the browser test needs Chromium at ${CHROMIUM} (install it with \`apt-get install chromium\`)`,
+    );
   }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 });
 
@@ -44,7 +68,10 @@ describe("the HTML report in a browser", () => {
     const file = join(tmpDir, "report-browser.html");
     writeFileSync(file, html);
 
-    const context = await browser!.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+    const context = await browser!.newContext({
+      javaScriptEnabled: false,
+      viewport: { width: 1280, height: 900 },
+    });
     const page = await context.newPage();
     const external: string[] = [];
     page.on("request", (r) => {
@@ -56,7 +83,9 @@ describe("the HTML report in a browser", () => {
     await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
 
     for (const id of sections) {
-      await expect.poll(() => page.locator(`section#${id}`).isVisible(), { message: `section #${id} visible` }).toBe(true);
+      await expect
+        .poll(() => page.locator(`section#${id}`).isVisible(), { message: `section #${id} visible` })
+        .toBe(true);
       const box = await page.locator(`section#${id}`).boundingBox();
       expect(box!.height, `#${id} height`).toBeGreaterThan(40);
     }
@@ -71,11 +100,12 @@ describe("the HTML report in a browser", () => {
         expect(box!.width, `${cls} width`).toBeGreaterThan(300);
         expect(box!.height, `${cls} height`).toBeGreaterThan(150);
         // Drawn elements with a real rendered size (not just present in the markup).
-        const drawn = await svg.locator("path, circle, rect").evaluateAll((els) =>
-          els.filter((el) => {
-            const r = el.getBoundingClientRect();
-            return r.width > 0 || r.height > 0;
-          }).length,
+        const drawn = await svg.locator("path, circle, rect").evaluateAll(
+          (els) =>
+            els.filter((el) => {
+              const r = el.getBoundingClientRect();
+              return r.width > 0 || r.height > 0;
+            }).length,
         );
         expect(drawn, `${cls} drawn elements`).toBeGreaterThanOrEqual(4);
       }
@@ -84,12 +114,17 @@ describe("the HTML report in a browser", () => {
     const img = page.locator("img.anim-trajectory");
     type ImageLike = { complete: boolean; naturalWidth: number; naturalHeight: number };
     await expect.poll(() => img.evaluate((el) => (el as unknown as ImageLike).complete)).toBe(true);
-    const natural = await img.evaluate((el) => [(el as unknown as ImageLike).naturalWidth, (el as unknown as ImageLike).naturalHeight]);
+    const natural = await img.evaluate((el) => [
+      (el as unknown as ImageLike).naturalWidth,
+      (el as unknown as ImageLike).naturalHeight,
+    ]);
     expect(natural).toEqual([320, 160]);
     expect(await img.isVisible()).toBe(true);
 
     // Layout sanity: nothing wider than the viewport (no horizontal page scroll).
-    const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"));
+    const overflow = Number(
+      await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"),
+    );
     expect(overflow).toBeLessThanOrEqual(0);
 
     await page.screenshot({ path: join(tmpDir, "report-screenshot.png"), fullPage: true });

@@ -55,7 +55,8 @@ function decodeGif(bytes: Uint8Array): DecodedGif {
       const label = u8();
       const data = subBlocks();
       if (label === 0xf9) delay = data[1] | (data[2] << 8);
-      if (label === 0xff && String.fromCharCode(...data.subarray(0, 11)) === "NETSCAPE2.0") loops = data[11] === 1 && data[12] === 0 && data[13] === 0; // sub-block 1, loop count 0 = forever
+      if (label === 0xff && String.fromCharCode(...data.subarray(0, 11)) === "NETSCAPE2.0")
+        loops = data[11] === 1 && data[12] === 0 && data[13] === 0; // sub-block 1, loop count 0 = forever
       continue;
     }
     if (b !== 0x2c) throw new Error(`decodeGif: unexpected block 0x${b.toString(16)} at ${pos - 1}`);
@@ -64,7 +65,8 @@ function decodeGif(bytes: Uint8Array): DecodedGif {
     const fw = u16();
     const fh = u16();
     const fp = u8();
-    if (fx || fy || fw !== width || fh !== height || fp) throw new Error("decodeGif: expected full-frame, non-interlaced frames without local tables");
+    if (fx || fy || fw !== width || fh !== height || fp)
+      throw new Error("decodeGif: expected full-frame, non-interlaced frames without local tables");
     const min = u8();
     frames.push({ pixels: lzwDecode(subBlocks(), min, width * height), delayCs: delay });
   }
@@ -161,7 +163,8 @@ function checkMarkup(doc: string, mode: "xml" | "html"): void {
     const [, close, name, attrs, selfClose] = m;
     const names = [...attrs.matchAll(/\s+([A-Za-z_:][\w:.-]*)\s*=/g)].map((a) => a[1]);
     if (new Set(names).size !== names.length) throw new Error(`duplicate attribute in <${name}> at ${lt}`);
-    for (const v of attrs.matchAll(/=\s*(?:"([^"]*)"|'([^']*)')/g)) checkText((v[1] ?? v[2]).replace(/>/g, ""), lt);
+    for (const v of attrs.matchAll(/=\s*(?:"([^"]*)"|'([^']*)')/g))
+      checkText((v[1] ?? v[2]).replace(/>/g, ""), lt);
     i = lt + m[0].length;
     const lname = mode === "html" ? name.toLowerCase() : name;
     if (close) {
@@ -204,10 +207,14 @@ describe("sampleReport (synthetic test data)", () => {
     const rows = densityRows(density);
     const k = density.x.findIndex((v) => Math.abs(v - 1) < 1e-9);
     // At σ = 0, x = 1: 0.5 N(1; 1, 0.09) + 0.5 N(1; -1, 0.09).
-    const n = (x: number, m: number, v: number) => Math.exp(-((x - m) ** 2) / (2 * v)) / Math.sqrt(2 * Math.PI * v);
+    const n = (x: number, m: number, v: number) =>
+      Math.exp(-((x - m) ** 2) / (2 * v)) / Math.sqrt(2 * Math.PI * v);
     expect(Math.exp(rows[sigmas.length - 1][k])).toBeCloseTo(0.5 * n(1, 1, 0.09) + 0.5 * n(1, -1, 0.09), 12);
     const s = 5; // an intermediate σ
-    expect(Math.exp(rows[s][k])).toBeCloseTo(0.5 * n(1, 1, 0.09 + sigmas[s] ** 2) + 0.5 * n(1, -1, 0.09 + sigmas[s] ** 2), 12);
+    expect(Math.exp(rows[s][k])).toBeCloseTo(
+      0.5 * n(1, 1, 0.09 + sigmas[s] ** 2) + 0.5 * n(1, -1, 0.09 + sigmas[s] ** 2),
+      12,
+    );
     expect(mixtureLogDensity(0, 0)).toBeCloseTo(Math.log(n(0, 1, 0.09)), 12);
     // Deterministic Euler paths end in the two modes.
     const finals = paths.map((p) => p[p.length - 1]);
@@ -219,7 +226,12 @@ describe("sampleReport (synthetic test data)", () => {
     expect(order("euler")).toBeGreaterThan(0.85);
     expect(order("euler")).toBeLessThan(1.3);
     expect(order("heun")).toBeGreaterThan(1.7);
-    expect(fitOrder([{ steps: 10, error: 1e-2 }, { steps: 100, error: 1e-4 }])).toBeCloseTo(2, 12);
+    expect(
+      fitOrder([
+        { steps: 10, error: 1e-2 },
+        { steps: 100, error: 1e-4 },
+      ]),
+    ).toBeCloseTo(2, 12);
     const ks = karrasSchedule(3, 0.002, 80, 7);
     expect(ks[0]).toBeCloseTo(80, 12);
     expect(ks[2]).toBeCloseTo(0.002, 12);
@@ -252,7 +264,18 @@ describe("formatters", () => {
 describe("renderMarkdown", () => {
   it("has every section, summary first", () => {
     const heads = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    expect(heads).toEqual(["Summary", "The seed question", "Root causes", "All pairs", "Accuracy", "ONNX", "Quirks of the originals", "Fixtures", "Problems", "Run time"]);
+    expect(heads).toEqual([
+      "Summary",
+      "The seed question",
+      "Root causes",
+      "All pairs",
+      "Accuracy",
+      "ONNX",
+      "Quirks of the originals",
+      "Fixtures",
+      "Problems",
+      "Run time",
+    ]);
     expect(md.startsWith("# edmkit conformance report")).toBe(true);
     // The problem banner sits above the summary.
     expect(md.indexOf("⚠ 2 problems")).toBeLessThan(md.indexOf("## Summary"));
@@ -261,9 +284,13 @@ describe("renderMarkdown", () => {
   it("carries the report's numbers", () => {
     const fx = report.fixtures;
     for (const [lib, b] of Object.entries(fx.byLibrary)) {
-      expect(md).toContain(`| ${lib} | ${b.passed} | ${b.failed ? `**${b.failed}**` : "0"} | ${b.unsupported} |`);
+      expect(md).toContain(
+        `| ${lib} | ${b.passed} | ${b.failed ? `**${b.failed}**` : "0"} | ${b.unsupported} |`,
+      );
     }
-    expect(md).toContain(`| **total** | **${fx.summary.passed}** | **${fx.summary.failed}** | **${fx.summary.unsupported}** |`);
+    expect(md).toContain(
+      `| **total** | **${fx.summary.passed}** | **${fx.summary.failed}** | **${fx.summary.unsupported}** |`,
+    );
     for (const g of report.equivalence) expect(md).toContain(`| ${formatGap(g.maxGap)} |`);
     const allPairs = md.slice(md.indexOf("## All pairs"), md.indexOf("## Accuracy"));
     for (const p of report.pairs) {
@@ -277,7 +304,9 @@ describe("renderMarkdown", () => {
     }
     for (const c of report.causes) {
       expect(md).toContain(`### \`${c.id}\``);
-      expect(md).toContain(`max gap ${formatGap(c.minimalPair.maxGap)}, output gap ${formatGap(c.minimalPair.outputGap)}`);
+      expect(md).toContain(
+        `max gap ${formatGap(c.minimalPair.maxGap)}, output gap ${formatGap(c.minimalPair.outputGap)}`,
+      );
     }
     for (const c of report.ancestral.checks) expect(md).toContain(`| ${formatGap(c.maxGap)} |`);
     for (const a of report.accuracy) {
@@ -288,7 +317,8 @@ describe("renderMarkdown", () => {
       expect(md).toContain(`| \`${r.id}\` |`);
       expect(md).toContain(formatGap(r.maxAbsError));
     }
-    for (const o of report.onnx) for (const r of o.runs) expect(md).toContain(`| ${formatGap(r.gapToExact)} |`);
+    for (const o of report.onnx)
+      for (const r of o.runs) expect(md).toContain(`| ${formatGap(r.gapToExact)} |`);
     expect(md).toContain(`- duration: ${formatSeconds(report.durationSeconds)}`);
   });
 
@@ -297,7 +327,8 @@ describe("renderMarkdown", () => {
     const unexplained = report.pairs.filter((p) => p.cause === "unexplained");
     expect(unexplained.length).toBeGreaterThan(0);
     expect(problems).toContain("⚠ Unexplained divergences");
-    for (const p of unexplained) expect(problems).toContain(`| ${formatGap(p.maxGap)} | ${formatGap(p.outputGap)} |`);
+    for (const p of unexplained)
+      expect(problems).toContain(`| ${formatGap(p.maxGap)} | ${formatGap(p.outputGap)} |`);
   });
 
   it("keeps tables intact when text contains Markdown syntax", () => {
@@ -312,7 +343,15 @@ describe("renderMarkdown", () => {
   });
 
   it("says so when there is nothing to report", () => {
-    const empty: Report = { ...report, pairs: [], causes: [], equivalence: [], accuracy: [], onnx: [], problems: [] };
+    const empty: Report = {
+      ...report,
+      pairs: [],
+      causes: [],
+      equivalence: [],
+      accuracy: [],
+      onnx: [],
+      problems: [],
+    };
     const out = renderMarkdown(empty);
     expect(out).toContain("_No pair diverges._");
     expect(out).toContain("_No equivalence groups were established._");
@@ -333,7 +372,20 @@ describe("renderHtml", () => {
   });
 
   it("has every section id once, and ids are unique", () => {
-    const required = ["summary", "equivalence", "divergences", "ancestral", "causes", "accuracy", "trajectories", "clouds", "heatmap", "onnx", "fixtures", "problems"];
+    const required = [
+      "summary",
+      "equivalence",
+      "divergences",
+      "ancestral",
+      "causes",
+      "accuracy",
+      "trajectories",
+      "clouds",
+      "heatmap",
+      "onnx",
+      "fixtures",
+      "problems",
+    ];
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
     for (const id of required) expect(ids.filter((x) => x === id).length, id).toBe(1);
     expect(new Set(ids).size).toBe(ids.length);
@@ -344,10 +396,10 @@ describe("renderHtml", () => {
 
   it("checks markup with a checker that catches real mistakes", () => {
     expect(() => checkMarkup("<svg><g></svg>", "xml")).toThrow(/closes <g>/);
-    expect(() => checkMarkup('<svg><text x=1>a</text></svg>', "xml")).toThrow(/malformed tag/);
+    expect(() => checkMarkup("<svg><text x=1>a</text></svg>", "xml")).toThrow(/malformed tag/);
     expect(() => checkMarkup("<svg><text>a & b</text></svg>", "xml")).toThrow(/bad '&'/);
     expect(() => checkMarkup('<svg><rect x="1" x="2"/></svg>', "xml")).toThrow(/duplicate attribute/);
-    expect(() => checkMarkup("<p><img src=\"data:,\"><br></p>", "html")).not.toThrow();
+    expect(() => checkMarkup('<p><img src="data:,"><br></p>', "html")).not.toThrow();
   });
 
   it("embeds the four plots as well-formed SVG with drawn content", () => {
@@ -364,15 +416,22 @@ describe("renderHtml", () => {
     // Heatmap: one cell per matrix entry, null cells hatched.
     const heat = svgs.find((s) => s.includes('class="plot-heatmap"'))!;
     const n = report.figures.heatmap.labels.length;
-    expect(heat.match(/<rect x="[\d.]+" y="[\d.]+" width="\d+" height="\d+" fill="(?:#[0-9a-f]{6}|url\(#hm-hatch\))" stroke="#ffffff">/g)!.length).toBe(n * n);
+    expect(
+      heat.match(
+        /<rect x="[\d.]+" y="[\d.]+" width="\d+" height="\d+" fill="(?:#[0-9a-f]{6}|url\(#hm-hatch\))" stroke="#ffffff">/g,
+      )!.length,
+    ).toBe(n * n);
     const nulls = report.figures.heatmap.gaps.flat().filter((v) => v === null).length;
     expect(heat.match(/fill="url\(#hm-hatch\)" stroke="#ffffff"/g)!.length).toBe(nulls);
     // Accuracy: the legend shows each fitted order.
     const acc = svgs.find((s) => s.includes('class="plot-accuracy"'))!;
-    for (const a of report.accuracy) if (a.fittedOrder !== null) expect(acc).toContain(`>${formatOrder(a.fittedOrder)}</text>`);
+    for (const a of report.accuracy)
+      if (a.fittedOrder !== null) expect(acc).toContain(`>${formatOrder(a.fittedOrder)}</text>`);
     // Clouds: one panel path per sampler with one segment per point.
     const clouds = svgs.find((s) => s.includes('class="plot-clouds"'))!;
-    const dotCounts = [...clouds.matchAll(/d="((?:M[\d.-]+ [\d.-]+h0)+)"/g)].map((m) => m[1].split("M").length - 1);
+    const dotCounts = [...clouds.matchAll(/d="((?:M[\d.-]+ [\d.-]+h0)+)"/g)].map(
+      (m) => m[1].split("M").length - 1,
+    );
     expect(dotCounts).toEqual(report.figures.clouds2d.map((c) => c.points.length));
   });
 
@@ -412,10 +471,15 @@ describe("renderHtml", () => {
     const empty: Report = {
       ...report,
       accuracy: [],
-      figures: { trajectories1d: { sampler: "none", sigmas: [], paths: [], density: { x: [], sigma: [], logp: [] } }, clouds2d: [], heatmap: { scenario: "none", labels: [], gaps: [] } },
+      figures: {
+        trajectories1d: { sampler: "none", sigmas: [], paths: [], density: { x: [], sigma: [], logp: [] } },
+        clouds2d: [],
+        heatmap: { scenario: "none", labels: [], gaps: [] },
+      },
     };
     const out = renderHtml(empty);
-    for (const cls of ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatmap"]) expect(out).toContain(`class="${cls}"`);
+    for (const cls of ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatmap"])
+      expect(out).toContain(`class="${cls}"`);
     expect(out).toContain("No trajectories recorded.");
     for (const svg of svgsOf(out)) checkMarkup(svg, "xml");
   });
@@ -425,7 +489,9 @@ describe("SVG plots reject malformed figures with one clear message", () => {
   it("names the offending field", () => {
     const fig = structuredClone(report.figures.trajectories1d);
     fig.paths[3] = fig.paths[3].slice(1);
-    expect(() => plotTrajectories(fig)).toThrow(/plotTrajectories: figures\.trajectories1d\.paths\[3\] must have 30 values/);
+    expect(() => plotTrajectories(fig)).toThrow(
+      /plotTrajectories: figures\.trajectories1d\.paths\[3\] must have 30 values/,
+    );
     const hm = structuredClone(report.figures.heatmap);
     hm.gaps[2] = hm.gaps[2].slice(1);
     expect(() => plotHeatmap(hm)).toThrow(/plotHeatmap: figures\.heatmap\.gaps\[2\] must have 6 entries/);
@@ -438,7 +504,9 @@ describe("SVG plots reject malformed figures with one clear message", () => {
     const d = report.figures.trajectories1d.density;
     const t = { ...d, logp: d.x.map((_, k) => d.sigma.map((__, s) => d.logp[s][k])) };
     expect(densityRows(t)).toEqual(d.logp);
-    expect(plotTrajectories({ ...report.figures.trajectories1d, density: t })).toBe(plotTrajectories(report.figures.trajectories1d));
+    expect(plotTrajectories({ ...report.figures.trajectories1d, density: t })).toBe(
+      plotTrajectories(report.figures.trajectories1d),
+    );
     expect(plotAccuracy(report.accuracy)).toContain("plot-accuracy");
     expect(plotClouds(report.figures.clouds2d)).toContain("plot-clouds");
   });
@@ -463,7 +531,9 @@ describe("encodeGif", () => {
     const g = decodeGif(bytes);
     expect([g.width, g.height, g.loops]).toEqual([w, h, true]);
     expect(g.frames.map((f) => f.delayCs)).toEqual([5, 10, 200]);
-    g.frames.forEach((f, i) => expect(f.pixels).toEqual(frames[i]));
+    g.frames.forEach((f, i) => {
+      expect(f.pixels).toEqual(frames[i]);
+    });
     expect(Array.from(g.palette)).toEqual(palette);
   });
 
@@ -482,11 +552,21 @@ describe("encodeGif", () => {
 
   it("rejects bad input with one clear message", () => {
     const pal = [0, 0, 0, 255, 255, 255];
-    expect(() => encodeGif([new Uint8Array(5)], 2, 2, pal, 1)).toThrow("encodeGif: frames[0] must have width*height = 4 pixels, got 5");
-    expect(() => encodeGif([new Uint8Array([0, 1, 2, 0])], 2, 2, pal, 1)).toThrow("encodeGif: frames[0][2] = 2 is not a palette index (palette has 2 colours)");
-    expect(() => encodeGif([], 2, 2, pal, 1)).toThrow("encodeGif: frames must hold at least one frame, got 0");
-    expect(() => encodeGif([new Uint8Array(4)], 2, 2, [0, 0], 1)).toThrow(/encodeGif: palette must be flat RGB triples/);
-    expect(() => encodeGif([new Uint8Array(4)], 2, 2, pal, [1, 2])).toThrow("encodeGif: delayCs must have one entry per frame (1), got 2");
+    expect(() => encodeGif([new Uint8Array(5)], 2, 2, pal, 1)).toThrow(
+      "encodeGif: frames[0] must have width*height = 4 pixels, got 5",
+    );
+    expect(() => encodeGif([new Uint8Array([0, 1, 2, 0])], 2, 2, pal, 1)).toThrow(
+      "encodeGif: frames[0][2] = 2 is not a palette index (palette has 2 colours)",
+    );
+    expect(() => encodeGif([], 2, 2, pal, 1)).toThrow(
+      "encodeGif: frames must hold at least one frame, got 0",
+    );
+    expect(() => encodeGif([new Uint8Array(4)], 2, 2, [0, 0], 1)).toThrow(
+      /encodeGif: palette must be flat RGB triples/,
+    );
+    expect(() => encodeGif([new Uint8Array(4)], 2, 2, pal, [1, 2])).toThrow(
+      "encodeGif: delayCs must have one entry per frame (1), got 2",
+    );
   });
 });
 
@@ -525,7 +605,8 @@ describe("trajectoryAnimation", () => {
       let best = { row: Infinity, col: 0 };
       for (let i = 0; i < last.length; i++) {
         const col = i % W;
-        if (last[i] === P.densityLine && Math.sign(toX(col)) === sign && Math.floor(i / W) < best.row) best = { row: Math.floor(i / W), col };
+        if (last[i] === P.densityLine && Math.sign(toX(col)) === sign && Math.floor(i / W) < best.row)
+          best = { row: Math.floor(i / W), col };
       }
       expect(Math.abs(toX(best.col) - sign)).toBeLessThan(0.1);
     }
@@ -539,6 +620,8 @@ describe("trajectoryAnimation", () => {
   it("rejects paths that do not match the sigma grid", () => {
     const fig = structuredClone(report.figures.trajectories1d);
     fig.paths[0] = [1, 2];
-    expect(() => trajectoryAnimation(fig)).toThrow("trajectoryAnimation: figures.trajectories1d.paths[0] must have 30 values (one per sigma), got 2");
+    expect(() => trajectoryAnimation(fig)).toThrow(
+      "trajectoryAnimation: figures.trajectories1d.paths[0] must have 30 values (one per sigma), got 2",
+    );
   });
 });

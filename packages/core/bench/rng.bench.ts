@@ -26,7 +26,7 @@ time(`randnInto float64 n=${N} (block path)`, 5, () => g.randnInto(out64));
 time(`randnInto float32 n=${N} (block path)`, 5, () => g.randnInto(out32));
 time(`randn([${N}]) float64 (allocating)`, 3, () => void g.randn([N], "float64"));
 const small = new Float64Array(15);
-time(`randnInto float64 n=15 x ${N / 15 | 0} (scalar path)`, 3, () => {
+time(`randnInto float64 n=15 x ${(N / 15) | 0} (scalar path)`, 3, () => {
   for (let i = 0; i < N / 15; i++) g.randnInto(small);
 });
 
@@ -44,6 +44,7 @@ time(`libm sin + cos x ${N} (two reductions)`, 5, () => {
   for (let i = 0; i < N; i++) acc += sin(xs[i] * 6.283185307179586) + cos(xs[i] * 6.283185307179586);
 });
 time(`Math.sin + Math.cos x ${N}`, 5, () => {
-  for (let i = 0; i < N; i++) acc += Math.sin(xs[i] * 6.283185307179586) + Math.cos(xs[i] * 6.283185307179586);
+  for (let i = 0; i < N; i++)
+    acc += Math.sin(xs[i] * 6.283185307179586) + Math.cos(xs[i] * 6.283185307179586);
 });
 if (Number.isNaN(acc)) console.log("unexpected NaN");

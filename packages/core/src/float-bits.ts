@@ -8,7 +8,8 @@ const view = new DataView(new ArrayBuffer(8));
  */
 export function decomposeDouble(x: number): { neg: boolean; m: bigint; e: number } {
   view.setFloat64(0, x);
-  const hi = view.getUint32(0), lo = view.getUint32(4);
+  const hi = view.getUint32(0),
+    lo = view.getUint32(4);
   const biased = (hi >>> 20) & 0x7ff;
   let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
   let e = -1074;

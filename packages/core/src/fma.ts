@@ -87,8 +87,11 @@ export function fma64(a: number, b: number, c: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a * b + c;
   // The exact product of finite numbers is finite: an infinite (or NaN) c decides.
   if (!Number.isFinite(c)) return c;
-  const A = signed(a), B = signed(b), C = signed(c);
-  const pm = A.m * B.m, pe = A.e + B.e;
+  const A = signed(a),
+    B = signed(b),
+    C = signed(c);
+  const pm = A.m * B.m,
+    pe = A.e + B.e;
   // A zero product: c + (±0) gives c, or the IEEE signed zero when c is zero too.
   if (pm === 0n) return c + a * b;
   const e = Math.min(pe, C.e);

@@ -58,4 +58,3 @@ export class ReplayNoise implements NoiseSource {
     }
   }
 }
-

@@ -77,7 +77,8 @@ export function torchLinspace(
   const f32 = dtype === "float32";
   const r = f32 ? Math.fround : (x: number) => x;
   const fma = f32 ? fma32 : fma64;
-  const s0 = r(start), e0 = r(end);
+  const s0 = r(start),
+    e0 = r(end);
   if (steps === 1) {
     out[0] = s0;
     return out;
@@ -105,12 +106,7 @@ export function torchLinspace(
  * `step = (stop - start) / div`, and the last point set to `stop` exactly when `endpoint`.
  * (When step is 0 numpy computes `i / div * delta + start` instead.)
  */
-export function numpyLinspace(
-  start: number,
-  stop: number,
-  num: number,
-  endpoint = true,
-): Float64Array {
+export function numpyLinspace(start: number, stop: number, num: number, endpoint = true): Float64Array {
   if (!Number.isInteger(num) || num < 0) {
     throw new RangeError(`numpyLinspace: num must be a non-negative integer, got ${num}`);
   }
@@ -146,15 +142,29 @@ export function numpyInterp(
   const out = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    if (Number.isNaN(v)) { out[i] = v; continue; }
-    if (v < xp[0]) { out[i] = fp[0]; continue; }
-    if (v > xp[n - 1]) { out[i] = fp[n - 1]; continue; }
-    if (v === xp[n - 1]) { out[i] = fp[n - 1]; continue; }
+    if (Number.isNaN(v)) {
+      out[i] = v;
+      continue;
+    }
+    if (v < xp[0]) {
+      out[i] = fp[0];
+      continue;
+    }
+    if (v > xp[n - 1]) {
+      out[i] = fp[n - 1];
+      continue;
+    }
+    if (v === xp[n - 1]) {
+      out[i] = fp[n - 1];
+      continue;
+    }
     // largest j with xp[j] <= v
-    let lo = 0, hi = n - 1;
+    let lo = 0,
+      hi = n - 1;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (xp[mid] <= v) lo = mid; else hi = mid;
+      if (xp[mid] <= v) lo = mid;
+      else hi = mid;
     }
     const j = lo;
     const slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]);
@@ -175,7 +185,8 @@ export function ulpDistance(a: number, b: number): number {
   const buf = new DataView(new ArrayBuffer(16));
   buf.setFloat64(0, a);
   buf.setFloat64(8, b);
-  const ia = ordered(buf.getBigInt64(0)), ib = ordered(buf.getBigInt64(8));
+  const ia = ordered(buf.getBigInt64(0)),
+    ib = ordered(buf.getBigInt64(8));
   const d = ia > ib ? ia - ib : ib - ia;
   return Number(d);
 }

@@ -47,7 +47,9 @@ export function fill(out: Tensor, value: number): Tensor {
 /** out = a * s */
 export function scale(out: Tensor, a: Tensor, s: number): Tensor {
   checkOperands("scale", out, a);
-  const o = out.data, x = a.data, n = o.length;
+  const o = out.data,
+    x = a.data,
+    n = o.length;
   if (is32(o)) s = f(s);
   for (let i = 0; i < n; i++) o[i] = x[i] * s;
   return out;
@@ -56,7 +58,10 @@ export function scale(out: Tensor, a: Tensor, s: number): Tensor {
 /** out = a + b */
 export function add(out: Tensor, a: Tensor, b: Tensor): Tensor {
   checkOperands("add", out, a, b);
-  const o = out.data, x = a.data, y = b.data, n = o.length;
+  const o = out.data,
+    x = a.data,
+    y = b.data,
+    n = o.length;
   for (let i = 0; i < n; i++) o[i] = x[i] + y[i];
   return out;
 }
@@ -64,7 +69,10 @@ export function add(out: Tensor, a: Tensor, b: Tensor): Tensor {
 /** out = a - b */
 export function sub(out: Tensor, a: Tensor, b: Tensor): Tensor {
   checkOperands("sub", out, a, b);
-  const o = out.data, x = a.data, y = b.data, n = o.length;
+  const o = out.data,
+    x = a.data,
+    y = b.data,
+    n = o.length;
   for (let i = 0; i < n; i++) o[i] = x[i] - y[i];
   return out;
 }
@@ -72,7 +80,10 @@ export function sub(out: Tensor, a: Tensor, b: Tensor): Tensor {
 /** out = y + alpha * x   (float32: round(alpha*x), then round the sum) */
 export function axpy(out: Tensor, alpha: number, x: Tensor, y: Tensor): Tensor {
   checkOperands("axpy", out, x, y);
-  const o = out.data, xs = x.data, ys = y.data, n = o.length;
+  const o = out.data,
+    xs = x.data,
+    ys = y.data,
+    n = o.length;
   if (is32(o)) {
     const a = f(alpha);
     for (let i = 0; i < n; i++) o[i] = ys[i] + f(a * xs[i]);
@@ -85,9 +96,13 @@ export function axpy(out: Tensor, alpha: number, x: Tensor, y: Tensor): Tensor {
 /** out = a * x + b * y   (float32: each product rounded, then the sum) */
 export function axpby(out: Tensor, a: number, x: Tensor, b: number, y: Tensor): Tensor {
   checkOperands("axpby", out, x, y);
-  const o = out.data, xs = x.data, ys = y.data, n = o.length;
+  const o = out.data,
+    xs = x.data,
+    ys = y.data,
+    n = o.length;
   if (is32(o)) {
-    const a32 = f(a), b32 = f(b);
+    const a32 = f(a),
+      b32 = f(b);
     for (let i = 0; i < n; i++) o[i] = f(a32 * xs[i]) + f(b32 * ys[i]);
   } else {
     for (let i = 0; i < n; i++) o[i] = a * xs[i] + b * ys[i];
@@ -102,7 +117,9 @@ export function axpby(out: Tensor, a: number, x: Tensor, b: number, y: Tensor): 
  */
 export function divScalar(out: Tensor, a: Tensor, s: number): Tensor {
   checkOperands("divScalar", out, a);
-  const o = out.data, x = a.data, n = o.length;
+  const o = out.data,
+    x = a.data,
+    n = o.length;
   const d = is32(o) ? f(s) : s;
   for (let i = 0; i < n; i++) o[i] = x[i] / d;
   return out;
@@ -111,7 +128,10 @@ export function divScalar(out: Tensor, a: Tensor, s: number): Tensor {
 /** out = (a - b) / s   (float32: round the difference, then the quotient) */
 export function subDiv(out: Tensor, a: Tensor, b: Tensor, s: number): Tensor {
   checkOperands("subDiv", out, a, b);
-  const o = out.data, x = a.data, y = b.data, n = o.length;
+  const o = out.data,
+    x = a.data,
+    y = b.data,
+    n = o.length;
   if (is32(o)) {
     const s32 = f(s);
     for (let i = 0; i < n; i++) o[i] = f(x[i] - y[i]) / s32;
@@ -132,9 +152,13 @@ export function subDiv(out: Tensor, a: Tensor, b: Tensor, s: number): Tensor {
  */
 export function addScaled2(out: Tensor, x: Tensor, n: Tensor, a: number, b: number): Tensor {
   checkOperands("addScaled2", out, x, n);
-  const o = out.data, xs = x.data, ns = n.data, len = o.length;
+  const o = out.data,
+    xs = x.data,
+    ns = n.data,
+    len = o.length;
   if (is32(o)) {
-    const a32 = f(a), b32 = f(b);
+    const a32 = f(a),
+      b32 = f(b);
     for (let k = 0; k < len; k++) o[k] = xs[k] + f(f(ns[k] * a32) * b32);
   } else {
     for (let k = 0; k < len; k++) o[k] = xs[k] + ns[k] * a * b;
@@ -149,9 +173,14 @@ export function addScaled2(out: Tensor, x: Tensor, n: Tensor, a: number, b: numb
  */
 export function addScaled3(out: Tensor, x: Tensor, n: Tensor, a: number, b: number, c: number): Tensor {
   checkOperands("addScaled3", out, x, n);
-  const o = out.data, xs = x.data, ns = n.data, len = o.length;
+  const o = out.data,
+    xs = x.data,
+    ns = n.data,
+    len = o.length;
   if (is32(o)) {
-    const a32 = f(a), b32 = f(b), c32 = f(c);
+    const a32 = f(a),
+      b32 = f(b),
+      c32 = f(c);
     for (let k = 0; k < len; k++) o[k] = xs[k] + f(f(f(ns[k] * a32) * b32) * c32);
   } else {
     for (let k = 0; k < len; k++) o[k] = xs[k] + ns[k] * a * b * c;
@@ -162,7 +191,11 @@ export function addScaled3(out: Tensor, x: Tensor, n: Tensor, a: number, b: numb
 /** out = x + c * (a - b)   (float32: round the difference, the product, then the sum) */
 export function addScaledDiff(out: Tensor, x: Tensor, c: number, a: Tensor, b: Tensor): Tensor {
   checkOperands("addScaledDiff", out, x, a, b);
-  const o = out.data, xs = x.data, as = a.data, bs = b.data, len = o.length;
+  const o = out.data,
+    xs = x.data,
+    as = a.data,
+    bs = b.data,
+    len = o.length;
   if (is32(o)) {
     const c32 = f(c);
     for (let k = 0; k < len; k++) o[k] = xs[k] + f(c32 * f(as[k] - bs[k]));
@@ -175,9 +208,14 @@ export function addScaledDiff(out: Tensor, x: Tensor, c: number, a: Tensor, b: T
 /** out = x + c * ((a - b) / s)   (float32: difference, quotient, product, sum, each rounded) */
 export function addScaledDiffDiv(out: Tensor, x: Tensor, c: number, a: Tensor, b: Tensor, s: number): Tensor {
   checkOperands("addScaledDiffDiv", out, x, a, b);
-  const o = out.data, xs = x.data, as = a.data, bs = b.data, len = o.length;
+  const o = out.data,
+    xs = x.data,
+    as = a.data,
+    bs = b.data,
+    len = o.length;
   if (is32(o)) {
-    const c32 = f(c), s32 = f(s);
+    const c32 = f(c),
+      s32 = f(s);
     for (let k = 0; k < len; k++) o[k] = xs[k] + f(c32 * f(f(as[k] - bs[k]) / s32));
   } else {
     for (let k = 0; k < len; k++) o[k] = xs[k] + c * ((as[k] - bs[k]) / s);
@@ -192,9 +230,12 @@ export function addScaledDiffDiv(out: Tensor, x: Tensor, c: number, a: Tensor, b
  */
 export function eulerStep(x: Tensor, denoised: Tensor, sigma: number, dt: number): Tensor {
   checkOperands("eulerStep", x, denoised);
-  const o = x.data, d = denoised.data, len = o.length;
+  const o = x.data,
+    d = denoised.data,
+    len = o.length;
   if (is32(o)) {
-    const s32 = f(sigma), dt32 = f(dt);
+    const s32 = f(sigma),
+      dt32 = f(dt);
     for (let k = 0; k < len; k++) o[k] = o[k] + f(f(f(o[k] - d[k]) / s32) * dt32);
   } else {
     for (let k = 0; k < len; k++) o[k] = o[k] + ((o[k] - d[k]) / sigma) * dt;
@@ -207,11 +248,23 @@ export function eulerStep(x: Tensor, denoised: Tensor, sigma: number, dt: number
  * `x = x + ((d + d_2) / 2) * dt` (k-diffusion's `sample_heun`), rounded per torch op in
  * float32. Returns x.
  */
-export function heunCorrector(x: Tensor, d: Tensor, x2: Tensor, denoised2: Tensor, sigmaNext: number, dt: number): Tensor {
+export function heunCorrector(
+  x: Tensor,
+  d: Tensor,
+  x2: Tensor,
+  denoised2: Tensor,
+  sigmaNext: number,
+  dt: number,
+): Tensor {
   checkOperands("heunCorrector", x, d, x2, denoised2);
-  const o = x.data, ds = d.data, xs2 = x2.data, dn = denoised2.data, len = o.length;
+  const o = x.data,
+    ds = d.data,
+    xs2 = x2.data,
+    dn = denoised2.data,
+    len = o.length;
   if (is32(o)) {
-    const s32 = f(sigmaNext), dt32 = f(dt);
+    const s32 = f(sigmaNext),
+      dt32 = f(dt);
     for (let k = 0; k < len; k++) {
       const d2 = f(f(xs2[k] - dn[k]) / s32);
       o[k] = o[k] + f(f(f(ds[k] + d2) / 2) * dt32);
@@ -232,7 +285,10 @@ export function heunCorrector(x: Tensor, d: Tensor, x2: Tensor, denoised2: Tenso
  */
 export function lerp(out: Tensor, start: Tensor, end: Tensor, w: number): Tensor {
   checkOperands("lerp", out, start, end);
-  const o = out.data, s = start.data, e = end.data, n = o.length;
+  const o = out.data,
+    s = start.data,
+    e = end.data,
+    n = o.length;
   if (is32(o)) {
     const w32 = f(w);
     for (let i = 0; i < n; i++) o[i] = lerpScalar32(s[i], e[i], w32);
@@ -260,7 +316,8 @@ export function lerpScalar32(start: number, end: number, w: number): number {
  */
 export function scaleRows(out: Tensor, a: Tensor, s: ArrayLike<number>): Tensor {
   checkOperands("scaleRows", out, a);
-  const o = out.data, x = a.data;
+  const o = out.data,
+    x = a.data;
   const rows = s.length;
   if (rows === 0) return out;
   const per = o.length / rows;

@@ -78,7 +78,8 @@ export function sleefLogf(x: number): number {
   const m = f(d * 2 ** -e); // exact: a power-of-two scaling
   if (tiny) e -= 64;
   // s = (ln2_hi, ln2_lo) * e in double-float (dfmul with FMA)
-  const lnHi = f(0.69314718246459960938), lnLo = f(-1.904654323148236017e-9);
+  const lnHi = f(0.69314718246459960938),
+    lnLo = f(-1.904654323148236017e-9);
   const sHi0 = f(lnHi * e);
   const sLo0 = fma32(lnLo, e, fma32(lnHi, e, -sHi0));
   // x = (m - 1) / (m + 1) in double-float (dfadd2, dfdiv)

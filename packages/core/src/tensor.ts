@@ -98,8 +98,6 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 export function assertSameShape(what: string, a: Tensor, b: Tensor): void {
   if (!sameShape(a.shape, b.shape)) {
-    throw new RangeError(
-      `${what}: shape [${a.shape.join(", ")}] does not match [${b.shape.join(", ")}]`,
-    );
+    throw new RangeError(`${what}: shape [${a.shape.join(", ")}] does not match [${b.shape.join(", ")}]`);
   }
 }

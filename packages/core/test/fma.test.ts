@@ -15,7 +15,8 @@ function exact(x: number): bigint {
   if (x === 0) return 0n;
   const v = new DataView(new ArrayBuffer(8));
   v.setFloat64(0, x);
-  const hi = v.getUint32(0), lo = v.getUint32(4);
+  const hi = v.getUint32(0),
+    lo = v.getUint32(4);
   const bexp = (hi >>> 20) & 0x7ff;
   let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
   let e = -1074;
@@ -35,7 +36,8 @@ function exactFma(a: number, b: number, c: number): bigint {
 /** The representable neighbours of r in the given format (r finite). */
 function neighbours(r: number, f32: boolean): [number, number] {
   if (f32) {
-    const buf = new Float32Array(1), u = new Int32Array(buf.buffer);
+    const buf = new Float32Array(1),
+      u = new Int32Array(buf.buffer);
     buf[0] = r;
     const i = u[0];
     const step = (d: number): number => {
@@ -48,7 +50,8 @@ function neighbours(r: number, f32: boolean): [number, number] {
     };
     return [step(-1), step(1)];
   }
-  const buf = new Float64Array(1), u = new BigInt64Array(buf.buffer);
+  const buf = new Float64Array(1),
+    u = new BigInt64Array(buf.buffer);
   buf[0] = r;
   const i = u[0];
   const step = (d: bigint): number => {
@@ -90,7 +93,8 @@ function assertCorrectlyRounded(a: number, b: number, c: number, r: number, f32:
   expect(mag < limit, `${where}: should overflow`).toBe(true);
   const [down, up] = neighbours(r, f32);
   const R = exact(r);
-  const lo = R + exact(down), hi = R + exact(up); // twice the midpoints
+  const lo = R + exact(down),
+    hi = R + exact(up); // twice the midpoints
   const v2 = 2n * v;
   expect(lo <= v2 && v2 <= hi, `${where}: farther than half an ulp from the exact value`).toBe(true);
   if (v2 === lo || v2 === hi) expect(evenMantissa(r, f32), `${where}: tie not rounded to even`).toBe(true);
@@ -109,7 +113,8 @@ function rng(seed: number): () => number {
 
 describe("fma32", () => {
   const rnd = rng(0x5eed);
-  const F32 = new Float32Array(1), U32 = new Uint32Array(F32.buffer);
+  const F32 = new Float32Array(1),
+    U32 = new Uint32Array(F32.buffer);
   const randomBits = (): number => {
     for (;;) {
       U32[0] = (rnd() * 4294967296) >>> 0;
@@ -131,7 +136,9 @@ describe("fma32", () => {
 
   test("is correctly rounded on random float32 operands of every magnitude (BigInt reference)", () => {
     for (let k = 0; k < 4000; k++) {
-      const a = randomBits(), b = randomBits(), c = randomBits();
+      const a = randomBits(),
+        b = randomBits(),
+        c = randomBits();
       assertCorrectlyRounded(a, b, c, fma32(a, b, c), true);
     }
   });
@@ -144,11 +151,13 @@ describe("fma32", () => {
       const j = 8 + (k % 16);
       const h = 2 ** (Math.floor(rnd() * 200) - 100);
       const c = f((1 + Math.floor(rnd() * 2 ** 23) * 2 ** -23) * h * 2 ** 24) * sign();
-      const a = f(h * (1 + 2 ** -j)) * sign(), b = f(1 - 2 ** -j) * sign();
+      const a = f(h * (1 + 2 ** -j)) * sign(),
+        b = f(1 - 2 ** -j) * sign();
       const r = fma32(a, b, c);
       assertCorrectlyRounded(a, b, c, r, true);
       if (r !== f(a * b + c)) inexactMidpoints++;
-      const e1 = f(rnd()), e2 = f(rnd() * 0.5); // exact sums, often on a midpoint
+      const e1 = f(rnd()),
+        e2 = f(rnd() * 0.5); // exact sums, often on a midpoint
       assertCorrectlyRounded(e2, 0.5, e1, fma32(e2, 0.5, e1), true);
     }
     expect(inexactMidpoints).toBeGreaterThan(100); // the cases where two roundings are wrong
@@ -156,7 +165,9 @@ describe("fma32", () => {
 
   test("subnormal results, overflow, signed zeros and non-finite operands", () => {
     for (let k = 0; k < 2000; k++) {
-      const a = f(randomBits() * 1e-30), b = f(rnd() * 1e-10), c = f(rnd() * 1e-39) * sign();
+      const a = f(randomBits() * 1e-30),
+        b = f(rnd() * 1e-10),
+        c = f(rnd() * 1e-39) * sign();
       assertCorrectlyRounded(a, b, c, fma32(a, b, c), true);
     }
     const MAX = 3.4028234663852886e38;
@@ -186,7 +197,8 @@ describe("fma32", () => {
 
 describe("fma64", () => {
   const rnd = rng(0xfade);
-  const F64 = new Float64Array(1), U = new Uint32Array(F64.buffer);
+  const F64 = new Float64Array(1),
+    U = new Uint32Array(F64.buffer);
   const randomBits = (): number => {
     for (;;) {
       U[0] = (rnd() * 4294967296) >>> 0;
@@ -209,26 +221,33 @@ describe("fma64", () => {
 
   test("fma64(a, b, -a*b) is the exact product error (Dekker's TwoProduct)", () => {
     for (let k = 0; k < 500; k++) {
-      const a = (rnd() - 0.5) * 8, b = (rnd() - 0.5) * 8;
+      const a = (rnd() - 0.5) * 8,
+        b = (rnd() - 0.5) * 8;
       const p = a * b;
       const split = (v: number) => {
         const t = 134217729 * v;
         const hi = t - (t - v);
         return [hi, v - hi];
       };
-      const [ah, al] = split(a), [bh, bl] = split(b);
+      const [ah, al] = split(a),
+        [bh, bl] = split(b);
       expect(fma64(a, b, -p)).toBe(ah * bh - p + ah * bl + al * bh + al * bl);
     }
   });
 
   test("is correctly rounded on random doubles, moderate and extreme, and near subnormal results (BigInt reference)", () => {
     for (let k = 0; k < 1500; k++) {
-      const a = (rnd() - 0.5) * 2 ** (rnd() * 80 - 40), b = (rnd() - 0.5) * 2 ** (rnd() * 80 - 40);
+      const a = (rnd() - 0.5) * 2 ** (rnd() * 80 - 40),
+        b = (rnd() - 0.5) * 2 ** (rnd() * 80 - 40);
       const c = -a * b * (1 + (rnd() - 0.5) * 2 ** -(rnd() * 60)); // heavy cancellation
       assertCorrectlyRounded(a, b, c, fma64(a, b, c), false);
-      const x = randomBits(), y = randomBits(), z = randomBits();
+      const x = randomBits(),
+        y = randomBits(),
+        z = randomBits();
       assertCorrectlyRounded(x, y, z, fma64(x, y, z), false);
-      const s = rnd() * 2 ** -540, t = rnd() * 2 ** -540, u = (rnd() - 0.5) * 2 ** -1070;
+      const s = rnd() * 2 ** -540,
+        t = rnd() * 2 ** -540,
+        u = (rnd() - 0.5) * 2 ** -1070;
       assertCorrectlyRounded(s, t, u, fma64(s, t, u), false);
     }
   });

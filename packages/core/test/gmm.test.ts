@@ -5,6 +5,7 @@ import {
   loadFixtures,
   modelFromSpec,
   type RunFixture,
+  type Tensor,
   isScheduleFixture,
   tensor,
 } from "../src/index.js";
@@ -19,7 +20,8 @@ describe("GaussianMixture: closed form", () => {
     for (let r = 0; r < 2; r++) {
       const k = 0.49 / (0.49 + sig[r] ** 2);
       const mu = [0.5, -2, 3];
-      for (let c = 0; c < 3; c++) expect(d.data[r * 3 + c]).toBeCloseTo(mu[c] + k * (x.data[r * 3 + c] - mu[c]), 14);
+      for (let c = 0; c < 3; c++)
+        expect(d.data[r * 3 + c]).toBeCloseTo(mu[c] + k * (x.data[r * 3 + c] - mu[c]), 14);
     }
   });
 
@@ -37,7 +39,15 @@ describe("GaussianMixture: closed form", () => {
   });
 
   test("far from every component the log-sum-exp keeps it finite", () => {
-    const g = new GaussianMixture({ dim: 2, weights: [0.3, 0.7], means: [[0, 0], [1, 1]], stds: [0.01, 0.01] });
+    const g = new GaussianMixture({
+      dim: 2,
+      weights: [0.3, 0.7],
+      means: [
+        [0, 0],
+        [1, 1],
+      ],
+      stds: [0.01, 0.01],
+    });
     const d = g.denoiseSync(tensor([1e4, -1e4], [1, 2]), [1e-3]);
     expect(Number.isFinite(d.data[0]) && Number.isFinite(d.data[1])).toBe(true);
   });
@@ -72,8 +82,12 @@ describe("GaussianMixture: closed form", () => {
   });
 
   test("bad specs are refused with the field named", () => {
-    expect(() => new GaussianMixture({ dim: 2, weights: [1], means: [[0]], stds: [1] })).toThrow(/means\[0\] has 1 coordinates, expected 2/);
-    expect(() => new GaussianMixture({ dim: 1, weights: [0], means: [[0]], stds: [1] })).toThrow(/weights\[0\]/);
+    expect(() => new GaussianMixture({ dim: 2, weights: [1], means: [[0]], stds: [1] })).toThrow(
+      /means\[0\] has 1 coordinates, expected 2/,
+    );
+    expect(() => new GaussianMixture({ dim: 1, weights: [0], means: [[0]], stds: [1] })).toThrow(
+      /weights\[0\]/,
+    );
     const g = new GaussianMixture({ dim: 2, weights: [1], means: [[0, 0]], stds: [1] });
     expect(() => g.denoiseSync(tensor([1, 2, 3], [1, 3]), [1])).toThrow(/dim 2/);
   });
@@ -91,7 +105,7 @@ describe("exact models reproduce every recorded float64 model call (to 1e-12)", 
     let worst = 0;
     for (const call of f.model_calls) {
       const x = tensor(call.x, f.shape);
-      let out;
+      let out: Tensor;
       if (model instanceof DiscreteGmmModel) {
         expect(call.t).toBeTypeOf("number");
         out = model.predictSync(x, new Float64Array(rows).fill(call.t!));

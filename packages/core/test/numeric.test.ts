@@ -19,15 +19,23 @@ import { FIXTURES } from "./helpers.js";
 
 const f = Math.fround;
 const KD = `${FIXTURES}reference/k-diffusion/`;
-const kdSchedule = (name: string): number[] => (loadFixture(`${KD}${name}.json`) as ScheduleFixture).schedule!.sigmas!;
+const kdSchedule = (name: string): number[] =>
+  (loadFixture(`${KD}${name}.json`) as ScheduleFixture).schedule!.sigmas!;
 
 describe("torchLinspace", () => {
   test("points below halfway are fma(step, i, start), the others fma(-step, steps-1-i, end)", () => {
-    for (const [start, end, steps] of [[0.3, 7.1, 7], [Math.log(20), Math.log(0.01), 5], [1, 1e-3, 6], [-2.5, 9.75, 3]]) {
+    for (const [start, end, steps] of [
+      [0.3, 7.1, 7],
+      [Math.log(20), Math.log(0.01), 5],
+      [1, 1e-3, 6],
+      [-2.5, 9.75, 3],
+    ]) {
       const a = torchLinspace(start, end, steps);
       const step = (end - start) / (steps - 1);
       for (let i = 0; i < steps; i++) {
-        expect(a[i]).toBe(i < Math.floor(steps / 2) ? fma64(step, i, start) : fma64(-step, steps - 1 - i, end));
+        expect(a[i]).toBe(
+          i < Math.floor(steps / 2) ? fma64(step, i, start) : fma64(-step, steps - 1 - i, end),
+        );
       }
       expect(a[0]).toBe(start);
       expect(a[steps - 1]).toBe(end);
@@ -66,11 +74,14 @@ describe("torchLinspace", () => {
       const step = (eps - 1) / (n - 1);
       const fusedLane3 = fma64(3, step, 1);
       expect(t[3]).not.toBe(fusedLane3);
-      expect(Math.sqrt(libm.exp((bd * (fusedLane3 * fusedLane3)) / 2 + bm * fusedLane3) - 1)).not.toBe(kdSchedule(name)[3]);
+      expect(Math.sqrt(libm.exp((bd * (fusedLane3 * fusedLane3)) / 2 + bm * fusedLane3) - 1)).not.toBe(
+        kdSchedule(name)[3],
+      );
     }
     // (max^(1/3) + ramp (min^(1/3) - max^(1/3)))^3 with ATen's x*x*x for rho = 3
     const ramp = torchLinspace(0, 1, 10);
-    const lo = libm.pow(0.03, 1 / 3), hi = libm.pow(10, 1 / 3);
+    const lo = libm.pow(0.03, 1 / 3),
+      hi = libm.pow(10, 1 / 3);
     const karras = Array.from(ramp, (r) => {
       const x = hi + r * (lo - hi);
       return x * x * x;
@@ -81,7 +92,8 @@ describe("torchLinspace", () => {
   test("float64: get_sigmas_exponential's ramp, exp'ed, is within an ulp of the recording (torch's exp is SLEEF's)", () => {
     const s = torchLinspace(libm.log(20), libm.log(0.01), 12);
     const ref = kdSchedule("schedule__get_sigmas_exponential__n12-min0.01-max20");
-    let worst = 0, exact = 0;
+    let worst = 0,
+      exact = 0;
     for (let i = 0; i < 12; i++) {
       const d = ulpDistance(libm.exp(s[i]), ref[i]);
       worst = Math.max(worst, d);
@@ -104,7 +116,8 @@ describe("torchLinspace", () => {
       const src = fx.kind === "schedule" ? { call: fx.reference.call } : fx.schedule.source;
       const { n, sigma_min, sigma_max, rho } = src.call as Record<string, number>;
       const ramp = torchLinspace(0, 1, n, "float32");
-      const span = f(sigma_min ** (1 / rho) - sigma_max ** (1 / rho)), base = f(sigma_max ** (1 / rho));
+      const span = f(sigma_min ** (1 / rho) - sigma_max ** (1 / rho)),
+        base = f(sigma_max ** (1 / rho));
       const got = Array.from(ramp, (r) => f(Math.pow(f(base + f(r * span)), f(rho))));
       expect(got, name).toEqual(fx.schedule.sigmas.slice(0, n));
       checked++;
@@ -115,7 +128,9 @@ describe("torchLinspace", () => {
   test("float32: diffusers' scaled_linear alphas_cumprod (1000-point linspace) bit for bit", () => {
     // betas = linspace(sqrt(0.00085), sqrt(0.012), 1000, float32)^2; cumprod(1 - betas) with a
     // double accumulator. Unfused chunk bases are off from index 273 on.
-    const fx = JSON.parse(readFileSync(`${FIXTURES}reference/diffusers/schedules/euler--sd-linspace.json`, "utf8"));
+    const fx = JSON.parse(
+      readFileSync(`${FIXTURES}reference/diffusers/schedules/euler--sd-linspace.json`, "utf8"),
+    );
     const ramp = torchLinspace(Math.sqrt(0.00085), Math.sqrt(0.012), 1000, "float32");
     let acc = 1;
     const table = Array.from(ramp, (r) => f((acc *= f(1 - f(r * r)))));
@@ -132,7 +147,9 @@ describe("torchLinspace", () => {
   });
 
   test("rejects a bad step count", () => {
-    expect(() => torchLinspace(0, 1, 2.5)).toThrow(/torchLinspace: steps must be a non-negative integer, got 2.5/);
+    expect(() => torchLinspace(0, 1, 2.5)).toThrow(
+      /torchLinspace: steps must be a non-negative integer, got 2.5/,
+    );
     expect(() => torchLinspace(0, 1, -1)).toThrow(/non-negative integer/);
   });
 });
@@ -150,7 +167,9 @@ describe("ulp distances", () => {
 
 describe("roundHalfEven", () => {
   test("ties to even like numpy.round / torch.round, keeping the sign of zero", () => {
-    expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, 2.4, 2.6, 7, -0.3].map(roundHalfEven)).toEqual([0, 2, 2, 4, -0, -2, -2, 2, 3, 7, -0]);
+    expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, 2.4, 2.6, 7, -0.3].map(roundHalfEven)).toEqual([
+      0, 2, 2, 4, -0, -2, -2, 2, 3, 7, -0,
+    ]);
     expect(Object.is(roundHalfEven(-0.5), -0)).toBe(true);
     expect(roundHalfEven(4503599627370495.5)).toBe(4503599627370496);
     expect(roundHalfEven(2 ** 53 + 2)).toBe(2 ** 53 + 2);
@@ -158,7 +177,9 @@ describe("roundHalfEven", () => {
     expect(roundHalfEven(NaN)).toBeNaN();
   });
   test("diffusers' trailing spacing: round(arange(1000, 0, -1000/3)) - 1", () => {
-    expect([1000, 666.6666666666667, 333.3333333333335].map((v) => roundHalfEven(v) - 1)).toEqual([999, 666, 332]);
+    expect([1000, 666.6666666666667, 333.3333333333335].map((v) => roundHalfEven(v) - 1)).toEqual([
+      999, 666, 332,
+    ]);
   });
 });
 
@@ -172,7 +193,9 @@ describe("numpyLinspace", () => {
     expect(Array.from(numpyLinspace(0, 10, 5, false))).toEqual([0, 2, 4, 6, 8]);
   });
   test("matches diffusers' recorded linspace timesteps (np.linspace(0, T-1, N)[::-1])", () => {
-    const f = loadFixture(`${FIXTURES}reference/diffusers/schedules/euler--sd-linspace.json`) as ScheduleFixture;
+    const f = loadFixture(
+      `${FIXTURES}reference/diffusers/schedules/euler--sd-linspace.json`,
+    ) as ScheduleFixture;
     for (const c of f.cases!) {
       if (!("timesteps" in c)) continue;
       const ref = c.timesteps as number[];
@@ -184,7 +207,8 @@ describe("numpyLinspace", () => {
 
 describe("numpyInterp", () => {
   test("interior, knots, and clamping outside", () => {
-    const xp = [0, 1, 3], fp = [10, 20, 0];
+    const xp = [0, 1, 3],
+      fp = [10, 20, 0];
     expect(Array.from(numpyInterp([-1, 0, 0.5, 1, 2, 3, 4], xp, fp))).toEqual([10, 10, 15, 20, 10, 0, 0]);
   });
 });
@@ -194,7 +218,8 @@ describe("torch.lerp", () => {
     // 0.5 weight: end - (end - start) * 0.5, which differs from start + 0.5 * (end - start) for these
     let differs = 0;
     for (let k = 1; k < 2000; k++) {
-      const a = 1 / k, b = Math.sqrt(k);
+      const a = 1 / k,
+        b = Math.sqrt(k);
       const got = lerpScalar(a, b, 0.5);
       expect(got).toBe(b - (b - a) * 0.5);
       if (got !== a + 0.5 * (b - a)) differs++;

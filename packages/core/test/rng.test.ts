@@ -170,10 +170,7 @@ describe("TorchGenerator against torch 1.13 vectors", () => {
         if (call.mt_words_consumed === undefined) continue;
         for (let i = 0; i < call.mt_words_consumed; i++) before.nextUint32();
         const after = g.clone();
-        expect([before.nextUint32(), before.nextUint32()]).toEqual([
-          after.nextUint32(),
-          after.nextUint32(),
-        ]);
+        expect([before.nextUint32(), before.nextUint32()]).toEqual([after.nextUint32(), after.nextUint32()]);
         checked++;
       }
     }
@@ -345,9 +342,7 @@ describe("per-sample generators", () => {
           const rowN = t.data.length / seeds.length;
           for (let b = 0; b < seeds.length; b++) {
             const row = separate[b].randn(rowShape, dtype);
-            expect(Array.from(t.data.subarray(b * rowN, (b + 1) * rowN))).toEqual(
-              Array.from(row.data),
-            );
+            expect(Array.from(t.data.subarray(b * rowN, (b + 1) * rowN))).toEqual(Array.from(row.data));
           }
         }
       }

@@ -27,9 +27,14 @@ describe("the schema accepts every bundled fixture", () => {
 const base = JSON.parse(
   readFileSync(`${FIXTURES}reference/k-diffusion/sample_heun__gmm1d-bimodal__karras10.json`, "utf8"),
 );
-const sched = JSON.parse(readFileSync(`${FIXTURES}reference/diffusers/schedules/euler--sd-karras.json`, "utf8"));
+const sched = JSON.parse(
+  readFileSync(`${FIXTURES}reference/diffusers/schedules/euler--sd-karras.json`, "utf8"),
+);
 
-function broken(mutate: (f: any) => void, from = base): unknown {
+// biome-ignore lint/suspicious/noExplicitAny: tests mutate arbitrary fields of a parsed fixture
+type Mutable = any;
+
+function broken(mutate: (f: Mutable) => void, from = base): unknown {
   const copy = structuredClone(from);
   mutate(copy);
   return copy;
@@ -49,14 +54,39 @@ describe("broken copies are refused with one message naming file and field", () 
   const cases: [string, unknown, string, RegExp][] = [
     ["wrong format tag", broken((f) => (f.format = "edmkit-fixture/2")), "format", /edmkit-fixture\/1/],
     ["missing output", broken((f) => delete f.output), "output", /expected array/i],
-    ["string where a number belongs", broken((f) => (f.model_calls[3].sigma = "80")), "model_calls[3].sigma", /number/],
+    [
+      "string where a number belongs",
+      broken((f) => (f.model_calls[3].sigma = "80")),
+      "model_calls[3].sigma",
+      /number/,
+    ],
     ["draw of the wrong size", broken((f) => f.noise.draws[2].pop()), "noise.draws[2]", /expected 16 values/],
     ["nfe disagrees with model_calls", broken((f) => (f.nfe = 3)), "nfe", /expected 19/],
     ["unknown dtype", broken((f) => (f.dtype = "float16")), "dtype", /float32|float64/],
-    ["gmm mean of the wrong dim", broken((f) => f.denoiser.means[1].push(0)), "denoiser.means[1]", /expected 1 coordinates/],
-    ["negative tolerance", broken((f) => (f.tolerance.abs = -1)), "tolerance.abs", />=|non-?negative|too small/i],
-    ["model call without sigma or t", broken((f) => delete f.model_calls[0].sigma), "model_calls[0]", /sigma.*\bt\b/],
-    ["schedule case with a string timestep", broken((f) => (f.cases[0].timesteps[0] = "x"), sched), "cases[0]", /./],
+    [
+      "gmm mean of the wrong dim",
+      broken((f) => f.denoiser.means[1].push(0)),
+      "denoiser.means[1]",
+      /expected 1 coordinates/,
+    ],
+    [
+      "negative tolerance",
+      broken((f) => (f.tolerance.abs = -1)),
+      "tolerance.abs",
+      />=|non-?negative|too small/i,
+    ],
+    [
+      "model call without sigma or t",
+      broken((f) => delete f.model_calls[0].sigma),
+      "model_calls[0]",
+      /sigma.*\bt\b/,
+    ],
+    [
+      "schedule case with a string timestep",
+      broken((f) => (f.cases[0].timesteps[0] = "x"), sched),
+      "cases[0]",
+      /./,
+    ],
   ];
   test.each(cases)("%s", (_name, value, field, message) => {
     const e = errorOf(value);

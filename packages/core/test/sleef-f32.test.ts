@@ -10,7 +10,9 @@ const f = Math.fround;
 
 describe("SLEEF float32 exp / log", () => {
   it("are within 1 ulp of the correctly rounded results, and not always equal to them", () => {
-    let we = 0, wl = 0, differ = 0;
+    let we = 0,
+      wl = 0,
+      differ = 0;
     for (let k = 0; k < 20000; k++) {
       const x = f(-15 + (k / 20000) * 20);
       const e = ulpDistance32(sleefExpf(x), f(Math.exp(x)));
@@ -38,8 +40,11 @@ describe("SLEEF float32 exp / log", () => {
   });
 
   it("log reproduces diffusers' continuous timesteps (0.25 · sigma.log() on float32 sigmas) bit for bit", () => {
-    const fx = JSON.parse(readFileSync(`${FIXTURES}reference/diffusers/schedules/euler--sd-continuous-v.json`, "utf8"));
-    let checked = 0, roundedLogMisses = 0;
+    const fx = JSON.parse(
+      readFileSync(`${FIXTURES}reference/diffusers/schedules/euler--sd-continuous-v.json`, "utf8"),
+    );
+    let checked = 0,
+      roundedLogMisses = 0;
     for (const c of fx.cases as { timesteps?: number[]; sigmas?: number[] }[]) {
       if (!c.timesteps || !c.sigmas) continue;
       for (let i = 0; i < c.timesteps.length; i++) {

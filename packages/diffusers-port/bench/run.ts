@@ -8,7 +8,12 @@
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type Tensor, TorchGenerator, allocate, tensor } from "@edmkit/core";
-import { EulerAncestralDiscreteScheduler, EulerDiscreteScheduler, HeunDiscreteScheduler, denoisingLoop } from "../src/index.js";
+import {
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+  denoisingLoop,
+} from "../src/index.js";
 
 type Sched = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
 
@@ -79,7 +84,9 @@ for (const [name, make] of makers) {
       // after those, small enough that no collection interrupts it
       let ms = Infinity;
       for (let k = 0; k < 5; k++) ms = Math.min(ms, measure(make, shape, calls, reuse)[0]);
-      const bytes = median(Array.from({ length: 5 }, () => measure(make, shape, label === "16x2" ? 200 : 8, reuse)[1]));
+      const bytes = median(
+        Array.from({ length: 5 }, () => measure(make, shape, label === "16x2" ? 200 : 8, reuse)[1]),
+      );
       rows.push([name, label, reuse ? "buffers" : "fresh", (ms * 1000).toFixed(2), bytes.toFixed(0)]);
     }
   }
@@ -108,7 +115,8 @@ async function loopRow(name: string, make: () => Sched, label: string, shape: nu
   }
   rows.push([name, label, "loop", (best * 1000).toFixed(2), median(byteRuns).toFixed(0)]);
 }
-for (const [name, make] of makers) for (const [label, shape] of shapes) await loopRow(name, make, label, shape);
+for (const [name, make] of makers)
+  for (const [label, shape] of shapes) await loopRow(name, make, label, shape);
 
 // reference: the cost of the noise draw alone (torch.randn float32 with TorchGenerator)
 for (const [label, shape] of shapes) {

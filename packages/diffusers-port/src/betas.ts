@@ -27,7 +27,7 @@ export function betasForAlphaBar(
   let abar: (t: number) => number;
   switch (alphaTransformType) {
     case "cosine":
-      abar = (t) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2;
+      abar = (t) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2;
       break;
     case "exp":
       abar = (t) => Math.exp(t * -12.0);
@@ -40,12 +40,15 @@ export function betasForAlphaBar(
       };
       break;
     default:
-      throw new Error(`betasForAlphaBar: unsupported alpha_transform_type ${JSON.stringify(alphaTransformType)}`);
+      throw new Error(
+        `betasForAlphaBar: unsupported alpha_transform_type ${JSON.stringify(alphaTransformType)}`,
+      );
   }
   const n = numDiffusionTimesteps;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const t1 = i / n, t2 = (i + 1) / n;
+    const t1 = i / n,
+      t2 = (i + 1) / n;
     out[i] = Math.min(1 - abar(t2) / abar(t1), maxBeta);
   }
   return out;
@@ -68,7 +71,10 @@ export function scaledLinearBetas(betaStart: number, betaEnd: number, n: number)
 }
 
 /** alphas = 1 - betas, alphas_cumprod = cumprod(alphas), float32 torch ops. */
-export function alphasCumprodFromBetas(betas: Float32Array): { alphas: Float32Array; alphasCumprod: Float32Array } {
+export function alphasCumprodFromBetas(betas: Float32Array): {
+  alphas: Float32Array;
+  alphasCumprod: Float32Array;
+} {
   const alphas = new Float32Array(betas.length);
   for (let i = 0; i < betas.length; i++) alphas[i] = 1 - betas[i];
   return { alphas, alphasCumprod: cumprodF32(alphas) };
@@ -85,7 +91,8 @@ export function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
   const { alphasCumprod } = alphasCumprodFromBetas(betas);
   const sq = new Float32Array(n);
   for (let i = 0; i < n; i++) sq[i] = Math.sqrt(alphasCumprod[i]);
-  const a0 = sq[0], aT = sq[n - 1];
+  const a0 = sq[0],
+    aT = sq[n - 1];
   const factor = f(a0 / f(a0 - aT));
   for (let i = 0; i < n; i++) sq[i] = f(f(sq[i] - aT) * factor);
   const abar = new Float32Array(n);

@@ -21,7 +21,10 @@ import { z } from "zod";
 
 const bool = z.boolean();
 /** Optional[bool] in diffusers' signature: JSON null reads as false. */
-const optBool = z.boolean().nullable().transform((v) => v ?? false);
+const optBool = z
+  .boolean()
+  .nullable()
+  .transform((v) => v ?? false);
 const num = z.number();
 
 const common = {
@@ -92,7 +95,10 @@ function camelToSnake(k: string): string {
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "[");
+  return path
+    .map((p) => (typeof p === "number" ? `[${p}]` : String(p)))
+    .join(".")
+    .replace(/\.\[/g, "[");
 }
 
 /**
@@ -108,7 +114,9 @@ export function resolveConfig<S extends z.ZodObject>(
   const where = `${className} config`;
   if (input === undefined || input === null) input = {};
   if (typeof input !== "object" || Array.isArray(input)) {
-    throw new TypeError(`${where}: expected a scheduler_config.json object, got ${Array.isArray(input) ? "an array" : typeof input}`);
+    throw new TypeError(
+      `${where}: expected a scheduler_config.json object, got ${Array.isArray(input) ? "an array" : typeof input}`,
+    );
   }
   if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
     throw new TypeError(`${where}: overrides must be an object of config keys`);
@@ -118,17 +126,27 @@ export function resolveConfig<S extends z.ZodObject>(
   const expected = new Set(Object.keys(schema.shape));
 
   const cls = src._class_name;
-  if (cls !== undefined && typeof cls !== "string" && !(Array.isArray(cls) && cls.every((c) => typeof c === "string"))) {
-    throw new TypeError(`${where}: _class_name must be a string (or a list of strings), got ${JSON.stringify(cls)}`);
+  if (
+    cls !== undefined &&
+    typeof cls !== "string" &&
+    !(Array.isArray(cls) && cls.every((c) => typeof c === "string"))
+  ) {
+    throw new TypeError(
+      `${where}: _class_name must be a string (or a list of strings), got ${JSON.stringify(cls)}`,
+    );
   }
   for (const k of [...Object.keys(src), ...Object.keys(over)]) {
     if (!expected.has(k) && /[A-Z]/.test(k) && !k.startsWith("_") && KNOWN_KEYS.has(camelToSnake(k))) {
-      throw new TypeError(`${where}: unknown key "${k}"; did you mean "${camelToSnake(k)}"? (configs use diffusers' snake_case keys)`);
+      throw new TypeError(
+        `${where}: unknown key "${k}"; did you mean "${camelToSnake(k)}"? (configs use diffusers' snake_case keys)`,
+      );
     }
   }
   for (const k of Object.keys(over)) {
     if (!expected.has(k)) {
-      throw new TypeError(`${where}: override "${k}" is not a parameter of ${className} (expected one of ${[...expected].join(", ")})`);
+      throw new TypeError(
+        `${where}: override "${k}" is not a parameter of ${className} (expected one of ${[...expected].join(", ")})`,
+      );
     }
   }
 

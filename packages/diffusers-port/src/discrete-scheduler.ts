@@ -5,7 +5,7 @@
  * `init_noise_sigma`, `scale_model_input` and `add_noise`.
  */
 import { type DType, type Tensor, allocate, tensor } from "@edmkit/core";
-import { type Generator } from "./generator.js";
+import type { Generator } from "./generator.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 
 const f = Math.fround;
@@ -46,7 +46,9 @@ export function promote(a: DType, b: DType): DType {
 
 export function describeIndex(timesteps: ArrayLike<number>): string {
   const n = timesteps.length;
-  const shown = Array.from(timesteps as ArrayLike<number>).slice(0, 8).join(", ");
+  const shown = Array.from(timesteps as ArrayLike<number>)
+    .slice(0, 8)
+    .join(", ");
   return `[${shown}${n > 8 ? `, ... (${n} in all)` : ""}]`;
 }
 
@@ -73,7 +75,12 @@ export abstract class DiscreteScheduler {
   protected constructor(
     readonly className: string,
     resolved: { config: Readonly<Record<string, unknown>>; ignoredKeys: string[] },
-    tables: { betas: Float32Array; alphas: Float32Array; alphasCumprod: Float32Array; trainSigmas: Float32Array },
+    tables: {
+      betas: Float32Array;
+      alphas: Float32Array;
+      alphasCumprod: Float32Array;
+      trainSigmas: Float32Array;
+    },
   ) {
     this.config = resolved.config;
     this.ignoredConfigKeys = Object.freeze([...resolved.ignoredKeys]);
@@ -139,7 +146,9 @@ export abstract class DiscreteScheduler {
   /** diffusers `set_begin_index`: the first step starts at this index instead of searching t. */
   setBeginIndex(beginIndex = 0): void {
     if (!Number.isInteger(beginIndex) || beginIndex < 0) {
-      throw new RangeError(`${this.className}.setBeginIndex: beginIndex must be a non-negative integer, got ${beginIndex}`);
+      throw new RangeError(
+        `${this.className}.setBeginIndex: beginIndex must be a non-negative integer, got ${beginIndex}`,
+      );
     }
     this.beginIndexHeld = beginIndex;
   }
@@ -156,7 +165,10 @@ export abstract class DiscreteScheduler {
    * mid-schedule, e.g. img2img, does not skip a sigma). A t not in the schedule is an error
    * (torch's IndexError in diffusers).
    */
-  indexForTimestep(timestep: number, scheduleTimesteps: Float32Array | Float64Array = this.timestepsHeld): number {
+  indexForTimestep(
+    timestep: number,
+    scheduleTimesteps: Float32Array | Float64Array = this.timestepsHeld,
+  ): number {
     const v = scheduleTimesteps instanceof Float32Array ? f(timestep) : timestep;
     let first = -1;
     for (let j = 0; j < scheduleTimesteps.length; j++) {
@@ -178,7 +190,8 @@ export abstract class DiscreteScheduler {
   }
 
   protected currentStepIndex(who: string, timestep: number, needNext: boolean): number {
-    if (!Number.isFinite(timestep)) throw new RangeError(`${this.className}.${who}: timestep must be a finite number, got ${timestep}`);
+    if (!Number.isFinite(timestep))
+      throw new RangeError(`${this.className}.${who}: timestep must be a finite number, got ${timestep}`);
     if (this.stepIndexHeld === null) this.initStepIndex(timestep);
     const i = this.stepIndexHeld as number;
     const last = this.sigmasHeld.length - (needNext ? 2 : 1);
@@ -201,7 +214,9 @@ export abstract class DiscreteScheduler {
     const i = this.currentStepIndex("scaleModelInput", timestep, false);
     const c = sqrtSigmaSqPlusOneF32(this.sigmasHeld[i]);
     const o = this.outTensor("scaleModelInput", out, sample.shape, sample.dtype, "out");
-    const x = sample.data, od = o.data, n = x.length;
+    const x = sample.data,
+      od = o.data,
+      n = x.length;
     if (od instanceof Float32Array) for (let k = 0; k < n; k++) od[k] = x[k] / c;
     else for (let k = 0; k < n; k++) od[k] = x[k] / c;
     this.afterScaleModelInput();
@@ -235,23 +250,29 @@ export abstract class DiscreteScheduler {
     const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
     const rows = original.shape.length === 0 ? 1 : original.shape[0];
     if (ts.length !== 1 && ts.length !== rows) {
-      throw new RangeError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows (give one, or one per row)`);
+      throw new RangeError(
+        `${who}: ${ts.length} timesteps for a batch of ${rows} rows (give one, or one per row)`,
+      );
     }
     let idx: number[];
     if (this.beginIndexHeld === null) idx = ts.map((t) => this.indexForTimestep(t));
     else if (this.stepIndexHeld !== null) idx = ts.map(() => this.stepIndexHeld as number);
     else idx = ts.map(() => this.beginIndexHeld as number);
     const sig = idx.map((i) => {
-      if (i >= this.sigmasHeld.length) throw new RangeError(`${who}: index ${i} is past the ${this.sigmasHeld.length} sigmas`);
+      if (i >= this.sigmasHeld.length)
+        throw new RangeError(`${who}: index ${i} is past the ${this.sigmasHeld.length} sigmas`);
       return this.sigmasHeld[i];
     });
     const dtype = promote(original.dtype, noise.dtype);
     const o = this.outTensor("addNoise", out, original.shape, dtype, "out");
     const per = rows === 0 ? 0 : original.data.length / rows;
-    const x = original.data, e = noise.data, od = o.data;
+    const x = original.data,
+      e = noise.data,
+      od = o.data;
     for (let b = 0; b < rows; b++) {
       const s = sig.length === 1 ? sig[0] : sig[b];
-      if (od instanceof Float32Array) for (let k = b * per; k < (b + 1) * per; k++) od[k] = x[k] + f(e[k] * s);
+      if (od instanceof Float32Array)
+        for (let k = b * per; k < (b + 1) * per; k++) od[k] = x[k] + f(e[k] * s);
       else for (let k = b * per; k < (b + 1) * per; k++) od[k] = x[k] + e[k] * s;
     }
     return o;
@@ -274,25 +295,42 @@ export abstract class DiscreteScheduler {
   }
 
   /** A caller-given output buffer after checks, or a new tensor. */
-  protected outTensor(who: string, given: Tensor | undefined, shape: readonly number[], dtype: DType, name: string): Tensor {
+  protected outTensor(
+    who: string,
+    given: Tensor | undefined,
+    shape: readonly number[],
+    dtype: DType,
+    name: string,
+  ): Tensor {
     let n = 1;
     for (const d of shape) n *= d;
     if (given) {
       if (given.data.length !== n) {
-        throw new RangeError(`${this.className}.${who}: ${name} has ${given.data.length} values, expected ${n}`);
+        throw new RangeError(
+          `${this.className}.${who}: ${name} has ${given.data.length} values, expected ${n}`,
+        );
       }
       if (given.dtype !== dtype) {
-        throw new TypeError(`${this.className}.${who}: ${name} must be ${dtype} (diffusers' result dtype here), got ${given.dtype}`);
+        throw new TypeError(
+          `${this.className}.${who}: ${name} must be ${dtype} (diffusers' result dtype here), got ${given.dtype}`,
+        );
       }
       return given;
     }
     return tensor(allocate(dtype, n), shape);
   }
 
-  protected checkStepInputs(who: string, modelOutput: Tensor, sample: Tensor, options: object, allowed: readonly string[]): void {
+  protected checkStepInputs(
+    who: string,
+    modelOutput: Tensor,
+    sample: Tensor,
+    options: object,
+    allowed: readonly string[],
+  ): void {
     checkTensor(this.className, "model_output", modelOutput, who);
     checkTensor(this.className, "sample", sample, who);
-    if (typeof options !== "object" || options === null) throw new TypeError(`${this.className}.${who}: options must be an object`);
+    if (typeof options !== "object" || options === null)
+      throw new TypeError(`${this.className}.${who}: options must be an object`);
     checkOptionKeys(this.className, options, allowed, "", who);
     if (modelOutput.data.length !== sample.data.length) {
       throw new RangeError(
@@ -323,12 +361,16 @@ export abstract class DiscreteScheduler {
 export function checkTensor(who: string, name: string, t: unknown, method?: string): asserts t is Tensor {
   const x = t as Tensor;
   if (
-    typeof x !== "object" || x === null ||
+    typeof x !== "object" ||
+    x === null ||
     !(x.data instanceof Float32Array || x.data instanceof Float64Array) ||
-    !Array.isArray(x.shape) || (x.dtype !== "float32" && x.dtype !== "float64")
+    !Array.isArray(x.shape) ||
+    (x.dtype !== "float32" && x.dtype !== "float64")
   ) {
     const w = method ? `${who}.${method}` : who;
-    throw new TypeError(`${w}: ${name} must be a Tensor ({ data: Float32Array | Float64Array, shape, dtype }), got ${describe(t)}`);
+    throw new TypeError(
+      `${w}: ${name} must be a Tensor ({ data: Float32Array | Float64Array, shape, dtype }), got ${describe(t)}`,
+    );
   }
 }
 
@@ -338,7 +380,13 @@ function describe(v: unknown): string {
 }
 
 /** Refuse option keys a diffusers method does not take (its TypeError for an unexpected keyword). */
-export function checkOptionKeys(who: string, options: object, allowed: readonly string[], note = "", method?: string): void {
+export function checkOptionKeys(
+  who: string,
+  options: object,
+  allowed: readonly string[],
+  note = "",
+  method?: string,
+): void {
   for (const k in options) {
     if ((options as Record<string, unknown>)[k] !== undefined && !allowed.includes(k)) {
       const w = method ? `${who}.${method}` : who;
@@ -350,10 +398,13 @@ export function checkOptionKeys(who: string, options: object, allowed: readonly 
 /** An array of finite-or-infinite numbers (no NaN, no strings) or a clear error. */
 export function checkNumbers(who: string, name: string, a: ArrayLike<number> | null): void {
   if (a === null) return;
-  if (typeof a !== "object" || typeof a.length !== "number") throw new TypeError(`${who}: ${name} must be an array of numbers`);
+  if (typeof a !== "object" || typeof a.length !== "number")
+    throw new TypeError(`${who}: ${name} must be an array of numbers`);
   for (let i = 0; i < a.length; i++) {
     if (typeof a[i] !== "number" || Number.isNaN(a[i])) {
-      throw new TypeError(`${who}: ${name}[${i}] must be a number, got ${String(a[i])} (in ${describeIndex(a)})`);
+      throw new TypeError(
+        `${who}: ${name}[${i}] must be a number, got ${String(a[i])} (in ${describeIndex(a)})`,
+      );
     }
   }
 }

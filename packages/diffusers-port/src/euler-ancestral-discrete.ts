@@ -3,7 +3,7 @@
  * (schedulers/scheduling_euler_ancestral_discrete.py): k-diffusion's "Euler a" (ancestral
  * sampling with eta = 1) as a scheduler.
  */
-import { type Tensor } from "@edmkit/core";
+import type { Tensor } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
   type EulerAncestralDiscreteConfig,
@@ -12,7 +12,12 @@ import {
   eulerAncestralDiscreteConfigSchema,
   resolveConfig,
 } from "./config.js";
-import { type BaseStepOptions, DiscreteScheduler, type SchedulerOutput, checkOptionKeys } from "./discrete-scheduler.js";
+import {
+  type BaseStepOptions,
+  DiscreteScheduler,
+  type SchedulerOutput,
+  checkOptionKeys,
+} from "./discrete-scheduler.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 import { checkGenerator, drawNoise } from "./generator.js";
 import { interpolateSigmas, spacedTimesteps } from "./spacing.js";
@@ -51,7 +56,6 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     return new EulerAncestralDiscreteScheduler(config, overrides);
   }
 
-
   protected override afterScaleModelInput(): void {
     this.isScaleInputCalled = true;
   }
@@ -64,7 +68,12 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
   setTimesteps(arg: number | { numInferenceSteps?: number | null }): void {
     const who = `${CLASS}.setTimesteps`;
     const o = typeof arg === "number" ? { numInferenceSteps: arg } : (arg ?? {});
-    checkOptionKeys(who, o, ["numInferenceSteps"], " (diffusers' Euler-ancestral set_timesteps has no custom timesteps or sigmas)");
+    checkOptionKeys(
+      who,
+      o,
+      ["numInferenceSteps"],
+      " (diffusers' Euler-ancestral set_timesteps has no custom timesteps or sigmas)",
+    );
     const n = o.numInferenceSteps;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
       throw new RangeError(`${who}: numInferenceSteps must be a non-negative integer, got ${String(n)}`);
@@ -91,37 +100,61 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
    * - x = sample + (sample - x0) / sigma * (sigma_down - sigma), then + noise * sigma_up with
    *   one draw on EVERY step, including the last where sigma_up = 0.
    */
-  step(modelOutput: Tensor, timestep: number, sample: Tensor, options: EulerAncestralStepOptions = {}): SchedulerOutput {
+  step(
+    modelOutput: Tensor,
+    timestep: number,
+    sample: Tensor,
+    options: EulerAncestralStepOptions = {},
+  ): SchedulerOutput {
     const who = "step";
     this.checkStepInputs(who, modelOutput, sample, options, ["generator", "out"]);
     checkGenerator(CLASS, options.generator);
     const pt = this.init.prediction_type;
-    if (pt === "sample") throw new Error(`${CLASS}.step: prediction_type "sample" is not implemented (diffusers raises NotImplementedError)`);
+    if (pt === "sample")
+      throw new Error(
+        `${CLASS}.step: prediction_type "sample" is not implemented (diffusers raises NotImplementedError)`,
+      );
     if (pt !== "epsilon" && pt !== "v_prediction") {
-      throw new Error(`${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon" or "v_prediction"`);
+      throw new Error(
+        `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon" or "v_prediction"`,
+      );
     }
     const i = this.currentStepIndex(who, timestep, true);
     const sigmas = this.sigmasHeld;
     const sigma = sigmas[i];
-    const sFrom = sigma, sTo = sigmas[i + 1];
-    const to2 = f(sTo * sTo), from2 = f(sFrom * sFrom);
+    const sFrom = sigma,
+      sTo = sigmas[i + 1];
+    const to2 = f(sTo * sTo),
+      from2 = f(sFrom * sFrom);
     const sigmaUp = f(Math.sqrt(f(f(to2 * f(from2 - to2)) / from2)));
     const sigmaDown = f(Math.sqrt(f(to2 - f(sigmaUp * sigmaUp))));
     const dt = f(sigmaDown - sigma);
 
     const dtype = modelOutput.dtype;
     const prev = this.outTensor(who, options.out?.prevSample, modelOutput.shape, dtype, "out.prevSample");
-    const pred = this.outTensor(who, options.out?.predOriginalSample, modelOutput.shape, dtype, "out.predOriginalSample");
+    const pred = this.outTensor(
+      who,
+      options.out?.predOriginalSample,
+      modelOutput.shape,
+      dtype,
+      "out.predOriginalSample",
+    );
     const noiseT = this.scratch("noise", modelOutput.shape, dtype);
     drawNoise(CLASS, options.generator, noiseT, { step: i, sigma, sigmaNext: sTo });
 
     const mode = pt === "epsilon" ? 0 : 1;
     const vDen = f(f(sigma * sigma) + 1);
     const vOut = f(-sigma / sqrtSigmaSqPlusOneF32(sigma));
-    const mo = modelOutput.data, x = sample.data, e = noiseT.data, pd = pred.data, xd = prev.data, n = mo.length;
+    const mo = modelOutput.data,
+      x = sample.data,
+      e = noiseT.data,
+      pd = pred.data,
+      xd = prev.data,
+      n = mo.length;
     if (dtype === "float64") {
       for (let k = 0; k < n; k++) {
-        const s = f(x[k]), m = mo[k];
+        const s = f(x[k]),
+          m = mo[k];
         const x0 = mode === 0 ? s - sigma * m : m * vOut + f(s / vDen);
         const d = (s - x0) / sigma;
         pd[k] = x0;
@@ -129,7 +162,8 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
       }
     } else {
       for (let k = 0; k < n; k++) {
-        const s = f(x[k]), m = mo[k];
+        const s = f(x[k]),
+          m = mo[k];
         const x0 = mode === 0 ? f(s - f(sigma * m)) : f(f(m * vOut) + f(s / vDen));
         const d = f(f(s - x0) / sigma);
         pd[k] = x0;

@@ -61,11 +61,16 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
    * `EulerDiscreteScheduler.from_config(config, **overrides)`: `config` is a
    * scheduler_config.json object (any `_class_name`) or constructor arguments, snake_case.
    */
-  constructor(config: SchedulerConfigJson<EulerDiscreteConfigInput> = {}, overrides: Partial<EulerDiscreteConfigInput> = {}) {
+  constructor(
+    config: SchedulerConfigJson<EulerDiscreteConfigInput> = {},
+    overrides: Partial<EulerDiscreteConfigInput> = {},
+  ) {
     const resolved = resolveConfig(CLASS, eulerDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-      throw new Error(`${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`);
+      throw new Error(
+        `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`,
+      );
     }
     const tables = trainingTables(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2"]);
     super(CLASS, resolved, tables);
@@ -84,10 +89,12 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
   }
 
   /** `EulerDiscreteScheduler.from_config(config, **overrides)`. */
-  static fromConfig(config: SchedulerConfigJson<EulerDiscreteConfigInput>, overrides: Partial<EulerDiscreteConfigInput> = {}): EulerDiscreteScheduler {
+  static fromConfig(
+    config: SchedulerConfigJson<EulerDiscreteConfigInput>,
+    overrides: Partial<EulerDiscreteConfigInput> = {},
+  ): EulerDiscreteScheduler {
     return new EulerDiscreteScheduler(config, overrides);
   }
-
 
   /** timestep_type "continuous" only takes effect with v_prediction (diffusers' EDM-style t = log(sigma)/4). */
   private get continuousV(): boolean {
@@ -114,21 +121,32 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const who = `${CLASS}.setTimesteps`;
     const o: SetTimestepsOptions = typeof arg === "number" ? { numInferenceSteps: arg } : (arg ?? {});
     checkOptionKeys(who, o, ["numInferenceSteps", "timesteps", "sigmas"]);
-    const n = o.numInferenceSteps ?? null, custT = o.timesteps ?? null, custS = o.sigmas ?? null;
+    const n = o.numInferenceSteps ?? null,
+      custT = o.timesteps ?? null,
+      custS = o.sigmas ?? null;
     const c = this.init;
     if (custT !== null && custS !== null) throw new Error(`${who}: give only one of timesteps or sigmas`);
-    if (n === null && custT === null && custS === null) throw new Error(`${who}: give exactly one of numInferenceSteps, timesteps or sigmas`);
-    if (n !== null && (custT !== null || custS !== null)) throw new Error(`${who}: give only one of numInferenceSteps, timesteps or sigmas`);
-    if (custT !== null && c.use_karras_sigmas) throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
-    if (custT !== null && c.use_exponential_sigmas) throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
-    if (custT !== null && c.use_beta_sigmas) throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
+    if (n === null && custT === null && custS === null)
+      throw new Error(`${who}: give exactly one of numInferenceSteps, timesteps or sigmas`);
+    if (n !== null && (custT !== null || custS !== null))
+      throw new Error(`${who}: give only one of numInferenceSteps, timesteps or sigmas`);
+    if (custT !== null && c.use_karras_sigmas)
+      throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
+    if (custT !== null && c.use_exponential_sigmas)
+      throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
+    if (custT !== null && c.use_beta_sigmas)
+      throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
     if (custT !== null && this.continuousV) {
-      throw new Error(`${who}: custom timesteps cannot be used with timestep_type = "continuous" and prediction_type = "v_prediction"`);
+      throw new Error(
+        `${who}: custom timesteps cannot be used with timestep_type = "continuous" and prediction_type = "v_prediction"`,
+      );
     }
-    if (n !== null && (!Number.isInteger(n) || n < 0)) throw new RangeError(`${who}: numInferenceSteps must be a non-negative integer, got ${n}`);
+    if (n !== null && (!Number.isInteger(n) || n < 0))
+      throw new RangeError(`${who}: numInferenceSteps must be a non-negative integer, got ${n}`);
     checkNumbers(who, "timesteps", custT);
     checkNumbers(who, "sigmas", custS);
-    if (custS !== null && custS.length < 1) throw new RangeError(`${who}: sigmas must hold at least the final sigma`);
+    if (custS !== null && custS.length < 1)
+      throw new RangeError(`${who}: sigmas must hold at least the final sigma`);
 
     const N = n ?? (custT !== null ? custT.length : (custS as ArrayLike<number>).length - 1);
     this.numInferenceSteps = N;
@@ -143,11 +161,17 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       for (let i = 0; i < ts.length; i++) ts[i] = sigmaToT(sigmas[i], logSig);
       timesteps = ts;
     } else {
-      timesteps = custT !== null ? Float32Array.from(custT) : spacedTimesteps(who, c.timestep_spacing, N, c.num_train_timesteps, c.steps_offset);
+      timesteps =
+        custT !== null
+          ? Float32Array.from(custT)
+          : spacedTimesteps(who, c.timestep_spacing, N, c.num_train_timesteps, c.steps_offset);
       let base: ArrayLike<number>;
       if (c.interpolation_type === "linear") base = interpolateSigmas(timesteps, table);
       else if (c.interpolation_type === "log_linear") base = logLinearSigmas(table, N);
-      else throw new Error(`${who}: interpolation_type ${JSON.stringify(c.interpolation_type)} is not implemented; use "linear" or "log_linear"`);
+      else
+        throw new Error(
+          `${who}: interpolation_type ${JSON.stringify(c.interpolation_type)} is not implemented; use "linear" or "log_linear"`,
+        );
 
       let converted: Float64Array | null = null;
       if (c.use_karras_sigmas) converted = karrasSigmas(base, N, c.sigma_min, c.sigma_max);
@@ -166,14 +190,19 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
         const a0 = this.alphasCumprod[0];
         last = f(Math.sqrt(f(f(1 - a0) / a0)));
       } else if (c.final_sigmas_type === "zero") last = 0;
-      else throw new Error(`${who}: final_sigmas_type must be "zero" or "sigma_min", got ${JSON.stringify(c.final_sigmas_type)}`);
+      else
+        throw new Error(
+          `${who}: final_sigmas_type must be "zero" or "sigma_min", got ${JSON.stringify(c.final_sigmas_type)}`,
+        );
       sigmas = new Float32Array(base.length + 1);
       sigmas.set(Float32Array.from(base));
       sigmas[base.length] = last;
     }
 
     this.sigmasHeld = sigmas;
-    this.timestepsHeld = this.continuousV ? continuousTimesteps(sigmas, sigmas.length - 1) : Float32Array.from(timesteps);
+    this.timestepsHeld = this.continuousV
+      ? continuousTimesteps(sigmas, sigmas.length - 1)
+      : Float32Array.from(timesteps);
     this.resetRunState();
   }
 
@@ -192,15 +221,24 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
    * - x_prev = sample + (sample - x0) / sigma_hat * (sigma_next - sigma_hat), dt in float32.
    * The model ran at sigma on the un-churned sample; the same output is reused at sigma_hat.
    */
-  step(modelOutput: Tensor, timestep: number, sample: Tensor, options: EulerStepOptions = {}): SchedulerOutput {
+  step(
+    modelOutput: Tensor,
+    timestep: number,
+    sample: Tensor,
+    options: EulerStepOptions = {},
+  ): SchedulerOutput {
     const who = "step";
     this.checkStepInputs(who, modelOutput, sample, options, EULER_STEP_OPTIONS);
     checkGenerator(CLASS, options.generator);
-    const sChurn = stepNumber("sChurn", options.sChurn, 0), sTmin = stepNumber("sTmin", options.sTmin, 0);
-    const sTmax = stepNumber("sTmax", options.sTmax, Infinity), sNoise = stepNumber("sNoise", options.sNoise, 1);
+    const sChurn = stepNumber("sChurn", options.sChurn, 0),
+      sTmin = stepNumber("sTmin", options.sTmin, 0);
+    const sTmax = stepNumber("sTmax", options.sTmax, Infinity),
+      sNoise = stepNumber("sNoise", options.sNoise, 1);
     const pt = this.init.prediction_type;
     if (pt !== "epsilon" && pt !== "v_prediction" && pt !== "sample" && pt !== "original_sample") {
-      throw new Error(`${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`);
+      throw new Error(
+        `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`,
+      );
     }
     const i = this.currentStepIndex(who, timestep, true);
     const sigmas = this.sigmasHeld;
@@ -211,7 +249,13 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
 
     const dtype = modelOutput.dtype;
     const prev = this.outTensor(who, options.out?.prevSample, modelOutput.shape, dtype, "out.prevSample");
-    const pred = this.outTensor(who, options.out?.predOriginalSample, modelOutput.shape, dtype, "out.predOriginalSample");
+    const pred = this.outTensor(
+      who,
+      options.out?.predOriginalSample,
+      modelOutput.shape,
+      dtype,
+      "out.predOriginalSample",
+    );
 
     let noise: Float32Array | Float64Array | null = null;
     let churnScale = 0;
@@ -225,14 +269,23 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const vDen = f(f(sigma * sigma) + 1);
     const vOut = f(-sigma / sqrtSigmaSqPlusOneF32(sigma));
     const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : 2;
-    const mo = modelOutput.data, x = sample.data, pd = pred.data, xd = prev.data, n = mo.length;
+    const mo = modelOutput.data,
+      x = sample.data,
+      pd = pred.data,
+      xd = prev.data,
+      n = mo.length;
 
     if (dtype === "float64") {
       for (let k = 0; k < n; k++) {
         let s = f(x[k]);
         if (noise !== null) s = s + noise[k] * sNoise * churnScale;
         const m = mo[k];
-        const x0 = mode === 0 ? s - sigmaHat * m : mode === 1 ? m * vOut + (noise !== null ? s / vDen : f(s / vDen)) : m;
+        const x0 =
+          mode === 0
+            ? s - sigmaHat * m
+            : mode === 1
+              ? m * vOut + (noise !== null ? s / vDen : f(s / vDen))
+              : m;
         const d = (s - x0) / sigmaHat;
         pd[k] = x0;
         xd[k] = s + d * dt;
@@ -264,10 +317,12 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const who = `${CLASS}.getVelocity`;
     checkTensor(who, "sample", sample);
     checkTensor(who, "noise", noise);
-    if (sample.data.length !== noise.data.length) throw new RangeError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
+    if (sample.data.length !== noise.data.length)
+      throw new RangeError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
     const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
     const rows = sample.shape.length === 0 ? 1 : sample.shape[0];
-    if (ts.length !== 1 && ts.length !== rows) throw new RangeError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
+    if (ts.length !== 1 && ts.length !== rows)
+      throw new RangeError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
     const idx = ts.map((t) => this.indexForTimestep(t));
     const dtype = sample.dtype === "float64" || noise.dtype === "float64" ? "float64" : "float32";
     const o = this.outTensor("getVelocity", out, sample.shape, dtype, "out");
@@ -275,11 +330,15 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const a32 = sample.dtype === "float32";
     for (let b = 0; b < rows; b++) {
       const ac = this.alphasCumprod[idx.length === 1 ? idx[0] : idx[b]];
-      if (ac === undefined) throw new RangeError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
+      if (ac === undefined)
+        throw new RangeError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
       const sa = a32 ? f(Math.sqrt(ac)) : Math.sqrt(ac);
       const s1 = a32 ? f(Math.sqrt(f(1 - ac))) : Math.sqrt(1 - ac);
       for (let k = b * per; k < (b + 1) * per; k++) {
-        o.data[k] = dtype === "float32" ? f(sa * noise.data[k]) - f(s1 * sample.data[k]) : sa * noise.data[k] - s1 * sample.data[k];
+        o.data[k] =
+          dtype === "float32"
+            ? f(sa * noise.data[k]) - f(s1 * sample.data[k])
+            : sa * noise.data[k] - s1 * sample.data[k];
       }
     }
     return o;
@@ -298,8 +357,7 @@ function continuousTimesteps(sigmas: Float32Array, count: number): Float32Array 
 
 function stepNumber(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== "number" || Number.isNaN(v)) throw new TypeError(`${CLASS}.step: ${name} must be a number, got ${String(v)}`);
+  if (typeof v !== "number" || Number.isNaN(v))
+    throw new TypeError(`${CLASS}.step: ${name} must be a number, got ${String(v)}`);
   return v;
 }
-
-

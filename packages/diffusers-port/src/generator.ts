@@ -35,7 +35,9 @@ export function checkGenerator(who: string, g: unknown): asserts g is Generator 
     return;
   }
   if (!isTorchGenerator(g) && !isNoiseSource(g)) {
-    throw new TypeError(`${who}.step: generator must be a TorchGenerator, an array of them (one per batch row) or a NoiseSource`);
+    throw new TypeError(
+      `${who}.step: generator must be a TorchGenerator, an array of them (one per batch row) or a NoiseSource`,
+    );
   }
 }
 
@@ -43,7 +45,12 @@ export function checkGenerator(who: string, g: unknown): asserts g is Generator 
  * Fill `out` (shape and dtype of the model output) with unit normals from `g`, exactly as
  * diffusers' randn_tensor would draw them. `who` names the scheduler in error messages.
  */
-export function drawNoise(who: string, g: Generator | undefined | null, out: Tensor, request?: NoiseRequest): Tensor {
+export function drawNoise(
+  who: string,
+  g: Generator | undefined | null,
+  out: Tensor,
+  request?: NoiseRequest,
+): Tensor {
   if (g === undefined || g === null) {
     throw new Error(
       `${who}.step: this step draws noise but no generator was given (diffusers would use torch's global ` +
@@ -53,10 +60,13 @@ export function drawNoise(who: string, g: Generator | undefined | null, out: Ten
   if (Array.isArray(g)) {
     const rows = out.shape.length === 0 ? 1 : out.shape[0];
     if (g.length !== rows) {
-      throw new RangeError(`${who}.step: ${g.length} generators for a batch of ${rows} rows (diffusers needs one per row)`);
+      throw new RangeError(
+        `${who}.step: ${g.length} generators for a batch of ${rows} rows (diffusers needs one per row)`,
+      );
     }
     const per = rows === 0 ? 0 : out.data.length / rows;
-    for (let b = 0; b < rows; b++) (g[b] as TorchGeneratorLike).randnInto(out.data.subarray(b * per, (b + 1) * per));
+    for (let b = 0; b < rows; b++)
+      (g[b] as TorchGeneratorLike).randnInto(out.data.subarray(b * per, (b + 1) * per));
     return out;
   }
   if (isTorchGenerator(g)) {

@@ -3,7 +3,7 @@
  * second-order method (Karras et al. Algorithm 1 without churn) as a scheduler with two
  * model calls per step, driven by an interleaved timestep list.
  */
-import { type DType, type Tensor } from "@edmkit/core";
+import type { DType, Tensor } from "@edmkit/core";
 import { trainingTables } from "./betas.js";
 import {
   type HeunDiscreteConfig,
@@ -12,7 +12,14 @@ import {
   heunDiscreteConfigSchema,
   resolveConfig,
 } from "./config.js";
-import { type BaseStepOptions, DiscreteScheduler, type SchedulerOutput, checkNumbers, checkOptionKeys, promote } from "./discrete-scheduler.js";
+import {
+  type BaseStepOptions,
+  DiscreteScheduler,
+  type SchedulerOutput,
+  checkNumbers,
+  checkOptionKeys,
+  promote,
+} from "./discrete-scheduler.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 import {
   betaSigmas,
@@ -51,11 +58,16 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
    * `HeunDiscreteScheduler.from_config(config, **overrides)`. Like diffusers, the constructor
    * already builds the full-length schedule (`set_timesteps(num_train_timesteps)`).
    */
-  constructor(config: SchedulerConfigJson<HeunDiscreteConfigInput> = {}, overrides: Partial<HeunDiscreteConfigInput> = {}) {
+  constructor(
+    config: SchedulerConfigJson<HeunDiscreteConfigInput> = {},
+    overrides: Partial<HeunDiscreteConfigInput> = {},
+  ) {
     const resolved = resolveConfig(CLASS, heunDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-      throw new Error(`${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`);
+      throw new Error(
+        `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`,
+      );
     }
     super(CLASS, resolved, trainingTables(CLASS, c, ["linear", "scaled_linear", "squaredcos_cap_v2", "exp"]));
     this.init = c;
@@ -63,10 +75,12 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     this.constructing = false;
   }
 
-  static fromConfig(config: SchedulerConfigJson<HeunDiscreteConfigInput>, overrides: Partial<HeunDiscreteConfigInput> = {}): HeunDiscreteScheduler {
+  static fromConfig(
+    config: SchedulerConfigJson<HeunDiscreteConfigInput>,
+    overrides: Partial<HeunDiscreteConfigInput> = {},
+  ): HeunDiscreteScheduler {
     return new HeunDiscreteScheduler(config, overrides);
   }
-
 
   /** True when the next step() is a predictor (first-order) step: diffusers' `dt is None`. */
   get stateInFirstOrder(): boolean {
@@ -98,14 +112,25 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
   setTimesteps(arg: number | HeunSetTimestepsOptions): void {
     const who = `${CLASS}.setTimesteps`;
     const o: HeunSetTimestepsOptions = typeof arg === "number" ? { numInferenceSteps: arg } : (arg ?? {});
-    checkOptionKeys(who, o, ["numInferenceSteps", "timesteps", "numTrainTimesteps"], " (diffusers' Heun set_timesteps has no custom sigmas)");
-    const n = o.numInferenceSteps ?? null, custT = o.timesteps ?? null;
+    checkOptionKeys(
+      who,
+      o,
+      ["numInferenceSteps", "timesteps", "numTrainTimesteps"],
+      " (diffusers' Heun set_timesteps has no custom sigmas)",
+    );
+    const n = o.numInferenceSteps ?? null,
+      custT = o.timesteps ?? null;
     const c = this.init;
-    if (n === null && custT === null) throw new Error(`${who}: give exactly one of numInferenceSteps or timesteps`);
-    if (n !== null && custT !== null) throw new Error(`${who}: give only one of numInferenceSteps or timesteps`);
-    if (custT !== null && c.use_karras_sigmas) throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
-    if (custT !== null && c.use_exponential_sigmas) throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
-    if (custT !== null && c.use_beta_sigmas) throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
+    if (n === null && custT === null)
+      throw new Error(`${who}: give exactly one of numInferenceSteps or timesteps`);
+    if (n !== null && custT !== null)
+      throw new Error(`${who}: give only one of numInferenceSteps or timesteps`);
+    if (custT !== null && c.use_karras_sigmas)
+      throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
+    if (custT !== null && c.use_exponential_sigmas)
+      throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
+    if (custT !== null && c.use_beta_sigmas)
+      throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
     if (n !== null && (!Number.isInteger(n) || n < 1)) {
       throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
     }
@@ -113,14 +138,19 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     const N = n ?? (custT as ArrayLike<number>).length;
     if (N < 1) throw new RangeError(`${who}: timesteps must not be empty`);
     const T = o.numTrainTimesteps || c.num_train_timesteps;
-    if (!Number.isInteger(T) || T < 1) throw new RangeError(`${who}: numTrainTimesteps must be a positive integer, got ${T}`);
+    if (!Number.isInteger(T) || T < 1)
+      throw new RangeError(`${who}: numTrainTimesteps must be a positive integer, got ${T}`);
     this.numInferenceSteps = N;
 
-    let timesteps: ArrayLike<number> = custT !== null ? Float32Array.from(custT) : spacedTimesteps(who, c.timestep_spacing, N, T, c.steps_offset);
+    let timesteps: ArrayLike<number> =
+      custT !== null
+        ? Float32Array.from(custT)
+        : spacedTimesteps(who, c.timestep_spacing, N, T, c.steps_offset);
     const table = this.trainSigmas;
     let base: ArrayLike<number> = interpolateSigmas(timesteps, table);
     let converted: Float64Array | null = null;
-    const sMin = this.extraSigma("sigma_min"), sMax = this.extraSigma("sigma_max");
+    const sMin = this.extraSigma("sigma_min"),
+      sMax = this.extraSigma("sigma_max");
     if (c.use_karras_sigmas) converted = karrasSigmas(base, N, sMin, sMax);
     else if (c.use_exponential_sigmas) converted = exponentialSigmas(base, N, sMin, sMax);
     else if (c.use_beta_sigmas) converted = betaSigmas(base, N, sMin, sMax);
@@ -160,7 +190,10 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     if (this.constructing) return null;
     const v = this.config[key];
     if (v === undefined || v === null) return null;
-    if (typeof v !== "number") throw new TypeError(`${CLASS}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number")
+      throw new TypeError(
+        `${CLASS}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
+      );
     return v;
   }
 
@@ -188,14 +221,21 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
    * The last timestep is a predictor step into sigma 0 (a plain Euler step); its stored
    * state is never used.
    */
-  step(modelOutput: Tensor, timestep: number, sample: Tensor, options: HeunStepOptions = {}): SchedulerOutput {
+  step(
+    modelOutput: Tensor,
+    timestep: number,
+    sample: Tensor,
+    options: HeunStepOptions = {},
+  ): SchedulerOutput {
     const who = "step";
     // diffusers' Heun step() has no generator or churn arguments; a generator is tolerated
     // (the denoising loop passes one to whichever scheduler it drives) and never used
     this.checkStepInputs(who, modelOutput, sample, options, ["out", "generator"]);
     const pt = this.init.prediction_type;
     if (pt !== "epsilon" && pt !== "v_prediction" && pt !== "sample") {
-      throw new Error(`${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`);
+      throw new Error(
+        `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`,
+      );
     }
     const first = this.stateInFirstOrder;
     const i = this.currentStepIndex(who, timestep, first);
@@ -207,13 +247,24 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
 
     const dtype: DType = promote(modelOutput.dtype, sample.dtype);
     const prev = this.outTensor(who, options.out?.prevSample, modelOutput.shape, dtype, "out.prevSample");
-    const pred = this.outTensor(who, options.out?.predOriginalSample, modelOutput.shape, dtype, "out.predOriginalSample");
+    const pred = this.outTensor(
+      who,
+      options.out?.predOriginalSample,
+      modelOutput.shape,
+      dtype,
+      "out.predOriginalSample",
+    );
     const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : 2;
     const vDen = f(f(sigmaIn * sigmaIn) + 1);
     const vOut = f(-sigmaIn / sqrtSigmaSqPlusOneF32(sigmaIn));
     const clip = this.init.clip_sample;
-    const r64 = this.init.clip_sample_range, r32 = f(r64);
-    const mo = modelOutput.data, x = sample.data, pd = pred.data, xd = prev.data, n = mo.length;
+    const r64 = this.init.clip_sample_range,
+      r32 = f(r64);
+    const mo = modelOutput.data,
+      x = sample.data,
+      pd = pred.data,
+      xd = prev.data,
+      n = mo.length;
     const is64 = dtype === "float64";
     // `sample / (sigma**2 + 1)` is a float32 op when the sample is float32, even if the
     // model output is float64
@@ -223,9 +274,11 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       const dt = f(sigmaNext - sigmaHat);
       const dStore = this.scratch(is64 ? "dprev64" : "dprev32", modelOutput.shape, dtype);
       const sStore = this.scratch(is64 ? "sample64" : "sample32", modelOutput.shape, dtype);
-      const dd = dStore.data, sd = sStore.data;
+      const dd = dStore.data,
+        sd = sStore.data;
       for (let k = 0; k < n; k++) {
-        const s = x[k], m = mo[k];
+        const s = x[k],
+          m = mo[k];
         let x0: number;
         if (is64) {
           x0 = mode === 0 ? s - sigmaIn * m : mode === 1 ? m * vOut + (s32 ? f(s / vDen) : s / vDen) : m;
@@ -248,11 +301,17 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       this.dtHeld = dt;
     } else {
       const dt = this.dtHeld as number;
-      const dPrev = this.prevDerivativeHeld as Tensor, sPrev = this.sampleHeld as Tensor;
-      if (dPrev.data.length !== n) throw new RangeError(`${CLASS}.step: the corrector's sample size ${n} differs from the predictor's ${dPrev.data.length}`);
-      const dd = dPrev.data, sd = sPrev.data;
+      const dPrev = this.prevDerivativeHeld as Tensor,
+        sPrev = this.sampleHeld as Tensor;
+      if (dPrev.data.length !== n)
+        throw new RangeError(
+          `${CLASS}.step: the corrector's sample size ${n} differs from the predictor's ${dPrev.data.length}`,
+        );
+      const dd = dPrev.data,
+        sd = sPrev.data;
       for (let k = 0; k < n; k++) {
-        const s = x[k], m = mo[k];
+        const s = x[k],
+          m = mo[k];
         let x0: number;
         if (is64) {
           x0 = mode === 0 ? s - sigmaIn * m : mode === 1 ? m * vOut + (s32 ? f(s / vDen) : s / vDen) : m;

@@ -14,10 +14,9 @@
 const LANCZOS_G = 607 / 128;
 const LANCZOS = [
   0.99999999999999709182, 57.156235665862923517, -59.597960355475491248, 14.136097974741747174,
-  -0.49191381609762019978, 0.33994649984811888699e-4, 0.46523628927048575665e-4,
-  -0.98374475304879564677e-4, 0.15808870322491248884e-3, -0.21026444172410488319e-3,
-  0.2174396181152126432e-3, -0.16431810653676389022e-3, 0.84418223983852743293e-4,
-  -0.2619083840158140867e-4, 0.36899182659531622704e-5,
+  -0.49191381609762019978, 0.33994649984811888699e-4, 0.46523628927048575665e-4, -0.98374475304879564677e-4,
+  0.15808870322491248884e-3, -0.21026444172410488319e-3, 0.2174396181152126432e-3, -0.16431810653676389022e-3,
+  0.84418223983852743293e-4, -0.2619083840158140867e-4, 0.36899182659531622704e-5,
 ];
 const HALF_LOG_2PI = 0.91893853320467274178;
 
@@ -42,8 +41,11 @@ export function logBeta(a: number, b: number): number {
 
 /** Continued fraction of I_x(a, b) (Numerical Recipes' betacf, modified Lentz). */
 function betaContinuedFraction(x: number, a: number, b: number): number {
-  const TINY = 1e-300, EPS = 1e-17;
-  const qab = a + b, qap = a + 1, qam = a - 1;
+  const TINY = 1e-300,
+    EPS = 1e-17;
+  const qab = a + b,
+    qap = a + 1,
+    qam = a - 1;
   let c = 1;
   let d = 1 - (qab * x) / qap;
   if (Math.abs(d) < TINY) d = TINY;
@@ -78,7 +80,8 @@ function frontFactor(x: number, a: number, b: number, lbeta: number): number {
 
 /** Regularized incomplete beta I_x(a, b) for a, b > 0 and x in [0, 1]. */
 export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
-  if (!(a > 0) || !(b > 0)) throw new RangeError(`regularizedIncompleteBeta: a and b must be positive, got a=${a}, b=${b}`);
+  if (!(a > 0) || !(b > 0))
+    throw new RangeError(`regularizedIncompleteBeta: a and b must be positive, got a=${a}, b=${b}`);
   if (Number.isNaN(x)) return NaN;
   if (x <= 0) return 0;
   if (x >= 1) return 1;
@@ -101,11 +104,13 @@ function lowerTailInverse(p: number, a: number, b: number): number {
   // Initial guess from the small-x behaviour I_x ~ x^a / (a B(a, b)), clamped into (0, 1).
   let x = Math.exp((Math.log(p * a) + lb) / a);
   if (!(x > 0 && x < 1)) x = 0.5;
-  let lo = 0, hi = 1;
+  let lo = 0,
+    hi = 1;
   for (let it = 0; it < 200; it++) {
     const fx = cdf(x) - p;
     if (fx === 0) return x;
-    if (fx < 0) lo = x; else hi = x;
+    if (fx < 0) lo = x;
+    else hi = x;
     const pdf = Math.exp(logPdf(x));
     const r = fx / pdf; // Newton step
     // Halley correction: f'' / f' = (a-1)/x - (b-1)/(1-x)
@@ -116,7 +121,8 @@ function lowerTailInverse(p: number, a: number, b: number): number {
       next = 0.5 * (lo + hi);
       dx = x - next;
     }
-    if (Math.abs(dx) <= Math.abs(next) * 2e-16 || next === x || hi - lo <= Math.abs(next) * 1e-16) return next;
+    if (Math.abs(dx) <= Math.abs(next) * 2e-16 || next === x || hi - lo <= Math.abs(next) * 1e-16)
+      return next;
     x = next;
   }
   return x;

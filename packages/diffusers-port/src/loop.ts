@@ -99,7 +99,12 @@ export async function denoisingLoop(
 
   // One buffer per role and dtype, made on first use: steps write prev_sample in place (the
   // kernels read each element before writing it), so x needs no second buffer.
-  const buffers: Record<Role, [Tensor | null, Tensor | null]> = { x: [null, null], xIn: [null, null], out: [null, null], pred: [null, null] };
+  const buffers: Record<Role, [Tensor | null, Tensor | null]> = {
+    x: [null, null],
+    xIn: [null, null],
+    out: [null, null],
+    pred: [null, null],
+  };
   const buffer = (role: Role, dtype: DType): Tensor => {
     const slot = dtype === "float64" ? 1 : 0;
     return (buffers[role][slot] ??= tensor(allocate(dtype, n), shape));
@@ -121,7 +126,9 @@ export async function denoisingLoop(
       ? await model.predict(xScaled, tRow, buffer("out", xScaled.dtype))
       : await model(xScaled, t);
     if (!o || o.data.length !== n) {
-      throw new RangeError(`${who}: the model returned ${o ? o.data.length : "no"} values at step ${i}, expected ${n}`);
+      throw new RangeError(
+        `${who}: the model returned ${o ? o.data.length : "no"} values at step ${i}, expected ${n}`,
+      );
     }
     observer?.onModelCall?.({ index: i, step: i, x: xScaled, timestep: tRow, out: o });
 

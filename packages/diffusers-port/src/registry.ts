@@ -16,7 +16,7 @@ export type SchedulerName = keyof typeof schedulers;
 export type AnyScheduler = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
-  return typeof name === "string" && Object.prototype.hasOwnProperty.call(schedulers, name);
+  return typeof name === "string" && Object.hasOwn(schedulers, name);
 }
 
 /**

@@ -67,7 +67,12 @@ export function setTimestepsArgs(kwargs: Record<string, unknown>): Record<string
 
 /** step() keyword arguments (snake_case, "inf" as a string) to this package's options. */
 export function stepArgs(kwargs: Record<string, unknown>): Record<string, number> {
-  const map: Record<string, string> = { s_churn: "sChurn", s_tmin: "sTmin", s_tmax: "sTmax", s_noise: "sNoise" };
+  const map: Record<string, string> = {
+    s_churn: "sChurn",
+    s_tmin: "sTmin",
+    s_tmax: "sTmax",
+    s_noise: "sNoise",
+  };
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(kwargs)) {
     const m = map[k];
@@ -91,22 +96,41 @@ function configCheck(s: AnyScheduler, full: Record<string, unknown> | undefined)
   const mine = s.init as Record<string, unknown>;
   const diffs: string[] = [];
   for (const [k, v] of Object.entries(full)) {
-    if (JSON.stringify(mine[k] ?? null) !== JSON.stringify(v ?? null)) diffs.push(`${k}: port ${JSON.stringify(mine[k])}, reference ${JSON.stringify(v)}`);
+    if (JSON.stringify(mine[k] ?? null) !== JSON.stringify(v ?? null))
+      diffs.push(`${k}: port ${JSON.stringify(mine[k])}, reference ${JSON.stringify(v)}`);
   }
   for (const k of Object.keys(mine)) if (!(k in full)) diffs.push(`${k}: not in the reference config`);
-  return { name: "config", ok: diffs.length === 0, maxAbs: 0, detail: diffs.length ? diffs.join("; ") : "init arguments match full_config" };
+  return {
+    name: "config",
+    ok: diffs.length === 0,
+    maxAbs: 0,
+    detail: diffs.length ? diffs.join("; ") : "init arguments match full_config",
+  };
 }
 
-function check(name: string, port: ArrayLike<number> | number, ref: ArrayLike<number> | number, tol: Tol): ReplayCheck {
-  const a = typeof port === "number" ? [port] : port, b = typeof ref === "number" ? [ref] : ref;
-  if (a.length !== b.length) return { name, ok: false, maxAbs: Infinity, detail: `length: port ${a.length}, reference ${b.length}` };
+function check(
+  name: string,
+  port: ArrayLike<number> | number,
+  ref: ArrayLike<number> | number,
+  tol: Tol,
+): ReplayCheck {
+  const a = typeof port === "number" ? [port] : port,
+    b = typeof ref === "number" ? [ref] : ref;
+  if (a.length !== b.length)
+    return { name, ok: false, maxAbs: Infinity, detail: `length: port ${a.length}, reference ${b.length}` };
   const c = compareValues(a, b, tol);
-  return { name, ok: c.ok, maxAbs: c.maxAbs, detail: c.ok ? undefined : `worst at [${c.worst}]: port ${a[c.worst]}, reference ${b[c.worst]}` };
+  return {
+    name,
+    ok: c.ok,
+    maxAbs: c.maxAbs,
+    detail: c.ok ? undefined : `worst at [${c.worst}]: port ${a[c.worst]}, reference ${b[c.worst]}`,
+  };
 }
 
 function bitEqual(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!(a[i] === b[i] || (Number.isNaN(a[i]) && Number.isNaN(b[i])))) return false;
+  for (let i = 0; i < a.length; i++)
+    if (!(a[i] === b[i] || (Number.isNaN(a[i]) && Number.isNaN(b[i])))) return false;
   return true;
 }
 
@@ -124,10 +148,22 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
   const tCheck = check("schedule timesteps", s.timesteps, rec.timesteps ?? [], stol);
   const sCheck = check("schedule sigmas", s.sigmas, rec.sigmas ?? [], stol);
   pre.push(tCheck, sCheck);
-  if (fx.init_noise_sigma !== undefined) pre.push(check("init_noise_sigma", s.initNoiseSigma, fx.init_noise_sigma, stol));
-  if (tCheck.ok && sCheck.ok && rec.timesteps && rec.sigmas && !(bitEqual(s.timesteps, rec.timesteps) && bitEqual(s.sigmas, rec.sigmas))) {
+  if (fx.init_noise_sigma !== undefined)
+    pre.push(check("init_noise_sigma", s.initNoiseSigma, fx.init_noise_sigma, stol));
+  if (
+    tCheck.ok &&
+    sCheck.ok &&
+    rec.timesteps &&
+    rec.sigmas &&
+    !(bitEqual(s.timesteps, rec.timesteps) && bitEqual(s.sigmas, rec.sigmas))
+  ) {
     s.setSchedule({ timesteps: rec.timesteps, sigmas: rec.sigmas });
-    pre.push({ name: "recorded schedule used", ok: true, maxAbs: Math.max(tCheck.maxAbs, sCheck.maxAbs), detail: "own schedule within tolerance.schedule but not bit-equal" });
+    pre.push({
+      name: "recorded schedule used",
+      ok: true,
+      maxAbs: Math.max(tCheck.maxAbs, sCheck.maxAbs),
+      detail: "own schedule within tolerance.schedule but not bit-equal",
+    });
   }
   const begin = call.begin_index;
   if (typeof begin === "number") s.setBeginIndex(begin);
@@ -148,10 +184,19 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
   } catch (e) {
     failure = e; // compared below: the recording up to the failure still locates the divergence
   }
-  const result = compareReplay(fx, { modelCalls: recorder.modelCalls, steps: recorder.steps, output, noiseConsumed: noise.consumed }, { toleranceScale: k });
+  const result = compareReplay(
+    fx,
+    { modelCalls: recorder.modelCalls, steps: recorder.steps, output, noiseConsumed: noise.consumed },
+    { toleranceScale: k },
+  );
   result.checks.unshift(...pre);
   if (failure !== null) {
-    result.checks.push({ name: "completed", ok: false, maxAbs: NaN, detail: String((failure as Error).message ?? failure) });
+    result.checks.push({
+      name: "completed",
+      ok: false,
+      maxAbs: NaN,
+      detail: String((failure as Error).message ?? failure),
+    });
     result.message = `the port stopped at model call ${recorder.modelCalls.length}: ${(failure as Error).message ?? failure}`;
   }
   if (!result.checks.every((c) => c.ok)) result.status = "fail";
@@ -173,19 +218,34 @@ function replaySchedule(fx: ScheduleFixture, opts: ReplayOptions): ReplayResult 
         checks.push(configCheck(s, full));
         if (fx.alphas_cumprod) {
           const eq = bitEqual(s.alphasCumprod, fx.alphas_cumprod);
-          checks.push({ name: "alphas_cumprod (bit-exact)", ok: eq, maxAbs: eq ? 0 : compareValues(s.alphasCumprod, fx.alphas_cumprod, { abs: 0, rel: 0 }).maxAbs });
+          checks.push({
+            name: "alphas_cumprod (bit-exact)",
+            ok: eq,
+            maxAbs: eq ? 0 : compareValues(s.alphasCumprod, fx.alphas_cumprod, { abs: 0, rel: 0 }).maxAbs,
+          });
         }
         first = false;
       }
       s.setTimesteps(setTimestepsArgs(c.set_timesteps) as never);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
-      if ("error" in c) checks.push({ name: `${label}: error`, ok: true, maxAbs: 0, detail: `port: ${msg} | reference: ${c.error}` });
+      if ("error" in c)
+        checks.push({
+          name: `${label}: error`,
+          ok: true,
+          maxAbs: 0,
+          detail: `port: ${msg} | reference: ${c.error}`,
+        });
       else checks.push({ name: `${label}`, ok: false, maxAbs: NaN, detail: `port raised: ${msg}` });
       continue;
     }
     if ("error" in c) {
-      checks.push({ name: `${label}: error`, ok: false, maxAbs: 0, detail: `reference raised ${c.error}; the port did not` });
+      checks.push({
+        name: `${label}: error`,
+        ok: false,
+        maxAbs: 0,
+        detail: `reference raised ${c.error}; the port did not`,
+      });
       continue;
     }
     const tol: Tol = { abs: c.tolerance.abs * k, rel: c.tolerance.rel * k };
@@ -195,7 +255,12 @@ function replaySchedule(fx: ScheduleFixture, opts: ReplayOptions): ReplayResult 
       check("init_noise_sigma", s.initNoiseSigma, c.init_noise_sigma, tol),
     ];
     if (c.num_inference_steps != null) {
-      parts.push({ name: "num_inference_steps", ok: s.numInferenceSteps === c.num_inference_steps, maxAbs: 0, detail: `port ${s.numInferenceSteps}` });
+      parts.push({
+        name: "num_inference_steps",
+        ok: s.numInferenceSteps === c.num_inference_steps,
+        maxAbs: 0,
+        detail: `port ${s.numInferenceSteps}`,
+      });
     }
     for (const p of parts) if (Number.isFinite(p.maxAbs)) maxAbs = Math.max(maxAbs, p.maxAbs);
     const bad = parts.filter((p) => !p.ok);
@@ -222,7 +287,11 @@ function replaySchedule(fx: ScheduleFixture, opts: ReplayOptions): ReplayResult 
 /** Replay one diffusers fixture (run or schedule). Never throws for a supported fixture. */
 export async function replayFixture(fx: Fixture, opts: ReplayOptions = {}): Promise<ReplayResult> {
   if (!supportsFixture(fx)) {
-    return errorResult(fx, new Error(`not a diffusers Euler / Heun / Euler-ancestral fixture that can be evaluated here`), "unsupported");
+    return errorResult(
+      fx,
+      new Error(`not a diffusers Euler / Heun / Euler-ancestral fixture that can be evaluated here`),
+      "unsupported",
+    );
   }
   try {
     return isScheduleFixture(fx) ? replaySchedule(fx, opts) : await replayRun(fx, opts);

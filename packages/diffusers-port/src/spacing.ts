@@ -19,7 +19,8 @@ export type TimestepSpacing = "linspace" | "leading" | "trailing";
  * differ from step in the last bits.
  */
 export function numpyArange(start: number, stop: number, step: number): Float64Array {
-  if (step === 0 || !Number.isFinite(step)) throw new RangeError(`numpyArange: step must be finite and non-zero, got ${step}`);
+  if (step === 0 || !Number.isFinite(step))
+    throw new RangeError(`numpyArange: step must be finite and non-zero, got ${step}`);
   const lenF = (stop - start) / step;
   const len = lenF <= 0 ? 0 : Math.ceil(lenF);
   const out = new Float64Array(len);
@@ -51,7 +52,8 @@ export function spacedTimesteps(
   numTrainTimesteps: number,
   stepsOffset: number,
 ): Float32Array {
-  const N = numInferenceSteps, T = numTrainTimesteps;
+  const N = numInferenceSteps,
+    T = numTrainTimesteps;
   switch (spacing) {
     case "linspace": {
       const lin = numpyLinspace(0, T - 1, N);
@@ -60,14 +62,20 @@ export function spacedTimesteps(
       return out;
     }
     case "leading": {
-      if (N === 0) throw new Error(`${who}: num_inference_steps must be positive with timestep_spacing "leading" (diffusers divides by it)`);
+      if (N === 0)
+        throw new Error(
+          `${who}: num_inference_steps must be positive with timestep_spacing "leading" (diffusers divides by it)`,
+        );
       const ratio = Math.floor(T / N);
       const out = new Float32Array(N);
       for (let i = 0; i < N; i++) out[i] = f((N - 1 - i) * ratio + f(stepsOffset));
       return out;
     }
     case "trailing": {
-      if (N === 0) throw new Error(`${who}: num_inference_steps must be positive with timestep_spacing "trailing" (diffusers divides by it)`);
+      if (N === 0)
+        throw new Error(
+          `${who}: num_inference_steps must be positive with timestep_spacing "trailing" (diffusers divides by it)`,
+        );
       const ratio = T / N;
       const ar = numpyArange(T, 0, -ratio);
       const out = new Float32Array(ar.length);
@@ -122,7 +130,8 @@ export function sigmaToT(sigma: number, logSigmas: Float32Array): number {
   for (let j = 0; j < n; j++) if (logSigmas[j] <= ls32) lowIdx = j;
   lowIdx = Math.min(lowIdx, n - 2);
   const highIdx = lowIdx + 1;
-  const low = logSigmas[lowIdx], high = logSigmas[highIdx];
+  const low = logSigmas[lowIdx],
+    high = logSigmas[highIdx];
   let w = f(f(low - ls32) / f(low - high));
   w = Math.min(Math.max(w, 0), 1);
   return f(1 - w) * lowIdx + w * highIdx;
@@ -143,7 +152,8 @@ export function karrasSigmas(
   const sMax = sigmaMax ?? inSigmas[0];
   const rho = 7.0;
   const ramp = numpyLinspace(0, 1, numInferenceSteps);
-  const minInv = Math.pow(sMin, 1 / rho), maxInv = Math.pow(sMax, 1 / rho);
+  const minInv = Math.pow(sMin, 1 / rho),
+    maxInv = Math.pow(sMax, 1 / rho);
   const out = new Float64Array(numInferenceSteps);
   for (let i = 0; i < out.length; i++) out[i] = Math.pow(maxInv + ramp[i] * (minInv - maxInv), rho);
   return out;

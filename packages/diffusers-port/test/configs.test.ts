@@ -18,13 +18,26 @@ const sdxl = json("./configs/sdxl.json");
 const sd2v = json("./configs/sd2-v.json");
 const SDCFG = { beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 };
 const fixtureCase = (file: string, n: number) =>
-  (json(`../../../fixtures/reference/diffusers/schedules/${file}.json`).cases as { set_timesteps: { num_inference_steps?: number }; timesteps: number[]; sigmas: number[]; init_noise_sigma: number }[])
-    .find((c) => c.set_timesteps.num_inference_steps === n)!;
+  (
+    json(`../../../fixtures/reference/diffusers/schedules/${file}.json`).cases as {
+      set_timesteps: { num_inference_steps?: number };
+      timesteps: number[];
+      sigmas: number[];
+      init_noise_sigma: number;
+    }[]
+  ).find((c) => c.set_timesteps.num_inference_steps === n)!;
 
 describe("runwayml/stable-diffusion-v1-5 (a PNDMScheduler config)", () => {
   it("loads into EulerDiscreteScheduler the way from_config does", () => {
     const s = new EulerDiscreteScheduler(sd15);
-    expect(s.init).toMatchObject({ beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012, steps_offset: 1, timestep_spacing: "linspace", prediction_type: "epsilon" });
+    expect(s.init).toMatchObject({
+      beta_schedule: "scaled_linear",
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      steps_offset: 1,
+      timestep_spacing: "linspace",
+      prediction_type: "epsilon",
+    });
     expect(s.config._class_name).toBe("EulerDiscreteScheduler");
     expect(s.config._diffusers_version).toBe("0.6.0");
     expect(s.config.skip_prk_steps).toBe(true); // kept, as diffusers keeps unknown keys
@@ -60,8 +73,18 @@ describe("runwayml/stable-diffusion-v1-5 (a PNDMScheduler config)", () => {
 describe("stabilityai/stable-diffusion-xl-base-1.0 (an EulerDiscreteScheduler config)", () => {
   it("uses leading spacing with steps_offset 1 and the sqrt(sigma^2 + 1) initial scale", () => {
     const s = new EulerDiscreteScheduler(sdxl);
-    expect(s.init).toMatchObject({ timestep_spacing: "leading", steps_offset: 1, use_karras_sigmas: false, interpolation_type: "linear" });
-    expect([...s.ignoredConfigKeys].sort()).toEqual(["clip_sample", "sample_max_value", "set_alpha_to_one", "skip_prk_steps"]);
+    expect(s.init).toMatchObject({
+      timestep_spacing: "leading",
+      steps_offset: 1,
+      use_karras_sigmas: false,
+      interpolation_type: "linear",
+    });
+    expect([...s.ignoredConfigKeys].sort()).toEqual([
+      "clip_sample",
+      "sample_max_value",
+      "set_alpha_to_one",
+      "skip_prk_steps",
+    ]);
     s.setTimesteps(50);
     expect(s.timesteps[0]).toBe(981);
     expect(s.timesteps[49]).toBe(1);
@@ -92,7 +115,10 @@ describe("stabilityai/stable-diffusion-2 (a DDIMScheduler v-prediction config)",
 
 describe("from_config semantics", () => {
   it("overrides win over the config (from_config(config, timestep_spacing=...))", () => {
-    const s = EulerDiscreteScheduler.fromConfig(sd15, { timestep_spacing: "trailing", use_karras_sigmas: true });
+    const s = EulerDiscreteScheduler.fromConfig(sd15, {
+      timestep_spacing: "trailing",
+      use_karras_sigmas: true,
+    });
     expect(s.init.timestep_spacing).toBe("trailing");
     expect(s.init.use_karras_sigmas).toBe(true);
   });
@@ -105,9 +131,18 @@ describe("from_config semantics", () => {
     expect(h.config.final_sigmas_type).toBe("zero");
   });
   it("Heun and Euler-ancestral ignore Euler-only options, as diffusers does", () => {
-    const a = new EulerAncestralDiscreteScheduler({ use_karras_sigmas: true, beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 });
+    const a = new EulerAncestralDiscreteScheduler({
+      use_karras_sigmas: true,
+      beta_schedule: "scaled_linear",
+      beta_start: 0.00085,
+      beta_end: 0.012,
+    });
     a.setTimesteps(10);
-    const plain = new EulerAncestralDiscreteScheduler({ beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 });
+    const plain = new EulerAncestralDiscreteScheduler({
+      beta_schedule: "scaled_linear",
+      beta_start: 0.00085,
+      beta_end: 0.012,
+    });
     plain.setTimesteps(10);
     expect(Array.from(a.sigmas)).toEqual(Array.from(plain.sigmas));
     expect(a.ignoredConfigKeys).toEqual(["use_karras_sigmas"]);
@@ -127,9 +162,26 @@ describe("from_config semantics", () => {
     expect(plain.sigmas[0]).toBeCloseTo(14.6146, 4);
   });
   it("defaults match diffusers' signatures (Heun's beta range differs)", () => {
-    expect(new EulerDiscreteScheduler().init).toMatchObject({ num_train_timesteps: 1000, beta_start: 0.0001, beta_end: 0.02, beta_schedule: "linear", final_sigmas_type: "zero", timestep_type: "discrete", sigma_min: null });
-    expect(new HeunDiscreteScheduler().init).toMatchObject({ beta_start: 0.00085, beta_end: 0.012, beta_schedule: "linear", clip_sample: false });
-    expect(new EulerAncestralDiscreteScheduler().init).toMatchObject({ beta_start: 0.0001, beta_end: 0.02, rescale_betas_zero_snr: false });
+    expect(new EulerDiscreteScheduler().init).toMatchObject({
+      num_train_timesteps: 1000,
+      beta_start: 0.0001,
+      beta_end: 0.02,
+      beta_schedule: "linear",
+      final_sigmas_type: "zero",
+      timestep_type: "discrete",
+      sigma_min: null,
+    });
+    expect(new HeunDiscreteScheduler().init).toMatchObject({
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      beta_schedule: "linear",
+      clip_sample: false,
+    });
+    expect(new EulerAncestralDiscreteScheduler().init).toMatchObject({
+      beta_start: 0.0001,
+      beta_end: 0.02,
+      rescale_betas_zero_snr: false,
+    });
   });
   it("config is frozen", () => {
     const s = new EulerDiscreteScheduler(sdxl);
@@ -139,32 +191,50 @@ describe("from_config semantics", () => {
 
 describe("bad configs", () => {
   it("wrong value types name the key", () => {
-    expect(() => new EulerDiscreteScheduler({ use_karras_sigmas: "yes" as never })).toThrow(/EulerDiscreteScheduler config: `use_karras_sigmas`: .*boolean.*\(got "yes"\)/);
+    expect(() => new EulerDiscreteScheduler({ use_karras_sigmas: "yes" as never })).toThrow(
+      /EulerDiscreteScheduler config: `use_karras_sigmas`: .*boolean.*\(got "yes"\)/,
+    );
     expect(() => new EulerDiscreteScheduler({ num_train_timesteps: -5 })).toThrow(/`num_train_timesteps`/);
     expect(() => new HeunDiscreteScheduler({ trained_betas: "x" as never })).toThrow(/`trained_betas`/);
     expect(() => new EulerDiscreteScheduler({ steps_offset: 0.5 })).toThrow(/`steps_offset`/);
   });
   it("a non-object config is refused", () => {
-    expect(() => new EulerDiscreteScheduler([] as never)).toThrow(/expected a scheduler_config.json object, got an array/);
+    expect(() => new EulerDiscreteScheduler([] as never)).toThrow(
+      /expected a scheduler_config.json object, got an array/,
+    );
     expect(() => new EulerDiscreteScheduler("x" as never)).toThrow(/got string/);
   });
   it("_class_name must be a string, as diffusers requires", () => {
-    expect(() => new EulerDiscreteScheduler({ _class_name: 5 as never })).toThrow(/_class_name must be a string/);
+    expect(() => new EulerDiscreteScheduler({ _class_name: 5 as never })).toThrow(
+      /_class_name must be a string/,
+    );
   });
   it("camelCase keys are refused with a hint", () => {
-    expect(() => new EulerDiscreteScheduler({ useKarrasSigmas: true })).toThrow(/"useKarrasSigmas"; did you mean "use_karras_sigmas"/);
+    expect(() => new EulerDiscreteScheduler({ useKarrasSigmas: true })).toThrow(
+      /"useKarrasSigmas"; did you mean "use_karras_sigmas"/,
+    );
   });
   it("unknown override keys are refused", () => {
-    expect(() => new EulerDiscreteScheduler({}, { clip_sample: true } as never)).toThrow(/override "clip_sample" is not a parameter of EulerDiscreteScheduler/);
+    expect(() => new EulerDiscreteScheduler({}, { clip_sample: true } as never)).toThrow(
+      /override "clip_sample" is not a parameter of EulerDiscreteScheduler/,
+    );
   });
   it("unknown beta_schedule raises diffusers' NotImplementedError text", () => {
-    expect(() => new EulerDiscreteScheduler({ beta_schedule: "exp" })).toThrow(/exp is not implemented for <class 'EulerDiscreteScheduler'>/);
-    expect(() => new EulerAncestralDiscreteScheduler({ beta_schedule: "sigmoid" })).toThrow(/not implemented/);
+    expect(() => new EulerDiscreteScheduler({ beta_schedule: "exp" })).toThrow(
+      /exp is not implemented for <class 'EulerDiscreteScheduler'>/,
+    );
+    expect(() => new EulerAncestralDiscreteScheduler({ beta_schedule: "sigmoid" })).toThrow(
+      /not implemented/,
+    );
     expect(() => new HeunDiscreteScheduler({ beta_schedule: "exp" })).not.toThrow();
   });
   it("only one of karras / exponential / beta sigmas", () => {
-    expect(() => new EulerDiscreteScheduler({ use_karras_sigmas: true, use_beta_sigmas: true })).toThrow(/only one of/);
-    expect(() => new HeunDiscreteScheduler({ use_exponential_sigmas: true, use_karras_sigmas: true })).toThrow(/only one of/);
+    expect(() => new EulerDiscreteScheduler({ use_karras_sigmas: true, use_beta_sigmas: true })).toThrow(
+      /only one of/,
+    );
+    expect(
+      () => new HeunDiscreteScheduler({ use_exponential_sigmas: true, use_karras_sigmas: true }),
+    ).toThrow(/only one of/);
   });
   it("enumerated values are checked where diffusers checks them", () => {
     const s = new EulerDiscreteScheduler({ timestep_spacing: "evenly" });

@@ -40,7 +40,8 @@ function deterministic(reversed: boolean): Tensor {
 
 /** SchedulerCommonTest.dummy_model: sample * t / (t + 1), float32 ops with t a float32 tensor. */
 function dummyModel(sample: Tensor, t: number): Tensor {
-  const t32 = f(t), den = f(t32 + 1);
+  const t32 = f(t),
+    den = f(t32 + 1);
   const out = new Float32Array(sample.data.length);
   for (let i = 0; i < out.length; i++) out[i] = f(sample.data[i] * t32) / den;
   return tensor(out, sample.shape);
@@ -48,7 +49,10 @@ function dummyModel(sample: Tensor, t: number): Tensor {
 
 /** `sample * scheduler.init_noise_sigma` (float32 tensor times a float32 0-dim tensor). */
 function times(x: Tensor, s: number): Tensor {
-  return tensor(Float32Array.from(x.data, (v) => v * f(s)), x.shape);
+  return tensor(
+    Float32Array.from(x.data, (v) => v * f(s)),
+    x.shape,
+  );
 }
 
 function sumMean(x: Tensor): { sum: number; mean: number } {
@@ -82,7 +86,10 @@ function fullLoop(scheduler: AnyScheduler, opts: { withNoise?: boolean } = {}): 
   return sample;
 }
 
-function make<S extends AnyScheduler>(C: new (c: Record<string, unknown>) => S, extra: Record<string, unknown> = {}): S {
+function make<S extends AnyScheduler>(
+  C: new (c: Record<string, unknown>) => S,
+  extra: Record<string, unknown> = {},
+): S {
   const s = new C(config(extra));
   s.setTimesteps(NUM_INFERENCE_STEPS);
   return s;
@@ -105,10 +112,18 @@ describe("EulerDiscreteSchedulerTest", () => {
     expectDiffusers(fullLoop(make(EulerDiscreteScheduler)), 10.0807, 0.0131);
   });
   it("test_full_loop_with_v_prediction", () => {
-    expectDiffusers(fullLoop(make(EulerDiscreteScheduler, { prediction_type: "v_prediction" })), 0.0002, 2.2676e-6);
+    expectDiffusers(
+      fullLoop(make(EulerDiscreteScheduler, { prediction_type: "v_prediction" })),
+      0.0002,
+      2.2676e-6,
+    );
   });
   it("test_full_loop_device_karras_sigmas", () => {
-    expectDiffusers(fullLoop(make(EulerDiscreteScheduler, { use_karras_sigmas: true })), 124.52299499511719, 0.16213932633399963);
+    expectDiffusers(
+      fullLoop(make(EulerDiscreteScheduler, { use_karras_sigmas: true })),
+      124.52299499511719,
+      0.16213932633399963,
+    );
   });
   it("test_full_loop_with_noise", () => {
     expectDiffusers(fullLoop(make(EulerDiscreteScheduler), { withNoise: true }), 57062.9297, 74.3007);
@@ -143,10 +158,20 @@ describe("HeunDiscreteSchedulerTest", () => {
     expectDiffusers(fullLoop(make(HeunDiscreteScheduler)), 0.1233, 0.0002);
   });
   it("test_full_loop_with_v_prediction", () => {
-    expectDiffusers(fullLoop(make(HeunDiscreteScheduler, { prediction_type: "v_prediction" })), 4.6934e-7, 6.1112e-10);
+    expectDiffusers(
+      fullLoop(make(HeunDiscreteScheduler, { prediction_type: "v_prediction" })),
+      4.6934e-7,
+      6.1112e-10,
+    );
   });
   it("test_full_loop_device_karras_sigmas", () => {
-    expectDiffusers(fullLoop(make(HeunDiscreteScheduler, { use_karras_sigmas: true })), 0.00015, 1.9869554535034695e-7, 1e-2, 1e-2);
+    expectDiffusers(
+      fullLoop(make(HeunDiscreteScheduler, { use_karras_sigmas: true })),
+      0.00015,
+      1.9869554535034695e-7,
+      1e-2,
+      1e-2,
+    );
   });
   it("test_full_loop_with_noise", () => {
     expectDiffusers(fullLoop(make(HeunDiscreteScheduler), { withNoise: true }), 75074.8906, 97.7538);
@@ -171,7 +196,11 @@ describe("EulerAncestralDiscreteSchedulerTest (torch.manual_seed(0) noise)", () 
     expectDiffusers(fullLoop(make(EulerAncestralDiscreteScheduler)), 152.3192, 0.1983);
   });
   it("test_full_loop_with_v_prediction", () => {
-    expectDiffusers(fullLoop(make(EulerAncestralDiscreteScheduler, { prediction_type: "v_prediction" })), 108.4439, 0.1412);
+    expectDiffusers(
+      fullLoop(make(EulerAncestralDiscreteScheduler, { prediction_type: "v_prediction" })),
+      108.4439,
+      0.1412,
+    );
   });
   it("test_full_loop_with_noise", () => {
     expectDiffusers(fullLoop(make(EulerAncestralDiscreteScheduler), { withNoise: true }), 56163.0508, 73.129);
@@ -193,9 +222,19 @@ describe("EulerAncestralDiscreteSchedulerTest (torch.manual_seed(0) noise)", () 
 
 describe("config round trip (check_over_configs: save_config + from_pretrained)", () => {
   it("a scheduler rebuilt from its own config steps identically", () => {
-    for (const C of [EulerDiscreteScheduler, HeunDiscreteScheduler, EulerAncestralDiscreteScheduler] as const) {
-      const a = make(C as never, { beta_schedule: "scaled_linear", timestep_spacing: "leading", steps_offset: 1 }) as AnyScheduler;
-      const b = new (C as new (c: Record<string, unknown>) => AnyScheduler)(JSON.parse(JSON.stringify(a.config)));
+    for (const C of [
+      EulerDiscreteScheduler,
+      HeunDiscreteScheduler,
+      EulerAncestralDiscreteScheduler,
+    ] as const) {
+      const a = make(C as never, {
+        beta_schedule: "scaled_linear",
+        timestep_spacing: "leading",
+        steps_offset: 1,
+      }) as AnyScheduler;
+      const b = new (C as new (c: Record<string, unknown>) => AnyScheduler)(
+        JSON.parse(JSON.stringify(a.config)),
+      );
       b.setTimesteps(NUM_INFERENCE_STEPS);
       expect(Array.from(b.sigmas)).toEqual(Array.from(a.sigmas));
       expect(Array.from(b.timesteps)).toEqual(Array.from(a.timesteps));

@@ -42,9 +42,12 @@ describe("diffusers reference fixtures", () => {
         checks: `${r.checks.filter((c) => c.ok).length}/${r.checks.length}`,
       });
       const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? c.maxAbs}`);
-      expect(
-        { status: r.status, message: r.message, firstDivergence: r.firstDivergence, failed },
-      ).toEqual({ status: "pass", message: undefined, firstDivergence: null, failed: [] });
+      expect({ status: r.status, message: r.message, firstDivergence: r.firstDivergence, failed }).toEqual({
+        status: "pass",
+        message: undefined,
+        firstDivergence: null,
+        failed: [],
+      });
     });
   }
 
@@ -68,10 +71,16 @@ describe("diffusers reference fixtures", () => {
     const pass = (k: string) => rows.filter((r) => r.kind === k && r.status === "pass").length;
     const all = (k: string) => rows.filter((r) => r.kind === k).length;
     const w = Math.max(...rows.map((r) => r.file.length));
-    const lines = rows.map((r) => `${r.file.padEnd(w)}  ${r.kind.padEnd(8)}  ${r.status.padEnd(5)}  ${r.maxAbs.padStart(8)}  ${r.checks}`);
+    const lines = rows.map(
+      (r) =>
+        `${r.file.padEnd(w)}  ${r.kind.padEnd(8)}  ${r.status.padEnd(5)}  ${r.maxAbs.padStart(8)}  ${r.checks}`,
+    );
     console.log(
-      [`${"fixture".padEnd(w)}  kind      status  max|err|  checks`, ...lines,
-        `runs ${pass("run")}/${all("run")} pass, schedules ${pass("schedule")}/${all("schedule")} pass`].join("\n"),
+      [
+        `${"fixture".padEnd(w)}  kind      status  max|err|  checks`,
+        ...lines,
+        `runs ${pass("run")}/${all("run")} pass, schedules ${pass("schedule")}/${all("schedule")} pass`,
+      ].join("\n"),
     );
   });
 });

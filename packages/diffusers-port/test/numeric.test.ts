@@ -61,7 +61,8 @@ describe("torch float32 linspace (core) and cumprod on diffusers' schedules", ()
     // ATen's Vectorized::arange does) gives the recording, one fused rounding does not
     const fx = scheduleFiles.find((s) => s.name === "euler--sd-loglinear.json")!.fx;
     const table = Float32Array.from(fx.alphas_cumprod, (v) => Math.sqrt(f(f(1 - v) / v)));
-    const hi = numpyLogF32(table[999]), lo = numpyLogF32(table[0]);
+    const hi = numpyLogF32(table[999]),
+      lo = numpyLogF32(table[0]);
     const step = f(f(lo - hi) / 20);
     const want = fx.cases.find((c) => c.set_timesteps.num_inference_steps === 20)!.sigmas![7];
     expect(sleefExpf(f(hi + f(7 * step)))).toBe(want);
@@ -87,7 +88,9 @@ describe("numpy float64 helpers", () => {
     expect(Array.from(spacedTimesteps("t", "linspace", 4, 1000, 0))).toEqual([999, 666, 333, 0]);
     expect(Array.from(spacedTimesteps("t", "leading", 4, 1000, 1))).toEqual([751, 501, 251, 1]);
     expect(Array.from(spacedTimesteps("t", "trailing", 3, 1000, 0))).toEqual([999, 666, 332]);
-    expect(() => spacedTimesteps("t", "cosine", 4, 1000, 0)).toThrow(/t: timestep_spacing "cosine" is not supported/);
+    expect(() => spacedTimesteps("t", "cosine", 4, 1000, 0)).toThrow(
+      /t: timestep_spacing "cosine" is not supported/,
+    );
   });
 });
 

@@ -5,15 +5,25 @@ import { EulerAncestralDiscreteScheduler, denoisingLoop } from "../src/index.js"
 
 it("README example: SD 1.5 config, Euler a, 25 steps on the ring-of-8 model", async () => {
   const config = {
-    _class_name: "PNDMScheduler", _diffusers_version: "0.6.0",
-    beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear",
-    num_train_timesteps: 1000, set_alpha_to_one: false, skip_prk_steps: true,
-    steps_offset: 1, trained_betas: null, clip_sample: false,
+    _class_name: "PNDMScheduler",
+    _diffusers_version: "0.6.0",
+    beta_start: 0.00085,
+    beta_end: 0.012,
+    beta_schedule: "scaled_linear",
+    num_train_timesteps: 1000,
+    set_alpha_to_one: false,
+    skip_prk_steps: true,
+    steps_offset: 1,
+    trained_betas: null,
+    clip_sample: false,
   };
   const scheduler = new EulerAncestralDiscreteScheduler(config);
   scheduler.setTimesteps(25);
 
-  const ring = Array.from({ length: 8 }, (_, k) => [2 * Math.cos((k * Math.PI) / 4), 2 * Math.sin((k * Math.PI) / 4)]);
+  const ring = Array.from({ length: 8 }, (_, k) => [
+    2 * Math.cos((k * Math.PI) / 4),
+    2 * Math.sin((k * Math.PI) / 4),
+  ]);
   const model = new DiscreteGmmModel({
     gmm: { dim: 2, weights: ring.map(() => 1), means: ring, stds: ring.map(() => 0.1) },
     alphasCumprod: scheduler.alphasCumprod,

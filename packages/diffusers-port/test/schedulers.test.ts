@@ -67,7 +67,9 @@ describe("step index (index_for_timestep, set_begin_index)", () => {
   it("a timestep not in the schedule is a clear error", () => {
     const s = new HeunDiscreteScheduler(SD);
     s.setTimesteps(4);
-    expect(() => s.step(t64([0]), 123.25, t64([0]))).toThrow(/HeunDiscreteScheduler: timestep 123.25 is not in the schedule \[999, 666/);
+    expect(() => s.step(t64([0]), 123.25, t64([0]))).toThrow(
+      /HeunDiscreteScheduler: timestep 123.25 is not in the schedule \[999, 666/,
+    );
   });
   it("Karras with sigma_max = 80 puts 999 twice: a pipeline loop starts at index 1 and fails at the end; set_begin_index(0) fixes it", async () => {
     const cfg = { ...SD, use_karras_sigmas: true, sigma_max: 80, sigma_min: 0.002 };
@@ -75,7 +77,9 @@ describe("step index (index_for_timestep, set_begin_index)", () => {
     s.setTimesteps(8);
     expect([s.timesteps[0], s.timesteps[1]]).toEqual([999, 999]);
     const model = (x: Tensor) => tensor(new Float64Array(x.data.length), x.shape);
-    await expect(denoisingLoop(s, model, t64([0.3]))).rejects.toThrow(/step index 8 is past the end of the schedule/);
+    await expect(denoisingLoop(s, model, t64([0.3]))).rejects.toThrow(
+      /step index 8 is past the end of the schedule/,
+    );
     const ok = new EulerDiscreteScheduler(cfg);
     ok.setTimesteps(8);
     ok.setBeginIndex(0);
@@ -110,9 +114,11 @@ describe("Euler step arithmetic (float32 quirks checked against the formulas)", 
   };
   it("a float64 run casts the sample to float32 first (epsilon)", () => {
     const s = s0();
-    const x = 1.1, eps = 0.3; // 1.1 is not a float32
+    const x = 1.1,
+      eps = 0.3; // 1.1 is not a float32
     const r = s.step(t64([eps]), s.timesteps[0], t64([x]));
-    const sigma = s.sigmas[0], next = s.sigmas[1];
+    const sigma = s.sigmas[0],
+      next = s.sigmas[1];
     const xs = f(x);
     const x0 = xs - sigma * eps;
     const d = (xs - x0) / sigma;
@@ -123,7 +129,8 @@ describe("Euler step arithmetic (float32 quirks checked against the formulas)", 
   it("v-prediction divides the float32 sample by float32(sigma^2 + 1) in float32", () => {
     const s = new EulerDiscreteScheduler({ ...SD, prediction_type: "v_prediction" });
     s.setTimesteps(10);
-    const x = 0.7, v = -0.2;
+    const x = 0.7,
+      v = -0.2;
     const r = s.step(t64([v]), s.timesteps[2], t64([x]));
     const sigma = s.sigmas[2];
     const den = f(f(sigma * sigma) + 1);
@@ -133,9 +140,11 @@ describe("Euler step arithmetic (float32 quirks checked against the formulas)", 
   });
   it("float32 tensors round every operation", () => {
     const s = s0();
-    const x = tensor(Float32Array.of(1.5), [1, 1]), e = tensor(Float32Array.of(0.25), [1, 1]);
+    const x = tensor(Float32Array.of(1.5), [1, 1]),
+      e = tensor(Float32Array.of(0.25), [1, 1]);
     const r = s.step(e, s.timesteps[0], x);
-    const sigma = s.sigmas[0], dt = f(s.sigmas[1] - sigma);
+    const sigma = s.sigmas[0],
+      dt = f(s.sigmas[1] - sigma);
     const x0 = f(1.5 - f(sigma * 0.25));
     const d = f(f(1.5 - x0) / sigma);
     expect(r.prevSample.dtype).toBe("float32");
@@ -144,7 +153,8 @@ describe("Euler step arithmetic (float32 quirks checked against the formulas)", 
   it("churn: gamma = min(s_churn / (len(sigmas) - 1), sqrt2 - 1), noise drawn only where gamma > 0", () => {
     const s = s0();
     const noise = new CountingNoise(0.5);
-    const sChurn = 2, sNoise = 1;
+    const sChurn = 2,
+      sNoise = 1;
     const r = s.step(t64([0.1]), s.timesteps[0], t64([1]), { sChurn, sNoise, generator: noise });
     const sigma = s.sigmas[0];
     const gamma = Math.min(sChurn / (s.sigmas.length - 1), Math.SQRT2 - 1);
@@ -169,11 +179,15 @@ describe("Euler step arithmetic (float32 quirks checked against the formulas)", 
   });
   it("a step that needs noise without a generator is refused", () => {
     const s = s0();
-    expect(() => s.step(t64([0]), s.timesteps[0], t64([1]), { sChurn: 1 })).toThrow(/draws noise but no generator was given/);
+    expect(() => s.step(t64([0]), s.timesteps[0], t64([1]), { sChurn: 1 })).toThrow(
+      /draws noise but no generator was given/,
+    );
   });
   it("writes into given buffers, in place included, with the same values", () => {
-    const a = s0(), b = s0();
-    const x = t64([0.3, -1.2, 2.5], [3, 1]), e = t64([0.1, 0.2, -0.3], [3, 1]);
+    const a = s0(),
+      b = s0();
+    const x = t64([0.3, -1.2, 2.5], [3, 1]),
+      e = t64([0.1, 0.2, -0.3], [3, 1]);
     const fresh = a.step(e, a.timesteps[0], x);
     const inPlace = tensor(Float64Array.from(x.data), x.shape);
     const pred = tensor(new Float64Array(3), [3, 1]);
@@ -181,17 +195,25 @@ describe("Euler step arithmetic (float32 quirks checked against the formulas)", 
     expect(r.prevSample).toBe(inPlace);
     expect(Array.from(inPlace.data)).toEqual(Array.from(fresh.prevSample.data));
     expect(Array.from(pred.data)).toEqual(Array.from(fresh.predOriginalSample.data));
-    expect(() => s0().step(e, 999, x, { out: { prevSample: tensor(new Float32Array(3), [3, 1]) } })).toThrow(/must be float64/);
+    expect(() => s0().step(e, 999, x, { out: { prevSample: tensor(new Float32Array(3), [3, 1]) } })).toThrow(
+      /must be float64/,
+    );
   });
   it("refuses mismatched shapes and bad prediction types", () => {
     const s = s0();
     expect(() => s.step(t64([0, 1]), 999, t64([0]))).toThrow(/model_output has 2 values but sample has 1/);
-    expect(() => s.step(Float32Array.of(0) as never, 999, t64([0]))).toThrow(/model_output must be a Tensor .* got Float32Array/);
+    expect(() => s.step(Float32Array.of(0) as never, 999, t64([0]))).toThrow(
+      /model_output must be a Tensor .* got Float32Array/,
+    );
     expect(() => s.scaleModelInput([1, 2] as never, 999)).toThrow(/scaleModelInput: sample must be a Tensor/);
-    expect(() => s.step(t64([0]), 999, t64([0]), { s_churn: 1 } as never)).toThrow(/unknown option "s_churn"/);
+    expect(() => s.step(t64([0]), 999, t64([0]), { s_churn: 1 } as never)).toThrow(
+      /unknown option "s_churn"/,
+    );
     const h = new HeunDiscreteScheduler();
     h.setTimesteps(2);
-    expect(() => h.step(t64([0]), 999, t64([0]), { sChurn: 1 } as never)).toThrow(/HeunDiscreteScheduler.step: unknown option "sChurn"/);
+    expect(() => h.step(t64([0]), 999, t64([0]), { sChurn: 1 } as never)).toThrow(
+      /HeunDiscreteScheduler.step: unknown option "sChurn"/,
+    );
     const p = new EulerDiscreteScheduler({ prediction_type: "x0" });
     p.setTimesteps(2);
     expect(() => p.step(t64([0]), 999, t64([0]))).toThrow(/prediction_type "x0" must be one of/);
@@ -203,7 +225,9 @@ describe("Euler-ancestral", () => {
     const s = new EulerAncestralDiscreteScheduler(SD);
     s.setTimesteps(7);
     const noise = new CountingNoise(1);
-    const out = await denoisingLoop(s, (x) => tensor(new Float64Array(x.data.length), x.shape), t64([0.5]), { noise });
+    const out = await denoisingLoop(s, (x) => tensor(new Float64Array(x.data.length), x.shape), t64([0.5]), {
+      noise,
+    });
     expect(noise.count).toBe(7);
     expect(Number.isFinite(out.data[0])).toBe(true);
   });
@@ -212,8 +236,10 @@ describe("Euler-ancestral", () => {
     s.setTimesteps(4);
     const noise = new CountingNoise(1);
     const r = s.step(t64([0]), s.timesteps[0], t64([1]), { generator: noise });
-    const sf = s.sigmas[0], st = s.sigmas[1];
-    const to2 = f(st * st), from2 = f(sf * sf);
+    const sf = s.sigmas[0],
+      st = s.sigmas[1];
+    const to2 = f(st * st),
+      from2 = f(sf * sf);
     const up = f(Math.sqrt(f(f(to2 * f(from2 - to2)) / from2)));
     const down = f(Math.sqrt(f(to2 - f(up * up))));
     // eps = 0: x0 = x, derivative 0, prev = x + 1 * sigma_up
@@ -223,7 +249,9 @@ describe("Euler-ancestral", () => {
   it("sample prediction raises NotImplementedError as in diffusers", () => {
     const s = new EulerAncestralDiscreteScheduler({ prediction_type: "sample" });
     s.setTimesteps(3);
-    expect(() => s.step(t64([0]), s.timesteps[0], t64([0]), { generator: new CountingNoise() })).toThrow(/"sample" is not implemented/);
+    expect(() => s.step(t64([0]), s.timesteps[0], t64([0]), { generator: new CountingNoise() })).toThrow(
+      /"sample" is not implemented/,
+    );
   });
   it("one generator per batch row draws like torch.randn((1, ...), generator=g_b)", () => {
     const gens = [new TorchGenerator(1), new TorchGenerator(2)];
@@ -232,18 +260,24 @@ describe("Euler-ancestral", () => {
     const ref = stackedRandn([new TorchGenerator(1), new TorchGenerator(2)], [24], "float32");
     expect(Array.from(out.data)).toEqual(Array.from(ref.data));
     // and through step(): the same as core's PerSampleTorchNoise
-    const a = new EulerAncestralDiscreteScheduler(SD), b = new EulerAncestralDiscreteScheduler(SD);
+    const a = new EulerAncestralDiscreteScheduler(SD),
+      b = new EulerAncestralDiscreteScheduler(SD);
     a.setTimesteps(5);
     b.setTimesteps(5);
-    const x = tensor(new Float32Array(48).fill(0.5), [2, 24]), e = tensor(new Float32Array(48).fill(0.1), [2, 24]);
+    const x = tensor(new Float32Array(48).fill(0.5), [2, 24]),
+      e = tensor(new Float32Array(48).fill(0.1), [2, 24]);
     const ra = a.step(e, a.timesteps[0], x, { generator: [new TorchGenerator(7), new TorchGenerator(8)] });
     const rb = b.step(e, b.timesteps[0], x, { generator: new PerSampleTorchNoise([7, 8]) });
     expect(Array.from(ra.prevSample.data)).toEqual(Array.from(rb.prevSample.data));
-    expect(() => drawNoise("test", [new TorchGenerator(1)], out)).toThrow(/1 generators for a batch of 2 rows/);
+    expect(() => drawNoise("test", [new TorchGenerator(1)], out)).toThrow(
+      /1 generators for a batch of 2 rows/,
+    );
   });
   it("refuses custom timesteps / sigmas (diffusers' set_timesteps has no such arguments)", () => {
     const s = new EulerAncestralDiscreteScheduler();
-    expect(() => s.setTimesteps({ timesteps: [999, 500] } as never)).toThrow(/unknown option "timesteps".*no custom timesteps/);
+    expect(() => s.setTimesteps({ timesteps: [999, 500] } as never)).toThrow(
+      /unknown option "timesteps".*no custom timesteps/,
+    );
     expect(() => s.setTimesteps(-1)).toThrow(/non-negative integer/);
   });
 });
@@ -263,7 +297,8 @@ describe("Heun's two phases", () => {
     const x = t64([1.25]);
     expect(s.stateInFirstOrder).toBe(true);
     const p = s.step(t64([0.5]), s.timesteps[0], x);
-    const s0 = s.sigmas[0], s1 = s.sigmas[1];
+    const s0 = s.sigmas[0],
+      s1 = s.sigmas[1];
     const d1 = (1.25 - (1.25 - s0 * 0.5)) / s0;
     const dt = f(s1 - s0);
     expect(s.stateInFirstOrder).toBe(false);
@@ -291,7 +326,9 @@ describe("Heun's two phases", () => {
     s.setTimesteps(3);
     expect(s.stateInFirstOrder).toBe(true);
     expect(s.stepIndex).toBe(null);
-    expect(() => s.setTimesteps({ sigmas: [1, 0] } as never)).toThrow(/unknown option "sigmas".*no custom sigmas/);
+    expect(() => s.setTimesteps({ sigmas: [1, 0] } as never)).toThrow(
+      /unknown option "sigmas".*no custom sigmas/,
+    );
     expect(() => s.setTimesteps(0)).toThrow(/positive integer/);
   });
   it("the denoising loop reports phases 1, 2, ..., and a final predictor into sigma 0", async () => {
@@ -309,7 +346,8 @@ describe("add_noise and get_velocity", () => {
   it("add_noise: schedule lookup without a begin index, begin/step index with one", () => {
     const s = new EulerDiscreteScheduler(SD);
     s.setTimesteps(4);
-    const x = t64([1, 2], [2, 1]), n = t64([0.5, -0.5], [2, 1]);
+    const x = t64([1, 2], [2, 1]),
+      n = t64([0.5, -0.5], [2, 1]);
     const r = s.addNoise(x, n, [s.timesteps[1], s.timesteps[2]]);
     expect(Array.from(r.data)).toEqual([1 + 0.5 * s.sigmas[1], 2 - 0.5 * s.sigmas[2]]);
     const one = s.addNoise(x, n, s.timesteps[3]); // broadcast
@@ -323,12 +361,14 @@ describe("add_noise and get_velocity", () => {
   it("add_noise in float32 rounds the product and the sum", () => {
     const s = new EulerAncestralDiscreteScheduler(SD);
     s.setTimesteps(4);
-    const x = tensor(Float32Array.of(0.1), [1]), n = tensor(Float32Array.of(0.3), [1]);
+    const x = tensor(Float32Array.of(0.1), [1]),
+      n = tensor(Float32Array.of(0.3), [1]);
     expect(s.addNoise(x, n, s.timesteps[0]).data[0]).toBe(f(f(0.1) + f(f(0.3) * s.sigmas[0])));
   });
   it("get_velocity uses alphas_cumprod at the POSITION of t in the schedule (diffusers' indexing)", () => {
     const s = new EulerDiscreteScheduler(SD);
-    const x = t64([1]), n = t64([0.5]);
+    const x = t64([1]),
+      n = t64([0.5]);
     const v = s.getVelocity(x, n, [999]).data[0]; // position 0 of [999, ..., 0]
     const a = s.alphasCumprod[0];
     expect(v).toBe(Math.sqrt(a) * 0.5 - Math.sqrt(1 - a) * 1);
@@ -379,7 +419,11 @@ describe("set_timesteps edge cases", () => {
     expect(s.numInferenceSteps).toBe(2);
   });
   it("continuous v-prediction timesteps are log(sigma) / 4", () => {
-    const s = new EulerDiscreteScheduler({ ...SD, prediction_type: "v_prediction", timestep_type: "continuous" });
+    const s = new EulerDiscreteScheduler({
+      ...SD,
+      prediction_type: "v_prediction",
+      timestep_type: "continuous",
+    });
     s.setTimesteps(4);
     for (let i = 0; i < 4; i++) expect(s.timesteps[i]).toBeCloseTo(Math.log(s.sigmas[i]) / 4, 6);
   });
@@ -387,7 +431,9 @@ describe("set_timesteps edge cases", () => {
     const s = new EulerDiscreteScheduler(SD);
     expect(() => s.setTimesteps({})).toThrow(/exactly one of numInferenceSteps, timesteps or sigmas/);
     expect(() => s.setTimesteps({ numInferenceSteps: 4, timesteps: [1] })).toThrow(/only one of/);
-    expect(() => s.setTimesteps({ timesteps: [1], sigmas: [1, 0] })).toThrow(/only one of timesteps or sigmas/);
+    expect(() => s.setTimesteps({ timesteps: [1], sigmas: [1, 0] })).toThrow(
+      /only one of timesteps or sigmas/,
+    );
     expect(() => s.setTimesteps(2.5)).toThrow(/non-negative integer/);
     expect(() => s.setTimesteps({ timesteps: [1, Number.NaN] })).toThrow(/timesteps\[1\] must be a number/);
     const k = new EulerDiscreteScheduler({ use_karras_sigmas: true });
@@ -409,23 +455,43 @@ describe("denoisingLoop", () => {
   it("takes a function model or a DiscreteModel and reports every call and step", async () => {
     const s = new EulerDiscreteScheduler(SD);
     s.setTimesteps(6);
-    const calls: number[] = [], steps: number[] = [];
-    const out = await denoisingLoop(s, async (x, t) => tensor(Float64Array.from(x.data, (v) => v * 0 + t / 1000), x.shape), t64([1, -1], [2, 1]), {
-      observer: { onModelCall: (e) => calls.push(e.timestep![0]), onStep: (e) => steps.push(e.fields.step_index_after as number) },
-    });
+    const calls: number[] = [],
+      steps: number[] = [];
+    const out = await denoisingLoop(
+      s,
+      async (x, t) =>
+        tensor(
+          Float64Array.from(x.data, (v) => v * 0 + t / 1000),
+          x.shape,
+        ),
+      t64([1, -1], [2, 1]),
+      {
+        observer: {
+          onModelCall: (e) => calls.push(e.timestep![0]),
+          onStep: (e) => steps.push(e.fields.step_index_after as number),
+        },
+      },
+    );
     expect(calls).toEqual(Array.from(s.timesteps));
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
     expect(out.shape).toEqual([2, 1]);
     await expect(denoisingLoop(s, "model" as never, t64([1]))).rejects.toThrow(/model must be a function/);
     s.setTimesteps(2);
-    await expect(denoisingLoop(s, (x) => tensor(new Float64Array(3), [3]), t64([1]))).rejects.toThrow(/returned 3 values at step 0, expected 1/);
+    await expect(denoisingLoop(s, (_x) => tensor(new Float64Array(3), [3]), t64([1]))).rejects.toThrow(
+      /returned 3 values at step 0, expected 1/,
+    );
   });
   it("float32 latents with a float32 model stay float32", async () => {
     const s = new EulerAncestralDiscreteScheduler(SD);
     s.setTimesteps(4);
-    const out = await denoisingLoop(s, (x) => tensor(new Float32Array(x.data.length), x.shape), tensor(Float32Array.of(1, 2), [2]), {
-      generator: new TorchGenerator(0),
-    });
+    const out = await denoisingLoop(
+      s,
+      (x) => tensor(new Float32Array(x.data.length), x.shape),
+      tensor(Float32Array.of(1, 2), [2]),
+      {
+        generator: new TorchGenerator(0),
+      },
+    );
     expect(out.dtype).toBe("float32");
   });
 });

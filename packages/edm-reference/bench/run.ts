@@ -55,19 +55,37 @@ async function measure(batch: number, opts: EdmSamplerOptions, short: number, lo
     }
     return bytes;
   };
-  const ta = await time(short), tb = await time(long);
-  const mShort = Math.min(short, 50), mLong = Math.min(long, 250);
-  const ma = await heap(mShort), mb = await heap(mLong);
-  return { nsPerStep: (tb - ta) / (long - short), bytesPerStep: (mb - ma) / (mLong - mShort), callNs: ta, callBytes: ma, mShort };
+  const ta = await time(short),
+    tb = await time(long);
+  const mShort = Math.min(short, 50),
+    mLong = Math.min(long, 250);
+  const ma = await heap(mShort),
+    mb = await heap(mLong);
+  return {
+    nsPerStep: (tb - ta) / (long - short),
+    bytesPerStep: (mb - ma) / (mLong - mShort),
+    callNs: ta,
+    callBytes: ma,
+    mShort,
+  };
 }
 
 const rows: string[] = [];
-const header = "| batch | solver | churn | time / step | ns / element / step | bytes / step | one call: time (N=short), heap |";
-for (const [batch, short, long, reps] of [[16, 500, 5500, 11], [1_000_000, 4, 20, 3]] as const) {
-  for (const [solver, churn] of [["euler", false], ["heun", false], ["heun", true]] as const) {
+const header =
+  "| batch | solver | churn | time / step | ns / element / step | bytes / step | one call: time (N=short), heap |";
+for (const [batch, short, long, reps] of [
+  [16, 500, 5500, 11],
+  [1_000_000, 4, 20, 3],
+] as const) {
+  for (const [solver, churn] of [
+    ["euler", false],
+    ["heun", false],
+    ["heun", true],
+  ] as const) {
     const opts: EdmSamplerOptions = { solver, ...(churn ? { S_churn: 10, noise: zeroNoise } : {}) };
     const m = await measure(batch, opts, short, long, reps);
-    const t = m.nsPerStep >= 1e6 ? `${(m.nsPerStep / 1e6).toFixed(2)} ms` : `${(m.nsPerStep / 1e3).toFixed(2)} us`;
+    const t =
+      m.nsPerStep >= 1e6 ? `${(m.nsPerStep / 1e6).toFixed(2)} ms` : `${(m.nsPerStep / 1e3).toFixed(2)} us`;
     rows.push(
       `| ${batch}x1 | ${solver} | ${churn ? "S_churn=10" : "0"} | ${t} | ${(m.nsPerStep / batch).toFixed(2)} | ${Math.max(0, m.bytesPerStep).toFixed(0)} | ${(m.callNs / 1e6).toFixed(2)} ms, ${(m.callBytes / 1024).toFixed(0)} KiB (N=${m.mShort}) |`,
     );

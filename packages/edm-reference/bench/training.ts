@@ -76,6 +76,10 @@ for (const hidden of [64, 128]) {
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) model.denoiseSync(x, sigma, out);
   const ms = (performance.now() - t0) / reps;
-  inference.push({ case: `denoise hidden ${hidden}, ${n} rows`, "ms/call": ms.toFixed(2), "rows/s": ((1000 * n) / ms).toFixed(0) });
+  inference.push({
+    case: `denoise hidden ${hidden}, ${n} rows`,
+    "ms/call": ms.toFixed(2),
+    "rows/s": ((1000 * n) / ms).toFixed(0),
+  });
 }
 console.table(inference);

@@ -29,20 +29,30 @@ function checkSteps(who: string, n: number, min = 2): void {
  * Check a user grid t_0..t_N: at least two points, finite, strictly decreasing (or, with
  * `allowRepeated`, non-increasing), t_N = 0. Returns a Float64Array copy.
  */
-export function validateTimeSteps(t: ArrayLike<number>, who = "validateTimeSteps", allowRepeated = false): Float64Array {
+export function validateTimeSteps(
+  t: ArrayLike<number>,
+  who = "validateTimeSteps",
+  allowRepeated = false,
+): Float64Array {
   if (!t || typeof t.length !== "number" || t.length < 2) {
-    throw new RangeError(`${who}: timeSteps must hold at least two times t_0 > ... > t_N = 0, got ${t?.length ?? 0}`);
+    throw new RangeError(
+      `${who}: timeSteps must hold at least two times t_0 > ... > t_N = 0, got ${t?.length ?? 0}`,
+    );
   }
   const out = Float64Array.from(t);
   for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) throw new RangeError(`${who}: timeSteps must be finite, got t[${i}]=${out[i]}`);
+    if (!Number.isFinite(out[i]))
+      throw new RangeError(`${who}: timeSteps must be finite, got t[${i}]=${out[i]}`);
     if (i > 0 && !(out[i] < out[i - 1] || (allowRepeated && out[i] === out[i - 1]))) {
       const what = allowRepeated ? "non-increasing" : "strictly decreasing";
-      throw new RangeError(`${who}: timeSteps must be ${what}, got t[${i}]=${out[i]} ${allowRepeated ? ">" : ">="} t[${i - 1}]=${out[i - 1]}`);
+      throw new RangeError(
+        `${who}: timeSteps must be ${what}, got t[${i}]=${out[i]} ${allowRepeated ? ">" : ">="} t[${i - 1}]=${out[i - 1]}`,
+      );
     }
   }
   const last = out[out.length - 1];
-  if (last !== 0) throw new RangeError(`${who}: timeSteps must end in t_N = 0, got t[${out.length - 1}]=${last}`);
+  if (last !== 0)
+    throw new RangeError(`${who}: timeSteps must end in t_N = 0, got t[${out.length - 1}]=${last}`);
   return out;
 }
 
@@ -98,24 +108,35 @@ export interface SigmaRange {
 
 function checkRange(who: string, r: SigmaRange): void {
   if (!(r.sigma_min > 0) || !(r.sigma_max > r.sigma_min) || !Number.isFinite(r.sigma_max)) {
-    throw new RangeError(`${who}: need 0 < sigma_min < sigma_max < inf, got sigma_min=${r.sigma_min}, sigma_max=${r.sigma_max}`);
+    throw new RangeError(
+      `${who}: need 0 < sigma_min < sigma_max < inf, got sigma_min=${r.sigma_min}, sigma_max=${r.sigma_max}`,
+    );
   }
 }
 
 /** VE: t_i = sigma_max^2 (sigma_min^2 / sigma_max^2)^(i/(N-1)) (VE time; sigma_i = sqrt t_i). */
-export function veTimes(numSteps: number, range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 }, math: ScalarMath = jsMath): Float64Array {
+export function veTimes(
+  numSteps: number,
+  range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 },
+  math: ScalarMath = jsMath,
+): Float64Array {
   checkSteps("veTimes", numSteps);
   checkRange("veTimes", range);
   const { sigma_min, sigma_max } = range;
   const t = new Float64Array(numSteps);
   for (let i = 0; i < numSteps; i++) {
-    t[i] = sigma_max * sigma_max * math.pow((sigma_min * sigma_min) / (sigma_max * sigma_max), i / (numSteps - 1));
+    t[i] =
+      sigma_max * sigma_max * math.pow((sigma_min * sigma_min) / (sigma_max * sigma_max), i / (numSteps - 1));
   }
   return t;
 }
 
 /** VE noise levels sigma_i = sqrt(veTimes_i). */
-export function veSigmas(numSteps: number, range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 }, math: ScalarMath = jsMath): Float64Array {
+export function veSigmas(
+  numSteps: number,
+  range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 },
+  math: ScalarMath = jsMath,
+): Float64Array {
   return veTimes(numSteps, range, math).map(Math.sqrt);
 }
 
@@ -133,8 +154,10 @@ export function edmSigmas(
   checkSteps("edmSigmas", numSteps);
   checkRange("edmSigmas", params);
   const rho = params.rho ?? 7;
-  if (!(rho > 0) || !Number.isFinite(rho)) throw new RangeError(`edmSigmas: rho must be a positive number, got ${rho}`);
-  const hi = math.pow(params.sigma_max, 1 / rho), lo = math.pow(params.sigma_min, 1 / rho);
+  if (!(rho > 0) || !Number.isFinite(rho))
+    throw new RangeError(`edmSigmas: rho must be a positive number, got ${rho}`);
+  const hi = math.pow(params.sigma_max, 1 / rho),
+    lo = math.pow(params.sigma_min, 1 / rho);
   const out = new Float64Array(numSteps);
   for (let i = 0; i < numSteps; i++) out[i] = math.pow(hi + (i / (numSteps - 1)) * (lo - hi), rho);
   return out;
@@ -164,8 +187,11 @@ const tableCache = new WeakMap<ScalarMath, Map<string, Float64Array>>();
  * abar_j = sin(pi/2 · j / M / (C_2 + 1))^2. Cached; the returned array must not be modified.
  */
 export function iddpmTable(params: IddpmParams = {}, opts: IddpmTableOptions = {}): Float64Array {
-  const C_1 = params.C_1 ?? 0.001, C_2 = params.C_2 ?? 0.008, M = params.M ?? 1000;
-  if (!Number.isInteger(M) || M < 1) throw new RangeError(`iddpmTable: M must be a positive integer, got ${M}`);
+  const C_1 = params.C_1 ?? 0.001,
+    C_2 = params.C_2 ?? 0.008,
+    M = params.M ?? 1000;
+  if (!Number.isInteger(M) || M < 1)
+    throw new RangeError(`iddpmTable: M must be a positive integer, got ${M}`);
   if (!(C_1 > 0)) throw new RangeError(`iddpmTable: C_1 must be positive, got ${C_1}`);
   if (!(C_2 >= 0)) throw new RangeError(`iddpmTable: C_2 must be non-negative, got ${C_2}`);
   const math = opts.math ?? jsMath;
@@ -179,14 +205,16 @@ export function iddpmTable(params: IddpmParams = {}, opts: IddpmTableOptions = {
   let alphaBar: (j: number) => number;
   if (f32) {
     // every operation in float32: the Python float constants are rounded to float32 first
-    const r = Math.fround, hp = r(halfPi), c2 = r(C_2 + 1);
+    const r = Math.fround,
+      hp = r(halfPi),
+      c2 = r(C_2 + 1);
     alphaBar = (j) => {
       const s = r(math.sin(r(r(r(hp * j) / M) / c2)));
       return r(s * s);
     };
   } else {
     alphaBar = (j) => {
-      const s = math.sin(halfPi * j / M / (C_2 + 1));
+      const s = math.sin((halfPi * j) / M / (C_2 + 1));
       return s * s;
     };
   }
@@ -223,9 +251,12 @@ export function iddpmSigmas(
   checkRange("iddpmSigmas", params);
   const u = iddpmTable(params, opts);
   const kept: number[] = [];
-  for (let j = 0; j < u.length; j++) if (u[j] >= params.sigma_min && u[j] <= params.sigma_max) kept.push(u[j]);
+  for (let j = 0; j < u.length; j++)
+    if (u[j] >= params.sigma_min && u[j] <= params.sigma_max) kept.push(u[j]);
   if (kept.length === 0) {
-    throw new RangeError(`iddpmSigmas: no table entry lies in [sigma_min=${params.sigma_min}, sigma_max=${params.sigma_max}]`);
+    throw new RangeError(
+      `iddpmSigmas: no table entry lies in [sigma_min=${params.sigma_min}, sigma_max=${params.sigma_max}]`,
+    );
   }
   const out = new Float64Array(numSteps);
   const scale = (kept.length - 1) / (numSteps - 1);

@@ -111,24 +111,29 @@ export const dualMath: Num<Dual> = {
   c: (v) => new Dual(v, 0),
   value: (a) => (typeof a === "number" ? a : a.re),
   add: (a, b) => {
-    const x = lift(a), y = lift(b);
+    const x = lift(a),
+      y = lift(b);
     return new Dual(x.re + y.re, x.du + y.du);
   },
   sub: (a, b) => {
-    const x = lift(a), y = lift(b);
+    const x = lift(a),
+      y = lift(b);
     return new Dual(x.re - y.re, x.du - y.du);
   },
   mul: (a, b) => {
-    const x = lift(a), y = lift(b);
+    const x = lift(a),
+      y = lift(b);
     return new Dual(x.re * y.re, x.du * y.re + x.re * y.du);
   },
   div: (a, b) => {
-    const x = lift(a), y = lift(b);
+    const x = lift(a),
+      y = lift(b);
     const q = x.re / y.re;
     return new Dual(q, (x.du - q * y.du) / y.re);
   },
   pow: (a, b) => {
-    const x = lift(a), y = lift(b);
+    const x = lift(a),
+      y = lift(b);
     const v = Math.pow(x.re, y.re);
     let du = 0;
     // d(x^y) = y x^(y-1) dx + x^y ln(x) dy; each term only when its tangent is nonzero,
@@ -141,8 +146,14 @@ export const dualMath: Num<Dual> = {
     const x = lift(a);
     return new Dual(-x.re, -x.du);
   },
-  recip: unary((x) => 1 / x, (_x, fx) => -fx * fx),
-  square: unary((x) => x * x, (x) => 2 * x),
+  recip: unary(
+    (x) => 1 / x,
+    (_x, fx) => -fx * fx,
+  ),
+  square: unary(
+    (x) => x * x,
+    (x) => 2 * x,
+  ),
   sqrt: unary(Math.sqrt, (_x, fx) => 0.5 / fx),
   exp: unary(Math.exp, (_x, fx) => fx),
   expm1: unary(Math.expm1, (_x, fx) => fx + 1),

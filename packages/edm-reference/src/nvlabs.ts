@@ -102,13 +102,19 @@ function isInt(v: unknown): v is number {
 
 function checkNumSteps(who: string, n: unknown): number {
   if (!isInt(n) || n < 2) {
-    throw new RangeError(`${who}: num_steps must be an integer >= 2, got ${String(n)} (the original divides by num_steps - 1)`);
+    throw new RangeError(
+      `${who}: num_steps must be an integer >= 2, got ${String(n)} (the original divides by num_steps - 1)`,
+    );
   }
   return n;
 }
 
-const netRange = (net: Pick<Denoiser, "sigmaMin" | "sigmaMax">) => ({ lo: net.sigmaMin ?? 0, hi: net.sigmaMax ?? Infinity });
-const netRound = (net: Pick<Denoiser, "roundSigma">) => (net.roundSigma ? net.roundSigma.bind(net) : (s: number) => s);
+const netRange = (net: Pick<Denoiser, "sigmaMin" | "sigmaMax">) => ({
+  lo: net.sigmaMin ?? 0,
+  hi: net.sigmaMax ?? Infinity,
+});
+const netRound = (net: Pick<Denoiser, "roundSigma">) =>
+  net.roundSigma ? net.roundSigma.bind(net) : (s: number) => s;
 
 /** vp sigma(t) as NVlabs writes it: (e ** (0.5 beta_d t^2 + beta_min t) - 1) ** 0.5. */
 export function nvlabsVpSigma(beta_d: number, beta_min: number): (t: number) => number {
@@ -143,7 +149,8 @@ export function nvlabsSchedule(
 ): Schedule {
   let sigma: (t: number) => number, sigmaDeriv: (t: number) => number, sigmaInv: (s: number) => number;
   if (schedule === "vp") {
-    const bd = vp.vp_beta_d, bm = vp.vp_beta_min;
+    const bd = vp.vp_beta_d,
+      bm = vp.vp_beta_min;
     sigma = nvlabsVpSigma(bd, bm);
     sigmaDeriv = (t) => {
       const sg = sigma(t);
@@ -177,12 +184,40 @@ export function nvlabsSchedule(
   return { name: `nvlabs-${schedule}-${scaling}`, sigma, sigmaDeriv, sigmaInv, s, sDeriv };
 }
 
-const EDM_KEYS = ["num_steps", "sigma_min", "sigma_max", "rho", "S_churn", "S_min", "S_max", "S_noise"] as const;
-const ABLATION_KEYS = [...EDM_KEYS, "solver", "discretization", "schedule", "scaling", "epsilon_s", "C_1", "C_2", "M", "alpha"] as const;
+const EDM_KEYS = [
+  "num_steps",
+  "sigma_min",
+  "sigma_max",
+  "rho",
+  "S_churn",
+  "S_min",
+  "S_max",
+  "S_noise",
+] as const;
+const ABLATION_KEYS = [
+  ...EDM_KEYS,
+  "solver",
+  "discretization",
+  "schedule",
+  "scaling",
+  "epsilon_s",
+  "C_1",
+  "C_2",
+  "M",
+  "alpha",
+] as const;
 
-function num(who: string, name: string, v: unknown, def: number, pred: (x: number) => boolean = Number.isFinite, expected = "a finite number"): number {
+function num(
+  who: string,
+  name: string,
+  v: unknown,
+  def: number,
+  pred: (x: number) => boolean = Number.isFinite,
+  expected = "a finite number",
+): number {
   if (v === undefined) return def;
-  if (typeof v !== "number" || !pred(v)) throw new RangeError(`${who}: ${name} must be ${expected}, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !pred(v))
+    throw new RangeError(`${who}: ${name} must be ${expected}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -196,12 +231,21 @@ function churnArgs(who: string, k: Pick<EdmSamplerKwargs, "S_churn" | "S_min" | 
 }
 
 /** The pre-loop computations of `edm_sampler`. */
-export function nvlabsEdmSetup(net: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">, kwargs: EdmSamplerKwargs = {}): NvlabsSetup {
+export function nvlabsEdmSetup(
+  net: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">,
+  kwargs: EdmSamplerKwargs = {},
+): NvlabsSetup {
   const who = "edm_sampler";
   const N = checkNumSteps(who, kwargs.num_steps ?? 18);
   const { lo, hi } = netRange(net);
-  const sigma_min = Math.max(num(who, "sigma_min", kwargs.sigma_min, 0.002, (x) => x > 0, "a positive number"), lo);
-  const sigma_max = Math.min(num(who, "sigma_max", kwargs.sigma_max, 80, (x) => x > 0, "a positive number"), hi);
+  const sigma_min = Math.max(
+    num(who, "sigma_min", kwargs.sigma_min, 0.002, (x) => x > 0, "a positive number"),
+    lo,
+  );
+  const sigma_max = Math.min(
+    num(who, "sigma_max", kwargs.sigma_max, 80, (x) => x > 0, "a positive number"),
+    hi,
+  );
   const rho = num(who, "rho", kwargs.rho, 7, (x) => x > 0 && Number.isFinite(x), "a positive number");
   const round = netRound(net);
   const sigma_steps = edmSigmas(N, { sigma_min, sigma_max, rho }, correctlyRoundedMath);
@@ -222,7 +266,9 @@ export function nvlabsEdmSetup(net: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "ro
 const oneOf = <T extends string>(who: string, name: string, v: unknown, def: T, allowed: readonly T[]): T => {
   if (v === undefined) return def;
   if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-    throw new RangeError(`${who}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(", ")}, got ${JSON.stringify(v)}`);
+    throw new RangeError(
+      `${who}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(", ")}, got ${JSON.stringify(v)}`,
+    );
   }
   return v as T;
 };
@@ -236,7 +282,12 @@ export function nvlabsAblationSetup(
   const who = "ablation_sampler";
   const N = checkNumSteps(who, kwargs.num_steps ?? 18);
   const solver = oneOf(who, "solver", kwargs.solver, "heun", ["euler", "heun"] as const);
-  const discretization = oneOf(who, "discretization", kwargs.discretization, "edm", ["vp", "ve", "iddpm", "edm"] as const);
+  const discretization = oneOf(who, "discretization", kwargs.discretization, "edm", [
+    "vp",
+    "ve",
+    "iddpm",
+    "edm",
+  ] as const);
   const scheduleName = oneOf(who, "schedule", kwargs.schedule, "linear", ["vp", "ve", "linear"] as const);
   const scaling = oneOf(who, "scaling", kwargs.scaling, "none", ["vp", "none"] as const);
   const epsilon_s = num(who, "epsilon_s", kwargs.epsilon_s, 1e-3, (x) => x > 0 && x < 1, "in (0, 1)");
@@ -250,16 +301,27 @@ export function nvlabsAblationSetup(
   const defMin = { vp: vpDefault(epsilon_s), ve: 0.02, iddpm: 0.002, edm: 0.002 }[discretization];
   const defMax = { vp: vpDefault(1), ve: 100, iddpm: 81, edm: 80 }[discretization];
   const { lo, hi } = netRange(net);
-  const sigma_min = Math.max(num(who, "sigma_min", kwargs.sigma_min ?? undefined, defMin, (x) => x > 0, "a positive number"), lo);
-  const sigma_max = Math.min(num(who, "sigma_max", kwargs.sigma_max ?? undefined, defMax, (x) => x > 0, "a positive number"), hi);
+  const sigma_min = Math.max(
+    num(who, "sigma_min", kwargs.sigma_min ?? undefined, defMin, (x) => x > 0, "a positive number"),
+    lo,
+  );
+  const sigma_max = Math.min(
+    num(who, "sigma_max", kwargs.sigma_max ?? undefined, defMax, (x) => x > 0, "a positive number"),
+    hi,
+  );
   const vp = nvlabsVpBetas(sigma_min, sigma_max, epsilon_s);
 
   let sigma_steps: Float64Array;
   const range = { sigma_min, sigma_max };
-  if (discretization === "vp") sigma_steps = vpTimes(N, { epsilon_s }).map(nvlabsVpSigma(vp.vp_beta_d, vp.vp_beta_min));
+  if (discretization === "vp")
+    sigma_steps = vpTimes(N, { epsilon_s }).map(nvlabsVpSigma(vp.vp_beta_d, vp.vp_beta_min));
   else if (discretization === "ve") sigma_steps = veTimes(N, range, correctlyRoundedMath).map(Math.sqrt);
   else if (discretization === "iddpm") {
-    sigma_steps = iddpmSigmas(N, { ...range, C_1, C_2, M }, { math: correctlyRoundedMath, alphaBarDtype: run.defaultDtype ?? "float64" });
+    sigma_steps = iddpmSigmas(
+      N,
+      { ...range, C_1, C_2, M },
+      { math: correctlyRoundedMath, alphaBarDtype: run.defaultDtype ?? "float64" },
+    );
   } else sigma_steps = edmSigmas(N, { ...range, rho }, correctlyRoundedMath);
 
   const schedule = nvlabsSchedule(scheduleName, scaling, vp);
@@ -278,8 +340,17 @@ export function nvlabsAblationSetup(
   return { entry: who, sigma_min, sigma_max, ...vp, sigma_steps, t_steps, schedule, plan };
 }
 
-async function runSetup(setup: NvlabsSetup, net: Denoiser, latents: Tensor, run: NvlabsRunOptions): Promise<Tensor> {
-  return runPlan(setup.plan, net, latents, { noise: run.randn_like, observer: run.observer, dtype: "float64" });
+async function runSetup(
+  setup: NvlabsSetup,
+  net: Denoiser,
+  latents: Tensor,
+  run: NvlabsRunOptions,
+): Promise<Tensor> {
+  return runPlan(setup.plan, net, latents, {
+    noise: run.randn_like,
+    observer: run.observer,
+    dtype: "float64",
+  });
 }
 
 /**
@@ -287,7 +358,12 @@ async function runSetup(setup: NvlabsSetup, net: Denoiser, latents: Tensor, run:
  * Heun, rho-spaced levels. Returns the float64 sample. Reproduces quirks 13 (float64
  * arithmetic, randn_like every step, Euler last step) and 18 (range clamp), see above.
  */
-export async function nvlabsEdmSampler(net: Denoiser, latents: Tensor, kwargs: EdmSamplerKwargs = {}, run: NvlabsRunOptions = {}): Promise<Tensor> {
+export async function nvlabsEdmSampler(
+  net: Denoiser,
+  latents: Tensor,
+  kwargs: EdmSamplerKwargs = {},
+  run: NvlabsRunOptions = {},
+): Promise<Tensor> {
   return runSetup(nvlabsEdmSetup(net, kwargs), net, latents, run);
 }
 
@@ -295,7 +371,12 @@ export async function nvlabsEdmSampler(net: Denoiser, latents: Tensor, kwargs: E
  * NVlabs `ablation_sampler(net, latents, randn_like=..., **kwargs)`. Returns the float64
  * sample. Reproduces quirks 13-18 as listed in the module comment.
  */
-export async function nvlabsAblationSampler(net: Denoiser, latents: Tensor, kwargs: AblationSamplerKwargs = {}, run: NvlabsRunOptions = {}): Promise<Tensor> {
+export async function nvlabsAblationSampler(
+  net: Denoiser,
+  latents: Tensor,
+  kwargs: AblationSamplerKwargs = {},
+  run: NvlabsRunOptions = {},
+): Promise<Tensor> {
   return runSetup(nvlabsAblationSetup(net, kwargs, run), net, latents, run);
 }
 
@@ -306,22 +387,39 @@ const PLACEHOLDER_KEYS = ["net", "latents", "class_labels", "randn_like"];
  * A `reference.call` object to typed kwargs: placeholder strings ("<denoiser>") and a null
  * `class_labels` are skipped, "inf"/"-inf" become numbers, unknown names are an error.
  */
-export function parseNvlabsCall(who: string, call: Record<string, unknown>, allowed: readonly string[]): Record<string, unknown> {
+export function parseNvlabsCall(
+  who: string,
+  call: Record<string, unknown>,
+  allowed: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(call ?? {})) {
     if (PLACEHOLDER_KEYS.includes(k)) {
-      if (k === "class_labels" && v !== null && v !== undefined && !(typeof v === "string" && v.startsWith("<"))) {
-        throw new RangeError(`${who}: class_labels are not supported (unconditional nets only), got ${JSON.stringify(v)}`);
+      if (
+        k === "class_labels" &&
+        v !== null &&
+        v !== undefined &&
+        !(typeof v === "string" && v.startsWith("<"))
+      ) {
+        throw new RangeError(
+          `${who}: class_labels are not supported (unconditional nets only), got ${JSON.stringify(v)}`,
+        );
       }
       continue;
     }
-    if (!allowed.includes(k)) throw new RangeError(`${who}: unexpected keyword argument '${k}' (accepted: ${allowed.join(", ")})`);
+    if (!allowed.includes(k))
+      throw new RangeError(`${who}: unexpected keyword argument '${k}' (accepted: ${allowed.join(", ")})`);
     out[k] = v === "inf" ? Infinity : v === "-inf" ? -Infinity : v;
   }
   return out;
 }
 
-export type NvlabsSamplerFn = (net: Denoiser, latents: Tensor, call?: Record<string, unknown>, run?: NvlabsRunOptions) => Promise<Tensor>;
+export type NvlabsSamplerFn = (
+  net: Denoiser,
+  latents: Tensor,
+  call?: Record<string, unknown>,
+  run?: NvlabsRunOptions,
+) => Promise<Tensor>;
 
 /**
  * The originals under their own names, taking the original keyword arguments: a fixture's
@@ -332,13 +430,28 @@ export const samplers: Readonly<Record<"edm_sampler" | "ablation_sampler", Nvlab
   edm_sampler: async (net, latents, call = {}, run = {}) =>
     nvlabsEdmSampler(net, latents, parseNvlabsCall("edm_sampler", call, EDM_KEYS) as EdmSamplerKwargs, run),
   ablation_sampler: async (net, latents, call = {}, run = {}) =>
-    nvlabsAblationSampler(net, latents, parseNvlabsCall("ablation_sampler", call, ABLATION_KEYS) as AblationSamplerKwargs, run),
+    nvlabsAblationSampler(
+      net,
+      latents,
+      parseNvlabsCall("ablation_sampler", call, ABLATION_KEYS) as AblationSamplerKwargs,
+      run,
+    ),
 });
 
 /** The setup functions under the originals' names (for schedule checks). */
 export const samplerSetups = Object.freeze({
-  edm_sampler: (net: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">, call: Record<string, unknown> = {}) =>
-    nvlabsEdmSetup(net, parseNvlabsCall("edm_sampler", call, EDM_KEYS) as EdmSamplerKwargs),
-  ablation_sampler: (net: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">, call: Record<string, unknown> = {}, run: Pick<NvlabsRunOptions, "defaultDtype"> = {}) =>
-    nvlabsAblationSetup(net, parseNvlabsCall("ablation_sampler", call, ABLATION_KEYS) as AblationSamplerKwargs, run),
+  edm_sampler: (
+    net: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">,
+    call: Record<string, unknown> = {},
+  ) => nvlabsEdmSetup(net, parseNvlabsCall("edm_sampler", call, EDM_KEYS) as EdmSamplerKwargs),
+  ablation_sampler: (
+    net: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">,
+    call: Record<string, unknown> = {},
+    run: Pick<NvlabsRunOptions, "defaultDtype"> = {},
+  ) =>
+    nvlabsAblationSetup(
+      net,
+      parseNvlabsCall("ablation_sampler", call, ABLATION_KEYS) as AblationSamplerKwargs,
+      run,
+    ),
 });

@@ -36,7 +36,9 @@ export interface Preconditioning {
 }
 
 /** EDM preconditioning with data standard deviation sigma_data (default 0.5). */
-export function edmPreconditioning(opts: { sigma_data?: number; sigmaMin?: number; sigmaMax?: number } = {}): Preconditioning {
+export function edmPreconditioning(
+  opts: { sigma_data?: number; sigmaMin?: number; sigmaMax?: number } = {},
+): Preconditioning {
   const sd = opts.sigma_data ?? 0.5;
   if (!(sd > 0)) throw new RangeError(`edmPreconditioning: sigma_data must be positive, got ${sd}`);
   const sd2 = sd * sd;
@@ -70,8 +72,11 @@ export function vePreconditioning(opts: { sigma_min?: number; sigma_max?: number
  * VP preconditioning: c_noise = (M-1) t with t = sigma^-1(sigma) in the VP schedule;
  * supported range [sigma(epsilon_t), sigma(1)].
  */
-export function vpPreconditioning(opts: { beta_d?: number; beta_min?: number; M?: number; epsilon_t?: number } = {}): Preconditioning {
-  const M = opts.M ?? 1000, eps = opts.epsilon_t ?? 1e-5;
+export function vpPreconditioning(
+  opts: { beta_d?: number; beta_min?: number; M?: number; epsilon_t?: number } = {},
+): Preconditioning {
+  const M = opts.M ?? 1000,
+    eps = opts.epsilon_t ?? 1e-5;
   const sched = vpSchedule(opts);
   const inv = sched.sigmaInv!;
   return {
@@ -88,10 +93,14 @@ export function vpPreconditioning(opts: { beta_d?: number; beta_min?: number; M?
 
 /** Index of the table entry nearest to sigma (first one on ties, like argmin). */
 function nearestIndex(u: Float64Array, sigma: number): number {
-  let best = 0, bestD = Infinity;
+  let best = 0,
+    bestD = Infinity;
   for (let j = 0; j < u.length; j++) {
     const d = Math.abs(u[j] - sigma);
-    if (d < bestD) { bestD = d; best = j; }
+    if (d < bestD) {
+      bestD = d;
+      best = j;
+    }
   }
   return best;
 }
@@ -129,13 +138,18 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
     sigmaMax: precond.sigmaMax,
     roundSigma: precond.roundSigma?.bind(precond),
     async denoise(x: Tensor, sigma: Float64Array, out?: Tensor): Promise<Tensor> {
-      const n = x.data.length, rows = sigma.length;
-      if (rows === 0 || n % rows !== 0) throw new RangeError(`preconditionedDenoiser: ${rows} sigmas for ${n} values`);
+      const n = x.data.length,
+        rows = sigma.length;
+      if (rows === 0 || n % rows !== 0)
+        throw new RangeError(`preconditionedDenoiser: ${rows} sigmas for ${n} values`);
       const per = n / rows;
-      if (!inBuf || inBuf.data.length !== n || inBuf.dtype !== x.dtype) inBuf = tensor(allocate(x.dtype, n), x.shape);
-      else if (inBuf.shape.length !== x.shape.length || inBuf.shape.some((d, i) => d !== x.shape[i])) inBuf = tensor(inBuf.data, x.shape);
+      if (!inBuf || inBuf.data.length !== n || inBuf.dtype !== x.dtype)
+        inBuf = tensor(allocate(x.dtype, n), x.shape);
+      else if (inBuf.shape.length !== x.shape.length || inBuf.shape.some((d, i) => d !== x.shape[i]))
+        inBuf = tensor(inBuf.data, x.shape);
       if (cn.length !== rows) cn = new Float64Array(rows);
-      const xi = inBuf.data, xs = x.data;
+      const xi = inBuf.data,
+        xs = x.data;
       const r32 = x.dtype === "float32" ? Math.fround : (v: number) => v;
       for (let b = 0, k = 0; b < rows; b++) {
         const cIn = r32(precond.cIn(sigma[b]));
@@ -143,11 +157,16 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
         for (let j = 0; j < per; j++, k++) xi[k] = xs[k] * cIn;
       }
       const f = await F(inBuf, cn);
-      if (f.data.length !== n) throw new RangeError(`preconditionedDenoiser: the network returned ${f.data.length} values for ${n} inputs`);
+      if (f.data.length !== n)
+        throw new RangeError(
+          `preconditionedDenoiser: the network returned ${f.data.length} values for ${n} inputs`,
+        );
       const o = out && out.data.length === n ? out : tensor(allocate(x.dtype, n), x.shape);
-      const od = o.data, fd = f.data;
+      const od = o.data,
+        fd = f.data;
       for (let b = 0, k = 0; b < rows; b++) {
-        const cs = r32(precond.cSkip(sigma[b])), co = r32(precond.cOut(sigma[b]));
+        const cs = r32(precond.cSkip(sigma[b])),
+          co = r32(precond.cOut(sigma[b]));
         for (let j = 0; j < per; j++, k++) od[k] = r32(cs * xs[k]) + r32(co * fd[k]);
       }
       return o;
@@ -161,10 +180,13 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
  * Wrapping it again with `preconditionedDenoiser` gives back D (up to rounding).
  */
 export function idealNetwork(denoiser: Denoiser, precond: Preconditioning): RawNetwork {
-  if (!precond.sigmaFromNoise) throw new Error(`idealNetwork: preconditioning '${precond.name}' cannot recover sigma from c_noise`);
+  if (!precond.sigmaFromNoise)
+    throw new Error(`idealNetwork: preconditioning '${precond.name}' cannot recover sigma from c_noise`);
   const fromNoise = precond.sigmaFromNoise.bind(precond);
   return async (input, cNoise) => {
-    const rows = cNoise.length, n = input.data.length, per = n / rows;
+    const rows = cNoise.length,
+      n = input.data.length,
+      per = n / rows;
     const sig = Float64Array.from(cNoise, (c) => fromNoise(c));
     const x = new Float64Array(n);
     for (let b = 0, k = 0; b < rows; b++) {
@@ -175,7 +197,8 @@ export function idealNetwork(denoiser: Denoiser, precond: Preconditioning): RawN
     const d = await denoiser.denoise(xt, sig);
     const f = new Float64Array(n);
     for (let b = 0, k = 0; b < rows; b++) {
-      const cs = precond.cSkip(sig[b]), co = precond.cOut(sig[b]);
+      const cs = precond.cSkip(sig[b]),
+        co = precond.cOut(sig[b]);
       for (let j = 0; j < per; j++, k++) f[k] = (d.data[k] - cs * x[k]) / co;
     }
     return tensor(f, input.shape);

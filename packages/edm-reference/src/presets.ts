@@ -14,14 +14,7 @@
  * sigma 0.002..80, rho 7, sigma_data 0.5, P_mean -1.2, P_std 1.2.
  */
 import type { Denoiser } from "@edmkit/core";
-import {
-  edmSigmas,
-  iddpmSigmas,
-  iddpmTable,
-  veTimes,
-  vpTimes,
-  withFinalZero,
-} from "./discretization.js";
+import { edmSigmas, iddpmSigmas, iddpmTable, veTimes, vpTimes, withFinalZero } from "./discretization.js";
 import {
   edmPreconditioning,
   iddpmPreconditioning,
@@ -93,7 +86,13 @@ export interface VpPresetParams {
  * time range [sigma^-1(sigmaMin), sigma^-1(sigmaMax)] instead of [epsilon_s, 1].
  */
 export function vpPreset(p: VpPresetParams = {}): Preset {
-  const params = { beta_d: p.beta_d ?? 19.9, beta_min: p.beta_min ?? 0.1, epsilon_s: p.epsilon_s ?? 1e-3, epsilon_t: p.epsilon_t ?? 1e-5, M: p.M ?? 1000 };
+  const params = {
+    beta_d: p.beta_d ?? 19.9,
+    beta_min: p.beta_min ?? 0.1,
+    epsilon_s: p.epsilon_s ?? 1e-3,
+    epsilon_t: p.epsilon_t ?? 1e-5,
+    M: p.M ?? 1000,
+  };
   const schedule = vpSchedule(params);
   const precond = vpPreconditioning(params);
   const inv = schedule.sigmaInv!;
@@ -135,7 +134,8 @@ export function vePreset(p: VePresetParams = {}): Preset {
   const precond = vePreconditioning(params);
   const base = { sigmaMin: params.sigma_min, sigmaMax: params.sigma_max };
   const times = (n: number, r?: RangeOptions) => veTimes(n, range(base, r));
-  const lnMin = Math.log(params.sigma_min), lnMax = Math.log(params.sigma_max);
+  const lnMin = Math.log(params.sigma_min),
+    lnMax = Math.log(params.sigma_max);
   return {
     name: "ve",
     params,
@@ -240,6 +240,7 @@ export const presets: Readonly<Record<PresetName, Preset>> = Object.freeze({
 export function resolvePreset(p: PresetName | Preset, who = "resolvePreset"): Preset {
   if (typeof p !== "string") return p;
   const found = (presets as Record<string, Preset>)[p];
-  if (!found) throw new RangeError(`${who}: unknown preset '${p}', expected one of ${Object.keys(presets).join(", ")}`);
+  if (!found)
+    throw new RangeError(`${who}: unknown preset '${p}', expected one of ${Object.keys(presets).join(", ")}`);
   return found;
 }

@@ -61,10 +61,20 @@ const E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 
  * Integrate y' = f(t, y) from t0 to t1 (either direction) with Dormand-Prince 5(4).
  * Returns y(t1) in a new array.
  */
-export async function integrateOde(f: OdeRhs, t0: number, t1: number, y0: ArrayLike<number>, opts: OdeOptions = {}): Promise<Float64Array> {
-  const rtol = opts.rtol ?? 1e-11, atol = opts.atol ?? 1e-12, maxSteps = opts.maxSteps ?? 100000;
-  if (!(rtol > 0) || !(atol >= 0)) throw new RangeError(`integrateOde: rtol must be > 0 and atol >= 0, got rtol=${rtol}, atol=${atol}`);
-  if (!Number.isFinite(t0) || !Number.isFinite(t1)) throw new RangeError(`integrateOde: t0 and t1 must be finite, got ${t0}, ${t1}`);
+export async function integrateOde(
+  f: OdeRhs,
+  t0: number,
+  t1: number,
+  y0: ArrayLike<number>,
+  opts: OdeOptions = {},
+): Promise<Float64Array> {
+  const rtol = opts.rtol ?? 1e-11,
+    atol = opts.atol ?? 1e-12,
+    maxSteps = opts.maxSteps ?? 100000;
+  if (!(rtol > 0) || !(atol >= 0))
+    throw new RangeError(`integrateOde: rtol must be > 0 and atol >= 0, got rtol=${rtol}, atol=${atol}`);
+  if (!Number.isFinite(t0) || !Number.isFinite(t1))
+    throw new RangeError(`integrateOde: t0 and t1 must be finite, got ${t0}, ${t1}`);
   const n = y0.length;
   const y = Float64Array.from(y0);
   const stats = opts.stats ?? { accepted: 0, rejected: 0, nfe: 0 };
@@ -73,15 +83,20 @@ export async function integrateOde(f: OdeRhs, t0: number, t1: number, y0: ArrayL
   const dir = Math.sign(t1 - t0);
   let h = opts.h0 !== undefined ? dir * Math.abs(opts.h0) : (t1 - t0) / 100;
   const k = Array.from({ length: 7 }, () => new Float64Array(n));
-  const ys = new Float64Array(n), yNew = new Float64Array(n);
+  const ys = new Float64Array(n),
+    yNew = new Float64Array(n);
   let t = t0;
   await f(t, y, k[0]);
   stats.nfe++;
   let justRejected = false;
   for (let attempt = 0; ; attempt++) {
-    if (attempt >= maxSteps) throw new Error(`integrateOde: no convergence within ${maxSteps} steps (at t=${t}, h=${h})`);
+    if (attempt >= maxSteps)
+      throw new Error(`integrateOde: no convergence within ${maxSteps} steps (at t=${t}, h=${h})`);
     let last = false;
-    if (dir * (t + h - t1) >= 0) { h = t1 - t; last = true; }
+    if (dir * (t + h - t1) >= 0) {
+      h = t1 - t;
+      last = true;
+    }
     for (let s = 1; s < 7; s++) {
       const a = A[s];
       for (let i = 0; i < n; i++) {
@@ -119,7 +134,8 @@ export async function integrateOde(f: OdeRhs, t0: number, t1: number, y0: ArrayL
       h *= Math.max(0.2, 0.9 * Math.pow(err, -0.2));
       justRejected = true;
     }
-    if (Math.abs(h) < 1e-14 * Math.max(Math.abs(t), 1e-300)) throw new Error(`integrateOde: step size underflow at t=${t}`);
+    if (Math.abs(h) < 1e-14 * Math.max(Math.abs(t), 1e-300))
+      throw new Error(`integrateOde: step size underflow at t=${t}`);
   }
 }
 
@@ -135,13 +151,18 @@ export async function solveProbabilityFlow(
   opts: OdeOptions = {},
 ): Promise<Tensor> {
   if (!(sigmaFrom >= 0) || !(sigmaTo >= 0) || !Number.isFinite(sigmaFrom) || !Number.isFinite(sigmaTo)) {
-    throw new RangeError(`solveProbabilityFlow: sigmaFrom and sigmaTo must be finite and >= 0, got ${sigmaFrom}, ${sigmaTo}`);
+    throw new RangeError(
+      `solveProbabilityFlow: sigmaFrom and sigmaTo must be finite and >= 0, got ${sigmaFrom}, ${sigmaTo}`,
+    );
   }
   const rows = x.shape.length === 0 ? 1 : x.shape[0];
   const rowSigma = new Float64Array(rows);
   const dBuf = tensor(new Float64Array(x.data.length), x.shape);
   const rhs: OdeRhs = async (sigma, y, out) => {
-    if (sigma === 0) { out.fill(0); return; }
+    if (sigma === 0) {
+      out.fill(0);
+      return;
+    }
     rowSigma.fill(sigma);
     const d = await denoiser.denoise(tensor(y, x.shape), rowSigma, dBuf);
     for (let i = 0; i < out.length; i++) out[i] = (y[i] - d.data[i]) / sigma;
@@ -162,9 +183,16 @@ export async function solveProbabilityFlowSchedule(
   tTo: number,
   opts: OdeOptions = {},
 ): Promise<Tensor> {
-  const sFrom = schedule.s(tFrom), sTo = schedule.s(tTo);
-  if (!(sFrom > 0) || !(sTo > 0)) throw new RangeError(`solveProbabilityFlowSchedule: s(t) must be positive, got s(${tFrom})=${sFrom}, s(${tTo})=${sTo}`);
-  const x0 = tensor(Float64Array.from(x.data, (v) => v / sFrom), x.shape);
+  const sFrom = schedule.s(tFrom),
+    sTo = schedule.s(tTo);
+  if (!(sFrom > 0) || !(sTo > 0))
+    throw new RangeError(
+      `solveProbabilityFlowSchedule: s(t) must be positive, got s(${tFrom})=${sFrom}, s(${tTo})=${sTo}`,
+    );
+  const x0 = tensor(
+    Float64Array.from(x.data, (v) => v / sFrom),
+    x.shape,
+  );
   const X = await solveProbabilityFlow(denoiser, x0, schedule.sigma(tFrom), schedule.sigma(tTo), opts);
   const out = X.data as Float64Array;
   for (let i = 0; i < out.length; i++) out[i] *= sTo;

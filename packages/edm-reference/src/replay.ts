@@ -96,9 +96,16 @@ function scheduleChecks(f: RunFixture, setup: NvlabsSetup, tol: { abs: number; r
  * Replay one fixture. Never throws for a supported fixture: failures of the port are
  * reported in the result (`status: "error"` with the message).
  */
-export async function replayFixture(fixture: Fixture, opts: { toleranceScale?: number } = {}): Promise<ReplayResult> {
+export async function replayFixture(
+  fixture: Fixture,
+  opts: { toleranceScale?: number } = {},
+): Promise<ReplayResult> {
   if (!supportsFixture(fixture)) {
-    return errorResult(fixture, new Error("not an edm_sampler / ablation_sampler fixture on a gmm net with identity round_sigma"), "unsupported");
+    return errorResult(
+      fixture,
+      new Error("not an edm_sampler / ablation_sampler fixture on a gmm net with identity round_sigma"),
+      "unsupported",
+    );
   }
   const f = fixture as RunFixture;
   try {
@@ -110,11 +117,18 @@ export async function replayFixture(fixture: Fixture, opts: { toleranceScale?: n
     const run = { randn_like: noise, observer: rec, defaultDtype: f.dtype };
     const call = f.reference.call;
     const output = await samplers[entry](net, latents, call, run);
-    const result = compareReplay(f, { modelCalls: rec.modelCalls, steps: rec.steps, output: output.data, noiseConsumed: noise.consumed }, opts);
+    const result = compareReplay(
+      f,
+      { modelCalls: rec.modelCalls, steps: rec.steps, output: output.data, noiseConsumed: noise.consumed },
+      opts,
+    );
 
     const k = opts.toleranceScale ?? 1;
     const tol = { abs: f.tolerance.abs * k, rel: f.tolerance.rel * k };
-    const setup = entry === "edm_sampler" ? samplerSetups.edm_sampler(net, call) : samplerSetups.ablation_sampler(net, call, run);
+    const setup =
+      entry === "edm_sampler"
+        ? samplerSetups.edm_sampler(net, call)
+        : samplerSetups.ablation_sampler(net, call, run);
     const xInit = Float64Array.from(latents.data, (v) => v * setup.plan.x0Scale);
     const xi = compareValues(xInit, f.x_init, tol);
     result.checks.push({ name: "x_init", ok: xi.ok, maxAbs: xi.maxAbs }, ...scheduleChecks(f, setup, tol));

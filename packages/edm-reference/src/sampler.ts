@@ -168,41 +168,62 @@ export interface SamplerPlan {
 function resolveConventions(c: EdmSamplerOptions["conventions"]): Required<SamplerConventions> {
   if (c === undefined || c === "paper") return PAPER_CONVENTIONS;
   if (c === "nvlabs") return NVLABS_CONVENTIONS;
-  if (typeof c !== "object") throw new RangeError(`edmSampler: conventions must be "paper", "nvlabs" or an object, got ${String(c)}`);
+  if (typeof c !== "object")
+    throw new RangeError(`edmSampler: conventions must be "paper", "nvlabs" or an object, got ${String(c)}`);
   return { ...PAPER_CONVENTIONS, ...c };
 }
 
-function checkFinite(who: string, name: string, v: number, pred: (v: number) => boolean, expected: string): void {
-  if (typeof v !== "number" || !pred(v)) throw new RangeError(`${who}: ${name} must be ${expected}, got ${v}`);
+function checkFinite(
+  who: string,
+  name: string,
+  v: number,
+  pred: (v: number) => boolean,
+  expected: string,
+): void {
+  if (typeof v !== "number" || !pred(v))
+    throw new RangeError(`${who}: ${name} must be ${expected}, got ${v}`);
 }
 
 /**
  * Everything the sampler loop needs, from the options: the time grid, the schedule values
  * and the step coefficients. Exposed for inspection and tests; `edmSampler` calls it.
  */
-export function planSampler(options: EdmSamplerOptions, denoiser?: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">): SamplerPlan {
+export function planSampler(
+  options: EdmSamplerOptions,
+  denoiser?: Pick<Denoiser, "sigmaMin" | "sigmaMax" | "roundSigma">,
+): SamplerPlan {
   const who = "edmSampler";
   const conv = resolveConventions(options.conventions);
   const preset = resolvePreset(options.preset ?? "edm", who);
   const schedule = options.schedule ?? preset.schedule;
-  const roundSigma = options.roundSigma ?? (denoiser?.roundSigma ? denoiser.roundSigma.bind(denoiser) : (s: number) => s);
+  const roundSigma =
+    options.roundSigma ?? (denoiser?.roundSigma ? denoiser.roundSigma.bind(denoiser) : (s: number) => s);
 
   // time grid
-  const given = [options.timeSteps !== undefined, options.sigmaSteps !== undefined, options.numSteps !== undefined].filter(Boolean).length;
+  const given = [
+    options.timeSteps !== undefined,
+    options.sigmaSteps !== undefined,
+    options.numSteps !== undefined,
+  ].filter(Boolean).length;
   if (given > 1) throw new RangeError(`${who}: give at most one of timeSteps, sigmaSteps and numSteps`);
   let t: Float64Array;
   const rep = options.allowRepeatedTimes === true;
   if (options.timeSteps !== undefined) t = validateTimeSteps(options.timeSteps, who, rep);
-  else if (options.sigmaSteps !== undefined) t = timeStepsFromSigmas(schedule, options.sigmaSteps, roundSigma, who, rep);
+  else if (options.sigmaSteps !== undefined)
+    t = timeStepsFromSigmas(schedule, options.sigmaSteps, roundSigma, who, rep);
   else {
     const n = options.numSteps ?? 18;
     const lo = Math.max(options.sigmaMin ?? preset.sigmaMin, denoiser?.sigmaMin ?? 0);
     const hi = Math.min(options.sigmaMax ?? preset.sigmaMax, denoiser?.sigmaMax ?? Infinity);
     // only a range that differs from the preset's own changes its grid
-    const range = { sigmaMin: lo !== preset.sigmaMin ? lo : undefined, sigmaMax: hi !== preset.sigmaMax ? hi : undefined };
-    t = schedule === preset.schedule
-      ? preset.timeSteps(n, range)
-      : timeStepsFromSigmas(schedule, preset.sigmaSteps(n, range), roundSigma, who, rep);
+    const range = {
+      sigmaMin: lo !== preset.sigmaMin ? lo : undefined,
+      sigmaMax: hi !== preset.sigmaMax ? hi : undefined,
+    };
+    t =
+      schedule === preset.schedule
+        ? preset.timeSteps(n, range)
+        : timeStepsFromSigmas(schedule, preset.sigmaSteps(n, range), roundSigma, who, rep);
   }
   const N = t.length - 1;
 
@@ -213,13 +234,17 @@ export function planSampler(options: EdmSamplerOptions, denoiser?: Pick<Denoiser
   }
   let alpha = solver === "midpoint" ? 0.5 : 1;
   if (options.alpha !== undefined) {
-    if (solver !== "heun") throw new RangeError(`${who}: alpha applies to solver "heun" only (got solver "${solver}")`);
+    if (solver !== "heun")
+      throw new RangeError(`${who}: alpha applies to solver "heun" only (got solver "${solver}")`);
     checkFinite(who, "alpha", options.alpha, (v) => v > 0 && v <= 1, "in (0, 1]");
     alpha = options.alpha;
   }
 
   // churn
-  const S_churn = options.S_churn ?? 0, S_tmin = options.S_tmin ?? 0, S_tmax = options.S_tmax ?? Infinity, S_noise = options.S_noise ?? 1;
+  const S_churn = options.S_churn ?? 0,
+    S_tmin = options.S_tmin ?? 0,
+    S_tmax = options.S_tmax ?? Infinity,
+    S_noise = options.S_noise ?? 1;
   checkFinite(who, "S_churn", S_churn, (v) => v >= 0 && Number.isFinite(v), "a finite number >= 0");
   checkFinite(who, "S_noise", S_noise, (v) => v >= 0 && Number.isFinite(v), "a finite number >= 0");
   checkFinite(who, "S_tmin", S_tmin, (v) => !Number.isNaN(v), "a number");
@@ -227,17 +252,44 @@ export function planSampler(options: EdmSamplerOptions, denoiser?: Pick<Denoiser
   const gammaMax = Math.min(S_churn / N, Math.SQRT2 - 1);
   const needInverse = conv.tHat === "round-trip" || gammaMax > 0;
   const inv = needInverse
-    ? requireInverse(schedule, who, conv.tHat === "round-trip" ? 'conventions.tHat "round-trip"' : "S_churn > 0 (t_hat = sigma^-1((1 + gamma) sigma(t_i)))")
+    ? requireInverse(
+        schedule,
+        who,
+        conv.tHat === "round-trip"
+          ? 'conventions.tHat "round-trip"'
+          : "S_churn > 0 (t_hat = sigma^-1((1 + gamma) sigma(t_i)))",
+      )
     : undefined;
 
   const { sigma, sigmaDeriv, s, sDeriv } = schedule;
   const f64 = () => new Float64Array(N);
   const plan: SamplerPlan = {
-    schedule, t, numSteps: N, alpha, solver,
-    gamma: f64(), tHat: f64(), sigmaCur: f64(), sigmaNext: f64(), sigmaHat: f64(), sHat: f64(), ratio: f64(),
-    noiseCoef: f64(), draw: new Uint8Array(N), aHat: f64(), bHat: f64(), h: f64(), second: new Uint8Array(N),
-    tPrime: f64(), sigmaPrime: f64(), sPrime: f64(), aPrime: f64(), bPrime: f64(),
-    c1: 1 - 1 / (2 * alpha), c2: 1 / (2 * alpha), x0Scale: 0,
+    schedule,
+    t,
+    numSteps: N,
+    alpha,
+    solver,
+    gamma: f64(),
+    tHat: f64(),
+    sigmaCur: f64(),
+    sigmaNext: f64(),
+    sigmaHat: f64(),
+    sHat: f64(),
+    ratio: f64(),
+    noiseCoef: f64(),
+    draw: new Uint8Array(N),
+    aHat: f64(),
+    bHat: f64(),
+    h: f64(),
+    second: new Uint8Array(N),
+    tPrime: f64(),
+    sigmaPrime: f64(),
+    sPrime: f64(),
+    aPrime: f64(),
+    bPrime: f64(),
+    c1: 1 - 1 / (2 * alpha),
+    c2: 1 / (2 * alpha),
+    x0Scale: 0,
   };
 
   // sigma on the grid: positive before the end, >= 0 at t_N
@@ -246,11 +298,14 @@ export function planSampler(options: EdmSamplerOptions, denoiser?: Pick<Denoiser
     sig[i] = sigma(t[i]);
     const ok = i < N ? sig[i] > 0 && Number.isFinite(sig[i]) : sig[i] >= 0 && Number.isFinite(sig[i]);
     if (!ok) {
-      throw new RangeError(`${who}: sigma(t) must be ${i < N ? "positive and finite" : "finite and >= 0"} on the grid, got sigma(t[${i}]=${t[i]}) = ${sig[i]}`);
+      throw new RangeError(
+        `${who}: sigma(t) must be ${i < N ? "positive and finite" : "finite and >= 0"} on the grid, got sigma(t[${i}]=${t[i]}) = ${sig[i]}`,
+      );
     }
   }
   const s0 = s(t[0]);
-  if (!(s0 > 0) || !Number.isFinite(s0)) throw new RangeError(`${who}: s(t) must be positive and finite, got s(t[0]=${t[0]}) = ${s0}`);
+  if (!(s0 > 0) || !Number.isFinite(s0))
+    throw new RangeError(`${who}: s(t) must be positive and finite, got s(t[0]=${t[0]}) = ${s0}`);
   plan.x0Scale = sig[0] * s0;
 
   // d = a x - b D with a = sigma'/sigma + s'/s, b = sigma' s / sigma
@@ -260,17 +315,23 @@ export function planSampler(options: EdmSamplerOptions, denoiser?: Pick<Denoiser
   };
 
   for (let i = 0; i < N; i++) {
-    const tCur = t[i], tNext = t[i + 1], sCur = sig[i];
+    const tCur = t[i],
+      tNext = t[i + 1],
+      sCur = sig[i];
     plan.sigmaCur[i] = sCur;
     plan.sigmaNext[i] = sig[i + 1];
     const gamma = S_tmin <= sCur && sCur <= S_tmax ? gammaMax : 0;
     plan.gamma[i] = gamma;
     let tHat = tCur;
     if (gamma > 0 || conv.tHat === "round-trip") tHat = inv!(roundSigma(sCur + gamma * sCur));
-    if (!Number.isFinite(tHat)) throw new RangeError(`${who}: t_hat of step ${i} is not finite (sigma^-1 of the raised noise level gave ${tHat})`);
+    if (!Number.isFinite(tHat))
+      throw new RangeError(
+        `${who}: t_hat of step ${i} is not finite (sigma^-1 of the raised noise level gave ${tHat})`,
+      );
     plan.tHat[i] = tHat;
     const sgHat = tHat === tCur ? sCur : sigma(tHat);
-    if (!(sgHat > 0)) throw new RangeError(`${who}: sigma(t_hat) must be positive, got ${sgHat} at step ${i}`);
+    if (!(sgHat > 0))
+      throw new RangeError(`${who}: sigma(t_hat) must be positive, got ${sgHat} at step ${i}`);
     plan.sigmaHat[i] = sgHat;
     const sHat = s(tHat);
     plan.sHat[i] = sHat;
@@ -286,7 +347,10 @@ export function planSampler(options: EdmSamplerOptions, denoiser?: Pick<Denoiser
     if (second) {
       const tP = conv.secondPoint === "grid" && alpha === 1 ? tNext : tHat + alpha * h;
       const sgP = tP === tNext ? sig[i + 1] : sigma(tP);
-      if (!(sgP > 0)) throw new RangeError(`${who}: sigma at the second-order point t'=${tP} of step ${i} must be positive, got ${sgP}`);
+      if (!(sgP > 0))
+        throw new RangeError(
+          `${who}: sigma at the second-order point t'=${tP} of step ${i} must be positive, got ${sgP}`,
+        );
       const sP = s(tP);
       plan.tPrime[i] = tP;
       plan.sigmaPrime[i] = sgP;
@@ -303,7 +367,11 @@ export function planSampler(options: EdmSamplerOptions, denoiser?: Pick<Denoiser
  * Observers see every model call (with its step) and every step as
  * `{i, t_cur, t_next, t_hat, x_hat, x_next}`.
  */
-export async function edmSampler(denoiser: Denoiser, latents: Tensor, options: EdmSamplerOptions = {}): Promise<Tensor> {
+export async function edmSampler(
+  denoiser: Denoiser,
+  latents: Tensor,
+  options: EdmSamplerOptions = {},
+): Promise<Tensor> {
   const plan = planSampler(options, denoiser);
   return runPlan(plan, denoiser, latents, options);
 }
@@ -323,24 +391,33 @@ export async function runPlan(
   let drawsNeeded = false;
   for (let i = 0; i < N; i++) if (plan.draw[i]) drawsNeeded = true;
   const noise = options.noise;
-  if (drawsNeeded && !noise) throw new Error(`${who}: options.noise (a NoiseSource) is required when the sampler draws noise (S_churn > 0 or noiseDraws "every-step")`);
+  if (drawsNeeded && !noise)
+    throw new Error(
+      `${who}: options.noise (a NoiseSource) is required when the sampler draws noise (S_churn > 0 or noiseDraws "every-step")`,
+    );
 
   const dtype = options.dtype ?? latents.dtype;
-  const n = latents.data.length, shape = latents.shape;
+  const n = latents.data.length,
+    shape = latents.shape;
   const B = batchSize(latents);
   const buf = () => tensor(allocate(dtype, n), shape);
   // buffers, allocated once and only where the plan needs them
-  let anySecond = false, anyScaled = false, anyRatio = false;
+  let anySecond = false,
+    anyScaled = false,
+    anyRatio = false;
   for (let i = 0; i < N; i++) {
     if (plan.second[i]) anySecond = true;
     if (plan.sHat[i] !== 1 || (plan.second[i] && plan.sPrime[i] !== 1)) anyScaled = true;
     if (plan.ratio[i] !== 1) anyRatio = true;
   }
-  let x = buf(), xNext = buf();
-  const d = buf(), denoised = buf();
+  let x = buf(),
+    xNext = buf();
+  const d = buf(),
+    denoised = buf();
   const xHatBuf = drawsNeeded || anyRatio ? buf() : undefined;
   const eps = drawsNeeded ? buf() : undefined;
-  const dPrime = anySecond ? buf() : undefined, xPrime = anySecond ? buf() : undefined;
+  const dPrime = anySecond ? buf() : undefined,
+    xPrime = anySecond ? buf() : undefined;
   const modelIn = anyScaled ? buf() : undefined;
   const rowSigma = new Float64Array(B);
   const identity = plan.schedule.identity === true;
@@ -348,7 +425,8 @@ export async function runPlan(
   let step = -1;
   const den = options.observer ? observeDenoiser(denoiser, options.observer, () => step) : denoiser;
   const checkOut = (out: Tensor): Tensor => {
-    if (out.data.length !== n) throw new RangeError(`${who}: the denoiser returned ${out.data.length} values for ${n} inputs`);
+    if (out.data.length !== n)
+      throw new RangeError(`${who}: the denoiser returned ${out.data.length} values for ${n} inputs`);
     return out;
   };
   // d = f(x, t) into `out`
@@ -370,19 +448,34 @@ export async function runPlan(
     }
     const h = plan.h[i];
     rowSigma.fill(plan.sigmaHat[i]);
-    const D = checkOut(await den.denoise(plan.sHat[i] === 1 ? xHat : divScalar(modelIn!, xHat, plan.sHat[i]), rowSigma, denoised));
+    const D = checkOut(
+      await den.denoise(
+        plan.sHat[i] === 1 ? xHat : divScalar(modelIn!, xHat, plan.sHat[i]),
+        rowSigma,
+        denoised,
+      ),
+    );
     deriv(d, xHat, D, plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
     if (plan.second[i]) {
       axpy(xPrime!, plan.alpha * h, d, xHat);
       rowSigma.fill(plan.sigmaPrime[i]);
-      const D2 = checkOut(await den.denoise(plan.sPrime[i] === 1 ? xPrime! : divScalar(modelIn!, xPrime!, plan.sPrime[i]), rowSigma, denoised));
+      const D2 = checkOut(
+        await den.denoise(
+          plan.sPrime[i] === 1 ? xPrime! : divScalar(modelIn!, xPrime!, plan.sPrime[i]),
+          rowSigma,
+          denoised,
+        ),
+      );
       deriv(dPrime!, xPrime!, D2, plan.sigmaPrime[i], plan.aPrime[i], plan.bPrime[i]);
       axpby(dPrime!, plan.c1, d, plan.c2, dPrime!);
       axpy(xNext, h, dPrime!, xHat);
     } else {
       axpy(xNext, h, d, xHat);
     }
-    options.observer?.onStep?.({ i, fields: { t_cur: t[i], t_next: t[i + 1], t_hat: plan.tHat[i], x_hat: xHat, x_next: xNext } });
+    options.observer?.onStep?.({
+      i,
+      fields: { t_cur: t[i], t_next: t[i + 1], t_hat: plan.tHat[i], x_hat: xHat, x_next: xNext },
+    });
     const tmp = x;
     x = xNext;
     xNext = tmp;

@@ -74,7 +74,9 @@ export function defineSchedule(spec: ScheduleSpec): Schedule {
 /** The schedule's inverse, or a clear error naming who needs it and why. */
 export function requireInverse(schedule: Schedule, who: string, why: string): (sigma: number) => number {
   if (!schedule.sigmaInv) {
-    throw new Error(`${who}: schedule '${schedule.name}' has no sigmaInv (inverse of sigma(t)), which ${why} requires; give sigmaInv in defineSchedule`);
+    throw new Error(
+      `${who}: schedule '${schedule.name}' has no sigmaInv (inverse of sigma(t)), which ${why} requires; give sigmaInv in defineSchedule`,
+    );
   }
   return schedule.sigmaInv;
 }
@@ -107,9 +109,12 @@ export interface VpParams {
  * expm1 / log1p keep small t accurate.
  */
 export function vpSchedule(params: VpParams = {}): Schedule {
-  const beta_d = params.beta_d ?? 19.9, beta_min = params.beta_min ?? 0.1;
-  if (!(beta_d > 0) || !Number.isFinite(beta_d)) throw new RangeError(`vpSchedule: beta_d must be a positive number, got ${beta_d}`);
-  if (!Number.isFinite(beta_min)) throw new RangeError(`vpSchedule: beta_min must be a finite number, got ${beta_min}`);
+  const beta_d = params.beta_d ?? 19.9,
+    beta_min = params.beta_min ?? 0.1;
+  if (!(beta_d > 0) || !Number.isFinite(beta_d))
+    throw new RangeError(`vpSchedule: beta_d must be a positive number, got ${beta_d}`);
+  if (!Number.isFinite(beta_min))
+    throw new RangeError(`vpSchedule: beta_min must be a finite number, got ${beta_min}`);
   const sigma = (t: number) => Math.sqrt(Math.expm1(0.5 * beta_d * t * t + beta_min * t));
   const sigmaDeriv = (t: number) => {
     const sg = sigma(t);
@@ -134,13 +139,15 @@ export function vpSchedule(params: VpParams = {}): Schedule {
 
 /** The VP schedule's sigma(t) over the numeric interface (for automatic derivatives). */
 export function vpSigmaFunction(params: VpParams = {}): ScalarFunction {
-  const beta_d = params.beta_d ?? 19.9, beta_min = params.beta_min ?? 0.1;
+  const beta_d = params.beta_d ?? 19.9,
+    beta_min = params.beta_min ?? 0.1;
   return (t, m) => m.sqrt(m.expm1(m.add(m.mul(0.5 * beta_d, m.square(t)), m.mul(beta_min, t))));
 }
 
 /** The VP scaling s(t) = e^(-(beta_d t^2/2 + beta_min t)/2) over the numeric interface. */
 export function vpScaleFunction(params: VpParams = {}): ScalarFunction {
-  const beta_d = params.beta_d ?? 19.9, beta_min = params.beta_min ?? 0.1;
+  const beta_d = params.beta_d ?? 19.9,
+    beta_min = params.beta_min ?? 0.1;
   return (t, m) => m.exp(m.mul(-0.5, m.add(m.mul(0.5 * beta_d, m.square(t)), m.mul(beta_min, t))));
 }
 

@@ -21,8 +21,14 @@ describe("NVlabs edm fixtures", () => {
       expect(supportsFixture(fixture)).toBe(true);
       const r = await replayFixture(fixture);
       rows.push(r);
-      const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.name} (max ${c.maxAbs}${c.detail ? `, ${c.detail}` : ""})`);
-      const why = r.message ?? (r.firstDivergence ? `first divergence at ${r.firstDivergence.field} (step ${r.firstDivergence.step}, ${r.firstDivergence.maxAbs})` : "");
+      const failed = r.checks
+        .filter((c) => !c.ok)
+        .map((c) => `${c.name} (max ${c.maxAbs}${c.detail ? `, ${c.detail}` : ""})`);
+      const why =
+        r.message ??
+        (r.firstDivergence
+          ? `first divergence at ${r.firstDivergence.field} (step ${r.firstDivergence.step}, ${r.firstDivergence.maxAbs})`
+          : "");
       expect(r.status, `${fixture.id}: ${why} ${failed.join("; ")}`).toBe("pass");
     });
   }
@@ -30,7 +36,9 @@ describe("NVlabs edm fixtures", () => {
   afterAll(() => {
     const lines = rows.map((r) => {
       const calls = r.checks.find((c) => c.name === "model call inputs");
-      const sched = r.checks.filter((c) => c.name.startsWith("schedule.")).reduce((m, c) => Math.max(m, c.maxAbs), 0);
+      const sched = r.checks
+        .filter((c) => c.name.startsWith("schedule."))
+        .reduce((m, c) => Math.max(m, c.maxAbs), 0);
       return `${r.status.padEnd(5)} ${r.id.padEnd(70)} out ${r.maxAbsError.toExponential(2).padStart(9)}  calls ${(calls?.maxAbs ?? NaN).toExponential(2).padStart(9)}  sched ${sched.toExponential(2).padStart(9)}`;
     });
     const pass = rows.filter((r) => r.status === "pass").length;

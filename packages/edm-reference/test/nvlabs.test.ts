@@ -3,7 +3,16 @@
  * consumption, the registry's keyword arguments, and agreement with the clean sampler.
  */
 import { describe, expect, it } from "vitest";
-import { type Denoiser, GaussianMixture, libm, loadFixture, type RunFixture, TorchGenerator, TorchNoise, ulpDistance } from "@edmkit/core";
+import {
+  type Denoiser,
+  GaussianMixture,
+  libm,
+  loadFixture,
+  type RunFixture,
+  TorchGenerator,
+  TorchNoise,
+  ulpDistance,
+} from "@edmkit/core";
 import {
   edmSampler,
   nvlabsAblationSetup,
@@ -14,12 +23,25 @@ import {
 } from "../src/index.js";
 
 const gmm = new GaussianMixture({ dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] });
-const net: Denoiser = { sigmaMin: 0, sigmaMax: Infinity, roundSigma: (s) => s, denoise: (x, s, o) => gmm.denoise(x, s, o) };
-const fixture = (name: string) => loadFixture(new URL(`../../../fixtures/reference/edm/${name}.json`, import.meta.url).pathname) as RunFixture;
+const net: Denoiser = {
+  sigmaMin: 0,
+  sigmaMax: Infinity,
+  roundSigma: (s) => s,
+  denoise: (x, s, o) => gmm.denoise(x, s, o),
+};
+const fixture = (name: string) =>
+  loadFixture(
+    new URL(`../../../fixtures/reference/edm/${name}.json`, import.meta.url).pathname,
+  ) as RunFixture;
 
 describe("VP defaults and betas (quirk 17)", () => {
   it("the default vp range is sigma_vp(epsilon_s) .. sigma_vp(1) with beta_d 19.9, computed as e ** x", () => {
-    const s = nvlabsAblationSetup(net, { discretization: "vp", schedule: "vp", scaling: "vp", num_steps: 10 });
+    const s = nvlabsAblationSetup(net, {
+      discretization: "vp",
+      schedule: "vp",
+      scaling: "vp",
+      num_steps: 10,
+    });
     const f = fixture("ablation_sampler__gmm2d-ring8__vp-heun-10");
     expect(s.sigma_min).toBe(f.schedule.sigma_min);
     expect(s.sigma_max).toBe(f.schedule.sigma_max);
@@ -35,7 +57,9 @@ describe("VP defaults and betas (quirk 17)", () => {
     expect(ulpDistance(vp_beta_d, 19.89999999999985)).toBe(1);
     // with the recorder's logarithm (one ulp low on ln(sigma_max^2 + 1)) the fixture's value comes out
     const lowLog = (x: number) => (x > 2 ? libm.log(x) - 2 ** -49 : libm.log(x));
-    expect(nvlabsVpBetas(0.010485992786706403, 152.16697028394634, 1e-3, lowLog).vp_beta_d).toBe(19.89999999999985);
+    expect(nvlabsVpBetas(0.010485992786706403, 152.16697028394634, 1e-3, lowLog).vp_beta_d).toBe(
+      19.89999999999985,
+    );
     // and with the recorded betas, the vp discretization is bit-exact
     const f = fixture("ablation_sampler__gmm1d-bimodal__vp-euler-14");
     const sig = nvlabsVpSigma(f.schedule.vp_beta_d!, f.schedule.vp_beta_min!);
@@ -44,7 +68,12 @@ describe("VP defaults and betas (quirk 17)", () => {
   });
 
   it("betas hold for the clamped range, making sigma_vp(epsilon_s) = sigma_min and sigma_vp(1) = sigma_max", () => {
-    const s = nvlabsAblationSetup(net, { discretization: "edm", schedule: "vp", scaling: "vp", num_steps: 8 });
+    const s = nvlabsAblationSetup(net, {
+      discretization: "edm",
+      schedule: "vp",
+      scaling: "vp",
+      num_steps: 8,
+    });
     const sig = nvlabsVpSigma(s.vp_beta_d!, s.vp_beta_min!);
     expect(sig(1)).toBeCloseTo(80, 10);
     expect(sig(1e-3)).toBeCloseTo(0.002, 13);
@@ -59,13 +88,23 @@ describe("edm_sampler", () => {
     expect(s.t_steps[17]).toBeCloseTo(0.002, 15);
     expect(s.t_steps[18]).toBe(0);
     const z = new TorchGenerator(0).randn([4, 1]);
-    let calls = 0, draws = 0;
+    let calls = 0,
+      draws = 0;
     const noise = { randn: (o: Parameters<TorchNoise["randn"]>[0]) => (draws++, o.data.fill(0.5), o) };
-    const tHat: number[] = [], tCur: number[] = [];
-    await samplers.edm_sampler(net, z, {}, {
-      randn_like: noise,
-      observer: { onModelCall: () => calls++, onStep: (e) => (tHat.push(e.fields.t_hat as number), tCur.push(e.fields.t_cur as number)) },
-    });
+    const tHat: number[] = [],
+      tCur: number[] = [];
+    await samplers.edm_sampler(
+      net,
+      z,
+      {},
+      {
+        randn_like: noise,
+        observer: {
+          onModelCall: () => calls++,
+          onStep: (e) => (tHat.push(e.fields.t_hat as number), tCur.push(e.fields.t_cur as number)),
+        },
+      },
+    );
     expect(calls).toBe(35);
     expect(draws).toBe(18);
     expect(tHat).toEqual(tCur);
@@ -87,8 +126,18 @@ describe("edm_sampler", () => {
 
   it("ablation_sampler with edm / linear / none / heun is edm_sampler up to rounding of the general formula", async () => {
     const z = new TorchGenerator(5).randn([16, 1]);
-    const a = await samplers.edm_sampler(net, z, { num_steps: 10, S_churn: 5, S_min: 0.1, S_max: 20 }, { randn_like: new TorchNoise(2) });
-    const b = await samplers.ablation_sampler(net, z, { num_steps: 10, S_churn: 5, S_min: 0.1, S_max: 20 }, { randn_like: new TorchNoise(2) });
+    const a = await samplers.edm_sampler(
+      net,
+      z,
+      { num_steps: 10, S_churn: 5, S_min: 0.1, S_max: 20 },
+      { randn_like: new TorchNoise(2) },
+    );
+    const b = await samplers.ablation_sampler(
+      net,
+      z,
+      { num_steps: 10, S_churn: 5, S_min: 0.1, S_max: 20 },
+      { randn_like: new TorchNoise(2) },
+    );
     let m = 0;
     for (let i = 0; i < 16; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
     expect(m).toBeLessThan(1e-12);
@@ -99,7 +148,12 @@ describe("ablation_sampler", () => {
   it("round-trips t_hat through sigma_inv even at gamma = 0 (quirk 14): vp t_hat can move by an ulp", () => {
     let moved = 0;
     for (let n = 5; n <= 40; n++) {
-      const s = nvlabsAblationSetup(net, { discretization: "vp", schedule: "vp", scaling: "vp", num_steps: n });
+      const s = nvlabsAblationSetup(net, {
+        discretization: "vp",
+        schedule: "vp",
+        scaling: "vp",
+        num_steps: n,
+      });
       for (let i = 0; i < n; i++) {
         expect(s.plan.gamma[i]).toBe(0);
         const sc = s.schedule.sigma(s.t_steps[i]);
@@ -115,14 +169,28 @@ describe("ablation_sampler", () => {
   });
 
   it("calls the net at sigma(t_hat) on x_hat / s(t_hat) (quirk 15) and evaluates the correction at t_hat + alpha h", async () => {
-    const s = nvlabsAblationSetup(net, { discretization: "ve", schedule: "vp", scaling: "vp", num_steps: 6, alpha: 0.5 });
+    const s = nvlabsAblationSetup(net, {
+      discretization: "ve",
+      schedule: "vp",
+      scaling: "vp",
+      num_steps: 6,
+      alpha: 0.5,
+    });
     const z = new TorchGenerator(9).randn([2, 1]);
     const calls: { x: number; sigma: number }[] = [];
     const hats: number[] = [];
-    await samplers.ablation_sampler(net, z, { discretization: "ve", schedule: "vp", scaling: "vp", num_steps: 6, alpha: 0.5 }, {
-      randn_like: new TorchNoise(0),
-      observer: { onModelCall: (e) => calls.push({ x: e.x.data[0], sigma: e.sigma![0] }), onStep: (e) => hats.push((e.fields.x_hat as { data: Float64Array }).data[0]) },
-    });
+    await samplers.ablation_sampler(
+      net,
+      z,
+      { discretization: "ve", schedule: "vp", scaling: "vp", num_steps: 6, alpha: 0.5 },
+      {
+        randn_like: new TorchNoise(0),
+        observer: {
+          onModelCall: (e) => calls.push({ x: e.x.data[0], sigma: e.sigma![0] }),
+          onStep: (e) => hats.push((e.fields.x_hat as { data: Float64Array }).data[0]),
+        },
+      },
+    );
     expect(calls.length).toBe(11);
     for (let i = 0; i < 6; i++) {
       const th = s.plan.tHat[i];
@@ -134,9 +202,16 @@ describe("ablation_sampler", () => {
 
   it("iDDPM: table entries in range, indices rounded half to even, float32 abar under default dtype float32 (quirk 16)", () => {
     const a = nvlabsAblationSetup(net, { discretization: "iddpm", num_steps: 14 });
-    const b = nvlabsAblationSetup(net, { discretization: "iddpm", num_steps: 14 }, { defaultDtype: "float32" });
+    const b = nvlabsAblationSetup(
+      net,
+      { discretization: "iddpm", num_steps: 14 },
+      { defaultDtype: "float32" },
+    );
     const f = fixture("ablation_sampler__gmm1d-bimodal__iddpm-euler-14");
-    for (let i = 0; i < 14; i++) expect(Math.abs(a.sigma_steps[i] - f.schedule.sigma_steps![i])).toBeLessThanOrEqual(1e-13 * f.schedule.sigma_steps![i]);
+    for (let i = 0; i < 14; i++)
+      expect(Math.abs(a.sigma_steps[i] - f.schedule.sigma_steps![i])).toBeLessThanOrEqual(
+        1e-13 * f.schedule.sigma_steps![i],
+      );
     expect(Math.abs(b.sigma_steps[0] - a.sigma_steps[0])).toBeGreaterThan(1e-6);
     expect(a.sigma_steps[13]).toBe(f.schedule.sigma_steps![13]);
   });
@@ -144,13 +219,27 @@ describe("ablation_sampler", () => {
   it("rejects what the original rejects, by name", async () => {
     const z = new TorchGenerator(0).randn([2, 1]);
     const run = { randn_like: new TorchNoise(0) };
-    await expect(samplers.ablation_sampler(net, z, { solver: "rk4" }, run)).rejects.toThrow(/ablation_sampler: solver must be one of 'euler', 'heun', got "rk4"/);
-    await expect(samplers.ablation_sampler(net, z, { discretization: "cosine" }, run)).rejects.toThrow(/discretization must be one of/);
-    await expect(samplers.ablation_sampler(net, z, { schedule: "edm" }, run)).rejects.toThrow(/schedule must be one of/);
-    await expect(samplers.ablation_sampler(net, z, { scaling: "ve" }, run)).rejects.toThrow(/scaling must be one of/);
-    await expect(samplers.edm_sampler(net, z, { solver: "heun" }, run)).rejects.toThrow(/edm_sampler: unexpected keyword argument 'solver'/);
-    await expect(samplers.edm_sampler(net, z, { num_steps: 1 }, run)).rejects.toThrow(/num_steps must be an integer >= 2/);
-    await expect(samplers.edm_sampler(net, z, { S_churn: -1 }, run)).rejects.toThrow(/S_churn must be a finite number >= 0/);
+    await expect(samplers.ablation_sampler(net, z, { solver: "rk4" }, run)).rejects.toThrow(
+      /ablation_sampler: solver must be one of 'euler', 'heun', got "rk4"/,
+    );
+    await expect(samplers.ablation_sampler(net, z, { discretization: "cosine" }, run)).rejects.toThrow(
+      /discretization must be one of/,
+    );
+    await expect(samplers.ablation_sampler(net, z, { schedule: "edm" }, run)).rejects.toThrow(
+      /schedule must be one of/,
+    );
+    await expect(samplers.ablation_sampler(net, z, { scaling: "ve" }, run)).rejects.toThrow(
+      /scaling must be one of/,
+    );
+    await expect(samplers.edm_sampler(net, z, { solver: "heun" }, run)).rejects.toThrow(
+      /edm_sampler: unexpected keyword argument 'solver'/,
+    );
+    await expect(samplers.edm_sampler(net, z, { num_steps: 1 }, run)).rejects.toThrow(
+      /num_steps must be an integer >= 2/,
+    );
+    await expect(samplers.edm_sampler(net, z, { S_churn: -1 }, run)).rejects.toThrow(
+      /S_churn must be a finite number >= 0/,
+    );
     await expect(samplers.edm_sampler(net, z, {}, {})).rejects.toThrow(/NoiseSource/);
     await expect(samplers.edm_sampler(net, z, { class_labels: [1, 0] }, run)).rejects.toThrow(/class_labels/);
   });
@@ -158,7 +247,12 @@ describe("ablation_sampler", () => {
   it("takes a fixture's reference.call as is (placeholders, 'inf')", async () => {
     const f = fixture("edm_sampler__gmm1d-bimodal__steps14-churn2-window");
     const z = new TorchGenerator(0).randn(f.shape);
-    const out = await samplers.edm_sampler(net, z, { ...f.reference.call, S_max: "inf" }, { randn_like: new TorchNoise(0) });
+    const out = await samplers.edm_sampler(
+      net,
+      z,
+      { ...f.reference.call, S_max: "inf" },
+      { randn_like: new TorchNoise(0) },
+    );
     expect(out.dtype).toBe("float64");
     expect(out.data.every(Number.isFinite)).toBe(true);
   });

@@ -68,7 +68,8 @@ describe("preconditioning and training (Table 1)", () => {
   it("lambda(sigma) c_out(sigma)^2 = 1 for every preset (unit effective loss weight)", () => {
     for (const name of names) {
       const p = presets[name];
-      for (const s of [0.003, 0.1, 1, 7, 60]) expect(p.training.lossWeight(s) * p.precond.cOut(s) ** 2, name).toBeCloseTo(1, 12);
+      for (const s of [0.003, 0.1, 1, 7, 60])
+        expect(p.training.lossWeight(s) * p.precond.cOut(s) ** 2, name).toBeCloseTo(1, 12);
     }
   });
 
@@ -78,7 +79,8 @@ describe("preconditioning and training (Table 1)", () => {
     for (const s of [0.002, 0.5, 80]) {
       expect(precond.cIn(s) ** 2 * (s * s + sd * sd)).toBeCloseTo(1, 12);
       // Var[target] = (Var[y](1 - c_skip)^2 + c_skip^2 sigma^2) / c_out^2 = 1
-      const cs = precond.cSkip(s), co = precond.cOut(s);
+      const cs = precond.cSkip(s),
+        co = precond.cOut(s);
       expect((sd * sd * (1 - cs) ** 2 + cs * cs * s * s) / (co * co)).toBeCloseTo(1, 12);
     }
     expect(precond.cNoise(Math.E ** 4)).toBeCloseTo(1, 14);
@@ -86,7 +88,9 @@ describe("preconditioning and training (Table 1)", () => {
   });
 
   it("VP / VE / iDDPM coefficients", () => {
-    const vp = presets.vp.precond, ve = presets.ve.precond, id = presets.iddpm.precond;
+    const vp = presets.vp.precond,
+      ve = presets.ve.precond,
+      id = presets.iddpm.precond;
     expect([vp.cSkip(2), vp.cOut(2), vp.cIn(2)]).toEqual([1, -2, 1 / Math.sqrt(5)]);
     expect(vp.cNoise(presets.vp.schedule.sigma(0.25))).toBeCloseTo(999 * 0.25, 9);
     expect([ve.cSkip(2), ve.cOut(2), ve.cIn(2), ve.cNoise(2)]).toEqual([1, 2, 1, 0]);
@@ -98,7 +102,15 @@ describe("preconditioning and training (Table 1)", () => {
   });
 
   it("wrapping the ideal network of a denoiser gives the denoiser back (EDM, VE, VP)", async () => {
-    const gmm = new GaussianMixture({ dim: 2, weights: [1, 2], means: [[-1, 0], [1, 1]], stds: [0.2, 0.4] });
+    const gmm = new GaussianMixture({
+      dim: 2,
+      weights: [1, 2],
+      means: [
+        [-1, 0],
+        [1, 1],
+      ],
+      stds: [0.2, 0.4],
+    });
     const x = new TorchGenerator(2).randn([6, 2]);
     const sig = Float64Array.from([0.01, 0.3, 1, 3, 10, 50]);
     const want = gmm.denoiseSync(x, sig);
@@ -114,7 +126,12 @@ describe("preconditioning and training (Table 1)", () => {
     const D = preconditionedDenoiser((x) => x, presets.edm.precond);
     const out = await D.denoise(tensor(new Float32Array([1, 2]), [2, 1]), Float64Array.from([1, 2]));
     expect(out.dtype).toBe("float32");
-    expect(out.data[0]).toBe(Math.fround(Math.fround(0.2) * 1 + Math.fround(Math.fround(0.4472135954999579) * Math.fround(1 / Math.sqrt(1.25)))));
+    expect(out.data[0]).toBe(
+      Math.fround(
+        Math.fround(0.2) * 1 +
+          Math.fround(Math.fround(0.4472135954999579) * Math.fround(1 / Math.sqrt(1.25))),
+      ),
+    );
   });
 
   it("training noise levels follow Table 1", () => {

@@ -4,7 +4,14 @@
  * ablation_sampler's solver / discretization / schedule / scaling runs.
  */
 import { describe, expect, it } from "vitest";
-import { type Denoiser, GaussianMixture, loadFixture, type RunFixture, TorchGenerator, TorchNoise } from "@edmkit/core";
+import {
+  type Denoiser,
+  GaussianMixture,
+  loadFixture,
+  type RunFixture,
+  TorchGenerator,
+  TorchNoise,
+} from "@edmkit/core";
 import { nvlabsAblationSetup, replayFixture, samplers, supportsFixture } from "../src/index.js";
 
 const path = (name: string) => new URL(`../../../fixtures/reference/${name}.json`, import.meta.url).pathname;
@@ -52,7 +59,10 @@ describe("ablation_sampler accepts every combination", () => {
           for (const scaling of ["vp", "none"] as const) {
             const call = { num_steps: 6, solver, discretization, schedule, scaling, S_churn: 2 };
             let nfe = 0;
-            const out = await samplers.ablation_sampler(net, z, call, { randn_like: new TorchNoise(0), observer: { onModelCall: () => nfe++ } });
+            const out = await samplers.ablation_sampler(net, z, call, {
+              randn_like: new TorchNoise(0),
+              observer: { onModelCall: () => nfe++ },
+            });
             expect(out.data.every(Number.isFinite), JSON.stringify(call)).toBe(true);
             expect(nfe).toBe(solver === "heun" ? 11 : 6);
             const s = nvlabsAblationSetup(net, call);

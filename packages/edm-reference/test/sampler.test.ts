@@ -4,7 +4,15 @@
  * churn step's noise increase; presets; float32 runs.
  */
 import { describe, expect, it } from "vitest";
-import { GaussianMixture, type NoiseSource, type StepEvent, type Tensor, tensor, TorchGenerator, TorchNoise } from "@edmkit/core";
+import {
+  GaussianMixture,
+  type NoiseSource,
+  type StepEvent,
+  type Tensor,
+  tensor,
+  TorchGenerator,
+  TorchNoise,
+} from "@edmkit/core";
 import {
   defineSchedule,
   edmSampler,
@@ -19,7 +27,10 @@ const bimodal = new GaussianMixture({ dim: 1, weights: [0.5, 0.5], means: [[-1],
 const ring = new GaussianMixture({
   dim: 2,
   weights: Array(8).fill(1),
-  means: Array.from({ length: 8 }, (_, k) => [2 * Math.cos((2 * Math.PI * k) / 8), 2 * Math.sin((2 * Math.PI * k) / 8)]),
+  means: Array.from({ length: 8 }, (_, k) => [
+    2 * Math.cos((2 * Math.PI * k) / 8),
+    2 * Math.sin((2 * Math.PI * k) / 8),
+  ]),
   stds: Array(8).fill(0.15),
 });
 const latents = (shape: number[], seed = 1) => new TorchGenerator(seed).randn(shape);
@@ -91,15 +102,30 @@ describe("Algorithm 2", () => {
 
   it("with S_churn = 0 equals Algorithm 1 bit for bit (EDM and VP schedules, any window and S_noise)", async () => {
     const z = latents([8, 2], 5);
-    for (const opts of [{ preset: "edm" as const, numSteps: 12 }, { schedule: vp, timeSteps: vpGrid, solver: "heun" as const }]) {
+    for (const opts of [
+      { preset: "edm" as const, numSteps: 12 },
+      { schedule: vp, timeSteps: vpGrid, solver: "heun" as const },
+    ]) {
       const alg1 = await edmSampler(ring, z, opts);
       const noise = new CountingNoise(new TorchNoise(7));
-      const alg2 = await edmSampler(ring, z, { ...opts, S_churn: 0, S_tmin: 0.05, S_tmax: 50, S_noise: 1.007, noise });
+      const alg2 = await edmSampler(ring, z, {
+        ...opts,
+        S_churn: 0,
+        S_tmin: 0.05,
+        S_tmax: 50,
+        S_noise: 1.007,
+        noise,
+      });
       expect(Array.from(alg2.data)).toEqual(Array.from(alg1.data));
       expect(noise.draws.length).toBe(0);
       // NVlabs' convention draws every step but multiplies the draw by 0
       const everyStep = new CountingNoise(new TorchNoise(7));
-      const alg2b = await edmSampler(ring, z, { ...opts, S_churn: 0, noise: everyStep, conventions: { noiseDraws: "every-step" } });
+      const alg2b = await edmSampler(ring, z, {
+        ...opts,
+        S_churn: 0,
+        noise: everyStep,
+        conventions: { noiseDraws: "every-step" },
+      });
       expect(Array.from(alg2b.data)).toEqual(Array.from(alg1.data));
       expect(everyStep.draws.length).toBe(opts.timeSteps ? opts.timeSteps.length - 1 : 12);
     }
@@ -110,17 +136,29 @@ describe("Algorithm 2", () => {
     const noise = new CountingNoise(new TorchNoise(3));
     const steps: { t_cur: number; t_hat: number; x_hat: Float64Array; x_cur: Float64Array }[] = [];
     let prev = Float64Array.from(z.data, (v) => v * (vp.sigma(vpGrid[0]) * vp.s(vpGrid[0])));
-    const S_churn = 4, S_tmin = 0.5, S_tmax = 20, S_noise = 1.003, N = vpGrid.length - 1;
+    const S_churn = 4,
+      S_tmin = 0.5,
+      S_tmax = 20,
+      S_noise = 1.003,
+      N = vpGrid.length - 1;
     await edmSampler(bimodal, z, {
       schedule: vp,
       timeSteps: vpGrid,
       solver: "heun",
-      S_churn, S_tmin, S_tmax, S_noise,
+      S_churn,
+      S_tmin,
+      S_tmax,
+      S_noise,
       noise,
       observer: {
         onStep: (e) => {
           const f = e.fields as Record<string, number | Tensor>;
-          steps.push({ t_cur: f.t_cur as number, t_hat: f.t_hat as number, x_hat: Float64Array.from((f.x_hat as Tensor).data), x_cur: prev });
+          steps.push({
+            t_cur: f.t_cur as number,
+            t_hat: f.t_hat as number,
+            x_hat: Float64Array.from((f.x_hat as Tensor).data),
+            x_cur: prev,
+          });
           prev = Float64Array.from((f.x_next as Tensor).data);
         },
       },
@@ -183,7 +221,11 @@ describe("solvers and presets", () => {
     for (const name of ["vp", "ve", "iddpm", "edm"] as const) {
       const p = presets[name];
       const sigmas: number[] = [];
-      await edmSampler(bimodal, z, { preset: name, numSteps: 12, observer: { onModelCall: (e) => sigmas.push(e.sigma![0]) } });
+      await edmSampler(bimodal, z, {
+        preset: name,
+        numSteps: 12,
+        observer: { onModelCall: (e) => sigmas.push(e.sigma![0]) },
+      });
       expect(sigmas.length, name).toBe(p.solver === "heun" ? 23 : 12);
       expect(sigmas[0], name).toBeCloseTo(p.sigmaSteps(12)[0], 10);
       expect(sigmas[0], name).toBeLessThanOrEqual(p.sigmaMax * (1 + 1e-15));

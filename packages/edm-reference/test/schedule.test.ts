@@ -17,7 +17,8 @@ import {
   vpSigmaFunction,
 } from "../src/index.js";
 
-const grid = (a: number, b: number, n: number) => Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+const grid = (a: number, b: number, n: number) =>
+  Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
 describe("dual numbers", () => {
@@ -38,7 +39,12 @@ describe("dual numbers", () => {
     ["pow(t, 2.5)", (t, m) => m.pow(t, 2.5), (t) => 2.5 * t ** 1.5, [0.5, 1, 3]],
     ["pow(3, t)", (t, m) => m.pow(3, t), (t) => 3 ** t * Math.log(3), [-1, 0, 2]],
     ["pow(t, t)", (t, m) => m.pow(t, t), (t) => t ** t * (Math.log(t) + 1), [0.5, 1, 2]],
-    ["quotient rule", (t, m) => m.div(m.sin(t), m.add(2, t)), (t) => Math.cos(t) / (2 + t) - Math.sin(t) / (2 + t) ** 2, [0, 1, 3]],
+    [
+      "quotient rule",
+      (t, m) => m.div(m.sin(t), m.add(2, t)),
+      (t) => Math.cos(t) / (2 + t) - Math.sin(t) / (2 + t) ** 2,
+      [0, 1, 3],
+    ],
     ["recip/square/neg/abs", (t, m) => m.neg(m.recip(m.square(m.abs(t)))), (t) => 2 / t ** 3, [-2, 0.5, 3]],
   ];
   for (const [name, f, df, ts] of cases) {
@@ -104,7 +110,11 @@ describe("schedules", () => {
   });
 
   it("rejects malformed specs", () => {
-    expect(() => defineSchedule({ sigma: 3 as unknown as ScalarFunction })).toThrow(/defineSchedule: sigma must be a function/);
-    expect(() => defineSchedule({ sigma: (t, m) => m.mul(t, 1), sDeriv: () => 0 })).toThrow(/sDeriv given without s/);
+    expect(() => defineSchedule({ sigma: 3 as unknown as ScalarFunction })).toThrow(
+      /defineSchedule: sigma must be a function/,
+    );
+    expect(() => defineSchedule({ sigma: (t, m) => m.mul(t, 1), sDeriv: () => 0 })).toThrow(
+      /sDeriv given without s/,
+    );
   });
 });

@@ -17,10 +17,18 @@ import {
   type ToyDataset,
 } from "../src/training/index.js";
 
-const sidecar = (name: string): { sigma_data: number; trained_on: { weights: number[]; means: number[][]; stds: number[] } } =>
-  JSON.parse(readFileSync(fileURLToPath(new URL(`../../../fixtures/models/${name}.json`, import.meta.url)), "utf8"));
+const sidecar = (
+  name: string,
+): { sigma_data: number; trained_on: { weights: number[]; means: number[][]; stds: number[] } } =>
+  JSON.parse(
+    readFileSync(fileURLToPath(new URL(`../../../fixtures/models/${name}.json`, import.meta.url)), "utf8"),
+  );
 
-function moments(ds: ToyDataset, n: number, seed: number): { mean: number[]; perCoordStd: number; data: Float64Array } {
+function moments(
+  ds: ToyDataset,
+  n: number,
+  seed: number,
+): { mean: number[]; perCoordStd: number; data: Float64Array } {
   const data = new Float64Array(n * ds.dim);
   ds.sampleInto(new ToyRng(seed), data, n);
   const mean = new Array(ds.dim).fill(0);
@@ -46,14 +54,20 @@ describe("toy datasets", () => {
     expect(ring.sigmaData).toBeCloseTo(r.sigma_data, 14);
   });
 
-  it.each(Object.keys(toyDatasets))("%s: Monte-Carlo mean and per-coordinate std match the closed forms", (name) => {
-    const ds = resolveToyDataset(name as keyof typeof toyDatasets);
-    expect(ds.name).toBe(name);
-    const n = 200_000;
-    const m = moments(ds, n, 17);
-    for (let d = 0; d < ds.dim; d++) expect(Math.abs(m.mean[d] - ds.mean[d]), `mean[${d}]`).toBeLessThan((5 * ds.sigmaData) / Math.sqrt(n));
-    expect(Math.abs(m.perCoordStd / ds.sigmaData - 1)).toBeLessThan(0.006);
-  });
+  it.each(Object.keys(toyDatasets))(
+    "%s: Monte-Carlo mean and per-coordinate std match the closed forms",
+    (name) => {
+      const ds = resolveToyDataset(name as keyof typeof toyDatasets);
+      expect(ds.name).toBe(name);
+      const n = 200_000;
+      const m = moments(ds, n, 17);
+      for (let d = 0; d < ds.dim; d++)
+        expect(Math.abs(m.mean[d] - ds.mean[d]), `mean[${d}]`).toBeLessThan(
+          (5 * ds.sigmaData) / Math.sqrt(n),
+        );
+      expect(Math.abs(m.perCoordStd / ds.sigmaData - 1)).toBeLessThan(0.006);
+    },
+  );
 
   it("documents the closed-form sigma_data values", () => {
     expect(bimodal1d().sigmaData).toBeCloseTo(1.04403, 5);
@@ -63,14 +77,18 @@ describe("toy datasets", () => {
     expect(checkerboard().sigmaData).toBeCloseTo(4 / Math.sqrt(12), 14);
     // parameters move it as the formulas say
     expect(checkerboard({ cells: 6, cell: 0.5 }).sigmaData).toBeCloseTo(3 / Math.sqrt(12), 14);
-    expect(twoMoons({ noise: 0, scale: 2 }).sigmaData).toBeCloseTo(2 * Math.sqrt((21 / 16 - 1 / Math.PI) / 2), 14);
+    expect(twoMoons({ noise: 0, scale: 2 }).sigmaData).toBeCloseTo(
+      2 * Math.sqrt((21 / 16 - 1 / Math.PI) / 2),
+      14,
+    );
   });
 
   it("checkerboard points lie on same-parity cells only, all of them visited", () => {
     const { data } = moments(checkerboard(), 20_000, 2);
     const visits = new Map<string, number>();
     for (let i = 0; i < 20_000; i++) {
-      const ci = Math.floor(data[2 * i] + 2), cj = Math.floor(data[2 * i + 1] + 2);
+      const ci = Math.floor(data[2 * i] + 2),
+        cj = Math.floor(data[2 * i + 1] + 2);
       expect((ci + cj) % 2).toBe(0);
       visits.set(`${ci},${cj}`, (visits.get(`${ci},${cj}`) ?? 0) + 1);
     }
@@ -81,14 +99,16 @@ describe("toy datasets", () => {
   it("noise-free moons lie on their two unit half circles; the swiss roll on its spiral", () => {
     const { data: moons } = moments(twoMoons({ noise: 0 }), 2000, 4);
     for (let i = 0; i < 2000; i++) {
-      const x = moons[2 * i] + 0.5, y = moons[2 * i + 1] + 0.25;
+      const x = moons[2 * i] + 0.5,
+        y = moons[2 * i + 1] + 0.25;
       const upper = Math.abs(Math.hypot(x, y) - 1);
       const lower = Math.abs(Math.hypot(x - 1, y - 0.5) - 1);
       expect(Math.min(upper, lower)).toBeLessThan(1e-12);
     }
     const { data: roll } = moments(swissRoll({ noise: 0, scale: 1 }), 2000, 5);
     for (let i = 0; i < 2000; i++) {
-      const x = roll[2 * i] + 2, y = roll[2 * i + 1] + 2 / (3 * Math.PI);
+      const x = roll[2 * i] + 2,
+        y = roll[2 * i + 1] + 2 / (3 * Math.PI);
       const t = Math.hypot(x, y); // radius equals the angle parameter t
       expect(t).toBeGreaterThanOrEqual(1.5 * Math.PI - 1e-9);
       expect(t).toBeLessThanOrEqual(4.5 * Math.PI + 1e-9);
@@ -106,7 +126,9 @@ describe("toy datasets", () => {
 
 describe("ToyRng", () => {
   it("is deterministic per seed and distinct across seeds", () => {
-    const a = new ToyRng(42), b = new ToyRng(42), c = new ToyRng(43);
+    const a = new ToyRng(42),
+      b = new ToyRng(42),
+      c = new ToyRng(43);
     const xa = Array.from({ length: 50 }, () => a.nextUint32());
     expect(Array.from({ length: 50 }, () => b.nextUint32())).toEqual(xa);
     expect(Array.from({ length: 50 }, () => c.nextUint32())).not.toEqual(xa);
@@ -117,7 +139,11 @@ describe("ToyRng", () => {
   it("gives uniforms in [0, 1) and standard normals with the right moments", () => {
     const rng = new ToyRng(1);
     const n = 200_000;
-    let min = 1, max = 0, s1 = 0, s2 = 0, s4 = 0;
+    let min = 1,
+      max = 0,
+      s1 = 0,
+      s2 = 0,
+      s4 = 0;
     for (let i = 0; i < n; i++) {
       const u = rng.uniform();
       min = Math.min(min, u);
@@ -140,8 +166,15 @@ describe("ToyRng", () => {
 
 describe("ToyRng.normalInto", () => {
   it("continues exactly the stream of normal() calls, spare included", () => {
-    for (const [skip, len] of [[0, 8], [1, 7], [3, 1], [2, 0], [5, 11]]) {
-      const a = new ToyRng(9), b = new ToyRng(9);
+    for (const [skip, len] of [
+      [0, 8],
+      [1, 7],
+      [3, 1],
+      [2, 0],
+      [5, 11],
+    ]) {
+      const a = new ToyRng(9),
+        b = new ToyRng(9);
       for (let i = 0; i < skip; i++) expect(b.normal()).toBe(a.normal());
       const bulk = a.normalInto(new Float64Array(len));
       expect(Array.from(bulk)).toEqual(Array.from({ length: len }, () => b.normal()));

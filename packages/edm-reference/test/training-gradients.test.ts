@@ -17,7 +17,12 @@ import {
 } from "../src/training/index.js";
 import { tensor } from "@edmkit/core";
 
-function gradientCheck(arch: ToyMlpArchitecture, sigmaData: number, rows: number, seed: number): { maxRel: number; checked: number } {
+function gradientCheck(
+  arch: ToyMlpArchitecture,
+  sigmaData: number,
+  rows: number,
+  seed: number,
+): { maxRel: number; checked: number } {
   const rng = new ToyRng(seed);
   const params = initParameters(arch, rng);
   // larger-than-init weights so every SiLU works in its curved region
@@ -26,7 +31,9 @@ function gradientCheck(arch: ToyMlpArchitecture, sigmaData: number, rows: number
   const y = rng.normalInto(new Float64Array(rows * arch.dim));
   const noise = rng.normalInto(new Float64Array(rows * arch.dim));
   // sigmas spread over the whole EDM range, so every preconditioning regime is exercised
-  const sigma = Float64Array.from({ length: rows }, (_, r) => Math.exp(Math.log(0.005) + ((Math.log(60) - Math.log(0.005)) * r) / (rows - 1)));
+  const sigma = Float64Array.from({ length: rows }, (_, r) =>
+    Math.exp(Math.log(0.005) + ((Math.log(60) - Math.log(0.005)) * r) / (rows - 1)),
+  );
   const loss = pass.lossAndGrad(y, sigma, noise, rows);
   expect(pass.loss(y, sigma, noise, rows)).toBe(loss);
   const grad = Float64Array.from(pass.grad);
@@ -124,7 +131,8 @@ describe("Adam", () => {
     for (let i = 0; i < 3; i++) {
       const m = 0.9 * (0.1 * g1[i]) + 0.1 * g2[i];
       const v = 0.999 * (0.001 * g1[i] ** 2) + 0.001 * g2[i] ** 2;
-      const expected = before[i] - ((0.05 / (1 - 0.81)) * m) / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8);
+      const expected =
+        before[i] - ((0.05 / (1 - 0.81)) * m) / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8);
       expect(p[i]).toBeCloseTo(expected, 14);
     }
     expect(adam.steps).toBe(2);
@@ -149,7 +157,9 @@ describe("learningRate", () => {
 
   it("constant warms up linearly", () => {
     const s = { kind: "constant", warmupSteps: 4 } as const;
-    expect([0, 1, 2, 3, 4, 50].map((i) => learningRate(s, 0.02, i, 100))).toEqual([0.005, 0.01, 0.015, 0.02, 0.02, 0.02]);
+    expect([0, 1, 2, 3, 4, 50].map((i) => learningRate(s, 0.02, i, 100))).toEqual([
+      0.005, 0.01, 0.015, 0.02, 0.02, 0.02,
+    ]);
     expect(learningRate({ kind: "constant" }, 0.02, 0, 100)).toBe(0.02);
   });
 });

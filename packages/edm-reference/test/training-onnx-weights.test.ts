@@ -9,7 +9,13 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { GaussianMixture, tensor } from "@edmkit/core";
 import { describe, expect, it } from "vitest";
-import { gmmDataset, ToyMlpDenoiser, ToyRng, TOY_MLP_FORMAT, type ToyMlpJson } from "../src/training/index.js";
+import {
+  gmmDataset,
+  ToyMlpDenoiser,
+  ToyRng,
+  TOY_MLP_FORMAT,
+  type ToyMlpJson,
+} from "../src/training/index.js";
 
 interface Field {
   field: number;
@@ -64,7 +70,8 @@ function onnxInitializers(path: string): Map<string, { dims: number[]; values: F
   return result;
 }
 
-const fixture = (p: string): string => fileURLToPath(new URL(`../../../fixtures/models/${p}`, import.meta.url));
+const fixture = (p: string): string =>
+  fileURLToPath(new URL(`../../../fixtures/models/${p}`, import.meta.url));
 
 describe.each([
   ["mlp1d-bimodal-edm", 1],
@@ -75,7 +82,14 @@ describe.each([
 
   it("has the trainer's layer shapes and frequencies", () => {
     expect([...inits.keys()].filter((k) => k.startsWith("net."))).toEqual([
-      "net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias", "net.4.weight", "net.4.bias", "net.6.weight", "net.6.bias",
+      "net.0.weight",
+      "net.0.bias",
+      "net.2.weight",
+      "net.2.bias",
+      "net.4.weight",
+      "net.4.bias",
+      "net.6.weight",
+      "net.6.bias",
     ]);
     expect(inits.get("net.0.weight")!.dims).toEqual([128, dim + 7]);
     expect(inits.get("net.6.weight")!.dims).toEqual([dim, 128]);
@@ -86,14 +100,28 @@ describe.each([
   it("reproduces the sidecar's RMSE against the exact mixture denoiser", () => {
     const layers = [0, 2, 4, 6].map((l) => {
       const w = inits.get(`net.${l}.weight`)!;
-      return { name: `net.${l}`, in_features: w.dims[1], out_features: w.dims[0], weight: Array.from(w.values), bias: Array.from(inits.get(`net.${l}.bias`)!.values) };
+      return {
+        name: `net.${l}`,
+        in_features: w.dims[1],
+        out_features: w.dims[0],
+        weight: Array.from(w.values),
+        bias: Array.from(inits.get(`net.${l}.bias`)!.values),
+      };
     });
     const json: ToyMlpJson = {
       format: TOY_MLP_FORMAT,
       version: 1,
       parameterization: "denoiser",
       precond: "edm",
-      architecture: { dim, hidden: 128, depth: 3, activation: "silu", frequencies: [0.5, 1, 2], input: "", parameters: sidecar.architecture.parameters },
+      architecture: {
+        dim,
+        hidden: 128,
+        depth: 3,
+        activation: "silu",
+        frequencies: [0.5, 1, 2],
+        input: "",
+        parameters: sidecar.architecture.parameters,
+      },
       sigma_data: sidecar.sigma_data,
       layers,
     };
@@ -103,7 +131,10 @@ describe.each([
     const exact = new GaussianMixture(sidecar.trained_on);
     const rng = new ToyRng(31);
     const n = 8192;
-    for (const { sigma: s, rmse_vs_exact: recorded } of sidecar.validation as { sigma: number; rmse_vs_exact: number }[]) {
+    for (const { sigma: s, rmse_vs_exact: recorded } of sidecar.validation as {
+      sigma: number;
+      rmse_vs_exact: number;
+    }[]) {
       const y = new Float64Array(n * dim);
       data.sampleInto(rng, y, n);
       const x = Float64Array.from(y, (v) => v + s * rng.normal());

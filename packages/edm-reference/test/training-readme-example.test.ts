@@ -35,7 +35,9 @@ it("README example: train the 8-Gaussian ring, denoise, save and load", async ()
     const path = join(dir, "ring8.json");
     await model.saveWeights(path);
     const again = await ToyMlpDenoiser.loadWeights(path);
-    expect(Array.from((await again.denoise(tensor([1.9, 0.1, 4, 3], [2, 2]), Float64Array.from([0.1, 2]))).data)).toEqual(Array.from(denoised.data));
+    expect(
+      Array.from((await again.denoise(tensor([1.9, 0.1, 4, 3], [2, 2]), Float64Array.from([0.1, 2]))).data),
+    ).toEqual(Array.from(denoised.data));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -31,7 +31,11 @@ function karrasSteps(n: number, sigmaMin = 0.002, sigmaMax = 80, rho = 7): numbe
 }
 
 /** Deterministic EDM Heun sampler (Algorithm 1, sigma(t) = t, s(t) = 1) for [n, 1] latents. */
-function heunSample(model: { denoiseSync(x: Tensor, sigma: Float64Array): Tensor }, latents: Float64Array, steps: number): Float64Array {
+function heunSample(
+  model: { denoiseSync(x: Tensor, sigma: Float64Array): Tensor },
+  latents: Float64Array,
+  steps: number,
+): Float64Array {
   const n = latents.length;
   const t = karrasSteps(steps);
   const x = Float64Array.from(latents, (v) => v * t[0]);
@@ -80,7 +84,14 @@ const std = (a: readonly number[]): number => {
 };
 
 // hidden 64 (the shipped ONNX models use 128: same graph, narrower layers) keeps this at ~10-20 s on 2 cores
-const ACCEPTANCE = { dataset: "gmm1d-bimodal", hidden: 64, batchSize: 256, steps: 2000, lr: 4e-3, seed: 0 } as const;
+const ACCEPTANCE = {
+  dataset: "gmm1d-bimodal",
+  hidden: 64,
+  batchSize: 256,
+  steps: 2000,
+  lr: 4e-3,
+  seed: 0,
+} as const;
 
 describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
   let result: ToyTrainingResult;
@@ -118,12 +129,15 @@ describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
     const x = Float64Array.from(y, (v, i) => v + sigma[i] * rng.normal());
     const lossOf = (D: ArrayLike<number>): number => {
       let s = 0;
-      for (let i = 0; i < n; i++) s += ((sigma[i] ** 2 + sd * sd) / (sigma[i] * sd) ** 2) * (D[i] - y[i]) ** 2;
+      for (let i = 0; i < n; i++)
+        s += ((sigma[i] ** 2 + sd * sd) / (sigma[i] * sd) ** 2) * (D[i] - y[i]) ** 2;
       return s / n;
     };
     const floor = lossOf(exact.denoiseSync(tensor(x, [n, 1]), sigma).data);
     const trained = lossOf(result.model.denoiseSync(tensor(x, [n, 1]), sigma).data);
-    console.log(`[training] held-out loss ${trained.toFixed(4)}, Bayes floor ${floor.toFixed(4)}, early training loss ${early.toFixed(4)}`);
+    console.log(
+      `[training] held-out loss ${trained.toFixed(4)}, Bayes floor ${floor.toFixed(4)}, early training loss ${early.toFixed(4)}`,
+    );
     expect(floor).toBeGreaterThan(0.7);
     expect(trained).toBeGreaterThanOrEqual(floor - 0.005);
     expect(trained).toBeLessThan(floor * 1.01);
@@ -210,9 +224,21 @@ describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
     it("toJSON holds the architecture, sigma_data and row-major [out, in] layers", () => {
       const json = JSON.parse(JSON.stringify(result.model.toJSON()));
       expect(json.format).toBe("edmkit.toy-mlp-denoiser");
-      expect(json.architecture).toMatchObject({ dim: 1, hidden: 64, depth: 3, activation: "silu", frequencies: [0.5, 1, 2] });
+      expect(json.architecture).toMatchObject({
+        dim: 1,
+        hidden: 64,
+        depth: 3,
+        activation: "silu",
+        frequencies: [0.5, 1, 2],
+      });
       expect(json.sigma_data).toBe(result.model.sigmaData);
-      expect(json.layers.map((l: { name: string; in_features: number; out_features: number }) => [l.name, l.out_features, l.in_features])).toEqual([
+      expect(
+        json.layers.map((l: { name: string; in_features: number; out_features: number }) => [
+          l.name,
+          l.out_features,
+          l.in_features,
+        ]),
+      ).toEqual([
         ["net.0", 64, 8],
         ["net.2", 64, 64],
         ["net.4", 64, 64],
@@ -226,10 +252,16 @@ describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
 
     it("rejects malformed weights with one clear message", async () => {
       const json = result.model.toJSON();
-      expect(() => ToyMlpDenoiser.fromJSON({ ...json, format: "other" })).toThrow(/format must be "edmkit.toy-mlp-denoiser"/);
-      expect(() => ToyMlpDenoiser.fromJSON({ ...json, sigma_data: -1 })).toThrow(/sigma_data must be a positive number/);
+      expect(() => ToyMlpDenoiser.fromJSON({ ...json, format: "other" })).toThrow(
+        /format must be "edmkit.toy-mlp-denoiser"/,
+      );
+      expect(() => ToyMlpDenoiser.fromJSON({ ...json, sigma_data: -1 })).toThrow(
+        /sigma_data must be a positive number/,
+      );
       const badLayers = json.layers.map((l, i) => (i === 2 ? { ...l, bias: l.bias.slice(1) } : l));
-      expect(() => ToyMlpDenoiser.fromJSON({ ...json, layers: badLayers })).toThrow(/layers\[2\]\.bias must be an array of 64 numbers/);
+      expect(() => ToyMlpDenoiser.fromJSON({ ...json, layers: badLayers })).toThrow(
+        /layers\[2\]\.bias must be an array of 64 numbers/,
+      );
       const path = join(dir, "broken.json");
       await writeFile(path, "{not json", "utf8");
       await expect(ToyMlpDenoiser.loadWeights(path)).rejects.toThrow(/broken\.json is not valid JSON/);
@@ -238,9 +270,13 @@ describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
 
   it("rejects sigma <= 0 and mis-shaped inputs", () => {
     const x = tensor([0.5, 1], [2, 1]);
-    expect(() => result.model.denoiseSync(x, Float64Array.from([1, 0]))).toThrow(/sigma\[1\] must be a finite number > 0/);
+    expect(() => result.model.denoiseSync(x, Float64Array.from([1, 0]))).toThrow(
+      /sigma\[1\] must be a finite number > 0/,
+    );
     expect(() => result.model.denoiseSync(x, Float64Array.from([1]))).toThrow(/one value per row \(2\)/);
-    expect(() => result.model.denoiseSync(tensor([1, 2], [1, 2]), Float64Array.from([1]))).toThrow(/rows must hold 1 value/);
+    expect(() => result.model.denoiseSync(tensor([1, 2], [1, 2]), Float64Array.from([1]))).toThrow(
+      /rows must hold 1 value/,
+    );
   });
 });
 
@@ -260,7 +296,12 @@ describe("trainToyDenoiser determinism", () => {
 
   it("reports progress and keeps the raw iterate apart from the EMA", () => {
     const seen: number[] = [];
-    const r = trainToyDenoiserSync({ ...small, seed: 3, progressEvery: 15, onProgress: (p) => seen.push(p.step) });
+    const r = trainToyDenoiserSync({
+      ...small,
+      seed: 3,
+      progressEvery: 15,
+      onProgress: (p) => seen.push(p.step),
+    });
     expect(seen).toEqual([15, 30, 40]);
     expect(Array.from(r.model.parameters)).not.toEqual(Array.from(r.rawModel.parameters));
     const noEma = trainToyDenoiserSync({ ...small, seed: 3, emaDecay: 0 });
@@ -268,10 +309,20 @@ describe("trainToyDenoiser determinism", () => {
   });
 
   it("rejects bad options with one clear message", () => {
-    expect(() => trainToyDenoiserSync({ dataset: "nope" as "checkerboard" })).toThrow(/unknown dataset "nope"/);
-    expect(() => trainToyDenoiserSync({ dataset: "two-moons", steps: 0 })).toThrow(/steps must be a positive integer, got 0/);
-    expect(() => trainToyDenoiserSync({ dataset: "two-moons", lr: -1 })).toThrow(/lr must be a positive number/);
-    expect(() => trainToyDenoiserSync({ dataset: "two-moons", emaDecay: 1 })).toThrow(/emaDecay must be in \[0, 1\)/);
-    expect(() => trainToyDenoiserSync({ dataset: "two-moons", hidden: 2.5 })).toThrow(/architecture.hidden must be a positive integer/);
+    expect(() => trainToyDenoiserSync({ dataset: "nope" as "checkerboard" })).toThrow(
+      /unknown dataset "nope"/,
+    );
+    expect(() => trainToyDenoiserSync({ dataset: "two-moons", steps: 0 })).toThrow(
+      /steps must be a positive integer, got 0/,
+    );
+    expect(() => trainToyDenoiserSync({ dataset: "two-moons", lr: -1 })).toThrow(
+      /lr must be a positive number/,
+    );
+    expect(() => trainToyDenoiserSync({ dataset: "two-moons", emaDecay: 1 })).toThrow(
+      /emaDecay must be in \[0, 1\)/,
+    );
+    expect(() => trainToyDenoiserSync({ dataset: "two-moons", hidden: 2.5 })).toThrow(
+      /architecture.hidden must be a positive integer/,
+    );
   });
 });

@@ -12,14 +12,26 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
-import { getSigmasExponential, sampleDpmpp2m, sampleEuler, sampleEulerAncestral, sampleHeun } from "../src/index.js";
+import {
+  getSigmasExponential,
+  sampleDpmpp2m,
+  sampleEuler,
+  sampleEulerAncestral,
+  sampleHeun,
+} from "../src/index.js";
 
 // tsx runs the script in a child process that may not inherit --expose-gc: enable it here.
 v8.setFlagsFromString("--expose-gc");
 const gc = ((globalThis as { gc?: () => void }).gc ?? vm.runInNewContext("gc")) as () => void;
 
 function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
-  const out = tensor(allocate(dtype, shape.reduce((a, b) => a * b, 1)), shape);
+  const out = tensor(
+    allocate(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  );
   return { denoise: async () => out };
 }
 
@@ -57,7 +69,10 @@ async function bytesFor(run: Run, model: Denoiser, x: Tensor, steps: number): Pr
 }
 
 const rows: string[][] = [];
-for (const [rowsN, label] of [[16, "16x2"], [1_000_000, "1000000x2"]] as const) {
+for (const [rowsN, label] of [
+  [16, "16x2"],
+  [1_000_000, "1000000x2"],
+] as const) {
   for (const dtype of ["float32", "float64"] as const) {
     const shape = [rowsN, 2];
     const x = tensor(allocate(dtype, rowsN * 2).fill(1), shape);
@@ -72,9 +87,16 @@ for (const [rowsN, label] of [[16, "16x2"], [1_000_000, "1000000x2"]] as const) 
         await run(model, x, schedule(steps));
         best = Math.min(best, (performance.now() - t0) / steps);
       }
-      const n1 = big ? 4 : 50, n2 = big ? 12 : 250;
+      const n1 = big ? 4 : 50,
+        n2 = big ? 12 : 250;
       const perStep = ((await bytesFor(run, model, x, n2)) - (await bytesFor(run, model, x, n1))) / (n2 - n1);
-      rows.push([name, label, dtype, best < 0.01 ? `${(best * 1000).toFixed(2)} us` : `${best.toFixed(3)} ms`, `${Math.max(0, Math.round(perStep))}`]);
+      rows.push([
+        name,
+        label,
+        dtype,
+        best < 0.01 ? `${(best * 1000).toFixed(2)} us` : `${best.toFixed(3)} ms`,
+        `${Math.max(0, Math.round(perStep))}`,
+      ]);
     }
   }
 }

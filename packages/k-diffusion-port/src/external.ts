@@ -55,14 +55,16 @@ export class DiscreteSchedule {
 
   constructor(sigmas: ArrayLike<number>, options: DiscreteScheduleOptions = {}) {
     const fn = "DiscreteSchedule";
-    if (!sigmas || typeof sigmas.length !== "number" || sigmas.length < 2) fail(fn, "sigmas must hold at least 2 training sigmas");
+    if (!sigmas || typeof sigmas.length !== "number" || sigmas.length < 2)
+      fail(fn, "sigmas must hold at least 2 training sigmas");
     this.tableDtype = tableDtypeOf(sigmas, options.tableDtype);
     const r = rounderFor(this.tableDtype);
     this.sigmas = new Float64Array(sigmas.length);
     this.logSigmas = new Float64Array(sigmas.length);
     for (let j = 0; j < sigmas.length; j++) {
       const v = sigmas[j];
-      if (!(v > 0) || !Number.isFinite(v)) fail(fn, `training sigmas must be finite and > 0, got sigmas[${j}]=${v}`);
+      if (!(v > 0) || !Number.isFinite(v))
+        fail(fn, `training sigmas must be finite and > 0, got sigmas[${j}]=${v}`);
       this.sigmas[j] = r(v);
       this.logSigmas[j] = r(Math.log(r(v)));
     }
@@ -91,7 +93,8 @@ export class DiscreteSchedule {
   getSigmas(n?: number, options: { dtype?: DType } = {}): Float64Array {
     const T = this.sigmas.length;
     if (n === undefined) return appendZero(Float64Array.from(this.sigmas).reverse());
-    if (!Number.isInteger(n) || n < 1) fail("DiscreteSchedule.get_sigmas", `n must be an integer >= 1, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1)
+      fail("DiscreteSchedule.get_sigmas", `n must be an integer >= 1, got ${String(n)}`);
     const t = torchLinspace(T - 1, 0, n, options.dtype ?? "float64");
     const out = new Float64Array(n + 1);
     for (let k = 0; k < n; k++) out[k] = this.tToSigma(t[k]);
@@ -113,12 +116,14 @@ export class DiscreteSchedule {
   protected sigmaToTIn(sigma: number, quantize: boolean, inDtype: DType): number {
     const rIn = rounderFor(inDtype);
     const rP = rounderFor(promote(inDtype, this.tableDtype));
-    const ls = this.logSigmas, T = ls.length;
+    const ls = this.logSigmas,
+      T = ls.length;
     const logSigma = rIn(Math.log(sigma));
     // Last j with log_sigmas[j] <= log_sigma, or 0 (the original's argmax of a cumulative count).
     let low = 0;
     if (this.increasing) {
-      let a = 0, b = T - 1;
+      let a = 0,
+        b = T - 1;
       if (!(ls[0] <= logSigma)) low = 0;
       else {
         while (a < b) {
@@ -134,7 +139,8 @@ export class DiscreteSchedule {
     if (quantize) return this.nearest(logSigma, low, rP);
     low = Math.min(low, T - 2);
     const high = low + 1;
-    const lo = ls[low], hi = ls[high];
+    const lo = ls[low],
+      hi = ls[high];
     const rT = rounderFor(this.tableDtype);
     let w = rP(rP(lo - logSigma) / rT(lo - hi));
     w = w < 0 ? 0 : w > 1 ? 1 : w;
@@ -143,11 +149,13 @@ export class DiscreteSchedule {
 
   /** argmin_j |log_sigma - log_sigmas[j]| (first index on a tie; NaN counts as smallest, as in torch). */
   private nearest(logSigma: number, low: number, rP: (v: number) => number): number {
-    const ls = this.logSigmas, T = ls.length;
+    const ls = this.logSigmas,
+      T = ls.length;
     const dist = (j: number): number => Math.abs(rP(logSigma - ls[j]));
     if (Number.isNaN(logSigma)) return 0;
     if (!this.increasing) {
-      let best = 0, bestDist = dist(0);
+      let best = 0,
+        bestDist = dist(0);
       for (let j = 1; j < T; j++) {
         const d = dist(j);
         if (d < bestDist) {
@@ -159,7 +167,8 @@ export class DiscreteSchedule {
     }
     // In an increasing table the nearest entry is low or low + 1; equal rounded distances further
     // left would win the tie, so walk left over them.
-    let best = low, bestDist = dist(low);
+    let best = low,
+      bestDist = dist(low);
     if (low + 1 < T && dist(low + 1) < bestDist) {
       best = low + 1;
       bestDist = dist(best);
@@ -175,9 +184,11 @@ export class DiscreteSchedule {
    */
   tToSigma(t: number): number {
     const tf = Math.fround(t);
-    const low = Math.floor(tf), high = Math.ceil(tf);
+    const low = Math.floor(tf),
+      high = Math.ceil(tf);
     const T = this.logSigmas.length;
-    if (!(low >= 0 && high < T)) fail("DiscreteSchedule.t_to_sigma", `t=${t} is outside the table's timesteps [0, ${T - 1}]`);
+    if (!(low >= 0 && high < T))
+      fail("DiscreteSchedule.t_to_sigma", `t=${t} is outside the table's timesteps [0, ${T - 1}]`);
     const w = tf - Math.trunc(tf);
     const r = rounderFor(this.tableDtype);
     const logSigma = r(r(Math.fround(1 - w) * this.logSigmas[low]) + r(w * this.logSigmas[high]));
@@ -194,7 +205,8 @@ function sigmasFromAlphas(fn: string, alphasCumprod: ArrayLike<number>, dtype: D
   const out = new Float64Array(alphasCumprod.length);
   for (let j = 0; j < out.length; j++) {
     const a = r(alphasCumprod[j]);
-    if (!(a > 0 && a < 1)) fail(fn, `alphas_cumprod values must lie in (0, 1), got alphas_cumprod[${j}]=${alphasCumprod[j]}`);
+    if (!(a > 0 && a < 1))
+      fail(fn, `alphas_cumprod values must lie in (0, 1), got alphas_cumprod[${j}]=${alphasCumprod[j]}`);
     out[j] = r(Math.sqrt(r(r(1 - a) / a)));
   }
   return out;
@@ -264,7 +276,10 @@ export class DiscreteEpsDDPMDenoiser extends DiscreteSchedule implements Denoise
 
   constructor(model: DiscreteModel, alphasCumprod: ArrayLike<number>, options: DiscreteWrapperOptions = {}) {
     const dtype = tableDtypeOf(alphasCumprod, options.tableDtype);
-    super(sigmasFromAlphas("DiscreteEpsDDPMDenoiser", alphasCumprod, dtype), { quantize: options.quantize, tableDtype: dtype });
+    super(sigmasFromAlphas("DiscreteEpsDDPMDenoiser", alphasCumprod, dtype), {
+      quantize: options.quantize,
+      tableDtype: dtype,
+    });
     this.innerModel = checkInner("DiscreteEpsDDPMDenoiser", model, "epsilon");
   }
 
@@ -278,7 +293,8 @@ export class DiscreteEpsDDPMDenoiser extends DiscreteSchedule implements Denoise
     const per = checkCall(fn, x, sigma);
     const r = rounderFor(x.dtype);
     const { scaled, inner, t } = this.scratch.get(x);
-    const xs = x.data, sc = scaled.data;
+    const xs = x.data,
+      sc = scaled.data;
     for (let b = 0, k = 0; b < sigma.length; b++) {
       const s = r(sigma[b]);
       const c = cIn(r, s);
@@ -288,7 +304,8 @@ export class DiscreteEpsDDPMDenoiser extends DiscreteSchedule implements Denoise
     const eps = await this.getEps(scaled, t, inner);
     checkOutput(fn, eps, x, "x");
     const o = out ?? tensor(allocate(x.dtype, x.data.length), x.shape);
-    const od = o.data, ed = eps.data;
+    const od = o.data,
+      ed = eps.data;
     for (let b = 0, k = 0; b < sigma.length; b++) {
       const cOut = -r(sigma[b]);
       for (let j = 0; j < per; j++, k++) od[k] = xs[k] + r(ed[k] * cOut);
@@ -303,8 +320,14 @@ export class DiscreteEpsDDPMDenoiser extends DiscreteSchedule implements Denoise
  * float32 unless `tableDtype` says otherwise).
  */
 export class CompVisDenoiser extends DiscreteEpsDDPMDenoiser {
-  constructor(model: DiscreteModel & { readonly alphasCumprod: ArrayLike<number> }, options: DiscreteWrapperOptions = {}) {
-    super(model, model.alphasCumprod, { quantize: options.quantize, tableDtype: options.tableDtype ?? "float32" });
+  constructor(
+    model: DiscreteModel & { readonly alphasCumprod: ArrayLike<number> },
+    options: DiscreteWrapperOptions = {},
+  ) {
+    super(model, model.alphasCumprod, {
+      quantize: options.quantize,
+      tableDtype: options.tableDtype ?? "float32",
+    });
   }
 }
 
@@ -329,9 +352,13 @@ export class OpenAIDenoiser extends DiscreteEpsDDPMDenoiser {
   protected override async getEps(sample: Tensor, t: Float64Array, out: Tensor): Promise<Tensor> {
     if (!this.hasLearnedSigmas) return this.innerModel.predict(sample, t, out);
     const both = await this.innerModel.predict(sample, t);
-    const b = batchSize(sample), per = sample.data.length / b;
+    const b = batchSize(sample),
+      per = sample.data.length / b;
     if (both.data.length !== 2 * sample.data.length) {
-      fail("OpenAIDenoiser", `with has_learned_sigmas the model must return twice the values of x (${2 * sample.data.length}), got ${both.data.length}`);
+      fail(
+        "OpenAIDenoiser",
+        `with has_learned_sigmas the model must return twice the values of x (${2 * sample.data.length}), got ${both.data.length}`,
+      );
     }
     for (let i = 0; i < b; i++) out.data.set(both.data.subarray(2 * i * per, 2 * i * per + per), i * per);
     return out;
@@ -344,13 +371,19 @@ export class OpenAIDenoiser extends DiscreteEpsDDPMDenoiser {
  * c_out = -sigma/sqrt(sigma^2+1), c_in = 1/sqrt(sigma^2+1), each in the original's op order.
  */
 async function vForward(
-  fn: string, x: Tensor, sigma: Float64Array, out: Tensor | undefined, scratch: Scratch,
-  tOf: (s: number, dtype: DType) => number, model: DiscreteModel,
+  fn: string,
+  x: Tensor,
+  sigma: Float64Array,
+  out: Tensor | undefined,
+  scratch: Scratch,
+  tOf: (s: number, dtype: DType) => number,
+  model: DiscreteModel,
 ): Promise<Tensor> {
   const per = checkCall(fn, x, sigma);
   const r = rounderFor(x.dtype);
   const { scaled, inner, t } = scratch.get(x);
-  const xs = x.data, sc = scaled.data;
+  const xs = x.data,
+    sc = scaled.data;
   for (let b = 0, k = 0; b < sigma.length; b++) {
     const s = r(sigma[b]);
     const c = cIn(r, s);
@@ -360,11 +393,13 @@ async function vForward(
   const v = await model.predict(scaled, t, inner);
   checkOutput(fn, v, x, "x");
   const o = out ?? tensor(allocate(x.dtype, x.data.length), x.shape);
-  const od = o.data, vd = v.data;
+  const od = o.data,
+    vd = v.data;
   for (let b = 0, k = 0; b < sigma.length; b++) {
     const s = r(sigma[b]);
     const v2 = r(r(s * s) + 1);
-    const cSkip = r(1 / v2), cOut = r(-s / r(Math.sqrt(v2)));
+    const cSkip = r(1 / v2),
+      cOut = r(-s / r(Math.sqrt(v2)));
     for (let j = 0; j < per; j++, k++) od[k] = r(vd[k] * cOut) + r(xs[k] * cSkip);
   }
   return o;
@@ -382,12 +417,23 @@ export class DiscreteVDDPMDenoiser extends DiscreteSchedule implements Denoiser 
 
   constructor(model: DiscreteModel, alphasCumprod: ArrayLike<number>, options: DiscreteWrapperOptions = {}) {
     const dtype = tableDtypeOf(alphasCumprod, options.tableDtype);
-    super(sigmasFromAlphas("DiscreteVDDPMDenoiser", alphasCumprod, dtype), { quantize: options.quantize, tableDtype: dtype });
+    super(sigmasFromAlphas("DiscreteVDDPMDenoiser", alphasCumprod, dtype), {
+      quantize: options.quantize,
+      tableDtype: dtype,
+    });
     this.innerModel = checkInner("DiscreteVDDPMDenoiser", model, "v_prediction");
   }
 
   async denoise(x: Tensor, sigma: Float64Array, out?: Tensor): Promise<Tensor> {
-    return vForward(this.constructor.name, x, sigma, out, this.scratch, (s, dtype) => this.sigmaToTIn(s, this.quantize, dtype), this.innerModel);
+    return vForward(
+      this.constructor.name,
+      x,
+      sigma,
+      out,
+      this.scratch,
+      (s, dtype) => this.sigmaToTIn(s, this.quantize, dtype),
+      this.innerModel,
+    );
   }
 }
 
@@ -396,8 +442,14 @@ export class DiscreteVDDPMDenoiser extends DiscreteSchedule implements Denoiser 
  * float32 `alphas_cumprod`.
  */
 export class CompVisVDenoiser extends DiscreteVDDPMDenoiser {
-  constructor(model: DiscreteModel & { readonly alphasCumprod: ArrayLike<number> }, options: DiscreteWrapperOptions = {}) {
-    super(model, model.alphasCumprod, { quantize: options.quantize, tableDtype: options.tableDtype ?? "float32" });
+  constructor(
+    model: DiscreteModel & { readonly alphasCumprod: ArrayLike<number> },
+    options: DiscreteWrapperOptions = {},
+  ) {
+    super(model, model.alphasCumprod, {
+      quantize: options.quantize,
+      tableDtype: options.tableDtype ?? "float32",
+    });
   }
 }
 
@@ -427,6 +479,14 @@ export class VDenoiser implements Denoiser {
   }
 
   async denoise(x: Tensor, sigma: Float64Array, out?: Tensor): Promise<Tensor> {
-    return vForward("VDenoiser", x, sigma, out, this.scratch, (s, dtype) => this.sigmaToT(s, dtype), this.innerModel);
+    return vForward(
+      "VDenoiser",
+      x,
+      sigma,
+      out,
+      this.scratch,
+      (s, dtype) => this.sigmaToT(s, dtype),
+      this.innerModel,
+    );
   }
 }

@@ -19,9 +19,21 @@ export type { LmsOptions } from "./samplers/lms.js";
 export { sampleDpmpp2m, sampleDpmpp2sAncestral } from "./samplers/dpmpp.js";
 export type { Dpmpp2mOptions, Dpmpp2sAncestralOptions } from "./samplers/dpmpp.js";
 export { sampleDpmpp2mSde, sampleDpmpp3mSde, sampleDpmppSde } from "./samplers/dpmpp-sde.js";
-export type { Dpmpp2mSdeOptions, Dpmpp3mSdeOptions, DpmppSdeOptions, SdeOptions } from "./samplers/dpmpp-sde.js";
+export type {
+  Dpmpp2mSdeOptions,
+  Dpmpp3mSdeOptions,
+  DpmppSdeOptions,
+  SdeOptions,
+} from "./samplers/dpmpp-sde.js";
 export { dpmFastSchedule, sampleDpmAdaptive, sampleDpmFast } from "./samplers/dpm-solver.js";
-export type { DpmAdaptiveInfo, DpmAdaptiveOptions, DpmAdaptiveResult, DpmCallbackPayload, DpmFastOptions, DpmFastSchedule } from "./samplers/dpm-solver.js";
+export type {
+  DpmAdaptiveInfo,
+  DpmAdaptiveOptions,
+  DpmAdaptiveResult,
+  DpmCallbackPayload,
+  DpmFastOptions,
+  DpmFastSchedule,
+} from "./samplers/dpm-solver.js";
 export {
   callSampler,
   callSchedule,

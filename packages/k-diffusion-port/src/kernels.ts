@@ -21,12 +21,24 @@ const f = Math.fround;
  * `rsum` is the 0-d tensor `r0 + r1`. The original computes q twice; both give the same value.
  */
 export function dpmpp3mCorrection(
-  x: Tensor, d10: Tensor, d11: Tensor, r0: number, rsum: number, phi2: number, phi3: number,
+  x: Tensor,
+  d10: Tensor,
+  d11: Tensor,
+  r0: number,
+  rsum: number,
+  phi2: number,
+  phi3: number,
 ): Tensor {
   checkOperands("dpmpp3mCorrection", x, d10, d11);
-  const o = x.data, p = d10.data, q = d11.data, len = o.length;
+  const o = x.data,
+    p = d10.data,
+    q = d11.data,
+    len = o.length;
   if (o instanceof Float32Array) {
-    const r032 = f(r0), rs32 = f(rsum), p232 = f(phi2), p332 = f(phi3);
+    const r032 = f(r0),
+      rs32 = f(rsum),
+      p232 = f(phi2),
+      p332 = f(phi3);
     for (let k = 0; k < len; k++) {
       const diff = f(p[k] - q[k]);
       const d1 = f(p[k] + f(f(diff * r032) / rs32));
@@ -49,9 +61,15 @@ export function dpmpp3mCorrection(
  * Python's `sum` starts from 0 and adds the products left to right; `ds[0]` here is the
  * newest derivative (the original's `ds[-1]`).
  */
-export function lmsUpdate(x: Tensor, coeffs: ArrayLike<number>, ds: readonly Tensor[], order: number): Tensor {
+export function lmsUpdate(
+  x: Tensor,
+  coeffs: ArrayLike<number>,
+  ds: readonly Tensor[],
+  order: number,
+): Tensor {
   for (let j = 0; j < order; j++) checkOperands("lmsUpdate", x, ds[j]);
-  const o = x.data, len = o.length;
+  const o = x.data,
+    len = o.length;
   if (o instanceof Float32Array) {
     for (let k = 0; k < len; k++) {
       let acc = f(f(coeffs[0]) * ds[0].data[k]);

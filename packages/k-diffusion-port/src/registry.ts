@@ -13,10 +13,16 @@
  * `extra_args` must be empty (a Denoiser takes only x and sigma: bind extra inputs into the
  * model), `disable` (the progress bar) is accepted and ignored, `device` must be "cpu".
  */
-import { type Denoiser, type DiscreteModel, type NoiseSource, type Tensor } from "@edmkit/core";
+import type { Denoiser, DiscreteModel, NoiseSource, Tensor } from "@edmkit/core";
 import { DiscreteEpsDDPMDenoiser, DiscreteVDDPMDenoiser, VDenoiser } from "./external.js";
 import { sampleDpm2, sampleDpm2Ancestral } from "./samplers/dpm2.js";
-import { type DpmAdaptiveOptions, type DpmAdaptiveResult, type DpmFastOptions, sampleDpmAdaptive, sampleDpmFast } from "./samplers/dpm-solver.js";
+import {
+  type DpmAdaptiveOptions,
+  type DpmAdaptiveResult,
+  type DpmFastOptions,
+  sampleDpmAdaptive,
+  sampleDpmFast,
+} from "./samplers/dpm-solver.js";
 import { sampleDpmpp2m, sampleDpmpp2sAncestral } from "./samplers/dpmpp.js";
 import { sampleDpmpp2mSde, sampleDpmpp3mSde, sampleDpmppSde } from "./samplers/dpmpp-sde.js";
 import { sampleEuler, sampleEulerAncestral } from "./samplers/euler.js";
@@ -54,7 +60,18 @@ export const samplerSignatures = {
   sample_dpm_fast: { params: ["model", "x", "sigma_min", "sigma_max", "n"], kwargs: ANCESTRAL },
   sample_dpm_adaptive: {
     params: ["model", "x", "sigma_min", "sigma_max"],
-    kwargs: [...ANCESTRAL, "order", "rtol", "atol", "h_init", "pcoeff", "icoeff", "dcoeff", "accept_safety", "return_info"],
+    kwargs: [
+      ...ANCESTRAL,
+      "order",
+      "rtol",
+      "atol",
+      "h_init",
+      "pcoeff",
+      "icoeff",
+      "dcoeff",
+      "accept_safety",
+      "return_info",
+    ],
   },
 } as const satisfies Record<string, Signature>;
 
@@ -75,7 +92,8 @@ export function toNoiseSource(fn: string, arg: string, v: unknown): NoiseSource 
       randn(out, request) {
         const got = f(request?.sigma, request?.sigmaNext);
         const data = (got as Tensor).data ?? (got as ArrayLike<number>);
-        if (!data || data.length !== out.data.length) fail(fn, `${arg} returned ${data ? data.length : 0} values, expected ${out.data.length}`);
+        if (!data || data.length !== out.data.length)
+          fail(fn, `${arg} returned ${data ? data.length : 0} values, expected ${out.data.length}`);
         for (let k = 0; k < data.length; k++) out.data[k] = data[k];
         return out;
       },
@@ -88,7 +106,8 @@ export function toNoiseSource(fn: string, arg: string, v: unknown): NoiseSource 
 export function convertKwargs(fn: string, sig: Signature, kwargs: Options | undefined): Options {
   const out: Options = {};
   if (kwargs === undefined || kwargs === null) return out;
-  if (typeof kwargs !== "object" || Array.isArray(kwargs)) fail(fn, "keyword arguments must be given as one object");
+  if (typeof kwargs !== "object" || Array.isArray(kwargs))
+    fail(fn, "keyword arguments must be given as one object");
   for (const [key, value] of Object.entries(kwargs)) {
     if (!sig.kwargs.includes(key)) {
       fail(fn, `unexpected keyword argument '${key}' (accepted: ${sig.kwargs.join(", ")})`);
@@ -97,7 +116,10 @@ export function convertKwargs(fn: string, sig: Signature, kwargs: Options | unde
     switch (key) {
       case "extra_args":
         if (value !== null && (typeof value !== "object" || Object.keys(value as object).length > 0)) {
-          fail(fn, "extra_args is not supported: a Denoiser takes only (x, sigma); bind extra model inputs into the model");
+          fail(
+            fn,
+            "extra_args is not supported: a Denoiser takes only (x, sigma); bind extra model inputs into the model",
+          );
         }
         break;
       case "disable":
@@ -116,9 +138,16 @@ export function convertKwargs(fn: string, sig: Signature, kwargs: Options | unde
   return out;
 }
 
-function withSigmas<O>(name: SamplerName, f: (model: Denoiser, x: Tensor, sigmas: ArrayLike<number> | Tensor, o: O) => Promise<Tensor>) {
-  return async (model: Denoiser, x: Tensor, sigmas: ArrayLike<number> | Tensor, kwargs?: Options): Promise<Tensor> =>
-    f(model, x, sigmas, convertKwargs(name, samplerSignatures[name], kwargs) as O);
+function withSigmas<O>(
+  name: SamplerName,
+  f: (model: Denoiser, x: Tensor, sigmas: ArrayLike<number> | Tensor, o: O) => Promise<Tensor>,
+) {
+  return async (
+    model: Denoiser,
+    x: Tensor,
+    sigmas: ArrayLike<number> | Tensor,
+    kwargs?: Options,
+  ): Promise<Tensor> => f(model, x, sigmas, convertKwargs(name, samplerSignatures[name], kwargs) as O);
 }
 
 /** The samplers of `k_diffusion.sampling` under their original names. */
@@ -134,11 +163,41 @@ export const samplers = {
   sample_dpmpp_2m: withSigmas("sample_dpmpp_2m", sampleDpmpp2m),
   sample_dpmpp_2m_sde: withSigmas("sample_dpmpp_2m_sde", sampleDpmpp2mSde),
   sample_dpmpp_3m_sde: withSigmas("sample_dpmpp_3m_sde", sampleDpmpp3mSde),
-  sample_dpm_fast: async (model: Denoiser, x: Tensor, sigma_min: number, sigma_max: number, n: number, kwargs?: Options): Promise<Tensor> =>
-    sampleDpmFast(model, x, sigma_min, sigma_max, n, convertKwargs("sample_dpm_fast", samplerSignatures.sample_dpm_fast, kwargs) as DpmFastOptions),
+  sample_dpm_fast: async (
+    model: Denoiser,
+    x: Tensor,
+    sigma_min: number,
+    sigma_max: number,
+    n: number,
+    kwargs?: Options,
+  ): Promise<Tensor> =>
+    sampleDpmFast(
+      model,
+      x,
+      sigma_min,
+      sigma_max,
+      n,
+      convertKwargs("sample_dpm_fast", samplerSignatures.sample_dpm_fast, kwargs) as DpmFastOptions,
+    ),
   /** With `return_info: true` the result is `{ x, info }` (the original returns the tuple `(x, info)`). */
-  sample_dpm_adaptive: async (model: Denoiser, x: Tensor, sigma_min: number, sigma_max: number, kwargs?: Options): Promise<Tensor | DpmAdaptiveResult> =>
-    sampleDpmAdaptive(model, x, sigma_min, sigma_max, convertKwargs("sample_dpm_adaptive", samplerSignatures.sample_dpm_adaptive, kwargs) as DpmAdaptiveOptions),
+  sample_dpm_adaptive: async (
+    model: Denoiser,
+    x: Tensor,
+    sigma_min: number,
+    sigma_max: number,
+    kwargs?: Options,
+  ): Promise<Tensor | DpmAdaptiveResult> =>
+    sampleDpmAdaptive(
+      model,
+      x,
+      sigma_min,
+      sigma_max,
+      convertKwargs(
+        "sample_dpm_adaptive",
+        samplerSignatures.sample_dpm_adaptive,
+        kwargs,
+      ) as DpmAdaptiveOptions,
+    ),
 };
 
 /**
@@ -162,7 +221,7 @@ export async function callSampler(name: string, call: Options): Promise<unknown>
 
 /** Is the sampler registered? */
 export function hasSampler(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(samplers, name);
+  return Object.hasOwn(samplers, name);
 }
 
 const SCHED = ["device", "dtype"];
@@ -177,11 +236,31 @@ export const scheduleSignatures = {
 /** The schedules of `k_diffusion.sampling` under their original names (values with a trailing 0). */
 export const schedules = {
   get_sigmas_karras: (n: number, sigma_min: number, sigma_max: number, kwargs?: Options): Float64Array =>
-    getSigmasKarras(n, sigma_min, sigma_max, convertKwargs("get_sigmas_karras", scheduleSignatures.get_sigmas_karras, kwargs)),
+    getSigmasKarras(
+      n,
+      sigma_min,
+      sigma_max,
+      convertKwargs("get_sigmas_karras", scheduleSignatures.get_sigmas_karras, kwargs),
+    ),
   get_sigmas_exponential: (n: number, sigma_min: number, sigma_max: number, kwargs?: Options): Float64Array =>
-    getSigmasExponential(n, sigma_min, sigma_max, convertKwargs("get_sigmas_exponential", scheduleSignatures.get_sigmas_exponential, kwargs)),
-  get_sigmas_polyexponential: (n: number, sigma_min: number, sigma_max: number, kwargs?: Options): Float64Array =>
-    getSigmasPolyexponential(n, sigma_min, sigma_max, convertKwargs("get_sigmas_polyexponential", scheduleSignatures.get_sigmas_polyexponential, kwargs)),
+    getSigmasExponential(
+      n,
+      sigma_min,
+      sigma_max,
+      convertKwargs("get_sigmas_exponential", scheduleSignatures.get_sigmas_exponential, kwargs),
+    ),
+  get_sigmas_polyexponential: (
+    n: number,
+    sigma_min: number,
+    sigma_max: number,
+    kwargs?: Options,
+  ): Float64Array =>
+    getSigmasPolyexponential(
+      n,
+      sigma_min,
+      sigma_max,
+      convertKwargs("get_sigmas_polyexponential", scheduleSignatures.get_sigmas_polyexponential, kwargs),
+    ),
   get_sigmas_vp: (n: number, kwargs?: Options): Float64Array =>
     getSigmasVp(n, convertKwargs("get_sigmas_vp", scheduleSignatures.get_sigmas_vp, kwargs)),
 };
@@ -202,9 +281,15 @@ export function callSchedule(name: string, call: Options): Float64Array {
 
 /** The model wrappers of `k_diffusion.external` under their original names. */
 export const wrappers = {
-  DiscreteEpsDDPMDenoiser: (model: DiscreteModel, alphas_cumprod: ArrayLike<number>, kwargs: { quantize?: boolean } = {}) =>
-    new DiscreteEpsDDPMDenoiser(model, alphas_cumprod, { quantize: kwargs.quantize }),
-  DiscreteVDDPMDenoiser: (model: DiscreteModel, alphas_cumprod: ArrayLike<number>, kwargs: { quantize?: boolean } = {}) =>
-    new DiscreteVDDPMDenoiser(model, alphas_cumprod, { quantize: kwargs.quantize }),
+  DiscreteEpsDDPMDenoiser: (
+    model: DiscreteModel,
+    alphas_cumprod: ArrayLike<number>,
+    kwargs: { quantize?: boolean } = {},
+  ) => new DiscreteEpsDDPMDenoiser(model, alphas_cumprod, { quantize: kwargs.quantize }),
+  DiscreteVDDPMDenoiser: (
+    model: DiscreteModel,
+    alphas_cumprod: ArrayLike<number>,
+    kwargs: { quantize?: boolean } = {},
+  ) => new DiscreteVDDPMDenoiser(model, alphas_cumprod, { quantize: kwargs.quantize }),
   VDenoiser: (inner_model: DiscreteModel) => new VDenoiser(inner_model),
 };

@@ -47,7 +47,8 @@ function scheduleEntrySupported(entry: string): boolean {
 /** Can this port replay the fixture? (library k-diffusion, a registered sampler or a known schedule) */
 export function supportsFixture(fixture: Fixture): boolean {
   if (fixture.reference.library !== "k-diffusion") return false;
-  if (isScheduleFixture(fixture)) return fixture.schedule?.sigmas !== undefined && scheduleEntrySupported(fixture.reference.entry);
+  if (isScheduleFixture(fixture))
+    return fixture.schedule?.sigmas !== undefined && scheduleEntrySupported(fixture.reference.entry);
   const f = fixture as RunFixture;
   if (!hasSampler(f.reference.entry)) return false;
   if (f.reference.wrapper && !WRAPPERS.has(wrapperName(f.reference.wrapper.entry))) return false;
@@ -63,7 +64,11 @@ export interface ReplayOptions {
 export async function replayFixture(fixture: Fixture, opts: ReplayOptions = {}): Promise<ReplayResult> {
   try {
     if (!supportsFixture(fixture)) {
-      return errorResult(fixture, `the k-diffusion port has no replay for entry "${fixture.reference.entry}"`, "unsupported");
+      return errorResult(
+        fixture,
+        `the k-diffusion port has no replay for entry "${fixture.reference.entry}"`,
+        "unsupported",
+      );
     }
     if (isScheduleFixture(fixture)) return replaySchedule(fixture, opts);
     return await replayRun(fixture as RunFixture, opts);
@@ -72,7 +77,10 @@ export async function replayFixture(fixture: Fixture, opts: ReplayOptions = {}):
   }
 }
 
-function tableFor(alphas: ArrayLike<number>, dtype: "float32" | "float64" | undefined): Float64Array | Float32Array {
+function tableFor(
+  alphas: ArrayLike<number>,
+  dtype: "float32" | "float64" | undefined,
+): Float64Array | Float32Array {
   // float32 runs hold alphas_cumprod as a float32 tensor (CompVis-style); float64 runs as float64.
   return dtype === "float32" ? Float32Array.from(alphas) : Float64Array.from(alphas);
 }
@@ -87,7 +95,8 @@ function replaySchedule(f: ScheduleFixture, opts: ReplayOptions): ReplayResult {
   } else {
     const cls = entry.split(".")[0];
     const den = f.denoiser;
-    if (!den || den.kind !== "discrete-eps") throw new Error(`${entry}: the fixture has no discrete-eps denoiser to take alphas_cumprod from`);
+    if (den?.kind !== "discrete-eps")
+      throw new Error(`${entry}: the fixture has no discrete-eps denoiser to take alphas_cumprod from`);
     const wcall = (f.reference.wrapper?.call ?? {}) as Record<string, unknown>;
     const stub: DiscreteModel = {
       prediction: cls === "DiscreteVDDPMDenoiser" ? "v_prediction" : "epsilon",
@@ -110,7 +119,16 @@ function replaySchedule(f: ScheduleFixture, opts: ReplayOptions): ReplayResult {
     status: cmp.ok ? "pass" : "fail",
     maxAbsError: cmp.maxAbs,
     firstDivergence: null,
-    checks: [{ name: "schedule", ok: cmp.ok, maxAbs: cmp.maxAbs, detail: cmp.ok ? undefined : `port ${sigmas.length} values, reference ${ref.length}${cmp.worst >= 0 ? `; worst at sigmas[${cmp.worst}]` : ""}` }],
+    checks: [
+      {
+        name: "schedule",
+        ok: cmp.ok,
+        maxAbs: cmp.maxAbs,
+        detail: cmp.ok
+          ? undefined
+          : `port ${sigmas.length} values, reference ${ref.length}${cmp.worst >= 0 ? `; worst at sigmas[${cmp.worst}]` : ""}`,
+      },
+    ],
   };
 }
 
@@ -121,10 +139,13 @@ async function replayRun(f: RunFixture, opts: ReplayOptions): Promise<ReplayResu
   const wrapper = f.reference.wrapper;
   if (wrapper) {
     const name = wrapperName(wrapper.entry);
-    if (f.denoiser.kind !== "discrete-eps") throw new Error(`${name} needs a discrete-eps denoiser, the fixture has ${f.denoiser.kind}`);
+    if (f.denoiser.kind !== "discrete-eps")
+      throw new Error(`${name} needs a discrete-eps denoiser, the fixture has ${f.denoiser.kind}`);
     const observed = observeDiscreteModel(inner as DiscreteModel, recorder);
     const W = name === "DiscreteVDDPMDenoiser" ? DiscreteVDDPMDenoiser : DiscreteEpsDDPMDenoiser;
-    const w = new W(observed, tableFor(f.denoiser.alphas_cumprod, f.dtype), { quantize: wrapper.call.quantize === true });
+    const w = new W(observed, tableFor(f.denoiser.alphas_cumprod, f.dtype), {
+      quantize: wrapper.call.quantize === true,
+    });
     // The recording of a wrapped run is the inner model's {x, t, out} plus the wrapper's sigma.
     model = {
       async denoise(x: Tensor, sigma: Float64Array, out?: Tensor) {
@@ -151,13 +172,20 @@ async function replayRun(f: RunFixture, opts: ReplayOptions): Promise<ReplayResu
   const output = outputOf(result);
   return compareReplay(
     f,
-    { modelCalls: recorder.modelCalls, steps: recorder.steps, output: output.data, noiseConsumed: noise.consumed },
+    {
+      modelCalls: recorder.modelCalls,
+      steps: recorder.steps,
+      output: output.data,
+      noiseConsumed: noise.consumed,
+    },
     { toleranceScale: opts.toleranceScale },
   );
 }
 
 function resolvePlaceholder(
-  f: RunFixture, key: string, value: unknown,
+  f: RunFixture,
+  key: string,
+  value: unknown,
   ctx: { model: Denoiser; x: Tensor; noise: ReplayNoise; callback: (p: StepPayload) => void },
 ): unknown {
   switch (value) {
@@ -176,7 +204,8 @@ function resolvePlaceholder(
     case "-inf":
       return parseInf(value);
     default:
-      if (typeof value === "string" && value.startsWith("<")) throw new Error(`${key}: unknown placeholder ${value}`);
+      if (typeof value === "string" && value.startsWith("<"))
+        throw new Error(`${key}: unknown placeholder ${value}`);
       return value;
   }
 }
@@ -185,7 +214,8 @@ function resolvePlaceholder(
 function outputOf(result: unknown): Tensor {
   if (result && typeof result === "object") {
     if ("data" in result && "shape" in result) return result as Tensor;
-    if (Array.isArray(result) && result[0] && typeof result[0] === "object" && "data" in result[0]) return result[0] as Tensor;
+    if (Array.isArray(result) && result[0] && typeof result[0] === "object" && "data" in result[0])
+      return result[0] as Tensor;
     const r = result as { x?: Tensor };
     if (r.x && "data" in r.x) return r.x;
   }

@@ -28,7 +28,8 @@ export function appendZero(sigmas: ArrayLike<number>): Float64Array {
 
 function checkDtype(fn: string, dtype: unknown): DType {
   if (dtype === undefined) return "float64";
-  if (dtype !== "float32" && dtype !== "float64") fail(fn, `dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`);
+  if (dtype !== "float32" && dtype !== "float64")
+    fail(fn, `dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`);
   return dtype;
 }
 
@@ -46,7 +47,12 @@ export interface KarrasOptions extends ScheduleOptions {
  * `ramp = linspace(0, 1, n)`. The two roots are Python floats (double precision even in a
  * float32 run); the sum and the power are tensor ops (ATen's `pow` takes x*x*x for rho = 3).
  */
-export function getSigmasKarras(n: number, sigmaMin: number, sigmaMax: number, options: KarrasOptions = {}): Float64Array {
+export function getSigmasKarras(
+  n: number,
+  sigmaMin: number,
+  sigmaMax: number,
+  options: KarrasOptions = {},
+): Float64Array {
   const fn = "get_sigmas_karras";
   integer(fn, "n", n, 1);
   nonNegative(fn, "sigma_min", sigmaMin);
@@ -68,7 +74,12 @@ export function getSigmasKarras(n: number, sigmaMin: number, sigmaMax: number, o
  * Port of `get_sigmas_exponential(n, sigma_min, sigma_max)`:
  * `exp(linspace(log sigma_max, log sigma_min, n))` (the logs are Python floats).
  */
-export function getSigmasExponential(n: number, sigmaMin: number, sigmaMax: number, options: ScheduleOptions = {}): Float64Array {
+export function getSigmasExponential(
+  n: number,
+  sigmaMin: number,
+  sigmaMax: number,
+  options: ScheduleOptions = {},
+): Float64Array {
   const fn = "get_sigmas_exponential";
   integer(fn, "n", n, 1);
   positive(fn, "sigma_min", sigmaMin);
@@ -89,7 +100,12 @@ export interface PolyexponentialOptions extends ScheduleOptions {
  * Port of `get_sigmas_polyexponential(n, sigma_min, sigma_max, rho=1.)`: a polynomial in
  * log sigma, `exp(linspace(1, 0, n)^rho * (log sigma_max - log sigma_min) + log sigma_min)`.
  */
-export function getSigmasPolyexponential(n: number, sigmaMin: number, sigmaMax: number, options: PolyexponentialOptions = {}): Float64Array {
+export function getSigmasPolyexponential(
+  n: number,
+  sigmaMin: number,
+  sigmaMax: number,
+  options: PolyexponentialOptions = {},
+): Float64Array {
   const fn = "get_sigmas_polyexponential";
   integer(fn, "n", n, 1);
   positive(fn, "sigma_min", sigmaMin);
@@ -127,7 +143,8 @@ export function getSigmasVp(n: number, options: VpOptions = {}): Float64Array {
   const m = scalarMath(checkDtype(fn, options.dtype));
   const { r } = m;
   const t = torchLinspace(1, epsS, n, m.dtype);
-  const bd = r(betaD), bm = r(betaMin);
+  const bd = r(betaD),
+    bm = r(betaMin);
   const out = new Float64Array(n + 1);
   for (let k = 0; k < n; k++) {
     const tk = t[k];

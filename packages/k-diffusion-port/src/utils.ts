@@ -30,7 +30,12 @@ export interface AncestralStep {
  * sigma_up is clamped to sigma_to with Python's `min` (sigma_to wins a tie). Scalars are
  * 0-d tensors of `dtype` (every op rounded in float32).
  */
-export function getAncestralStep(sigmaFrom: number, sigmaTo: number, eta = 1, dtype: DType = "float64"): AncestralStep {
+export function getAncestralStep(
+  sigmaFrom: number,
+  sigmaTo: number,
+  eta = 1,
+  dtype: DType = "float64",
+): AncestralStep {
   return ancestralStep(scalarMath(dtype), sigmaFrom, sigmaTo, eta);
 }
 
@@ -60,7 +65,13 @@ export function ancestralStep(m: ScalarMath, sigmaFrom: number, sigmaTo: number,
  * denominators are float32, everything else is float64 (numpy 1.x promotes a Python float
  * meeting a float32 scalar to float64). Throws, as the original does, when order - 1 > i.
  */
-export function linearMultistepCoeff(order: number, t: ArrayLike<number>, i: number, j: number, tDtype: DType = "float64"): number {
+export function linearMultistepCoeff(
+  order: number,
+  t: ArrayLike<number>,
+  i: number,
+  j: number,
+  tDtype: DType = "float64",
+): number {
   const fn = "linear_multistep_coeff";
   integer(fn, "order", order, 1);
   integer(fn, "i", i, 0);

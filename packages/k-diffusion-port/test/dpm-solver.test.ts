@@ -49,7 +49,12 @@ const optionKeys: Record<string, keyof DpmAdaptiveOptions> = {
   return_info: "returnInfo",
 };
 
-function callArgs(f: RunFixture): { sigmaMin: number; sigmaMax: number; n?: number; options: DpmAdaptiveOptions } {
+function callArgs(f: RunFixture): {
+  sigmaMin: number;
+  sigmaMax: number;
+  n?: number;
+  options: DpmAdaptiveOptions;
+} {
   const call = f.reference.call as Record<string, unknown>;
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(call)) {
@@ -69,14 +74,17 @@ function callArgs(f: RunFixture): { sigmaMin: number; sigmaMax: number; n?: numb
 describe("fixture replay", () => {
   test("the fixture set is present", () => {
     expect(fixtureFiles.filter((f) => f.startsWith("sample_dpm_fast__")).length).toBeGreaterThanOrEqual(3);
-    expect(fixtureFiles.filter((f) => f.startsWith("sample_dpm_adaptive__")).length).toBeGreaterThanOrEqual(2);
+    expect(fixtureFiles.filter((f) => f.startsWith("sample_dpm_adaptive__")).length).toBeGreaterThanOrEqual(
+      2,
+    );
   });
 
   test.each(fixtureFiles)("%s", async (file) => {
     const f = loadFixture(join(fixtureDir, file)) as RunFixture;
     const recorder = new Recorder();
     const inner = modelFromSpec(f.denoiser);
-    if (!("denoise" in inner)) throw new Error(`${f.id}: DPM-Solver fixtures drive a continuous denoiser, got ${f.denoiser.kind}`);
+    if (!("denoise" in inner))
+      throw new Error(`${f.id}: DPM-Solver fixtures drive a continuous denoiser, got ${f.denoiser.kind}`);
     const model = observeDenoiser(inner, recorder);
     const noise = new ReplayNoise(f.noise.draws.slice(1), f.id);
     const x = tensor(f.x_init, f.shape, f.dtype);
@@ -115,7 +123,9 @@ describe("fixture replay", () => {
       output: output.data,
       noiseConsumed: noise.consumed,
     });
-    expect(result.status, JSON.stringify({ checks: result.checks, first: result.firstDivergence })).toBe("pass");
+    expect(result.status, JSON.stringify({ checks: result.checks, first: result.firstDivergence })).toBe(
+      "pass",
+    );
     noise.assertExhausted();
     // every step field of the original is reproduced, under its name
     for (let s = 0; s < f.steps.length; s++) {
@@ -127,7 +137,13 @@ describe("fixture replay", () => {
     calls.forEach((c, j) => {
       const req = noise.requests[j];
       expect(req?.step).toBe(c.i);
-      expect(compareValues([req?.sigma ?? NaN, req?.sigmaNext ?? NaN], [c.sigma as number, c.sigma_next as number], f.tolerance).ok).toBe(true);
+      expect(
+        compareValues(
+          [req?.sigma ?? NaN, req?.sigmaNext ?? NaN],
+          [c.sigma as number, c.sigma_next as number],
+          f.tolerance,
+        ).ok,
+      ).toBe(true);
     });
     expect(Array.from(x.data)).toEqual(Array.from(xBefore)); // input not modified
   });
@@ -138,11 +154,13 @@ describe("fixture replay", () => {
 const bimodal = new GaussianMixture({ dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] });
 const single = new GaussianMixture({ dim: 1, weights: [1], means: [[0.5]], stds: [0.3] });
 const starts = [-1.5, -0.7, -0.2, 0.1, 0.4, 0.9, 1.3, 2.1];
-const SIGMA_MIN = 0.01, SIGMA_MAX = 20;
+const SIGMA_MIN = 0.01,
+  SIGMA_MAX = 20;
 
 /** Closed-form probability-flow ODE solution for one Gaussian N(mu, s^2): x - mu scales as sqrt(s^2 + sigma^2). */
 function exactSingle(x0: readonly number[], sigma0: number, sigma1: number): number[] {
-  const mu = 0.5, s2 = 0.09;
+  const mu = 0.5,
+    s2 = 0.09;
   const k = Math.sqrt((s2 + sigma1 * sigma1) / (s2 + sigma0 * sigma0));
   return x0.map((v) => mu + (v - mu) * k);
 }
@@ -152,7 +170,8 @@ function exactSingle(x0: readonly number[], sigma0: number, sigma1: number): num
  * probability-flow ODE in t = -log sigma) with a fine step.
  */
 function rk4(g: GaussianMixture, x0: readonly number[], t0: number, t1: number, steps: number): Float64Array {
-  const n = x0.length, shape = [n, 1];
+  const n = x0.length,
+    shape = [n, 1];
   const x = Float64Array.from(x0);
   const sig = new Float64Array(n);
   const f = (xx: Float64Array, t: number): Float64Array => {
@@ -164,9 +183,18 @@ function rk4(g: GaussianMixture, x0: readonly number[], t0: number, t1: number, 
   for (let k = 0; k < steps; k++) {
     const t = t0 + k * h;
     const k1 = f(x, t);
-    const k2 = f(x.map((v, i) => v + (h / 2) * k1[i]), t + h / 2);
-    const k3 = f(x.map((v, i) => v + (h / 2) * k2[i]), t + h / 2);
-    const k4 = f(x.map((v, i) => v + h * k3[i]), t + h);
+    const k2 = f(
+      x.map((v, i) => v + (h / 2) * k1[i]),
+      t + h / 2,
+    );
+    const k3 = f(
+      x.map((v, i) => v + (h / 2) * k2[i]),
+      t + h / 2,
+    );
+    const k4 = f(
+      x.map((v, i) => v + h * k3[i]),
+      t + h,
+    );
     for (let i = 0; i < n; i++) x[i] += (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
   }
   return x;
@@ -185,7 +213,8 @@ describe("convergence to the exact ODE solution", () => {
   test("single Gaussian: closed form, third order (n = 3k+2 doubles the steps at 2n+1)", async () => {
     const exact = exactSingle(x0, SIGMA_MAX, SIGMA_MIN);
     const errs: number[] = [];
-    for (const n of [95, 191, 383]) errs.push(maxErr((await sampleDpmFast(single, xT(), SIGMA_MIN, SIGMA_MAX, n)).data, exact));
+    for (const n of [95, 191, 383])
+      errs.push(maxErr((await sampleDpmFast(single, xT(), SIGMA_MIN, SIGMA_MAX, n)).data, exact));
     expect(errs[0]).toBeLessThan(1e-4);
     const orders = [Math.log2(errs[0] / errs[1]), Math.log2(errs[1] / errs[2])];
     expect(orders[1]).toBeGreaterThan(2.7);
@@ -194,11 +223,13 @@ describe("convergence to the exact ODE solution", () => {
   });
 
   test("bimodal mixture: RK4 reference, third order", async () => {
-    const t0 = -Math.log(SIGMA_MAX), t1 = -Math.log(SIGMA_MIN);
+    const t0 = -Math.log(SIGMA_MAX),
+      t1 = -Math.log(SIGMA_MIN);
     const ref = rk4(bimodal, x0, t0, t1, 4000);
     expect(maxErr(ref, rk4(bimodal, x0, t0, t1, 2000))).toBeLessThan(1e-10); // the reference itself is converged
     const errs: number[] = [];
-    for (const n of [95, 191, 383]) errs.push(maxErr((await sampleDpmFast(bimodal, xT(), SIGMA_MIN, SIGMA_MAX, n)).data, ref));
+    for (const n of [95, 191, 383])
+      errs.push(maxErr((await sampleDpmFast(bimodal, xT(), SIGMA_MIN, SIGMA_MAX, n)).data, ref));
     expect(errs[2]).toBeLessThan(1e-6);
     const order = Math.log2(errs[1] / errs[2]);
     expect(order).toBeGreaterThan(2.7);
@@ -208,8 +239,13 @@ describe("convergence to the exact ODE solution", () => {
   test("adaptive: tighter tolerances give smaller errors, at the cost of more evaluations", async () => {
     const exact = exactSingle(x0, SIGMA_MAX, SIGMA_MIN);
     const loose = await sampleDpmAdaptive(single, xT(), SIGMA_MIN, SIGMA_MAX, { returnInfo: true });
-    const tight = await sampleDpmAdaptive(single, xT(), SIGMA_MIN, SIGMA_MAX, { returnInfo: true, rtol: 1e-4, atol: 1e-5 });
-    const eLoose = maxErr(loose.x.data, exact), eTight = maxErr(tight.x.data, exact);
+    const tight = await sampleDpmAdaptive(single, xT(), SIGMA_MIN, SIGMA_MAX, {
+      returnInfo: true,
+      rtol: 1e-4,
+      atol: 1e-5,
+    });
+    const eLoose = maxErr(loose.x.data, exact),
+      eTight = maxErr(tight.x.data, exact);
     expect(eTight).toBeLessThan(1e-4);
     expect(eTight).toBeLessThan(eLoose / 10);
     expect(tight.info.nfe).toBeGreaterThan(loose.info.nfe);
@@ -219,7 +255,12 @@ describe("convergence to the exact ODE solution", () => {
 
   test("adaptive order 2 (DPM-Solver-12) also converges, with 2 evaluations per attempt", async () => {
     const exact = exactSingle(x0, SIGMA_MAX, SIGMA_MIN);
-    const res = await sampleDpmAdaptive(single, xT(), SIGMA_MIN, SIGMA_MAX, { order: 2, rtol: 1e-4, atol: 1e-5, returnInfo: true });
+    const res = await sampleDpmAdaptive(single, xT(), SIGMA_MIN, SIGMA_MAX, {
+      order: 2,
+      rtol: 1e-4,
+      atol: 1e-5,
+      returnInfo: true,
+    });
     expect(maxErr(res.x.data, exact)).toBeLessThan(1e-3);
     expect(res.info.nfe).toBe(2 * res.info.steps);
   });
@@ -228,7 +269,10 @@ describe("convergence to the exact ODE solution", () => {
     const data = tensor(exactSingle(x0, SIGMA_MAX, SIGMA_MIN), [x0.length, 1]);
     const back = await sampleDpmFast(single, data, SIGMA_MAX, SIGMA_MIN, 191);
     expect(maxErr(back.data, x0)).toBeLessThan(1e-3 * SIGMA_MAX);
-    const backAdaptive = await sampleDpmAdaptive(single, data, SIGMA_MAX, SIGMA_MIN, { rtol: 1e-5, atol: 1e-6 });
+    const backAdaptive = await sampleDpmAdaptive(single, data, SIGMA_MAX, SIGMA_MIN, {
+      rtol: 1e-5,
+      atol: 1e-6,
+    });
     expect(maxErr(backAdaptive.data, x0)).toBeLessThan(1e-3 * SIGMA_MAX);
   });
 });
@@ -241,15 +285,18 @@ class TestNormals implements NoiseSource {
   draws = 0;
   private u(): number {
     let s = this.s;
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     this.s = s;
     return (s + 0.5) / 4294967296;
   }
   randn(out: Tensor): Tensor {
     this.draws++;
-    for (let i = 0; i < out.data.length; i++) out.data[i] = Math.sqrt(-2 * Math.log(this.u())) * Math.cos(2 * Math.PI * this.u());
+    for (let i = 0; i < out.data.length; i++)
+      out.data[i] = Math.sqrt(-2 * Math.log(this.u())) * Math.cos(2 * Math.PI * this.u());
     return out;
   }
 }
@@ -288,7 +335,11 @@ describe("eta > 0", () => {
     const src = new TestNormals();
     const x = prior(src);
     const before = src.draws;
-    const res = await sampleDpmAdaptive(single, x, SIGMA_MIN, SIGMA_MAX, { eta: 1, noiseSampler: src, returnInfo: true });
+    const res = await sampleDpmAdaptive(single, x, SIGMA_MIN, SIGMA_MAX, {
+      eta: 1,
+      noiseSampler: src,
+      returnInfo: true,
+    });
     expect(src.draws - before).toBe(res.info.n_accept);
     const { mean, variance } = stats(res.x.data);
     expect(Math.abs(mean - 0.5)).toBeLessThan(4 * Math.sqrt(wantVar / B));
@@ -299,13 +350,17 @@ describe("eta > 0", () => {
 // ---- callback, float32, options ----------------------------------------------------------
 
 describe("callback and precision", () => {
-  const x0 = tensor(starts.map((v) => v * SIGMA_MAX), [starts.length, 1]);
+  const x0 = tensor(
+    starts.map((v) => v * SIGMA_MAX),
+    [starts.length, 1],
+  );
 
   test("callback gets the same payloads as the observer, and eta = 0 needs no noise source", async () => {
     const seen: DpmCallbackPayload[] = [];
     const rec = new Recorder();
     const out = await sampleDpmAdaptive(bimodal, x0, SIGMA_MIN, SIGMA_MAX, {
-      callback: (p) => seen.push({ ...p, x: tensor(Float64Array.from((p.x as Tensor).data), [starts.length, 1]) }),
+      callback: (p) =>
+        seen.push({ ...p, x: tensor(Float64Array.from((p.x as Tensor).data), [starts.length, 1]) }),
       observer: rec,
     });
     expect(seen.length).toBe(rec.steps.length);
@@ -315,7 +370,9 @@ describe("callback and precision", () => {
       expect(Array.from((p.x as Tensor).data)).toEqual(Array.from(rec.steps[s].x as Float64Array));
     });
     // with replay noise (consumed but multiplied by 0) the result is the same
-    const withNoise = await sampleDpmAdaptive(bimodal, x0, SIGMA_MIN, SIGMA_MAX, { noiseSampler: new TestNormals() });
+    const withNoise = await sampleDpmAdaptive(bimodal, x0, SIGMA_MIN, SIGMA_MAX, {
+      noiseSampler: new TestNormals(),
+    });
     expect(Array.from(withNoise.data)).toEqual(Array.from(out.data));
   });
 
@@ -354,24 +411,72 @@ describe("callback and precision", () => {
 describe("bad input", () => {
   const x = tensor([1, 2], [2, 1]);
   test.each([
-    ["sigma_min = 0", () => sampleDpmFast(single, x, 0, 10, 10), /sample_dpm_fast: sigma_min and sigma_max must be positive/],
-    ["sigma_max < 0", () => sampleDpmAdaptive(single, x, 0.1, -1), /sample_dpm_adaptive: sigma_min and sigma_max must be positive/],
-    ["sigma_min = sigma_max", () => sampleDpmFast(single, x, 1, 1, 10), /sample_dpm_fast: sigma_min must differ from sigma_max/],
-    ["sigma_min = sigma_max (adaptive)", () => sampleDpmAdaptive(single, x, 2, 2), /sample_dpm_adaptive: sigma_min must differ from sigma_max/],
-    ["reverse with eta", () => sampleDpmFast(single, x, 10, 1, 10, { eta: 1, noiseSampler: new TestNormals() }), /eta must be 0 for reverse sampling/],
-    ["reverse with eta (adaptive)", () => sampleDpmAdaptive(single, x, 10, 1, { eta: 0.5, noiseSampler: new TestNormals() }), /eta must be 0 for reverse sampling/],
+    [
+      "sigma_min = 0",
+      () => sampleDpmFast(single, x, 0, 10, 10),
+      /sample_dpm_fast: sigma_min and sigma_max must be positive/,
+    ],
+    [
+      "sigma_max < 0",
+      () => sampleDpmAdaptive(single, x, 0.1, -1),
+      /sample_dpm_adaptive: sigma_min and sigma_max must be positive/,
+    ],
+    [
+      "sigma_min = sigma_max",
+      () => sampleDpmFast(single, x, 1, 1, 10),
+      /sample_dpm_fast: sigma_min must differ from sigma_max/,
+    ],
+    [
+      "sigma_min = sigma_max (adaptive)",
+      () => sampleDpmAdaptive(single, x, 2, 2),
+      /sample_dpm_adaptive: sigma_min must differ from sigma_max/,
+    ],
+    [
+      "reverse with eta",
+      () => sampleDpmFast(single, x, 10, 1, 10, { eta: 1, noiseSampler: new TestNormals() }),
+      /eta must be 0 for reverse sampling/,
+    ],
+    [
+      "reverse with eta (adaptive)",
+      () => sampleDpmAdaptive(single, x, 10, 1, { eta: 0.5, noiseSampler: new TestNormals() }),
+      /eta must be 0 for reverse sampling/,
+    ],
     ["n = 0", () => sampleDpmFast(single, x, 0.1, 10, 0), /sample_dpm_fast: n must be a positive integer/],
-    ["n = 2.5", () => sampleDpmFast(single, x, 0.1, 10, 2.5), /sample_dpm_fast: n must be a positive integer/],
-    ["NaN sigma", () => sampleDpmFast(single, x, NaN, 10, 3), /sample_dpm_fast: sigma_min must be a finite number/],
-    ["order 4", () => sampleDpmAdaptive(single, x, 0.1, 10, { order: 4 as 3 }), /sample_dpm_adaptive: order must be 2 or 3/],
-    ["h_init = 0", () => sampleDpmAdaptive(single, x, 0.1, 10, { hInit: 0 }), /sample_dpm_adaptive: h_init must be non-zero/],
-    ["eta without noise", () => sampleDpmFast(single, x, 0.1, 10, 6, { eta: 1 }), /sample_dpm_fast: noiseSampler is required when eta != 0/],
+    [
+      "n = 2.5",
+      () => sampleDpmFast(single, x, 0.1, 10, 2.5),
+      /sample_dpm_fast: n must be a positive integer/,
+    ],
+    [
+      "NaN sigma",
+      () => sampleDpmFast(single, x, NaN, 10, 3),
+      /sample_dpm_fast: sigma_min must be a finite number/,
+    ],
+    [
+      "order 4",
+      () => sampleDpmAdaptive(single, x, 0.1, 10, { order: 4 as 3 }),
+      /sample_dpm_adaptive: order must be 2 or 3/,
+    ],
+    [
+      "h_init = 0",
+      () => sampleDpmAdaptive(single, x, 0.1, 10, { hInit: 0 }),
+      /sample_dpm_adaptive: h_init must be non-zero/,
+    ],
+    [
+      "eta without noise",
+      () => sampleDpmFast(single, x, 0.1, 10, 6, { eta: 1 }),
+      /sample_dpm_fast: noiseSampler is required when eta != 0/,
+    ],
   ])("%s", async (_name, run, message) => {
     await expect(run()).rejects.toThrow(message);
   });
 
   test("a NaN model output stops the adaptive solver with a message instead of looping", async () => {
-    const nan: Denoiser = { denoise: async (xx) => tensor(new Float64Array(xx.data.length).fill(NaN), xx.shape) };
-    await expect(sampleDpmAdaptive(nan, x, 0.1, 10)).rejects.toThrow(/sample_dpm_adaptive: step size became NaN/);
+    const nan: Denoiser = {
+      denoise: async (xx) => tensor(new Float64Array(xx.data.length).fill(NaN), xx.shape),
+    };
+    await expect(sampleDpmAdaptive(nan, x, 0.1, 10)).rejects.toThrow(
+      /sample_dpm_adaptive: step size became NaN/,
+    );
   });
 });

@@ -8,14 +8,22 @@ import {
   CompVisDenoiser,
   DiscreteEpsDDPMDenoiser,
   DiscreteSchedule,
-  DiscreteVDDPMDenoiser,
   OpenAIDenoiser,
   VDenoiser,
   wrappers,
 } from "../src/index.js";
 import { latent } from "./helpers.js";
 
-const gmm = { dim: 2, weights: [1, 2, 1], means: [[-1, 0], [1, 1], [0, -2]], stds: [0.3, 0.5, 0.2] };
+const gmm = {
+  dim: 2,
+  weights: [1, 2, 1],
+  means: [
+    [-1, 0],
+    [1, 1],
+    [0, -2],
+  ],
+  stds: [0.3, 0.5, 0.2],
+};
 const mixture = new GaussianMixture(gmm);
 /** scaled_linear betas (Stable Diffusion), T = 1000 */
 const alphas = (() => {
@@ -85,7 +93,9 @@ describe("DiscreteEpsDDPMDenoiser", () => {
   });
 
   test("CompVisDenoiser takes the model's alphas_cumprod as float32", async () => {
-    const model = Object.assign(new DiscreteGmmModel({ gmm, alphasCumprod: alphas }), { alphasCumprod: alphas });
+    const model = Object.assign(new DiscreteGmmModel({ gmm, alphasCumprod: alphas }), {
+      alphasCumprod: alphas,
+    });
     const cv = new CompVisDenoiser(model);
     expect(cv.tableDtype).toBe("float32");
     for (const v of cv.sigmas) expect(Math.fround(v)).toBe(v);
@@ -99,7 +109,8 @@ describe("DiscreteEpsDDPMDenoiser", () => {
       prediction: "epsilon",
       async predict(sample, t) {
         const e = eps.predictSync(sample, t);
-        const b = sample.shape[0], per = sample.data.length / b;
+        const b = sample.shape[0],
+          per = sample.data.length / b;
         const out = new Float64Array(2 * sample.data.length).fill(NaN);
         for (let i = 0; i < b; i++) out.set(e.data.subarray(i * per, (i + 1) * per), 2 * i * per);
         return tensor(out, [b, 2 * sample.shape[1]]);
@@ -113,8 +124,12 @@ describe("DiscreteEpsDDPMDenoiser", () => {
 
   test("a v model cannot be wrapped as eps", () => {
     const v = new DiscreteGmmModel({ gmm, alphasCumprod: alphas, prediction: "v_prediction" });
-    expect(() => new DiscreteEpsDDPMDenoiser(v, alphas)).toThrow(/DiscreteEpsDDPMDenoiser: the inner model predicts "v_prediction"/);
-    expect(() => new DiscreteEpsDDPMDenoiser(eps, [0.5, 1.5])).toThrow(/alphas_cumprod values must lie in \(0, 1\)/);
+    expect(() => new DiscreteEpsDDPMDenoiser(v, alphas)).toThrow(
+      /DiscreteEpsDDPMDenoiser: the inner model predicts "v_prediction"/,
+    );
+    expect(() => new DiscreteEpsDDPMDenoiser(eps, [0.5, 1.5])).toThrow(
+      /alphas_cumprod values must lie in \(0, 1\)/,
+    );
   });
 });
 
@@ -135,7 +150,8 @@ describe("v-prediction wrappers", () => {
       async predict(sample, t) {
         const out = new Float64Array(sample.data.length);
         for (let r = 0; r < t.length; r++) {
-          const sigma = Math.tan((t[r] * Math.PI) / 2), c = Math.sqrt(sigma * sigma + 1);
+          const sigma = Math.tan((t[r] * Math.PI) / 2),
+            c = Math.sqrt(sigma * sigma + 1);
           const xr = tensor([sample.data[2 * r] * c, sample.data[2 * r + 1] * c], [1, 2]);
           const d = mixture.denoiseSync(xr, [sigma]).data;
           for (let k = 0; k < 2; k++) out[2 * r + k] = ((xr.data[k] - d[k]) / sigma - sigma * d[k]) / c;

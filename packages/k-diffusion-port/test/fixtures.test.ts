@@ -42,8 +42,12 @@ describe("k-diffusion reference fixtures", () => {
       firstDivergence: r.status === "pass" ? "" : divergence(r),
     }));
     const w = Math.max(...rows.map((x) => x.id.length));
-    const lines = rows.map((x) => `${x.id.padEnd(w)}  ${x.status.padEnd(11)}  ${x.maxAbsError.padStart(9)}  ${x.firstDivergence}`);
+    const lines = rows.map(
+      (x) => `${x.id.padEnd(w)}  ${x.status.padEnd(11)}  ${x.maxAbsError.padStart(9)}  ${x.firstDivergence}`,
+    );
     const passed = results.filter((r) => r.status === "pass").length;
-    console.log(`\n${"fixture".padEnd(w)}  ${"status".padEnd(11)}  ${"max |err|".padStart(9)}  first divergence\n${lines.join("\n")}\n${passed}/${results.length} passed`);
+    console.log(
+      `\n${"fixture".padEnd(w)}  ${"status".padEnd(11)}  ${"max |err|".padStart(9)}  first divergence\n${lines.join("\n")}\n${passed}/${results.length} passed`,
+    );
   });
 });

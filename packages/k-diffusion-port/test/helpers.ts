@@ -4,11 +4,19 @@ import { GaussianMixture, type NoiseRequest, type NoiseSource, type Tensor, tens
 export const ring8 = new GaussianMixture({
   dim: 2,
   weights: Array(8).fill(1),
-  means: Array.from({ length: 8 }, (_, k) => [2 * Math.cos((2 * Math.PI * k) / 8), 2 * Math.sin((2 * Math.PI * k) / 8)]),
+  means: Array.from({ length: 8 }, (_, k) => [
+    2 * Math.cos((2 * Math.PI * k) / 8),
+    2 * Math.sin((2 * Math.PI * k) / 8),
+  ]),
   stds: Array(8).fill(0.15),
 });
 
-export const bimodal = new GaussianMixture({ dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] });
+export const bimodal = new GaussianMixture({
+  dim: 1,
+  weights: [0.5, 0.5],
+  means: [[-1], [1]],
+  stds: [0.3, 0.3],
+});
 
 /** Deterministic unit normals (xorshift32 + Box-Muller), recording every request. */
 export class SeededNoise implements NoiseSource {
@@ -38,7 +46,13 @@ export class SeededNoise implements NoiseSource {
 }
 
 /** x = latent * sigma_max for `rows` points of `dim` coordinates. */
-export function latent(rows: number, dim: number, sigmaMax: number, seed = 1, dtype: "float32" | "float64" = "float64"): Tensor {
+export function latent(
+  rows: number,
+  dim: number,
+  sigmaMax: number,
+  seed = 1,
+  dtype: "float32" | "float64" = "float64",
+): Tensor {
   const n = new SeededNoise(seed);
   const data = new Float64Array(rows * dim);
   for (let k = 0; k < data.length; k++) data[k] = n.next() * sigmaMax;

@@ -1,7 +1,14 @@
 /**
  * Identities the ports must satisfy exactly, independent of the fixtures.
  */
-import { type ModelCallEvent, type StepEvent, type Tensor, tensor, TORCH_DEFAULT_SEED, TorchNoise } from "@edmkit/core";
+import {
+  type ModelCallEvent,
+  type StepEvent,
+  type Tensor,
+  tensor,
+  TORCH_DEFAULT_SEED,
+  TorchNoise,
+} from "@edmkit/core";
 import { describe, expect, test } from "vitest";
 import {
   getSigmasKarras,
@@ -41,11 +48,13 @@ test("sample_euler_ancestral with eta = 1 is the DDPM ancestral update in the VE
   const cur = Float64Array.from(x.data);
   const z = tensor(new Float64Array(cur.length), x.shape);
   for (let i = 0; i + 1 < sigmas.length; i++) {
-    const s0 = sigmas[i], s1 = sigmas[i + 1];
+    const s0 = sigmas[i],
+      s1 = sigmas[i + 1];
     const d = ring8.denoiseSync(tensor(cur, x.shape), new Float64Array(16).fill(s0)).data;
     const q = (s1 / s0) ** 2;
     if (s1 > 0) noise.randn(z);
-    for (let k = 0; k < cur.length; k++) cur[k] = d[k] + q * (cur[k] - d[k]) + (s1 > 0 ? s1 * Math.sqrt(1 - q) * z.data[k] : 0);
+    for (let k = 0; k < cur.length; k++)
+      cur[k] = d[k] + q * (cur[k] - d[k]) + (s1 > 0 ? s1 * Math.sqrt(1 - q) * z.data[k] : 0);
   }
   let worst = 0;
   for (let k = 0; k < cur.length; k++) worst = Math.max(worst, Math.abs(got.data[k] - cur[k]));
@@ -63,7 +72,8 @@ test("dpmpp_2m and dpmpp_2m_sde return the last denoised exactly", async () => {
   const sigmas = getSigmasKarras(8, 0.002, 80);
   for (const run of [
     (cb: (p: StepPayload) => void) => sampleDpmpp2m(ring8, latent(8, 2, 80), sigmas, { callback: cb }),
-    (cb: (p: StepPayload) => void) => sampleDpmpp2mSde(ring8, latent(8, 2, 80), sigmas, { callback: cb, noiseSampler: new SeededNoise(2) }),
+    (cb: (p: StepPayload) => void) =>
+      sampleDpmpp2mSde(ring8, latent(8, 2, 80), sigmas, { callback: cb, noiseSampler: new SeededNoise(2) }),
   ]) {
     let last: Float64Array | null = null;
     const out = await run((p) => {
@@ -84,8 +94,13 @@ test("callback and observer see the same steps; observer sees every model call; 
   await sampleHeun(ring8, x, sigmas, {
     sChurn: 1,
     noise: new SeededNoise(4),
-    callback: (p) => void payloads.push({ i: p.i, sigma: p.sigma, sigma_hat: p.sigma_hat, x: Float64Array.from(p.x.data) }),
-    observer: { onStep: (e) => void steps.push(e), onModelCall: (e: ModelCallEvent) => void calls.push({ step: e.step, sigma: (e.sigma as Float64Array)[0] }) },
+    callback: (p) =>
+      void payloads.push({ i: p.i, sigma: p.sigma, sigma_hat: p.sigma_hat, x: Float64Array.from(p.x.data) }),
+    observer: {
+      onStep: (e) => void steps.push(e),
+      onModelCall: (e: ModelCallEvent) =>
+        void calls.push({ step: e.step, sigma: (e.sigma as Float64Array)[0] }),
+    },
   });
   expect(bitEqual(x.data, before)).toBe(true);
   expect(payloads.map((p) => p.i)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -104,7 +119,11 @@ test("float32 runs stay float32", async () => {
   const out = await sampleDpmpp2m(ring8, x, getSigmasKarras(5, 0.002, 80, { dtype: "float32" }));
   expect(out.dtype).toBe("float32");
   expect(out.data).toBeInstanceOf(Float32Array);
-  const f64 = await sampleDpmpp2m(ring8, tensor(Float64Array.from(x.data), x.shape), getSigmasKarras(5, 0.002, 80));
+  const f64 = await sampleDpmpp2m(
+    ring8,
+    tensor(Float64Array.from(x.data), x.shape),
+    getSigmasKarras(5, 0.002, 80),
+  );
   let worst = 0;
   for (let k = 0; k < out.data.length; k++) worst = Math.max(worst, Math.abs(out.data[k] - f64.data[k]));
   expect(worst).toBeGreaterThan(0);
@@ -138,9 +157,15 @@ describe("default noise: torch's generator at its default seed", () => {
     ] as const) {
       const extra = key === "noise" ? { sChurn: 2 } : {};
       const implicit = await (run as typeof sampleEuler)(ring8, x, sigmas, extra);
-      const explicit = await (run as typeof sampleEuler)(ring8, x, sigmas, { ...extra, [key]: new TorchNoise(TORCH_DEFAULT_SEED) });
+      const explicit = await (run as typeof sampleEuler)(ring8, x, sigmas, {
+        ...extra,
+        [key]: new TorchNoise(TORCH_DEFAULT_SEED),
+      });
       expect(bitEqual(implicit.data, explicit.data)).toBe(true);
-      const other = await (run as typeof sampleEuler)(ring8, x, sigmas, { ...extra, [key]: new TorchNoise(1) });
+      const other = await (run as typeof sampleEuler)(ring8, x, sigmas, {
+        ...extra,
+        [key]: new TorchNoise(1),
+      });
       expect(bitEqual(implicit.data, other.data)).toBe(false);
     }
   });

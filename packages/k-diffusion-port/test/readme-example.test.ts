@@ -10,7 +10,15 @@ import { GaussianMixture, scale, TorchGenerator, TorchNoise, zerosLike } from "@
 import { getSigmasKarras, sampleDpmpp2m, sampleEulerAncestral, samplers } from "../src/index.js";
 
 // The exact denoiser of a two-peak mixture stands in for a trained model.
-const model = new GaussianMixture({ dim: 2, weights: [1, 1], means: [[-1, 0], [1, 0]], stds: [0.1, 0.1] });
+const model = new GaussianMixture({
+  dim: 2,
+  weights: [1, 1],
+  means: [
+    [-1, 0],
+    [1, 0],
+  ],
+  stds: [0.1, 0.1],
+});
 
 // Python: sigmas = get_sigmas_karras(20, 0.002, 80.)
 //         torch.manual_seed(0); x = torch.randn([8, 2]) * sigmas[0]
@@ -28,8 +36,12 @@ const ancestral = await sampleEulerAncestral(model, x, sigmas, { noiseSampler: n
 
 // The same call under k-diffusion's names and keyword arguments.
 const again = await samplers.sample_dpmpp_2m(model, x, sigmas, { disable: true });
-console.log(`DPM++(2M): ${seen.length} steps, first sample (${samples.data[0].toFixed(4)}, ${samples.data[1].toFixed(4)})`);
-console.log(`registry call identical: ${again.data.every((v, i) => v === samples.data[i])}; ancestral x[0] = ${ancestral.data[0].toFixed(4)}`);
+console.log(
+  `DPM++(2M): ${seen.length} steps, first sample (${samples.data[0].toFixed(4)}, ${samples.data[1].toFixed(4)})`,
+);
+console.log(
+  `registry call identical: ${again.data.every((v, i) => v === samples.data[i])}; ancestral x[0] = ${ancestral.data[0].toFixed(4)}`,
+);
 // --- README example end ---
 
 test("README example runs and lands on the mixture's modes", () => {
@@ -45,8 +57,11 @@ test("README example runs and lands on the mixture's modes", () => {
 
 test("README.md shows exactly this example", () => {
   const self = readFileSync(fileURLToPath(import.meta.url), "utf8");
-  const code = self.split("// --- README example start ---\n")[1].split("// --- README example end ---")[0]
-    .replace('"../src/index.js"', '"@edmkit/k-diffusion"').trim();
+  const code = self
+    .split("// --- README example start ---\n")[1]
+    .split("// --- README example end ---")[0]
+    .replace('"../src/index.js"', '"@edmkit/k-diffusion"')
+    .trim();
   const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
   const block = readme.split("```ts\n")[1].split("```")[0].trim();
   expect(block).toBe(code);

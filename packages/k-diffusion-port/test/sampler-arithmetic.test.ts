@@ -11,7 +11,16 @@
  * wider, still float64-tight, bound.
  */
 import { fileURLToPath } from "node:url";
-import { allocate, type DiscreteModel, loadFixtures, ReplayNoise, type RunFixture, type Tensor, tensor } from "@edmkit/core";
+import {
+  allocate,
+  type DiscreteModel,
+  type Denoiser,
+  loadFixtures,
+  ReplayNoise,
+  type RunFixture,
+  type Tensor,
+  tensor,
+} from "@edmkit/core";
 import { describe, expect, test } from "vitest";
 import { callSampler, DiscreteEpsDDPMDenoiser } from "../src/index.js";
 
@@ -43,12 +52,15 @@ async function replayWithRecordedOutputs(f: RunFixture): Promise<{ worst: number
     out.data.set(call.out);
     return out;
   };
-  let model;
+  let model: Denoiser;
   if (f.reference.wrapper) {
     const inner: DiscreteModel = { prediction: "epsilon", predict: async (x) => respond(x) };
     const den = f.denoiser as { alphas_cumprod: number[] };
-    const table = f.dtype === "float32" ? Float32Array.from(den.alphas_cumprod) : Float64Array.from(den.alphas_cumprod);
-    model = new DiscreteEpsDDPMDenoiser(inner, table, { quantize: f.reference.wrapper.call.quantize === true });
+    const table =
+      f.dtype === "float32" ? Float32Array.from(den.alphas_cumprod) : Float64Array.from(den.alphas_cumprod);
+    model = new DiscreteEpsDDPMDenoiser(inner, table, {
+      quantize: f.reference.wrapper.call.quantize === true,
+    });
   } else {
     model = { denoise: async (x: Tensor) => respond(x) };
   }
@@ -61,8 +73,10 @@ async function replayWithRecordedOutputs(f: RunFixture): Promise<{ worst: number
     "<noise.draws[1:]>": noise,
     "<steps>": undefined,
   };
-  for (const [key, v] of Object.entries(f.reference.call)) call[key] = typeof v === "string" && v in subst ? subst[v] : v;
-  if (!Object.values(f.reference.call).includes("<noise.draws[1:]>") && f.noise.draws.length > 1) call.noise = noise;
+  for (const [key, v] of Object.entries(f.reference.call))
+    call[key] = typeof v === "string" && v in subst ? subst[v] : v;
+  if (!Object.values(f.reference.call).includes("<noise.draws[1:]>") && f.noise.draws.length > 1)
+    call.noise = noise;
   const result = (await callSampler(f.reference.entry, call)) as Tensor | { x: Tensor };
   const output = "x" in result ? result.x : result; // sample_dpm_adaptive with return_info
   expect(k).toBe(f.model_calls.length);
@@ -76,10 +90,14 @@ describe("sampler arithmetic driven by the recorded model outputs", () => {
     const bound = exact ? 0 : AMPLIFYING.has(f.reference.entry) ? 512 : 16;
     test(`${f.id} (${exact ? "bit-exact" : `<= ${bound} ulp`})`, async () => {
       const { worst, output } = await replayWithRecordedOutputs(f);
-      expect(Math.max(...worst), `model-input error per call in ulps: ${worst.join(",")}`).toBeLessThanOrEqual(bound);
+      expect(
+        Math.max(...worst),
+        `model-input error per call in ulps: ${worst.join(",")}`,
+      ).toBeLessThanOrEqual(bound);
       const u = ulpOfMax(f.output, f.dtype);
       let wOut = 0;
-      for (let j = 0; j < f.output.length; j++) wOut = Math.max(wOut, Math.abs(output.data[j] - f.output[j]) / u);
+      for (let j = 0; j < f.output.length; j++)
+        wOut = Math.max(wOut, Math.abs(output.data[j] - f.output[j]) / u);
       expect(wOut).toBeLessThanOrEqual(bound);
     });
   }

@@ -22,7 +22,8 @@ const all = loadFixtures(dir).map((l) => l.fixture);
 describe("float32 Karras schedules reproduce the recordings bit for bit", () => {
   const cases = new Map<string, { n: number; sigmas: number[] }>();
   for (const f of all) {
-    const src = f.kind === "schedule" ? { entry: f.reference.entry, call: f.reference.call } : f.schedule?.source;
+    const src =
+      f.kind === "schedule" ? { entry: f.reference.entry, call: f.reference.call } : f.schedule?.source;
     if (f.dtype === "float32" && src?.entry === "get_sigmas_karras" && f.schedule?.sigmas) {
       cases.set(JSON.stringify(src.call), { n: src.call.n as number, sigmas: f.schedule.sigmas });
     }
@@ -33,14 +34,17 @@ describe("float32 Karras schedules reproduce the recordings bit for bit", () => 
   for (const [call, c] of cases) {
     test(call, () => {
       const { n, sigma_min, sigma_max, rho } = JSON.parse(call);
-      expect(bitEqual(getSigmasKarras(n, sigma_min, sigma_max, { rho, dtype: "float32" }), c.sigmas)).toBe(true);
+      expect(bitEqual(getSigmasKarras(n, sigma_min, sigma_max, { rho, dtype: "float32" }), c.sigmas)).toBe(
+        true,
+      );
     });
   }
 });
 
 test("float32 DiscreteEpsDDPMDenoiser.get_sigmas reproduces the recording bit for bit", () => {
   const f = all.find((x) => x.id.endsWith("model-sigmas12-f32"));
-  if (!f || f.kind === "schedule" || f.denoiser.kind !== "discrete-eps") throw new Error("fixture model-sigmas12-f32 missing");
+  if (!f || f.kind === "schedule" || f.denoiser.kind !== "discrete-eps")
+    throw new Error("fixture model-sigmas12-f32 missing");
   const stub: DiscreteModel = { prediction: "epsilon", predict: () => Promise.reject(new Error("unused")) };
   const w = new DiscreteEpsDDPMDenoiser(stub, Float32Array.from(f.denoiser.alphas_cumprod));
   expect(bitEqual(w.getSigmas(12, { dtype: "float32" }), f.schedule.sigmas as number[])).toBe(true);
@@ -76,15 +80,33 @@ describe("schedule shapes and the registry", () => {
     expect(Array.from(appendZero([3, 2]))).toEqual([3, 2, 0]);
   });
   test("registry functions take the original keyword names", () => {
-    expect(bitEqual(schedules.get_sigmas_karras(10, 0.03, 10, { rho: 3 }), getSigmasKarras(10, 0.03, 10, { rho: 3 }))).toBe(true);
-    expect(bitEqual(schedules.get_sigmas_vp(10, { beta_d: 10, beta_min: 0.5, eps_s: 0.01 }), getSigmasVp(10, { betaD: 10, betaMin: 0.5, epsS: 0.01 }))).toBe(true);
-    expect(() => schedules.get_sigmas_karras(10, 0.03, 10, { rhoo: 3 })).toThrow(/get_sigmas_karras: unexpected keyword argument 'rhoo'/);
+    expect(
+      bitEqual(
+        schedules.get_sigmas_karras(10, 0.03, 10, { rho: 3 }),
+        getSigmasKarras(10, 0.03, 10, { rho: 3 }),
+      ),
+    ).toBe(true);
+    expect(
+      bitEqual(
+        schedules.get_sigmas_vp(10, { beta_d: 10, beta_min: 0.5, eps_s: 0.01 }),
+        getSigmasVp(10, { betaD: 10, betaMin: 0.5, epsS: 0.01 }),
+      ),
+    ).toBe(true);
+    expect(() => schedules.get_sigmas_karras(10, 0.03, 10, { rhoo: 3 })).toThrow(
+      /get_sigmas_karras: unexpected keyword argument 'rhoo'/,
+    );
   });
   test("bad arguments name the function and the argument", () => {
     expect(() => getSigmasKarras(0, 0.1, 10)).toThrow(/get_sigmas_karras: n must be an integer >= 1, got 0/);
-    expect(() => getSigmasKarras(5, 10, 0.1)).toThrow(/get_sigmas_karras: sigma_max \(0.1\) must be >= sigma_min \(10\)/);
-    expect(() => getSigmasExponential(5, 0, 10)).toThrow(/get_sigmas_exponential: sigma_min must be > 0, got 0/);
-    expect(() => getSigmasPolyexponential(5, 0.1, 10, { rho: -1 })).toThrow(/get_sigmas_polyexponential: rho must be > 0/);
+    expect(() => getSigmasKarras(5, 10, 0.1)).toThrow(
+      /get_sigmas_karras: sigma_max \(0.1\) must be >= sigma_min \(10\)/,
+    );
+    expect(() => getSigmasExponential(5, 0, 10)).toThrow(
+      /get_sigmas_exponential: sigma_min must be > 0, got 0/,
+    );
+    expect(() => getSigmasPolyexponential(5, 0.1, 10, { rho: -1 })).toThrow(
+      /get_sigmas_polyexponential: rho must be > 0/,
+    );
     expect(() => getSigmasVp(5, { epsS: 2 })).toThrow(/get_sigmas_vp: eps_s must be <= 1/);
   });
 });

@@ -2,7 +2,14 @@
  * get_ancestral_step, linear_multistep_coeff and the exact quadrature behind it.
  */
 import { describe, expect, test } from "vitest";
-import { gaussLegendre, getAncestralStep, getSigmasKarras, integrateGaussLegendre, linearMultistepCoeff, qk21 } from "../src/index.js";
+import {
+  gaussLegendre,
+  getAncestralStep,
+  getSigmasKarras,
+  integrateGaussLegendre,
+  linearMultistepCoeff,
+  qk21,
+} from "../src/index.js";
 
 describe("get_ancestral_step", () => {
   test("eta = 0 short-circuits to (sigma_to, 0)", () => {
@@ -42,7 +49,8 @@ describe("quadrature", () => {
     expect(Math.max(...nodes)).toBeCloseTo(0.973906528517171720077964012084452, 15);
   });
   test("qk21 is exact for degree <= 31; its Gauss part for degree <= 19 only", () => {
-    const a = 0.3, b = 1.7;
+    const a = 0.3,
+      b = 1.7;
     const exact = (k: number) => (b ** (k + 1) - a ** (k + 1)) / (k + 1);
     for (let k = 0; k <= 31; k++) {
       expect(Math.abs(qk21((x) => x ** k, a, b).result - exact(k)) / exact(k)).toBeLessThan(1e-14);
@@ -56,7 +64,9 @@ describe("quadrature", () => {
     for (const n of [1, 2, 3, 7, 16]) {
       const k = 2 * n - 1;
       const exact = 2 ** (k + 1) / (k + 1) + 2;
-      expect(Math.abs(integrateGaussLegendre((x) => x ** k + 1, 0, 2, n) - exact) / exact).toBeLessThan(1e-14);
+      expect(Math.abs(integrateGaussLegendre((x) => x ** k + 1, 0, 2, n) - exact) / exact).toBeLessThan(
+        1e-14,
+      );
     }
   });
 });
@@ -76,7 +86,10 @@ describe("linear_multistep_coeff", () => {
 
   test("matches the analytic integral of the Lagrange basis", () => {
     // order 2: basis for j = 0 is (tau - t[i-1]) / (t[i] - t[i-1]); integral over [t_i, t_{i+1}]
-    const i = 5, a = t[i], b = t[i + 1], p = t[i - 1];
+    const i = 5,
+      a = t[i],
+      b = t[i + 1],
+      p = t[i - 1];
     const exact = ((b - p) ** 2 - (a - p) ** 2) / (2 * (a - p));
     expect(linearMultistepCoeff(2, t, i, 0)).toBeCloseTo(exact, 13);
     // order 1 is the Euler step
@@ -91,6 +104,8 @@ describe("linear_multistep_coeff", () => {
   });
 
   test("order too high for the step is an error, as in the original", () => {
-    expect(() => linearMultistepCoeff(4, t, 2, 0)).toThrow(/linear_multistep_coeff: order 4 too high for step 2/);
+    expect(() => linearMultistepCoeff(4, t, 2, 0)).toThrow(
+      /linear_multistep_coeff: order 4 too high for step 2/,
+    );
   });
 });

@@ -51,7 +51,9 @@ function readVersions(): Record<string, string> {
 
 async function writeReport(out: string, report: Report, tasks: TaskResult[]): Promise<void> {
   const checked = reportSchema.parse(report);
-  const gif = checked.figures.trajectories1d.paths.length ? trajectoryAnimation(checked.figures.trajectories1d) : undefined;
+  const gif = checked.figures.trajectories1d.paths.length
+    ? trajectoryAnimation(checked.figures.trajectories1d)
+    : undefined;
   await replaceDirAtomic(out, (dir) => {
     writeFileSync(join(dir, "report.json"), `${JSON.stringify(checked, null, 1)}\n`);
     writeFileSync(join(dir, "report.md"), renderMarkdown(checked));
@@ -68,7 +70,14 @@ function printSummary(r: Report, out: string): void {
     "",
     table(
       ["pair", "verdict", "first call", "max gap", "output gap", "cause"],
-      r.pairs.map((p) => [p.id, p.verdict, p.firstModelCall === null ? "-" : String(p.firstModelCall), fmtErr(p.maxGap ?? NaN), fmtErr(p.outputGap ?? NaN), p.cause ?? "-"]),
+      r.pairs.map((p) => [
+        p.id,
+        p.verdict,
+        p.firstModelCall === null ? "-" : String(p.firstModelCall),
+        fmtErr(p.maxGap ?? NaN),
+        fmtErr(p.outputGap ?? NaN),
+        p.cause ?? "-",
+      ]),
     ),
     "",
     `equivalence groups: ${r.equivalence.length}; root causes demonstrated: ${r.causes.length}; accuracy curves: ${r.accuracy.length}`,
@@ -81,8 +90,10 @@ function printSummary(r: Report, out: string): void {
 function parseShard(s: string | undefined): { i: number; n: number } | null {
   if (!s) return null;
   const m = /^(\d+)\/(\d+)$/.exec(s);
-  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || i < 1 || i > n) throw new UsageError(`conformance: --shard must be i/n with 1 <= i <= n, got "${s}"`);
+  const i = m ? Number(m[1]) : NaN,
+    n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || i < 1 || i > n)
+    throw new UsageError(`conformance: --shard must be i/n with 1 <= i <= n, got "${s}"`);
   return { i, n };
 }
 
@@ -106,17 +117,28 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   }
   void positionals;
   const device = values.device as OnnxDevice;
-  if (!onnxDevices.includes(device)) throw new UsageError(`conformance: --device must be one of ${onnxDevices.join(", ")}, got "${values.device}"`);
+  if (!onnxDevices.includes(device))
+    throw new UsageError(
+      `conformance: --device must be one of ${onnxDevices.join(", ")}, got "${values.device}"`,
+    );
   const workers = values.workers === undefined ? Math.min(availableParallelism(), 4) : Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`conformance: --workers must be a positive integer, got "${values.workers}"`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new UsageError(`conformance: --workers must be a positive integer, got "${values.workers}"`);
   const shard = parseShard(values.shard);
   const fixturesDir = resolve(values.fixtures ?? join(root, "fixtures"));
-  if (!existsSync(join(fixturesDir, "reference"))) throw new UsageError(`conformance: ${fixturesDir} has no reference/ folder of fixtures`);
-  const ctx: SuiteContext = { fixturesDir, root, devices: device === "cpu" ? ["cpu"] : ["cpu", device], toleranceScale: 1 };
+  if (!existsSync(join(fixturesDir, "reference")))
+    throw new UsageError(`conformance: ${fixturesDir} has no reference/ folder of fixtures`);
+  const ctx: SuiteContext = {
+    fixturesDir,
+    root,
+    devices: device === "cpu" ? ["cpu"] : ["cpu", device],
+    toleranceScale: 1,
+  };
   let ids = listTasks(ctx);
   if (values.only) ids = ids.filter((id) => id.includes(values.only!));
   if (shard) ids = ids.filter((_, k) => k % shard.n === shard.i - 1);
-  if (ids.length === 0) throw new UsageError(`conformance: no task matches${values.only ? ` --only "${values.only}"` : ""}`);
+  if (ids.length === 0)
+    throw new UsageError(`conformance: no task matches${values.only ? ` --only "${values.only}"` : ""}`);
 
   const t0 = performance.now();
   const progress = new Progress(ids.length, "conformance");
@@ -135,7 +157,14 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
 }
 
 export async function mergeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string", default: "reports" }, help: { type: "boolean", short: "h", default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: "string", default: "reports" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) {
     process.stdout.write(`${mergeHelp}\n`);
     return 0;
@@ -145,7 +174,8 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   let seconds = 0;
   for (const dir of positionals) {
     const f = join(dir, "tasks.json");
-    if (!existsSync(f)) throw new UsageError(`merge: ${f} not found (is ${dir} the --out of a conformance shard?)`);
+    if (!existsSync(f))
+      throw new UsageError(`merge: ${f} not found (is ${dir} the --out of a conformance shard?)`);
     let tasks: TaskResult[];
     try {
       tasks = JSON.parse(readFileSync(f, "utf8"));
@@ -153,12 +183,18 @@ export async function mergeCommand(argv: string[]): Promise<number> {
       throw new UsageError(`merge: ${f} is not valid JSON (${(e as Error).message})`);
     }
     const rep = join(dir, "report.json");
-    if (existsSync(rep)) seconds = Math.max(seconds, JSON.parse(readFileSync(rep, "utf8")).durationSeconds ?? 0);
+    if (existsSync(rep))
+      seconds = Math.max(seconds, JSON.parse(readFileSync(rep, "utf8")).durationSeconds ?? 0);
     all.push(...tasks);
   }
   const seen = new Set<string>();
   const unique = all.filter((t) => (seen.has(t.id) ? false : (seen.add(t.id), true)));
-  const report = assembleReport(unique, { durationSeconds: seconds, workers: 0, shard: `merged ${positionals.length}`, versions: readVersions() });
+  const report = assembleReport(unique, {
+    durationSeconds: seconds,
+    workers: 0,
+    shard: `merged ${positionals.length}`,
+    versions: readVersions(),
+  });
   const out = resolve(values.out!);
   await writeReport(out, report, unique);
   printSummary(report, values.out!);

@@ -16,15 +16,18 @@ function headerText(descr: string, shape: readonly number[]): string {
 /** Encode `data` with `shape` (C order) as an .npy v1.0 file. */
 export function encodeNpy(data: Float32Array | Float64Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new RangeError(`encodeNpy: shape [${shape.join(", ")}] must hold non-negative integers`);
-  if (count !== data.length) throw new RangeError(`encodeNpy: ${data.length} values do not fill shape [${shape.join(", ")}]`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0))
+    throw new RangeError(`encodeNpy: shape [${shape.join(", ")}] must hold non-negative integers`);
+  if (count !== data.length)
+    throw new RangeError(`encodeNpy: ${data.length} values do not fill shape [${shape.join(", ")}]`);
   const f32 = data instanceof Float32Array;
   const width = f32 ? 4 : 8;
   let header = headerText(f32 ? "<f4" : "<f8", shape);
   // magic (6) + version (2) + header length (2) + header, ending in "\n", padded to 64
   const unpadded = 10 + header.length + 1;
-  header += " ".repeat((64 - (unpadded % 64)) % 64) + "\n";
-  if (header.length > 0xffff) throw new RangeError(`encodeNpy: shape [${shape.join(", ")}] makes a header too long for format 1.0`);
+  header += `${" ".repeat((64 - (unpadded % 64)) % 64)}\n`;
+  if (header.length > 0xffff)
+    throw new RangeError(`encodeNpy: shape [${shape.join(", ")}] makes a header too long for format 1.0`);
   const out = new Uint8Array(10 + header.length + count * width);
   out.set(MAGIC, 0);
   out[6] = 1;

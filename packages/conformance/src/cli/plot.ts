@@ -22,10 +22,36 @@ export interface PlotInput {
 
 type Item =
   | { kind: "rect"; cls: string; x: number; y: number; w: number; h: number; fill: string; opacity?: number }
-  | { kind: "line"; cls: string; x1: number; y1: number; x2: number; y2: number; stroke: string; width: number }
+  | {
+      kind: "line";
+      cls: string;
+      x1: number;
+      y1: number;
+      x2: number;
+      y2: number;
+      stroke: string;
+      width: number;
+    }
   | { kind: "polyline"; cls: string; points: [number, number][]; stroke: string; width: number }
-  | { kind: "circle"; cls: string; cx: number; cy: number; r: number; fill?: string; stroke?: string; opacity?: number }
-  | { kind: "text"; cls: string; x: number; y: number; text: string; anchor: "start" | "middle" | "end"; size: number };
+  | {
+      kind: "circle";
+      cls: string;
+      cx: number;
+      cy: number;
+      r: number;
+      fill?: string;
+      stroke?: string;
+      opacity?: number;
+    }
+  | {
+      kind: "text";
+      cls: string;
+      x: number;
+      y: number;
+      text: string;
+      anchor: "start" | "middle" | "end";
+      size: number;
+    };
 
 export interface Scene {
   width: number;
@@ -43,9 +69,13 @@ export interface PlotSummary {
   density: boolean;
 }
 
-const W = 640, H = 480;
+const W = 640,
+  H = 480;
 const M = { left: 64, right: 24, top: 44, bottom: 48 };
-const BLUE = "#1f77b4", RED = "#d62728", GREY = "#444444", LIGHT = "#dddddd";
+const BLUE = "#1f77b4",
+  RED = "#d62728",
+  GREY = "#444444",
+  LIGHT = "#dddddd";
 
 /** About `count` round tick values (1, 2, 5 x 10^k steps) covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 6): number[] {
@@ -54,7 +84,8 @@ export function niceTicks(lo: number, hi: number, count = 6): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return out;
 }
 
@@ -80,7 +111,8 @@ function finiteRows(input: PlotInput, cols: number): { data: Float64Array; n: nu
 }
 
 function range(values: ArrayLike<number>, stride: number, offset: number, n: number): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = 0; i < n; i++) {
     const v = values[i * stride + offset];
     if (v < lo) lo = v;
@@ -93,26 +125,82 @@ function range(values: ArrayLike<number>, stride: number, offset: number, n: num
   return [lo, hi];
 }
 
-function axes(items: Item[], x0: number, x1: number, y0: number, y1: number, xTicks: number[], yTicks: number[], sx: (v: number) => number, sy: (v: number) => number): void {
-  const left = M.left, right = W - M.right, top = M.top, bottom = H - M.bottom;
+function axes(
+  items: Item[],
+  x0: number,
+  x1: number,
+  y0: number,
+  y1: number,
+  xTicks: number[],
+  yTicks: number[],
+  sx: (v: number) => number,
+  sy: (v: number) => number,
+): void {
+  const left = M.left,
+    right = W - M.right,
+    top = M.top,
+    bottom = H - M.bottom;
   for (const t of xTicks) {
     if (t < x0 || t > x1) continue;
-    items.push({ kind: "line", cls: "grid", x1: sx(t), y1: top, x2: sx(t), y2: bottom, stroke: LIGHT, width: 1 });
-    items.push({ kind: "text", cls: "tick", x: sx(t), y: bottom + 18, text: fmtTick(t), anchor: "middle", size: 11 });
+    items.push({
+      kind: "line",
+      cls: "grid",
+      x1: sx(t),
+      y1: top,
+      x2: sx(t),
+      y2: bottom,
+      stroke: LIGHT,
+      width: 1,
+    });
+    items.push({
+      kind: "text",
+      cls: "tick",
+      x: sx(t),
+      y: bottom + 18,
+      text: fmtTick(t),
+      anchor: "middle",
+      size: 11,
+    });
   }
   for (const t of yTicks) {
     if (t < y0 || t > y1) continue;
-    items.push({ kind: "line", cls: "grid", x1: left, y1: sy(t), x2: right, y2: sy(t), stroke: LIGHT, width: 1 });
-    items.push({ kind: "text", cls: "tick", x: left - 6, y: sy(t) + 4, text: fmtTick(t), anchor: "end", size: 11 });
+    items.push({
+      kind: "line",
+      cls: "grid",
+      x1: left,
+      y1: sy(t),
+      x2: right,
+      y2: sy(t),
+      stroke: LIGHT,
+      width: 1,
+    });
+    items.push({
+      kind: "text",
+      cls: "tick",
+      x: left - 6,
+      y: sy(t) + 4,
+      text: fmtTick(t),
+      anchor: "end",
+      size: 11,
+    });
   }
-  items.push({ kind: "line", cls: "axis", x1: left, y1: bottom, x2: right, y2: bottom, stroke: GREY, width: 1 });
+  items.push({
+    kind: "line",
+    cls: "axis",
+    x1: left,
+    y1: bottom,
+    x2: right,
+    y2: bottom,
+    stroke: GREY,
+    width: 1,
+  });
   items.push({ kind: "line", cls: "axis", x1: left, y1: top, x2: left, y2: bottom, stroke: GREY, width: 1 });
 }
 
 function histogramScene(input: PlotInput, items: Item[]): PlotSummary {
   const { data, n, dropped } = finiteRows(input, 1);
   const bins = input.bins ?? 40;
-  const mixture = input.mixture && input.mixture.stds.every((s) => s > 0) ? new GaussianMixture(input.mixture) : undefined;
+  const mixture = input.mixture?.stds.every((s) => s > 0) ? new GaussianMixture(input.mixture) : undefined;
   let [lo, hi] = range(data, 1, 0, n);
   const pad = 0.05 * (hi - lo);
   lo -= pad;
@@ -130,23 +218,60 @@ function histogramScene(input: PlotInput, items: Item[]): PlotSummary {
     }
   }
   const yMax = 1.08 * Math.max(1e-12, ...heights, ...curve.map((c) => c[1]));
-  const left = M.left, right = W - M.right, top = M.top, bottom = H - M.bottom;
+  const left = M.left,
+    right = W - M.right,
+    top = M.top,
+    bottom = H - M.bottom;
   const sx = (v: number) => left + ((v - lo) / (hi - lo)) * (right - left);
   const sy = (v: number) => bottom - (v / yMax) * (bottom - top);
   axes(items, lo, hi, 0, yMax, niceTicks(lo, hi), niceTicks(0, yMax, 5), sx, sy);
   for (let b = 0; b < bins; b++) {
-    const x = sx(lo + b * width), y = sy(heights[b]);
-    items.push({ kind: "rect", cls: "bar", x, y, w: sx(lo + (b + 1) * width) - x, h: bottom - y, fill: BLUE, opacity: 0.6 });
+    const x = sx(lo + b * width),
+      y = sy(heights[b]);
+    items.push({
+      kind: "rect",
+      cls: "bar",
+      x,
+      y,
+      w: sx(lo + (b + 1) * width) - x,
+      h: bottom - y,
+      fill: BLUE,
+      opacity: 0.6,
+    });
   }
-  if (mixture) items.push({ kind: "polyline", cls: "density", points: curve.map(([x, y]) => [sx(x), sy(y)]), stroke: RED, width: 2 });
-  items.push({ kind: "text", cls: "label", x: (left + right) / 2, y: H - 10, text: "x", anchor: "middle", size: 12 });
-  items.push({ kind: "text", cls: "label", x: right, y: top - 6, text: `histogram of ${n} samples, ${bins} bins${mixture ? "; red: true density" : ""}`, anchor: "end", size: 11 });
+  if (mixture)
+    items.push({
+      kind: "polyline",
+      cls: "density",
+      points: curve.map(([x, y]) => [sx(x), sy(y)]),
+      stroke: RED,
+      width: 2,
+    });
+  items.push({
+    kind: "text",
+    cls: "label",
+    x: (left + right) / 2,
+    y: H - 10,
+    text: "x",
+    anchor: "middle",
+    size: 12,
+  });
+  items.push({
+    kind: "text",
+    cls: "label",
+    x: right,
+    y: top - 6,
+    text: `histogram of ${n} samples, ${bins} bins${mixture ? "; red: true density" : ""}`,
+    anchor: "end",
+    size: 11,
+  });
   return { kind: "histogram", points: n, dropped, bins, density: mixture !== undefined };
 }
 
 function scatterScene(input: PlotInput, items: Item[]): PlotSummary {
   const { data, n, dropped } = finiteRows(input, 2);
-  const spec = input.mixture && input.mixture.dim === input.dim && input.dim === 2 ? input.mixture : undefined;
+  const spec =
+    input.mixture && input.mixture.dim === input.dim && input.dim === 2 ? input.mixture : undefined;
   let [x0, x1] = range(data, 2, 0, n);
   let [y0, y1] = range(data, 2, 1, n);
   if (spec) {
@@ -157,47 +282,124 @@ function scatterScene(input: PlotInput, items: Item[]): PlotSummary {
       y1 = Math.max(y1, m[1]);
     }
   }
-  const left = M.left, right = W - M.right, top = M.top, bottom = H - M.bottom;
+  const left = M.left,
+    right = W - M.right,
+    top = M.top,
+    bottom = H - M.bottom;
   // equal scales: widen the tighter range around its centre
-  const pw = right - left, ph = bottom - top;
+  const pw = right - left,
+    ph = bottom - top;
   const per = 1.1 * Math.max((x1 - x0) / pw, (y1 - y0) / ph);
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const cx = (x0 + x1) / 2,
+    cy = (y0 + y1) / 2;
   [x0, x1] = [cx - (per * pw) / 2, cx + (per * pw) / 2];
   [y0, y1] = [cy - (per * ph) / 2, cy + (per * ph) / 2];
   const sx = (v: number) => left + ((v - x0) / (x1 - x0)) * pw;
   const sy = (v: number) => bottom - ((v - y0) / (y1 - y0)) * ph;
   axes(items, x0, x1, y0, y1, niceTicks(x0, x1), niceTicks(y0, y1), sx, sy);
-  const r = n > 5000 ? 1.2 : 1.8, opacity = n > 5000 ? 0.3 : 0.5;
-  for (let i = 0; i < n; i++) items.push({ kind: "circle", cls: "pt", cx: sx(data[2 * i]), cy: sy(data[2 * i + 1]), r, fill: BLUE, opacity });
+  const r = n > 5000 ? 1.2 : 1.8,
+    opacity = n > 5000 ? 0.3 : 0.5;
+  for (let i = 0; i < n; i++)
+    items.push({
+      kind: "circle",
+      cls: "pt",
+      cx: sx(data[2 * i]),
+      cy: sy(data[2 * i + 1]),
+      r,
+      fill: BLUE,
+      opacity,
+    });
   if (spec) {
     spec.means.forEach((m, k) => {
-      const mx = sx(m[0]), my = sy(m[1]);
-      items.push({ kind: "circle", cls: "component", cx: mx, cy: my, r: (2 * spec.stds[k]) / per, stroke: RED });
-      items.push({ kind: "line", cls: "mean", x1: mx - 4, y1: my, x2: mx + 4, y2: my, stroke: RED, width: 2 });
-      items.push({ kind: "line", cls: "mean", x1: mx, y1: my - 4, x2: mx, y2: my + 4, stroke: RED, width: 2 });
+      const mx = sx(m[0]),
+        my = sy(m[1]);
+      items.push({
+        kind: "circle",
+        cls: "component",
+        cx: mx,
+        cy: my,
+        r: (2 * spec.stds[k]) / per,
+        stroke: RED,
+      });
+      items.push({
+        kind: "line",
+        cls: "mean",
+        x1: mx - 4,
+        y1: my,
+        x2: mx + 4,
+        y2: my,
+        stroke: RED,
+        width: 2,
+      });
+      items.push({
+        kind: "line",
+        cls: "mean",
+        x1: mx,
+        y1: my - 4,
+        x2: mx,
+        y2: my + 4,
+        stroke: RED,
+        width: 2,
+      });
     });
   }
   const what = input.dim > 2 ? `first 2 of ${input.dim} coordinates, ` : "";
-  items.push({ kind: "text", cls: "label", x: (left + right) / 2, y: H - 10, text: "x[0]", anchor: "middle", size: 12 });
-  items.push({ kind: "text", cls: "label", x: 14, y: (top + bottom) / 2, text: "x[1]", anchor: "middle", size: 12 });
-  items.push({ kind: "text", cls: "label", x: right, y: top - 6, text: `${what}${n} samples${spec ? "; red: component means, 2 std" : ""}`, anchor: "end", size: 11 });
+  items.push({
+    kind: "text",
+    cls: "label",
+    x: (left + right) / 2,
+    y: H - 10,
+    text: "x[0]",
+    anchor: "middle",
+    size: 12,
+  });
+  items.push({
+    kind: "text",
+    cls: "label",
+    x: 14,
+    y: (top + bottom) / 2,
+    text: "x[1]",
+    anchor: "middle",
+    size: 12,
+  });
+  items.push({
+    kind: "text",
+    cls: "label",
+    x: right,
+    y: top - 6,
+    text: `${what}${n} samples${spec ? "; red: component means, 2 std" : ""}`,
+    anchor: "end",
+    size: 11,
+  });
   return { kind: "scatter", points: n, dropped, density: spec !== undefined };
 }
 
 /** The scene of a plot, and what it shows. */
 export function plotScene(input: PlotInput): { scene: Scene; summary: PlotSummary } {
   if (!(input.dim >= 1) || input.samples.length !== input.rows * input.dim) {
-    throw new RangeError(`plotScene: ${input.samples.length} values do not make ${input.rows} rows of dim ${input.dim}`);
+    throw new RangeError(
+      `plotScene: ${input.samples.length} values do not make ${input.rows} rows of dim ${input.dim}`,
+    );
   }
-  if (input.bins !== undefined && !(Number.isInteger(input.bins) && input.bins >= 1)) throw new RangeError(`plotScene: bins must be a positive integer, got ${input.bins}`);
+  if (input.bins !== undefined && !(Number.isInteger(input.bins) && input.bins >= 1))
+    throw new RangeError(`plotScene: bins must be a positive integer, got ${input.bins}`);
   const items: Item[] = [{ kind: "rect", cls: "background", x: 0, y: 0, w: W, h: H, fill: "#ffffff" }];
   const summary = input.dim === 1 ? histogramScene(input, items) : scatterScene(input, items);
   const dropped = summary.dropped ? ` (${summary.dropped} non-finite rows left out)` : "";
-  items.push({ kind: "text", cls: "title", x: M.left, y: 22, text: `${input.title}${dropped}`, anchor: "start", size: 14 });
+  items.push({
+    kind: "text",
+    cls: "title",
+    x: M.left,
+    y: 22,
+    text: `${input.title}${dropped}`,
+    anchor: "start",
+    size: 14,
+  });
   return { scene: { width: W, height: H, items }, summary };
 }
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const esc = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const n2 = (v: number) => String(Math.round(v * 100) / 100);
 
 /** The scene as a standalone SVG document. */
@@ -209,21 +411,31 @@ export function renderSvg(scene: Scene): string {
   for (const it of scene.items) {
     switch (it.kind) {
       case "rect":
-        out.push(`<rect class="${it.cls}" x="${n2(it.x)}" y="${n2(it.y)}" width="${n2(it.w)}" height="${n2(it.h)}" fill="${it.fill}"${it.opacity !== undefined ? ` fill-opacity="${it.opacity}"` : ""}/>`);
+        out.push(
+          `<rect class="${it.cls}" x="${n2(it.x)}" y="${n2(it.y)}" width="${n2(it.w)}" height="${n2(it.h)}" fill="${it.fill}"${it.opacity !== undefined ? ` fill-opacity="${it.opacity}"` : ""}/>`,
+        );
         break;
       case "line":
-        out.push(`<line class="${it.cls}" x1="${n2(it.x1)}" y1="${n2(it.y1)}" x2="${n2(it.x2)}" y2="${n2(it.y2)}" stroke="${it.stroke}" stroke-width="${it.width}"/>`);
+        out.push(
+          `<line class="${it.cls}" x1="${n2(it.x1)}" y1="${n2(it.y1)}" x2="${n2(it.x2)}" y2="${n2(it.y2)}" stroke="${it.stroke}" stroke-width="${it.width}"/>`,
+        );
         break;
       case "polyline":
-        out.push(`<polyline class="${it.cls}" points="${it.points.map(([x, y]) => `${n2(x)},${n2(y)}`).join(" ")}" fill="none" stroke="${it.stroke}" stroke-width="${it.width}"/>`);
+        out.push(
+          `<polyline class="${it.cls}" points="${it.points.map(([x, y]) => `${n2(x)},${n2(y)}`).join(" ")}" fill="none" stroke="${it.stroke}" stroke-width="${it.width}"/>`,
+        );
         break;
       case "circle": {
-        const paint = it.fill ? `fill="${it.fill}"${it.opacity !== undefined ? ` fill-opacity="${it.opacity}"` : ""}` : `fill="none" stroke="${it.stroke}"`;
+        const paint = it.fill
+          ? `fill="${it.fill}"${it.opacity !== undefined ? ` fill-opacity="${it.opacity}"` : ""}`
+          : `fill="none" stroke="${it.stroke}"`;
         out.push(`<circle class="${it.cls}" cx="${n2(it.cx)}" cy="${n2(it.cy)}" r="${n2(it.r)}" ${paint}/>`);
         break;
       }
       case "text":
-        out.push(`<text class="${it.cls}" x="${n2(it.x)}" y="${n2(it.y)}" text-anchor="${it.anchor}" font-size="${it.size}">${esc(it.text)}</text>`);
+        out.push(
+          `<text class="${it.cls}" x="${n2(it.x)}" y="${n2(it.y)}" text-anchor="${it.anchor}" font-size="${it.size}">${esc(it.text)}</text>`,
+        );
         break;
     }
   }
@@ -250,12 +462,23 @@ export function renderPng(scene: Scene): Uint8Array {
         else {
           const steps = Math.max(16, Math.ceil(it.r * 4));
           const pts: [number, number][] = [];
-          for (let k = 0; k <= steps; k++) pts.push([it.cx + it.r * Math.cos((2 * Math.PI * k) / steps), it.cy + it.r * Math.sin((2 * Math.PI * k) / steps)]);
+          for (let k = 0; k <= steps; k++)
+            pts.push([
+              it.cx + it.r * Math.cos((2 * Math.PI * k) / steps),
+              it.cy + it.r * Math.sin((2 * Math.PI * k) / steps),
+            ]);
           img.polyline(pts, parseHex(it.stroke ?? GREY));
         }
         break;
       case "text":
-        img.text(it.x, it.y, it.text, parseHex(it.cls === "title" ? "#000000" : GREY), it.size >= 14 ? 2 : it.size >= 11 ? 2 : 1, it.anchor);
+        img.text(
+          it.x,
+          it.y,
+          it.text,
+          parseHex(it.cls === "title" ? "#000000" : GREY),
+          it.size >= 14 ? 2 : it.size >= 11 ? 2 : 1,
+          it.anchor,
+        );
         break;
     }
   }
@@ -263,7 +486,10 @@ export function renderPng(scene: Scene): Uint8Array {
 }
 
 /** Render for a file name: `.svg` or `.png`. */
-export function renderPlot(path: string, input: PlotInput): { bytes: string | Uint8Array; summary: PlotSummary } {
+export function renderPlot(
+  path: string,
+  input: PlotInput,
+): { bytes: string | Uint8Array; summary: PlotSummary } {
   const { scene, summary } = plotScene(input);
   if (/\.svg$/i.test(path)) return { bytes: renderSvg(scene), summary };
   if (/\.png$/i.test(path)) return { bytes: renderPng(scene), summary };

@@ -8,7 +8,11 @@ export class Progress {
   private drawn = false;
   private readonly enabled: boolean;
 
-  constructor(private readonly total: number, private readonly label: string, quiet = false) {
+  constructor(
+    private readonly total: number,
+    private readonly label: string,
+    quiet = false,
+  ) {
     this.enabled = !quiet && Boolean(process.stderr.isTTY);
   }
 
@@ -18,7 +22,10 @@ export class Progress {
     const width = 28;
     const filled = Math.round((this.done / this.total) * width);
     const bar = "#".repeat(filled) + "-".repeat(width - filled);
-    const text = `${this.label} [${bar}] ${this.done}/${this.total} ${what}`.slice(0, (process.stderr.columns ?? 100) - 1);
+    const text = `${this.label} [${bar}] ${this.done}/${this.total} ${what}`.slice(
+      0,
+      (process.stderr.columns ?? 100) - 1,
+    );
     process.stderr.write(`\r\x1b[2K${text}`);
     this.drawn = true;
   }

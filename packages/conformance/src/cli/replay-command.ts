@@ -41,7 +41,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
   const scale = Number(values["tolerance-scale"]);
   if (!Number.isFinite(scale) || scale <= 0) {
-    throw new UsageError(`replay: --tolerance-scale must be a positive number, got "${values["tolerance-scale"]}"`);
+    throw new UsageError(
+      `replay: --tolerance-scale must be a positive number, got "${values["tolerance-scale"]}"`,
+    );
   }
   const files = collectFixtureFiles(positionals);
   if (files.length === 0) throw new UsageError(`replay: no .json fixtures under ${positionals.join(", ")}`);

@@ -38,7 +38,14 @@ import {
   TorchNoise,
   zerosLike,
 } from "@edmkit/core";
-import { alphasCumprodFromBetas, type AnyScheduler, createScheduler, denoisingLoop, scaledLinearBetas, type SchedulerName } from "@edmkit/diffusers";
+import {
+  alphasCumprodFromBetas,
+  type AnyScheduler,
+  createScheduler,
+  denoisingLoop,
+  scaledLinearBetas,
+  type SchedulerName,
+} from "@edmkit/diffusers";
 import {
   type EdmSamplerOptions,
   edmPreset,
@@ -64,14 +71,24 @@ import {
 } from "@edmkit/k-diffusion";
 import { writeFileAtomic } from "../atomic.js";
 import { UsageError } from "../errors.js";
-import { type OnnxDevice, OnnxDenoiser, onnxDevices, type OnnxParameterization, parameterizations } from "../onnx/index.js";
+import {
+  type OnnxDevice,
+  OnnxDenoiser,
+  onnxDevices,
+  type OnnxParameterization,
+  parameterizations,
+} from "../onnx/index.js";
 import { encodeNpy } from "./npy.js";
 import { renderPlot } from "./plot.js";
 import { Progress } from "./progress.js";
 
 const K_SAMPLERS = Object.keys(samplerSignatures) as KSamplerName[];
 const EDM_SOLVERS = ["euler", "heun", "midpoint"] as const;
-const DIFFUSERS = ["EulerDiscreteScheduler", "HeunDiscreteScheduler", "EulerAncestralDiscreteScheduler"] as const;
+const DIFFUSERS = [
+  "EulerDiscreteScheduler",
+  "HeunDiscreteScheduler",
+  "EulerAncestralDiscreteScheduler",
+] as const;
 const K_SCHEDULES = ["karras", "exponential", "polyexponential", "vp"] as const;
 const D_SCHEDULES = ["karras", "exponential", "beta"] as const;
 const PRESETS = ["vp", "ve", "iddpm", "edm"] as const;
@@ -125,7 +142,19 @@ type SamplerSpec =
   | { family: "edm_sampler" }
   | { family: "diffusers"; name: SchedulerName };
 
-const SAMPLER_OPTIONS = ["schedule", "config", "timestep-spacing", "sigma-min", "sigma-max", "rho", "churn", "eta", "s-noise", "preset", "kwargs"] as const;
+const SAMPLER_OPTIONS = [
+  "schedule",
+  "config",
+  "timestep-spacing",
+  "sigma-min",
+  "sigma-max",
+  "rho",
+  "churn",
+  "eta",
+  "s-noise",
+  "preset",
+  "kwargs",
+] as const;
 type SamplerOption = (typeof SAMPLER_OPTIONS)[number];
 
 function allSamplerNames(): string {
@@ -139,11 +168,15 @@ function allSamplerNames(): string {
 
 function parseSampler(s: string): SamplerSpec {
   const slash = s.indexOf("/");
-  const pkg = slash < 0 ? "" : s.slice(0, slash), name = s.slice(slash + 1);
-  if (pkg === "k-diffusion" && (K_SAMPLERS as string[]).includes(name)) return { family: "k-diffusion", name: name as KSamplerName };
-  if (pkg === "edm" && (EDM_SOLVERS as readonly string[]).includes(name)) return { family: "edm", solver: name as (typeof EDM_SOLVERS)[number] };
+  const pkg = slash < 0 ? "" : s.slice(0, slash),
+    name = s.slice(slash + 1);
+  if (pkg === "k-diffusion" && (K_SAMPLERS as string[]).includes(name))
+    return { family: "k-diffusion", name: name as KSamplerName };
+  if (pkg === "edm" && (EDM_SOLVERS as readonly string[]).includes(name))
+    return { family: "edm", solver: name as (typeof EDM_SOLVERS)[number] };
   if (pkg === "edm" && name === "edm_sampler") return { family: "edm_sampler" };
-  if (pkg === "diffusers" && (DIFFUSERS as readonly string[]).includes(name)) return { family: "diffusers", name: name as SchedulerName };
+  if (pkg === "diffusers" && (DIFFUSERS as readonly string[]).includes(name))
+    return { family: "diffusers", name: name as SchedulerName };
   throw new UsageError(`sample: unknown sampler "${s}" (expected one of ${allSamplerNames()})`);
 }
 
@@ -178,7 +211,12 @@ function allowedOptions(spec: SamplerSpec, schedule: string | undefined): Sample
 // ---------------------------------------------------------------------------------------
 // option parsing
 
-function parseNumber(name: string, v: string | undefined, ok: (x: number) => boolean, expected: string): number | undefined {
+function parseNumber(
+  name: string,
+  v: string | undefined,
+  ok: (x: number) => boolean,
+  expected: string,
+): number | undefined {
   if (v === undefined) return undefined;
   const x = v.trim() === "" ? NaN : Number(v);
   if (!ok(x)) throw new UsageError(`sample: --${name} must be ${expected}, got "${v}"`);
@@ -193,7 +231,8 @@ function parseSeed(v: string | undefined): Seed {
   if (v === undefined) return 0;
   if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`sample: --seed must be an integer, got "${v}"`);
   const b = BigInt(v.trim());
-  if (b < -(2n ** 63n) || b > 2n ** 64n - 1n) throw new UsageError(`sample: --seed must be in [-2^63, 2^64 - 1] (torch.manual_seed's range), got ${v}`);
+  if (b < -(2n ** 63n) || b > 2n ** 64n - 1n)
+    throw new UsageError(`sample: --seed must be in [-2^63, 2^64 - 1] (torch.manual_seed's range), got ${v}`);
   return b;
 }
 
@@ -207,7 +246,8 @@ function readJsonFile(what: string, path: string): unknown {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 const messageOf = (e: unknown) => (e instanceof Error ? e.message.split("\n")[0] : String(e));
 
 // ---------------------------------------------------------------------------------------
@@ -231,7 +271,12 @@ interface LoadedModel {
   onnx?: OnnxDenoiser;
 }
 
-const SD_TRAIN: Record<string, unknown> = { num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear" };
+const SD_TRAIN: Record<string, unknown> = {
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: "scaled_linear",
+};
 
 function bimodal(): GmmSpec {
   return { kind: "gmm", dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] };
@@ -239,7 +284,8 @@ function bimodal(): GmmSpec {
 
 function ring8(): GmmSpec {
   const means: number[][] = [];
-  for (let k = 0; k < 8; k++) means.push([2 * Math.cos((2 * Math.PI * k) / 8), 2 * Math.sin((2 * Math.PI * k) / 8)]);
+  for (let k = 0; k < 8; k++)
+    means.push([2 * Math.cos((2 * Math.PI * k) / 8), 2 * Math.sin((2 * Math.PI * k) / 8)]);
   return { kind: "gmm", dim: 2, weights: new Array(8).fill(0.125), means, stds: new Array(8).fill(0.15) };
 }
 
@@ -252,15 +298,37 @@ function gmmModel(spec: GmmSpec, description: string): LoadedModel {
   return { dim: spec.dim, description, denoiser: new GaussianMixture(spec), exact: spec, mixture: spec };
 }
 
-function discreteGmm(spec: { gmm: GmmSpec; table: Float32Array | Float64Array; prediction?: Prediction; train?: Record<string, unknown> }, description: string): LoadedModel {
-  const model = new DiscreteGmmModel({ gmm: spec.gmm, alphasCumprod: spec.table, prediction: spec.prediction ?? "epsilon" });
-  return { dim: spec.gmm.dim, description, discrete: model, table: spec.table, train: spec.train, mixture: spec.gmm };
+function discreteGmm(
+  spec: {
+    gmm: GmmSpec;
+    table: Float32Array | Float64Array;
+    prediction?: Prediction;
+    train?: Record<string, unknown>;
+  },
+  description: string,
+): LoadedModel {
+  const model = new DiscreteGmmModel({
+    gmm: spec.gmm,
+    alphasCumprod: spec.table,
+    prediction: spec.prediction ?? "epsilon",
+  });
+  return {
+    dim: spec.gmm.dim,
+    description,
+    discrete: model,
+    table: spec.table,
+    train: spec.train,
+    mixture: spec.gmm,
+  };
 }
 
 function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   const issue = [...error.issues].sort((a, b) => b.path.length - a.path.length)[0];
   if (!issue) return "invalid";
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  const path = issue.path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "");
   return `${path ? `field \`${path}\`: ` : ""}${issue.message}`;
 }
 
@@ -269,11 +337,18 @@ interface LoadOptions {
   dim?: number;
 }
 
-async function loadOnnx(path: string, opts: LoadOptions, parameterization?: OnnxParameterization): Promise<LoadedModel> {
+async function loadOnnx(
+  path: string,
+  opts: LoadOptions,
+  parameterization?: OnnxParameterization,
+): Promise<LoadedModel> {
   if (!existsSync(path)) throw new UsageError(`sample: --model ${path}: no such file`);
   let m: OnnxDenoiser;
   try {
-    m = await OnnxDenoiser.load(path, { device: opts.device, ...(parameterization ? { parameterization } : {}) });
+    m = await OnnxDenoiser.load(path, {
+      device: opts.device,
+      ...(parameterization ? { parameterization } : {}),
+    });
   } catch (e) {
     throw new UsageError(`sample: cannot load ${path}: ${messageOf(e)}`);
   }
@@ -281,15 +356,22 @@ async function loadOnnx(path: string, opts: LoadOptions, parameterization?: Onnx
     await m.release();
     throw new UsageError(`sample: ${path}: ${msg}`);
   };
-  if (m.rank !== 2) return fail(`the model's input has rank ${m.rank}; edmkit sample runs models on [batch, dim] data`);
+  if (m.rank !== 2)
+    return fail(`the model's input has rank ${m.rank}; edmkit sample runs models on [batch, dim] data`);
   const sc = m.sidecar;
   const spec = sc?.denoiser;
-  const mixture = spec?.kind === "gmm" ? spec : spec?.kind === "discrete-eps" ? (spec.gmm ?? undefined) : sc?.trained_on;
+  const mixture =
+    spec?.kind === "gmm" ? spec : spec?.kind === "discrete-eps" ? (spec.gmm ?? undefined) : sc?.trained_on;
   const declared = mixture?.dim ?? m.rowShape[0];
-  if (declared !== undefined && opts.dim !== undefined && opts.dim !== declared) return fail(`--dim ${opts.dim} contradicts the model's dim ${declared}`);
+  if (declared !== undefined && opts.dim !== undefined && opts.dim !== declared)
+    return fail(`--dim ${opts.dim} contradicts the model's dim ${declared}`);
   const dim = declared ?? opts.dim;
-  if (dim === undefined) return fail("the model does not declare its data dimension (dynamic input shape, no sidecar spec): give --dim");
-  const kind = m.parameterization === "denoiser" ? "D(x; sigma) denoiser" : `discrete-time ${m.prediction} model`;
+  if (dim === undefined)
+    return fail(
+      "the model does not declare its data dimension (dynamic input shape, no sidecar spec): give --dim",
+    );
+  const kind =
+    m.parameterization === "denoiser" ? "D(x; sigma) denoiser" : `discrete-time ${m.prediction} model`;
   const description = `ONNX ${kind} ${m.file} (${m.dtype}, ${m.device})`;
   if (m.parameterization === "denoiser") return { dim, description, denoiser: m, mixture, onnx: m };
   let table: Float32Array | Float64Array | undefined;
@@ -308,7 +390,8 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
   let value: Record<string, unknown> = raw;
   let where = path;
   if (value.format === "edmkit-fixture/1") {
-    if (!isObject(value.denoiser)) throw new UsageError(`sample: --model ${path}: the fixture has no denoiser object`);
+    if (!isObject(value.denoiser))
+      throw new UsageError(`sample: --model ${path}: the fixture has no denoiser object`);
     value = value.denoiser as Record<string, unknown>;
     where = `${path} (denoiser)`;
   }
@@ -320,9 +403,17 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
       throw new UsageError(`sample: --model ${path}: ${messageOf(e)}`);
     }
     const name = model.training?.dataset;
-    const make = typeof name === "string" && Object.prototype.hasOwnProperty.call(toyDatasets, name) ? toyDatasets[name as keyof typeof toyDatasets] : undefined;
+    const make =
+      typeof name === "string" && Object.hasOwn(toyDatasets, name)
+        ? toyDatasets[name as keyof typeof toyDatasets]
+        : undefined;
     const a = model.architecture;
-    return { dim: a.dim, description: `toy EDM MLP ${path} (hidden ${a.hidden}, depth ${a.depth}, float64)`, denoiser: model, mixture: make?.().gmm };
+    return {
+      dim: a.dim,
+      description: `toy EDM MLP ${path} (hidden ${a.hidden}, depth ${a.depth}, float64)`,
+      denoiser: model,
+      mixture: make?.().gmm,
+    };
   }
   if (value.kind === "onnx") {
     const dir = dirname(path);
@@ -330,40 +421,68 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
     const isSidecar = Array.isArray(value.inputs);
     let onnxPath: string | undefined = isSidecar && existsSync(sibling) ? sibling : undefined;
     if (!onnxPath) {
-      if (typeof value.file !== "string") throw new UsageError(`sample: --model ${where}: field \`file\`: expected the path of the .onnx file`);
+      if (typeof value.file !== "string")
+        throw new UsageError(`sample: --model ${where}: field \`file\`: expected the path of the .onnx file`);
       const file = value.file;
       onnxPath = [resolve(dir, file), resolve(dir, "..", file), resolve(file)].find((p) => existsSync(p));
-      if (!onnxPath) throw new UsageError(`sample: --model ${where}: ONNX file "${file}" not found next to it, above it or in the working folder`);
+      if (!onnxPath)
+        throw new UsageError(
+          `sample: --model ${where}: ONNX file "${file}" not found next to it, above it or in the working folder`,
+        );
     }
     const p = value.parameterization;
     if (p !== undefined && !(typeof p === "string" && (parameterizations as readonly string[]).includes(p))) {
-      throw new UsageError(`sample: --model ${where}: field \`parameterization\`: expected one of ${parameterizations.join(", ")}, got ${JSON.stringify(p)}`);
+      throw new UsageError(
+        `sample: --model ${where}: field \`parameterization\`: expected one of ${parameterizations.join(", ")}, got ${JSON.stringify(p)}`,
+      );
     }
     return loadOnnx(onnxPath, opts, isSidecar ? undefined : (p as OnnxParameterization | undefined));
   }
   const r = denoiserSchema.safeParse(value);
-  if (!r.success) throw new UsageError(`sample: --model ${where}: ${firstIssue(r.error)} (expected a denoiser object of kind gmm, discrete-eps or onnx, a fixture, or toy-MLP weights)`);
+  if (!r.success)
+    throw new UsageError(
+      `sample: --model ${where}: ${firstIssue(r.error)} (expected a denoiser object of kind gmm, discrete-eps or onnx, a fixture, or toy-MLP weights)`,
+    );
   const d = r.data;
-  if (d.kind === "gmm") return gmmModel(d, `exact Gaussian mixture ${path} (${d.dim}-D, ${d.weights.length} components)`);
+  if (d.kind === "gmm")
+    return gmmModel(d, `exact Gaussian mixture ${path} (${d.dim}-D, ${d.weights.length} components)`);
   if (d.kind === "discrete-eps") {
-    if (!d.gmm) throw new UsageError(`sample: --model ${where}: a discrete-eps model needs its gmm (got null)`);
-    if (d.time_map === "c_noise") throw new UsageError(`sample: --model ${where}: time_map "c_noise" models are not supported by edmkit sample`);
-    return discreteGmm({ gmm: d.gmm, table: Float64Array.from(d.alphas_cumprod), prediction: d.prediction, train: d.train ? { ...d.train } : undefined },
-      `exact discrete-time ${d.prediction ?? "epsilon"} model ${path} (${d.gmm.dim}-D, T = ${d.alphas_cumprod.length})`);
+    if (!d.gmm)
+      throw new UsageError(`sample: --model ${where}: a discrete-eps model needs its gmm (got null)`);
+    if (d.time_map === "c_noise")
+      throw new UsageError(
+        `sample: --model ${where}: time_map "c_noise" models are not supported by edmkit sample`,
+      );
+    return discreteGmm(
+      {
+        gmm: d.gmm,
+        table: Float64Array.from(d.alphas_cumprod),
+        prediction: d.prediction,
+        train: d.train ? { ...d.train } : undefined,
+      },
+      `exact discrete-time ${d.prediction ?? "epsilon"} model ${path} (${d.gmm.dim}-D, T = ${d.alphas_cumprod.length})`,
+    );
   }
   return loadOnnx(resolve(dirname(path), d.file), opts, d.parameterization as OnnxParameterization);
 }
 
 async function loadModel(name: string, opts: LoadOptions): Promise<LoadedModel> {
-  if (name === "gmm1d-bimodal") return gmmModel(bimodal(), "exact Gaussian mixture gmm1d-bimodal (1-D, 2 components)");
-  if (name === "gmm2d-ring8") return gmmModel(ring8(), "exact Gaussian mixture gmm2d-ring8 (2-D, 8 components)");
+  if (name === "gmm1d-bimodal")
+    return gmmModel(bimodal(), "exact Gaussian mixture gmm1d-bimodal (1-D, 2 components)");
+  if (name === "gmm2d-ring8")
+    return gmmModel(ring8(), "exact Gaussian mixture gmm2d-ring8 (2-D, 8 components)");
   if (name === "gmm2d-ring8-discrete") {
-    return discreteGmm({ gmm: ring8(), table: sdAlphasCumprod(), train: { ...SD_TRAIN } }, "exact discrete-time eps model gmm2d-ring8-discrete (SD betas, T = 1000)");
+    return discreteGmm(
+      { gmm: ring8(), table: sdAlphasCumprod(), train: { ...SD_TRAIN } },
+      "exact discrete-time eps model gmm2d-ring8-discrete (SD betas, T = 1000)",
+    );
   }
   const ext = extname(name).toLowerCase();
   if (ext === ".onnx") return loadOnnx(name, opts);
   if (ext === ".json") return loadJsonModel(name, opts);
-  throw new UsageError(`sample: unknown model "${name}" (built-in: ${BUILTIN_MODELS.join(", ")}; or a path to an .onnx or .json file)`);
+  throw new UsageError(
+    `sample: unknown model "${name}" (built-in: ${BUILTIN_MODELS.join(", ")}; or a path to an .onnx or .json file)`,
+  );
 }
 
 /** The D(x; sigma) view of a model, wrapping a discrete-time model as k-diffusion does. */
@@ -371,18 +490,22 @@ function continuousView(model: LoadedModel, sampler: string): Denoiser {
   if (model.denoiser) return model.denoiser;
   const d = model.discrete!;
   if (!model.table) {
-    throw new UsageError(`sample: ${sampler} needs a D(x; sigma) model, and ${model.description} has no alphas_cumprod table to wrap it with (k-diffusion's DiscreteEpsDDPMDenoiser needs one; add it to the sidecar's denoiser object)`);
+    throw new UsageError(
+      `sample: ${sampler} needs a D(x; sigma) model, and ${model.description} has no alphas_cumprod table to wrap it with (k-diffusion's DiscreteEpsDDPMDenoiser needs one; add it to the sidecar's denoiser object)`,
+    );
   }
   if (d.prediction === "epsilon") return new DiscreteEpsDDPMDenoiser(d, model.table);
   if (d.prediction === "v_prediction") return new DiscreteVDDPMDenoiser(d, model.table);
-  throw new UsageError(`sample: ${sampler} needs a D(x; sigma) model, and k-diffusion has no wrapper for a discrete-time "${d.prediction}" model (${model.description})`);
+  throw new UsageError(
+    `sample: ${sampler} needs a D(x; sigma) model, and k-diffusion has no wrapper for a discrete-time "${d.prediction}" model (${model.description})`,
+  );
 }
-
 
 /** The discrete-time view of a model for a diffusers scheduler with this prediction type. */
 function discreteView(model: LoadedModel, scheduler: AnyScheduler, prediction: Prediction): DiscreteModel {
   if (model.discrete) return model.discrete;
-  if (model.exact) return new DiscreteGmmModel({ gmm: model.exact, alphasCumprod: scheduler.alphasCumprod, prediction });
+  if (model.exact)
+    return new DiscreteGmmModel({ gmm: model.exact, alphasCumprod: scheduler.alphasCumprod, prediction });
   return new DenoiserAsDiscreteModel(model.denoiser!, { alphasCumprod: scheduler.alphasCumprod, prediction });
 }
 
@@ -414,7 +537,11 @@ interface RunResult {
   nfe: number;
 }
 
-function progressObserver(total: number | undefined, label: string, quiet: boolean): { observer: SamplerObserver; end: () => void } {
+function progressObserver(
+  total: number | undefined,
+  label: string,
+  quiet: boolean,
+): { observer: SamplerObserver; end: () => void } {
   if (total === undefined) return { observer: {}, end: () => {} };
   const p = new Progress(total, label, quiet);
   let i = 0;
@@ -425,20 +552,37 @@ function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-function kSchedule(name: string, steps: number, lo: number, hi: number, rho: number | undefined, dtype: DType): Float64Array {
+function kSchedule(
+  name: string,
+  steps: number,
+  lo: number,
+  hi: number,
+  rho: number | undefined,
+  dtype: DType,
+): Float64Array {
   try {
     switch (name) {
-      case "karras": return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
-      case "exponential": return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
-      case "polyexponential": return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
-      default: return kSchedules.get_sigmas_vp(steps, { dtype });
+      case "karras":
+        return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
+      case "exponential":
+        return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
+      case "polyexponential":
+        return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
+      default:
+        return kSchedules.get_sigmas_vp(steps, { dtype });
     }
   } catch (e) {
     throw new UsageError(`sample: ${messageOf(e)}`);
   }
 }
 
-async function runKDiffusion(name: KSamplerName, model: LoadedModel, latents: Tensor, gen: TorchGenerator, o: RunOptions): Promise<RunResult> {
+async function runKDiffusion(
+  name: KSamplerName,
+  model: LoadedModel,
+  latents: Tensor,
+  gen: TorchGenerator,
+  o: RunOptions,
+): Promise<RunResult> {
   const label = `k-diffusion/${name}`;
   const den = observeDenoiser(continuousView(model, label), COUNT);
   const sig: Signature = samplerSignatures[name];
@@ -458,7 +602,10 @@ async function runKDiffusion(name: KSamplerName, model: LoadedModel, latents: Te
   }
   const lo = o.sigmaMin ?? den.sigmaMin ?? 0.002;
   const hi = o.sigmaMax ?? den.sigmaMax ?? 80;
-  if (!(hi > lo)) throw new UsageError(`sample: the sigma range must have sigma_max > sigma_min, got ${lo}..${hi}${o.sigmaMin === undefined || o.sigmaMax === undefined ? " (the other end is the model's)" : ""}`);
+  if (!(hi > lo))
+    throw new UsageError(
+      `sample: the sigma range must have sigma_max > sigma_min, got ${lo}..${hi}${o.sigmaMin === undefined || o.sigmaMax === undefined ? " (the other end is the model's)" : ""}`,
+    );
   let sigmas: Float64Array | undefined;
   let start: number;
   if (name === "sample_dpm_fast" || adaptive) start = hi;
@@ -482,9 +629,18 @@ async function runKDiffusion(name: KSamplerName, model: LoadedModel, latents: Te
   return { samples, steps: adaptive ? null : o.steps, nfe: den.calls };
 }
 
-async function runEdm(solver: (typeof EDM_SOLVERS)[number], model: LoadedModel, latents: Tensor, gen: TorchGenerator, o: RunOptions): Promise<RunResult> {
+async function runEdm(
+  solver: (typeof EDM_SOLVERS)[number],
+  model: LoadedModel,
+  latents: Tensor,
+  gen: TorchGenerator,
+  o: RunOptions,
+): Promise<RunResult> {
   const label = `edm/${solver}`;
-  if (o.rho !== undefined && o.preset !== "edm") throw new UsageError(`sample: --rho applies to --preset edm only (the ${o.preset} preset has its own discretization)`);
+  if (o.rho !== undefined && o.preset !== "edm")
+    throw new UsageError(
+      `sample: --rho applies to --preset edm only (the ${o.preset} preset has its own discretization)`,
+    );
   const den = observeDenoiser(continuousView(model, label), COUNT);
   const { observer, end } = progressObserver(o.steps, solver, o.quiet);
   const options: EdmSamplerOptions = {
@@ -498,7 +654,7 @@ async function runEdm(solver: (typeof EDM_SOLVERS)[number], model: LoadedModel, 
     ...(o.churn !== undefined ? { S_churn: o.churn } : {}),
     ...(o.sNoise !== undefined ? { S_noise: o.sNoise } : {}),
   };
-  let plan;
+  let plan: ReturnType<typeof planSampler>;
   try {
     plan = planSampler(options, den);
   } catch (e) {
@@ -511,9 +667,22 @@ async function runEdm(solver: (typeof EDM_SOLVERS)[number], model: LoadedModel, 
   }
 }
 
-async function runEdmSampler(model: LoadedModel, latents: Tensor, gen: TorchGenerator, o: RunOptions): Promise<RunResult> {
+async function runEdmSampler(
+  model: LoadedModel,
+  latents: Tensor,
+  gen: TorchGenerator,
+  o: RunOptions,
+): Promise<RunResult> {
   const den = observeDenoiser(continuousView(model, "edm/edm_sampler"), COUNT);
-  const call = dropUndefined({ ...o.kwargs, num_steps: o.steps, sigma_min: o.sigmaMin, sigma_max: o.sigmaMax, rho: o.rho, S_churn: o.churn, S_noise: o.sNoise });
+  const call = dropUndefined({
+    ...o.kwargs,
+    num_steps: o.steps,
+    sigma_min: o.sigmaMin,
+    sigma_max: o.sigmaMax,
+    rho: o.rho,
+    S_churn: o.churn,
+    S_noise: o.sNoise,
+  });
   try {
     samplerSetups.edm_sampler(den, call);
   } catch (e) {
@@ -521,31 +690,45 @@ async function runEdmSampler(model: LoadedModel, latents: Tensor, gen: TorchGene
   }
   const { observer, end } = progressObserver(o.steps, "edm_sampler", o.quiet);
   try {
-    const samples = await edmSamplers.edm_sampler(den, latents, call, { randn_like: new TorchNoise(gen), observer });
+    const samples = await edmSamplers.edm_sampler(den, latents, call, {
+      randn_like: new TorchNoise(gen),
+      observer,
+    });
     return { samples, steps: o.steps, nfe: den.calls };
   } finally {
     end();
   }
 }
 
-async function runDiffusers(name: SchedulerName, model: LoadedModel, latents: Tensor, gen: TorchGenerator, o: RunOptions): Promise<RunResult> {
+async function runDiffusers(
+  name: SchedulerName,
+  model: LoadedModel,
+  latents: Tensor,
+  gen: TorchGenerator,
+  o: RunOptions,
+): Promise<RunResult> {
   const label = `diffusers/${name}`;
   const config = o.config ?? model.train ?? SD_TRAIN;
   const overrides: Record<string, unknown> = {};
   if (o.timestepSpacing !== undefined) overrides.timestep_spacing = o.timestepSpacing;
   if (o.schedule !== undefined) {
     if (!(D_SCHEDULES as readonly string[]).includes(o.schedule)) {
-      throw new UsageError(`sample: unknown schedule "${o.schedule}" for ${label} (expected one of ${D_SCHEDULES.join(", ")}, or none for the spaced training sigmas)`);
+      throw new UsageError(
+        `sample: unknown schedule "${o.schedule}" for ${label} (expected one of ${D_SCHEDULES.join(", ")}, or none for the spaced training sigmas)`,
+      );
     }
     overrides[`use_${o.schedule}_sigmas`] = true;
   }
   if (o.sigmaMin !== undefined) overrides.sigma_min = o.sigmaMin;
   if (o.sigmaMax !== undefined) overrides.sigma_max = o.sigmaMax;
-  const declared = typeof config.prediction_type === "string" ? (config.prediction_type as Prediction) : undefined;
+  const declared =
+    typeof config.prediction_type === "string" ? (config.prediction_type as Prediction) : undefined;
   let prediction: Prediction = declared ?? "epsilon";
   if (model.discrete) {
     if (declared !== undefined && declared !== model.discrete.prediction) {
-      throw new UsageError(`sample: the scheduler config says prediction_type "${declared}" but the model predicts "${model.discrete.prediction}"`);
+      throw new UsageError(
+        `sample: the scheduler config says prediction_type "${declared}" but the model predicts "${model.discrete.prediction}"`,
+      );
     }
     prediction = model.discrete.prediction;
     overrides.prediction_type = prediction;
@@ -561,16 +744,24 @@ async function runDiffusers(name: SchedulerName, model: LoadedModel, latents: Te
     let worst = 0;
     const a = scheduler.alphasCumprod;
     if (a.length !== model.table.length) worst = Infinity;
-    else for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - model.table[k]) / model.table[k]);
+    else
+      for (let k = 0; k < a.length; k++)
+        worst = Math.max(worst, Math.abs(a[k] - model.table[k]) / model.table[k]);
     if (worst > 1e-4) {
-      process.stderr.write(`edmkit: warning: the scheduler's alphas_cumprod differs from the model's training table (max relative difference ${worst}); the model sees other noise levels than the scheduler assumes\n`);
+      process.stderr.write(
+        `edmkit: warning: the scheduler's alphas_cumprod differs from the model's training table (max relative difference ${worst}); the model sees other noise levels than the scheduler assumes\n`,
+      );
     }
   }
   const counted = observeDiscreteModel(discreteView(model, scheduler, prediction), COUNT);
   const { observer, end } = progressObserver(scheduler.timesteps.length, name, o.quiet);
   const stepKwargs = dropUndefined({ sChurn: o.churn, sNoise: o.sNoise });
   try {
-    const samples = await denoisingLoop(scheduler, counted, latents, { generator: gen, stepKwargs, observer });
+    const samples = await denoisingLoop(scheduler, counted, latents, {
+      generator: gen,
+      stepKwargs,
+      observer,
+    });
     return { samples, steps: o.steps, nfe: counted.calls };
   } finally {
     end();
@@ -582,13 +773,19 @@ async function runDiffusers(name: SchedulerName, model: LoadedModel, latents: Te
 
 function rowsOf(t: Tensor, dim: number): number[][] {
   const rows: number[][] = [];
-  for (let r = 0; r < t.data.length / dim; r++) rows.push(Array.from(t.data.subarray(r * dim, (r + 1) * dim)));
+  for (let r = 0; r < t.data.length / dim; r++)
+    rows.push(Array.from(t.data.subarray(r * dim, (r + 1) * dim)));
   return rows;
 }
 
-function stats(t: Tensor, dim: number): { mean: (number | null)[]; std: (number | null)[]; nonFinite: number } {
+function stats(
+  t: Tensor,
+  dim: number,
+): { mean: (number | null)[]; std: (number | null)[]; nonFinite: number } {
   const rows = t.data.length / dim;
-  const sum = new Float64Array(dim), sq = new Float64Array(dim), count = new Float64Array(dim);
+  const sum = new Float64Array(dim),
+    sq = new Float64Array(dim),
+    count = new Float64Array(dim);
   let nonFinite = 0;
   for (let r = 0; r < rows; r++) {
     let ok = true;
@@ -650,9 +847,18 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${sampleHelp}\n`);
     return 0;
   }
-  if (positionals.length) throw new UsageError(`sample: unexpected argument "${positionals[0]}" (options start with --; see edmkit sample --help)`);
-  if (!values.sampler) throw new UsageError("sample: --sampler is required (e.g. --sampler k-diffusion/sample_heun; see edmkit sample --help)");
-  if (!values.model) throw new UsageError(`sample: --model is required (built-in: ${BUILTIN_MODELS.join(", ")}; or an .onnx or .json file)`);
+  if (positionals.length)
+    throw new UsageError(
+      `sample: unexpected argument "${positionals[0]}" (options start with --; see edmkit sample --help)`,
+    );
+  if (!values.sampler)
+    throw new UsageError(
+      "sample: --sampler is required (e.g. --sampler k-diffusion/sample_heun; see edmkit sample --help)",
+    );
+  if (!values.model)
+    throw new UsageError(
+      `sample: --model is required (built-in: ${BUILTIN_MODELS.join(", ")}; or an .onnx or .json file)`,
+    );
   const spec = parseSampler(values.sampler);
 
   // which options apply to this sampler
@@ -664,7 +870,9 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     }
   }
   if (spec.family === "k-diffusion" && spec.name === "sample_dpm_adaptive" && values.steps !== undefined) {
-    throw new UsageError("sample: --steps does not apply to k-diffusion/sample_dpm_adaptive (it chooses its own steps; tune rtol/atol with --kwargs)");
+    throw new UsageError(
+      "sample: --steps does not apply to k-diffusion/sample_dpm_adaptive (it chooses its own steps; tune rtol/atol with --kwargs)",
+    );
   }
 
   // numbers
@@ -683,22 +891,44 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const bins = parseNumber("bins", values.bins, positiveInt, "a positive integer");
   const dim = parseNumber("dim", values.dim, positiveInt, "a positive integer");
   const dtype = (values.dtype ?? "float64") as DType;
-  if (dtype !== "float64" && dtype !== "float32") throw new UsageError(`sample: --dtype must be float64 or float32, got "${values.dtype}"`);
+  if (dtype !== "float64" && dtype !== "float32")
+    throw new UsageError(`sample: --dtype must be float64 or float32, got "${values.dtype}"`);
   const device = (values.device ?? "cpu") as OnnxDevice;
-  if (!onnxDevices.includes(device)) throw new UsageError(`sample: --device must be one of ${onnxDevices.join(", ")}, got "${values.device}"`);
-  if (spec.family === "k-diffusion" && values.schedule !== undefined && !(K_SCHEDULES as readonly string[]).includes(values.schedule)) {
-    throw new UsageError(`sample: unknown schedule "${values.schedule}" for ${values.sampler} (expected one of ${K_SCHEDULES.join(", ")})`);
+  if (!onnxDevices.includes(device))
+    throw new UsageError(`sample: --device must be one of ${onnxDevices.join(", ")}, got "${values.device}"`);
+  if (
+    spec.family === "k-diffusion" &&
+    values.schedule !== undefined &&
+    !(K_SCHEDULES as readonly string[]).includes(values.schedule)
+  ) {
+    throw new UsageError(
+      `sample: unknown schedule "${values.schedule}" for ${values.sampler} (expected one of ${K_SCHEDULES.join(", ")})`,
+    );
   }
-  if (spec.family === "k-diffusion" && values.schedule === "vp" && (sigmaMin !== undefined || sigmaMax !== undefined || rho !== undefined)) {
-    throw new UsageError("sample: --schedule vp takes no --sigma-min, --sigma-max or --rho (k-diffusion's get_sigmas_vp has its own range)");
+  if (
+    spec.family === "k-diffusion" &&
+    values.schedule === "vp" &&
+    (sigmaMin !== undefined || sigmaMax !== undefined || rho !== undefined)
+  ) {
+    throw new UsageError(
+      "sample: --schedule vp takes no --sigma-min, --sigma-max or --rho (k-diffusion's get_sigmas_vp has its own range)",
+    );
   }
   if (rho !== undefined && spec.family === "k-diffusion" && values.schedule === "exponential") {
-    throw new UsageError("sample: --rho does not apply to --schedule exponential (only karras and polyexponential have rho)");
+    throw new UsageError(
+      "sample: --rho does not apply to --schedule exponential (only karras and polyexponential have rho)",
+    );
   }
   const preset = (values.preset ?? "edm") as PresetName;
-  if (!(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`sample: unknown preset "${values.preset}" (expected one of ${PRESETS.join(", ")})`);
-  if (values["timestep-spacing"] !== undefined && !["linspace", "leading", "trailing"].includes(values["timestep-spacing"])) {
-    throw new UsageError(`sample: --timestep-spacing must be linspace, leading or trailing, got "${values["timestep-spacing"]}"`);
+  if (!(PRESETS as readonly string[]).includes(preset))
+    throw new UsageError(`sample: unknown preset "${values.preset}" (expected one of ${PRESETS.join(", ")})`);
+  if (
+    values["timestep-spacing"] !== undefined &&
+    !["linspace", "leading", "trailing"].includes(values["timestep-spacing"])
+  ) {
+    throw new UsageError(
+      `sample: --timestep-spacing must be linspace, leading or trailing, got "${values["timestep-spacing"]}"`,
+    );
   }
   let kwargs: Record<string, unknown> = {};
   if (values.kwargs !== undefined) {
@@ -708,35 +938,64 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`sample: --kwargs is not valid JSON (${(e as Error).message})`);
     }
-    if (!isObject(parsed)) throw new UsageError(`sample: --kwargs must be a JSON object of keyword arguments, got ${values.kwargs}`);
+    if (!isObject(parsed))
+      throw new UsageError(
+        `sample: --kwargs must be a JSON object of keyword arguments, got ${values.kwargs}`,
+      );
     kwargs = parsed;
   }
   let config: Record<string, unknown> | undefined;
   if (values.config !== undefined) {
     const c = readJsonFile("--config", values.config);
-    if (!isObject(c)) throw new UsageError(`sample: --config ${values.config}: expected a scheduler_config.json object`);
+    if (!isObject(c))
+      throw new UsageError(`sample: --config ${values.config}: expected a scheduler_config.json object`);
     config = c;
   }
-  if (values.out !== undefined && !/\.(json|npy)$/i.test(values.out)) throw new UsageError(`sample: --out must end in .json or .npy, got "${values.out}"`);
-  if (values.plot !== undefined && !/\.(svg|png)$/i.test(values.plot)) throw new UsageError(`sample: --plot must end in .svg or .png, got "${values.plot}"`);
+  if (values.out !== undefined && !/\.(json|npy)$/i.test(values.out))
+    throw new UsageError(`sample: --out must end in .json or .npy, got "${values.out}"`);
+  if (values.plot !== undefined && !/\.(svg|png)$/i.test(values.plot))
+    throw new UsageError(`sample: --plot must end in .svg or .png, got "${values.plot}"`);
 
   const model = await loadModel(values.model, { device, dim });
   let result: RunResult;
   const t0 = performance.now();
   try {
-    if (!model.onnx && device !== "cpu") throw new UsageError(`sample: --device ${device} applies to ONNX models only (${values.model} runs in TypeScript)`);
-    if (!model.onnx && dim !== undefined && dim !== model.dim) throw new UsageError(`sample: --dim ${dim} contradicts the model's dim ${model.dim}`);
+    if (!model.onnx && device !== "cpu")
+      throw new UsageError(
+        `sample: --device ${device} applies to ONNX models only (${values.model} runs in TypeScript)`,
+      );
+    if (!model.onnx && dim !== undefined && dim !== model.dim)
+      throw new UsageError(`sample: --dim ${dim} contradicts the model's dim ${model.dim}`);
     const gen = new TorchGenerator(seed);
     const latents = gen.randn([batch, model.dim], dtype);
     const o: RunOptions = {
-      steps, sigmaMin, sigmaMax, rho, churn, eta, sNoise, schedule: values.schedule, preset,
-      config, timestepSpacing: values["timestep-spacing"], kwargs, quiet: values.json,
+      steps,
+      sigmaMin,
+      sigmaMax,
+      rho,
+      churn,
+      eta,
+      sNoise,
+      schedule: values.schedule,
+      preset,
+      config,
+      timestepSpacing: values["timestep-spacing"],
+      kwargs,
+      quiet: values.json,
     };
     switch (spec.family) {
-      case "k-diffusion": result = await runKDiffusion(spec.name, model, latents, gen, o); break;
-      case "edm": result = await runEdm(spec.solver, model, latents, gen, o); break;
-      case "edm_sampler": result = await runEdmSampler(model, latents, gen, o); break;
-      case "diffusers": result = await runDiffusers(spec.name, model, latents, gen, o); break;
+      case "k-diffusion":
+        result = await runKDiffusion(spec.name, model, latents, gen, o);
+        break;
+      case "edm":
+        result = await runEdm(spec.solver, model, latents, gen, o);
+        break;
+      case "edm_sampler":
+        result = await runEdmSampler(model, latents, gen, o);
+        break;
+      case "diffusers":
+        result = await runDiffusers(spec.name, model, latents, gen, o);
+        break;
     }
   } finally {
     await model.onnx?.release();
@@ -744,19 +1003,40 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   const samples = result.samples;
   const shape = [batch, model.dim];
-  const seedJson = typeof seed !== "bigint" ? seed : seed <= BigInt(Number.MAX_SAFE_INTEGER) && seed >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : String(seed);
+  const seedJson =
+    typeof seed !== "bigint"
+      ? seed
+      : seed <= BigInt(Number.MAX_SAFE_INTEGER) && seed >= -BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(seed)
+        : String(seed);
 
   if (values.out !== undefined) {
     if (/\.npy$/i.test(values.out)) writeFileAtomic(values.out, encodeNpy(samples.data, shape));
     else {
-      const doc = { sampler: values.sampler, model: values.model, shape, seed: seedJson, steps: result.steps, dtype: samples.dtype, nfe: result.nfe, samples: rowsOf(samples, model.dim) };
+      const doc = {
+        sampler: values.sampler,
+        model: values.model,
+        shape,
+        seed: seedJson,
+        steps: result.steps,
+        dtype: samples.dtype,
+        nfe: result.nfe,
+        samples: rowsOf(samples, model.dim),
+      };
       writeFileAtomic(values.out, `${JSON.stringify(doc)}\n`);
     }
   }
   let plot: Record<string, unknown> | undefined;
   if (values.plot !== undefined) {
     const title = `${values.sampler}, ${result.steps ?? "adaptive"} steps, on ${values.model}`;
-    const { bytes, summary } = renderPlot(values.plot, { samples: samples.data, rows: batch, dim: model.dim, mixture: model.mixture, title, ...(bins ? { bins } : {}) });
+    const { bytes, summary } = renderPlot(values.plot, {
+      samples: samples.data,
+      rows: batch,
+      dim: model.dim,
+      mixture: model.mixture,
+      title,
+      ...(bins ? { bins } : {}),
+    });
     writeFileAtomic(values.plot, bytes);
     plot = { file: values.plot, ...summary };
   }
@@ -764,9 +1044,20 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const st = stats(samples, model.dim);
   if (values.json) {
     const summary = {
-      sampler: values.sampler, model: values.model, description: model.description, dtype: samples.dtype, shape, seed: seedJson,
-      steps: result.steps, nfe: result.nfe, seconds, mean: st.mean, std: st.std, nonFinite: st.nonFinite,
-      out: values.out ?? null, plot: plot ?? null,
+      sampler: values.sampler,
+      model: values.model,
+      description: model.description,
+      dtype: samples.dtype,
+      shape,
+      seed: seedJson,
+      steps: result.steps,
+      nfe: result.nfe,
+      seconds,
+      mean: st.mean,
+      std: st.std,
+      nonFinite: st.nonFinite,
+      out: values.out ?? null,
+      plot: plot ?? null,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } else {

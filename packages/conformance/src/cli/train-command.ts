@@ -6,10 +6,18 @@
 import { basename, extname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type DType, TorchGenerator } from "@edmkit/core";
-import { type ToyDatasetName, toyDatasets, trainToyDenoiser, type ToyTrainingProgress } from "@edmkit/edm";
+import { type ToyDatasetName, trainToyDenoiser, type ToyTrainingProgress } from "@edmkit/edm";
 import { writeFileAtomic } from "../atomic.js";
 import { UsageError } from "../errors.js";
-import { edmMlpModel, type EdmMlpSpec, IR_VERSION, OnnxDenoiser, OPSET, PRODUCER, serializeModel } from "../onnx/index.js";
+import {
+  edmMlpModel,
+  type EdmMlpSpec,
+  IR_VERSION,
+  OnnxDenoiser,
+  OPSET,
+  PRODUCER,
+  serializeModel,
+} from "../onnx/index.js";
 import { Progress } from "./progress.js";
 
 /** Dataset names of the CLI (short names first) and the @edmkit/edm registry names they stand for. */
@@ -42,7 +50,12 @@ to ONNX with edmkit's writer and writes a sidecar model.json next to it.
 
 Exit status: 0 done, 1 the exported graph does not reproduce the trained model, 2 bad input.`;
 
-function parseNumber(name: string, v: string | undefined, ok: (x: number) => boolean, expected: string): number | undefined {
+function parseNumber(
+  name: string,
+  v: string | undefined,
+  ok: (x: number) => boolean,
+  expected: string,
+): number | undefined {
   if (v === undefined) return undefined;
   const x = v.trim() === "" ? NaN : Number(v);
   if (!ok(x)) throw new UsageError(`train: --${name} must be ${expected}, got "${v}"`);
@@ -55,11 +68,18 @@ const positiveInt = (x: number) => Number.isInteger(x) && x >= 1;
  * max |ONNX - model| / max |model| over 256 points x ~ N(0, sd^2 + sigma^2) with sigma
  * log-spaced over [0.002, 80]: how faithfully the exported graph computes the trained model.
  */
-async function exportCheck(bytes: Uint8Array, sidecar: Record<string, unknown>, model: Awaited<ReturnType<typeof trainToyDenoiser>>["model"]): Promise<{ maxAbs: number; relative: number }> {
-  const rows = 256, dim = model.architecture.dim;
+async function exportCheck(
+  bytes: Uint8Array,
+  sidecar: Record<string, unknown>,
+  model: Awaited<ReturnType<typeof trainToyDenoiser>>["model"],
+): Promise<{ maxAbs: number; relative: number }> {
+  const rows = 256,
+    dim = model.architecture.dim;
   const onnx = await OnnxDenoiser.fromBytes(bytes, { sidecar: sidecar as never, name: String(sidecar.file) });
   try {
-    const sigma = Float64Array.from({ length: rows }, (_, i) => Math.exp(Math.log(0.002) + ((Math.log(80) - Math.log(0.002)) * i) / (rows - 1)));
+    const sigma = Float64Array.from({ length: rows }, (_, i) =>
+      Math.exp(Math.log(0.002) + ((Math.log(80) - Math.log(0.002)) * i) / (rows - 1)),
+    );
     const x = new TorchGenerator(12345).randn([rows, dim]);
     for (let r = 0; r < rows; r++) {
       const s = Math.sqrt(model.sigmaData ** 2 + sigma[r] ** 2);
@@ -67,7 +87,8 @@ async function exportCheck(bytes: Uint8Array, sidecar: Record<string, unknown>, 
     }
     const want = model.denoiseSync(x, sigma);
     const got = await onnx.denoise(x, sigma);
-    let maxAbs = 0, scale = 0;
+    let maxAbs = 0,
+      scale = 0;
     for (let k = 0; k < want.data.length; k++) {
       maxAbs = Math.max(maxAbs, Math.abs(got.data[k] - want.data[k]));
       scale = Math.max(scale, Math.abs(want.data[k]));
@@ -100,25 +121,34 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${trainHelp}\n`);
     return 0;
   }
-  if (positionals.length) throw new UsageError(`train: unexpected argument "${positionals[0]}" (options start with --; see edmkit train --help)`);
+  if (positionals.length)
+    throw new UsageError(
+      `train: unexpected argument "${positionals[0]}" (options start with --; see edmkit train --help)`,
+    );
   const names = Object.keys(DATASETS).slice(0, 5).join(", ");
   if (!values.dataset) throw new UsageError(`train: --dataset is required (${names})`);
-  const dataset = Object.prototype.hasOwnProperty.call(DATASETS, values.dataset) ? DATASETS[values.dataset] : undefined;
+  const dataset = Object.hasOwn(DATASETS, values.dataset) ? DATASETS[values.dataset] : undefined;
   if (!dataset) throw new UsageError(`train: unknown dataset "${values.dataset}" (expected one of ${names})`);
   if (!values.out) throw new UsageError("train: --out is required (the .onnx file to write)");
-  if (extname(values.out).toLowerCase() !== ".onnx") throw new UsageError(`train: --out must end in .onnx, got "${values.out}"`);
+  if (extname(values.out).toLowerCase() !== ".onnx")
+    throw new UsageError(`train: --out must end in .onnx, got "${values.out}"`);
   const out = values.out;
   const sidecarPath = out.replace(/\.onnx$/i, ".json");
   if (values.weights !== undefined) {
-    if (extname(values.weights).toLowerCase() !== ".json") throw new UsageError(`train: --weights must end in .json, got "${values.weights}"`);
-    if (resolve(values.weights) === resolve(sidecarPath)) throw new UsageError(`train: --weights ${values.weights} would overwrite the sidecar of ${out}; choose another name`);
+    if (extname(values.weights).toLowerCase() !== ".json")
+      throw new UsageError(`train: --weights must end in .json, got "${values.weights}"`);
+    if (resolve(values.weights) === resolve(sidecarPath))
+      throw new UsageError(
+        `train: --weights ${values.weights} would overwrite the sidecar of ${out}; choose another name`,
+      );
   }
   const steps = parseNumber("steps", values.steps, positiveInt, "a positive integer") ?? 2000;
   const batchSize = parseNumber("batch", values.batch, positiveInt, "a positive integer") ?? 256;
   const lr = parseNumber("lr", values.lr, (x) => Number.isFinite(x) && x > 0, "a positive number") ?? 4e-3;
   const hidden = parseNumber("hidden", values.hidden, positiveInt, "a positive integer") ?? 64;
   const depth = parseNumber("depth", values.depth, positiveInt, "a positive integer") ?? 3;
-  const seed = parseNumber("seed", values.seed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer") ?? 0;
+  const seed =
+    parseNumber("seed", values.seed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer") ?? 0;
   // float32 graphs only, like the shipped models: onnxruntime's extended optimizations fuse the
   // writer's x * Sigmoid(x) into QuickGelu, which has no float64 kernel on the CPU
   const dtype: DType = "float32";
@@ -127,7 +157,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const progress = new Progress(Math.ceil(steps / every), "train", values.json);
   let last: ToyTrainingProgress | undefined;
   const result = await trainToyDenoiser({
-    dataset, steps, batchSize, lr, hidden, depth, seed, progressEvery: every,
+    dataset,
+    steps,
+    batchSize,
+    lr,
+    hidden,
+    depth,
+    seed,
+    progressEvery: every,
     onProgress: (p) => {
       last = p;
       progress.tick(`step ${p.step}/${p.steps} loss ${p.lossEma.toFixed(4)}`);
@@ -144,7 +181,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
     dim: arch.dim,
     sigmaData: model.sigmaData,
     frequencies: arch.frequencies,
-    layers: weights.layers.map((l) => ({ weight: l.weight, bias: l.bias, inFeatures: l.in_features, outFeatures: l.out_features })),
+    layers: weights.layers.map((l) => ({
+      weight: l.weight,
+      bias: l.bias,
+      inFeatures: l.in_features,
+      outFeatures: l.out_features,
+    })),
   };
   const stem = basename(out).replace(/\.onnx$/i, "");
   const bytes = serializeModel(edmMlpModel(spec, { dtype, name: stem }));
@@ -154,7 +196,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     file: basename(out),
     parameterization: "denoiser",
     dtype,
-    inputs: [{ name: "x", shape: ["batch", "dim"] }, { name: "sigma", shape: ["batch"] }],
+    inputs: [
+      { name: "x", shape: ["batch", "dim"] },
+      { name: "sigma", shape: ["batch"] },
+    ],
     outputs: [{ name: "denoised", shape: ["batch", "dim"] }],
     architecture: {
       precond: "EDM (Karras et al. 2022): D = c_skip x + c_out F(c_in x, c_noise), c_noise = ln(sigma)/4",
@@ -166,10 +211,19 @@ export async function trainCommand(argv: string[]): Promise<number> {
     sigma_data: model.sigmaData,
     training: { ...model.training, final_loss: finalLoss, final_loss_ema: finalLossEma, seconds },
     notes: `sigma must be > 0 (c_noise = ln(sigma)/4). A learned approximation trained with edmkit train on ${result.dataset.name}; the graph holds the EMA weights rounded to float32.`,
-    provenance: { writer: `edmkit train (${PRODUCER.name} ${PRODUCER.version})`, ir_version: IR_VERSION, opset: OPSET },
+    provenance: {
+      writer: `edmkit train (${PRODUCER.name} ${PRODUCER.version})`,
+      ir_version: IR_VERSION,
+      opset: OPSET,
+    },
   };
   const check = await exportCheck(bytes, sidecar, model);
-  sidecar.export_check = { points: 256, max_abs_diff: check.maxAbs, max_rel_diff: check.relative, against: "the float64 trained model (weights JSON)" };
+  sidecar.export_check = {
+    points: 256,
+    max_abs_diff: check.maxAbs,
+    max_rel_diff: check.relative,
+    against: "the float64 trained model (weights JSON)",
+  };
 
   writeFileAtomic(out, bytes);
   writeFileAtomic(sidecarPath, `${JSON.stringify(sidecar, null, 1)}\n`);
@@ -179,23 +233,42 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const ok = check.relative <= tolerance;
   if (values.json) {
     const summary = {
-      dataset: result.dataset.name, dim: arch.dim, steps, batch: batchSize, lr, hidden, depth, seed, parameters: model.parameterCount,
-      sigmaData: model.sigmaData, finalLoss, finalLossEma, seconds, stepsPerSecond: result.stepsPerSecond, dtype,
+      dataset: result.dataset.name,
+      dim: arch.dim,
+      steps,
+      batch: batchSize,
+      lr,
+      hidden,
+      depth,
+      seed,
+      parameters: model.parameterCount,
+      sigmaData: model.sigmaData,
+      finalLoss,
+      finalLossEma,
+      seconds,
+      stepsPerSecond: result.stepsPerSecond,
+      dtype,
       exportCheck: { maxAbsDiff: check.maxAbs, maxRelDiff: check.relative, ok },
-      out, sidecar: sidecarPath, weights: values.weights ?? null,
+      out,
+      sidecar: sidecarPath,
+      weights: values.weights ?? null,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } else {
     const files = [out, sidecarPath, ...(values.weights !== undefined ? [values.weights] : [])];
-    process.stdout.write([
-      `trained ${result.dataset.name} (${arch.dim}-D): ${steps} steps, batch ${batchSize}, hidden ${hidden} x ${depth}, ${model.parameterCount} parameters`,
-      `final loss ${finalLoss.toFixed(4)} (EMA ${finalLossEma.toFixed(4)}), ${seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s)`,
-      `ONNX export (float32) vs trained model: max relative difference ${check.relative.toExponential(2)}`,
-      `wrote ${files.join(", ")}`,
-    ].join("\n") + "\n");
+    process.stdout.write(
+      `${[
+        `trained ${result.dataset.name} (${arch.dim}-D): ${steps} steps, batch ${batchSize}, hidden ${hidden} x ${depth}, ${model.parameterCount} parameters`,
+        `final loss ${finalLoss.toFixed(4)} (EMA ${finalLossEma.toFixed(4)}), ${seconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(0)} steps/s)`,
+        `ONNX export (float32) vs trained model: max relative difference ${check.relative.toExponential(2)}`,
+        `wrote ${files.join(", ")}`,
+      ].join("\n")}\n`,
+    );
   }
   if (!ok) {
-    process.stderr.write(`edmkit: the exported graph differs from the trained model by ${check.relative.toExponential(2)} relative (expected <= ${tolerance})\n`);
+    process.stderr.write(
+      `edmkit: the exported graph differs from the trained model by ${check.relative.toExponential(2)} relative (expected <= ${tolerance})\n`,
+    );
     return 1;
   }
   return 0;

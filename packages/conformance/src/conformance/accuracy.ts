@@ -12,7 +12,8 @@ import type { AccuracyResult } from "../report/schema.js";
 import { BIMODAL, bimodal, ring8, runEdm, runKd, type KdSamplerName } from "./impls.js";
 import { AlignedNoise } from "./trajectory.js";
 
-const SIGMA_MIN = 0.002, SIGMA_MAX = 80;
+const SIGMA_MIN = 0.002,
+  SIGMA_MAX = 80;
 export const STEP_COUNTS = [4, 8, 16, 32, 64];
 
 interface DetSampler {
@@ -26,7 +27,15 @@ function kdSampler(name: KdSamplerName, kwargs: Record<string, unknown> = {}): D
     name,
     library: "k-diffusion",
     async run(model, z, n) {
-      const r = await runKd({ id: name, library: "k-diffusion", label: name, settings: {} }, name, model, z, kd.getSigmasKarras(n, SIGMA_MIN, SIGMA_MAX), kwargs, null);
+      const r = await runKd(
+        { id: name, library: "k-diffusion", label: name, settings: {} },
+        name,
+        model,
+        z,
+        kd.getSigmasKarras(n, SIGMA_MIN, SIGMA_MAX),
+        kwargs,
+        null,
+      );
       return { out: r.output, nfe: r.calls.length };
     },
   };
@@ -38,7 +47,13 @@ function edmSolver(solver: "euler" | "heun" | "midpoint"): DetSampler {
     library: "edm",
     async run(model, z, n) {
       const sigmas = kd.getSigmasKarras(n, SIGMA_MIN, SIGMA_MAX);
-      const r = await runEdm({ id: `edm-${solver}`, library: "edm", label: solver, settings: {} }, model, z, { schedule: linearSchedule(), timeSteps: sigmas, solver, conventions: "paper" }, null);
+      const r = await runEdm(
+        { id: `edm-${solver}`, library: "edm", label: solver, settings: {} },
+        model,
+        z,
+        { schedule: linearSchedule(), timeSteps: sigmas, solver, conventions: "paper" },
+        null,
+      );
       return { out: r.output, nfe: r.calls.length };
     },
   };
@@ -58,10 +73,16 @@ export const DETERMINISTIC: DetSampler[] = [
 export function fitOrder(points: { steps: number; error: number }[], last = 3): number | null {
   const pts = points.filter((p) => p.error > 0 && Number.isFinite(p.error)).slice(-last);
   if (pts.length < 2) return null;
-  const xs = pts.map((p) => Math.log(p.steps)), ys = pts.map((p) => Math.log(p.error));
-  const mx = xs.reduce((a, b) => a + b) / xs.length, my = ys.reduce((a, b) => a + b) / ys.length;
-  let num = 0, den = 0;
-  for (let i = 0; i < xs.length; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  const xs = pts.map((p) => Math.log(p.steps)),
+    ys = pts.map((p) => Math.log(p.error));
+  const mx = xs.reduce((a, b) => a + b) / xs.length,
+    my = ys.reduce((a, b) => a + b) / ys.length;
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
   return -num / den;
 }
 
@@ -75,7 +96,15 @@ export async function deterministicAccuracy(sampler: DetSampler): Promise<Accura
     const r = await sampler.run(model, z, n);
     points.push({ nfe: r.nfe, steps: n, error: maxAbsDiff(r.out, exact.data) });
   }
-  return { sampler: sampler.name, library: sampler.library, model: "gmm2d-ring8 (exact), Karras 0.002..80 then 0; error = max |x - x_ODE| over 32 samples (the low-order first steps of multistep methods and the final step into sigma = 0 bound the observed order at these N)", points, fittedOrder: fitOrder(points), stochastic: false };
+  return {
+    sampler: sampler.name,
+    library: sampler.library,
+    model:
+      "gmm2d-ring8 (exact), Karras 0.002..80 then 0; error = max |x - x_ODE| over 32 samples (the low-order first steps of multistep methods and the final step into sigma = 0 bound the observed order at these N)",
+    points,
+    fittedOrder: fitOrder(points),
+    stochastic: false,
+  };
 }
 
 /** W1 distance between an empirical 1-D sample and the bimodal mixture (numerical CDF integral). */
@@ -88,8 +117,12 @@ export function wassersteinToBimodal(samples: ArrayLike<number>): number {
     }
     return s;
   };
-  const lo = Math.min(xs[0], -4), hi = Math.max(xs[xs.length - 1], 4), m = 8000, h = (hi - lo) / m;
-  let w = 0, j = 0;
+  const lo = Math.min(xs[0], -4),
+    hi = Math.max(xs[xs.length - 1], 4),
+    m = 8000,
+    h = (hi - lo) / m;
+  let w = 0,
+    j = 0;
   for (let i = 0; i < m; i++) {
     const x = lo + (i + 0.5) * h;
     while (j < xs.length && xs[j] <= x) j++;
@@ -100,18 +133,36 @@ export function wassersteinToBimodal(samples: ArrayLike<number>): number {
 
 /** erf with |error| < 1.2e-7 (Numerical Recipes' erfc Chebyshev fit); enough for a W1 estimate. */
 function erf(x: number): number {
-  const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const z = Math.abs(x),
+    t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - r : r - 1;
 }
 
-const STOCHASTIC: { name: string; sampler: KdSamplerName | "edm churn"; kwargs?: Record<string, unknown> }[] = [
-  { name: "sample_euler_ancestral", sampler: "sample_euler_ancestral" },
-  { name: "sample_dpmpp_2s_ancestral", sampler: "sample_dpmpp_2s_ancestral" },
-  { name: "sample_dpmpp_2m_sde", sampler: "sample_dpmpp_2m_sde" },
-  { name: "sample_dpmpp_sde", sampler: "sample_dpmpp_sde" },
-  { name: "edm churn (S_churn = 40)", sampler: "edm churn" },
-];
+const STOCHASTIC: { name: string; sampler: KdSamplerName | "edm churn"; kwargs?: Record<string, unknown> }[] =
+  [
+    { name: "sample_euler_ancestral", sampler: "sample_euler_ancestral" },
+    { name: "sample_dpmpp_2s_ancestral", sampler: "sample_dpmpp_2s_ancestral" },
+    { name: "sample_dpmpp_2m_sde", sampler: "sample_dpmpp_2m_sde" },
+    { name: "sample_dpmpp_sde", sampler: "sample_dpmpp_sde" },
+    { name: "edm churn (S_churn = 40)", sampler: "edm churn" },
+  ];
 export const STOCHASTIC_NAMES = STOCHASTIC.map((s) => s.name);
 
 export async function stochasticAccuracy(name: string): Promise<AccuracyResult> {
@@ -125,15 +176,49 @@ export async function stochasticAccuracy(name: string): Promise<AccuracyResult> 
     const sigmas = kd.getSigmasKarras(n, SIGMA_MIN, SIGMA_MAX);
     let out: Float64Array, nfe: number;
     if (s.sampler === "edm churn") {
-      const r = await runEdm({ id: "edm", library: "edm", label: "", settings: {} }, model, z, { schedule: linearSchedule(), timeSteps: sigmas, solver: "heun", conventions: "paper", S_churn: 40, S_tmin: 0.05, S_tmax: 50, S_noise: 1.003 }, new AlignedNoise(99));
-      out = r.output; nfe = r.calls.length;
+      const r = await runEdm(
+        { id: "edm", library: "edm", label: "", settings: {} },
+        model,
+        z,
+        {
+          schedule: linearSchedule(),
+          timeSteps: sigmas,
+          solver: "heun",
+          conventions: "paper",
+          S_churn: 40,
+          S_tmin: 0.05,
+          S_tmax: 50,
+          S_noise: 1.003,
+        },
+        new AlignedNoise(99),
+      );
+      out = r.output;
+      nfe = r.calls.length;
     } else {
-      const r = await runKd({ id: s.name, library: "k-diffusion", label: s.name, settings: {} }, s.sampler, model, z, sigmas, s.kwargs ?? {}, new AlignedNoise(99));
-      out = r.output; nfe = r.calls.length;
+      const r = await runKd(
+        { id: s.name, library: "k-diffusion", label: s.name, settings: {} },
+        s.sampler,
+        model,
+        z,
+        sigmas,
+        s.kwargs ?? {},
+        new AlignedNoise(99),
+      );
+      out = r.output;
+      nfe = r.calls.length;
     }
     const w = wassersteinToBimodal(out);
     distance.push({ nfe, value: w });
     points.push({ nfe, steps: n, error: w });
   }
-  return { sampler: s.name, library: s.sampler === "edm churn" ? "edm" : "k-diffusion", model: "gmm1d-bimodal (exact), 4000 samples", points, fittedOrder: null, stochastic: true, distance, distanceName: "W1 to the true mixture" };
+  return {
+    sampler: s.name,
+    library: s.sampler === "edm churn" ? "edm" : "k-diffusion",
+    model: "gmm1d-bimodal (exact), 4000 samples",
+    points,
+    fittedOrder: null,
+    stochastic: true,
+    distance,
+    distanceName: "W1 to the true mixture",
+  };
 }

@@ -18,13 +18,16 @@ export function ancestralAnalysis(pairs: PairResult[]): Report["ancestral"] {
   const eta05 = gapOf(pairs, "ancestral/kd-eta0.5-vs-song-ve");
   const eta0 = gapOf(pairs, "ancestral/kd-eta0-vs-kd-euler");
   const diff = gapOf(pairs, "discrete-ancestral/diffusers-vs-kd");
-  const s = 3.7, u = 2.1;
+  const s = 3.7,
+    u = 2.1;
   const stds = ancestralStds(s, u);
   const ratio = stds.songVP / stds.kdiffusion;
-  const verdict = (p: PairResult) => (p.verdict === "identical" ? "identical" : "diverge") as "identical" | "diverge";
+  const verdict = (p: PairResult) =>
+    (p.verdict === "identical" ? "identical" : "diverge") as "identical" | "diverge";
   const fmt = (x: number | null) => (x === null ? "n/a" : x.toExponential(2));
   return {
-    question: "Is k-diffusion's ancestral step (get_ancestral_step's sigma_up / sigma_down with eta) the same as the ancestral update of Song et al. 2021 (Appendix F)?",
+    question:
+      "Is k-diffusion's ancestral step (get_ancestral_step's sigma_up / sigma_down with eta) the same as the ancestral update of Song et al. 2021 (Appendix F)?",
     answer:
       `At eta = 1, yes for Song's VE (SMLD) ancestral rule: on the same model, sigmas and noise the two agree to ${fmt(ve.maxGap)} (round-off; bound ${fmt(ve.roundoffBound)}). ` +
       `It is not Song's VP (DDPM) ancestral rule, which injects variance beta ("fixed_large") instead of the posterior variance: the outputs part by ${fmt(vp.outputGap)} and the one-step noise scale is ${ratio.toFixed(3)}x k-diffusion's at (sigma, sigma_next) = (${s}, ${u}). ` +
@@ -40,12 +43,36 @@ export function ancestralAnalysis(pairs: PairResult[]): Report["ancestral"] {
       "At the last step (u = 0) every rule reduces to x = D: k-diffusion takes the Euler step to 0 without noise; diffusers' Euler-ancestral still draws a noise tensor (multiplied by sigma_up = 0).",
     ],
     checks: [
-      { what: "k-diffusion eta = 1 vs Song VE ancestral (gmm2d-ring8, Karras N = 12, same noise)", maxGap: ve.maxGap ?? NaN, verdict: verdict(ve) },
-      { what: "k-diffusion eta = 1 vs Song VP ancestral (variance beta)", maxGap: vp.maxGap ?? NaN, verdict: verdict(vp) },
-      { what: "k-diffusion eta = 0.5 vs Song VE ancestral", maxGap: eta05.maxGap ?? NaN, verdict: verdict(eta05) },
-      { what: "k-diffusion eta = 0 vs k-diffusion sample_euler", maxGap: eta0.maxGap ?? NaN, verdict: verdict(eta0) },
-      { what: `one-step noise std, Song VP / k-diffusion at (s, u) = (${s}, ${u}): ${ratio.toFixed(4)} (posterior rule / k-diffusion: ${(stds.posterior / stds.kdiffusion).toFixed(15)})`, maxGap: Math.abs(stds.posterior - stds.kdiffusion), verdict: Math.abs(stds.posterior - stds.kdiffusion) < 1e-14 ? "identical" : "diverge" },
-      { what: "diffusers EulerAncestralDiscreteScheduler vs k-diffusion eta = 1 on the discrete eps model (timesteps aligned; float32 casts remain)", maxGap: diff.maxGap ?? NaN, verdict: verdict(diff) },
+      {
+        what: "k-diffusion eta = 1 vs Song VE ancestral (gmm2d-ring8, Karras N = 12, same noise)",
+        maxGap: ve.maxGap ?? NaN,
+        verdict: verdict(ve),
+      },
+      {
+        what: "k-diffusion eta = 1 vs Song VP ancestral (variance beta)",
+        maxGap: vp.maxGap ?? NaN,
+        verdict: verdict(vp),
+      },
+      {
+        what: "k-diffusion eta = 0.5 vs Song VE ancestral",
+        maxGap: eta05.maxGap ?? NaN,
+        verdict: verdict(eta05),
+      },
+      {
+        what: "k-diffusion eta = 0 vs k-diffusion sample_euler",
+        maxGap: eta0.maxGap ?? NaN,
+        verdict: verdict(eta0),
+      },
+      {
+        what: `one-step noise std, Song VP / k-diffusion at (s, u) = (${s}, ${u}): ${ratio.toFixed(4)} (posterior rule / k-diffusion: ${(stds.posterior / stds.kdiffusion).toFixed(15)})`,
+        maxGap: Math.abs(stds.posterior - stds.kdiffusion),
+        verdict: Math.abs(stds.posterior - stds.kdiffusion) < 1e-14 ? "identical" : "diverge",
+      },
+      {
+        what: "diffusers EulerAncestralDiscreteScheduler vs k-diffusion eta = 1 on the discrete eps model (timesteps aligned; float32 casts remain)",
+        maxGap: diff.maxGap ?? NaN,
+        verdict: verdict(diff),
+      },
     ],
   };
 }

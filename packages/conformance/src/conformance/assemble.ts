@@ -53,7 +53,10 @@ function equivalenceGroups(pairs: PairResult[]): Report["equivalence"] {
     method: [...g.members].map((id) => METHODS[id]).find(Boolean) ?? g.pairs[0].scenario,
     members: [...g.members].map((id) => impls.get(id)!),
     maxGap: Math.max(...g.pairs.map((p) => p.maxGap ?? 0)),
-    evidence: g.pairs.map((p) => `${p.id}: max gap ${(p.maxGap ?? 0).toExponential(2)} <= round-off bound ${p.roundoffBound.toExponential(2)} over ${p.nfe.a} model calls`),
+    evidence: g.pairs.map(
+      (p) =>
+        `${p.id}: max gap ${(p.maxGap ?? 0).toExponential(2)} <= round-off bound ${p.roundoffBound.toExponential(2)} over ${p.nfe.a} model calls`,
+    ),
   }));
 }
 
@@ -62,7 +65,9 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
   const byId = new Map(results.map((r) => [r.id, r]));
   for (const r of results) if (r.error) problems.push(`task ${r.id} failed: ${r.error}`);
 
-  const fixtures = results.filter((r) => r.id.startsWith("fixture:") && r.value).map((r) => r.value as Report["fixtures"]["results"][number]);
+  const fixtures = results
+    .filter((r) => r.id.startsWith("fixture:") && r.value)
+    .map((r) => r.value as Report["fixtures"]["results"][number]);
   const summary = { passed: 0, failed: 0, unsupported: 0 };
   const byLibrary: Report["fixtures"]["byLibrary"] = {};
   for (const f of fixtures) {
@@ -72,51 +77,90 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     lib[key]++;
     if (f.status !== "pass") {
       const d = f.firstDivergence;
-      problems.push(`fixture ${f.id} ${f.status}${d ? `: first diverging model call ${d.modelCall} (step ${d.step ?? "?"}, |d| = ${d.maxAbs?.toExponential(2) ?? "?"}, ${d.field})` : f.message ? `: ${f.message}` : ""}`);
+      problems.push(
+        `fixture ${f.id} ${f.status}${d ? `: first diverging model call ${d.modelCall} (step ${d.step ?? "?"}, |d| = ${d.maxAbs?.toExponential(2) ?? "?"}, ${d.field})` : f.message ? `: ${f.message}` : ""}`,
+      );
     }
   }
 
-  const scen = byId.get("scenarios")?.value as { pairs: PairResult[]; minimal: [CauseId, PairResult][] } | undefined;
-  const onnxTasks = results.filter((r) => r.id.startsWith("onnx:") && r.value).map((r) => r.value as Report["onnx"][number] & { pairs?: PairResult[] });
+  const scen = byId.get("scenarios")?.value as
+    | { pairs: PairResult[]; minimal: [CauseId, PairResult][] }
+    | undefined;
+  const onnxTasks = results
+    .filter((r) => r.id.startsWith("onnx:") && r.value)
+    .map((r) => r.value as Report["onnx"][number] & { pairs?: PairResult[] });
   const pairs = [...(scen?.pairs ?? []), ...onnxTasks.flatMap((o) => o.pairs ?? [])].map((p) => {
     if (p.verdict === "diverge" && p.cause === null) {
-      problems.push(`unexplained divergence: ${p.id} (${p.a.label} vs ${p.b.label}): output gap ${p.outputGap?.toExponential(2) ?? "n/a"}, first at model call ${p.firstModelCall}`);
+      problems.push(
+        `unexplained divergence: ${p.id} (${p.a.label} vs ${p.b.label}): output gap ${p.outputGap?.toExponential(2) ?? "n/a"}, first at model call ${p.firstModelCall}`,
+      );
       return { ...p, cause: "unexplained" as const };
     }
-    if (p.verdict === "diverge" && p.cause !== "unexplained" && p.cause !== null && !scen?.minimal.some(([c]) => c === p.cause)) {
+    if (
+      p.verdict === "diverge" &&
+      p.cause !== "unexplained" &&
+      p.cause !== null &&
+      !scen?.minimal.some(([c]) => c === p.cause)
+    ) {
       problems.push(`divergence ${p.id} names cause ${p.cause} but no minimal pair demonstrates it`);
     }
     return p;
   });
   const causes: Report["causes"] = (scen?.minimal ?? []).map(([id, pair]) => {
-    if (pair.verdict !== "diverge") problems.push(`the minimal pair for ${id} did not diverge: the cause is not demonstrated`);
-    return { id, title: CAUSES[id].title, explanation: CAUSES[id].explanation, references: CAUSES[id].references, minimalPair: pair };
+    if (pair.verdict !== "diverge")
+      problems.push(`the minimal pair for ${id} did not diverge: the cause is not demonstrated`);
+    return {
+      id,
+      title: CAUSES[id].title,
+      explanation: CAUSES[id].explanation,
+      references: CAUSES[id].references,
+      minimalPair: pair,
+    };
   });
 
   let ancestral: Report["ancestral"];
   try {
     ancestral = ancestralAnalysis(pairs);
   } catch (e) {
-    ancestral = { question: "Is k-diffusion's ancestral step the same as Song et al.'s ancestral update?", answer: `not computed in this run (${(e as Error).message})`, derivation: [], checks: [] };
+    ancestral = {
+      question: "Is k-diffusion's ancestral step the same as Song et al.'s ancestral update?",
+      answer: `not computed in this run (${(e as Error).message})`,
+      derivation: [],
+      checks: [],
+    };
   }
 
-  const accuracy = results.filter((r) => r.id.startsWith("accuracy:") && r.value).map((r) => r.value as Report["accuracy"][number]);
+  const accuracy = results
+    .filter((r) => r.id.startsWith("accuracy:") && r.value)
+    .map((r) => r.value as Report["accuracy"][number]);
   const onnx = onnxTasks.map(({ pairs: _pairs, ...o }) => o);
   const figures = emptyFigures();
   const fig = (k: string) => byId.get(`figures:${k}`)?.value;
-  if (fig("trajectories1d")) figures.trajectories1d = fig("trajectories1d") as Report["figures"]["trajectories1d"];
+  if (fig("trajectories1d"))
+    figures.trajectories1d = fig("trajectories1d") as Report["figures"]["trajectories1d"];
   if (fig("clouds2d")) figures.clouds2d = fig("clouds2d") as Report["figures"]["clouds2d"];
   if (fig("heatmap")) figures.heatmap = fig("heatmap") as Report["figures"]["heatmap"];
 
-  const fixtureSection = { summary, byLibrary, results: fixtures.map((f) => ({ ...f, maxAbsError: f.maxAbsError ?? null })) };
+  const fixtureSection = {
+    summary,
+    byLibrary,
+    results: fixtures.map((f) => ({ ...f, maxAbsError: f.maxAbsError ?? null })),
+  };
   const quirks = fixtures.length && scen ? quirkCoverage({ fixtures: fixtureSection, causes }) : [];
-  for (const q of quirks) if (!q.ok) problems.push(`${q.source} (${q.summary}) is not covered: ${q.evidence}`);
+  for (const q of quirks)
+    if (!q.ok) problems.push(`${q.source} (${q.summary}) is not covered: ${q.evidence}`);
 
   return {
     schema: "edmkit-report/1",
     generatedAt: new Date().toISOString(),
     durationSeconds: info.durationSeconds,
-    environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism(), workers: info.workers, shard: info.shard },
+    environment: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: availableParallelism(),
+      workers: info.workers,
+      shard: info.shard,
+    },
     versions: info.versions,
     fixtures: fixtureSection,
     equivalence: equivalenceGroups(pairs),

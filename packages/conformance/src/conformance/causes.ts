@@ -13,57 +13,73 @@ export interface CauseInfo {
 export const CAUSES: Record<CauseId, CauseInfo> = {
   "sigma-interpolation": {
     title: "Sigma interpolation between training timesteps",
-    explanation: "For a fractional timestep diffusers interpolates sigma linearly in sigma (np.interp over the training table); k-diffusion's DiscreteSchedule.t_to_sigma interpolates linearly in log sigma (with float32 interpolation weights). The same t grid gives different noise levels.",
+    explanation:
+      "For a fractional timestep diffusers interpolates sigma linearly in sigma (np.interp over the training table); k-diffusion's DiscreteSchedule.t_to_sigma interpolates linearly in log sigma (with float32 interpolation weights). The same t grid gives different noise levels.",
     references: ["PROVENANCE k-diffusion 6", "PROVENANCE diffusers 9 (log_linear)", "PEERS D4"],
   },
   "timestep-rounding": {
     title: "Timestep rounding (quantize)",
-    explanation: "k-diffusion's wrappers with quantize=True evaluate the model at the nearest integer timestep (argmin of |log sigma - log sigma_j|) instead of the interpolated fractional one.",
+    explanation:
+      "k-diffusion's wrappers with quantize=True evaluate the model at the nearest integer timestep (argmin of |log sigma - log sigma_j|) instead of the interpolated fractional one.",
     references: ["PROVENANCE k-diffusion 7"],
   },
   "timestep-mapping": {
     title: "Which timestep the model is given",
-    explanation: "diffusers hands the model the timestep of its spacing grid, while its update uses the interpolated sigma_i; the model's own sigma for that timestep (log-linear table lookup) is not sigma_i. k-diffusion computes t = sigma_to_t(sigma_i), so model and update agree.",
+    explanation:
+      "diffusers hands the model the timestep of its spacing grid, while its update uses the interpolated sigma_i; the model's own sigma for that timestep (log-linear table lookup) is not sigma_i. k-diffusion computes t = sigma_to_t(sigma_i), so model and update agree.",
     references: ["PROVENANCE diffusers 9, 11", "PEERS D4"],
   },
   "noise-level-schedule": {
     title: "Noise-level schedule endpoints",
-    explanation: "diffusers' Karras (and exponential, beta) sigmas take sigma_min/sigma_max from the interpolated spacing grid unless the config sets them; with leading spacing and steps_offset = 1 that is sigma(t=951) and sigma(t=1), not the model's 14.61 and 0.029 that k-diffusion uses.",
+    explanation:
+      "diffusers' Karras (and exponential, beta) sigmas take sigma_min/sigma_max from the interpolated spacing grid unless the config sets them; with leading spacing and steps_offset = 1 that is sigma(t=951) and sigma(t=1), not the model's 14.61 and 0.029 that k-diffusion uses.",
     references: ["PROVENANCE diffusers 5, 10", "PEERS D5"],
   },
   "final-step-handling": {
     title: "Final step: Euler or full second-order step",
-    explanation: "k-diffusion takes a plain Euler step when the next sigma is 0; NVlabs' samplers take Euler on the last step by index; diffusers Heun by the layout of its timestep array. On a schedule ending above 0 the rules disagree (2N vs 2N - 1 model calls).",
+    explanation:
+      "k-diffusion takes a plain Euler step when the next sigma is 0; NVlabs' samplers take Euler on the last step by index; diffusers Heun by the layout of its timestep array. On a schedule ending above 0 the rules disagree (2N vs 2N - 1 model calls).",
     references: ["PROVENANCE k-diffusion 3", "PROVENANCE EDM 13", "PROVENANCE diffusers 7", "PEERS D3"],
   },
   "noise-injection-rule": {
     title: "Ancestral noise injection rule",
-    explanation: "k-diffusion's ancestral step (sigma_up, sigma_down) uses the DDPM posterior variance beta-tilde (= Song et al.'s VE ancestral rule); Song et al.'s VP ancestral rule uses variance beta (fixed_large) with the matching mean.",
+    explanation:
+      "k-diffusion's ancestral step (sigma_up, sigma_down) uses the DDPM posterior variance beta-tilde (= Song et al.'s VE ancestral rule); Song et al.'s VP ancestral rule uses variance beta (fixed_large) with the matching mean.",
     references: ["PROVENANCE k-diffusion 8, 9", "PEERS D7"],
   },
   "noise-scaling": {
     title: "Scale of the injected noise",
-    explanation: "eta < 1 shrinks sigma_up (DDIM(eta)) and s_noise != 1 scales the added noise only, so the marginal noise level after the step is no longer sigma_{i+1}. Song et al.'s rule has neither knob.",
+    explanation:
+      "eta < 1 shrinks sigma_up (DDIM(eta)) and s_noise != 1 scales the added noise only, so the marginal noise level after the step is no longer sigma_{i+1}. Song et al.'s rule has neither knob.",
     references: ["PROVENANCE k-diffusion 8, 11", "PEERS D7"],
   },
   "churn-evaluation-point": {
     title: "Where the model is evaluated under churn",
-    explanation: "k-diffusion and EDM raise the noise to sigma_hat and evaluate D(x_hat; sigma_hat). diffusers' EulerDiscreteScheduler has already run the model at (x, sigma) when step() adds the churn noise, and reuses that eps at sigma_hat: a first-order difference in sqrt(2 gamma) sigma.",
+    explanation:
+      "k-diffusion and EDM raise the noise to sigma_hat and evaluate D(x_hat; sigma_hat). diffusers' EulerDiscreteScheduler has already run the model at (x, sigma) when step() adds the churn noise, and reuses that eps at sigma_hat: a first-order difference in sqrt(2 gamma) sigma.",
     references: ["PROVENANCE diffusers 6", "PROVENANCE k-diffusion 2", "PEERS D1"],
   },
   "float32-casts": {
     title: "float32 casts inside the library",
-    explanation: "diffusers holds sigmas and timesteps in float32, computes scale_model_input's sqrt(sigma^2 + 1) on float32 0-d tensors, and Euler / Euler-ancestral cast the sample to float32 at every step() even in a float64 run.",
+    explanation:
+      "diffusers holds sigmas and timesteps in float32, computes scale_model_input's sqrt(sigma^2 + 1) on float32 0-d tensors, and Euler / Euler-ancestral cast the sample to float32 at every step() even in a float64 run.",
     references: ["PROVENANCE diffusers 1, 2, 3, 4", "PROVENANCE k-diffusion 6", "PROVENANCE EDM 16"],
   },
   "initial-noise-scale": {
     title: "Initial noise scale",
-    explanation: "diffusers scales the latent by init_noise_sigma, which is sqrt(sigma_max^2 + 1) for leading spacing (max(sigmas) otherwise); k-diffusion and EDM use sigma_max (times s(t_0) in EDM).",
+    explanation:
+      "diffusers scales the latent by init_noise_sigma, which is sqrt(sigma_max^2 + 1) for leading spacing (max(sigmas) otherwise); k-diffusion and EDM use sigma_max (times s(t_0) in EDM).",
     references: ["PEERS D6"],
   },
   "rng-consumption": {
     title: "How many draws a sampler takes",
-    explanation: "k-diffusion's sample_euler / sample_heun / sample_dpm_2 and NVlabs' samplers draw a noise tensor every step, even when gamma = 0; the paper's Algorithm 2 and diffusers Euler only when they churn; diffusers Euler-a also on the last step. With one seeded stream, later steps then see different noise although the maths is the same.",
-    references: ["PROVENANCE k-diffusion 1, 9, 10", "PROVENANCE EDM 13", "PROVENANCE diffusers 8", "PEERS D8"],
+    explanation:
+      "k-diffusion's sample_euler / sample_heun / sample_dpm_2 and NVlabs' samplers draw a noise tensor every step, even when gamma = 0; the paper's Algorithm 2 and diffusers Euler only when they churn; diffusers Euler-a also on the last step. With one seeded stream, later steps then see different noise although the maths is the same.",
+    references: [
+      "PROVENANCE k-diffusion 1, 9, 10",
+      "PROVENANCE EDM 13",
+      "PROVENANCE diffusers 8",
+      "PEERS D8",
+    ],
   },
 };

@@ -14,12 +14,17 @@ type Figures = Report["figures"];
 /** Heun paths of the 1-D bimodal mixture from sigma = 80 to 0, over log p(x; sigma). */
 export async function trajectories1d(): Promise<Figures["trajectories1d"]> {
   const model = bimodal();
-  const n = 32, paths = 64;
+  const n = 32,
+    paths = 64;
   const sigmas = kd.getSigmasKarras(n, 0.002, 80);
   const z = new TorchGenerator(5).randn([paths, 1], "float64");
   const x = scale(zerosLike(z), z, sigmas[0]);
   const states: Float64Array[] = [];
-  const out = await kd.sampleHeun(model, x, sigmas, { callback: (p) => { states.push(Float64Array.from(p.x.data)); } });
+  const out = await kd.sampleHeun(model, x, sigmas, {
+    callback: (p) => {
+      states.push(Float64Array.from(p.x.data));
+    },
+  });
   states.push(Float64Array.from(out.data));
   const grid = Array.from({ length: 161 }, (_, i) => -4 + (8 * i) / 160);
   const logp = Array.from(sigmas, (s) => grid.map((g) => model.logDensity([g], s)));
@@ -31,7 +36,12 @@ export async function trajectories1d(): Promise<Figures["trajectories1d"]> {
   };
 }
 
-const CLOUD_SAMPLERS: { label: string; name: KdSamplerName | "edm"; kwargs?: Record<string, unknown>; noise?: boolean }[] = [
+const CLOUD_SAMPLERS: {
+  label: string;
+  name: KdSamplerName | "edm";
+  kwargs?: Record<string, unknown>;
+  noise?: boolean;
+}[] = [
   { label: "sample_euler", name: "sample_euler" },
   { label: "sample_heun", name: "sample_heun" },
   { label: "sample_dpmpp_2m", name: "sample_dpmpp_2m" },
@@ -49,9 +59,32 @@ export async function clouds2d(): Promise<Figures["clouds2d"]> {
   for (const s of CLOUD_SAMPLERS) {
     let r: TrajectoryRun;
     if (s.name === "edm") {
-      r = await runEdm({ id: "edm", library: "edm", label: s.label, settings: {} }, model, z, { schedule: linearSchedule(), timeSteps: sigmas, solver: "heun", conventions: "paper", S_churn: 40, S_tmin: 0.05, S_tmax: 50, S_noise: 1.003 }, new AlignedNoise(7));
+      r = await runEdm(
+        { id: "edm", library: "edm", label: s.label, settings: {} },
+        model,
+        z,
+        {
+          schedule: linearSchedule(),
+          timeSteps: sigmas,
+          solver: "heun",
+          conventions: "paper",
+          S_churn: 40,
+          S_tmin: 0.05,
+          S_tmax: 50,
+          S_noise: 1.003,
+        },
+        new AlignedNoise(7),
+      );
     } else {
-      r = await runKd({ id: s.label, library: "k-diffusion", label: s.label, settings: {} }, s.name, model, z, sigmas, s.kwargs ?? {}, s.noise ? new AlignedNoise(7) : null);
+      r = await runKd(
+        { id: s.label, library: "k-diffusion", label: s.label, settings: {} },
+        s.name,
+        model,
+        z,
+        sigmas,
+        s.kwargs ?? {},
+        s.noise ? new AlignedNoise(7) : null,
+      );
     }
     const pts: [number, number][] = [];
     for (let i = 0; i < 512; i++) pts.push([r.output[2 * i], r.output[2 * i + 1]]);
@@ -66,19 +99,124 @@ export async function heatmap(): Promise<Figures["heatmap"]> {
   const sigmas = kd.getSigmasKarras(12, 0.002, 80);
   const z = new TorchGenerator(8).randn([64, 2], "float64");
   const runs: [string, Promise<TrajectoryRun>][] = [
-    ["k-diffusion euler", runKd({ id: "a", library: "k-diffusion", label: "", settings: {} }, "sample_euler", model, z, sigmas, {}, null)],
-    ["k-diffusion euler_a (eta 0)", runKd({ id: "b", library: "k-diffusion", label: "", settings: {} }, "sample_euler_ancestral", model, z, sigmas, { eta: 0 }, new AlignedNoise(1))],
-    ["EDM Alg. 1 Euler", runEdm({ id: "c", library: "edm", label: "", settings: {} }, model, z, { schedule: linearSchedule(), timeSteps: sigmas, solver: "euler", conventions: "paper" }, null)],
-    ["NVlabs ablation euler", runNvlabs({ id: "d", library: "edm", label: "", settings: {} }, "ablation_sampler", model, z, { num_steps: 12, sigma_min: 0.002, sigma_max: 80, rho: 7, solver: "euler", discretization: "edm", schedule: "linear", scaling: "none" }, new AlignedNoise(1))],
-    ["k-diffusion heun", runKd({ id: "e", library: "k-diffusion", label: "", settings: {} }, "sample_heun", model, z, sigmas, {}, null)],
-    ["EDM Alg. 1 Heun", runEdm({ id: "f", library: "edm", label: "", settings: {} }, model, z, { schedule: linearSchedule(), timeSteps: sigmas, solver: "heun", conventions: "paper" }, null)],
-    ["NVlabs edm_sampler", runNvlabs({ id: "g", library: "edm", label: "", settings: {} }, "edm_sampler", model, z, { num_steps: 12, sigma_min: 0.002, sigma_max: 80, rho: 7 }, new AlignedNoise(1))],
-    ["k-diffusion dpm_2", runKd({ id: "h", library: "k-diffusion", label: "", settings: {} }, "sample_dpm_2", model, z, sigmas, {}, null)],
-    ["k-diffusion dpmpp_2m", runKd({ id: "i", library: "k-diffusion", label: "", settings: {} }, "sample_dpmpp_2m", model, z, sigmas, {}, null)],
+    [
+      "k-diffusion euler",
+      runKd(
+        { id: "a", library: "k-diffusion", label: "", settings: {} },
+        "sample_euler",
+        model,
+        z,
+        sigmas,
+        {},
+        null,
+      ),
+    ],
+    [
+      "k-diffusion euler_a (eta 0)",
+      runKd(
+        { id: "b", library: "k-diffusion", label: "", settings: {} },
+        "sample_euler_ancestral",
+        model,
+        z,
+        sigmas,
+        { eta: 0 },
+        new AlignedNoise(1),
+      ),
+    ],
+    [
+      "EDM Alg. 1 Euler",
+      runEdm(
+        { id: "c", library: "edm", label: "", settings: {} },
+        model,
+        z,
+        { schedule: linearSchedule(), timeSteps: sigmas, solver: "euler", conventions: "paper" },
+        null,
+      ),
+    ],
+    [
+      "NVlabs ablation euler",
+      runNvlabs(
+        { id: "d", library: "edm", label: "", settings: {} },
+        "ablation_sampler",
+        model,
+        z,
+        {
+          num_steps: 12,
+          sigma_min: 0.002,
+          sigma_max: 80,
+          rho: 7,
+          solver: "euler",
+          discretization: "edm",
+          schedule: "linear",
+          scaling: "none",
+        },
+        new AlignedNoise(1),
+      ),
+    ],
+    [
+      "k-diffusion heun",
+      runKd(
+        { id: "e", library: "k-diffusion", label: "", settings: {} },
+        "sample_heun",
+        model,
+        z,
+        sigmas,
+        {},
+        null,
+      ),
+    ],
+    [
+      "EDM Alg. 1 Heun",
+      runEdm(
+        { id: "f", library: "edm", label: "", settings: {} },
+        model,
+        z,
+        { schedule: linearSchedule(), timeSteps: sigmas, solver: "heun", conventions: "paper" },
+        null,
+      ),
+    ],
+    [
+      "NVlabs edm_sampler",
+      runNvlabs(
+        { id: "g", library: "edm", label: "", settings: {} },
+        "edm_sampler",
+        model,
+        z,
+        { num_steps: 12, sigma_min: 0.002, sigma_max: 80, rho: 7 },
+        new AlignedNoise(1),
+      ),
+    ],
+    [
+      "k-diffusion dpm_2",
+      runKd(
+        { id: "h", library: "k-diffusion", label: "", settings: {} },
+        "sample_dpm_2",
+        model,
+        z,
+        sigmas,
+        {},
+        null,
+      ),
+    ],
+    [
+      "k-diffusion dpmpp_2m",
+      runKd(
+        { id: "i", library: "k-diffusion", label: "", settings: {} },
+        "sample_dpmpp_2m",
+        model,
+        z,
+        sigmas,
+        {},
+        null,
+      ),
+    ],
   ];
   const outs: Float64Array[] = [];
   for (const [, p] of runs) outs.push((await p).output);
   const gaps = outs.map((a, i) => outs.map((b, j) => (i === j ? null : maxAbsDiff(a, b))));
-  return { scenario: "deterministic samplers, gmm2d-ring8, Karras N = 12: max |output_a - output_b|", labels: runs.map((r) => r[0]), gaps };
+  return {
+    scenario: "deterministic samplers, gmm2d-ring8, Karras N = 12: max |output_a - output_b|",
+    labels: runs.map((r) => r[0]),
+    gaps,
+  };
 }
-

@@ -31,10 +31,19 @@ export const RING8 = {
   kind: "gmm" as const,
   dim: 2,
   weights: Array(8).fill(0.125),
-  means: Array.from({ length: 8 }, (_, k) => [2 * Math.cos((2 * Math.PI * k) / 8), 2 * Math.sin((2 * Math.PI * k) / 8)]),
+  means: Array.from({ length: 8 }, (_, k) => [
+    2 * Math.cos((2 * Math.PI * k) / 8),
+    2 * Math.sin((2 * Math.PI * k) / 8),
+  ]),
   stds: Array(8).fill(0.15),
 };
-export const BIMODAL = { kind: "gmm" as const, dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] };
+export const BIMODAL = {
+  kind: "gmm" as const,
+  dim: 1,
+  weights: [0.5, 0.5],
+  means: [[-1], [1]],
+  stds: [0.3, 0.3],
+};
 
 export const ring8 = () => new GaussianMixture(RING8);
 export const bimodal = () => new GaussianMixture(BIMODAL);
@@ -58,8 +67,16 @@ function result(impl: Impl, rec: CallRecorder, out: Tensor, noise: CountingNoise
 }
 
 export type KdSamplerName =
-  | "sample_euler" | "sample_euler_ancestral" | "sample_heun" | "sample_dpm_2" | "sample_dpm_2_ancestral"
-  | "sample_lms" | "sample_dpmpp_2s_ancestral" | "sample_dpmpp_sde" | "sample_dpmpp_2m" | "sample_dpmpp_2m_sde"
+  | "sample_euler"
+  | "sample_euler_ancestral"
+  | "sample_heun"
+  | "sample_dpm_2"
+  | "sample_dpm_2_ancestral"
+  | "sample_lms"
+  | "sample_dpmpp_2s_ancestral"
+  | "sample_dpmpp_sde"
+  | "sample_dpmpp_2m"
+  | "sample_dpmpp_2m_sde"
   | "sample_dpmpp_3m_sde";
 
 /** k-diffusion: x = z * sigmas[0], then the sampler, with its keyword arguments by original name. */
@@ -76,7 +93,13 @@ export async function runKd(
   const counting = noise ? new CountingNoise(noise) : null;
   const m = observeDenoiser(model, rec);
   const x = scale(zerosLike(z), z, sigmas[0]);
-  const usesNoiseSampler = !["sample_euler", "sample_heun", "sample_dpm_2", "sample_lms", "sample_dpmpp_2m"].includes(name);
+  const usesNoiseSampler = ![
+    "sample_euler",
+    "sample_heun",
+    "sample_dpm_2",
+    "sample_lms",
+    "sample_dpmpp_2m",
+  ].includes(name);
   const noiseKw = counting ? (usesNoiseSampler ? { noise_sampler: counting } : { noise: counting }) : {};
   const fn = (kd.samplers as unknown as Record<string, (...a: unknown[]) => Promise<Tensor>>)[name];
   const out = await fn(m, x, Float64Array.from(sigmas), { ...kwargs, ...noiseKw, observer: stepsOnly(rec) });
@@ -84,11 +107,21 @@ export async function runKd(
 }
 
 /** The general EDM sampler (Algorithm 1/2): latents are unit normals, x_0 = z sigma(t_0) s(t_0). */
-export async function runEdm(impl: Impl, model: Denoiser, z: Tensor, options: EdmSamplerOptions, noise: NoiseSource | null): Promise<TrajectoryRun> {
+export async function runEdm(
+  impl: Impl,
+  model: Denoiser,
+  z: Tensor,
+  options: EdmSamplerOptions,
+  noise: NoiseSource | null,
+): Promise<TrajectoryRun> {
   const rec = new CallRecorder();
   const counting = noise ? new CountingNoise(noise) : null;
   const m = observeDenoiser(model, rec);
-  const out = await edmSampler(m, z, { ...options, ...(counting ? { noise: counting } : {}), observer: stepsOnly(rec) });
+  const out = await edmSampler(m, z, {
+    ...options,
+    ...(counting ? { noise: counting } : {}),
+    observer: stepsOnly(rec),
+  });
   return result(impl, rec, out, counting);
 }
 
@@ -108,13 +141,19 @@ export async function runNvlabs(
   return result(impl, rec, out, counting);
 }
 
-export type DiffusersClass = "EulerDiscreteScheduler" | "HeunDiscreteScheduler" | "EulerAncestralDiscreteScheduler";
+export type DiffusersClass =
+  | "EulerDiscreteScheduler"
+  | "HeunDiscreteScheduler"
+  | "EulerAncestralDiscreteScheduler";
 
 export function makeScheduler(cls: DiffusersClass, config: Record<string, unknown>) {
   switch (cls) {
-    case "EulerDiscreteScheduler": return new EulerDiscreteScheduler(config);
-    case "HeunDiscreteScheduler": return new HeunDiscreteScheduler(config);
-    case "EulerAncestralDiscreteScheduler": return new EulerAncestralDiscreteScheduler(config);
+    case "EulerDiscreteScheduler":
+      return new EulerDiscreteScheduler(config);
+    case "HeunDiscreteScheduler":
+      return new HeunDiscreteScheduler(config);
+    case "EulerAncestralDiscreteScheduler":
+      return new EulerAncestralDiscreteScheduler(config);
   }
 }
 

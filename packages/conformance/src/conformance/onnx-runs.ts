@@ -23,9 +23,54 @@ const MODELS: { file: string; dtype: "float32" | "float64"; spec: typeof RING8 |
 type Runner = (model: Denoiser, z: ReturnType<typeof tensor>) => Promise<Float64Array>;
 
 const SAMPLERS: [string, Runner][] = [
-  ["k-diffusion sample_heun", async (m, z) => (await runKd({ id: "kd", library: "k-diffusion", label: "", settings: {} }, "sample_heun", m, z, kd.getSigmasKarras(12, 0.002, 80), {}, null)).output],
-  ["k-diffusion sample_dpmpp_2m", async (m, z) => (await runKd({ id: "kd", library: "k-diffusion", label: "", settings: {} }, "sample_dpmpp_2m", m, z, kd.getSigmasKarras(12, 0.002, 80), {}, null)).output],
-  ["EDM Algorithm 1 Heun", async (m, z) => (await runEdm({ id: "edm", library: "edm", label: "", settings: {} }, m, z, { schedule: linearSchedule(), timeSteps: kd.getSigmasKarras(12, 0.002, 80), solver: "heun", conventions: "paper" }, null)).output],
+  [
+    "k-diffusion sample_heun",
+    async (m, z) =>
+      (
+        await runKd(
+          { id: "kd", library: "k-diffusion", label: "", settings: {} },
+          "sample_heun",
+          m,
+          z,
+          kd.getSigmasKarras(12, 0.002, 80),
+          {},
+          null,
+        )
+      ).output,
+  ],
+  [
+    "k-diffusion sample_dpmpp_2m",
+    async (m, z) =>
+      (
+        await runKd(
+          { id: "kd", library: "k-diffusion", label: "", settings: {} },
+          "sample_dpmpp_2m",
+          m,
+          z,
+          kd.getSigmasKarras(12, 0.002, 80),
+          {},
+          null,
+        )
+      ).output,
+  ],
+  [
+    "EDM Algorithm 1 Heun",
+    async (m, z) =>
+      (
+        await runEdm(
+          { id: "edm", library: "edm", label: "", settings: {} },
+          m,
+          z,
+          {
+            schedule: linearSchedule(),
+            timeSteps: kd.getSigmasKarras(12, 0.002, 80),
+            solver: "heun",
+            conventions: "paper",
+          },
+          null,
+        )
+      ).output,
+  ],
 ];
 
 /**
@@ -36,23 +81,88 @@ async function float32Pairs(model: Denoiser, device: OnnxDevice): Promise<Report
   const z64 = new TorchGenerator(22).randn([64, 2], "float64");
   const z = tensor(Float32Array.from(z64.data), z64.shape);
   const sigmas = kd.getSigmasKarras(12, 0.002, 80);
-  const impl = (id: string, library: "k-diffusion" | "edm", label: string) => ({ id: `${id}@onnx-f32`, library, label: `${label} (float32, ONNX)`, settings: {} });
+  const impl = (id: string, library: "k-diffusion" | "edm", label: string) => ({
+    id: `${id}@onnx-f32`,
+    library,
+    label: `${label} (float32, ONNX)`,
+    settings: {},
+  });
   const grid = { schedule: linearSchedule(), timeSteps: sigmas, conventions: "paper" as const };
-  const kdEuler = await runKd(impl("k-diffusion/sample_euler", "k-diffusion", "k-diffusion sample_euler"), "sample_euler", model, z, sigmas, {}, null);
-  const edmEuler = await runEdm(impl("edm/algorithm1-euler", "edm", "EDM Algorithm 1, Euler"), model, z, { ...grid, solver: "euler" }, null);
-  const kdHeun = await runKd(impl("k-diffusion/sample_heun", "k-diffusion", "k-diffusion sample_heun"), "sample_heun", model, z, sigmas, {}, null);
-  const edmHeun = await runEdm(impl("edm/algorithm1-heun", "edm", "EDM Algorithm 1, Heun"), model, z, { ...grid, solver: "heun" }, null);
-  const nvHeun = await runNvlabs(impl("edm/edm_sampler", "edm", "NVlabs edm_sampler"), "edm_sampler", model, z, { num_steps: 12, sigma_min: 0.002, sigma_max: 80, rho: 7 }, new AlignedNoise(3));
+  const kdEuler = await runKd(
+    impl("k-diffusion/sample_euler", "k-diffusion", "k-diffusion sample_euler"),
+    "sample_euler",
+    model,
+    z,
+    sigmas,
+    {},
+    null,
+  );
+  const edmEuler = await runEdm(
+    impl("edm/algorithm1-euler", "edm", "EDM Algorithm 1, Euler"),
+    model,
+    z,
+    { ...grid, solver: "euler" },
+    null,
+  );
+  const kdHeun = await runKd(
+    impl("k-diffusion/sample_heun", "k-diffusion", "k-diffusion sample_heun"),
+    "sample_heun",
+    model,
+    z,
+    sigmas,
+    {},
+    null,
+  );
+  const edmHeun = await runEdm(
+    impl("edm/algorithm1-heun", "edm", "EDM Algorithm 1, Heun"),
+    model,
+    z,
+    { ...grid, solver: "heun" },
+    null,
+  );
+  const nvHeun = await runNvlabs(
+    impl("edm/edm_sampler", "edm", "NVlabs edm_sampler"),
+    "edm_sampler",
+    model,
+    z,
+    { num_steps: 12, sigma_min: 0.002, sigma_max: 80, rho: 7 },
+    new AlignedNoise(3),
+  );
   const sc = `float32 on gmm2d-ring8.onnx (${device}): deterministic Euler and Heun`;
-  const spec = (id: string, note: string) => ({ id, scenario: sc, model: `gmm2d-ring8.onnx (float32, ${device})`, dtype: "float32" as const, cause: null, causePair: null, note });
+  const spec = (id: string, note: string) => ({
+    id,
+    scenario: sc,
+    model: `gmm2d-ring8.onnx (float32, ${device})`,
+    dtype: "float32" as const,
+    cause: null,
+    causePair: null,
+    note,
+  });
   return [
-    comparePair(spec(`onnx-f32-${device}/euler/kd-vs-edm`, "Same method; both compute in float32 (EDM in the latents' dtype)."), kdEuler, edmEuler),
+    comparePair(
+      spec(
+        `onnx-f32-${device}/euler/kd-vs-edm`,
+        "Same method; both compute in float32 (EDM in the latents' dtype).",
+      ),
+      kdEuler,
+      edmEuler,
+    ),
     comparePair(spec(`onnx-f32-${device}/heun/kd-vs-edm`, "Same method in float32."), kdHeun, edmHeun),
-    comparePair(spec(`onnx-f32-${device}/heun/kd-vs-nvlabs`, "NVlabs' edm_sampler keeps its arithmetic in float64 whatever the net's dtype; the float32 model sees float32-rounded inputs in both."), kdHeun, nvHeun),
+    comparePair(
+      spec(
+        `onnx-f32-${device}/heun/kd-vs-nvlabs`,
+        "NVlabs' edm_sampler keeps its arithmetic in float64 whatever the net's dtype; the float32 model sees float32-rounded inputs in both.",
+      ),
+      kdHeun,
+      nvHeun,
+    ),
   ];
 }
 
-export async function onnxRuns(fixturesDir: string, device: OnnxDevice): Promise<Report["onnx"][number] & { pairs?: Report["pairs"] }> {
+export async function onnxRuns(
+  fixturesDir: string,
+  device: OnnxDevice,
+): Promise<Report["onnx"][number] & { pairs?: Report["pairs"] }> {
   try {
     checkDeviceAvailable(device);
   } catch (e) {
@@ -61,7 +171,10 @@ export async function onnxRuns(fixturesDir: string, device: OnnxDevice): Promise
   const runs: Report["onnx"][number]["runs"] = [];
   let pairs: Report["pairs"] = [];
   for (const m of MODELS) {
-    const onnx = await OnnxDenoiser.load(join(fixturesDir, "models", m.file), { device, intraOpNumThreads: 1 });
+    const onnx = await OnnxDenoiser.load(join(fixturesDir, "models", m.file), {
+      device,
+      intraOpNumThreads: 1,
+    });
     const exact = new GaussianMixture(m.spec);
     const z64 = new TorchGenerator(21).randn([256, m.spec.dim], "float64");
     const z = m.dtype === "float32" ? tensor(Float32Array.from(z64.data), z64.shape) : z64;
@@ -72,7 +185,14 @@ export async function onnxRuns(fixturesDir: string, device: OnnxDevice): Promise
       const ref = await run(exact, z64);
       let sq = 0;
       for (let i = 0; i < got.length; i++) sq += (got[i] - ref[i]) ** 2;
-      runs.push({ model: m.file, sampler: name, dtype: m.dtype, gapToExact: maxAbsDiff(got, ref), rmsToExact: Math.sqrt(sq / got.length), seconds });
+      runs.push({
+        model: m.file,
+        sampler: name,
+        dtype: m.dtype,
+        gapToExact: maxAbsDiff(got, ref),
+        rmsToExact: Math.sqrt(sq / got.length),
+        seconds,
+      });
     }
     if (m.file === "gmm2d-ring8.onnx") pairs = await float32Pairs(onnx, device);
     await onnx.release();

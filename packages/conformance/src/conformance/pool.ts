@@ -14,7 +14,12 @@ function cost(id: string): number {
   return 8;
 }
 
-export async function runPool(ids: string[], ctx: SuiteContext, workers: number, onResult: (r: TaskResult) => void): Promise<TaskResult[]> {
+export async function runPool(
+  ids: string[],
+  ctx: SuiteContext,
+  workers: number,
+  onResult: (r: TaskResult) => void,
+): Promise<TaskResult[]> {
   const results = new Map<string, TaskResult>();
   if (workers <= 1) {
     for (const id of ids) {
@@ -24,7 +29,10 @@ export async function runPool(ids: string[], ctx: SuiteContext, workers: number,
     }
     return ids.map((id) => results.get(id)!);
   }
-  const buckets: { ids: string[]; load: number }[] = Array.from({ length: workers }, () => ({ ids: [], load: 0 }));
+  const buckets: { ids: string[]; load: number }[] = Array.from({ length: workers }, () => ({
+    ids: [],
+    load: 0,
+  }));
   for (const id of [...ids].sort((a, b) => cost(b) - cost(a))) {
     const b = buckets.reduce((m, x) => (x.load < m.load ? x : m));
     b.ids.push(id);
@@ -33,26 +41,36 @@ export async function runPool(ids: string[], ctx: SuiteContext, workers: number,
   const self = import.meta.url;
   const workerUrl = new URL(self.endsWith(".ts") ? "./worker.ts" : "./worker.js", self);
   await Promise.all(
-    buckets.filter((b) => b.ids.length).map(
-      (b) =>
-        new Promise<void>((resolve, reject) => {
-          // From TypeScript sources (tests, tsx) the worker registers tsx itself: loader
-          // hooks of the parent thread do not reach worker threads on Node 20.
-          const w = self.endsWith(".ts")
-            ? new Worker(`import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`, { eval: true, workerData: { ids: b.ids, ctx } })
-            : new Worker(workerUrl, { workerData: { ids: b.ids, ctx } });
-          let got = 0;
-          w.on("message", (r: TaskResult) => {
-            results.set(r.id, r);
-            onResult(r);
-            if (++got === b.ids.length) resolve();
-          });
-          w.on("error", reject);
-          w.on("exit", (code) => {
-            if (got < b.ids.length) reject(new Error(`conformance worker exited with code ${code} after ${got} of ${b.ids.length} tasks`));
-          });
-        }),
-    ),
+    buckets
+      .filter((b) => b.ids.length)
+      .map(
+        (b) =>
+          new Promise<void>((resolve, reject) => {
+            // From TypeScript sources (tests, tsx) the worker registers tsx itself: loader
+            // hooks of the parent thread do not reach worker threads on Node 20.
+            const w = self.endsWith(".ts")
+              ? new Worker(
+                  `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`,
+                  { eval: true, workerData: { ids: b.ids, ctx } },
+                )
+              : new Worker(workerUrl, { workerData: { ids: b.ids, ctx } });
+            let got = 0;
+            w.on("message", (r: TaskResult) => {
+              results.set(r.id, r);
+              onResult(r);
+              if (++got === b.ids.length) resolve();
+            });
+            w.on("error", reject);
+            w.on("exit", (code) => {
+              if (got < b.ids.length)
+                reject(
+                  new Error(
+                    `conformance worker exited with code ${code} after ${got} of ${b.ids.length} tasks`,
+                  ),
+                );
+            });
+          }),
+      ),
   );
   return ids.map((id) => results.get(id)!);
 }

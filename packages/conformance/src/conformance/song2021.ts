@@ -31,21 +31,33 @@ export interface AncestralOptions {
 }
 
 function checkSigmas(name: string, sigmas: ArrayLike<number>): void {
-  if (sigmas.length < 2) throw new RangeError(`${name}: sigmas needs at least 2 entries, got ${sigmas.length}`);
+  if (sigmas.length < 2)
+    throw new RangeError(`${name}: sigmas needs at least 2 entries, got ${sigmas.length}`);
   for (let i = 1; i < sigmas.length; i++) {
     if (!(sigmas[i] <= sigmas[i - 1]) || sigmas[i] < 0) {
-      throw new RangeError(`${name}: sigmas must be non-negative and non-increasing (sigmas[${i}] = ${sigmas[i]})`);
+      throw new RangeError(
+        `${name}: sigmas must be non-negative and non-increasing (sigmas[${i}] = ${sigmas[i]})`,
+      );
     }
   }
 }
 
 /** Song et al. VE ancestral sampling. Draws noise only where sigma_{i+1} > 0 (std 0 otherwise). */
-export async function songAncestralVE(model: Denoiser, x0: Tensor, sigmas: ArrayLike<number>, opts: AncestralOptions): Promise<Tensor> {
+export async function songAncestralVE(
+  model: Denoiser,
+  x0: Tensor,
+  sigmas: ArrayLike<number>,
+  opts: AncestralOptions,
+): Promise<Tensor> {
   checkSigmas("songAncestralVE", sigmas);
-  const x = clone(x0), z = zerosLike(x0), b = batchSize(x0);
-  const xd = x.data, zd = z.data;
+  const x = clone(x0),
+    z = zerosLike(x0),
+    b = batchSize(x0);
+  const xd = x.data,
+    zd = z.data;
   for (let i = 0; i < sigmas.length - 1; i++) {
-    const s = sigmas[i], u = sigmas[i + 1];
+    const s = sigmas[i],
+      u = sigmas[i + 1];
     const d = await model.denoise(x, perRow(b, s));
     const dd = d.data;
     const coef = (s * s - u * u) / (s * s); // (s^2 - u^2) * score = coef * (D - x)
@@ -58,17 +70,28 @@ export async function songAncestralVE(model: Denoiser, x0: Tensor, sigmas: Array
 }
 
 /** Song et al. VP ancestral sampling (variance beta), expressed on the EDM sigma grid. */
-export async function songAncestralVP(model: Denoiser, x0: Tensor, sigmas: ArrayLike<number>, opts: AncestralOptions): Promise<Tensor> {
+export async function songAncestralVP(
+  model: Denoiser,
+  x0: Tensor,
+  sigmas: ArrayLike<number>,
+  opts: AncestralOptions,
+): Promise<Tensor> {
   checkSigmas("songAncestralVP", sigmas);
-  const x = clone(x0), z = zerosLike(x0), b = batchSize(x0);
-  const xd = x.data, zd = z.data;
+  const x = clone(x0),
+    z = zerosLike(x0),
+    b = batchSize(x0);
+  const xd = x.data,
+    zd = z.data;
   for (let i = 0; i < sigmas.length - 1; i++) {
-    const s = sigmas[i], u = sigmas[i + 1];
+    const s = sigmas[i],
+      u = sigmas[i + 1];
     const d = await model.denoise(x, perRow(b, s));
     const dd = d.data;
-    const abar = 1 / (1 + s * s), abarNext = 1 / (1 + u * u);
+    const abar = 1 / (1 + s * s),
+      abarNext = 1 / (1 + u * u);
     const beta = 1 - abar / abarNext;
-    const inVp = Math.sqrt(abar), outVe = Math.sqrt(1 + u * u);
+    const inVp = Math.sqrt(abar),
+      outVe = Math.sqrt(1 + u * u);
     if (u > 0) opts.noise.randn(z, { step: i, sigma: s, sigmaNext: u });
     for (let k = 0; k < xd.length; k++) {
       const xvp = xd[k] * inVp;
@@ -86,9 +109,13 @@ export async function songAncestralVP(model: Denoiser, x0: Tensor, sigmas: Array
  * frame): k-diffusion's sigma_up at eta = 1, the DDPM posterior (beta-tilde) and Song's VP
  * rule (beta), the last two scaled to the VE frame by sqrt(1 + u^2).
  */
-export function ancestralStds(s: number, u: number): { kdiffusion: number; posterior: number; songVP: number } {
+export function ancestralStds(
+  s: number,
+  u: number,
+): { kdiffusion: number; posterior: number; songVP: number } {
   const kdiffusion = Math.min(u, Math.sqrt((u * u * (s * s - u * u)) / (s * s)));
-  const abar = 1 / (1 + s * s), abarPrev = 1 / (1 + u * u);
+  const abar = 1 / (1 + s * s),
+    abarPrev = 1 / (1 + u * u);
   const beta = 1 - abar / abarPrev;
   const betaTilde = ((1 - abarPrev) / (1 - abar)) * beta;
   const toVe = Math.sqrt(1 + u * u);

@@ -29,7 +29,9 @@ export interface TaskResult {
 }
 
 export function listTasks(ctx: SuiteContext): string[] {
-  const fixtures = listFixtureFiles(`${ctx.fixturesDir}/reference`).map((f) => `fixture:${relative(ctx.root, f)}`);
+  const fixtures = listFixtureFiles(`${ctx.fixturesDir}/reference`).map(
+    (f) => `fixture:${relative(ctx.root, f)}`,
+  );
   return [
     ...fixtures,
     "scenarios",
@@ -50,7 +52,10 @@ async function value(id: string, ctx: SuiteContext): Promise<unknown> {
       const file = `${ctx.root}/${arg}`;
       const fixture = loadFixture(file);
       const r = await replayOne(arg, fixture, ctx.toleranceScale);
-      const tol = "tolerance" in fixture && fixture.tolerance ? { abs: fixture.tolerance.abs, rel: fixture.tolerance.rel } : null;
+      const tol =
+        "tolerance" in fixture && fixture.tolerance
+          ? { abs: fixture.tolerance.abs, rel: fixture.tolerance.rel }
+          : null;
       return { ...r, tolerance: tol };
     }
     case "scenarios": {
@@ -82,8 +87,19 @@ export async function runTask(id: string, ctx: SuiteContext): Promise<TaskResult
   const t0 = performance.now();
   try {
     const v = await value(id, ctx);
-    return { id, seconds: (performance.now() - t0) / 1000, value: JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x))) };
+    return {
+      id,
+      seconds: (performance.now() - t0) / 1000,
+      value: JSON.parse(
+        JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x)),
+      ),
+    };
   } catch (e) {
-    return { id, seconds: (performance.now() - t0) / 1000, value: null, error: e instanceof Error ? e.message : String(e) };
+    return {
+      id,
+      seconds: (performance.now() - t0) / 1000,
+      value: null,
+      error: e instanceof Error ? e.message : String(e),
+    };
   }
 }

@@ -5,7 +5,14 @@
  * k-diffusion step, an EDM step and a diffusers step() expose different state, but each
  * evaluates the model, in the same order when the methods agree.
  */
-import type { ModelCallEvent, NoiseRequest, NoiseSource, SamplerObserver, StepEvent, Tensor } from "@edmkit/core";
+import type {
+  ModelCallEvent,
+  NoiseRequest,
+  NoiseSource,
+  SamplerObserver,
+  StepEvent,
+  Tensor,
+} from "@edmkit/core";
 import { TorchGenerator } from "@edmkit/core";
 import type { Impl, PairResult } from "../report/schema.js";
 
@@ -56,7 +63,10 @@ export class AlignedNoise implements NoiseSource {
   private readonly perStep = new Map<number, number>();
   private counter = 0;
   private readonly stream: TorchGenerator;
-  constructor(private readonly seed: number, private readonly mode: "by-step" | "sequential" = "by-step") {
+  constructor(
+    private readonly seed: number,
+    private readonly mode: "by-step" | "sequential" = "by-step",
+  ) {
     this.stream = new TorchGenerator(seed);
   }
 
@@ -126,7 +136,8 @@ export function comparePair(spec: PairSpec, a: TrajectoryRun, b: TrajectoryRun):
   const gapPerStep: number[] = [];
   let firstModelCall: number | null = null;
   for (let k = 0; k < m; k++) {
-    const ca = a.calls[k], cb = b.calls[k];
+    const ca = a.calls[k],
+      cb = b.calls[k];
     const g = ca.x.length === cb.x.length ? maxAbs(ca.x, cb.x) : Infinity;
     const callBound = ulps(spec.dtype) * maxMagnitude(cb.x);
     widest = Math.max(widest, callBound);
@@ -142,7 +153,8 @@ export function comparePair(spec: PairSpec, a: TrajectoryRun, b: TrajectoryRun):
   const finiteGaps = gapPerStep.filter((g) => Number.isFinite(g));
   const maxGap = Math.max(outputGap, ...finiteGaps);
   const identical = firstModelCall === null && outputGap <= bound;
-  const firstStep = firstModelCall === null ? null : (a.calls[firstModelCall]?.step ?? b.calls[firstModelCall]?.step ?? null);
+  const firstStep =
+    firstModelCall === null ? null : (a.calls[firstModelCall]?.step ?? b.calls[firstModelCall]?.step ?? null);
   return {
     id: spec.id,
     scenario: spec.scenario,

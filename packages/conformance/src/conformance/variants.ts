@@ -15,14 +15,26 @@ export async function eulerChurnLoop(
   model: Denoiser,
   x0: Tensor,
   sigmas: ArrayLike<number>,
-  o: { sChurn: number; sTmin: number; sTmax: number; sNoise: number; evaluate: "churned" | "stale"; noise: NoiseSource; track?: { step: number } },
+  o: {
+    sChurn: number;
+    sTmin: number;
+    sTmax: number;
+    sNoise: number;
+    evaluate: "churned" | "stale";
+    noise: NoiseSource;
+    track?: { step: number };
+  },
 ): Promise<Tensor> {
-  const x = clone(x0), eps = zerosLike(x0), b = x0.shape[0];
-  const xd = x.data, ed = eps.data;
+  const x = clone(x0),
+    eps = zerosLike(x0),
+    b = x0.shape[0];
+  const xd = x.data,
+    ed = eps.data;
   const n = sigmas.length - 1;
   for (let i = 0; i < n; i++) {
     if (o.track) o.track.step = i;
-    const s = sigmas[i], next = sigmas[i + 1];
+    const s = sigmas[i],
+      next = sigmas[i + 1];
     const gamma = o.sTmin <= s && s <= o.sTmax ? Math.min(o.sChurn / n, Math.SQRT2 - 1) : 0;
     const sHat = s * (gamma + 1);
     let dEval: Tensor | null = null;
@@ -39,7 +51,8 @@ export async function eulerChurnLoop(
       // eps from the un-churned state, x0 = x_hat - sigma_hat * eps, derivative = eps
       const dd = dEval!.data;
       for (let k = 0; k < xd.length; k++) {
-        const epsK = (xd[k] - (gamma > 0 ? ed[k] * o.sNoise * Math.sqrt(sHat * sHat - s * s) : 0) - dd[k]) / s;
+        const epsK =
+          (xd[k] - (gamma > 0 ? ed[k] * o.sNoise * Math.sqrt(sHat * sHat - s * s) : 0) - dd[k]) / s;
         xd[k] += epsK * (next - sHat);
       }
     }
@@ -52,13 +65,23 @@ export async function eulerChurnLoop(
  * Euler only when the next sigma is 0; `"index"` (NVlabs) takes Euler on the last step
  * whatever its sigma.
  */
-export async function heunLoop(model: Denoiser, x0: Tensor, sigmas: ArrayLike<number>, lastStep: "sigma-zero" | "index", track?: { step: number }): Promise<Tensor> {
-  const x = clone(x0), b = x0.shape[0], xd = x.data;
-  const dCur = new Float64Array(xd.length), xNext = clone(x0);
+export async function heunLoop(
+  model: Denoiser,
+  x0: Tensor,
+  sigmas: ArrayLike<number>,
+  lastStep: "sigma-zero" | "index",
+  track?: { step: number },
+): Promise<Tensor> {
+  const x = clone(x0),
+    b = x0.shape[0],
+    xd = x.data;
+  const dCur = new Float64Array(xd.length),
+    xNext = clone(x0);
   const n = sigmas.length - 1;
   for (let i = 0; i < n; i++) {
     if (track) track.step = i;
-    const s = sigmas[i], next = sigmas[i + 1];
+    const s = sigmas[i],
+      next = sigmas[i + 1];
     const d = await model.denoise(x, perRow(b, s));
     for (let k = 0; k < xd.length; k++) dCur[k] = (xd[k] - d.data[k]) / s;
     const euler = lastStep === "sigma-zero" ? next === 0 : i === n - 1;

@@ -112,7 +112,8 @@ interface RunBuffers {
   busy: boolean;
 }
 
-const isParameterization = (p: string): p is OnnxParameterization => (parameterizations as readonly string[]).includes(p);
+const isParameterization = (p: string): p is OnnxParameterization =>
+  (parameterizations as readonly string[]).includes(p);
 
 /** Dimension of the data from a sidecar's denoiser / trained_on object, if declared. */
 function sidecarDim(s: OnnxSidecar): number | undefined {
@@ -158,10 +159,19 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     readonly session: ort.InferenceSession,
     private readonly model: string | Uint8Array,
     init: {
-      file: string; parameterization: OnnxParameterization; dtype: DType; device: OnnxDevice;
-      inputNames: readonly [string, string]; outputName: string; signature: ModelSignature;
-      signatureSource: "session" | "protobuf"; sidecar: OnnxSidecar | undefined; rank: number;
-      rowShape: (number | undefined)[]; sessionOptions: ort.InferenceSession.SessionOptions; options: OnnxDenoiserOptions;
+      file: string;
+      parameterization: OnnxParameterization;
+      dtype: DType;
+      device: OnnxDevice;
+      inputNames: readonly [string, string];
+      outputName: string;
+      signature: ModelSignature;
+      signatureSource: "session" | "protobuf";
+      sidecar: OnnxSidecar | undefined;
+      rank: number;
+      rowShape: (number | undefined)[];
+      sessionOptions: ort.InferenceSession.SessionOptions;
+      options: OnnxDenoiserOptions;
     },
   ) {
     this.file = init.file;
@@ -191,11 +201,20 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     try {
       isFile = statSync(modelPath).isFile();
     } catch (e) {
-      throw new Error(`OnnxDenoiser.load: cannot read ${modelPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw new Error(
+        `OnnxDenoiser.load: cannot read ${modelPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      );
     }
     if (!isFile) throw new Error(`OnnxDenoiser.load: ${modelPath} is not a file`);
-    const sidecarPath = options.sidecar === undefined ? sidecarPathFor(modelPath) : typeof options.sidecar === "string" ? options.sidecar : undefined;
-    const sidecar = sidecarPath ? { value: loadSidecar(sidecarPath), label: basename(sidecarPath) } : OnnxDenoiser.inlineSidecar(options, file);
+    const sidecarPath =
+      options.sidecar === undefined
+        ? sidecarPathFor(modelPath)
+        : typeof options.sidecar === "string"
+          ? options.sidecar
+          : undefined;
+    const sidecar = sidecarPath
+      ? { value: loadSidecar(sidecarPath), label: basename(sidecarPath) }
+      : OnnxDenoiser.inlineSidecar(options, file);
     // the file is read only if onnxruntime gives no input/output metadata (protobuf fallback)
     return OnnxDenoiser.create(modelPath, () => readFileSync(modelPath), file, sidecar, options);
   }
@@ -203,13 +222,17 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
   /** Load a model held in memory (e.g. one the writer produced). */
   static async fromBytes(bytes: Uint8Array, options: OnnxDenoiserOptions = {}): Promise<OnnxDenoiser> {
     const file = options.name ?? "model.onnx";
-    const sidecar = typeof options.sidecar === "string"
-      ? { value: loadSidecar(options.sidecar), label: basename(options.sidecar) }
-      : OnnxDenoiser.inlineSidecar(options, file);
+    const sidecar =
+      typeof options.sidecar === "string"
+        ? { value: loadSidecar(options.sidecar), label: basename(options.sidecar) }
+        : OnnxDenoiser.inlineSidecar(options, file);
     return OnnxDenoiser.create(bytes, () => bytes, file, sidecar, options);
   }
 
-  private static inlineSidecar(options: OnnxDenoiserOptions, file: string): { value: OnnxSidecar; label: string } | undefined {
+  private static inlineSidecar(
+    options: OnnxDenoiserOptions,
+    file: string,
+  ): { value: OnnxSidecar; label: string } | undefined {
     if (!options.sidecar || typeof options.sidecar === "string") return undefined;
     const label = `${file.replace(/\.onnx$/i, "")}.json`;
     return { value: parseSidecar(options.sidecar, `${file} sidecar`), label };
@@ -223,18 +246,25 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     options: OnnxDenoiserOptions,
   ): Promise<OnnxDenoiser> {
     if (options.sessionOptions?.executionProviders) {
-      throw new Error("OnnxDenoiser: choose the execution provider with options.device, not sessionOptions.executionProviders (a provider list would let onnxruntime fall back to the CPU silently)");
+      throw new Error(
+        "OnnxDenoiser: choose the execution provider with options.device, not sessionOptions.executionProviders (a provider list would let onnxruntime fall back to the CPU silently)",
+      );
     }
     const device = options.device ?? "cpu";
     if (!onnxDevices.includes(device)) {
-      throw new Error(`OnnxDenoiser: options.device must be one of ${onnxDevices.map((d) => `"${d}"`).join(", ")}, got ${JSON.stringify(device)}`);
+      throw new Error(
+        `OnnxDenoiser: options.device must be one of ${onnxDevices.map((d) => `"${d}"`).join(", ")}, got ${JSON.stringify(device)}`,
+      );
     }
     if (options.parameterization !== undefined && !isParameterization(options.parameterization)) {
-      throw new Error(`OnnxDenoiser: options.parameterization must be one of ${parameterizations.join(", ")}, got ${JSON.stringify(options.parameterization)}`);
+      throw new Error(
+        `OnnxDenoiser: options.parameterization must be one of ${parameterizations.join(", ")}, got ${JSON.stringify(options.parameterization)}`,
+      );
     }
     for (const k of ["intraOpNumThreads", "interOpNumThreads"] as const) {
       const v = options[k];
-      if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new Error(`OnnxDenoiser: options.${k} must be a non-negative integer, got ${v}`);
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0))
+        throw new Error(`OnnxDenoiser: options.${k} must be a non-negative integer, got ${v}`);
     }
     checkDeviceAvailable(device);
 
@@ -244,14 +274,17 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       ...(options.interOpNumThreads !== undefined ? { interOpNumThreads: options.interOpNumThreads } : {}),
       ...(options.graphOptimizationLevel ? { graphOptimizationLevel: options.graphOptimizationLevel } : {}),
       ...(options.logSeverityLevel !== undefined ? { logSeverityLevel: options.logSeverityLevel } : {}),
-      ...(device !== "cpu" && !options.allowCpuNodes ? { extra: { session: { disable_cpu_ep_fallback: "1" } } } : {}),
+      ...(device !== "cpu" && !options.allowCpuNodes
+        ? { extra: { session: { disable_cpu_ep_fallback: "1" } } }
+        : {}),
       ...options.sessionOptions,
     };
     let session: ort.InferenceSession;
     try {
-      session = typeof model === "string"
-        ? await ort.InferenceSession.create(model, sessionOptions)
-        : await ort.InferenceSession.create(model, sessionOptions);
+      session =
+        typeof model === "string"
+          ? await ort.InferenceSession.create(model, sessionOptions)
+          : await ort.InferenceSession.create(model, sessionOptions);
     } catch (e) {
       throw explainSessionError(device, file, e);
     }
@@ -264,8 +297,13 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
   }
 
   private static bind(
-    session: ort.InferenceSession, model: string | Uint8Array, bytes: () => Uint8Array, file: string,
-    sidecarIn: { value: OnnxSidecar; label: string } | undefined, options: OnnxDenoiserOptions, device: OnnxDevice,
+    session: ort.InferenceSession,
+    model: string | Uint8Array,
+    bytes: () => Uint8Array,
+    file: string,
+    sidecarIn: { value: OnnxSidecar; label: string } | undefined,
+    options: OnnxDenoiserOptions,
+    device: OnnxDevice,
     sessionOptions: ort.InferenceSession.SessionOptions,
   ): OnnxDenoiser {
     let signature = signatureFromSession(session);
@@ -280,28 +318,44 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     // parameterization: options and sidecar must agree when both speak
     let parameterization = options.parameterization ?? sidecar?.parameterization;
     if (options.parameterization && sidecar && options.parameterization !== sidecar.parameterization) {
-      throw new Error(`${file}: options.parameterization "${options.parameterization}" contradicts ${sidecarName} ("${sidecar.parameterization}"); pass sidecar: false to ignore the sidecar`);
+      throw new Error(
+        `${file}: options.parameterization "${options.parameterization}" contradicts ${sidecarName} ("${sidecar.parameterization}"); pass sidecar: false to ignore the sidecar`,
+      );
     }
     const graphInputs = signature.inputs.map((v) => v.name);
     if (!parameterization) {
-      if (graphInputs.length === 2 && graphInputs.includes("x") && graphInputs.includes("sigma")) parameterization = "denoiser";
+      if (graphInputs.length === 2 && graphInputs.includes("x") && graphInputs.includes("sigma"))
+        parameterization = "denoiser";
       else {
-        throw new Error(`${file}: cannot tell what the model computes: no sidecar and no options.parameterization ` +
-          `(one of ${parameterizations.join(", ")}); its inputs are ${graphInputs.map((n) => `"${n}"`).join(", ")}`);
+        throw new Error(
+          `${file}: cannot tell what the model computes: no sidecar and no options.parameterization ` +
+            `(one of ${parameterizations.join(", ")}); its inputs are ${graphInputs.map((n) => `"${n}"`).join(", ")}`,
+        );
       }
     }
     const discrete = parameterization !== "denoiser";
     const defaults: [string, string] = discrete ? ["sample", "timestep"] : ["x", "sigma"];
     const fromSidecar = sidecar ? ([sidecar.inputs[0].name, sidecar.inputs[1].name] as const) : undefined;
-    if (options.inputNames && fromSidecar && (options.inputNames[0] !== fromSidecar[0] || options.inputNames[1] !== fromSidecar[1])) {
-      throw new Error(`${file}: options.inputNames ${JSON.stringify(options.inputNames)} contradict ${sidecarName} (${JSON.stringify(fromSidecar)}); pass sidecar: false to ignore the sidecar`);
+    if (
+      options.inputNames &&
+      fromSidecar &&
+      (options.inputNames[0] !== fromSidecar[0] || options.inputNames[1] !== fromSidecar[1])
+    ) {
+      throw new Error(
+        `${file}: options.inputNames ${JSON.stringify(options.inputNames)} contradict ${sidecarName} (${JSON.stringify(fromSidecar)}); pass sidecar: false to ignore the sidecar`,
+      );
     }
     const inputNames = options.inputNames ?? fromSidecar ?? defaults;
     const sidecarOut = sidecar?.outputs[0].name;
     if (options.outputName && sidecarOut && options.outputName !== sidecarOut) {
-      throw new Error(`${file}: options.outputName "${options.outputName}" contradicts ${sidecarName} ("${sidecarOut}"); pass sidecar: false to ignore the sidecar`);
+      throw new Error(
+        `${file}: options.outputName "${options.outputName}" contradicts ${sidecarName} ("${sidecarOut}"); pass sidecar: false to ignore the sidecar`,
+      );
     }
-    const outputName = options.outputName ?? sidecarOut ?? (signature.outputs.length === 1 ? signature.outputs[0].name : discrete ? "out" : "denoised");
+    const outputName =
+      options.outputName ??
+      sidecarOut ??
+      (signature.outputs.length === 1 ? signature.outputs[0].name : discrete ? "out" : "denoised");
 
     const expected: ExpectedSignature = {
       inputs: inputNames,
@@ -314,15 +368,28 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     };
     const checked = checkSignature(file, signature, expected);
     return new OnnxDenoiser(session, model, {
-      file, parameterization, dtype: checked.dtype, device, inputNames, outputName, signature, signatureSource,
-      sidecar, rank: checked.rank, rowShape: checked.rowShape, sessionOptions, options,
+      file,
+      parameterization,
+      dtype: checked.dtype,
+      device,
+      inputNames,
+      outputName,
+      signature,
+      signatureSource,
+      sidecar,
+      rank: checked.rank,
+      rowShape: checked.rowShape,
+      sessionOptions,
+      options,
     });
   }
 
   /** D(x; sigma): for `denoiser` graphs. `sigma` holds one noise level per row. */
   async denoise(x: Tensor, sigma: Float64Array, out?: Tensor): Promise<Tensor> {
     if (this.parameterization !== "denoiser") {
-      throw new Error(`OnnxDenoiser.denoise: ${this.file} is a "${this.parameterization}" model ((sample, timestep) -> ${this.prediction}); call predict(), or wrap it as k-diffusion's DiscreteEpsDDPMDenoiser does`);
+      throw new Error(
+        `OnnxDenoiser.denoise: ${this.file} is a "${this.parameterization}" model ((sample, timestep) -> ${this.prediction}); call predict(), or wrap it as k-diffusion's DiscreteEpsDDPMDenoiser does`,
+      );
     }
     return this.execute("OnnxDenoiser.denoise", x, sigma, out);
   }
@@ -330,7 +397,9 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
   /** (sample, timestep) -> eps / v / x0: for discrete-time graphs. */
   async predict(sample: Tensor, timestep: Float64Array, out?: Tensor): Promise<Tensor> {
     if (this.parameterization === "denoiser") {
-      throw new Error(`OnnxDenoiser.predict: ${this.file} is a "denoiser" model (D(x; sigma)); call denoise()`);
+      throw new Error(
+        `OnnxDenoiser.predict: ${this.file} is a "denoiser" model (D(x; sigma)); call denoise()`,
+      );
     }
     return this.execute("OnnxDenoiser.predict", sample, timestep, out);
   }
@@ -348,27 +417,36 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     if (this.released) throw new Error(`${fn}: ${this.file} was released`);
     const [xName, cName] = this.inputNames;
     if (x.shape.length !== this.rank) {
-      throw new Error(`${fn}: ${xName} has shape ${formatShape(x.shape)}, expected rank ${this.rank} ${this.describeExpected()} (${this.file})`);
+      throw new Error(
+        `${fn}: ${xName} has shape ${formatShape(x.shape)}, expected rank ${this.rank} ${this.describeExpected()} (${this.file})`,
+      );
     }
     for (let i = 1; i < this.rank; i++) {
       const want = this.rowShape[i - 1];
       if (want !== undefined && x.shape[i] !== want) {
-        throw new Error(`${fn}: ${xName} has shape ${formatShape(x.shape)}, expected ${this.describeExpected()} (${this.file})`);
+        throw new Error(
+          `${fn}: ${xName} has shape ${formatShape(x.shape)}, expected ${this.describeExpected()} (${this.file})`,
+        );
       }
     }
     const batch = x.shape[0];
     if (!(batch >= 1)) throw new Error(`${fn}: ${xName} has an empty batch (shape ${formatShape(x.shape)})`);
     if (perRow.length !== batch) {
-      throw new Error(`${fn}: ${perRow.length} ${cName} values for ${batch} rows of ${xName}, expected one per row`);
+      throw new Error(
+        `${fn}: ${perRow.length} ${cName} values for ${batch} rows of ${xName}, expected one per row`,
+      );
     }
     if (out && out.data.length !== x.data.length) {
-      throw new Error(`${fn}: out has ${out.data.length} elements (shape ${formatShape(out.shape)}), expected ${x.data.length} (shape ${formatShape(x.shape)})`);
+      throw new Error(
+        `${fn}: out has ${out.data.length} elements (shape ${formatShape(out.shape)}), expected ${x.data.length} (shape ${formatShape(x.shape)})`,
+      );
     }
   }
 
   private makeBuffers(shape: readonly number[], key: string): RunBuffers {
     const n = shape.reduce((a, b) => a * b, 1);
-    const xa = allocate(this.dtype, n), ca = allocate(this.dtype, shape[0]);
+    const xa = allocate(this.dtype, n),
+      ca = allocate(this.dtype, shape[0]);
     const oa = this.preallocate ? allocate(this.dtype, n) : undefined;
     const [xName, cName] = this.inputNames;
     const dims = [...shape];
@@ -377,7 +455,10 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       x: xa,
       cond: ca,
       out: oa,
-      feeds: { [xName]: new ort.Tensor(this.dtype, xa, dims), [cName]: new ort.Tensor(this.dtype, ca, [shape[0]]) },
+      feeds: {
+        [xName]: new ort.Tensor(this.dtype, xa, dims),
+        [cName]: new ort.Tensor(this.dtype, ca, [shape[0]]),
+      },
       fetches: oa ? { [this.outputName]: new ort.Tensor(this.dtype, oa, dims) } : undefined,
       busy: false,
     };
@@ -394,7 +475,10 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       b = this.makeBuffers(shape, key);
       if (this.buffers.size >= this.maxShapes) {
         for (const [k, v] of this.buffers) {
-          if (!v.busy) { this.buffers.delete(k); break; }
+          if (!v.busy) {
+            this.buffers.delete(k);
+            break;
+          }
         }
       }
     }
@@ -402,7 +486,12 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     return b;
   }
 
-  private async execute(fn: string, x: Tensor, perRow: ArrayLike<number>, out: Tensor | undefined): Promise<Tensor> {
+  private async execute(
+    fn: string,
+    x: Tensor,
+    perRow: ArrayLike<number>,
+    out: Tensor | undefined,
+  ): Promise<Tensor> {
     this.checkCall(fn, x, perRow, out);
     const b = this.acquire(x.shape);
     b.busy = true;
@@ -428,13 +517,16 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
         out.data.set(result);
         return out;
       }
-      if (fresh && (result instanceof Float64Array ? "float64" : "float32") === x.dtype) return tensor(result, x.shape);
+      if (fresh && (result instanceof Float64Array ? "float64" : "float32") === x.dtype)
+        return tensor(result, x.shape);
       const target = tensor(allocate(x.dtype, x.data.length), x.shape);
       target.data.set(result);
       return target;
     } catch (e) {
       if (e instanceof Error && e.message.startsWith(fn)) throw e;
-      throw new Error(`${fn}: onnxruntime failed on ${this.file} (${this.device}): ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+      throw new Error(
+        `${fn}: onnxruntime failed on ${this.file} (${this.device}): ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,
+      );
     } finally {
       b.busy = false;
     }
@@ -477,7 +569,9 @@ export async function onnxDenoiserFromSpec(
   options: OnnxDenoiserOptions = {},
 ): Promise<OnnxDenoiser> {
   if (!isParameterization(spec.parameterization)) {
-    throw new Error(`onnxDenoiserFromSpec: parameterization must be one of ${parameterizations.join(", ")}, got ${JSON.stringify(spec.parameterization)}`);
+    throw new Error(
+      `onnxDenoiserFromSpec: parameterization must be one of ${parameterizations.join(", ")}, got ${JSON.stringify(spec.parameterization)}`,
+    );
   }
   const path = isAbsolute(spec.file) ? spec.file : join(fixturesDir, spec.file);
   return OnnxDenoiser.load(path, { ...options, parameterization: spec.parameterization });

@@ -28,7 +28,10 @@ export const providerNames: Record<OnnxDevice, string> = {
 /** The requested device cannot be used; the message says what is missing. */
 export class OnnxDeviceError extends Error {
   override name = "OnnxDeviceError";
-  constructor(readonly device: OnnxDevice, message: string) {
+  constructor(
+    readonly device: OnnxDevice,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -77,10 +80,12 @@ export function checkDeviceAvailable(device: OnnxDevice): void {
   const backends = supportedBackends();
   const listed = backends.find((b) => b.name === device);
   if (!listed) {
-    throw new OnnxDeviceError(device,
+    throw new OnnxDeviceError(
+      device,
       `device "${device}": onnxruntime-node ${ORT_VERSION} has no ${providerNames[device]} for ${platform} ` +
-      `(its backends here: ${backends.map((b) => b.name).join(", ")})` +
-      (device === "cuda" ? "; the prebuilt binaries support CUDA on linux/x64 only" : ""));
+        `(its backends here: ${backends.map((b) => b.name).join(", ")})` +
+        (device === "cuda" ? "; the prebuilt binaries support CUDA on linux/x64 only" : ""),
+    );
   }
   if (device === "cuda") {
     const dir = ortBinaryDir();
@@ -88,8 +93,10 @@ export function checkDeviceAvailable(device: OnnxDevice): void {
     const needed = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
     const missing = needed.filter((f) => !existsSync(join(dir, f)));
     if (missing.length) {
-      throw new OnnxDeviceError(device,
-        `device "cuda": CUDA provider library ${missing.join(" and ")} not found in ${dir}. ${cudaInstallHelp}`);
+      throw new OnnxDeviceError(
+        device,
+        `device "cuda": CUDA provider library ${missing.join(" and ")} not found in ${dir}. ${cudaInstallHelp}`,
+      );
     }
   }
 }
@@ -100,7 +107,10 @@ export interface ProviderOptions {
 }
 
 /** The `executionProviders` list for a device: the requested provider and nothing else. */
-export function executionProvidersFor({ device, deviceId }: ProviderOptions): ort.InferenceSession.ExecutionProviderConfig[] {
+export function executionProvidersFor({
+  device,
+  deviceId,
+}: ProviderOptions): ort.InferenceSession.ExecutionProviderConfig[] {
   switch (device) {
     case "cpu":
       return ["cpu"];
@@ -116,31 +126,44 @@ export function explainSessionError(device: OnnxDevice, file: string, err: unkno
   const msg = err instanceof Error ? err.message : String(err);
   const short = msg.split("\n")[0].trim();
   if (/fallback to CPU EP has been explicitly disabled/i.test(msg)) {
-    return new OnnxDeviceError(device,
+    return new OnnxDeviceError(
+      device,
       `${file}: device "${device}": ${providerNames[device]} started, but it cannot run every node of the graph ` +
-      `and running the rest on the CPU was not allowed (allowCpuNodes: false). Pass allowCpuNodes: true to accept a ` +
-      `mixed CPU/GPU placement (placement() then reports which nodes ran where)` +
-      (device === "webgpu" ? "; note that the WebGPU provider has no float64 kernels" : "") + ".");
+        `and running the rest on the CPU was not allowed (allowCpuNodes: false). Pass allowCpuNodes: true to accept a ` +
+        `mixed CPU/GPU placement (placement() then reports which nodes ran where)` +
+        (device === "webgpu" ? "; note that the WebGPU provider has no float64 kernels" : "") +
+        ".",
+    );
   }
   if (device === "cuda") {
     if (/Failed to load (shared )?library|cannot open shared object|libcu|cudnn/i.test(msg)) {
-      return new OnnxDeviceError(device,
+      return new OnnxDeviceError(
+        device,
         `${file}: device "cuda": ${providerNames.cuda} could not be loaded (${short}). Either the provider ` +
-        `libraries are missing (${cudaInstallHelp}) or a CUDA 12 / cuDNN 9 library they link against is not on the library path.`);
+          `libraries are missing (${cudaInstallHelp}) or a CUDA 12 / cuDNN 9 library they link against is not on the library path.`,
+      );
     }
     if (/CUDA failure|no CUDA-capable device|cudaErrorNoDevice|driver/i.test(msg)) {
       return new OnnxDeviceError(device, `${file}: device "cuda": no usable CUDA device (${short})`);
     }
-    return new OnnxDeviceError(device, `${file}: device "cuda": ${providerNames.cuda} failed to start: ${short}`);
+    return new OnnxDeviceError(
+      device,
+      `${file}: device "cuda": ${providerNames.cuda} failed to start: ${short}`,
+    );
   }
   if (device === "webgpu") {
     if (/adapter/i.test(msg)) {
-      return new OnnxDeviceError(device,
+      return new OnnxDeviceError(
+        device,
         `${file}: device "webgpu": ${providerNames.webgpu} found no GPU adapter (${short}). onnxruntime-node's WebGPU ` +
-        `provider uses Dawn, which on Linux needs a Vulkan loader (libvulkan.so.1) and a Vulkan driver for the GPU; on ` +
-        `Windows D3D12, on macOS Metal.`);
+          `provider uses Dawn, which on Linux needs a Vulkan loader (libvulkan.so.1) and a Vulkan driver for the GPU; on ` +
+          `Windows D3D12, on macOS Metal.`,
+      );
     }
-    return new OnnxDeviceError(device, `${file}: device "webgpu": ${providerNames.webgpu} failed to start: ${short}`);
+    return new OnnxDeviceError(
+      device,
+      `${file}: device "webgpu": ${providerNames.webgpu} failed to start: ${short}`,
+    );
   }
   return new Error(`${file}: onnxruntime could not load the model: ${short}`);
 }

@@ -49,7 +49,7 @@ export function tensorValues(t: TensorMessage): Float64Array {
   const n = (t.dims ?? []).reduce((a, b) => a * b, 1);
   const type = t.data_type ?? DataType.UNDEFINED;
   let out: Float64Array;
-  if (t.raw_data && t.raw_data.length) {
+  if (t.raw_data?.length) {
     const raw = t.raw_data;
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     out = new Float64Array(n);
@@ -60,17 +60,26 @@ export function tensorValues(t: TensorMessage): Float64Array {
       else throw new RangeError(`tensor ${t.name}: unsupported data_type ${type}`);
     }
   } else {
-    const src = type === DataType.FLOAT ? t.float_data : type === DataType.DOUBLE ? t.double_data : type === DataType.INT64 ? t.int64_data : undefined;
+    const src =
+      type === DataType.FLOAT
+        ? t.float_data
+        : type === DataType.DOUBLE
+          ? t.double_data
+          : type === DataType.INT64
+            ? t.int64_data
+            : undefined;
     if (!src) throw new RangeError(`tensor ${t.name}: unsupported data_type ${type}`);
     out = Float64Array.from(src);
   }
-  if (out.length !== n) throw new RangeError(`tensor ${t.name}: ${out.length} values for dims [${(t.dims ?? []).join(", ")}]`);
+  if (out.length !== n)
+    throw new RangeError(`tensor ${t.name}: ${out.length} values for dims [${(t.dims ?? []).join(", ")}]`);
   return out;
 }
 
 function attribute(name: string, v: AttrValue): AttributeMessage {
   if (typeof v === "number") {
-    if (!Number.isInteger(v)) throw new RangeError(`attribute ${name}: ${v} is not an integer (use {float: v})`);
+    if (!Number.isInteger(v))
+      throw new RangeError(`attribute ${name}: ${v} is not an integer (use {float: v})`);
     return { name, type: AttributeType.INT, i: v };
   }
   if ("float" in v) return { name, type: AttributeType.FLOAT, f: v.float };
@@ -87,7 +96,10 @@ export class GraphBuilder {
   private counter = 0;
 
   /** `dtype` is the float type of the graph's inputs, outputs and float constants. */
-  constructor(readonly name: string, readonly dtype: DType) {}
+  constructor(
+    readonly name: string,
+    readonly dtype: DType,
+  ) {}
 
   private unique(base: string): string {
     let n = base;
@@ -117,9 +129,14 @@ export class GraphBuilder {
   }
 
   /** Declare a graph output (by default of the graph's float type); `value` is renamed to `name`. */
-  output(value: string, name: string, shape: readonly (number | string)[], elemType = floatType(this.dtype)): void {
+  output(
+    value: string,
+    name: string,
+    shape: readonly (number | string)[],
+    elemType = floatType(this.dtype),
+  ): void {
     const node = this.nodes.find((n) => n.output?.includes(value));
-    if (!node || !node.output) throw new Error(`GraphBuilder: output ${value} is not produced by a node`);
+    if (!node?.output) throw new Error(`GraphBuilder: output ${value} is not produced by a node`);
     if (value !== name) {
       if (this.used.has(name)) throw new Error(`GraphBuilder: name "${name}" is taken`);
       this.used.add(name);
@@ -146,22 +163,38 @@ export class GraphBuilder {
 
   private tensor(name: string, values: ArrayLike<number>, dims: readonly number[], dataType: number): string {
     const n = dims.reduce((a, b) => a * b, 1);
-    if (values.length !== n) throw new RangeError(`GraphBuilder: ${values.length} values for initializer ${name} of dims [${dims.join(", ")}]`);
+    if (values.length !== n)
+      throw new RangeError(
+        `GraphBuilder: ${values.length} values for initializer ${name} of dims [${dims.join(", ")}]`,
+      );
     const nm = this.unique(name);
-    this.initializers.push({ name: nm, dims: [...dims], data_type: dataType, raw_data: rawBytes(values, dataType) });
+    this.initializers.push({
+      name: nm,
+      dims: [...dims],
+      data_type: dataType,
+      raw_data: rawBytes(values, dataType),
+    });
     return nm;
   }
 
   /** Add a node; returns the name of its (single) output. */
-  op(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outName?: string): string {
-    for (const i of inputs) if (!this.used.has(i)) throw new Error(`GraphBuilder: ${opType} input "${i}" is not defined`);
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttrValue> = {},
+    outName?: string,
+  ): string {
+    for (const i of inputs)
+      if (!this.used.has(i)) throw new Error(`GraphBuilder: ${opType} input "${i}" is not defined`);
     const out = this.unique(outName ?? `${opType.toLowerCase()}_out`);
     this.nodes.push({
       op_type: opType,
       name: this.unique(`${opType}_${this.nodes.length}`),
       input: [...inputs],
       output: [out],
-      ...(Object.keys(attrs).length ? { attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) } : {}),
+      ...(Object.keys(attrs).length
+        ? { attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) }
+        : {}),
     });
     return out;
   }

@@ -42,9 +42,10 @@ export async function profilePlacement(
   const dir = mkdtempSync(join(tmpdir(), "edmkit-ort-profile-"));
   try {
     const opts = { ...options, enableProfiling: true, profileFilePrefix: join(dir, "profile") };
-    const session = typeof model === "string"
-      ? await ort.InferenceSession.create(model, opts)
-      : await ort.InferenceSession.create(model, opts);
+    const session =
+      typeof model === "string"
+        ? await ort.InferenceSession.create(model, opts)
+        : await ort.InferenceSession.create(model, opts);
     try {
       await session.run(feeds);
       session.endProfiling();

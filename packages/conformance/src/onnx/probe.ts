@@ -17,11 +17,21 @@ export interface DeviceProbe {
   placement?: Placement;
 }
 
-export async function probeDevice(device: OnnxDevice, opts: { deviceId?: number } = {}): Promise<DeviceProbe> {
-  const bytes = serializeModel(gmmDenoiserModel({ dim: 1, weights: [1], means: [[0]], stds: [1] }, { dtype: "float32", name: "probe" }));
+export async function probeDevice(
+  device: OnnxDevice,
+  opts: { deviceId?: number } = {},
+): Promise<DeviceProbe> {
+  const bytes = serializeModel(
+    gmmDenoiserModel({ dim: 1, weights: [1], means: [[0]], stds: [1] }, { dtype: "float32", name: "probe" }),
+  );
   let model: OnnxDenoiser;
   try {
-    model = await OnnxDenoiser.fromBytes(bytes, { name: "probe.onnx", device, deviceId: opts.deviceId, logSeverityLevel: 4 });
+    model = await OnnxDenoiser.fromBytes(bytes, {
+      name: "probe.onnx",
+      device,
+      deviceId: opts.deviceId,
+      logSeverityLevel: 4,
+    });
   } catch (e) {
     return { device, available: false, message: e instanceof Error ? e.message : String(e) };
   }
@@ -30,10 +40,22 @@ export async function probeDevice(device: OnnxDevice, opts: { deviceId?: number 
     const providers = Object.keys(placement.nodesByProvider);
     const want = providerNames[device];
     if (providers.length !== 1 || providers[0] !== want) {
-      const found = Object.entries(placement.nodesByProvider).map(([p, n]) => `${n} on ${p}`).join(", ");
-      return { device, available: false, message: `device "${device}": the probe graph ran ${found || "no nodes"}, expected all on ${want}`, placement };
+      const found = Object.entries(placement.nodesByProvider)
+        .map(([p, n]) => `${n} on ${p}`)
+        .join(", ");
+      return {
+        device,
+        available: false,
+        message: `device "${device}": the probe graph ran ${found || "no nodes"}, expected all on ${want}`,
+        placement,
+      };
     }
-    return { device, available: true, message: `${placement.nodesByProvider[want]} nodes ran on ${want}`, placement };
+    return {
+      device,
+      available: true,
+      message: `${placement.nodesByProvider[want]} nodes ran on ${want}`,
+      placement,
+    };
   } finally {
     await model.release();
   }

@@ -31,16 +31,26 @@ export const DataType = {
 /** Readable name of a TensorProto.DataType number ("float32", "float64", "int64", ...). */
 export function dataTypeName(t: number): string {
   switch (t) {
-    case DataType.FLOAT: return "float32";
-    case DataType.DOUBLE: return "float64";
-    case DataType.FLOAT16: return "float16";
-    case DataType.INT64: return "int64";
-    case DataType.INT32: return "int32";
-    case DataType.INT8: return "int8";
-    case DataType.UINT8: return "uint8";
-    case DataType.BOOL: return "bool";
-    case DataType.STRING: return "string";
-    default: return `data_type ${t}`;
+    case DataType.FLOAT:
+      return "float32";
+    case DataType.DOUBLE:
+      return "float64";
+    case DataType.FLOAT16:
+      return "float16";
+    case DataType.INT64:
+      return "int64";
+    case DataType.INT32:
+      return "int32";
+    case DataType.INT8:
+      return "int8";
+    case DataType.UINT8:
+      return "uint8";
+    case DataType.BOOL:
+      return "bool";
+    case DataType.STRING:
+      return "string";
+    default:
+      return `data_type ${t}`;
   }
 }
 
@@ -134,9 +144,21 @@ export const onnxDescriptor = {
           nested: {
             AttributeType: {
               values: {
-                UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5,
-                FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10,
-                SPARSE_TENSOR: 11, SPARSE_TENSORS: 12, TYPE_PROTO: 13, TYPE_PROTOS: 14,
+                UNDEFINED: 0,
+                FLOAT: 1,
+                INT: 2,
+                STRING: 3,
+                TENSOR: 4,
+                GRAPH: 5,
+                FLOATS: 6,
+                INTS: 7,
+                STRINGS: 8,
+                TENSORS: 9,
+                GRAPHS: 10,
+                SPARSE_TENSOR: 11,
+                SPARSE_TENSORS: 12,
+                TYPE_PROTO: 13,
+                TYPE_PROTOS: 14,
               },
             },
           },
@@ -283,5 +305,7 @@ export function decodeModel(bytes: Uint8Array): ModelMessage {
 export function encodeModel(model: ModelMessage): Uint8Array {
   const err = ModelProtoType.verify(model as unknown as Record<string, unknown>);
   if (err) throw new Error(`onnx writer: invalid ModelProto: ${err}`);
-  return ModelProtoType.encode(ModelProtoType.fromObject(model as unknown as Record<string, unknown>)).finish();
+  return ModelProtoType.encode(
+    ModelProtoType.fromObject(model as unknown as Record<string, unknown>),
+  ).finish();
 }

@@ -9,7 +9,14 @@ import { fileURLToPath } from "node:url";
 import { tensorValues } from "./graph-builder.js";
 import { decodeModel, type ModelMessage } from "./proto.js";
 import { loadSidecar, type OnnxSidecar } from "./sidecar.js";
-import { type DenseLayer, discreteGmmModel, type EdmMlpSpec, gmmDenoiserModel, edmMlpModel, serializeModel } from "./writer.js";
+import {
+  type DenseLayer,
+  discreteGmmModel,
+  type EdmMlpSpec,
+  gmmDenoiserModel,
+  edmMlpModel,
+  serializeModel,
+} from "./writer.js";
 
 /** The shipped toy models, by file stem. */
 export const toyModelNames = [
@@ -33,7 +40,10 @@ export function defaultModelsDir(): string {
  * dense layer (weight [out, in] with transB = 1, bias [out]); the frequencies are the
  * [1, F] initializer multiplied with c_noise. Checks the architecture it assumes.
  */
-export function extractEdmMlp(model: Uint8Array | ModelMessage, label = "model"): Omit<EdmMlpSpec, "sigmaData"> {
+export function extractEdmMlp(
+  model: Uint8Array | ModelMessage,
+  label = "model",
+): Omit<EdmMlpSpec, "sigmaData"> {
   const m = model instanceof Uint8Array ? decodeModel(model) : model;
   const g = m.graph;
   if (!g) throw new Error(`extractEdmMlp: ${label} has no graph`);
@@ -44,12 +54,27 @@ export function extractEdmMlp(model: Uint8Array | ModelMessage, label = "model")
     if (n.op_type !== "Gemm") continue;
     const [, wName, bName] = n.input ?? [];
     const transB = n.attribute?.find((a) => a.name === "transB")?.i ?? 0;
-    const w = inits.get(wName), b = inits.get(bName);
-    if (!w || !b) throw new Error(`extractEdmMlp: ${label}: Gemm ${n.name} does not take its weight and bias from initializers`);
-    if (transB !== 1) throw new Error(`extractEdmMlp: ${label}: Gemm ${n.name} has transB ${transB}, expected 1 (nn.Linear layout)`);
+    const w = inits.get(wName),
+      b = inits.get(bName);
+    if (!w || !b)
+      throw new Error(
+        `extractEdmMlp: ${label}: Gemm ${n.name} does not take its weight and bias from initializers`,
+      );
+    if (transB !== 1)
+      throw new Error(
+        `extractEdmMlp: ${label}: Gemm ${n.name} has transB ${transB}, expected 1 (nn.Linear layout)`,
+      );
     const dims = w.dims ?? [];
-    if (dims.length !== 2) throw new Error(`extractEdmMlp: ${label}: weight ${wName} has dims [${dims.join(", ")}], expected [out, in]`);
-    layers.push({ weight: tensorValues(w), bias: tensorValues(b), outFeatures: dims[0], inFeatures: dims[1] });
+    if (dims.length !== 2)
+      throw new Error(
+        `extractEdmMlp: ${label}: weight ${wName} has dims [${dims.join(", ")}], expected [out, in]`,
+      );
+    layers.push({
+      weight: tensorValues(w),
+      bias: tensorValues(b),
+      outFeatures: dims[0],
+      inFeatures: dims[1],
+    });
     gemmInputs.add(wName).add(bName);
   }
   if (!layers.length) throw new Error(`extractEdmMlp: ${label} has no Gemm layers`);
@@ -58,20 +83,26 @@ export function extractEdmMlp(model: Uint8Array | ModelMessage, label = "model")
     if (n.op_type !== "Mul") continue;
     for (const i of n.input ?? []) {
       const t = inits.get(i);
-      if (t && !gemmInputs.has(i) && (t.dims ?? []).length === 2 && t.dims![0] === 1) frequencies = [...tensorValues(t)];
+      if (t && !gemmInputs.has(i) && (t.dims ?? []).length === 2 && t.dims![0] === 1)
+        frequencies = [...tensorValues(t)];
     }
   }
   if (!frequencies) throw new Error(`extractEdmMlp: ${label}: no [1, F] frequency initializer found`);
   const dim = layers[layers.length - 1].outFeatures;
   const expectIn = dim + 1 + 2 * frequencies.length;
   if (layers[0].inFeatures !== expectIn) {
-    throw new Error(`extractEdmMlp: ${label}: first layer takes ${layers[0].inFeatures} features, expected ${expectIn} (dim ${dim} + c_noise + sin/cos of ${frequencies.length} frequencies)`);
+    throw new Error(
+      `extractEdmMlp: ${label}: first layer takes ${layers[0].inFeatures} features, expected ${expectIn} (dim ${dim} + c_noise + sin/cos of ${frequencies.length} frequencies)`,
+    );
   }
   return { dim, frequencies, layers };
 }
 
 /** The model of one shipped toy model name, rebuilt from its sidecar (and, for MLPs, its weights). */
-export function rebuildToyModel(name: string, modelsDir = defaultModelsDir()): { model: ModelMessage; sidecar: OnnxSidecar } {
+export function rebuildToyModel(
+  name: string,
+  modelsDir = defaultModelsDir(),
+): { model: ModelMessage; sidecar: OnnxSidecar } {
   const sidecar = loadSidecar(join(modelsDir, `${name}.json`));
   const dtype = sidecar.dtype;
   const d = sidecar.denoiser;
@@ -80,7 +111,15 @@ export function rebuildToyModel(name: string, modelsDir = defaultModelsDir()): {
     model = gmmDenoiserModel(d, { dtype, name });
   } else if (d?.kind === "discrete-eps") {
     if (!d.gmm) throw new Error(`rebuildToyModel: ${name}.json: discrete-eps without a gmm`);
-    model = discreteGmmModel({ gmm: d.gmm, alphasCumprod: d.alphas_cumprod, prediction: d.prediction ?? "epsilon", timeMap: d.time_map ?? "index" }, { dtype, name });
+    model = discreteGmmModel(
+      {
+        gmm: d.gmm,
+        alphasCumprod: d.alphas_cumprod,
+        prediction: d.prediction ?? "epsilon",
+        timeMap: d.time_map ?? "index",
+      },
+      { dtype, name },
+    );
   } else if (sidecar.sigma_data !== undefined) {
     const bytes = readFileSync(join(modelsDir, `${name}.onnx`));
     const mlp = extractEdmMlp(bytes, `${name}.onnx`);
@@ -103,8 +142,16 @@ export function regenerateModels(outDir: string, opts: { modelsDir?: string } = 
     const { model, sidecar } = rebuildToyModel(name, modelsDir);
     const path = join(outDir, `${name}.onnx`);
     writeFileSync(path, serializeModel(model));
-    const meta = { ...sidecar, provenance: { writer: "@edmkit/conformance regenerateModels", ir_version: 8, opset: 17, original: (sidecar as Record<string, unknown>).provenance } };
-    writeFileSync(join(outDir, `${name}.json`), JSON.stringify(meta, null, 1) + "\n");
+    const meta = {
+      ...sidecar,
+      provenance: {
+        writer: "@edmkit/conformance regenerateModels",
+        ir_version: 8,
+        opset: 17,
+        original: (sidecar as Record<string, unknown>).provenance,
+      },
+    };
+    writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(meta, null, 1)}\n`);
     written.push(path);
   }
   return written;

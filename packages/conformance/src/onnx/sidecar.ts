@@ -67,13 +67,17 @@ export function parseSidecar(value: unknown, label: string): OnnxSidecar {
     const kind = s.denoiser.kind;
     const discrete = s.parameterization !== "denoiser";
     if ((kind === "gmm") === discrete) {
-      throw new Error(`${label}: field \`denoiser.kind\`: "${kind}" does not fit parameterization "${s.parameterization}"`);
+      throw new Error(
+        `${label}: field \`denoiser.kind\`: "${kind}" does not fit parameterization "${s.parameterization}"`,
+      );
     }
     if (kind === "discrete-eps") {
       const declared = s.denoiser.prediction ?? "epsilon";
       const expected = predictionOf(s.parameterization);
       if (declared !== expected) {
-        throw new Error(`${label}: field \`denoiser.prediction\`: "${declared}" does not fit parameterization "${s.parameterization}" (expected "${expected}")`);
+        throw new Error(
+          `${label}: field \`denoiser.prediction\`: "${declared}" does not fit parameterization "${s.parameterization}" (expected "${expected}")`,
+        );
       }
     }
   }
@@ -100,16 +104,20 @@ export function loadSidecar(path: string): OnnxSidecar {
 
 /** `NAME.json` next to `NAME.onnx`, or undefined when there is none. */
 export function sidecarPathFor(modelPath: string): string | undefined {
-  const p = modelPath.replace(/\.onnx$/i, "") + ".json";
+  const p = `${modelPath.replace(/\.onnx$/i, "")}.json`;
   return p !== modelPath && existsSync(p) ? p : undefined;
 }
 
 /** The discrete prediction type of a parameterization (undefined for `denoiser`). */
 export function predictionOf(p: OnnxParameterization): "epsilon" | "v_prediction" | "sample" | undefined {
   switch (p) {
-    case "discrete-eps": return "epsilon";
-    case "discrete-v": return "v_prediction";
-    case "discrete-sample": return "sample";
-    case "denoiser": return undefined;
+    case "discrete-eps":
+      return "epsilon";
+    case "discrete-v":
+      return "v_prediction";
+    case "discrete-sample":
+      return "sample";
+    case "denoiser":
+      return undefined;
   }
 }

@@ -40,7 +40,13 @@ export function signatureFromModelBytes(bytes: Uint8Array): ModelSignature {
     return {
       name: v.name,
       type: tt?.elem_type !== undefined ? dataTypeName(tt.elem_type) : "unknown",
-      shape: (tt?.shape?.dim ?? []).map((d) => (d.dim_value !== undefined ? d.dim_value : d.dim_param !== undefined && d.dim_param !== "" ? d.dim_param : "?")),
+      shape: (tt?.shape?.dim ?? []).map((d) =>
+        d.dim_value !== undefined
+          ? d.dim_value
+          : d.dim_param !== undefined && d.dim_param !== ""
+            ? d.dim_param
+            : "?",
+      ),
     };
   };
   return {
@@ -58,13 +64,26 @@ interface SessionMetadataLike {
 
 /** Signature from onnxruntime's session metadata, or undefined when the runtime has none. */
 export function signatureFromSession(session: SessionMetadataLike): ModelSignature | undefined {
-  const conv = (names: readonly string[], meta: readonly unknown[] | undefined): ValueSignature[] | undefined => {
+  const conv = (
+    names: readonly string[],
+    meta: readonly unknown[] | undefined,
+  ): ValueSignature[] | undefined => {
     if (!meta || meta.length !== names.length) return undefined;
     const out: ValueSignature[] = [];
-    for (const m of meta as { name?: string; isTensor?: boolean; type?: string; shape?: readonly (number | string)[] }[]) {
+    for (const m of meta as {
+      name?: string;
+      isTensor?: boolean;
+      type?: string;
+      shape?: readonly (number | string)[];
+    }[]) {
       if (typeof m?.name !== "string") return undefined;
       if (m.isTensor === false) out.push({ name: m.name, type: "non-tensor", shape: [] });
-      else out.push({ name: m.name, type: m.type ?? "unknown", shape: (m.shape ?? []).map((d) => (d === "" ? "?" : d)) });
+      else
+        out.push({
+          name: m.name,
+          type: m.type ?? "unknown",
+          shape: (m.shape ?? []).map((d) => (d === "" ? "?" : d)),
+        });
     }
     return out;
   };
@@ -121,31 +140,45 @@ export function checkSignature(file: string, sig: ModelSignature, exp: ExpectedS
   const o = find("output", exp.output);
   for (const extra of sig.inputs) {
     if (extra.name !== xName && extra.name !== cName) {
-      fail(`has an extra input ${describe(extra)}; OnnxDenoiser feeds only "${xName}" and "${cName}" (expected by ${exp.source})`);
+      fail(
+        `has an extra input ${describe(extra)}; OnnxDenoiser feeds only "${xName}" and "${cName}" (expected by ${exp.source})`,
+      );
     }
   }
 
   const floatOk = (t: string) => t === "float32" || t === "float64";
   const wanted = exp.dtype ? exp.dtype : "float32 or float64";
-  for (const [kind, v] of [["input", x], ["input", c], ["output", o]] as const) {
+  for (const [kind, v] of [
+    ["input", x],
+    ["input", c],
+    ["output", o],
+  ] as const) {
     if (v.type === "non-tensor") fail(`${kind} "${v.name}" is not a tensor, expected a ${wanted} tensor`);
     if (exp.dtype ? v.type !== exp.dtype : !floatOk(v.type)) {
-      fail(`${kind} "${v.name}" has element type ${v.type}, expected ${wanted}${exp.dtype ? ` (as ${exp.source} declares)` : ""}`);
+      fail(
+        `${kind} "${v.name}" has element type ${v.type}, expected ${wanted}${exp.dtype ? ` (as ${exp.source} declares)` : ""}`,
+      );
     }
   }
   if (x.type !== c.type || x.type !== o.type) {
-    fail(`inputs "${x.name}" (${x.type}), "${c.name}" (${c.type}) and output "${o.name}" (${o.type}) must share one float type`);
+    fail(
+      `inputs "${x.name}" (${x.type}), "${c.name}" (${c.type}) and output "${o.name}" (${o.type}) must share one float type`,
+    );
   }
 
   const checkRank = (kind: "input" | "output", v: ValueSignature, want: readonly (number | string)[]) => {
     if (v.shape.length !== want.length) {
-      fail(`${kind} "${v.name}" has rank ${v.shape.length} (${formatShape(v.shape)}), expected rank ${want.length} (${formatShape(want)})`);
+      fail(
+        `${kind} "${v.name}" has rank ${v.shape.length} (${formatShape(v.shape)}), expected rank ${want.length} (${formatShape(want)})`,
+      );
     }
     // every declared number must match; a declared name matches any size (a free axis)
     want.forEach((w, i) => {
       const got = v.shape[i];
       if (typeof w === "number" && typeof got === "number" && w !== got) {
-        fail(`${kind} "${v.name}" has size ${got} on axis ${i} (${formatShape(v.shape)}), expected ${w} (${formatShape(want)})`);
+        fail(
+          `${kind} "${v.name}" has size ${got} on axis ${i} (${formatShape(v.shape)}), expected ${w} (${formatShape(want)})`,
+        );
       }
     });
   };
@@ -155,26 +188,39 @@ export function checkSignature(file: string, sig: ModelSignature, exp: ExpectedS
   if (x.shape.length < 1) fail(`input "${x.name}" is a scalar, expected a batch-first tensor ([batch, ...])`);
   if (c.shape.length !== 1) fail(`input "${c.name}" has rank ${c.shape.length}, expected rank 1 ([batch])`);
   if (o.shape.length !== x.shape.length) {
-    fail(`output "${o.name}" has rank ${o.shape.length} (${formatShape(o.shape)}), expected the rank of input "${x.name}", ${x.shape.length} (${formatShape(x.shape)})`);
+    fail(
+      `output "${o.name}" has rank ${o.shape.length} (${formatShape(o.shape)}), expected the rank of input "${x.name}", ${x.shape.length} (${formatShape(x.shape)})`,
+    );
   }
   // batch axes: a fixed batch in the graph would break arbitrary batch sizes
-  for (const [kind, v] of [["input", x], ["input", c], ["output", o]] as const) {
+  for (const [kind, v] of [
+    ["input", x],
+    ["input", c],
+    ["output", o],
+  ] as const) {
     if (typeof v.shape[0] === "number" && typeof exp.inputShapes[0]?.[0] !== "number") {
-      fail(`${kind} "${v.name}" has a fixed batch size ${v.shape[0]} (${formatShape(v.shape)}), expected a dynamic batch axis`);
+      fail(
+        `${kind} "${v.name}" has a fixed batch size ${v.shape[0]} (${formatShape(v.shape)}), expected a dynamic batch axis`,
+      );
     }
   }
   const rowShape: (number | undefined)[] = [];
   for (let i = 1; i < x.shape.length; i++) {
-    const xs = x.shape[i], os = o.shape[i];
+    const xs = x.shape[i],
+      os = o.shape[i];
     if (typeof xs === "number" && typeof os === "number" && xs !== os) {
-      fail(`output "${o.name}" ${formatShape(o.shape)} does not have the shape of input "${x.name}" ${formatShape(x.shape)}`);
+      fail(
+        `output "${o.name}" ${formatShape(o.shape)} does not have the shape of input "${x.name}" ${formatShape(x.shape)}`,
+      );
     }
     rowShape.push(typeof xs === "number" ? xs : typeof os === "number" ? os : undefined);
   }
   if (exp.dim !== undefined) {
     const last = rowShape[rowShape.length - 1];
     if (last !== undefined && last !== exp.dim) {
-      fail(`input "${x.name}" has ${last} coordinates per row (${formatShape(x.shape)}), expected dim ${exp.dim} (as ${exp.source} declares)`);
+      fail(
+        `input "${x.name}" has ${last} coordinates per row (${formatShape(x.shape)}), expected dim ${exp.dim} (as ${exp.source} declares)`,
+      );
     }
     if (last === undefined && rowShape.length) rowShape[rowShape.length - 1] = exp.dim;
   }

@@ -19,15 +19,20 @@ export interface WriterOptions {
 
 function checkGmm(fn: string, spec: GmmSpec): void {
   const { dim, weights, means, stds } = spec;
-  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${fn}: gmm.dim must be a positive integer, got ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new RangeError(`${fn}: gmm.dim must be a positive integer, got ${dim}`);
   const k = weights.length;
   if (k < 1 || means.length !== k || stds.length !== k) {
-    throw new RangeError(`${fn}: gmm weights (${k}), means (${means.length}) and stds (${stds.length}) must have the same non-zero length`);
+    throw new RangeError(
+      `${fn}: gmm weights (${k}), means (${means.length}) and stds (${stds.length}) must have the same non-zero length`,
+    );
   }
   for (let j = 0; j < k; j++) {
-    if (!(weights[j] > 0)) throw new RangeError(`${fn}: gmm.weights[${j}] must be positive, got ${weights[j]}`);
+    if (!(weights[j] > 0))
+      throw new RangeError(`${fn}: gmm.weights[${j}] must be positive, got ${weights[j]}`);
     if (!(stds[j] >= 0)) throw new RangeError(`${fn}: gmm.stds[${j}] must be non-negative, got ${stds[j]}`);
-    if (means[j].length !== dim) throw new RangeError(`${fn}: gmm.means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
+    if (means[j].length !== dim)
+      throw new RangeError(`${fn}: gmm.means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
   }
 }
 
@@ -42,7 +47,8 @@ function checkGmm(fn: string, spec: GmmSpec): void {
  *   D      = sum_k r_k (mu_k + s_k^2 / v_k diff_k)
  */
 function appendGmm(g: GraphBuilder, spec: GmmSpec, x: string, sigma2: string, prefix = ""): string {
-  const k = spec.weights.length, dim = spec.dim;
+  const k = spec.weights.length,
+    dim = spec.dim;
   const variances = spec.stds.map((s) => s * s);
   const meansFlat = spec.means.flat();
   const logWeights = spec.weights.map((w) => Math.log(w));
@@ -92,7 +98,9 @@ export function gmmDenoiserModel(spec: GmmSpec, opts: WriterOptions = {}): Model
   const s2 = g.op("Mul", [sigma, sigma], {}, "sigma2");
   const d = appendGmm(g, spec, x, s2);
   g.output(d, "denoised", ["batch", spec.dim]);
-  return g.model(`Exact Gaussian-mixture denoiser D(x; sigma) (${spec.weights.length} components, dim ${spec.dim}, ${dtype}); written by @edmkit/conformance.`);
+  return g.model(
+    `Exact Gaussian-mixture denoiser D(x; sigma) (${spec.weights.length} components, dim ${spec.dim}, ${dtype}); written by @edmkit/conformance.`,
+  );
 }
 
 export interface DiscreteGmmGraphSpec {
@@ -127,7 +135,8 @@ export function discreteGmmModel(spec: DiscreteGmmGraphSpec, opts: WriterOptions
   const logSigmas = new Float64Array(T);
   for (let j = 0; j < T; j++) {
     const a = spec.alphasCumprod[j];
-    if (!(a > 0 && a <= 1)) throw new RangeError(`discreteGmmModel: alphasCumprod[${j}] must lie in (0, 1], got ${a}`);
+    if (!(a > 0 && a <= 1))
+      throw new RangeError(`discreteGmmModel: alphasCumprod[${j}] must lie in (0, 1], got ${a}`);
     logSigmas[j] = Math.log(Math.sqrt((1 - a) / a));
   }
   const prediction = spec.prediction ?? "epsilon";
@@ -177,7 +186,9 @@ export function discreteGmmModel(spec: DiscreteGmmGraphSpec, opts: WriterOptions
     }
   }
   g.output(out, outputNameOf[prediction], ["batch", dim]);
-  return g.model(`Discrete-time ${prediction} model on an exact Gaussian mixture (T = ${T}, dim ${dim}, ${dtype}); written by @edmkit/conformance.`);
+  return g.model(
+    `Discrete-time ${prediction} model on an exact Gaussian mixture (T = ${T}, dim ${dim}, ${dtype}); written by @edmkit/conformance.`,
+  );
 }
 
 /** One dense layer: weight [out, in] row-major (as torch's nn.Linear holds it), bias [out]. */
@@ -200,17 +211,24 @@ export interface EdmMlpSpec {
 
 function checkMlp(spec: EdmMlpSpec): void {
   const fn = "edmMlpModel";
-  if (!Number.isInteger(spec.dim) || spec.dim < 1) throw new RangeError(`${fn}: dim must be a positive integer, got ${spec.dim}`);
+  if (!Number.isInteger(spec.dim) || spec.dim < 1)
+    throw new RangeError(`${fn}: dim must be a positive integer, got ${spec.dim}`);
   if (!(spec.sigmaData > 0)) throw new RangeError(`${fn}: sigmaData must be positive, got ${spec.sigmaData}`);
   if (spec.layers.length < 1) throw new RangeError(`${fn}: at least one layer is needed`);
   let width = spec.dim + 1 + 2 * spec.frequencies.length;
   spec.layers.forEach((l, i) => {
-    if (l.inFeatures !== width) throw new RangeError(`${fn}: layers[${i}].inFeatures is ${l.inFeatures}, expected ${width}`);
-    if (l.weight.length !== l.inFeatures * l.outFeatures) throw new RangeError(`${fn}: layers[${i}].weight has ${l.weight.length} values, expected ${l.outFeatures} x ${l.inFeatures}`);
-    if (l.bias.length !== l.outFeatures) throw new RangeError(`${fn}: layers[${i}].bias has ${l.bias.length} values, expected ${l.outFeatures}`);
+    if (l.inFeatures !== width)
+      throw new RangeError(`${fn}: layers[${i}].inFeatures is ${l.inFeatures}, expected ${width}`);
+    if (l.weight.length !== l.inFeatures * l.outFeatures)
+      throw new RangeError(
+        `${fn}: layers[${i}].weight has ${l.weight.length} values, expected ${l.outFeatures} x ${l.inFeatures}`,
+      );
+    if (l.bias.length !== l.outFeatures)
+      throw new RangeError(`${fn}: layers[${i}].bias has ${l.bias.length} values, expected ${l.outFeatures}`);
     width = l.outFeatures;
   });
-  if (width !== spec.dim) throw new RangeError(`${fn}: the last layer has ${width} outputs, expected dim ${spec.dim}`);
+  if (width !== spec.dim)
+    throw new RangeError(`${fn}: the last layer has ${width} outputs, expected dim ${spec.dim}`);
 }
 
 /**
@@ -223,7 +241,8 @@ function checkMlp(spec: EdmMlpSpec): void {
 export function edmMlpModel(spec: EdmMlpSpec, opts: WriterOptions = {}): ModelMessage {
   checkMlp(spec);
   const dtype = opts.dtype ?? "float32";
-  const dim = spec.dim, sd = spec.sigmaData;
+  const dim = spec.dim,
+    sd = spec.sigmaData;
   const g = new GraphBuilder(opts.name ?? `mlp${dim}d-edm`, dtype);
   const x = g.input("x", ["batch", dim]);
   const sigmaIn = g.input("sigma", ["batch"]);
@@ -239,7 +258,12 @@ export function edmMlpModel(spec: EdmMlpSpec, opts: WriterOptions = {}): ModelMe
   const freqs = g.floats("frequencies", spec.frequencies, [1, spec.frequencies.length]);
   const phase = g.op("Mul", [cNoise, freqs], {}, "phase");
   const xin = g.op("Mul", [cIn, x], {}, "x_in");
-  const feats = g.op("Concat", [xin, cNoise, g.op("Sin", [phase], {}, "sin_phase"), g.op("Cos", [phase], {}, "cos_phase")], { axis: 1 }, "features");
+  const feats = g.op(
+    "Concat",
+    [xin, cNoise, g.op("Sin", [phase], {}, "sin_phase"), g.op("Cos", [phase], {}, "cos_phase")],
+    { axis: 1 },
+    "features",
+  );
   let h = feats;
   spec.layers.forEach((l, i) => {
     const wgt = g.floats(`layer${i}.weight`, l.weight, [l.outFeatures, l.inFeatures]);
@@ -250,16 +274,35 @@ export function edmMlpModel(spec: EdmMlpSpec, opts: WriterOptions = {}): ModelMe
       // float64: x / (1 + exp(-x)): onnxruntime's extended optimizations fuse x * Sigmoid(x)
       // into com.microsoft.QuickGelu, which has no float64 CPU kernel, so the float32 form
       // would not load at the default optimization level.
-      h = dtype === "float64"
-        ? g.op("Div", [h, g.op("Add", [g.scalar(`layer${i}_one`, 1), g.op("Exp", [g.op("Neg", [h], {}, `layer${i}_neg`)], {}, `layer${i}_exp`)], {}, `layer${i}_den`)], {}, `layer${i}_silu`)
-        : g.op("Mul", [h, g.op("Sigmoid", [h], {}, `layer${i}_gate`)], {}, `layer${i}_silu`);
+      h =
+        dtype === "float64"
+          ? g.op(
+              "Div",
+              [
+                h,
+                g.op(
+                  "Add",
+                  [
+                    g.scalar(`layer${i}_one`, 1),
+                    g.op("Exp", [g.op("Neg", [h], {}, `layer${i}_neg`)], {}, `layer${i}_exp`),
+                  ],
+                  {},
+                  `layer${i}_den`,
+                ),
+              ],
+              {},
+              `layer${i}_silu`,
+            )
+          : g.op("Mul", [h, g.op("Sigmoid", [h], {}, `layer${i}_gate`)], {}, `layer${i}_silu`);
     }
   });
   const skip = g.op("Mul", [cSkip, x], {}, "skip");
   const net = g.op("Mul", [cOut, h], {}, "net_scaled");
   const d = g.op("Add", [skip, net], {}, "denoised_value");
   g.output(d, "denoised", ["batch", dim]);
-  return g.model(`EDM-preconditioned MLP denoiser (dim ${dim}, sigma_data ${sd}, ${spec.layers.length} layers, ${dtype}); written by @edmkit/conformance.`);
+  return g.model(
+    `EDM-preconditioned MLP denoiser (dim ${dim}, sigma_data ${sd}, ${spec.layers.length} layers, ${dtype}); written by @edmkit/conformance.`,
+  );
 }
 
 /** Serialize a model to ONNX protobuf bytes. */

@@ -132,23 +132,37 @@ export function encodeGif(
   palette: ArrayLike<number>,
   delayCs: number | readonly number[],
 ): Uint8Array {
-  if (!Number.isInteger(width) || width < 1 || width > 65535) throw new Error(`encodeGif: width must be an integer in 1..65535, got ${width}`);
-  if (!Number.isInteger(height) || height < 1 || height > 65535) throw new Error(`encodeGif: height must be an integer in 1..65535, got ${height}`);
+  if (!Number.isInteger(width) || width < 1 || width > 65535)
+    throw new Error(`encodeGif: width must be an integer in 1..65535, got ${width}`);
+  if (!Number.isInteger(height) || height < 1 || height > 65535)
+    throw new Error(`encodeGif: height must be an integer in 1..65535, got ${height}`);
   if (frames.length === 0) throw new Error("encodeGif: frames must hold at least one frame, got 0");
   if (palette.length % 3 !== 0 || palette.length < 6 || palette.length > 768) {
-    throw new Error(`encodeGif: palette must be flat RGB triples for 2..256 colours, got ${palette.length} values`);
+    throw new Error(
+      `encodeGif: palette must be flat RGB triples for 2..256 colours, got ${palette.length} values`,
+    );
   }
   const colors = palette.length / 3;
   const delays = typeof delayCs === "number" ? frames.map(() => delayCs) : delayCs;
-  if (delays.length !== frames.length) throw new Error(`encodeGif: delayCs must have one entry per frame (${frames.length}), got ${delays.length}`);
+  if (delays.length !== frames.length)
+    throw new Error(
+      `encodeGif: delayCs must have one entry per frame (${frames.length}), got ${delays.length}`,
+    );
   frames.forEach((f, i) => {
-    if (f.length !== width * height) throw new Error(`encodeGif: frames[${i}] must have width*height = ${width * height} pixels, got ${f.length}`);
+    if (f.length !== width * height)
+      throw new Error(
+        `encodeGif: frames[${i}] must have width*height = ${width * height} pixels, got ${f.length}`,
+      );
     for (let p = 0; p < f.length; p++) {
-      if (f[p] >= colors) throw new Error(`encodeGif: frames[${i}][${p}] = ${f[p]} is not a palette index (palette has ${colors} colours)`);
+      if (f[p] >= colors)
+        throw new Error(
+          `encodeGif: frames[${i}][${p}] = ${f[p]} is not a palette index (palette has ${colors} colours)`,
+        );
     }
   });
   delays.forEach((d, i) => {
-    if (!Number.isInteger(d) || d < 0 || d > 65535) throw new Error(`encodeGif: delayCs[${i}] must be an integer in 0..65535, got ${d}`);
+    if (!Number.isInteger(d) || d < 0 || d > 65535)
+      throw new Error(`encodeGif: delayCs[${i}] must be an integer in 0..65535, got ${d}`);
   });
 
   let tableBits = 1; // the file stores 2^tableBits colours
@@ -245,7 +259,8 @@ export class IndexedCanvas {
     const ya = Math.max(0, Math.round(y));
     const xb = Math.min(this.width, Math.round(x + w));
     const yb = Math.min(this.height, Math.round(y + h));
-    for (let yy = ya; yy < yb; yy++) this.pixels.fill(color, yy * this.width + xa, yy * this.width + Math.max(xa, xb));
+    for (let yy = ya; yy < yb; yy++)
+      this.pixels.fill(color, yy * this.width + xa, yy * this.width + Math.max(xa, xb));
   }
 
   /** A filled disc of radius r centred at (cx, cy). */
@@ -352,17 +367,28 @@ function densityAt(rows: number[][], sigmas: readonly number[], sigma: number): 
  * shows σ going from σ_max to 0 on a log scale. Particles outside the window are counted at its
  * edges. Default size 320×160, 40 frames.
  */
-export function trajectoryAnimation(fig: Report["figures"]["trajectories1d"], opts: TrajectoryAnimationOptions = {}): Uint8Array {
+export function trajectoryAnimation(
+  fig: Report["figures"]["trajectories1d"],
+  opts: TrajectoryAnimationOptions = {},
+): Uint8Array {
   const W = opts.width ?? 320;
   const H = opts.height ?? 160;
   const nFrames = opts.frames ?? 40;
   const delay = opts.delayCs ?? 8;
   const S = fig.sigmas.length;
-  if (S < 2) throw new Error(`trajectoryAnimation: figures.trajectories1d.sigmas must hold at least 2 sigmas, got ${S}`);
-  if (!Number.isInteger(nFrames) || nFrames < 2) throw new Error(`trajectoryAnimation: opts.frames must be an integer >= 2, got ${nFrames}`);
-  if (W < 120 || H < 90) throw new Error(`trajectoryAnimation: the animation needs at least 120x90 pixels, got ${W}x${H}`);
+  if (S < 2)
+    throw new Error(
+      `trajectoryAnimation: figures.trajectories1d.sigmas must hold at least 2 sigmas, got ${S}`,
+    );
+  if (!Number.isInteger(nFrames) || nFrames < 2)
+    throw new Error(`trajectoryAnimation: opts.frames must be an integer >= 2, got ${nFrames}`);
+  if (W < 120 || H < 90)
+    throw new Error(`trajectoryAnimation: the animation needs at least 120x90 pixels, got ${W}x${H}`);
   fig.paths.forEach((p, i) => {
-    if (p.length !== S) throw new Error(`trajectoryAnimation: figures.trajectories1d.paths[${i}] must have ${S} values (one per sigma), got ${p.length}`);
+    if (p.length !== S)
+      throw new Error(
+        `trajectoryAnimation: figures.trajectories1d.paths[${i}] must have ${S} values (one per sigma), got ${p.length}`,
+      );
   });
   const P = animationPalette;
   const rows = densityRows(fig.density);
@@ -438,7 +464,8 @@ export function trajectoryAnimation(fig: Report["figures"]["trajectories1d"], op
       const top = b < bins ? Math.round(yOf(counts[b] / (fig.paths.length * binW))) : base;
       const xEdge = Math.round(px(lo + b * binW));
       canvas.rect(xEdge, Math.min(prevTop, top), 1, Math.abs(prevTop - top) + 1, P.histogram);
-      if (b < bins && top < base) canvas.rect(xEdge, top, Math.round(px(lo + (b + 1) * binW)) - xEdge + 1, 1, P.histogram);
+      if (b < bins && top < base)
+        canvas.rect(xEdge, top, Math.round(px(lo + (b + 1) * binW)) - xEdge + 1, 1, P.histogram);
       prevTop = top;
     }
 
@@ -460,7 +487,13 @@ export function trajectoryAnimation(fig: Report["figures"]["trajectories1d"], op
     const bx0 = plotL + IndexedCanvas.textWidth("σ=00.00", 2) + 8;
     const bx1 = plotR;
     canvas.rect(bx0, barY, bx1 - bx0, 6, P.barTrack);
-    const frac = sigma <= 0 ? 1 : sMax > sMinPos ? Math.min(1, Math.max(0, Math.log(sMax / Math.max(sigma, sMinPos)) / Math.log(sMax / sMinPos))) * 0.95 : 0.5;
+    const frac =
+      sigma <= 0
+        ? 1
+        : sMax > sMinPos
+          ? Math.min(1, Math.max(0, Math.log(sMax / Math.max(sigma, sMinPos)) / Math.log(sMax / sMinPos))) *
+            0.95
+          : 0.5;
     const fill = sigma <= 0 ? 1 : frac;
     canvas.rect(bx0, barY, Math.round((bx1 - bx0) * fill), 6, P.barFill);
     frames.push(canvas.pixels.slice());

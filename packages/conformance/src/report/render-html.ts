@@ -197,7 +197,12 @@ function summarySection(report: Report): string {
     report.problems.length > 0 || unexplained > 0
       ? `<div class="alert bad" role="alert"><b>⚠ ${plural(report.problems.length, "problem")}</b> — ${plural(unexplained, "unexplained divergence")}, ${plural(fx.summary.failed, "failed fixture")}. <a href="#problems">See the list</a>.</div>`
       : `<div class="alert ok"><b>No problems.</b> Every divergence has a named root cause and every supported fixture passes.</div>`;
-  return section("summary", "Summary", "Ports replayed against fixtures recorded from the original Python code, and implementations compared with each other on the same model, schedule and noise.", `${alert}<div class="stats">${cards.join("")}</div>`);
+  return section(
+    "summary",
+    "Summary",
+    "Ports replayed against fixtures recorded from the original Python code, and implementations compared with each other on the same model, schedule and noise.",
+    `${alert}<div class="stats">${cards.join("")}</div>`,
+  );
 }
 
 function equivalenceSection(report: Report): string {
@@ -207,11 +212,18 @@ function equivalenceSection(report: Report): string {
           (g) =>
             `<div class="group"><h3><span>${esc(g.method)}</span><span class="badge ok" title="largest gap between any two members">max gap <span class="num">${esc(formatGap(g.maxGap))}</span></span></h3><div>${g.members
               .map(implChip)
-              .join(" ")}</div>${g.evidence.length ? `<p class="ev">Evidence: ${g.evidence.map((e) => `<code>${esc(e)}</code>`).join(", ")}</p>` : ""}</div>`,
+              .join(
+                " ",
+              )}</div>${g.evidence.length ? `<p class="ev">Evidence: ${g.evidence.map((e) => `<code>${esc(e)}</code>`).join(", ")}</p>` : ""}</div>`,
         )
         .join("")}</div>`
     : '<p class="empty">No equivalence groups were established.</p>';
-  return section("equivalence", "Equivalence map", "Implementations that compute the same method: every pair inside a group agrees to float64 round-off. The badge is the largest gap measured between any two members.", body);
+  return section(
+    "equivalence",
+    "Equivalence map",
+    "Implementations that compute the same method: every pair inside a group agrees to float64 round-off. The badge is the largest gap measured between any two members.",
+    body,
+  );
 }
 
 function divergencesSection(report: Report): string {
@@ -226,7 +238,15 @@ function divergencesSection(report: Report): string {
   ]);
   const body = rows.length
     ? `<div class="scroll-x">${table(
-        [{ label: "pair" }, { label: "first step", right: true }, { label: "max gap", right: true }, { label: "output gap", right: true }, { label: "gap per step" }, { label: "root cause" }, { label: "minimal pair" }],
+        [
+          { label: "pair" },
+          { label: "first step", right: true },
+          { label: "max gap", right: true },
+          { label: "output gap", right: true },
+          { label: "gap per step" },
+          { label: "root cause" },
+          { label: "minimal pair" },
+        ],
         rows,
       )}</div>`
     : '<p class="empty">No pair diverges beyond round-off.</p>';
@@ -243,18 +263,32 @@ function ancestralSection(report: Report): string {
   const checks = a.checks.length
     ? table(
         [{ label: "check" }, { label: "max gap", right: true }, { label: "verdict" }],
-        a.checks.map((c) => [esc(c.what), num(c.maxGap), c.verdict === "identical" ? '<span class="badge ok">identical</span>' : '<span class="badge warn">diverge</span>']),
+        a.checks.map((c) => [
+          esc(c.what),
+          num(c.maxGap),
+          c.verdict === "identical"
+            ? '<span class="badge ok">identical</span>'
+            : '<span class="badge warn">diverge</span>',
+        ]),
       )
     : "";
   const body =
     `<div class="qa"><p>${esc(a.question)}</p><p class="a">${esc(a.answer)}</p></div>` +
-    (a.derivation.length ? `<h3>Derivation</h3><ol>${a.derivation.map((d) => `<li>${esc(d)}</li>`).join("")}</ol>` : "") +
+    (a.derivation.length
+      ? `<h3>Derivation</h3><ol>${a.derivation.map((d) => `<li>${esc(d)}</li>`).join("")}</ol>`
+      : "") +
     (checks ? `<h3>Checks</h3>${checks}` : "");
-  return section("ancestral", "The seed question", "Ancestral samplers inject fresh noise at every step, so “same seed, same sample” depends on more than the update rule.", body);
+  return section(
+    "ancestral",
+    "The seed question",
+    "Ancestral samplers inject fresh noise at every step, so “same seed, same sample” depends on more than the update rule.",
+    body,
+  );
 }
 
 function causesSection(report: Report): string {
-  if (report.causes.length === 0) return section("causes", "Root causes", "", '<p class="empty">No root cause was demonstrated.</p>');
+  if (report.causes.length === 0)
+    return section("causes", "Root causes", "", '<p class="empty">No root cause was demonstrated.</p>');
   const cards = report.causes.map((c) => {
     const mp = c.minimalPair;
     const covers = report.pairs.filter((p) => p.cause === c.id);
@@ -277,7 +311,12 @@ function causesSection(report: Report): string {
       `</div>`
     );
   });
-  return section("causes", "Root causes", "Each cause is demonstrated by a minimal pair: two runs that differ in that one thing only.", `<div class="causes">${cards.join("")}</div>`);
+  return section(
+    "causes",
+    "Root causes",
+    "Each cause is demonstrated by a minimal pair: two runs that differ in that one thing only.",
+    `<div class="causes">${cards.join("")}</div>`,
+  );
 }
 
 function pairsSection(report: Report): string {
@@ -308,7 +347,12 @@ function pairsSection(report: Report): string {
         rows,
       )}</div>`
     : '<p class="empty">No pairs were compared.</p>';
-  return section("pairs", "All pairs", "Every implementation-vs-implementation comparison (hover a pair id for its scenario).", body);
+  return section(
+    "pairs",
+    "All pairs",
+    "Every implementation-vs-implementation comparison (hover a pair id for its scenario).",
+    body,
+  );
 }
 
 function accuracySection(report: Report): string {
@@ -317,17 +361,27 @@ function accuracySection(report: Report): string {
   const plots =
     byModel.size === 0
       ? plotAccuracy([], { title: "Error vs NFE" })
-      : [...byModel.entries()].map(([model, entries], i) => `<figure>${plotAccuracy(entries, { title: `Error vs NFE — ${model}`, idSuffix: String(i) })}</figure>`).join("");
+      : [...byModel.entries()]
+          .map(
+            ([model, entries], i) =>
+              `<figure>${plotAccuracy(entries, { title: `Error vs NFE — ${model}`, idSuffix: String(i) })}</figure>`,
+          )
+          .join("");
   const rows = report.accuracy.map((a) => [
     `<code>${esc(a.sampler)}</code>`,
     esc(a.library),
     esc(a.model),
-    a.stochastic && a.fittedOrder === null ? '<span class="badge muted">stochastic</span>' : `<span class="num">${esc(formatOrder(a.fittedOrder))}</span>`,
+    a.stochastic && a.fittedOrder === null
+      ? '<span class="badge muted">stochastic</span>'
+      : `<span class="num">${esc(formatOrder(a.fittedOrder))}</span>`,
     a.points
       .slice()
       .sort((x, y) => x.nfe - y.nfe)
       .map((p) => `<span class="num">${p.nfe}→${esc(formatGap(p.error))}</span>`)
-      .join(" · ") + (a.distance?.length ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(a.distanceName ?? "distance")}: ${a.distance.map((d) => `${d.nfe}→${formatGap(d.value)}`).join(" · ")}</span>` : ""),
+      .join(" · ") +
+      (a.distance?.length
+        ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(a.distanceName ?? "distance")}: ${a.distance.map((d) => `${d.nfe}→${formatGap(d.value)}`).join(" · ")}</span>`
+        : ""),
   ]);
   return section(
     "accuracy",
@@ -357,23 +411,46 @@ function onnxSection(report: Report): string {
       `<h3>${esc(o.device)} ${o.available ? '<span class="badge ok">available</span>' : '<span class="badge muted">not available</span>'}</h3>${o.message ? `<p style="margin:0 0 8px;color:var(--muted);font-size:13.5px">${esc(o.message)}</p>` : ""}${
         o.runs.length
           ? table(
-              [{ label: "model" }, { label: "sampler" }, { label: "dtype" }, { label: "max gap to exact", right: true }, { label: "RMS gap", right: true }, { label: "time", right: true }],
-              o.runs.map((r) => [`<code>${esc(r.model)}</code>`, `<code>${esc(r.sampler)}</code>`, r.dtype, num(r.gapToExact), num(r.rmsToExact ?? null), `<span class="num">${esc(formatSeconds(r.seconds))}</span>`]),
+              [
+                { label: "model" },
+                { label: "sampler" },
+                { label: "dtype" },
+                { label: "max gap to exact", right: true },
+                { label: "RMS gap", right: true },
+                { label: "time", right: true },
+              ],
+              o.runs.map((r) => [
+                `<code>${esc(r.model)}</code>`,
+                `<code>${esc(r.sampler)}</code>`,
+                r.dtype,
+                num(r.gapToExact),
+                num(r.rmsToExact ?? null),
+                `<span class="num">${esc(formatSeconds(r.seconds))}</span>`,
+              ]),
             )
           : ""
       }`,
   );
-  return section("onnx", "ONNX", "Samplers driving ONNX denoisers through onnxruntime-node, compared with the exact mixture denoiser.", blocks.join(""));
+  return section(
+    "onnx",
+    "ONNX",
+    "Samplers driving ONNX denoisers through onnxruntime-node, compared with the exact mixture denoiser.",
+    blocks.join(""),
+  );
 }
 
 function fixturesSection(report: Report): string {
   const rank: Record<string, number> = { error: 0, fail: 1, unsupported: 2, pass: 3 };
-  const results = report.fixtures.results.slice().sort((a, b) => (rank[a.status] ?? 9) - (rank[b.status] ?? 9) || a.id.localeCompare(b.id));
+  const results = report.fixtures.results
+    .slice()
+    .sort((a, b) => (rank[a.status] ?? 9) - (rank[b.status] ?? 9) || a.id.localeCompare(b.id));
   const rows = results.map((r) => [
     `<code>${esc(r.id)}</code>`,
     statusBadge(r.status),
     num(r.maxAbsError),
-    r.tolerance ? `<span class="num">${esc(formatGap(r.tolerance.abs))} / ${esc(formatGap(r.tolerance.rel))}</span>` : '<span class="empty">—</span>',
+    r.tolerance
+      ? `<span class="num">${esc(formatGap(r.tolerance.abs))} / ${esc(formatGap(r.tolerance.rel))}</span>`
+      : '<span class="empty">—</span>',
     r.firstDivergence
       ? `model call ${r.firstDivergence.modelCall}${r.firstDivergence.step !== null ? `, step ${r.firstDivergence.step}` : ""}: <code>${esc(r.firstDivergence.field)}</code> ${num(r.firstDivergence.maxAbs)}${r.message ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(r.message)}</span>` : ""}`
       : r.message
@@ -393,13 +470,22 @@ function fixturesSection(report: Report): string {
 }
 
 function quirksSection(report: Report): string {
-  if (report.quirks.length === 0) return section("quirks", "Quirks of the originals", "", '<p class="empty">Not computed in this run.</p>');
-  const rows = report.quirks.map((q) => [esc(q.source), esc(q.summary), q.cause ? `<code>${esc(q.cause)}</code>` : "reproduced by the port", `${q.ok ? "" : "⚠ "}${esc(q.evidence)}`]);
+  if (report.quirks.length === 0)
+    return section("quirks", "Quirks of the originals", "", '<p class="empty">Not computed in this run.</p>');
+  const rows = report.quirks.map((q) => [
+    esc(q.source),
+    esc(q.summary),
+    q.cause ? `<code>${esc(q.cause)}</code>` : "reproduced by the port",
+    `${q.ok ? "" : "⚠ "}${esc(q.evidence)}`,
+  ]);
   return section(
     "quirks",
     "Quirks of the originals",
     "Every quirk fixtures/PROVENANCE.md lists: a divergence between implementations points at the root cause whose minimal pair shows it; a behaviour the ports reproduce points at the fixtures that exercise it.",
-    table([{ label: "quirk", nowrap: true }, { label: "what" }, { label: "cause" }, { label: "evidence" }], rows),
+    table(
+      [{ label: "quirk", nowrap: true }, { label: "what" }, { label: "cause" }, { label: "evidence" }],
+      rows,
+    ),
   );
 }
 
@@ -408,14 +494,35 @@ function problemsSection(report: Report): string {
   if (report.problems.length === 0 && unexplained.length === 0) {
     return section("problems", "Problems", "", '<div class="alert ok" style="margin:0"><b>None.</b></div>');
   }
-  const list = report.problems.length ? `<div class="alert bad"><b>⚠ ${plural(report.problems.length, "problem")} need attention</b><ul class="problems">${report.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>` : "";
+  const list = report.problems.length
+    ? `<div class="alert bad"><b>⚠ ${plural(report.problems.length, "problem")} need attention</b><ul class="problems">${report.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>`
+    : "";
   const table2 = unexplained.length
     ? `<h3>Unexplained divergences</h3>${table(
-        [{ label: "pair" }, { label: "first step", right: true }, { label: "first model call", right: true }, { label: "max gap", right: true }, { label: "output gap", right: true }, { label: "note" }],
-        unexplained.map((p) => [`${implChip(p.a)}<br>${implChip(p.b)}`, formatIndex(p.firstStep), formatIndex(p.firstModelCall), num(p.maxGap), num(p.outputGap), esc(p.note)]),
+        [
+          { label: "pair" },
+          { label: "first step", right: true },
+          { label: "first model call", right: true },
+          { label: "max gap", right: true },
+          { label: "output gap", right: true },
+          { label: "note" },
+        ],
+        unexplained.map((p) => [
+          `${implChip(p.a)}<br>${implChip(p.b)}`,
+          formatIndex(p.firstStep),
+          formatIndex(p.firstModelCall),
+          num(p.maxGap),
+          num(p.outputGap),
+          esc(p.note),
+        ]),
       )}`
     : "";
-  return section("problems", "Problems", "Unexplained divergences and failed fixtures. These set a non-zero exit status.", list + table2);
+  return section(
+    "problems",
+    "Problems",
+    "Unexplained divergences and failed fixtures. These set a non-zero exit status.",
+    list + table2,
+  );
 }
 
 function footer(report: Report): string {
@@ -424,7 +531,10 @@ function footer(report: Report): string {
     ["run time", formatSeconds(report.durationSeconds)],
     ["generated", report.generatedAt],
     ["node", `${env.node} on ${env.platform}`],
-    ["machine", `${env.cpus} CPUs, ${plural(env.workers, "worker")}${env.shard ? `, shard ${env.shard}` : ""}`],
+    [
+      "machine",
+      `${env.cpus} CPUs, ${plural(env.workers, "worker")}${env.shard ? `, shard ${env.shard}` : ""}`,
+    ],
     ...Object.entries(report.versions),
   ];
   return `<footer id="runtime"><b>Run</b><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl></footer>`;
@@ -455,7 +565,12 @@ export function renderHtml(report: Report, opts: RenderHtmlOptions = {}): string
     pairsSection(report),
     accuracySection(report),
     trajectoriesSection(report, opts.animationGif),
-    section("clouds", "2-D sample clouds", "Samples of each sampler from a 2-D Gaussian mixture, on shared axes.", `<figure>${plotClouds(report.figures.clouds2d)}</figure>`),
+    section(
+      "clouds",
+      "2-D sample clouds",
+      "Samples of each sampler from a 2-D Gaussian mixture, on shared axes.",
+      `<figure>${plotClouds(report.figures.clouds2d)}</figure>`,
+    ),
     section(
       "heatmap",
       "Pairwise divergence",

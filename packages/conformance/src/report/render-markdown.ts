@@ -8,15 +8,13 @@ import { formatGap, formatIndex, formatOrder, formatSeconds } from "./svg/format
 
 /** Escapes text for Markdown prose and table cells (no raw HTML, no accidental emphasis or links). */
 export function mdText(s: string): string {
-  return s
-    .replace(/\r?\n/g, " ")
-    .replace(/[\\`*_[\]|<>#]/g, (c, i: number, all: string) => {
-      if (c === "<") return "&lt;";
-      if (c === ">") return "&gt;";
-      // Intraword underscores (sigma_up) never start emphasis in CommonMark; keep them readable.
-      if (c === "_" && /[A-Za-z0-9]/.test(all[i - 1] ?? "") && /[A-Za-z0-9]/.test(all[i + 1] ?? "")) return c;
-      return `\\${c}`;
-    });
+  return s.replace(/\r?\n/g, " ").replace(/[\\`*_[\]|<>#]/g, (c, i: number, all: string) => {
+    if (c === "<") return "&lt;";
+    if (c === ">") return "&gt;";
+    // Intraword underscores (sigma_up) never start emphasis in CommonMark; keep them readable.
+    if (c === "_" && /[A-Za-z0-9]/.test(all[i - 1] ?? "") && /[A-Za-z0-9]/.test(all[i + 1] ?? "")) return c;
+    return `\\${c}`;
+  });
 }
 
 /** An inline code span that survives backticks in its content. */
@@ -30,10 +28,18 @@ export function mdCode(s: string): string {
 
 function table(head: string[], rows: string[][], align?: ("l" | "r" | "c")[]): string {
   const sep = head.map((_, i) => (align?.[i] === "r" ? "---:" : align?.[i] === "c" ? ":---:" : "---"));
-  return [`| ${head.join(" | ")} |`, `| ${sep.join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${sep.join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
-const verdictMark: Record<PairResult["verdict"], string> = { identical: "identical", diverge: "**diverge**", unsupported: "unsupported" };
+const verdictMark: Record<PairResult["verdict"], string> = {
+  identical: "identical",
+  diverge: "**diverge**",
+  unsupported: "unsupported",
+};
 
 function causeCell(p: PairResult): string {
   if (p.cause === "unexplained") return "**⚠ unexplained**";
@@ -48,7 +54,11 @@ export function divergingPairs(report: Report): PairResult[] {
 }
 
 function statusMark(status: string): string {
-  return status === "pass" ? "pass" : status === "unsupported" ? "unsupported" : `**${status.toUpperCase()}**`;
+  return status === "pass"
+    ? "pass"
+    : status === "unsupported"
+      ? "unsupported"
+      : `**${status.toUpperCase()}**`;
 }
 
 function accuracyCell(a: AccuracyResult): string {
@@ -93,19 +103,31 @@ export function renderMarkdown(report: Report): string {
           const b = fx.byLibrary[l];
           return [mdText(l), String(b.passed), b.failed ? `**${b.failed}**` : "0", String(b.unsupported)];
         }),
-        ["**total**", `**${fx.summary.passed}**`, `**${fx.summary.failed}**`, `**${fx.summary.unsupported}**`],
+        [
+          "**total**",
+          `**${fx.summary.passed}**`,
+          `**${fx.summary.failed}**`,
+          `**${fx.summary.unsupported}**`,
+        ],
       ],
       ["l", "r", "r", "r"],
     ),
     "",
   );
-  push("**Equivalence map** — implementations that compute the same method (max gap between any two members):", "");
+  push(
+    "**Equivalence map** — implementations that compute the same method (max gap between any two members):",
+    "",
+  );
   if (report.equivalence.length === 0) push("_No equivalence groups were established._", "");
   else {
     push(
       table(
         ["method", "members", "max gap"],
-        report.equivalence.map((g) => [mdText(g.method), g.members.map((m) => mdCode(m.id)).join(" = "), formatGap(g.maxGap)]),
+        report.equivalence.map((g) => [
+          mdText(g.method),
+          g.members.map((m) => mdCode(m.id)).join(" = "),
+          formatGap(g.maxGap),
+        ]),
         ["l", "l", "r"],
       ),
       "",
@@ -141,7 +163,11 @@ export function renderMarkdown(report: Report): string {
     push(
       table(
         ["check", "max gap", "verdict"],
-        anc.checks.map((c) => [mdText(c.what), formatGap(c.maxGap), c.verdict === "diverge" ? "**diverge**" : "identical"]),
+        anc.checks.map((c) => [
+          mdText(c.what),
+          formatGap(c.maxGap),
+          c.verdict === "diverge" ? "**diverge**" : "identical",
+        ]),
         ["l", "r", "l"],
       ),
       "",
@@ -174,7 +200,21 @@ export function renderMarkdown(report: Report): string {
   else {
     push(
       table(
-        ["pair", "a", "b", "model", "dtype", "verdict", "first step", "first call", "NFE a/b", "draws a/b", "max gap", "output gap", "cause"],
+        [
+          "pair",
+          "a",
+          "b",
+          "model",
+          "dtype",
+          "verdict",
+          "first step",
+          "first call",
+          "NFE a/b",
+          "draws a/b",
+          "max gap",
+          "output gap",
+          "cause",
+        ],
         report.pairs.map((p) => [
           mdCode(p.id),
           mdCode(p.a.id),
@@ -197,7 +237,12 @@ export function renderMarkdown(report: Report): string {
   }
 
   // --- Accuracy -------------------------------------------------------------------------------
-  push("## Accuracy", "", "Error against the exact ODE solution (mixture denoiser) versus model evaluations; the fitted order is the slope of log error vs log steps.", "");
+  push(
+    "## Accuracy",
+    "",
+    "Error against the exact ODE solution (mixture denoiser) versus model evaluations; the fitted order is the slope of log error vs log steps.",
+    "",
+  );
   if (report.accuracy.length === 0) push("_No accuracy measurements._", "");
   else {
     push(
@@ -226,12 +271,22 @@ export function renderMarkdown(report: Report): string {
   push("## ONNX", "");
   if (report.onnx.length === 0) push("_No ONNX runs._", "");
   for (const o of report.onnx) {
-    push(`**${mdText(o.device)}** — ${o.available ? "available" : "not available"}${o.message ? `: ${mdText(o.message)}` : ""}`, "");
+    push(
+      `**${mdText(o.device)}** — ${o.available ? "available" : "not available"}${o.message ? `: ${mdText(o.message)}` : ""}`,
+      "",
+    );
     if (o.runs.length) {
       push(
         table(
           ["model", "sampler", "dtype", "max gap to exact", "RMS gap", "time"],
-          o.runs.map((r) => [mdCode(r.model), mdCode(r.sampler), r.dtype, formatGap(r.gapToExact), formatGap(r.rmsToExact ?? null), formatSeconds(r.seconds)]),
+          o.runs.map((r) => [
+            mdCode(r.model),
+            mdCode(r.sampler),
+            r.dtype,
+            formatGap(r.gapToExact),
+            formatGap(r.rmsToExact ?? null),
+            formatSeconds(r.seconds),
+          ]),
           ["l", "l", "l", "r", "r", "r"],
         ),
         "",
@@ -240,14 +295,27 @@ export function renderMarkdown(report: Report): string {
   }
 
   // --- Fixtures --------------------------------------------------------------------------------
-  push("## Quirks of the originals", "", "Every quirk fixtures/PROVENANCE.md lists, and how this report covers it.", "");
+  push(
+    "## Quirks of the originals",
+    "",
+    "Every quirk fixtures/PROVENANCE.md lists, and how this report covers it.",
+    "",
+  );
   if (report.quirks.length === 0) push("_Not computed in this run._", "");
   else {
     push("| quirk | what | cause | evidence |", "| --- | --- | --- | --- |");
-    for (const q of report.quirks) push(`| ${mdText(q.source)} | ${mdText(q.summary)} | ${q.cause ? mdCode(q.cause) : "reproduced by the port"} | ${q.ok ? "" : "⚠ "}${mdText(q.evidence)} |`);
+    for (const q of report.quirks)
+      push(
+        `| ${mdText(q.source)} | ${mdText(q.summary)} | ${q.cause ? mdCode(q.cause) : "reproduced by the port"} | ${q.ok ? "" : "⚠ "}${mdText(q.evidence)} |`,
+      );
     push("");
   }
-  push("## Fixtures", "", `${fx.summary.passed} passed, ${fx.summary.failed} failed, ${fx.summary.unsupported} unsupported.`, "");
+  push(
+    "## Fixtures",
+    "",
+    `${fx.summary.passed} passed, ${fx.summary.failed} failed, ${fx.summary.unsupported} unsupported.`,
+    "",
+  );
   if (fx.results.length) {
     push(
       table(
@@ -274,7 +342,12 @@ export function renderMarkdown(report: Report): string {
   push("## Problems", "");
   if (report.problems.length === 0 && unexplained.length === 0) push("None.", "");
   if (report.problems.length > 0) {
-    push(`**⚠ ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"} need${report.problems.length === 1 ? "s" : ""} attention:**`, "", ...report.problems.map((p) => `- **${mdText(p)}**`), "");
+    push(
+      `**⚠ ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"} need${report.problems.length === 1 ? "s" : ""} attention:**`,
+      "",
+      ...report.problems.map((p) => `- **${mdText(p)}**`),
+      "",
+    );
   }
   if (unexplained.length > 0) {
     push(
@@ -282,7 +355,14 @@ export function renderMarkdown(report: Report): string {
       "",
       table(
         ["pair", "first step", "first model call", "max gap", "output gap", "note"],
-        unexplained.map((p) => [`${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`, formatIndex(p.firstStep), formatIndex(p.firstModelCall), formatGap(p.maxGap), formatGap(p.outputGap), mdText(p.note)]),
+        unexplained.map((p) => [
+          `${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`,
+          formatIndex(p.firstStep),
+          formatIndex(p.firstModelCall),
+          formatGap(p.maxGap),
+          formatGap(p.outputGap),
+          mdText(p.note),
+        ]),
         ["l", "r", "r", "r", "r", "l"],
       ),
       "",

@@ -49,13 +49,21 @@ export const mixture1d = { weights: [0.5, 0.5], means: [-1, 1], std: 0.3 } as co
 /** log p(x; σ): the mixture convolved with N(0, σ²), i.e. component variance std² + σ². */
 export function mixtureLogDensity(x: number, sigma: number): number {
   const v = mixture1d.std ** 2 + sigma ** 2;
-  const terms = mixture1d.means.map((m, k) => Math.log(mixture1d.weights[k]) - 0.5 * Math.log(2 * Math.PI * v) - ((x - m) ** 2) / (2 * v));
+  const terms = mixture1d.means.map(
+    (m, k) => Math.log(mixture1d.weights[k]) - 0.5 * Math.log(2 * Math.PI * v) - (x - m) ** 2 / (2 * v),
+  );
   const top = Math.max(...terms);
   return top + Math.log(terms.reduce((s, t) => s + Math.exp(t - top), 0));
 }
 
 /** Exact denoiser E[x0 | x_σ = x] of an isotropic Gaussian mixture in `dim` dimensions (writes `out`). */
-function mixtureDenoise(x: ArrayLike<number>, sigma: number, means: number[][], std: number, out: Float64Array): void {
+function mixtureDenoise(
+  x: ArrayLike<number>,
+  sigma: number,
+  means: number[][],
+  std: number,
+  out: Float64Array,
+): void {
   const dim = out.length;
   const s2 = std * std;
   const v = s2 + sigma * sigma;
@@ -76,7 +84,15 @@ function mixtureDenoise(x: ArrayLike<number>, sigma: number, means: number[][], 
 type Stepper = "euler" | "heun" | "dpm_2" | "euler_ancestral";
 
 /** Integrates one sample along `sigmas` with the given method (k-diffusion's update rules). */
-function integrate(x0: number[], sigmas: readonly number[], method: Stepper, means: number[][], std: number, noise?: () => number, trace?: number[][]): number[] {
+function integrate(
+  x0: number[],
+  sigmas: readonly number[],
+  method: Stepper,
+  means: number[][],
+  std: number,
+  noise?: () => number,
+  trace?: number[][],
+): number[] {
   const dim = x0.length;
   const x = Float64Array.from(x0);
   const den = new Float64Array(dim);
@@ -134,7 +150,10 @@ function trajectories(): Report["figures"]["trajectories1d"] {
 }
 
 function clouds(): Report["figures"]["clouds2d"] {
-  const means = Array.from({ length: 8 }, (_, k) => [2 * Math.cos((k * Math.PI) / 4), 2 * Math.sin((k * Math.PI) / 4)]);
+  const means = Array.from({ length: 8 }, (_, k) => [
+    2 * Math.cos((k * Math.PI) / 4),
+    2 * Math.sin((k * Math.PI) / 4),
+  ]);
   const std = 0.15;
   const runs: { label: string; method: Stepper; steps: number }[] = [
     { label: "euler, 6 steps", method: "euler", steps: 6 },
@@ -147,7 +166,14 @@ function clouds(): Report["figures"]["clouds2d"] {
     const r = rng(100 + i);
     const points: [number, number][] = [];
     for (let p = 0; p < 400; p++) {
-      const out = integrate([sigmas[0] * r.normal(), sigmas[0] * r.normal()], sigmas, method, means, std, r.normal);
+      const out = integrate(
+        [sigmas[0] * r.normal(), sigmas[0] * r.normal()],
+        sigmas,
+        method,
+        means,
+        std,
+        r.normal,
+      );
       points.push([out[0], out[1]]);
     }
     return { sampler: `${label} (synthetic)`, points };
@@ -179,17 +205,33 @@ function accuracy(): AccuracyResult[] {
   const ode = (method: Stepper, nfe: (steps: number) => number): AccuracyResult => {
     const points = stepsList.map((steps) => {
       const sig = karrasSchedule(steps);
-      const err = starts.reduce((s, x0, i) => s + Math.abs(integrate([x0], sig, method, means1d, mixture1d.std)[0] - exact[i]), 0) / starts.length;
+      const err =
+        starts.reduce(
+          (s, x0, i) => s + Math.abs(integrate([x0], sig, method, means1d, mixture1d.std)[0] - exact[i]),
+          0,
+        ) / starts.length;
       return { nfe: nfe(steps), steps, error: err };
     });
-    return { sampler: method, library: "k-diffusion", model: "gmm-1d (synthetic)", points, fittedOrder: fitOrder(points), stochastic: false };
+    return {
+      sampler: method,
+      library: "k-diffusion",
+      model: "gmm-1d (synthetic)",
+      points,
+      fittedOrder: fitOrder(points),
+      stochastic: false,
+    };
   };
   // Euler ancestral: distance between the sample and the true mixture (sorted-sample W1).
-  const truth = Array.from({ length: 512 }, () => (r.uniform() < 0.5 ? -1 : 1) + mixture1d.std * r.normal()).sort((a, b) => a - b);
+  const truth = Array.from(
+    { length: 512 },
+    () => (r.uniform() < 0.5 ? -1 : 1) + mixture1d.std * r.normal(),
+  ).sort((a, b) => a - b);
   const ancestralPoints = stepsList.map((steps) => {
     const sig = karrasSchedule(steps);
     const nr = rng(1000 + steps);
-    const xs = truth.map(() => integrate([80 * nr.normal()], sig, "euler_ancestral", means1d, mixture1d.std, nr.normal)[0]).sort((a, b) => a - b);
+    const xs = truth
+      .map(() => integrate([80 * nr.normal()], sig, "euler_ancestral", means1d, mixture1d.std, nr.normal)[0])
+      .sort((a, b) => a - b);
     const w1 = xs.reduce((s, v, i) => s + Math.abs(v - truth[i]), 0) / xs.length;
     return { nfe: steps, steps, error: w1 };
   });
@@ -210,19 +252,41 @@ function accuracy(): AccuracyResult[] {
   ];
 }
 
-const impl = (id: string, library: Impl["library"], label: string, settings: Impl["settings"] = {}): Impl => ({ id, library, label, settings });
+const impl = (
+  id: string,
+  library: Impl["library"],
+  label: string,
+  settings: Impl["settings"] = {},
+): Impl => ({ id, library, label, settings });
 
 const impls = {
-  kdEuler: impl("k-diffusion/sample_euler", "k-diffusion", "k-diffusion Euler (karras)", { schedule: "karras" }),
-  dfEuler: impl("diffusers/EulerDiscreteScheduler", "diffusers", "diffusers Euler (karras, use_karras_sigmas)", { use_karras_sigmas: true }),
-  dfEulerLin: impl("diffusers/EulerDiscreteScheduler#linspace", "diffusers", "diffusers Euler (linspace, interpolated)", { timestep_spacing: "linspace" }),
+  kdEuler: impl("k-diffusion/sample_euler", "k-diffusion", "k-diffusion Euler (karras)", {
+    schedule: "karras",
+  }),
+  dfEuler: impl(
+    "diffusers/EulerDiscreteScheduler",
+    "diffusers",
+    "diffusers Euler (karras, use_karras_sigmas)",
+    { use_karras_sigmas: true },
+  ),
+  dfEulerLin: impl(
+    "diffusers/EulerDiscreteScheduler#linspace",
+    "diffusers",
+    "diffusers Euler (linspace, interpolated)",
+    { timestep_spacing: "linspace" },
+  ),
   edmEuler: impl("edm/algorithm1-euler", "edm", "EDM Algorithm 1, Euler only", { S_churn: 0 }),
   kdHeun: impl("k-diffusion/sample_heun", "k-diffusion", "k-diffusion Heun (karras)"),
   edmHeun: impl("edm/algorithm1-heun", "edm", "EDM Algorithm 1 (Heun)"),
   kdAnc: impl("k-diffusion/sample_euler_ancestral", "k-diffusion", "k-diffusion Euler ancestral"),
   dfAnc: impl("diffusers/EulerAncestralDiscreteScheduler", "diffusers", "diffusers Euler ancestral"),
   kd2m: impl("k-diffusion/sample_dpmpp_2m", "k-diffusion", "k-diffusion DPM++(2M)"),
-  df2m: impl("diffusers/DPMSolverMultistepScheduler", "diffusers", "diffusers DPM-Solver++(2M), lower_order_final", { lower_order_final: true }),
+  df2m: impl(
+    "diffusers/DPMSolverMultistepScheduler",
+    "diffusers",
+    "diffusers DPM-Solver++(2M), lower_order_final",
+    { lower_order_final: true },
+  ),
   kdEuler32: impl("k-diffusion/sample_euler#f32", "k-diffusion", "k-diffusion Euler (float32)"),
 };
 
@@ -240,7 +304,18 @@ function pair(
   id: string,
   a: Impl,
   b: Impl,
-  opts: { from: number | null; size: number; cause: PairResult["cause"]; causePair?: string | null; note: string; seed: number; verdict?: PairResult["verdict"]; dtype?: "float32" | "float64"; nfe?: [number, number]; draws?: [number, number] },
+  opts: {
+    from: number | null;
+    size: number;
+    cause: PairResult["cause"];
+    causePair?: string | null;
+    note: string;
+    seed: number;
+    verdict?: PairResult["verdict"];
+    dtype?: "float32" | "float64";
+    nfe?: [number, number];
+    draws?: [number, number];
+  },
 ): PairResult {
   const steps = 20;
   const verdict = opts.verdict ?? (opts.from === null ? "identical" : "diverge");
@@ -269,35 +344,67 @@ function pair(
 }
 
 function causes(): CauseResult[] {
-  const c = (id: CauseId, title: string, explanation: string, references: string[], minimal: PairResult): CauseResult => ({ id, title, explanation, references, minimalPair: minimal });
+  const c = (
+    id: CauseId,
+    title: string,
+    explanation: string,
+    references: string[],
+    minimal: PairResult,
+  ): CauseResult => ({ id, title, explanation, references, minimalPair: minimal });
   return [
     c(
       "sigma-interpolation",
       "Sigmas interpolated between training timesteps",
       "The linspace schedule picks fractional timesteps and interpolates sigma linearly in t, so its sigmas differ from the Karras grid from the first step. (synthetic)",
       ["Q3", "D1"],
-      pair("min/sigma-interpolation", impls.kdEuler, impls.dfEulerLin, { from: 0, size: 3.2e-2, cause: "sigma-interpolation", note: "same update rule, only the schedule differs", seed: 21 }),
+      pair("min/sigma-interpolation", impls.kdEuler, impls.dfEulerLin, {
+        from: 0,
+        size: 3.2e-2,
+        cause: "sigma-interpolation",
+        note: "same update rule, only the schedule differs",
+        seed: 21,
+      }),
     ),
     c(
       "final-step-handling",
       "Lower-order final step",
       "With lower_order_final the last step is first order, while the reference keeps the second-order update down to sigma_min. (synthetic)",
       ["Q7"],
-      pair("min/final-step-handling", impls.kd2m, impls.df2m, { from: 19, size: 4.1e-4, cause: "final-step-handling", note: "only the last step differs", seed: 22 }),
+      pair("min/final-step-handling", impls.kd2m, impls.df2m, {
+        from: 19,
+        size: 4.1e-4,
+        cause: "final-step-handling",
+        note: "only the last step differs",
+        seed: 22,
+      }),
     ),
     c(
       "rng-consumption",
       "Noise drawn in a different order",
       "One implementation draws the initial latent after the first step noise; with one generator both see the same numbers in a different order. (synthetic)",
       ["Q11", "D4"],
-      pair("min/rng-consumption", impls.kdAnc, impls.dfAnc, { from: 1, size: 1.4, cause: "rng-consumption", note: "same draws, consumed in another order", seed: 23, draws: [20, 20] }),
+      pair("min/rng-consumption", impls.kdAnc, impls.dfAnc, {
+        from: 1,
+        size: 1.4,
+        cause: "rng-consumption",
+        note: "same draws, consumed in another order",
+        seed: 23,
+        draws: [20, 20],
+      }),
     ),
     c(
       "float32-casts",
       "float32 casts of the schedule",
       "The schedule is computed in float32 and cast up, so every sigma carries a relative error near 6e-8. (synthetic)",
       ["Q2"],
-      pair("min/float32-casts", impls.kdEuler, impls.kdEuler32, { from: 0, size: 2.7e-7, cause: "float32-casts", note: "float64 vs float32 schedule", seed: 24, dtype: "float32" }),
+      pair("min/float32-casts", impls.kdEuler, impls.kdEuler32, {
+        from: 0,
+        size: 2.7e-7,
+        cause: "float32-casts",
+        note: "float64 vs float32 schedule",
+        seed: 24,
+        dtype: "float32",
+      }),
     ),
   ];
 }
@@ -333,7 +440,14 @@ function fixtures(): Report["fixtures"] {
       seconds: 0.02 + 0.3 * r.uniform(),
     };
     if (entry === "sample_dpm_adaptive") {
-      return { ...base, status: "unsupported" as const, maxAbsError: null, tolerance: null, firstDivergence: null, message: "adaptive step control not ported yet (synthetic)" };
+      return {
+        ...base,
+        status: "unsupported" as const,
+        maxAbsError: null,
+        tolerance: null,
+        firstDivergence: null,
+        message: "adaptive step control not ported yet (synthetic)",
+      };
     }
     if (entry === "LMSDiscreteScheduler") {
       return {
@@ -344,7 +458,12 @@ function fixtures(): Report["fixtures"] {
         message: "LMS coefficients integrated with a different quadrature (synthetic)",
       };
     }
-    return { ...base, status: "pass" as const, maxAbsError: 1e-16 * (1 + 40 * r.uniform()) * (i % 3 === 0 ? 10 : 1), firstDivergence: null };
+    return {
+      ...base,
+      status: "pass" as const,
+      maxAbsError: 1e-16 * (1 + 40 * r.uniform()) * (i % 3 === 0 ? 10 : 1),
+      firstDivergence: null,
+    };
   });
   const byLibrary: Report["fixtures"]["byLibrary"] = {};
   for (const res of results) {
@@ -354,7 +473,11 @@ function fixtures(): Report["fixtures"] {
     else b.failed++;
   }
   const summary = Object.values(byLibrary).reduce(
-    (s, b) => ({ passed: s.passed + b.passed, failed: s.failed + b.failed, unsupported: s.unsupported + b.unsupported }),
+    (s, b) => ({
+      passed: s.passed + b.passed,
+      failed: s.failed + b.failed,
+      unsupported: s.unsupported + b.unsupported,
+    }),
     { passed: 0, failed: 0, unsupported: 0 },
   );
   return { summary, byLibrary, results };
@@ -367,25 +490,85 @@ function fixtures(): Report["fixtures"] {
 export function sampleReport(): Report {
   const cs = causes();
   const pairs: PairResult[] = [
-    pair("euler/kd-vs-diffusers-karras", impls.kdEuler, impls.dfEuler, { from: null, size: 0, cause: null, note: "same method, same schedule", seed: 1 }),
-    pair("euler/kd-vs-edm", impls.kdEuler, impls.edmEuler, { from: null, size: 0, cause: null, note: "EDM Algorithm 1 without churn is Euler", seed: 2 }),
-    pair("heun/kd-vs-edm", impls.kdHeun, impls.edmHeun, { from: null, size: 0, cause: null, note: "same second-order correction", seed: 3, nfe: [39, 39] }),
-    pair("dpmpp-2m/kd-vs-diffusers", impls.kd2m, impls.df2m, { from: 19, size: 4.1e-4, cause: "final-step-handling", causePair: "min/final-step-handling", note: "differs only in the last step", seed: 4 }),
-    pair("euler/kd-vs-diffusers-linspace", impls.kdEuler, impls.dfEulerLin, { from: 0, size: 3.2e-2, cause: "sigma-interpolation", causePair: "min/sigma-interpolation", note: "different sigma grid", seed: 5 }),
-    pair("ancestral/kd-vs-diffusers", impls.kdAnc, impls.dfAnc, { from: 1, size: 1.4, cause: "rng-consumption", causePair: "min/rng-consumption", note: "noise consumed in another order", seed: 6, draws: [20, 20] }),
-    pair("ancestral/kd-vs-edm-churn", impls.kdAnc, impls.edmHeun, { from: 2, size: 7.5e-3, cause: "unexplained", note: "no catalogued cause matches", seed: 7, nfe: [20, 39] }),
-    pair("dpm-adaptive/kd-vs-diffusers", impl("k-diffusion/sample_dpm_adaptive", "k-diffusion", "k-diffusion DPM adaptive"), impls.df2m, {
+    pair("euler/kd-vs-diffusers-karras", impls.kdEuler, impls.dfEuler, {
       from: null,
       size: 0,
       cause: null,
-      note: "no diffusers counterpart",
-      seed: 8,
-      verdict: "unsupported",
+      note: "same method, same schedule",
+      seed: 1,
     }),
+    pair("euler/kd-vs-edm", impls.kdEuler, impls.edmEuler, {
+      from: null,
+      size: 0,
+      cause: null,
+      note: "EDM Algorithm 1 without churn is Euler",
+      seed: 2,
+    }),
+    pair("heun/kd-vs-edm", impls.kdHeun, impls.edmHeun, {
+      from: null,
+      size: 0,
+      cause: null,
+      note: "same second-order correction",
+      seed: 3,
+      nfe: [39, 39],
+    }),
+    pair("dpmpp-2m/kd-vs-diffusers", impls.kd2m, impls.df2m, {
+      from: 19,
+      size: 4.1e-4,
+      cause: "final-step-handling",
+      causePair: "min/final-step-handling",
+      note: "differs only in the last step",
+      seed: 4,
+    }),
+    pair("euler/kd-vs-diffusers-linspace", impls.kdEuler, impls.dfEulerLin, {
+      from: 0,
+      size: 3.2e-2,
+      cause: "sigma-interpolation",
+      causePair: "min/sigma-interpolation",
+      note: "different sigma grid",
+      seed: 5,
+    }),
+    pair("ancestral/kd-vs-diffusers", impls.kdAnc, impls.dfAnc, {
+      from: 1,
+      size: 1.4,
+      cause: "rng-consumption",
+      causePair: "min/rng-consumption",
+      note: "noise consumed in another order",
+      seed: 6,
+      draws: [20, 20],
+    }),
+    pair("ancestral/kd-vs-edm-churn", impls.kdAnc, impls.edmHeun, {
+      from: 2,
+      size: 7.5e-3,
+      cause: "unexplained",
+      note: "no catalogued cause matches",
+      seed: 7,
+      nfe: [20, 39],
+    }),
+    pair(
+      "dpm-adaptive/kd-vs-diffusers",
+      impl("k-diffusion/sample_dpm_adaptive", "k-diffusion", "k-diffusion DPM adaptive"),
+      impls.df2m,
+      {
+        from: null,
+        size: 0,
+        cause: null,
+        note: "no diffusers counterpart",
+        seed: 8,
+        verdict: "unsupported",
+      },
+    ),
   ];
   const gapOf = (id: string) => pairs.find((p) => p.id === id)?.maxGap ?? 0;
   const fx = fixtures();
-  const heatLabels = [impls.kdEuler, impls.dfEuler, impls.edmEuler, impls.dfEulerLin, impls.kdEuler32, impl("song2021/euler-maruyama", "song2021", "Song 2021 reverse SDE")];
+  const heatLabels = [
+    impls.kdEuler,
+    impls.dfEuler,
+    impls.edmEuler,
+    impls.dfEulerLin,
+    impls.kdEuler32,
+    impl("song2021/euler-maruyama", "song2021", "Song 2021 reverse SDE"),
+  ];
   const n = heatLabels.length;
   const hr = rng(9);
   const group = [0, 0, 0, 1, 2, 3];
@@ -396,19 +579,47 @@ export function sampleReport(): Report {
       if ((i === 4 && j === 5) || (i === 5 && j === 4)) return null;
       const lo = Math.min(i, j);
       const hi = Math.max(i, j);
-      if (group[lo] === group[hi]) return 1e-16 * (1 + 4 * ((lo * 7 + hi * 3) % 5) / 5);
-      return Math.max(sizes[group[lo]], sizes[group[hi]]) * (1 + 0.3 * ((lo + hi) % 3)) * (0.95 + 0.1 * hr.uniform());
+      if (group[lo] === group[hi]) return 1e-16 * (1 + (4 * ((lo * 7 + hi * 3) % 5)) / 5);
+      return (
+        Math.max(sizes[group[lo]], sizes[group[hi]]) *
+        (1 + 0.3 * ((lo + hi) % 3)) *
+        (0.95 + 0.1 * hr.uniform())
+      );
     }),
   );
   // Symmetrize (the random factor above is drawn per cell).
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) gapsMatrix[i][j] = gapsMatrix[j][i];
   const problems = [
-    ...pairs.filter((p) => p.cause === "unexplained").map((p) => `unexplained divergence: ${p.id} (${p.a.id} vs ${p.b.id}), first step ${p.firstStep}, max gap ${formatGap(p.maxGap)}`),
-    ...fx.results.filter((r) => r.status === "fail" || r.status === "error").map((r) => `fixture ${r.id} failed: max abs error ${formatGap(r.maxAbsError)} at model call ${r.firstDivergence?.modelCall}`),
+    ...pairs
+      .filter((p) => p.cause === "unexplained")
+      .map(
+        (p) =>
+          `unexplained divergence: ${p.id} (${p.a.id} vs ${p.b.id}), first step ${p.firstStep}, max gap ${formatGap(p.maxGap)}`,
+      ),
+    ...fx.results
+      .filter((r) => r.status === "fail" || r.status === "error")
+      .map(
+        (r) =>
+          `fixture ${r.id} failed: max abs error ${formatGap(r.maxAbsError)} at model call ${r.firstDivergence?.modelCall}`,
+      ),
   ];
   const quirks = [
-    { source: "PROVENANCE k-diffusion 1 (synthetic)", summary: "a draw every step", kind: "divergence" as const, cause: "rng-consumption" as const, evidence: "12/12 fixtures exercising it pass (synthetic)", ok: true },
-    { source: "PROVENANCE k-diffusion 4 (synthetic)", summary: "torch.lerp formula", kind: "reproduced" as const, cause: null, evidence: "4/4 fixtures exercising it pass (synthetic)", ok: true },
+    {
+      source: "PROVENANCE k-diffusion 1 (synthetic)",
+      summary: "a draw every step",
+      kind: "divergence" as const,
+      cause: "rng-consumption" as const,
+      evidence: "12/12 fixtures exercising it pass (synthetic)",
+      ok: true,
+    },
+    {
+      source: "PROVENANCE k-diffusion 4 (synthetic)",
+      summary: "torch.lerp formula",
+      kind: "reproduced" as const,
+      cause: null,
+      evidence: "4/4 fixtures exercising it pass (synthetic)",
+      ok: true,
+    },
   ];
   return {
     quirks,
@@ -425,13 +636,20 @@ export function sampleReport(): Report {
         maxGap: Math.max(gapOf("euler/kd-vs-diffusers-karras"), gapOf("euler/kd-vs-edm")),
         evidence: ["euler/kd-vs-diffusers-karras", "euler/kd-vs-edm"],
       },
-      { method: "Heun (EDM Algorithm 1)", members: [impls.kdHeun, impls.edmHeun], maxGap: gapOf("heun/kd-vs-edm"), evidence: ["heun/kd-vs-edm"] },
+      {
+        method: "Heun (EDM Algorithm 1)",
+        members: [impls.kdHeun, impls.edmHeun],
+        maxGap: gapOf("heun/kd-vs-edm"),
+        evidence: ["heun/kd-vs-edm"],
+      },
     ],
     pairs,
     causes: cs,
     ancestral: {
-      question: "Does one seed give the same sample in k-diffusion sample_euler_ancestral and diffusers EulerAncestralDiscreteScheduler? (synthetic)",
-      answer: "Only when both consume the generator in the same order: the update rule is the same, the order of the draws is not. (synthetic)",
+      question:
+        "Does one seed give the same sample in k-diffusion sample_euler_ancestral and diffusers EulerAncestralDiscreteScheduler? (synthetic)",
+      answer:
+        "Only when both consume the generator in the same order: the update rule is the same, the order of the draws is not. (synthetic)",
       derivation: [
         "sigma_up = min(sigma_next, sqrt(sigma_next² (sigma² − sigma_next²) / sigma²)) in both",
         "sigma_down = sqrt(sigma_next² − sigma_up²) in both",
@@ -449,16 +667,37 @@ export function sampleReport(): Report {
         available: true,
         message: "onnxruntime-node CPU execution provider (synthetic)",
         runs: [
-          { model: "toy-unet-1d.onnx", sampler: "sample_euler", dtype: "float32", gapToExact: 4.8e-7, seconds: 0.84 },
-          { model: "toy-unet-1d.onnx", sampler: "sample_heun", dtype: "float32", gapToExact: 6.1e-7, seconds: 1.52 },
+          {
+            model: "toy-unet-1d.onnx",
+            sampler: "sample_euler",
+            dtype: "float32",
+            gapToExact: 4.8e-7,
+            seconds: 0.84,
+          },
+          {
+            model: "toy-unet-1d.onnx",
+            sampler: "sample_heun",
+            dtype: "float32",
+            gapToExact: 6.1e-7,
+            seconds: 1.52,
+          },
         ],
       },
-      { device: "cuda", available: false, message: "CUDA execution provider not available on this machine (synthetic)", runs: [] },
+      {
+        device: "cuda",
+        available: false,
+        message: "CUDA execution provider not available on this machine (synthetic)",
+        runs: [],
+      },
     ],
     figures: {
       trajectories1d: trajectories(),
       clouds2d: clouds(),
-      heatmap: { scenario: "gmm-1d, Euler family (synthetic)", labels: heatLabels.map((h) => h.label), gaps: gapsMatrix },
+      heatmap: {
+        scenario: "gmm-1d, Euler family (synthetic)",
+        labels: heatLabels.map((h) => h.label),
+        gaps: gapsMatrix,
+      },
     },
     problems,
   };

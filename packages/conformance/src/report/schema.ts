@@ -45,7 +45,12 @@ export const fixtureResultSchema = z.object({
   maxAbsError: maybeNum,
   tolerance: z.object({ abs: num, rel: num }).nullable(),
   firstDivergence: z
-    .object({ modelCall: z.number().int(), step: z.number().int().nullable(), maxAbs: maybeNum, field: z.string() })
+    .object({
+      modelCall: z.number().int(),
+      step: z.number().int().nullable(),
+      maxAbs: maybeNum,
+      field: z.string(),
+    })
     .nullable(),
   message: z.string().optional(),
   seconds: num,
@@ -176,11 +181,20 @@ export const reportSchema = z.object({
   schema: z.literal("edmkit-report/1"),
   generatedAt: z.string(),
   durationSeconds: num,
-  environment: z.object({ node: z.string(), platform: z.string(), cpus: z.number().int(), workers: z.number().int(), shard: z.string().nullable() }),
+  environment: z.object({
+    node: z.string(),
+    platform: z.string(),
+    cpus: z.number().int(),
+    workers: z.number().int(),
+    shard: z.string().nullable(),
+  }),
   versions: z.record(z.string(), z.string()),
   fixtures: z.object({
     summary: z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
-    byLibrary: z.record(z.string(), z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() })),
+    byLibrary: z.record(
+      z.string(),
+      z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
+    ),
     results: z.array(fixtureResultSchema),
   }),
   equivalence: z.array(equivalenceGroupSchema),

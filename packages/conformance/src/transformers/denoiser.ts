@@ -13,9 +13,23 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { DataType, DeviceType, PreTrainedModel, Tensor as HfTensor } from "@huggingface/transformers";
-import { allocate, type Denoiser, type DiscreteModel, type DType, type Prediction, type Tensor, tensor, type TypedArray } from "@edmkit/core";
+import {
+  allocate,
+  type Denoiser,
+  type DiscreteModel,
+  type DType,
+  type Prediction,
+  type Tensor,
+  tensor,
+  type TypedArray,
+} from "@edmkit/core";
 import { type OnnxParameterization, type OnnxSidecar, parseSidecar, predictionOf } from "../onnx/sidecar.js";
-import { formatShape, type ModelSignature, signatureFromModelBytes, signatureFromSession } from "../onnx/signature.js";
+import {
+  formatShape,
+  type ModelSignature,
+  signatureFromModelBytes,
+  signatureFromSession,
+} from "../onnx/signature.js";
 import { checkContractOptions, type ContractOptions, resolveContract } from "./contract.js";
 import { EDMKIT_CONFIG_KEY, TRANSFORMERS_CONFIG_FILE } from "./folder.js";
 import { loadTransformers, type TransformersModule } from "./module.js";
@@ -42,8 +56,18 @@ export interface TransformersDenoiserOptions extends ContractOptions {
 
 // transformers.js' file naming: onnx/model{suffix}.onnx per dtype (utils/dtypes.js)
 const DTYPE_SUFFIX: Record<string, string> = {
-  fp32: "", fp16: "_fp16", int8: "_int8", uint8: "_uint8", q8: "_quantized", q4: "_q4", q2: "_q2", q1: "_q1",
-  q4f16: "_q4f16", q2f16: "_q2f16", q1f16: "_q1f16", bnb4: "_bnb4",
+  fp32: "",
+  fp16: "_fp16",
+  int8: "_int8",
+  uint8: "_uint8",
+  q8: "_quantized",
+  q4: "_q4",
+  q2: "_q2",
+  q1: "_q1",
+  q4f16: "_q4f16",
+  q2f16: "_q2f16",
+  q1f16: "_q1f16",
+  bnb4: "_bnb4",
 };
 
 interface Feeds {
@@ -87,10 +111,18 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
     readonly model: PreTrainedModel,
     private readonly tf: TransformersModule,
     init: {
-      folder: string; modelFile: string; parameterization: OnnxParameterization; dtype: DType;
-      inputNames: readonly [string, string]; outputName: string; signature: ModelSignature;
-      config: Record<string, unknown>; sidecar: OnnxSidecar | undefined; rank: number;
-      rowShape: (number | undefined)[]; options: TransformersDenoiserOptions;
+      folder: string;
+      modelFile: string;
+      parameterization: OnnxParameterization;
+      dtype: DType;
+      inputNames: readonly [string, string];
+      outputName: string;
+      signature: ModelSignature;
+      config: Record<string, unknown>;
+      sidecar: OnnxSidecar | undefined;
+      rank: number;
+      rowShape: (number | undefined)[];
+      options: TransformersDenoiserOptions;
     },
   ) {
     this.folder = init.folder;
@@ -124,19 +156,32 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
    * inputs, output, float type and batch axis are checked; errors name the folder and what
    * is missing or wrong.
    */
-  static async fromPretrained(modelIdOrPath: string, options: TransformersDenoiserOptions = {}): Promise<TransformersDenoiser> {
+  static async fromPretrained(
+    modelIdOrPath: string,
+    options: TransformersDenoiserOptions = {},
+  ): Promise<TransformersDenoiser> {
     const fn = "TransformersDenoiser.fromPretrained";
     if (typeof modelIdOrPath !== "string" || modelIdOrPath.length === 0) {
-      throw new TypeError(`${fn}: modelIdOrPath must be a model folder (or a folder name under options.localModelPath), got ${JSON.stringify(modelIdOrPath)}`);
+      throw new TypeError(
+        `${fn}: modelIdOrPath must be a model folder (or a folder name under options.localModelPath), got ${JSON.stringify(modelIdOrPath)}`,
+      );
     }
     checkContractOptions(fn, options);
-    if (options.localModelPath !== undefined && !(typeof options.localModelPath === "string" && options.localModelPath.length > 0)) {
-      throw new TypeError(`${fn}: options.localModelPath must be a folder path, got ${JSON.stringify(options.localModelPath)}`);
+    if (
+      options.localModelPath !== undefined &&
+      !(typeof options.localModelPath === "string" && options.localModelPath.length > 0)
+    ) {
+      throw new TypeError(
+        `${fn}: options.localModelPath must be a folder path, got ${JSON.stringify(options.localModelPath)}`,
+      );
     }
     const dtypeOption = options.dtype ?? "fp32";
     const device = options.device ?? "cpu";
     const folder = resolve(options.localModelPath ?? "", modelIdOrPath);
-    const where = options.localModelPath !== undefined ? ` ("${modelIdOrPath}" under localModelPath ${options.localModelPath})` : "";
+    const where =
+      options.localModelPath !== undefined
+        ? ` ("${modelIdOrPath}" under localModelPath ${options.localModelPath})`
+        : "";
 
     // the folder, its config.json and its graph, checked before transformers.js sees them
     let isDir = false;
@@ -145,15 +190,21 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
     } catch {
       throw new Error(`${fn}: model folder ${folder}${where} does not exist`);
     }
-    if (!isDir) throw new Error(`${fn}: ${folder}${where} is not a folder (expected a model folder with config.json and onnx/model.onnx)`);
+    if (!isDir)
+      throw new Error(
+        `${fn}: ${folder}${where} is not a folder (expected a model folder with config.json and onnx/model.onnx)`,
+      );
     const configPath = join(folder, TRANSFORMERS_CONFIG_FILE);
     if (!existsSync(configPath)) {
-      throw new Error(`${fn}: model folder ${folder} has no ${TRANSFORMERS_CONFIG_FILE} (transformers.js needs one, e.g. {"model_type": "edmkit-denoiser"}; writeTransformersModelFolder writes it)`);
+      throw new Error(
+        `${fn}: model folder ${folder} has no ${TRANSFORMERS_CONFIG_FILE} (transformers.js needs one, e.g. {"model_type": "edmkit-denoiser"}; writeTransformersModelFolder writes it)`,
+      );
     }
     let config: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(readFileSync(configPath, "utf8"));
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not a JSON object");
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        throw new Error("not a JSON object");
       config = parsed as Record<string, unknown>;
     } catch (e) {
       throw new Error(`${fn}: ${configPath} is not a valid config (${firstLine(e)})`);
@@ -161,12 +212,18 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
     const suffix = DTYPE_SUFFIX[dtypeOption];
     const expectedFile = suffix === undefined ? undefined : join(folder, "onnx", `model${suffix}.onnx`);
     if (expectedFile && !existsSync(expectedFile)) {
-      throw new Error(`${fn}: model folder ${folder} has no onnx/model${suffix}.onnx (the graph transformers.js loads for dtype "${dtypeOption}")`);
+      throw new Error(
+        `${fn}: model folder ${folder} has no onnx/model${suffix}.onnx (the graph transformers.js loads for dtype "${dtypeOption}")`,
+      );
     }
     const sidecarValue = config[EDMKIT_CONFIG_KEY];
-    const sidecar = sidecarValue === undefined
-      ? undefined
-      : { value: parseSidecar(sidecarValue, `${fn}: ${configPath} key "${EDMKIT_CONFIG_KEY}"`), label: `${configPath} ("${EDMKIT_CONFIG_KEY}")` };
+    const sidecar =
+      sidecarValue === undefined
+        ? undefined
+        : {
+            value: parseSidecar(sidecarValue, `${fn}: ${configPath} key "${EDMKIT_CONFIG_KEY}"`),
+            label: `${configPath} ("${EDMKIT_CONFIG_KEY}")`,
+          };
 
     const tf = await loadTransformers();
     tf.env.allowRemoteModels = false;
@@ -174,26 +231,48 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
     if (options.localModelPath !== undefined) tf.env.localModelPath = options.localModelPath;
     let model: PreTrainedModel;
     try {
-      model = await tf.PreTrainedModel.from_pretrained(folder, { dtype: dtypeOption, device, local_files_only: true });
+      model = await tf.PreTrainedModel.from_pretrained(folder, {
+        dtype: dtypeOption,
+        device,
+        local_files_only: true,
+      });
     } catch (e) {
-      throw new Error(`${fn}: transformers.js could not load ${folder} (dtype "${dtypeOption}", device "${device}"): ${firstLine(e)}`);
+      throw new Error(
+        `${fn}: transformers.js could not load ${folder} (dtype "${dtypeOption}", device "${device}"): ${firstLine(e)}`,
+      );
     }
     try {
-      const session = (model.sessions as Record<string, Parameters<typeof signatureFromSession>[0] | undefined>).model;
-      if (!session) throw new Error(`${fn}: transformers.js made no session "model" for ${folder} (sessions: ${Object.keys(model.sessions).join(", ") || "none"})`);
+      const session = (
+        model.sessions as Record<string, Parameters<typeof signatureFromSession>[0] | undefined>
+      ).model;
+      if (!session)
+        throw new Error(
+          `${fn}: transformers.js made no session "model" for ${folder} (sessions: ${Object.keys(model.sessions).join(", ") || "none"})`,
+        );
       const modelFile = expectedFile ?? join(folder, "onnx");
-      const signature = signatureFromSession(session) ?? (expectedFile ? signatureFromModelBytes(readFileSync(expectedFile)) : undefined);
+      const signature =
+        signatureFromSession(session) ??
+        (expectedFile ? signatureFromModelBytes(readFileSync(expectedFile)) : undefined);
       if (!signature) throw new Error(`${fn}: cannot read the inputs and outputs of ${modelFile}`);
-      let contract;
+      let contract: ReturnType<typeof resolveContract>;
       try {
         contract = resolveContract(modelFile, signature, sidecar, options);
       } catch (e) {
         throw new Error(`${fn}: ${(e as Error).message}`);
       }
       return new TransformersDenoiser(model, tf, {
-        folder, modelFile, parameterization: contract.parameterization, dtype: contract.checked.dtype,
-        inputNames: contract.inputNames, outputName: contract.outputName, signature, config, sidecar: sidecar?.value,
-        rank: contract.checked.rank, rowShape: contract.checked.rowShape, options,
+        folder,
+        modelFile,
+        parameterization: contract.parameterization,
+        dtype: contract.checked.dtype,
+        inputNames: contract.inputNames,
+        outputName: contract.outputName,
+        signature,
+        config,
+        sidecar: sidecar?.value,
+        rank: contract.checked.rank,
+        rowShape: contract.checked.rowShape,
+        options,
       });
     } catch (e) {
       await model.dispose();
@@ -204,7 +283,9 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
   /** D(x; sigma): for `denoiser` graphs. `sigma` holds one noise level per row. */
   async denoise(x: Tensor, sigma: Float64Array, out?: Tensor): Promise<Tensor> {
     if (this.parameterization !== "denoiser") {
-      throw new Error(`TransformersDenoiser.denoise: ${this.folder} holds a "${this.parameterization}" model ((sample, timestep) -> ${this.prediction}); call predict(), or wrap it as k-diffusion's DiscreteEpsDDPMDenoiser does`);
+      throw new Error(
+        `TransformersDenoiser.denoise: ${this.folder} holds a "${this.parameterization}" model ((sample, timestep) -> ${this.prediction}); call predict(), or wrap it as k-diffusion's DiscreteEpsDDPMDenoiser does`,
+      );
     }
     return this.execute("TransformersDenoiser.denoise", x, sigma, out);
   }
@@ -212,7 +293,9 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
   /** (sample, timestep) -> eps / v / x0: for discrete-time graphs. */
   async predict(sample: Tensor, timestep: Float64Array, out?: Tensor): Promise<Tensor> {
     if (this.parameterization === "denoiser") {
-      throw new Error(`TransformersDenoiser.predict: ${this.folder} holds a "denoiser" model (D(x; sigma)); call denoise()`);
+      throw new Error(
+        `TransformersDenoiser.predict: ${this.folder} holds a "denoiser" model (D(x; sigma)); call denoise()`,
+      );
     }
     return this.execute("TransformersDenoiser.predict", sample, timestep, out);
   }
@@ -226,16 +309,32 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
     if (this.disposed) throw new Error(`${fn}: the model of ${this.folder} was disposed`);
     const [xName, cName] = this.inputNames;
     const expected = formatShape(["batch", ...this.rowShape.map((d, i) => d ?? `d${i + 1}`)]);
-    if (typeof x !== "object" || x === null || !(x.data instanceof Float32Array || x.data instanceof Float64Array) || !Array.isArray(x.shape)) {
-      throw new TypeError(`${fn}: ${xName} must be a core Tensor ({data: Float32Array | Float64Array, shape, dtype})`);
+    if (
+      typeof x !== "object" ||
+      x === null ||
+      !(x.data instanceof Float32Array || x.data instanceof Float64Array) ||
+      !Array.isArray(x.shape)
+    ) {
+      throw new TypeError(
+        `${fn}: ${xName} must be a core Tensor ({data: Float32Array | Float64Array, shape, dtype})`,
+      );
     }
-    const bad = x.shape.length !== this.rank || this.rowShape.some((d, i) => d !== undefined && x.shape[i + 1] !== d);
-    if (bad) throw new Error(`${fn}: ${xName} has shape ${formatShape(x.shape)}, expected ${expected} (${this.folder})`);
+    const bad =
+      x.shape.length !== this.rank || this.rowShape.some((d, i) => d !== undefined && x.shape[i + 1] !== d);
+    if (bad)
+      throw new Error(
+        `${fn}: ${xName} has shape ${formatShape(x.shape)}, expected ${expected} (${this.folder})`,
+      );
     const batch = x.shape[0];
     if (!(batch >= 1)) throw new Error(`${fn}: ${xName} has an empty batch (shape ${formatShape(x.shape)})`);
-    if (perRow.length !== batch) throw new Error(`${fn}: ${perRow.length} ${cName} values for ${batch} rows of ${xName}, expected one per row`);
+    if (perRow.length !== batch)
+      throw new Error(
+        `${fn}: ${perRow.length} ${cName} values for ${batch} rows of ${xName}, expected one per row`,
+      );
     if (out && out.data.length !== x.data.length) {
-      throw new Error(`${fn}: out has ${out.data.length} elements (shape ${formatShape(out.shape)}), expected ${x.data.length} (shape ${formatShape(x.shape)})`);
+      throw new Error(
+        `${fn}: out has ${out.data.length} elements (shape ${formatShape(out.shape)}), expected ${x.data.length} (shape ${formatShape(x.shape)})`,
+      );
     }
   }
 
@@ -249,22 +348,38 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
       return cached;
     }
     const n = shape.reduce((a, b) => a * b, 1);
-    const x = allocate(this.dtype, n), cond = allocate(this.dtype, shape[0]);
+    const x = allocate(this.dtype, n),
+      cond = allocate(this.dtype, shape[0]);
     const [xName, cName] = this.inputNames;
     const { Tensor } = this.tf;
     const f: Feeds = {
-      key, x, cond, busy: false,
-      inputs: { [xName]: new Tensor(this.dtype, x, [...shape]), [cName]: new Tensor(this.dtype, cond, [shape[0]]) },
+      key,
+      x,
+      cond,
+      busy: false,
+      inputs: {
+        [xName]: new Tensor(this.dtype, x, [...shape]),
+        [cName]: new Tensor(this.dtype, cond, [shape[0]]),
+      },
     };
     if (cached) return f; // an overlapping call holds the cached buffers: never share them
     if (this.feeds.size >= MAX_SHAPES) {
-      for (const [k, v] of this.feeds) if (!v.busy) { this.feeds.delete(k); break; }
+      for (const [k, v] of this.feeds)
+        if (!v.busy) {
+          this.feeds.delete(k);
+          break;
+        }
     }
     this.feeds.set(key, f);
     return f;
   }
 
-  private async execute(fn: string, x: Tensor, perRow: ArrayLike<number>, out: Tensor | undefined): Promise<Tensor> {
+  private async execute(
+    fn: string,
+    x: Tensor,
+    perRow: ArrayLike<number>,
+    out: Tensor | undefined,
+  ): Promise<Tensor> {
     this.checkCall(fn, x, perRow, out);
     const f = this.acquire(x.shape);
     f.busy = true;
@@ -279,12 +394,20 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
         throw new Error(`${fn}: transformers.js failed on ${this.modelFile}: ${firstLine(e)}`);
       }
       const o = outputs[this.outputName];
-      if (!o) throw new Error(`${fn}: ${this.modelFile} returned no output "${this.outputName}" (outputs: ${Object.keys(outputs).join(", ")})`);
+      if (!o)
+        throw new Error(
+          `${fn}: ${this.modelFile} returned no output "${this.outputName}" (outputs: ${Object.keys(outputs).join(", ")})`,
+        );
       const data = o.data;
       if (!(data instanceof Float32Array || data instanceof Float64Array)) {
-        throw new Error(`${fn}: output "${this.outputName}" of ${this.modelFile} has type ${o.type}, expected ${this.dtype}`);
+        throw new Error(
+          `${fn}: output "${this.outputName}" of ${this.modelFile} has type ${o.type}, expected ${this.dtype}`,
+        );
       }
-      if (data.length !== x.data.length) throw new Error(`${fn}: ${this.modelFile} returned ${data.length} values for ${x.data.length} inputs`);
+      if (data.length !== x.data.length)
+        throw new Error(
+          `${fn}: ${this.modelFile} returned ${data.length} values for ${x.data.length} inputs`,
+        );
       if (out) {
         out.data.set(data);
         return out;

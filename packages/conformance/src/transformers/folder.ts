@@ -13,7 +13,13 @@
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../atomic.js";
-import { loadSidecar, type OnnxParameterization, type OnnxSidecar, parseSidecar, sidecarPathFor } from "../onnx/sidecar.js";
+import {
+  loadSidecar,
+  type OnnxParameterization,
+  type OnnxSidecar,
+  parseSidecar,
+  sidecarPathFor,
+} from "../onnx/sidecar.js";
 import { type ModelSignature, signatureFromModelBytes } from "../onnx/signature.js";
 import { checkContractOptions, type Contract, type ContractOptions, resolveContract } from "./contract.js";
 
@@ -59,10 +65,16 @@ export function writeTransformersModelFolder(
   options: WriteTransformersModelFolderOptions = {},
 ): TransformersModelFolder {
   const fn = "writeTransformersModelFolder";
-  if (typeof dir !== "string" || dir.length === 0) throw new TypeError(`${fn}: dir must be a folder path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== "string" || dir.length === 0)
+    throw new TypeError(`${fn}: dir must be a folder path, got ${JSON.stringify(dir)}`);
   checkContractOptions(fn, options);
-  if (options.modelType !== undefined && !(typeof options.modelType === "string" && options.modelType.length > 0)) {
-    throw new TypeError(`${fn}: options.modelType must be a non-empty string, got ${JSON.stringify(options.modelType)}`);
+  if (
+    options.modelType !== undefined &&
+    !(typeof options.modelType === "string" && options.modelType.length > 0)
+  ) {
+    throw new TypeError(
+      `${fn}: options.modelType must be a non-empty string, got ${JSON.stringify(options.modelType)}`,
+    );
   }
   let bytes: Uint8Array;
   let label: string;
@@ -73,7 +85,9 @@ export function writeTransformersModelFolder(
       bytes = readFileSync(model);
     } catch (e) {
       if (e instanceof Error && e.message.startsWith(fn)) throw e;
-      throw new Error(`${fn}: cannot read model ${model} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw new Error(
+        `${fn}: cannot read model ${model} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      );
     }
   } else if (model instanceof Uint8Array) {
     label = "model bytes";
@@ -87,7 +101,9 @@ export function writeTransformersModelFolder(
   try {
     signature = signatureFromModelBytes(bytes);
   } catch (e) {
-    throw new Error(`${fn}: ${label} is not an ONNX model (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`);
+    throw new Error(
+      `${fn}: ${label} is not an ONNX model (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`,
+    );
   }
   let contract: Contract;
   try {
@@ -99,7 +115,11 @@ export function writeTransformersModelFolder(
     ? { ...sidecar.value, file: TRANSFORMERS_MODEL_FILE }
     : sidecarFromSignature(signature, contract);
   const modelType = options.modelType ?? `edmkit-${contract.parameterization}`;
-  const config = { ...(options.config ?? {}), model_type: modelType, [EDMKIT_CONFIG_KEY]: edmkit } as TransformersModelFolder["config"];
+  const config = {
+    ...(options.config ?? {}),
+    model_type: modelType,
+    [EDMKIT_CONFIG_KEY]: edmkit,
+  } as TransformersModelFolder["config"];
 
   const abs = resolve(dir);
   const modelPath = join(abs, TRANSFORMERS_MODEL_FILE);
@@ -109,11 +129,16 @@ export function writeTransformersModelFolder(
   return { dir: abs, configPath, modelPath, config };
 }
 
-function sidecarFor(fn: string, model: Uint8Array | string, opt: string | OnnxSidecar | false | undefined): { value: OnnxSidecar; label: string } | undefined {
+function sidecarFor(
+  fn: string,
+  model: Uint8Array | string,
+  opt: string | OnnxSidecar | false | undefined,
+): { value: OnnxSidecar; label: string } | undefined {
   if (opt === false) return undefined;
   if (typeof opt === "string") return { value: loadSidecar(opt), label: opt };
   if (opt !== undefined) {
-    if (typeof opt !== "object" || opt === null) throw new TypeError(`${fn}: options.sidecar must be a path, a sidecar object or false`);
+    if (typeof opt !== "object" || opt === null)
+      throw new TypeError(`${fn}: options.sidecar must be a path, a sidecar object or false`);
     return { value: parseSidecar(opt, `${fn}: options.sidecar`), label: "options.sidecar" };
   }
   if (typeof model !== "string") return undefined;

@@ -30,21 +30,32 @@ const shapeText = (dims: readonly number[]) => `[${dims.join(", ")}]`;
  * `dims` is copied into the core tensor's frozen `shape`. Other element types (float16,
  * int64, ...) and tensors whose data is not in CPU memory are refused.
  */
-export function fromTransformersTensor(t: TransformersTensorLike, options: TensorConversionOptions = {}): Tensor {
+export function fromTransformersTensor(
+  t: TransformersTensorLike,
+  options: TensorConversionOptions = {},
+): Tensor {
   const fn = "fromTransformersTensor";
   if (typeof t !== "object" || t === null || typeof t.type !== "string" || !Array.isArray(t.dims)) {
-    throw new TypeError(`${fn}: t must be a transformers.js Tensor (with type, data, dims), got ${t === null ? "null" : typeof t}`);
+    throw new TypeError(
+      `${fn}: t must be a transformers.js Tensor (with type, data, dims), got ${t === null ? "null" : typeof t}`,
+    );
   }
   if (t.type !== "float32" && t.type !== "float64") {
-    throw new TypeError(`${fn}: t has type "${t.type}", expected "float32" or "float64" (core tensors are float32 or float64)`);
+    throw new TypeError(
+      `${fn}: t has type "${t.type}", expected "float32" or "float64" (core tensors are float32 or float64)`,
+    );
   }
   if (t.location !== undefined && t.location !== "cpu" && t.location !== "cpu-pinned") {
-    throw new TypeError(`${fn}: t lives on "${t.location}", expected a CPU tensor (read it back to the CPU first)`);
+    throw new TypeError(
+      `${fn}: t lives on "${t.location}", expected a CPU tensor (read it back to the CPU first)`,
+    );
   }
   const data = t.data;
   const want = t.type === "float32" ? Float32Array : Float64Array;
   if (!(data instanceof want)) {
-    throw new TypeError(`${fn}: t has type "${t.type}" but its data is ${data === null || data === undefined ? String(data) : (data as object).constructor?.name}, expected a ${want.name}`);
+    throw new TypeError(
+      `${fn}: t has type "${t.type}" but its data is ${data === null || data === undefined ? String(data) : (data as object).constructor?.name}, expected a ${want.name}`,
+    );
   }
   if (numel(t.dims) !== data.length) {
     throw new RangeError(`${fn}: t has ${data.length} values but dims ${shapeText(t.dims)}`);
@@ -57,9 +68,17 @@ export function fromTransformersTensor(t: TransformersTensorLike, options: Tenso
  * The result shares the core tensor's typed array unless `copy: true`. Async because the
  * Tensor class comes from the dynamic import of @huggingface/transformers.
  */
-export async function toTransformersTensor(t: Tensor, options: TensorConversionOptions = {}): Promise<HfTensor> {
+export async function toTransformersTensor(
+  t: Tensor,
+  options: TensorConversionOptions = {},
+): Promise<HfTensor> {
   const fn = "toTransformersTensor";
-  if (typeof t !== "object" || t === null || !(t.data instanceof Float32Array || t.data instanceof Float64Array) || !Array.isArray(t.shape)) {
+  if (
+    typeof t !== "object" ||
+    t === null ||
+    !(t.data instanceof Float32Array || t.data instanceof Float64Array) ||
+    !Array.isArray(t.shape)
+  ) {
     throw new TypeError(`${fn}: t must be a core Tensor ({data: Float32Array | Float64Array, shape, dtype})`);
   }
   if (numel(t.shape) !== t.data.length) {

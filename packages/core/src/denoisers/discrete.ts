@@ -56,19 +56,25 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
     if (this.timeMap === "c_noise") return Math.exp(4 * t);
     const T = this.sigmas.length;
     const tc = Math.min(Math.max(t, 0), T - 1);
-    const lo = Math.floor(tc), hi = Math.ceil(tc), w = tc - lo;
+    const lo = Math.floor(tc),
+      hi = Math.ceil(tc),
+      w = tc - lo;
     return Math.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
   }
 
   /** Lift the scaled sample into the reused float64 buffer x and fill the per-row sigmas. */
   protected lift(sample: Tensor, timestep: ArrayLike<number>): { x: Tensor; sigma: Float64Array } {
-    const n = sample.data.length, rows = timestep.length;
-    if (rows === 0 || n % rows !== 0) throw new RangeError(`discrete model: ${rows} timesteps for a sample of ${n} values`);
+    const n = sample.data.length,
+      rows = timestep.length;
+    if (rows === 0 || n % rows !== 0)
+      throw new RangeError(`discrete model: ${rows} timesteps for a sample of ${n} values`);
     if (!this.x || this.x.data.length !== n || this.rowSigma!.length !== rows) {
       this.x = tensor(new Float64Array(n), sample.shape);
       this.rowSigma = new Float64Array(rows);
     }
-    const x = this.x.data, sig = this.rowSigma!, per = n / rows;
+    const x = this.x.data,
+      sig = this.rowSigma!,
+      per = n / rows;
     for (let r = 0; r < rows; r++) {
       const s = (sig[r] = this.sigmaOf(timestep[r]));
       const c = Math.sqrt(s * s + 1);
@@ -79,13 +85,20 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
 
   /** Write eps / v / x0 from the lifted x and D(x; sigma). */
   protected output(sample: Tensor, x: Tensor, sigma: Float64Array, d: Tensor, out?: Tensor): Tensor {
-    const n = sample.data.length, per = n / sigma.length;
+    const n = sample.data.length,
+      per = n / sigma.length;
     const o = out ?? tensor(allocate(sample.dtype, n), sample.shape);
     for (let r = 0; r < sigma.length; r++) {
-      const s = sigma[r], c = Math.sqrt(s * s + 1);
+      const s = sigma[r],
+        c = Math.sqrt(s * s + 1);
       for (let k = r * per; k < (r + 1) * per; k++) {
         const eps = (x.data[k] - d.data[k]) / s;
-        o.data[k] = this.prediction === "epsilon" ? eps : this.prediction === "v_prediction" ? (eps - s * d.data[k]) / c : d.data[k];
+        o.data[k] =
+          this.prediction === "epsilon"
+            ? eps
+            : this.prediction === "v_prediction"
+              ? (eps - s * d.data[k]) / c
+              : d.data[k];
       }
     }
     return o;
@@ -115,7 +128,8 @@ export class DiscreteGmmModel extends DenoiserAsDiscreteModel {
 
   predictSync(sample: Tensor, timestep: ArrayLike<number>, out?: Tensor): Tensor {
     const { x, sigma } = this.lift(sample, timestep);
-    if (!this.d || this.d.data.length !== x.data.length) this.d = tensor(new Float64Array(x.data.length), x.shape);
+    if (!this.d || this.d.data.length !== x.data.length)
+      this.d = tensor(new Float64Array(x.data.length), x.shape);
     this.mixture.denoiseSync(x, sigma, this.d);
     return this.output(sample, x, sigma, this.d, out);
   }

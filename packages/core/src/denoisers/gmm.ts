@@ -33,9 +33,12 @@ export class GaussianMixture implements Denoiser {
   constructor(readonly spec: GmmSpec) {
     const { dim, weights, means, stds } = spec;
     const k = weights.length;
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`gmm: dim must be a positive integer, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new RangeError(`gmm: dim must be a positive integer, got ${dim}`);
     if (k < 1 || means.length !== k || stds.length !== k) {
-      throw new RangeError(`gmm: weights (${k}), means (${means.length}) and stds (${stds.length}) must have the same non-zero length`);
+      throw new RangeError(
+        `gmm: weights (${k}), means (${means.length}) and stds (${stds.length}) must have the same non-zero length`,
+      );
     }
     this.dim = dim;
     this.k = k;
@@ -45,7 +48,8 @@ export class GaussianMixture implements Denoiser {
     for (let j = 0; j < k; j++) {
       if (!(weights[j] > 0)) throw new RangeError(`gmm: weights[${j}] must be positive, got ${weights[j]}`);
       if (!(stds[j] >= 0)) throw new RangeError(`gmm: stds[${j}] must be non-negative, got ${stds[j]}`);
-      if (means[j].length !== dim) throw new RangeError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
+      if (means[j].length !== dim)
+        throw new RangeError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
       this.logWeights[j] = Math.log(weights[j]);
       this.variances[j] = stds[j] * stds[j];
       for (let d = 0; d < dim; d++) this.means[j * dim + d] = means[j][d];
@@ -61,9 +65,11 @@ export class GaussianMixture implements Denoiser {
     for (let j = 0; j < k; j++) wsum += Math.exp(this.logWeights[j]);
     let total = 0;
     for (let d = 0; d < dim; d++) {
-      let m1 = 0, m2 = 0;
+      let m1 = 0,
+        m2 = 0;
       for (let j = 0; j < k; j++) {
-        const w = Math.exp(this.logWeights[j]) / wsum, mu = this.means[j * dim + d];
+        const w = Math.exp(this.logWeights[j]) / wsum,
+          mu = this.means[j * dim + d];
         m1 += w * mu;
         m2 += w * (mu * mu + this.variances[j]);
       }
@@ -85,14 +91,17 @@ export class GaussianMixture implements Denoiser {
     const n = x.data.length;
     const rows = n / dim;
     if (!Number.isInteger(rows) || x.shape[x.shape.length - 1] !== dim) {
-      throw new RangeError(`gmm: x of shape [${x.shape.join(", ")}] does not end in the mixture's dim ${dim}`);
+      throw new RangeError(
+        `gmm: x of shape [${x.shape.join(", ")}] does not end in the mixture's dim ${dim}`,
+      );
     }
     if (sigma.length !== rows) {
       throw new RangeError(`gmm: ${sigma.length} sigmas for ${rows} rows`);
     }
     const o = out ?? tensor(allocate(x.dtype, n), x.shape);
     if (o.data.length !== n) throw new RangeError(`gmm: out has ${o.data.length} elements, expected ${n}`);
-    const xs = x.data, od = o.data;
+    const xs = x.data,
+      od = o.data;
     for (let r = 0; r < rows; r++) this.denoiseRow(xs, r * dim, sigma[r], od);
     return o;
   }

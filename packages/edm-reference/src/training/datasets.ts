@@ -25,18 +25,21 @@ export interface ToyDataset {
 }
 
 function checkOut(name: string, dim: number, out: { length: number }, n: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name}.sampleInto: n must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`${name}.sampleInto: n must be a non-negative integer, got ${n}`);
   if (out.length < n * dim) {
     throw new RangeError(`${name}.sampleInto: out holds ${out.length} values, needs n*dim = ${n * dim}`);
   }
 }
 
 function positive(fn: string, arg: string, v: number): void {
-  if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`${fn}: ${arg} must be a positive number, got ${v}`);
+  if (!(Number.isFinite(v) && v > 0))
+    throw new RangeError(`${fn}: ${arg} must be a positive number, got ${v}`);
 }
 
 function nonNegative(fn: string, arg: string, v: number): void {
-  if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${fn}: ${arg} must be a non-negative number, got ${v}`);
+  if (!(Number.isFinite(v) && v >= 0))
+    throw new RangeError(`${fn}: ${arg} must be a non-negative number, got ${v}`);
 }
 
 /**
@@ -65,7 +68,13 @@ export function gmmDataset(spec: GmmSpec, name = "gmm"): ToyDataset {
     dim,
     sigmaData: mixture.dataStd,
     mean,
-    gmm: { kind: "gmm", dim, weights: [...spec.weights], means: spec.means.map((m) => [...m]), stds: [...spec.stds] },
+    gmm: {
+      kind: "gmm",
+      dim,
+      weights: [...spec.weights],
+      means: spec.means.map((m) => [...m]),
+      stds: [...spec.stds],
+    },
     sampleInto(rng, out, n) {
       checkOut(name, dim, out, n);
       // the n*dim unit normals first, then one uniform per row for its component
@@ -82,7 +91,10 @@ export function gmmDataset(spec: GmmSpec, name = "gmm"): ToyDataset {
 
 /** The fixtures' `gmm1d-bimodal`: weights [0.5, 0.5], means -1 and 1, std 0.3. sigma_data = sqrt(1.09) = 1.04403. */
 export function bimodal1d(): ToyDataset {
-  return gmmDataset({ kind: "gmm", dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] }, "gmm1d-bimodal");
+  return gmmDataset(
+    { kind: "gmm", dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] },
+    "gmm1d-bimodal",
+  );
 }
 
 /**
@@ -91,7 +103,8 @@ export function bimodal1d(): ToyDataset {
  */
 export function ring8(options: { count?: number; radius?: number; std?: number } = {}): ToyDataset {
   const { count = 8, radius = 2, std = 0.15 } = options;
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`ring8: count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`ring8: count must be a positive integer, got ${count}`);
   positive("ring8", "radius", radius);
   nonNegative("ring8", "std", std);
   const means: number[][] = [];
@@ -100,7 +113,16 @@ export function ring8(options: { count?: number; radius?: number; std?: number }
     means.push([radius * Math.cos(angle), radius * Math.sin(angle)]);
   }
   const name = count === 8 && radius === 2 && std === 0.15 ? "gmm2d-ring8" : `gmm2d-ring${count}`;
-  return gmmDataset({ kind: "gmm", dim: 2, weights: new Array(count).fill(1 / count), means, stds: new Array(count).fill(std) }, name);
+  return gmmDataset(
+    {
+      kind: "gmm",
+      dim: 2,
+      weights: new Array(count).fill(1 / count),
+      means,
+      stds: new Array(count).fill(std),
+    },
+    name,
+  );
 }
 
 /**
@@ -215,8 +237,10 @@ export type ToyDatasetName = keyof typeof toyDatasets;
 export function resolveToyDataset(dataset: ToyDataset | ToyDatasetName): ToyDataset {
   if (typeof dataset !== "string") return dataset;
   const make = (toyDatasets as Record<string, (() => ToyDataset) | undefined>)[dataset];
-  if (!Object.prototype.hasOwnProperty.call(toyDatasets, dataset) || make === undefined) {
-    throw new RangeError(`resolveToyDataset: unknown dataset "${dataset}", expected one of ${Object.keys(toyDatasets).join(", ")}`);
+  if (!Object.hasOwn(toyDatasets, dataset) || make === undefined) {
+    throw new RangeError(
+      `resolveToyDataset: unknown dataset "${dataset}", expected one of ${Object.keys(toyDatasets).join(", ")}`,
+    );
   }
   return make();
 }

@@ -23,42 +23,90 @@ export function gemmABt(
 ): void {
   let m = 0;
   for (; m + 3 < M; m += 4) {
-    const a0 = m * K, a1 = a0 + K, a2 = a1 + K, a3 = a2 + K;
+    const a0 = m * K,
+      a1 = a0 + K,
+      a2 = a1 + K,
+      a3 = a2 + K;
     const c0 = m * N;
     let n = 0;
     for (; n + 3 < N; n += 4) {
-      const b0 = n * K, b1 = b0 + K, b2 = b1 + K, b3 = b2 + K;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
-      let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
-      let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      const b0 = n * K,
+        b1 = b0 + K,
+        b2 = b1 + K,
+        b3 = b2 + K;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      let s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      let s20 = 0,
+        s21 = 0,
+        s22 = 0,
+        s23 = 0;
+      let s30 = 0,
+        s31 = 0,
+        s32 = 0,
+        s33 = 0;
       for (let k = 0; k < K; k++) {
-        const w0 = B[b0 + k], w1 = B[b1 + k], w2 = B[b2 + k], w3 = B[b3 + k];
+        const w0 = B[b0 + k],
+          w1 = B[b1 + k],
+          w2 = B[b2 + k],
+          w3 = B[b3 + k];
         let x = A[a0 + k];
-        s00 += x * w0; s01 += x * w1; s02 += x * w2; s03 += x * w3;
+        s00 += x * w0;
+        s01 += x * w1;
+        s02 += x * w2;
+        s03 += x * w3;
         x = A[a1 + k];
-        s10 += x * w0; s11 += x * w1; s12 += x * w2; s13 += x * w3;
+        s10 += x * w0;
+        s11 += x * w1;
+        s12 += x * w2;
+        s13 += x * w3;
         x = A[a2 + k];
-        s20 += x * w0; s21 += x * w1; s22 += x * w2; s23 += x * w3;
+        s20 += x * w0;
+        s21 += x * w1;
+        s22 += x * w2;
+        s23 += x * w3;
         x = A[a3 + k];
-        s30 += x * w0; s31 += x * w1; s32 += x * w2; s33 += x * w3;
+        s30 += x * w0;
+        s31 += x * w1;
+        s32 += x * w2;
+        s33 += x * w3;
       }
       const e0 = bias === null ? 0 : bias[n];
       const e1 = bias === null ? 0 : bias[n + 1];
       const e2 = bias === null ? 0 : bias[n + 2];
       const e3 = bias === null ? 0 : bias[n + 3];
       let c = c0 + n;
-      C[c] = s00 + e0; C[c + 1] = s01 + e1; C[c + 2] = s02 + e2; C[c + 3] = s03 + e3;
+      C[c] = s00 + e0;
+      C[c + 1] = s01 + e1;
+      C[c + 2] = s02 + e2;
+      C[c + 3] = s03 + e3;
       c += N;
-      C[c] = s10 + e0; C[c + 1] = s11 + e1; C[c + 2] = s12 + e2; C[c + 3] = s13 + e3;
+      C[c] = s10 + e0;
+      C[c + 1] = s11 + e1;
+      C[c + 2] = s12 + e2;
+      C[c + 3] = s13 + e3;
       c += N;
-      C[c] = s20 + e0; C[c + 1] = s21 + e1; C[c + 2] = s22 + e2; C[c + 3] = s23 + e3;
+      C[c] = s20 + e0;
+      C[c + 1] = s21 + e1;
+      C[c + 2] = s22 + e2;
+      C[c + 3] = s23 + e3;
       c += N;
-      C[c] = s30 + e0; C[c + 1] = s31 + e1; C[c + 2] = s32 + e2; C[c + 3] = s33 + e3;
+      C[c] = s30 + e0;
+      C[c + 1] = s31 + e1;
+      C[c + 2] = s32 + e2;
+      C[c + 3] = s33 + e3;
     }
     for (; n < N; n++) {
       const b0 = n * K;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = 0; k < K; k++) {
         const w = B[b0 + k];
         s0 += A[a0 + k] * w;

@@ -92,7 +92,9 @@ export class ToyMlpDenoiser implements Denoiser {
     });
     const count = parameterCount(this.architecture);
     if (parameters !== undefined && parameters.length !== count) {
-      throw new RangeError(`ToyMlpDenoiser: parameters holds ${parameters.length} values, the architecture needs ${count}`);
+      throw new RangeError(
+        `ToyMlpDenoiser: parameters holds ${parameters.length} values, the architecture needs ${count}`,
+      );
     }
     this.parameters = parameters ?? new Float64Array(count);
   }
@@ -126,13 +128,19 @@ export class ToyMlpDenoiser implements Denoiser {
     const { dim } = this.architecture;
     const rows = batchSize(x);
     if (rows > 0 && rowSize(x) !== dim) {
-      throw new RangeError(`ToyMlpDenoiser.denoise: x rows must hold ${dim} value(s) (shape [batch, ${dim}]), got shape [${x.shape.join(", ")}]`);
+      throw new RangeError(
+        `ToyMlpDenoiser.denoise: x rows must hold ${dim} value(s) (shape [batch, ${dim}]), got shape [${x.shape.join(", ")}]`,
+      );
     }
     if (sigma.length !== rows) {
-      throw new RangeError(`ToyMlpDenoiser.denoise: sigma must hold one value per row (${rows}), got ${sigma.length}`);
+      throw new RangeError(
+        `ToyMlpDenoiser.denoise: sigma must hold one value per row (${rows}), got ${sigma.length}`,
+      );
     }
     if (out !== undefined && !sameShape(out.shape, x.shape)) {
-      throw new RangeError(`ToyMlpDenoiser.denoise: out shape [${out.shape.join(", ")}] does not match x shape [${x.shape.join(", ")}]`);
+      throw new RangeError(
+        `ToyMlpDenoiser.denoise: out shape [${out.shape.join(", ")}] does not match x shape [${x.shape.join(", ")}]`,
+      );
     }
     const result = out ?? tensor(allocate(x.dtype, x.data.length), x.shape);
     if (rows === 0) return result;
@@ -181,7 +189,12 @@ export class ToyMlpDenoiser implements Denoiser {
         name: layer.name,
         in_features: layer.inFeatures,
         out_features: layer.outFeatures,
-        weight: Array.from(this.parameters.subarray(layer.weightOffset, layer.weightOffset + layer.inFeatures * layer.outFeatures)),
+        weight: Array.from(
+          this.parameters.subarray(
+            layer.weightOffset,
+            layer.weightOffset + layer.inFeatures * layer.outFeatures,
+          ),
+        ),
         bias: Array.from(this.parameters.subarray(layer.biasOffset, layer.biasOffset + layer.outFeatures)),
       })),
     };
@@ -192,20 +205,36 @@ export class ToyMlpDenoiser implements Denoiser {
   /** Rebuild a model from toJSON()'s object (or its parsed text); throws one clear message on bad input. */
   static fromJSON(json: unknown): ToyMlpDenoiser {
     const fn = "ToyMlpDenoiser.fromJSON";
-    if (typeof json !== "object" || json === null) throw new TypeError(`${fn}: expected an object, got ${json === null ? "null" : typeof json}`);
+    if (typeof json !== "object" || json === null)
+      throw new TypeError(`${fn}: expected an object, got ${json === null ? "null" : typeof json}`);
     const j = json as Partial<ToyMlpJson>;
-    if (j.format !== TOY_MLP_FORMAT) throw new TypeError(`${fn}: format must be "${TOY_MLP_FORMAT}", got ${JSON.stringify(j.format)}`);
-    if (j.version !== TOY_MLP_FORMAT_VERSION) throw new TypeError(`${fn}: version must be ${TOY_MLP_FORMAT_VERSION}, got ${JSON.stringify(j.version)}`);
+    if (j.format !== TOY_MLP_FORMAT)
+      throw new TypeError(`${fn}: format must be "${TOY_MLP_FORMAT}", got ${JSON.stringify(j.format)}`);
+    if (j.version !== TOY_MLP_FORMAT_VERSION)
+      throw new TypeError(
+        `${fn}: version must be ${TOY_MLP_FORMAT_VERSION}, got ${JSON.stringify(j.version)}`,
+      );
     const a = j.architecture;
     if (typeof a !== "object" || a === null) throw new TypeError(`${fn}: architecture must be an object`);
-    if (a.activation !== "silu") throw new TypeError(`${fn}: architecture.activation must be "silu", got ${JSON.stringify(a.activation)}`);
-    const arch: ToyMlpArchitecture = { dim: a.dim, hidden: a.hidden, depth: a.depth, frequencies: a.frequencies };
+    if (a.activation !== "silu")
+      throw new TypeError(
+        `${fn}: architecture.activation must be "silu", got ${JSON.stringify(a.activation)}`,
+      );
+    const arch: ToyMlpArchitecture = {
+      dim: a.dim,
+      hidden: a.hidden,
+      depth: a.depth,
+      frequencies: a.frequencies,
+    };
     validateArchitecture(fn, arch);
     const sd = j.sigma_data;
-    if (!(typeof sd === "number" && Number.isFinite(sd) && sd > 0)) throw new TypeError(`${fn}: sigma_data must be a positive number, got ${JSON.stringify(sd)}`);
+    if (!(typeof sd === "number" && Number.isFinite(sd) && sd > 0))
+      throw new TypeError(`${fn}: sigma_data must be a positive number, got ${JSON.stringify(sd)}`);
     const layout = layerLayout(arch);
     if (!Array.isArray(j.layers) || j.layers.length !== layout.length) {
-      throw new TypeError(`${fn}: layers must be an array of ${layout.length} layers (depth ${arch.depth} + 1), got ${Array.isArray(j.layers) ? j.layers.length : typeof j.layers}`);
+      throw new TypeError(
+        `${fn}: layers must be an array of ${layout.length} layers (depth ${arch.depth} + 1), got ${Array.isArray(j.layers) ? j.layers.length : typeof j.layers}`,
+      );
     }
     const params = new Float64Array(parameterCount(arch));
     layout.forEach((expected, i) => {
@@ -213,9 +242,17 @@ export class ToyMlpDenoiser implements Denoiser {
       const where = `${fn}: layers[${i}]`;
       if (typeof layer !== "object" || layer === null) throw new TypeError(`${where} must be an object`);
       if (layer.in_features !== expected.inFeatures || layer.out_features !== expected.outFeatures) {
-        throw new TypeError(`${where} must be ${expected.outFeatures} x ${expected.inFeatures} (out x in), got ${layer.out_features} x ${layer.in_features}`);
+        throw new TypeError(
+          `${where} must be ${expected.outFeatures} x ${expected.inFeatures} (out x in), got ${layer.out_features} x ${layer.in_features}`,
+        );
       }
-      copyNumbers(`${where}.weight`, layer.weight, params, expected.weightOffset, expected.inFeatures * expected.outFeatures);
+      copyNumbers(
+        `${where}.weight`,
+        layer.weight,
+        params,
+        expected.weightOffset,
+        expected.inFeatures * expected.outFeatures,
+      );
       copyNumbers(`${where}.bias`, layer.bias, params, expected.biasOffset, expected.outFeatures);
     });
     const model = new ToyMlpDenoiser(arch, sd, params);
@@ -228,7 +265,7 @@ export class ToyMlpDenoiser implements Denoiser {
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
     try {
-      await writeFile(temp, JSON.stringify(this.toJSON()) + "\n", "utf8");
+      await writeFile(temp, `${JSON.stringify(this.toJSON())}\n`, "utf8");
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });
@@ -243,19 +280,30 @@ export class ToyMlpDenoiser implements Denoiser {
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw new TypeError(`ToyMlpDenoiser.loadWeights: ${path} is not valid JSON (${(error as Error).message})`);
+      throw new TypeError(
+        `ToyMlpDenoiser.loadWeights: ${path} is not valid JSON (${(error as Error).message})`,
+      );
     }
     return ToyMlpDenoiser.fromJSON(json);
   }
 }
 
-function copyNumbers(where: string, values: unknown, into: Float64Array, offset: number, count: number): void {
+function copyNumbers(
+  where: string,
+  values: unknown,
+  into: Float64Array,
+  offset: number,
+  count: number,
+): void {
   if (!Array.isArray(values) || values.length !== count) {
-    throw new TypeError(`${where} must be an array of ${count} numbers, got ${Array.isArray(values) ? `${values.length} values` : typeof values}`);
+    throw new TypeError(
+      `${where} must be an array of ${count} numbers, got ${Array.isArray(values) ? `${values.length} values` : typeof values}`,
+    );
   }
   for (let i = 0; i < count; i++) {
     const v = values[i];
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`${where}[${i}] must be a finite number, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new TypeError(`${where}[${i}] must be a finite number, got ${JSON.stringify(v)}`);
     into[offset + i] = v;
   }
 }

@@ -59,8 +59,13 @@ export function validateArchitecture(fn: string, arch: ToyMlpArchitecture): void
   posInt("dim", arch.dim);
   posInt("hidden", arch.hidden);
   posInt("depth", arch.depth);
-  if (!Array.isArray(arch.frequencies) || !arch.frequencies.every((f) => typeof f === "number" && Number.isFinite(f))) {
-    throw new RangeError(`${fn}: architecture.frequencies must be an array of finite numbers, got ${JSON.stringify(arch.frequencies)}`);
+  if (
+    !Array.isArray(arch.frequencies) ||
+    !arch.frequencies.every((f) => typeof f === "number" && Number.isFinite(f))
+  ) {
+    throw new RangeError(
+      `${fn}: architecture.frequencies must be an array of finite numbers, got ${JSON.stringify(arch.frequencies)}`,
+    );
   }
 }
 
@@ -71,7 +76,13 @@ export function layerLayout(arch: ToyMlpArchitecture): LayerLayout[] {
   for (let l = 0; l <= arch.depth; l++) {
     const inFeatures = l === 0 ? inputWidth(arch) : arch.hidden;
     const outFeatures = l === arch.depth ? arch.dim : arch.hidden;
-    layers.push({ name: `net.${2 * l}`, inFeatures, outFeatures, weightOffset: offset, biasOffset: offset + inFeatures * outFeatures });
+    layers.push({
+      name: `net.${2 * l}`,
+      inFeatures,
+      outFeatures,
+      weightOffset: offset,
+      biasOffset: offset + inFeatures * outFeatures,
+    });
     offset += (inFeatures + 1) * outFeatures;
   }
   return layers;
@@ -99,10 +110,18 @@ export function initParameters(arch: ToyMlpArchitecture, rng: ToyRng): Float64Ar
 }
 
 /** EDM preconditioning coefficients for one sigma. */
-export function edmPrecond(sigma: number, sigmaData: number): { cSkip: number; cOut: number; cIn: number; cNoise: number } {
+export function edmPrecond(
+  sigma: number,
+  sigmaData: number,
+): { cSkip: number; cOut: number; cIn: number; cNoise: number } {
   const v = sigma * sigma + sigmaData * sigmaData;
   const root = Math.sqrt(v);
-  return { cSkip: (sigmaData * sigmaData) / v, cOut: (sigma * sigmaData) / root, cIn: 1 / root, cNoise: Math.log(sigma) / 4 };
+  return {
+    cSkip: (sigmaData * sigmaData) / v,
+    cOut: (sigma * sigmaData) / root,
+    cIn: 1 / root,
+    cNoise: Math.log(sigma) / 4,
+  };
 }
 
 /**
@@ -149,7 +168,8 @@ export class MlpPass {
     if (params.length !== count) {
       throw new RangeError(`MlpPass: params holds ${params.length} values, the architecture needs ${count}`);
     }
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`MlpPass: capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`MlpPass: capacity must be a positive integer, got ${capacity}`);
     const { dim, hidden, depth } = arch;
     this.inWidth = inputWidth(arch);
     this.grad = new Float64Array(withGrad ? count : 0);
@@ -188,7 +208,8 @@ export class MlpPass {
    * `this.denoised`. `train` keeps what the backward pass needs.
    */
   forward(x: ArrayLike<number>, sigma: ArrayLike<number>, rows: number, train = false): Float64Array {
-    if (rows > this.capacity) throw new RangeError(`MlpPass.forward: ${rows} rows exceed the capacity ${this.capacity}`);
+    if (rows > this.capacity)
+      throw new RangeError(`MlpPass.forward: ${rows} rows exceed the capacity ${this.capacity}`);
     const { dim, hidden, depth, frequencies } = this.arch;
     const nf = frequencies.length;
     const inW = this.inWidth;
@@ -197,7 +218,9 @@ export class MlpPass {
     for (let r = 0; r < rows; r++) {
       const s = sigma[r];
       if (!(s > 0 && s < Infinity)) {
-        throw new RangeError(`ToyMlpDenoiser: sigma[${r}] must be a finite number > 0 (c_noise = ln(sigma)/4), got ${s}`);
+        throw new RangeError(
+          `ToyMlpDenoiser: sigma[${r}] must be a finite number > 0 (c_noise = ln(sigma)/4), got ${s}`,
+        );
       }
       const v = s * s + sd2;
       const root = Math.sqrt(v);
@@ -227,7 +250,8 @@ export class MlpPass {
     gemmABt(input, this.W[depth], this.F, rows, dim, width, this.b[depth]);
     const D = this.denoised;
     for (let r = 0; r < rows; r++) {
-      const cs = this.cSkip[r], co = this.cOut[r];
+      const cs = this.cSkip[r],
+        co = this.cOut[r];
       for (let d = 0; d < dim; d++) {
         const i = r * dim + d;
         D[i] = cs * x[i] + co * this.F[i];
@@ -241,8 +265,14 @@ export class MlpPass {
    * x = y + sigma n, loss = mean over rows and coordinates of lambda(sigma) (D(x; sigma) - y)^2
    * with lambda = (sigma^2 + sd^2) / (sigma sd)^2. `y`, `noise`: [rows, dim]; `sigma`: [rows].
    */
-  lossAndGrad(y: ArrayLike<number>, sigma: ArrayLike<number>, noise: ArrayLike<number>, rows: number): number {
-    if (!this.withGrad) throw new Error("MlpPass.lossAndGrad: this pass was built without gradient buffers (withGrad = false)");
+  lossAndGrad(
+    y: ArrayLike<number>,
+    sigma: ArrayLike<number>,
+    noise: ArrayLike<number>,
+    rows: number,
+  ): number {
+    if (!this.withGrad)
+      throw new Error("MlpPass.lossAndGrad: this pass was built without gradient buffers (withGrad = false)");
     const loss = this.lossInternal(y, sigma, noise, rows, true);
     this.backward(rows);
     return loss;
@@ -253,7 +283,13 @@ export class MlpPass {
     return this.lossInternal(y, sigma, noise, rows, false);
   }
 
-  private lossInternal(y: ArrayLike<number>, sigma: ArrayLike<number>, noise: ArrayLike<number>, rows: number, train: boolean): number {
+  private lossInternal(
+    y: ArrayLike<number>,
+    sigma: ArrayLike<number>,
+    noise: ArrayLike<number>,
+    rows: number,
+    train: boolean,
+  ): number {
     const { dim } = this.arch;
     const n = rows * dim;
     const x = this.withGrad ? this.xIn : new Float64Array(n);

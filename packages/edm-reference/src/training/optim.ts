@@ -88,14 +88,19 @@ export function learningRate(schedule: LrSchedule, lr: number, step: number, tot
 export function validateLrSchedule(fn: string, schedule: LrSchedule): void {
   if (schedule.kind === "constant") {
     const w = schedule.warmupSteps ?? 0;
-    if (!(Number.isInteger(w) && w >= 0)) throw new RangeError(`${fn}: lrSchedule.warmupSteps must be a non-negative integer, got ${w}`);
+    if (!(Number.isInteger(w) && w >= 0))
+      throw new RangeError(`${fn}: lrSchedule.warmupSteps must be a non-negative integer, got ${w}`);
     return;
   }
   if (schedule.kind !== "onecycle") {
-    throw new RangeError(`${fn}: lrSchedule.kind must be "constant" or "onecycle", got ${JSON.stringify((schedule as { kind: unknown }).kind)}`);
+    throw new RangeError(
+      `${fn}: lrSchedule.kind must be "constant" or "onecycle", got ${JSON.stringify((schedule as { kind: unknown }).kind)}`,
+    );
   }
   const { pctStart = 0.05, divFactor = 25, finalDivFactor = 1e4 } = schedule;
-  if (!(pctStart > 0 && pctStart < 1)) throw new RangeError(`${fn}: lrSchedule.pctStart must be in (0, 1), got ${pctStart}`);
+  if (!(pctStart > 0 && pctStart < 1))
+    throw new RangeError(`${fn}: lrSchedule.pctStart must be in (0, 1), got ${pctStart}`);
   if (!(divFactor > 0)) throw new RangeError(`${fn}: lrSchedule.divFactor must be > 0, got ${divFactor}`);
-  if (!(finalDivFactor > 0)) throw new RangeError(`${fn}: lrSchedule.finalDivFactor must be > 0, got ${finalDivFactor}`);
+  if (!(finalDivFactor > 0))
+    throw new RangeError(`${fn}: lrSchedule.finalDivFactor must be > 0, got ${finalDivFactor}`);
 }

@@ -117,7 +117,10 @@ export class ToyRng {
   private drawWords(count: number): Uint32Array {
     if (this.words.length < count) this.words = new Uint32Array(Math.max(count, 2 * this.words.length));
     const words = this.words;
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
     for (let i = 0; i < count; i++) {
       words[i] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
       const t = s1 << 9;

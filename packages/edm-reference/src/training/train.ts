@@ -10,7 +10,13 @@
  */
 import { resolveToyDataset, type ToyDataset, type ToyDatasetName } from "./datasets.js";
 import { ToyMlpDenoiser } from "./model.js";
-import { DEFAULT_FREQUENCIES, initParameters, MlpPass, type ToyMlpArchitecture, validateArchitecture } from "./network.js";
+import {
+  DEFAULT_FREQUENCIES,
+  initParameters,
+  MlpPass,
+  type ToyMlpArchitecture,
+  validateArchitecture,
+} from "./network.js";
 import { Adam, type AdamOptions, learningRate, type LrSchedule, validateLrSchedule } from "./optim.js";
 import { ToyRng } from "./rng.js";
 
@@ -102,17 +108,22 @@ function resolveOptions(fn: string, o: TrainToyOptions): { opts: ResolvedOptions
   const schedule = o.lrSchedule ?? "onecycle";
   const lrSchedule: LrSchedule = typeof schedule === "string" ? ({ kind: schedule } as LrSchedule) : schedule;
   const posInt = (name: string, v: number): void => {
-    if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${fn}: ${name} must be a positive integer, got ${v}`);
+    if (!(Number.isInteger(v) && v >= 1))
+      throw new RangeError(`${fn}: ${name} must be a positive integer, got ${v}`);
   };
   posInt("steps", steps);
   posInt("batchSize", batchSize);
   posInt("progressEvery", progressEvery);
-  if (!(Number.isFinite(lr) && lr > 0)) throw new RangeError(`${fn}: lr must be a positive number, got ${lr}`);
+  if (!(Number.isFinite(lr) && lr > 0))
+    throw new RangeError(`${fn}: lr must be a positive number, got ${lr}`);
   if (!Number.isFinite(seed)) throw new RangeError(`${fn}: seed must be a finite number, got ${seed}`);
-  if (!(Number.isFinite(sigmaData) && sigmaData > 0)) throw new RangeError(`${fn}: sigmaData must be a positive number, got ${sigmaData}`);
+  if (!(Number.isFinite(sigmaData) && sigmaData > 0))
+    throw new RangeError(`${fn}: sigmaData must be a positive number, got ${sigmaData}`);
   if (!Number.isFinite(pMean)) throw new RangeError(`${fn}: pMean must be a finite number, got ${pMean}`);
-  if (!(Number.isFinite(pStd) && pStd >= 0)) throw new RangeError(`${fn}: pStd must be a non-negative number, got ${pStd}`);
-  if (!(emaDecay >= 0 && emaDecay < 1)) throw new RangeError(`${fn}: emaDecay must be in [0, 1), got ${emaDecay}`);
+  if (!(Number.isFinite(pStd) && pStd >= 0))
+    throw new RangeError(`${fn}: pStd must be a non-negative number, got ${pStd}`);
+  if (!(emaDecay >= 0 && emaDecay < 1))
+    throw new RangeError(`${fn}: emaDecay must be in [0, 1), got ${emaDecay}`);
   validateLrSchedule(fn, lrSchedule);
   const arch: ToyMlpArchitecture = {
     dim: dataset.dim,
@@ -121,7 +132,22 @@ function resolveOptions(fn: string, o: TrainToyOptions): { opts: ResolvedOptions
     frequencies: [...(o.frequencies ?? DEFAULT_FREQUENCIES)],
   };
   validateArchitecture(fn, arch);
-  return { opts: { dataset, steps, batchSize, lr, seed, sigmaData, pMean, pStd, lrSchedule, emaDecay, progressEvery }, arch };
+  return {
+    opts: {
+      dataset,
+      steps,
+      batchSize,
+      lr,
+      seed,
+      sigmaData,
+      pMean,
+      pStd,
+      lrSchedule,
+      emaDecay,
+      progressEvery,
+    },
+    arch,
+  };
 }
 
 /**
@@ -186,14 +212,17 @@ export class ToyTrainer {
     rng.normalInto(this.noise);
     const loss = this.pass.lossAndGrad(this.y, this.sigma, this.noise, batchSize);
     if (!Number.isFinite(loss)) {
-      throw new Error(`trainToyDenoiser: the loss became ${loss} at step ${this.done}; lower lr (now ${this.opts.lr})`);
+      throw new Error(
+        `trainToyDenoiser: the loss became ${loss} at step ${this.done}; lower lr (now ${this.opts.lr})`,
+      );
     }
     const lr = learningRate(this.opts.lrSchedule, this.opts.lr, this.done, this.opts.steps);
     this.adam.step(this.params, this.pass.grad, lr);
     if (emaDecay > 0) {
       // the usual warm-up of the decay, so early weights do not dominate the average
       const beta = Math.min(emaDecay, (1 + this.done) / (10 + this.done));
-      const p = this.params, e = this.ema;
+      const p = this.params,
+        e = this.ema;
       for (let i = 0; i < p.length; i++) e[i] = beta * e[i] + (1 - beta) * p[i];
     }
     this.losses[this.done] = loss;
@@ -240,7 +269,9 @@ export class ToyTrainer {
     };
     const rawModel = new ToyMlpDenoiser(this.architecture, o.sigmaData, Float64Array.from(this.params));
     const model =
-      o.emaDecay > 0 ? new ToyMlpDenoiser(this.architecture, o.sigmaData, Float64Array.from(this.ema)) : rawModel.clone();
+      o.emaDecay > 0
+        ? new ToyMlpDenoiser(this.architecture, o.sigmaData, Float64Array.from(this.ema))
+        : rawModel.clone();
     model.training = { ...training, weights: o.emaDecay > 0 ? "ema" : "last" };
     rawModel.training = { ...training, weights: "last" };
     return {

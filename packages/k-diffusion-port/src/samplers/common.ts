@@ -59,9 +59,12 @@ function isTensor(v: unknown): v is Tensor {
 
 export function checkX(fn: string, x: unknown): Tensor {
   if (!isTensor(x)) fail(fn, "x must be a Tensor ({data, shape, dtype})");
-  if (!(x.data instanceof Float32Array || x.data instanceof Float64Array)) fail(fn, "x.data must be a Float32Array or Float64Array");
-  if (x.shape.length < 1 || x.shape[0] < 1) fail(fn, `x must have a batch dimension of size >= 1, got shape [${x.shape.join(", ")}]`);
-  if (numel(x.shape) !== x.data.length) fail(fn, `x has ${x.data.length} values but shape [${x.shape.join(", ")}]`);
+  if (!(x.data instanceof Float32Array || x.data instanceof Float64Array))
+    fail(fn, "x.data must be a Float32Array or Float64Array");
+  if (x.shape.length < 1 || x.shape[0] < 1)
+    fail(fn, `x must have a batch dimension of size >= 1, got shape [${x.shape.join(", ")}]`);
+  if (numel(x.shape) !== x.data.length)
+    fail(fn, `x has ${x.data.length} values but shape [${x.shape.join(", ")}]`);
   return x;
 }
 
@@ -85,10 +88,16 @@ export function checkSigmas(fn: string, sigmas: unknown, m: ScalarMath): Float64
   const out = new Float64Array(src.length);
   for (let k = 0; k < src.length; k++) {
     const v = src[k];
-    if (typeof v !== "number" || !Number.isFinite(v)) fail(fn, `sigmas[${k}] must be a finite number, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      fail(fn, `sigmas[${k}] must be a finite number, got ${String(v)}`);
     if (v < 0) fail(fn, `sigmas must be >= 0, got sigmas[${k}]=${v}`);
-    if (k > 0 && v > src[k - 1]) fail(fn, `sigmas must be non-increasing, got sigmas[${k}]=${v} > sigmas[${k - 1}]=${src[k - 1]}`);
-    if (v === 0 && k < src.length - 1) fail(fn, `sigmas may reach 0 only at the last entry, got sigmas[${k}]=0 with ${src.length - 1 - k} more after it`);
+    if (k > 0 && v > src[k - 1])
+      fail(fn, `sigmas must be non-increasing, got sigmas[${k}]=${v} > sigmas[${k - 1}]=${src[k - 1]}`);
+    if (v === 0 && k < src.length - 1)
+      fail(
+        fn,
+        `sigmas may reach 0 only at the last entry, got sigmas[${k}]=0 with ${src.length - 1 - k} more after it`,
+      );
     out[k] = m.r(v);
   }
   return out;
@@ -101,7 +110,12 @@ export function checkSigmas(fn: string, sigmas: unknown, m: ScalarMath): Float64
  * would be multiplied by 0 or thrown away, and a private generator has nothing to stay
  * aligned with).
  */
-export function resolveNoise(fn: string, arg: string, source: NoiseSource | undefined, needed: boolean): NoiseSource | null {
+export function resolveNoise(
+  fn: string,
+  arg: string,
+  source: NoiseSource | undefined,
+  needed: boolean,
+): NoiseSource | null {
   if (source !== undefined) {
     if (typeof source !== "object" || source === null || typeof source.randn !== "function") {
       fail(fn, `${arg} must be a NoiseSource (an object with randn(out, request))`);
@@ -127,13 +141,20 @@ export class SamplerRun {
   private readonly callback?: StepCallback;
   private readonly observer?: SamplerObserver;
 
-  constructor(readonly fn: string, model: unknown, x: unknown, sigmas: unknown, hooks: SamplerHooks) {
+  constructor(
+    readonly fn: string,
+    model: unknown,
+    x: unknown,
+    sigmas: unknown,
+    hooks: SamplerHooks,
+  ) {
     const xt = checkX(fn, x);
     const inner = checkModel(fn, model);
     this.m = scalarMath(xt.dtype);
     this.sigmas = checkSigmas(fn, sigmas, this.m);
     this.steps = this.sigmas.length - 1;
-    if (hooks.callback !== undefined && typeof hooks.callback !== "function") fail(fn, "callback must be a function");
+    if (hooks.callback !== undefined && typeof hooks.callback !== "function")
+      fail(fn, "callback must be a function");
     this.callback = hooks.callback;
     this.observer = hooks.observer;
     this.model = this.observer?.onModelCall ? observeDenoiser(inner, this.observer, () => this.step) : inner;
@@ -155,11 +176,22 @@ export class SamplerRun {
   async denoise(x: Tensor, sigma: number, out: Tensor): Promise<Tensor> {
     this.sigmaRow.fill(sigma);
     const d = await this.model.denoise(x, this.sigmaRow, out);
-    if (!d || !(d.data instanceof Float32Array || d.data instanceof Float64Array) || !sameShape(d.shape, x.shape)) {
-      fail(this.fn, `model returned ${d && d.shape ? `shape [${d.shape.join(", ")}]` : "no tensor"} for x of shape [${x.shape.join(", ")}] at step ${this.step}`);
+    if (
+      !d ||
+      !(d.data instanceof Float32Array || d.data instanceof Float64Array) ||
+      !sameShape(d.shape, x.shape)
+    ) {
+      fail(
+        this.fn,
+        `model returned ${d?.shape ? `shape [${d.shape.join(", ")}]` : "no tensor"} for x of shape [${x.shape.join(", ")}] at step ${this.step}`,
+      );
     }
     if (d.dtype !== x.dtype) fail(this.fn, `model returned ${d.dtype} for ${x.dtype} x at step ${this.step}`);
-    if (!allFinite(d.data)) fail(this.fn, `model returned a non-finite value (NaN or Infinity) at step ${this.step} (sigma=${sigma})`);
+    if (!allFinite(d.data))
+      fail(
+        this.fn,
+        `model returned a non-finite value (NaN or Infinity) at step ${this.step} (sigma=${sigma})`,
+      );
     return d;
   }
 
@@ -184,6 +216,13 @@ export class SamplerRun {
 }
 
 /** Churn gamma of Karras' Algorithm 2 as k-diffusion computes it (window tested inclusively). */
-export function churnGamma(sChurn: number, steps: number, sigma: number, sTmin: number, sTmax: number, r: (v: number) => number): number {
+export function churnGamma(
+  sChurn: number,
+  steps: number,
+  sigma: number,
+  sTmin: number,
+  sTmax: number,
+  r: (v: number) => number,
+): number {
   return r(sTmin) <= sigma && sigma <= r(sTmax) ? Math.min(sChurn / steps, 2 ** 0.5 - 1) : 0;
 }

@@ -133,7 +133,14 @@ export class DpmSolverCore {
    * out = x - sigma(t_next) expm1(h) eps - sigma(t_next) / (2 r1) expm1(h) (eps_r1 - eps),
    * evaluated as the original groups it (scalar coefficients first, then two tensor updates).
    */
-  async step2(out: Tensor, x: Tensor, t: number, tNext: number, r1: number, cache: EpsCache): Promise<Tensor> {
+  async step2(
+    out: Tensor,
+    x: Tensor,
+    t: number,
+    tNext: number,
+    r1: number,
+    cache: EpsCache,
+  ): Promise<Tensor> {
     const { r } = this;
     const h = r(tNext - t);
     await this.ensureEps(cache, x, t);
@@ -153,7 +160,15 @@ export class DpmSolverCore {
    * out = x - sigma(t_next) expm1(h) eps - sigma(t_next)/r2 (expm1(h)/h - 1) (eps_r2 - eps).
    * (The quotient expm1(h)/h - 1 cancels for tiny h exactly as in the original.)
    */
-  async step3(out: Tensor, x: Tensor, t: number, tNext: number, r1: number, r2: number, cache: EpsCache): Promise<Tensor> {
+  async step3(
+    out: Tensor,
+    x: Tensor,
+    t: number,
+    tNext: number,
+    r1: number,
+    r2: number,
+    cache: EpsCache,
+  ): Promise<Tensor> {
     const { r } = this;
     const h = r(tNext - t);
     await this.ensureEps(cache, x, t);

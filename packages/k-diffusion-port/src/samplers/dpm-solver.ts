@@ -14,7 +14,13 @@ import {
   torchLinspace,
   zerosLike,
 } from "@edmkit/core";
-import { ancestralStep, DpmSolverCore, type EpsCache, PidStepSizeController, scalarRounder } from "./dpm-solver-core.js";
+import {
+  ancestralStep,
+  DpmSolverCore,
+  type EpsCache,
+  PidStepSizeController,
+  scalarRounder,
+} from "./dpm-solver-core.js";
 
 /** What k-diffusion's `callback` receives, under the original key names. */
 export type DpmCallbackPayload = Record<string, number | Tensor>;
@@ -76,7 +82,8 @@ function fail(fn: string, msg: string): never {
 }
 
 function finite(fn: string, name: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isFinite(v)) fail(fn, `${name} must be a finite number, got ${String(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    fail(fn, `${name} must be a finite number, got ${String(v)}`);
   return v;
 }
 
@@ -93,7 +100,10 @@ function checkSigmas(fn: string, sigmaMin: number, sigmaMax: number, eta: number
   }
   if (sigmaMin === sigmaMax) fail(fn, `sigma_min must differ from sigma_max, both are ${sigmaMin}`);
   if (sigmaMin > sigmaMax && eta) {
-    fail(fn, `eta must be 0 for reverse sampling (sigma_min=${sigmaMin} > sigma_max=${sigmaMax}), got eta=${eta}`);
+    fail(
+      fn,
+      `eta must be 0 for reverse sampling (sigma_min=${sigmaMin} > sigma_max=${sigmaMax}), got eta=${eta}`,
+    );
   }
 }
 
@@ -113,9 +123,15 @@ function checkTensor(fn: string, x: Tensor): void {
  * [3]*(m-2) + [2, 1] when n % 3 == 0, else [3]*(m-1) + [n % 3]. Sigmas go through a tensor of
  * `dtype` first (the original's `torch.tensor(sigma)` in the default dtype).
  */
-export function dpmFastSchedule(sigmaMin: number, sigmaMax: number, n: number, dtype: DType = "float64"): DpmFastSchedule {
+export function dpmFastSchedule(
+  sigmaMin: number,
+  sigmaMax: number,
+  n: number,
+  dtype: DType = "float64",
+): DpmFastSchedule {
   const fn = "sample_dpm_fast";
-  if (!Number.isInteger(n) || n < 1) fail(fn, `n must be a positive integer (number of model evaluations), got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    fail(fn, `n must be a positive integer (number of model evaluations), got ${n}`);
   checkSigmas(fn, sigmaMin, sigmaMax, 0);
   const r = scalarRounder(dtype);
   const tStart = -r(Math.log(r(sigmaMax)));
@@ -191,13 +207,16 @@ export async function sampleDpmFast(
 
   for (let i = 0; i < orders.length; i++) {
     cache.eps = cache.epsR1 = cache.epsR2 = false;
-    const t = ts[i], tNext = ts[i + 1];
-    let tNext_ = tNext, su = 0;
+    const t = ts[i],
+      tNext = ts[i + 1];
+    let tNext_ = tNext,
+      su = 0;
     if (eta) {
       const { sigmaDown } = ancestralStep(solver.sigma(t), solver.sigma(tNext), eta, r);
       const tDown = solver.t(sigmaDown);
       tNext_ = tDown < tEnd ? tDown : tEnd; // torch.minimum(t_end, t(sd))
-      const a = solver.sigma(tNext), b = solver.sigma(tNext_);
+      const a = solver.sigma(tNext),
+        b = solver.sigma(tNext_);
       su = r(Math.sqrt(r(r(a * a) - r(b * b))));
     }
 
@@ -300,7 +319,8 @@ export async function sampleDpmAdaptive(
   const tEnd = solver.t(r(sigmaMin));
   const forward = tEnd > tStart;
   const hInit = Math.abs(hInitIn) * (forward ? 1 : -1);
-  const atol = r(atolIn), rtol = r(rtolIn);
+  const atol = r(atolIn),
+    rtol = r(rtolIn);
   const pid = new PidStepSizeController(hInit, pcoeff, icoeff, dcoeff, eta ? 1.5 : order, acceptSafety);
   const info: DpmAdaptiveInfo = { steps: 0, nfe: 0, n_accept: 0, n_reject: 0 };
 
@@ -319,17 +339,22 @@ export async function sampleDpmAdaptive(
   let lastError = NaN;
   while (forward ? s < stopAt : s > stopAt) {
     if (!Number.isFinite(pid.h)) {
-      fail(fn, `step size became ${pid.h} after ${info.steps} attempts (last error ${lastError}); is the model output finite?`);
+      fail(
+        fn,
+        `step size became ${pid.h} after ${info.steps} attempts (last error ${lastError}); is the model output finite?`,
+      );
     }
     cache.eps = cache.epsR1 = cache.epsR2 = false;
     const sh = r(s + r(pid.h));
-    const t = forward ? (sh < tEnd ? sh : tEnd) : (sh > tEnd ? sh : tEnd);
-    let t_ = t, su = 0;
+    const t = forward ? (sh < tEnd ? sh : tEnd) : sh > tEnd ? sh : tEnd;
+    let t_ = t,
+      su = 0;
     if (eta) {
       const { sigmaDown } = ancestralStep(solver.sigma(s), solver.sigma(t), eta, r);
       const tDown = solver.t(sigmaDown);
       t_ = tDown < tEnd ? tDown : tEnd;
-      const a = solver.sigma(t), b = solver.sigma(t_);
+      const a = solver.sigma(t),
+        b = solver.sigma(t_);
       su = r(Math.sqrt(r(r(a * a) - r(b * b))));
     }
 
@@ -405,7 +430,8 @@ function errorNorm(
 ): number {
   let sum = 0;
   for (let k = 0; k < low.length; k++) {
-    const a = Math.abs(low[k]), b = Math.abs(prev[k]);
+    const a = Math.abs(low[k]),
+      b = Math.abs(prev[k]);
     const m = a > b ? a : b;
     const rm = r(rtol * m);
     const delta = atol > rm ? atol : rm;

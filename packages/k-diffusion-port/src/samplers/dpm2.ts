@@ -5,7 +5,13 @@ import { addScaled2, axpy, type Denoiser, lerpScalar, lerpScalar32, type Tensor 
 import type { ScalarMath } from "../scalar.js";
 import { ancestralStep, toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
-import { type ChurnOptions, churn, churnSettings, type EulerAncestralOptions, ancestralSettings } from "./euler.js";
+import {
+  type ChurnOptions,
+  churn,
+  churnSettings,
+  type EulerAncestralOptions,
+  ancestralSettings,
+} from "./euler.js";
 
 export type Dpm2Options = ChurnOptions;
 export type Dpm2AncestralOptions = EulerAncestralOptions;
@@ -15,7 +21,8 @@ export type Dpm2AncestralOptions = EulerAncestralOptions;
  * formula for weight 0.5 (`end - (end - start) * 0.5`, quirk 4).
  */
 function sigmaMid(m: ScalarMath, a: number, b: number): number {
-  const la = m.log(a), lb = m.log(b);
+  const la = m.log(a),
+    lb = m.log(b);
   return m.exp(m.dtype === "float32" ? lerpScalar32(la, lb, 0.5) : lerpScalar(la, lb, 0.5));
 }
 
@@ -26,12 +33,21 @@ function sigmaMid(m: ScalarMath, a: number, b: number): number {
  * (quirk 2); the midpoint uses torch.lerp's weight-0.5 formula (quirk 4); the step into
  * sigma = 0 is a plain Euler step (quirk 3).
  */
-export async function sampleDpm2(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: Dpm2Options = {}): Promise<Tensor> {
+export async function sampleDpm2(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: Dpm2Options = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_dpm_2", model, x, sigmas, options);
   const c = churnSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
-  const eps = run.buffer(), den = run.buffer(), d = run.buffer();
-  const x2 = run.buffer(), den2 = run.buffer(), d2 = run.buffer();
+  const eps = run.buffer(),
+    den = run.buffer(),
+    d = run.buffer();
+  const x2 = run.buffer(),
+    den2 = run.buffer(),
+    d2 = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const sigmaHat = churn(run, c, i, eps);
@@ -57,11 +73,21 @@ export async function sampleDpm2(model: Denoiser, x: Tensor, sigmas: SigmasInput
  * Quirks kept: when sigma_down == 0 the step is plain Euler and no noise is drawn; noise is
  * drawn only in the second-order branch (quirk 9), with `noise_sampler(sigmas[i], sigmas[i+1])`.
  */
-export async function sampleDpm2Ancestral(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: Dpm2AncestralOptions = {}): Promise<Tensor> {
+export async function sampleDpm2Ancestral(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: Dpm2AncestralOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_dpm_2_ancestral", model, x, sigmas, options);
   const { eta, sNoise, noise } = ancestralSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
-  const den = run.buffer(), d = run.buffer(), x2 = run.buffer(), den2 = run.buffer(), d2 = run.buffer(), z = run.buffer();
+  const den = run.buffer(),
+    d = run.buffer(),
+    x2 = run.buffer(),
+    den2 = run.buffer(),
+    d2 = run.buffer(),
+    z = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const denoised = await run.denoise(xs, s[i], den);

@@ -43,10 +43,18 @@ export interface SdeOptions extends SamplerHooks {
   noiseSampler?: NoiseSource;
 }
 
-function sdeSettings(run: SamplerRun, o: SdeOptions, draws: boolean): { eta: number; sNoise: number; noise: NoiseSource | null } {
+function sdeSettings(
+  run: SamplerRun,
+  o: SdeOptions,
+  draws: boolean,
+): { eta: number; sNoise: number; noise: NoiseSource | null } {
   const eta = optionalNum(run.fn, "eta", o.eta, 1);
   const sNoise = optionalNum(run.fn, "s_noise", o.sNoise, 1);
-  return { eta, sNoise, noise: resolveNoise(run.fn, "noise_sampler", o.noiseSampler, draws && eta !== 0 && sNoise !== 0) };
+  return {
+    eta,
+    sNoise,
+    noise: resolveNoise(run.fn, "noise_sampler", o.noiseSampler, draws && eta !== 0 && sNoise !== 0),
+  };
 }
 
 function drawsBeforeLast(run: SamplerRun): boolean {
@@ -67,14 +75,24 @@ export interface DpmppSdeOptions extends SdeOptions {
  * exp(-t) (quirk 11), even when eta = 0 (the draws are then multiplied by 0); the step into
  * sigma = 0 is a plain Euler step (quirk 3).
  */
-export async function sampleDpmppSde(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: DpmppSdeOptions = {}): Promise<Tensor> {
+export async function sampleDpmppSde(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: DpmppSdeOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_dpmpp_sde", model, x, sigmas, options);
   const { eta, sNoise, noise } = sdeSettings(run, options, drawsBeforeLast(run));
   const rr = optionalNum(run.fn, "r", options.r, 1 / 2);
   if (!(rr > 0)) fail(run.fn, `r must be > 0, got ${rr}`);
   const { x: xs, sigmas: s, m } = run;
   const { r } = m;
-  const den = run.buffer(), d = run.buffer(), x2 = run.buffer(), den2 = run.buffer(), dd = run.buffer(), z = run.buffer();
+  const den = run.buffer(),
+    d = run.buffer(),
+    x2 = run.buffer(),
+    den2 = run.buffer(),
+    dd = run.buffer(),
+    z = run.buffer();
   const fac = 1 / (2 * rr);
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
@@ -85,10 +103,13 @@ export async function sampleDpmppSde(model: Denoiser, x: Tensor, sigmas: SigmasI
       axpy(xs, r(s[i + 1] - s[i]), d, xs);
       continue;
     }
-    const t = tOf(m, s[i]), tNext = tOf(m, s[i + 1]);
+    const t = tOf(m, s[i]),
+      tNext = tOf(m, s[i + 1]);
     const h = r(tNext - t);
     const sMid = r(t + r(h * r(rr)));
-    const sigT = sigmaOf(m, t), sigS = sigmaOf(m, sMid), sigNext = sigmaOf(m, tNext);
+    const sigT = sigmaOf(m, t),
+      sigS = sigmaOf(m, sMid),
+      sigNext = sigmaOf(m, tNext);
     // Step 1: ancestral step from t to s.
     const a1 = ancestralStep(m, sigT, sigS, eta);
     const s1 = tOf(m, a1.sigmaDown);
@@ -123,16 +144,25 @@ export interface Dpmpp2mSdeOptions extends SdeOptions {
  * only when eta is non-zero, with `noise_sampler(sigmas[i], sigmas[i+1])`; h_last keeps the
  * previous step's h (the last step does not compute one).
  */
-export async function sampleDpmpp2mSde(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: Dpmpp2mSdeOptions = {}): Promise<Tensor> {
+export async function sampleDpmpp2mSde(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: Dpmpp2mSdeOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_dpmpp_2m_sde", model, x, sigmas, options);
   const solverType = options.solverType ?? "midpoint";
-  if (solverType !== "heun" && solverType !== "midpoint") fail(run.fn, `solver_type must be 'heun' or 'midpoint', got ${JSON.stringify(solverType)}`);
+  if (solverType !== "heun" && solverType !== "midpoint")
+    fail(run.fn, `solver_type must be 'heun' or 'midpoint', got ${JSON.stringify(solverType)}`);
   const { eta, sNoise, noise } = sdeSettings(run, options, drawsBeforeLast(run));
   const { x: xs, sigmas: s, m } = run;
   const { r } = m;
-  const bufA = run.buffer(), bufB = run.buffer(), z = run.buffer();
+  const bufA = run.buffer(),
+    bufB = run.buffer(),
+    z = run.buffer();
   let old: Tensor | null = null;
-  let h = NaN, hLast = NaN;
+  let h = NaN,
+    hLast = NaN;
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const denoised = await run.denoise(xs, s[i], old === bufA ? bufB : bufA);
@@ -140,7 +170,8 @@ export async function sampleDpmpp2mSde(model: Denoiser, x: Tensor, sigmas: Sigma
     if (s[i + 1] === 0) {
       xs.data.set(denoised.data);
     } else {
-      const t = -m.log(s[i]), sNext = -m.log(s[i + 1]);
+      const t = -m.log(s[i]),
+        sNext = -m.log(s[i + 1]);
       h = r(sNext - t);
       const etaH = r(r(eta) * h);
       const negHEta = r(-h - etaH);
@@ -171,30 +202,48 @@ export type Dpmpp3mSdeOptions = SdeOptions;
  * Quirks kept: the step into sigma = 0 returns `denoised` itself (quirk 3); noise only when
  * eta is non-zero; the step sizes h_1, h_2 shift even on the last step (with the previous h).
  */
-export async function sampleDpmpp3mSde(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: Dpmpp3mSdeOptions = {}): Promise<Tensor> {
+export async function sampleDpmpp3mSde(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: Dpmpp3mSdeOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_dpmpp_3m_sde", model, x, sigmas, options);
   const { eta, sNoise, noise } = sdeSettings(run, options, drawsBeforeLast(run));
   const { x: xs, sigmas: s, m } = run;
   const { r } = m;
   const bufs = [run.buffer(), run.buffer(), run.buffer()];
-  const d10 = run.buffer(), d11 = run.buffer(), z = run.buffer();
-  let den1: Tensor | null = null, den2: Tensor | null = null;
-  let h = NaN, h1 = NaN, h2 = NaN;
-  let have1 = false, have2 = false;
+  const d10 = run.buffer(),
+    d11 = run.buffer(),
+    z = run.buffer();
+  let den1: Tensor | null = null,
+    den2: Tensor | null = null;
+  let h = NaN,
+    h1 = NaN,
+    h2 = NaN;
+  let have1 = false,
+    have2 = false;
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
-    const free = bufs[0] !== den1 && bufs[0] !== den2 ? bufs[0] : bufs[1] !== den1 && bufs[1] !== den2 ? bufs[1] : bufs[2];
+    const free =
+      bufs[0] !== den1 && bufs[0] !== den2
+        ? bufs[0]
+        : bufs[1] !== den1 && bufs[1] !== den2
+          ? bufs[1]
+          : bufs[2];
     const denoised = await run.denoise(xs, s[i], free);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
       xs.data.set(denoised.data);
     } else {
-      const t = -m.log(s[i]), sNext = -m.log(s[i + 1]);
+      const t = -m.log(s[i]),
+        sNext = -m.log(s[i + 1]);
       h = r(sNext - t);
       const hEta = r(h * r(eta + 1));
       axpby(xs, m.exp(-hEta), xs, -m.expm1(-hEta), denoised);
       if (have2 && den1 && den2) {
-        const r0 = r(h1 / h), r1 = r(h2 / h);
+        const r0 = r(h1 / h),
+          r1 = r(h2 / h);
         // d1_0 = (denoised - denoised_1) / r0, d1_1 = (denoised_1 - denoised_2) / r1
         subDiv(d10, denoised, den1, r0);
         subDiv(d11, den1, den2, r1);

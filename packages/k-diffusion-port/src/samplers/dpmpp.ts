@@ -22,12 +22,21 @@ export type Dpmpp2sAncestralOptions = EulerAncestralOptions;
  * sigma_up. Quirks kept: sigma_down == 0 takes a plain Euler step (one model call, quirk 3);
  * noise is drawn whenever sigmas[i+1] > 0 (quirk 9).
  */
-export async function sampleDpmpp2sAncestral(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: Dpmpp2sAncestralOptions = {}): Promise<Tensor> {
+export async function sampleDpmpp2sAncestral(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: Dpmpp2sAncestralOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_dpmpp_2s_ancestral", model, x, sigmas, options);
   const { eta, sNoise, noise } = ancestralSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
   const { r } = m;
-  const den = run.buffer(), d = run.buffer(), x2 = run.buffer(), den2 = run.buffer(), z = run.buffer();
+  const den = run.buffer(),
+    d = run.buffer(),
+    x2 = run.buffer(),
+    den2 = run.buffer(),
+    z = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const denoised = await run.denoise(xs, s[i], den);
@@ -37,10 +46,12 @@ export async function sampleDpmpp2sAncestral(model: Denoiser, x: Tensor, sigmas:
       toD(d, xs, s[i], denoised);
       axpy(xs, r(sigmaDown - s[i]), d, xs);
     } else {
-      const t = tOf(m, s[i]), tNext = tOf(m, sigmaDown);
+      const t = tOf(m, s[i]),
+        tNext = tOf(m, sigmaDown);
       const h = r(tNext - t);
       const sMid = r(t + r(0.5 * h));
-      const sigT = sigmaOf(m, t), sigS = sigmaOf(m, sMid);
+      const sigT = sigmaOf(m, t),
+        sigS = sigmaOf(m, sMid);
       // x_2 = (sigma(s) / sigma(t)) x - expm1(-h r) denoised
       axpby(x2, r(sigS / sigT), xs, -m.expm1(r(-h * 0.5)), denoised);
       const denoised2 = await run.denoise(x2, sigS, den2);
@@ -61,17 +72,25 @@ export type Dpmpp2mOptions = SamplerHooks;
  * solver in t = -log sigma. The first step and the step into sigma = 0 are first order;
  * the latter gives exactly `denoised` (sigma(inf) = 0, expm1(-inf) = -1; quirk 3).
  */
-export async function sampleDpmpp2m(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: Dpmpp2mOptions = {}): Promise<Tensor> {
+export async function sampleDpmpp2m(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: Dpmpp2mOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_dpmpp_2m", model, x, sigmas, options);
   const { x: xs, sigmas: s, m } = run;
   const { r } = m;
-  const bufA = run.buffer(), bufB = run.buffer(), dd = run.buffer();
+  const bufA = run.buffer(),
+    bufB = run.buffer(),
+    dd = run.buffer();
   let old: Tensor | null = null;
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const denoised = await run.denoise(xs, s[i], old === bufA ? bufB : bufA);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
-    const t = tOf(m, s[i]), tNext = tOf(m, s[i + 1]);
+    const t = tOf(m, s[i]),
+      tNext = tOf(m, s[i + 1]);
     const h = r(tNext - t);
     const ratio = r(sigmaOf(m, tNext) / sigmaOf(m, t));
     if (old === null || s[i + 1] === 0) {

@@ -72,11 +72,17 @@ export function churn(run: SamplerRun, c: ChurnSettings, i: number, eps: Tensor)
  * `min(s_churn / (len(sigmas) - 1), sqrt(2) - 1)` inside the inclusive window on sigmas[i]
  * (quirk 2); the callback sees x after the churn noise.
  */
-export async function sampleEuler(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: EulerOptions = {}): Promise<Tensor> {
+export async function sampleEuler(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: EulerOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_euler", model, x, sigmas, options);
   const c = churnSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
-  const eps = run.buffer(), den = run.buffer();
+  const eps = run.buffer(),
+    den = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const sigmaHat = churn(run, c, i, eps);
@@ -102,12 +108,19 @@ export interface EulerAncestralOptions extends SamplerHooks {
 }
 
 /** Validates eta / s_noise / noise_sampler of the ancestral samplers. */
-export function ancestralSettings(run: SamplerRun, o: EulerAncestralOptions): { eta: number; sNoise: number; noise: NoiseSource | null } {
+export function ancestralSettings(
+  run: SamplerRun,
+  o: EulerAncestralOptions,
+): { eta: number; sNoise: number; noise: NoiseSource | null } {
   const eta = optionalNum(run.fn, "eta", o.eta, 1);
   const sNoise = optionalNum(run.fn, "s_noise", o.sNoise, 1);
   let draws = false;
   for (let i = 0; i < run.steps; i++) if (run.sigmas[i + 1] > 0) draws = true;
-  return { eta, sNoise, noise: resolveNoise(run.fn, "noise_sampler", o.noiseSampler, draws && eta !== 0 && sNoise !== 0) };
+  return {
+    eta,
+    sNoise,
+    noise: resolveNoise(run.fn, "noise_sampler", o.noiseSampler, draws && eta !== 0 && sNoise !== 0),
+  };
 }
 
 /**
@@ -117,11 +130,17 @@ export function ancestralSettings(run: SamplerRun, o: EulerAncestralOptions): { 
  * nothing (quirk 9); with eta = 0 the draws still happen (multiplied by 0) when a noise
  * sampler is given.
  */
-export async function sampleEulerAncestral(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: EulerAncestralOptions = {}): Promise<Tensor> {
+export async function sampleEulerAncestral(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: EulerAncestralOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_euler_ancestral", model, x, sigmas, options);
   const { eta, sNoise, noise } = ancestralSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
-  const den = run.buffer(), z = run.buffer();
+  const den = run.buffer(),
+    z = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const denoised = await run.denoise(xs, s[i], den);

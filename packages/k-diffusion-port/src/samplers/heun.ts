@@ -16,12 +16,20 @@ export type HeunOptions = ChurnOptions;
  * (quirk 3), so nfe = 2 (len(sigmas) - 1) - 1 for a schedule ending in 0; the corrector is
  * `x + (d + d_2) / 2 * dt`.
  */
-export async function sampleHeun(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: HeunOptions = {}): Promise<Tensor> {
+export async function sampleHeun(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: HeunOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_heun", model, x, sigmas, options);
   const c = churnSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
-  const eps = run.buffer(), den = run.buffer(), d = run.buffer();
-  const x2 = run.buffer(), den2 = run.buffer();
+  const eps = run.buffer(),
+    den = run.buffer(),
+    d = run.buffer();
+  const x2 = run.buffer(),
+    den2 = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const sigmaHat = churn(run, c, i, eps);

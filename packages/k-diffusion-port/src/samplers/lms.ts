@@ -19,7 +19,12 @@ export interface LmsOptions extends SamplerHooks {
  * `linearMultistepCoeff`) on the schedule in x's dtype (the original's numpy copy of
  * sigmas), and the update sums `coeff * d` newest first as Python's `sum` does.
  */
-export async function sampleLms(model: Denoiser, x: Tensor, sigmas: SigmasInput, options: LmsOptions = {}): Promise<Tensor> {
+export async function sampleLms(
+  model: Denoiser,
+  x: Tensor,
+  sigmas: SigmasInput,
+  options: LmsOptions = {},
+): Promise<Tensor> {
   const run = new SamplerRun("sample_lms", model, x, sigmas, options);
   const order = integer(run.fn, "order", options.order ?? 4, 1);
   const { x: xs, sigmas: s, m } = run;

@@ -4,7 +4,16 @@
  * order is printed in the legend and faint order-1 / order-2 guides sit behind the data.
  */
 import type { AccuracyResult } from "../schema.js";
-import { categorical, emptyPlot, logScale, logTicks, svgDocument, text, textWidth, truncate } from "./common.js";
+import {
+  categorical,
+  emptyPlot,
+  logScale,
+  logTicks,
+  svgDocument,
+  text,
+  textWidth,
+  truncate,
+} from "./common.js";
 import { formatOrder, formatTick, r1 } from "./format.js";
 
 type Shape = "circle" | "square" | "triangle" | "diamond";
@@ -33,23 +42,39 @@ export function accuracyLabel(entry: AccuracyResult): string {
  * Renders one log-log panel as an inline <svg class="plot-accuracy"> (pass the curves of one
  * model; the HTML draws one panel per model).
  */
-export function plotAccuracy(entries: readonly AccuracyResult[], opts: { title?: string; idSuffix?: string } = {}): string {
+export function plotAccuracy(
+  entries: readonly AccuracyResult[],
+  opts: { title?: string; idSuffix?: string } = {},
+): string {
   const title = opts.title ?? "Error vs NFE";
   const clipId = `acc-clip${opts.idSuffix ? `-${opts.idSuffix.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}`;
   const series = entries.map((e, i) => ({
     entry: e,
     color: categorical[i % categorical.length],
     shape: shapes[i % shapes.length],
-    pts: e.points.filter((p) => p.nfe > 0 && p.error > 0 && Number.isFinite(p.error)).sort((a, b) => a.nfe - b.nfe),
+    pts: e.points
+      .filter((p) => p.nfe > 0 && p.error > 0 && Number.isFinite(p.error))
+      .sort((a, b) => a.nfe - b.nfe),
   }));
   const legendFont = 12;
-  const labelW = Math.min(300, Math.max(140, ...series.map((s) => textWidth(accuracyLabel(s.entry), legendFont))));
+  const labelW = Math.min(
+    300,
+    Math.max(140, ...series.map((s) => textWidth(accuracyLabel(s.entry), legendFont))),
+  );
   const legendW = 34 + labelW + 78;
   const plotW = 560;
   const m = { left: 64, top: 34, bottom: 50 };
   const width = m.left + plotW + 28 + legendW;
   const height = Math.max(380, m.top + series.length * 20 + 40);
-  const frame = { className: "plot-accuracy", width, height, title, description: series.map((s) => `${accuracyLabel(s.entry)} order ${formatOrder(s.entry.fittedOrder)}`).join("; ") };
+  const frame = {
+    className: "plot-accuracy",
+    width,
+    height,
+    title,
+    description: series
+      .map((s) => `${accuracyLabel(s.entry)} order ${formatOrder(s.entry.fittedOrder)}`)
+      .join("; "),
+  };
   const all = series.flatMap((s) => s.pts);
   if (all.length === 0) return emptyPlot(frame, "No accuracy measurements.");
 
@@ -72,7 +97,9 @@ export function plotAccuracy(entries: readonly AccuracyResult[], opts: { title?:
   const yt = logTicks(yd0, yd1);
 
   const parts: string[] = [];
-  parts.push(`<rect x="${x0}" y="${y0}" width="${plotW}" height="${y1 - y0}" fill="#fbfbfc" stroke="#d5d9e0"/>`);
+  parts.push(
+    `<rect x="${x0}" y="${y0}" width="${plotW}" height="${y1 - y0}" fill="#fbfbfc" stroke="#d5d9e0"/>`,
+  );
   parts.push(
     `<g stroke="#eceef2">${xt.minor.map((t) => `<line x1="${r1(sx(t))}" x2="${r1(sx(t))}" y1="${y0}" y2="${y1}"/>`).join("")}${yt.minor
       .map((t) => `<line x1="${x0}" x2="${x1}" y1="${r1(sy(t))}" y2="${r1(sy(t))}"/>`)
@@ -82,8 +109,18 @@ export function plotAccuracy(entries: readonly AccuracyResult[], opts: { title?:
       .join("")}</g>`,
     `<g fill="#3b4250" font-size="11" text-anchor="middle">${xt.major.map((t) => text(sx(t), y1 + 17, formatTick(t))).join("")}</g>`,
     `<g fill="#3b4250" font-size="11" text-anchor="end">${yt.major.map((t) => text(x0 - 7, sy(t) + 4, formatTick(t))).join("")}</g>`,
-    text((x0 + x1) / 2, height - 12, "model evaluations (NFE, log scale)", 'text-anchor="middle" fill="#3b4250"'),
-    text(16, (y0 + y1) / 2, "error vs exact solution (log scale)", `text-anchor="middle" fill="#3b4250" transform="rotate(-90 16 ${r1((y0 + y1) / 2)})"`),
+    text(
+      (x0 + x1) / 2,
+      height - 12,
+      "model evaluations (NFE, log scale)",
+      'text-anchor="middle" fill="#3b4250"',
+    ),
+    text(
+      16,
+      (y0 + y1) / 2,
+      "error vs exact solution (log scale)",
+      `text-anchor="middle" fill="#3b4250" transform="rotate(-90 16 ${r1((y0 + y1) / 2)})"`,
+    ),
     text(x0, y0 - 12, title, 'font-weight="600" fill="#1d2330" font-size="13"'),
   );
 
@@ -97,7 +134,10 @@ export function plotAccuracy(entries: readonly AccuracyResult[], opts: { title?:
     );
     const nfeAt = Math.min(xd1 / 1.04, nfeLo * (errHi / (yd0 * 1.8)) ** (1 / order));
     const yAt = sy(errHi * (nfeAt / nfeLo) ** -order);
-    if (yAt > y0 + 12) guides.push(text(sx(nfeAt) - 4, yAt - 7, `order ${order}`, 'text-anchor="end" fill="#8a93a3" font-size="10"'));
+    if (yAt > y0 + 12)
+      guides.push(
+        text(sx(nfeAt) - 4, yAt - 7, `order ${order}`, 'text-anchor="end" fill="#8a93a3" font-size="10"'),
+      );
   }
   parts.push(`<g clip-path="url(#${clipId})">${guides.join("")}</g>`);
 
@@ -113,18 +153,33 @@ export function plotAccuracy(entries: readonly AccuracyResult[], opts: { title?:
 
   // Legend with the fitted order of each curve.
   const lx = x1 + 28;
-  parts.push(text(lx, y0 - 12, "sampler", 'font-weight="600" fill="#1d2330"'), text(lx + legendW - 4, y0 - 12, "fitted order", 'font-weight="600" fill="#1d2330" text-anchor="end"'));
+  parts.push(
+    text(lx, y0 - 12, "sampler", 'font-weight="600" fill="#1d2330"'),
+    text(lx + legendW - 4, y0 - 12, "fitted order", 'font-weight="600" fill="#1d2330" text-anchor="end"'),
+  );
   series.forEach((s, i) => {
     const ly = y0 + 8 + i * 20;
     parts.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.entry.stochastic ? ' stroke-dasharray="6 3"' : ""}/>`,
       marker(s.shape, lx + 12, ly, s.color),
       text(lx + 32, ly + 4, truncate(accuracyLabel(s.entry), labelW, legendFont), 'fill="#1d2330"'),
-      text(lx + legendW - 4, ly + 4, s.entry.stochastic && s.entry.fittedOrder === null ? "stochastic" : formatOrder(s.entry.fittedOrder), 'text-anchor="end" fill="#1d2330" font-variant-numeric="tabular-nums"'),
+      text(
+        lx + legendW - 4,
+        ly + 4,
+        s.entry.stochastic && s.entry.fittedOrder === null ? "stochastic" : formatOrder(s.entry.fittedOrder),
+        'text-anchor="end" fill="#1d2330" font-variant-numeric="tabular-nums"',
+      ),
     );
   });
   if (series.some((s) => s.entry.stochastic)) {
-    parts.push(text(lx, y0 + 8 + series.length * 20 + 8, "dashed: stochastic sampler", 'fill="#6b7280" font-size="11"'));
+    parts.push(
+      text(
+        lx,
+        y0 + 8 + series.length * 20 + 8,
+        "dashed: stochastic sampler",
+        'fill="#6b7280" font-size="11"',
+      ),
+    );
   }
   const defs = `<clipPath id="${clipId}"><rect x="${x0}" y="${y0}" width="${plotW}" height="${y1 - y0}"/></clipPath>`;
   return svgDocument(frame, parts.join(""), defs);

@@ -61,8 +61,12 @@ export function plotClouds(clouds: Clouds2d): string {
     const sy = linearScale(ylo, yhi, py + panel, py);
     const color = categorical[i % categorical.length];
     const clipId = `cloud-clip-${i}`;
-    defs.push(`<clipPath id="${clipId}"><rect x="${px}" y="${py}" width="${panel}" height="${panel}"/></clipPath>`);
-    parts.push(`<rect x="${px}" y="${py}" width="${panel}" height="${panel}" fill="#f7f8fa" stroke="#d5d9e0"/>`);
+    defs.push(
+      `<clipPath id="${clipId}"><rect x="${px}" y="${py}" width="${panel}" height="${panel}"/></clipPath>`,
+    );
+    parts.push(
+      `<rect x="${px}" y="${py}" width="${panel}" height="${panel}" fill="#f7f8fa" stroke="#d5d9e0"/>`,
+    );
     parts.push(
       `<g stroke="#e6e9ee">${ticksX.map((t) => `<line x1="${r1(sx(t))}" x2="${r1(sx(t))}" y1="${py}" y2="${py + panel}"/>`).join("")}${ticksY
         .map((t) => `<line x1="${px}" x2="${px + panel}" y1="${r1(sy(t))}" y2="${r1(sy(t))}"/>`)
@@ -77,7 +81,14 @@ export function plotClouds(clouds: Clouds2d): string {
       `<path clip-path="url(#${clipId})" d="${d}" stroke="${color}" stroke-opacity="0.55" stroke-width="3.4" stroke-linecap="round" fill="none"/>`,
     );
     parts.push(text(px, py - 7, truncate(cloud.sampler, panel, 12), 'font-weight="600" fill="#1d2330"'));
-    parts.push(text(px + panel - 6, py + panel - 6, `n = ${cloud.points.length}`, 'text-anchor="end" fill="#8a93a3" font-size="10"'));
+    parts.push(
+      text(
+        px + panel - 6,
+        py + panel - 6,
+        `n = ${cloud.points.length}`,
+        'text-anchor="end" fill="#8a93a3" font-size="10"',
+      ),
+    );
     if (row === rows - 1 || i + perRow >= clouds.length) {
       parts.push(
         `<g fill="#4b5361" font-size="10" text-anchor="middle">${ticksX.map((t) => text(sx(t), py + panel + 14, formatTick(t))).join("")}</g>`,

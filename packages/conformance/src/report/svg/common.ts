@@ -167,7 +167,8 @@ export function text(x: number, y: number, content: string, attrs = ""): string 
 /** Approximate rendered width of a label in the system sans font (for layout, not exact). */
 export function textWidth(content: string, fontSize = 12): number {
   let w = 0;
-  for (const ch of content) w += /[ilj.,:;'|!()[\]]/.test(ch) ? 0.3 : /[mwMW@]/.test(ch) ? 0.85 : /[A-Z]/.test(ch) ? 0.66 : 0.55;
+  for (const ch of content)
+    w += /[ilj.,:;'|!()[\]]/.test(ch) ? 0.3 : /[mwMW@]/.test(ch) ? 0.85 : /[A-Z]/.test(ch) ? 0.66 : 0.55;
   return w * fontSize;
 }
 
@@ -184,6 +185,11 @@ export function emptyPlot(frame: SvgFrame, message: string): string {
   return svgDocument(
     { ...frame, height: Math.min(frame.height, 120) },
     `<rect x="0.5" y="0.5" width="${frame.width - 1}" height="${Math.min(frame.height, 120) - 1}" fill="#f6f7f9" stroke="#d5d9e0" rx="6"/>` +
-      text(frame.width / 2, Math.min(frame.height, 120) / 2 + 4, message, 'text-anchor="middle" fill="#6b7280"'),
+      text(
+        frame.width / 2,
+        Math.min(frame.height, 120) / 2 + 4,
+        message,
+        'text-anchor="middle" fill="#6b7280"',
+      ),
   );
 }

@@ -60,7 +60,7 @@ export function superscript(n: number): string {
   const sup = "⁰¹²³⁴⁵⁶⁷⁸⁹";
   return String(n)
     .split("")
-    .map((c) => (c === "-" ? "⁻" : sup[Number(c)] ?? c))
+    .map((c) => (c === "-" ? "⁻" : (sup[Number(c)] ?? c)))
     .join("");
 }
 

@@ -21,7 +21,8 @@ export function plotHeatmap(hm: Heatmap): string {
   const n = hm.labels.length;
   const cell = Math.max(34, Math.min(62, Math.floor(520 / Math.max(1, n))));
   const labelFont = 12;
-  const labelW = Math.min(300, Math.max(80, ...hm.labels.map((l, i) => textWidth(`${i + 1}  ${l}`, labelFont)))) + 8;
+  const labelW =
+    Math.min(300, Math.max(80, ...hm.labels.map((l, i) => textWidth(`${i + 1}  ${l}`, labelFont)))) + 8;
   const m = { left: labelW + 12, top: 46 };
   const gridW = n * cell;
   const width = Math.max(560, m.left + gridW + 30);
@@ -29,9 +30,15 @@ export function plotHeatmap(hm: Heatmap): string {
   const frame = { className: "plot-heatmap", width, height, title: `Pairwise max gap, ${hm.scenario}` };
   if (n === 0) return emptyPlot(frame, "No pairwise comparison recorded.");
   for (const [i, row] of hm.gaps.entries()) {
-    if (row.length !== n) throw new Error(`plotHeatmap: figures.heatmap.gaps[${i}] must have ${n} entries (one per label), got ${row.length}`);
+    if (row.length !== n)
+      throw new Error(
+        `plotHeatmap: figures.heatmap.gaps[${i}] must have ${n} entries (one per label), got ${row.length}`,
+      );
   }
-  if (hm.gaps.length !== n) throw new Error(`plotHeatmap: figures.heatmap.gaps must have ${n} rows (one per label), got ${hm.gaps.length}`);
+  if (hm.gaps.length !== n)
+    throw new Error(
+      `plotHeatmap: figures.heatmap.gaps must have ${n} rows (one per label), got ${hm.gaps.length}`,
+    );
 
   const positive = hm.gaps.flat().filter((v): v is number => v !== null && v > 0 && Number.isFinite(v));
   const eLo = positive.length ? Math.floor(Math.log10(Math.min(...positive))) : -16;
@@ -43,9 +50,25 @@ export function plotHeatmap(hm: Heatmap): string {
   const gy = m.top;
   parts.push(text(gx, 18, `scenario: ${hm.scenario}`, 'font-weight="600" fill="#1d2330" font-size="13"'));
   for (let i = 0; i < n; i++) {
-    parts.push(text(gx - 10, gy + i * cell + cell / 2 + 4, truncate(`${hm.labels[i]}`, labelW - 26, labelFont), 'text-anchor="end" fill="#1d2330"'));
-    parts.push(text(gx - labelW + 6, gy + i * cell + cell / 2 + 4, String(i + 1), 'fill="#8a93a3" font-size="11"'));
-    parts.push(text(gx + i * cell + cell / 2, gy - 8, String(i + 1), 'text-anchor="middle" fill="#8a93a3" font-size="11"'));
+    parts.push(
+      text(
+        gx - 10,
+        gy + i * cell + cell / 2 + 4,
+        truncate(`${hm.labels[i]}`, labelW - 26, labelFont),
+        'text-anchor="end" fill="#1d2330"',
+      ),
+    );
+    parts.push(
+      text(gx - labelW + 6, gy + i * cell + cell / 2 + 4, String(i + 1), 'fill="#8a93a3" font-size="11"'),
+    );
+    parts.push(
+      text(
+        gx + i * cell + cell / 2,
+        gy - 8,
+        String(i + 1),
+        'text-anchor="middle" fill="#8a93a3" font-size="11"',
+      ),
+    );
   }
   const cells: string[] = [];
   const labels: string[] = [];
@@ -57,13 +80,31 @@ export function plotHeatmap(hm: Heatmap): string {
       const y = gy + i * cell;
       const tip = `${hm.labels[i]} vs ${hm.labels[j]}: ${v === null ? "not compared" : `max gap ${formatGap(v)}`}`;
       if (v === null || !Number.isFinite(v)) {
-        cells.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="url(#hm-hatch)" stroke="#ffffff"><title>${escapeXml(tip)}</title></rect>`);
-        labels.push(text(x + cell / 2, y + cell / 2 + 3.5, "n/a", `text-anchor="middle" fill="#6b7280" font-size="${fs}"`));
+        cells.push(
+          `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="url(#hm-hatch)" stroke="#ffffff"><title>${escapeXml(tip)}</title></rect>`,
+        );
+        labels.push(
+          text(
+            x + cell / 2,
+            y + cell / 2 + 3.5,
+            "n/a",
+            `text-anchor="middle" fill="#6b7280" font-size="${fs}"`,
+          ),
+        );
         continue;
       }
       const color = colorOf(v);
-      cells.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${color}" stroke="#ffffff"><title>${escapeXml(tip)}</title></rect>`);
-      labels.push(text(x + cell / 2, y + cell / 2 + 3.5, cellLabel(v), `text-anchor="middle" fill="${textOn(color)}" font-size="${fs}"`));
+      cells.push(
+        `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${color}" stroke="#ffffff"><title>${escapeXml(tip)}</title></rect>`,
+      );
+      labels.push(
+        text(
+          x + cell / 2,
+          y + cell / 2 + 3.5,
+          cellLabel(v),
+          `text-anchor="middle" fill="${textOn(color)}" font-size="${fs}"`,
+        ),
+      );
     }
   }
   parts.push(`<g>${cells.join("")}</g>`, `<g pointer-events="none">${labels.join("")}</g>`);
@@ -72,7 +113,10 @@ export function plotHeatmap(hm: Heatmap): string {
   const barY = gy + gridW + 30;
   const barX = gx;
   const barW = Math.max(200, Math.min(gridW, 360));
-  const stops = Array.from({ length: 11 }, (_, k) => `<stop offset="${k / 10}" stop-color="${viridis(k / 10)}"/>`).join("");
+  const stops = Array.from(
+    { length: 11 },
+    (_, k) => `<stop offset="${k / 10}" stop-color="${viridis(k / 10)}"/>`,
+  ).join("");
   parts.push(
     `<rect x="${barX}" y="${barY}" width="${barW}" height="12" fill="url(#hm-bar)" stroke="#c9cfd9"/>`,
     text(barX, barY - 6, "max |x_a − x_b| (log colour scale)", 'fill="#3b4250" font-size="11"'),
@@ -81,8 +125,12 @@ export function plotHeatmap(hm: Heatmap): string {
   const step = Math.max(1, Math.ceil((eHi - eLo) / 8));
   const ticks: string[] = [];
   for (let e = eLo; e <= eHi; e += step) {
-    ticks.push(`<line x1="${r1(bs(e))}" x2="${r1(bs(e))}" y1="${barY + 12}" y2="${barY + 16}" stroke="#5b6472"/>`);
-    ticks.push(text(bs(e), barY + 28, `10${superscript(e)}`, 'text-anchor="middle" fill="#3b4250" font-size="10"'));
+    ticks.push(
+      `<line x1="${r1(bs(e))}" x2="${r1(bs(e))}" y1="${barY + 12}" y2="${barY + 16}" stroke="#5b6472"/>`,
+    );
+    ticks.push(
+      text(bs(e), barY + 28, `10${superscript(e)}`, 'text-anchor="middle" fill="#3b4250" font-size="10"'),
+    );
   }
   parts.push(ticks.join(""));
   const sw = barX + barW + 24;
@@ -98,4 +146,3 @@ export function plotHeatmap(hm: Heatmap): string {
     `<rect width="6" height="6" fill="#eef0f3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c3c8d1" stroke-width="2"/></pattern>`;
   return svgDocument(frame, parts.join(""), defs);
 }
-

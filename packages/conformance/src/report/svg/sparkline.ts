@@ -7,13 +7,20 @@ import { logScale, svgDocument } from "./common.js";
 import { formatGap, r1 } from "./format.js";
 
 /** Renders gapPerStep as a small inline <svg class="spark">; values ≤ 0 sit on the floor. */
-export function sparkline(gaps: readonly number[], roundoffBound: number, opts: { width?: number; height?: number } = {}): string {
+export function sparkline(
+  gaps: readonly number[],
+  roundoffBound: number,
+  opts: { width?: number; height?: number } = {},
+): string {
   const width = opts.width ?? 120;
   const height = opts.height ?? 26;
   const title = `gap per step: ${gaps.length ? `${formatGap(gaps[0])} … ${formatGap(gaps[gaps.length - 1])}, max ${formatGap(Math.max(...gaps))}` : "none"}`;
   const frame = { className: "spark", width, height, title };
   if (gaps.length === 0) return svgDocument(frame, "");
-  const floor = Math.max(1e-18, Math.min(roundoffBound > 0 ? roundoffBound / 10 : 1e-17, ...gaps.filter((g) => g > 0)));
+  const floor = Math.max(
+    1e-18,
+    Math.min(roundoffBound > 0 ? roundoffBound / 10 : 1e-17, ...gaps.filter((g) => g > 0)),
+  );
   const top = Math.max(floor * 10, roundoffBound, ...gaps);
   const sy = logScale(floor, top, height - 3, 3);
   const sx = (i: number) => (gaps.length === 1 ? width / 2 : 2 + (i * (width - 4)) / (gaps.length - 1));
@@ -25,7 +32,9 @@ export function sparkline(gaps: readonly number[], roundoffBound: number, opts: 
       ? `<path d="M0 ${r1(sy(roundoffBound))}H${width}" stroke="#9aa3b2" stroke-dasharray="2 2" fill="none"/>`
       : "",
     `<path d="${pts}" stroke="${color}" stroke-width="1.6" fill="none" stroke-linejoin="round"/>`,
-    over >= 0 ? `<circle cx="${r1(sx(over))}" cy="${r1(sy(Math.max(floor, gaps[over])))}" r="2.4" fill="${color}"/>` : "",
+    over >= 0
+      ? `<circle cx="${r1(sx(over))}" cy="${r1(sy(Math.max(floor, gaps[over])))}" r="2.4" fill="${color}"/>`
+      : "",
   ];
   return svgDocument(frame, parts.join(""));
 }

@@ -4,7 +4,18 @@
  * the right edge behind an axis break.
  */
 import type { Report } from "../schema.js";
-import { emptyPlot, linearScale, linearTicks, logScale, logTicks, rampFrom, svgDocument, text, textWidth, type Scale } from "./common.js";
+import {
+  emptyPlot,
+  linearScale,
+  linearTicks,
+  logScale,
+  logTicks,
+  rampFrom,
+  svgDocument,
+  text,
+  textWidth,
+  type Scale,
+} from "./common.js";
 import { formatTick, r1 } from "./format.js";
 
 export type Trajectories1d = Report["figures"]["trajectories1d"];
@@ -64,7 +75,9 @@ export function plotTrajectories(fig: Trajectories1d): string {
   if (fig.sigmas.length === 0 || fig.paths.length === 0) return emptyPlot(frame, "No trajectories recorded.");
   for (const [p, path] of fig.paths.entries()) {
     if (path.length !== fig.sigmas.length) {
-      throw new Error(`plotTrajectories: figures.trajectories1d.paths[${p}] must have ${fig.sigmas.length} values (one per sigma), got ${path.length}`);
+      throw new Error(
+        `plotTrajectories: figures.trajectories1d.paths[${p}] must have ${fig.sigmas.length} values (one per sigma), got ${path.length}`,
+      );
     }
   }
   const rows = densityRows(fig.density);
@@ -139,13 +152,19 @@ export function plotTrajectories(fig: Trajectories1d): string {
   const sticks = logTicks(axis.sMin, axis.sMax);
   const axisY = y1 + 0.5;
   const tickMarks: string[] = [];
-  for (const t of sticks.minor) tickMarks.push(`<line x1="${r1(axis.pos(t))}" x2="${r1(axis.pos(t))}" y1="${axisY}" y2="${axisY + 3}"/>`);
-  for (const t of sticks.major) tickMarks.push(`<line x1="${r1(axis.pos(t))}" x2="${r1(axis.pos(t))}" y1="${axisY}" y2="${axisY + 6}"/>`);
-  const tickLabels = sticks.major.map((t) => text(axis.pos(t), axisY + 19, formatTick(t), 'text-anchor="middle"'));
+  for (const t of sticks.minor)
+    tickMarks.push(`<line x1="${r1(axis.pos(t))}" x2="${r1(axis.pos(t))}" y1="${axisY}" y2="${axisY + 3}"/>`);
+  for (const t of sticks.major)
+    tickMarks.push(`<line x1="${r1(axis.pos(t))}" x2="${r1(axis.pos(t))}" y1="${axisY}" y2="${axisY + 6}"/>`);
+  const tickLabels = sticks.major.map((t) =>
+    text(axis.pos(t), axisY + 19, formatTick(t), 'text-anchor="middle"'),
+  );
   // Label σ_max at the left end unless a major tick already sits close to it.
   if (!sticks.major.some((t) => Math.abs(axis.pos(t) - x0) < 36)) {
     tickMarks.push(`<line x1="${x0}" x2="${x0}" y1="${axisY}" y2="${axisY + 6}"/>`);
-    tickLabels.push(text(x0, axisY + 19, formatTick(Number(axis.sMax.toPrecision(3))), 'text-anchor="middle"'));
+    tickLabels.push(
+      text(x0, axisY + 19, formatTick(Number(axis.sMax.toPrecision(3))), 'text-anchor="middle"'),
+    );
   }
   if (axis.hasZero) {
     tickMarks.push(`<line x1="${axis.zeroX}" x2="${axis.zeroX}" y1="${axisY}" y2="${axisY + 6}"/>`);
@@ -167,7 +186,12 @@ export function plotTrajectories(fig: Trajectories1d): string {
     `<path d="M${x0 - 0.5} ${y0}V${y1}" stroke="#5b6472" fill="none"/>`,
     `<g stroke="#5b6472">${yTicks.map((t) => `<line x1="${x0 - 6}" x2="${x0 - 0.5}" y1="${r1(y(t))}" y2="${r1(y(t))}"/>`).join("")}</g>`,
     `<g fill="#3b4250" font-size="11">${yTicks.map((t) => text(x0 - 9, y(t) + 4, formatTick(t), 'text-anchor="end"')).join("")}</g>`,
-    text((x0 + x1) / 2, height - 10, "noise level σ (log scale) — sampling runs left to right, ending at σ = 0", 'text-anchor="middle" fill="#3b4250"'),
+    text(
+      (x0 + x1) / 2,
+      height - 10,
+      "noise level σ (log scale) — sampling runs left to right, ending at σ = 0",
+      'text-anchor="middle" fill="#3b4250"',
+    ),
     text(16, (y0 + y1) / 2, "x", 'text-anchor="middle" fill="#3b4250" font-style="italic" font-size="14"'),
   );
 
@@ -178,11 +202,18 @@ export function plotTrajectories(fig: Trajectories1d): string {
   const high: string[] = [];
   const ends: string[] = [];
   for (const path of fig.paths) {
-    const d = path.map((v, i) => `${i === 0 ? "M" : "L"}${sx[i]} ${r1(y(Math.max(lo - (hi - lo), Math.min(hi + (hi - lo), v))))}`).join("");
+    const d = path
+      .map(
+        (v, i) =>
+          `${i === 0 ? "M" : "L"}${sx[i]} ${r1(y(Math.max(lo - (hi - lo), Math.min(hi + (hi - lo), v))))}`,
+      )
+      .join("");
     const isLow = path[last] < 0;
     (isLow ? low : high).push(d);
     const color = isLow ? pathColors.low : pathColors.high;
-    ends.push(`<circle cx="${sx[last]}" cy="${r1(y(path[last]))}" r="2.4" fill="${color}" stroke="#ffffff" stroke-width="0.6"/>`);
+    ends.push(
+      `<circle cx="${sx[last]}" cy="${r1(y(path[last]))}" r="2.4" fill="${color}" stroke="#ffffff" stroke-width="0.6"/>`,
+    );
   }
   parts.push(
     `<g clip-path="url(#traj-clip)" fill="none" stroke-width="1.1" stroke-opacity="0.55" stroke-linejoin="round">`,
@@ -197,11 +228,20 @@ export function plotTrajectories(fig: Trajectories1d): string {
   let lx = x0;
   const ly = 22;
   const item = (swatch: string, label: string) => {
-    legend.push(swatch.replace(/\{x\}/g, String(lx)).replace(/\{x2\}/g, String(lx + 22)), text(lx + 28, ly + 4, label, 'fill="#2b303a"'));
+    legend.push(
+      swatch.replace(/\{x\}/g, String(lx)).replace(/\{x2\}/g, String(lx + 22)),
+      text(lx + 28, ly + 4, label, 'fill="#2b303a"'),
+    );
     lx += 28 + textWidth(label) + 24;
   };
-  item(`<line x1="{x}" x2="{x2}" y1="${ly}" y2="${ly}" stroke="${pathColors.low}" stroke-width="2.5"/>`, `paths ending at x < 0 (${low.length})`);
-  item(`<line x1="{x}" x2="{x2}" y1="${ly}" y2="${ly}" stroke="${pathColors.high}" stroke-width="2.5"/>`, `paths ending at x ≥ 0 (${high.length})`);
+  item(
+    `<line x1="{x}" x2="{x2}" y1="${ly}" y2="${ly}" stroke="${pathColors.low}" stroke-width="2.5"/>`,
+    `paths ending at x < 0 (${low.length})`,
+  );
+  item(
+    `<line x1="{x}" x2="{x2}" y1="${ly}" y2="${ly}" stroke="${pathColors.high}" stroke-width="2.5"/>`,
+    `paths ending at x ≥ 0 (${high.length})`,
+  );
   if (rows.length) {
     item(
       `<rect x="{x}" y="${ly - 6}" width="22" height="12" fill="url(#traj-ramp)" stroke="#c9cfd9"/>`,
@@ -213,6 +253,8 @@ export function plotTrajectories(fig: Trajectories1d): string {
     `<clipPath id="traj-clip-ends"><rect x="${x0}" y="${y0 - 4}" width="${x1 - x0 + 4}" height="${y1 - y0 + 8}"/></clipPath>` +
     `<linearGradient id="traj-ramp">${[0, 0.25, 0.5, 0.75, 1].map((t) => `<stop offset="${t}" stop-color="${densityRamp(t)}"/>`).join("")}</linearGradient>`;
   parts.push(`<g>${legend.join("")}</g>`);
-  parts.push(`<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" fill="none" stroke="#d5d9e0"/>`);
+  parts.push(
+    `<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" fill="none" stroke="#d5d9e0"/>`,
+  );
   return svgDocument(frame, parts.join(""), defs);
 }
