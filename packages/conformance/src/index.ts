@@ -14,7 +14,8 @@ export {
   type ReplaySummary,
 } from "./replay.js";
 export { UsageError } from "./errors.js";
-export { writeFileAtomic, replaceDirAtomic } from "./atomic.js";
+export { writeFileAtomic } from "./atomic.js";
+export { openReportDir, REPORT_MARKER, type ReportDir, writeReportDir } from "./report-dir.js";
 export * from "./report/schema.js";
 export { renderMarkdown } from "./report/render-markdown.js";
 export { renderHtml } from "./report/render-html.js";

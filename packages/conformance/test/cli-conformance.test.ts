@@ -220,18 +220,3 @@ describe("edmkit conformance", () => {
     expect(readdirSync(out).filter((f) => f.includes("staging"))).toEqual([]);
   });
 });
-
-describe("replaceDirAtomic", () => {
-  test("a fill that throws leaves the old folder as it was", async () => {
-    const { replaceDirAtomic } = await import("../src/atomic.js");
-    const dir = join(mkdtempSync(join(tmpdir(), "edmkit-atomic-")), "r");
-    await replaceDirAtomic(dir, (d) => writeFileSync(join(d, "a.txt"), "old"));
-    await expect(
-      replaceDirAtomic(dir, (d) => {
-        writeFileSync(join(d, "a.txt"), "new");
-        throw new Error("midway");
-      }),
-    ).rejects.toThrow("midway");
-    expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("old");
-  });
-});

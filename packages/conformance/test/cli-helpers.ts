@@ -8,9 +8,14 @@ const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 /** tsx's loader by absolute URL, so the CLI also runs with a working folder outside the repository. */
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
 
+/** Node arguments that run the CLI from its TypeScript sources. */
+export function edmkitArgs(args: string[]): string[] {
+  return ["--conditions=@edmkit/source", "--import", tsx, cli, ...args];
+}
+
 /** Run the CLI from its TypeScript sources (workspace packages resolved to their sources). */
 export function edmkit(args: string[], opts: { cwd?: string; timeout?: number } = {}) {
-  const r = spawnSync(process.execPath, ["--conditions=@edmkit/source", "--import", tsx, cli, ...args], {
+  const r = spawnSync(process.execPath, edmkitArgs(args), {
     cwd: opts.cwd ?? ROOT,
     encoding: "utf8",
     timeout: opts.timeout ?? 300_000,

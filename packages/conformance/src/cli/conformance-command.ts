@@ -3,7 +3,6 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { replaceDirAtomic } from "../atomic.js";
 import { assembleReport } from "../conformance/assemble.js";
 import { runPool } from "../conformance/pool.js";
 import { listTasks, type SuiteContext, type TaskResult } from "../conformance/tasks.js";
@@ -12,16 +11,19 @@ import { onnxDevices, type OnnxDevice } from "../onnx/index.js";
 import { trajectoryAnimation } from "../report/gif.js";
 import { renderHtml } from "../report/render-html.js";
 import { renderMarkdown } from "../report/render-markdown.js";
+import { openReportDir, type ReportDir, writeReportDir } from "../report-dir.js";
 import { type Report, reportSchema } from "../report/schema.js";
 import { fmtErr, table } from "./format.js";
+import { readShardSet, SHARD_FORMAT, type ShardManifest, shardOf } from "./shards.js";
 import { Progress } from "./progress.js";
 
 export const conformanceHelp = `edmkit conformance [--device cpu|cuda|webgpu] [--workers N] [--shard i/n] [--only PATTERN] [--out DIR] [--fixtures DIR]
 
 Runs every implementation against the reference fixtures and against each other, measures
 accuracy against the exact ODE solution, runs the ONNX models, and writes DIR/index.html,
-DIR/report.md and DIR/report.json (default DIR: reports). The previous report stays intact
-if the run fails.
+DIR/report.md and DIR/report.json (default DIR: reports). DIR must not exist, be empty, or
+be a report folder edmkit wrote (it holds a .edmkit-report marker); anything else is refused
+before the run starts. The previous report stays intact if the run fails or is killed.
 
   --device D     also run the ONNX scenarios on D (cpu always runs)
   --workers N    worker threads (default: the number of CPUs)
@@ -33,7 +35,9 @@ Exit status: 0 clean, 1 a fixture failed or a divergence is unexplained, 2 bad i
 
 export const mergeHelp = `edmkit merge <shard-dir>... [--out DIR]
 
-Combines the outputs of "edmkit conformance --shard i/n" runs into one report.`;
+Combines the outputs of "edmkit conformance --shard i/n" runs into one report. The folders
+must be one complete split of one suite: the same tasks, package versions and n, every shard
+1/n .. n/n exactly once (in any order). --out as for "edmkit conformance".`;
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -49,17 +53,23 @@ function readVersions(): Record<string, string> {
   return out;
 }
 
-async function writeReport(out: string, report: Report, tasks: TaskResult[]): Promise<void> {
+async function writeReport(
+  out: ReportDir,
+  report: Report,
+  tasks: TaskResult[],
+  manifest: ShardManifest,
+): Promise<void> {
   const checked = reportSchema.parse(report);
   const gif = checked.figures.trajectories1d.paths.length
     ? trajectoryAnimation(checked.figures.trajectories1d)
     : undefined;
-  await replaceDirAtomic(out, (dir) => {
+  await writeReportDir(out, (dir) => {
     writeFileSync(join(dir, "report.json"), `${JSON.stringify(checked, null, 1)}\n`);
     writeFileSync(join(dir, "report.md"), renderMarkdown(checked));
     writeFileSync(join(dir, "index.html"), renderHtml(checked, gif ? { animationGif: gif } : {}));
     if (gif) writeFileSync(join(dir, "trajectory.gif"), gif);
     writeFileSync(join(dir, "tasks.json"), JSON.stringify(tasks));
+    writeFileSync(join(dir, "shard.json"), `${JSON.stringify(manifest, null, 1)}\n`);
   });
 }
 
@@ -134,24 +144,34 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     devices: device === "cpu" ? ["cpu"] : ["cpu", device],
     toleranceScale: 1,
   };
-  let ids = listTasks(ctx);
-  if (values.only) ids = ids.filter((id) => id.includes(values.only!));
-  if (shard) ids = ids.filter((_, k) => k % shard.n === shard.i - 1);
+  let suite = listTasks(ctx);
+  if (values.only) suite = suite.filter((id) => id.includes(values.only!));
+  const ids = shard ? shardOf(suite, shard) : suite;
   if (ids.length === 0)
     throw new UsageError(`conformance: no task matches${values.only ? ` --only "${values.only}"` : ""}`);
+  const versions = readVersions();
+  const manifest: ShardManifest = { format: SHARD_FORMAT, shard, suite, versions };
 
-  const t0 = performance.now();
-  const progress = new Progress(ids.length, "conformance");
-  const results = await runPool(ids, ctx, workers, (r) => progress.tick(r.id));
-  progress.end();
-  const report = assembleReport(results, {
-    durationSeconds: (performance.now() - t0) / 1000,
-    workers,
-    shard: shard ? `${shard.i}/${shard.n}` : null,
-    versions: readVersions(),
-  });
-  const out = resolve(values.out!);
-  await writeReport(out, report, results);
+  const out = openReportDir(values.out!);
+  let report: Report;
+  let results: TaskResult[];
+  try {
+    const t0 = performance.now();
+    const progress = new Progress(ids.length, "conformance");
+    results = await runPool(ids, ctx, workers, (r) => progress.tick(r.id));
+    progress.end();
+    report = assembleReport(results, {
+      durationSeconds: (performance.now() - t0) / 1000,
+      workers,
+      shard: shard ? `${shard.i}/${shard.n}` : null,
+      partial: shard !== null && shard.n > 1,
+      versions,
+    });
+  } catch (e) {
+    out.abandon();
+    throw e;
+  }
+  await writeReport(out, report, results, manifest);
   printSummary(report, values.out!);
   return report.problems.length === 0 ? 0 : 1;
 }
@@ -170,33 +190,16 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("merge: give the output folders of the shards");
-  const all: TaskResult[] = [];
-  let seconds = 0;
-  for (const dir of positionals) {
-    const f = join(dir, "tasks.json");
-    if (!existsSync(f))
-      throw new UsageError(`merge: ${f} not found (is ${dir} the --out of a conformance shard?)`);
-    let tasks: TaskResult[];
-    try {
-      tasks = JSON.parse(readFileSync(f, "utf8"));
-    } catch (e) {
-      throw new UsageError(`merge: ${f} is not valid JSON (${(e as Error).message})`);
-    }
-    const rep = join(dir, "report.json");
-    if (existsSync(rep))
-      seconds = Math.max(seconds, JSON.parse(readFileSync(rep, "utf8")).durationSeconds ?? 0);
-    all.push(...tasks);
-  }
-  const seen = new Set<string>();
-  const unique = all.filter((t) => (seen.has(t.id) ? false : (seen.add(t.id), true)));
-  const report = assembleReport(unique, {
+  const { results, manifest, seconds } = readShardSet(positionals);
+  const report = assembleReport(results, {
     durationSeconds: seconds,
     workers: 0,
     shard: `merged ${positionals.length}`,
-    versions: readVersions(),
+    partial: false,
+    versions: manifest.versions,
   });
-  const out = resolve(values.out!);
-  await writeReport(out, report, unique);
+  const out = openReportDir(values.out!);
+  await writeReport(out, report, results, { ...manifest, shard: null });
   printSummary(report, values.out!);
   return report.problems.length === 0 ? 0 : 1;
 }
