@@ -5,6 +5,17 @@ export * from "./contracts.js";
 export * from "./noise.js";
 export * from "./denoisers/gmm.js";
 export * from "./denoisers/discrete.js";
+export { EmpiricalDenoiser } from "./denoisers/empirical.js";
+export {
+  type Dataset,
+  type DatasetDocument,
+  DatasetError,
+  datasetPoints,
+  datasetSchema,
+  type PixelTransform,
+  parseDataset,
+} from "./datasets/dataset.js";
+export { attachDataset, findFixtureAsset, loadDataset } from "./datasets/load.js";
 export * from "./fixtures/schema.js";
 export * from "./fixtures/load.js";
 export * from "./fixtures/replay.js";

@@ -18,6 +18,7 @@ import {
   type Fixture,
   GaussianMixture,
   isScheduleFixture,
+  EmpiricalDenoiser,
   modelFromSpec,
   parseInf,
   Recorder,
@@ -33,21 +34,25 @@ import { samplers, samplerSetups, type NvlabsSetup } from "./nvlabs.js";
 const ENTRIES = ["edm_sampler", "ablation_sampler"] as const;
 type Entry = (typeof ENTRIES)[number];
 
-/** True for run fixtures of NVlabs' two samplers on a mixture denoiser with an identity round_sigma. */
+/**
+ * True for run fixtures of NVlabs' two samplers on an exact denoiser (mixture or data set) with
+ * an identity round_sigma.
+ */
 export function supportsFixture(f: Fixture): boolean {
   if (isScheduleFixture(f)) return false;
   return (
     f.reference.library === "edm" &&
     (ENTRIES as readonly string[]).includes(f.reference.entry) &&
-    f.denoiser.kind === "gmm" &&
+    (f.denoiser.kind === "gmm" || f.denoiser.kind === "empirical") &&
     (f.reference.net === undefined || f.reference.net.round_sigma === "identity")
   );
 }
 
-/** The fixture's `net`: exact mixture denoiser with the recorded attributes and precision. */
+/** The fixture's `net`: its exact denoiser with the recorded attributes and precision. */
 export function fixtureNet(f: RunFixture): Denoiser {
   const model = modelFromSpec(f.denoiser);
-  if (!(model instanceof GaussianMixture)) throw new RangeError(`fixture ${f.id}: expected a gmm denoiser`);
+  if (!(model instanceof GaussianMixture || model instanceof EmpiricalDenoiser))
+    throw new RangeError(`fixture ${f.id}: expected a gmm or empirical denoiser`);
   const net = f.reference.net;
   const sigmaMin = net ? parseInf(net.sigma_min) : 0;
   const sigmaMax = net ? parseInf(net.sigma_max) : Infinity;

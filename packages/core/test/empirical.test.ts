@@ -1,0 +1,123 @@
+/**
+ * The exact denoiser of a data set: against the recorded model calls of the digits fixtures
+ * (PyTorch's evaluation), against a direct evaluation of eq. 3, and at its limits.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import {
+  DatasetError,
+  EmpiricalDenoiser,
+  loadDataset,
+  loadFixture,
+  parseDataset,
+  type RunFixture,
+  tensor,
+} from "../src/index.js";
+import { FIXTURES } from "./helpers.js";
+
+const digits = loadDataset(`${FIXTURES}datasets/digits8x8.json`);
+const transform = { scale: 0.125, shift: -1 };
+const D = EmpiricalDenoiser.fromDataset(digits, transform);
+
+/** eq. 3 evaluated the plain way: weights exp(-|x-y|^2 / 2s^2) normalised, in float64. */
+function direct(x: ArrayLike<number>, sigma: number): Float64Array {
+  const { count, dim, points } = D;
+  const logits = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    let d2 = 0;
+    for (let d = 0; d < dim; d++) d2 += (x[d] - points[i * dim + d]) ** 2;
+    logits[i] = -d2 / (2 * sigma * sigma);
+  }
+  const m = Math.max(...logits);
+  let z = 0;
+  const out = new Float64Array(dim);
+  for (let i = 0; i < count; i++) {
+    const w = Math.exp(logits[i] - m);
+    z += w;
+    for (let d = 0; d < dim; d++) out[d] += w * points[i * dim + d];
+  }
+  return out.map((v) => v / z);
+}
+
+describe("digits8x8 data set", () => {
+  test("1,797 images of 1x8x8, pixels 0..16, labels 0..9", () => {
+    expect(digits.count).toBe(1797);
+    expect(digits.shape).toEqual([1, 8, 8]);
+    expect(Math.min(...digits.pixels)).toBe(0);
+    expect(Math.max(...digits.pixels)).toBe(16);
+    expect(new Set(digits.labels).size).toBe(10);
+    expect(D.dim).toBe(64);
+    expect(D.count).toBe(1797);
+  });
+
+  test("a malformed data set names the field", () => {
+    const doc = JSON.parse(readFileSync(`${FIXTURES}datasets/digits8x8.json`, "utf8"));
+    doc.pixels = doc.pixels.slice(1);
+    expect(() => parseDataset(doc, "d.json")).toThrow(DatasetError);
+    expect(() => parseDataset(doc, "d.json")).toThrow(
+      /d\.json: field `pixels`: expected count x prod\(shape\)/,
+    );
+    expect(() => parseDataset({ ...doc, format: "x" }, "d.json")).toThrow(/field `format`/);
+  });
+});
+
+describe("EmpiricalDenoiser", () => {
+  for (const file of [
+    "reference/k-diffusion/sample_heun__digits8x8__karras12.json",
+    "reference/edm/edm_sampler__digits8x8__n12.json",
+  ]) {
+    test(`reproduces every recorded model call of ${file.split("/").pop()} (float64)`, () => {
+      const f = loadFixture(`${FIXTURES}${file}`) as RunFixture;
+      let worst = 0;
+      for (const call of f.model_calls) {
+        const x = tensor(Float64Array.from(call.x), f.shape);
+        const out = D.denoiseSync(x, new Float64Array(f.shape[0]).fill(call.sigma!));
+        for (let k = 0; k < out.data.length; k++)
+          worst = Math.max(worst, Math.abs(out.data[k] - call.out[k]));
+      }
+      expect(f.model_calls.length).toBeGreaterThan(10);
+      expect(worst).toBeLessThan(1e-12);
+    });
+  }
+
+  test("agrees with the direct formula for every block size and sigma; float32 rounds once", () => {
+    const rows = 19; // two full blocks of 8 and a partial one
+    const x = new Float64Array(rows * 64);
+    for (let k = 0; k < x.length; k++) x[k] = Math.sin(k * 0.37) * 1.3;
+    const sigmas = Float64Array.from({ length: rows }, (_, r) => [0.05, 0.3, 1, 3, 20][r % 5]);
+    const got = D.denoiseSync(tensor(x, [rows, 1, 8, 8]), sigmas);
+    const got32 = D.denoiseSync(tensor(Float32Array.from(x), [rows, 1, 8, 8]), sigmas);
+    for (let r = 0; r < rows; r++) {
+      const want = direct(x.subarray(r * 64, r * 64 + 64), sigmas[r]);
+      for (let d = 0; d < 64; d++) expect(Math.abs(got.data[r * 64 + d] - want[d])).toBeLessThan(1e-12);
+    }
+    expect(got32.data).toBeInstanceOf(Float32Array);
+    const x32 = Float32Array.from(x);
+    const ref32 = D.denoiseSync(tensor(Float64Array.from(x32), [rows, 1, 8, 8]), sigmas);
+    expect(Array.from(got32.data)).toEqual(Array.from(ref32.data, Math.fround));
+  });
+
+  test("limits: sigma 0 is the nearest image, a huge sigma the data mean; out is reused", () => {
+    const i = 1234;
+    const y = D.points.slice(i * 64, i * 64 + 64);
+    const noisy = y.map((v, d) => v + 0.01 * Math.cos(d));
+    const out = tensor(new Float64Array(64), [1, 1, 8, 8]);
+    const r = D.denoiseSync(tensor(noisy, [1, 1, 8, 8]), [0], out);
+    expect(r).toBe(out);
+    expect(Array.from(r.data)).toEqual(Array.from(y));
+    const mean = new Float64Array(64);
+    for (let k = 0; k < D.count; k++) for (let d = 0; d < 64; d++) mean[d] += D.points[k * 64 + d] / D.count;
+    const far = D.denoiseSync(tensor(new Float64Array(64), [1, 1, 8, 8]), [1e6]);
+    for (let d = 0; d < 64; d++) expect(far.data[d]).toBeCloseTo(mean[d], 9);
+  });
+
+  test("bad input is refused", () => {
+    const x = tensor(new Float64Array(64), [1, 1, 8, 8]);
+    expect(() => D.denoiseSync(x, [-1])).toThrow(/sigma\[0\] must be finite and >= 0/);
+    expect(() => D.denoiseSync(x, [NaN])).toThrow(/sigma\[0\]/);
+    expect(() => D.denoiseSync(x, [1, 2])).toThrow(/2 sigmas for 1 rows/);
+    expect(() => D.denoiseSync(tensor(new Float64Array(60), [1, 60]), [1])).toThrow(/not a batch of points/);
+    expect(() => new EmpiricalDenoiser([1, 2, 3], 2)).toThrow(/whole number/);
+    expect(() => new EmpiricalDenoiser([1, NaN], 2)).toThrow(/holds NaN/);
+  });
+});
