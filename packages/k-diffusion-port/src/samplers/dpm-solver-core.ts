@@ -14,7 +14,6 @@ import {
   axpy,
   batchSize,
   type Denoiser,
-  type DType,
   sub,
   subDiv,
   type Tensor,

@@ -1,15 +1,7 @@
 /**
  * Ports of k-diffusion's `sample_dpm_2` and `sample_dpm_2_ancestral` (sampling.py).
  */
-import {
-  addScaled2,
-  axpy,
-  type Denoiser,
-  lerpScalar,
-  lerpScalar32,
-  type Tensor,
-  type TorchMath,
-} from "@edmkit/core";
+import { addScaled2, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
 import { ancestralStep, toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import {
