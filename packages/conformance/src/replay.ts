@@ -9,6 +9,7 @@ import {
   FixtureError,
   listFixtureFiles,
   loadFixture,
+  type ModelSource,
   type ReplayResult,
 } from "@edmkit/core";
 import * as diffusers from "@edmkit/diffusers";
@@ -16,10 +17,20 @@ import * as edm from "@edmkit/edm";
 import * as kdiffusion from "@edmkit/k-diffusion";
 import { UsageError } from "./errors.js";
 
+export interface ReplayOptions {
+  /** Multiplies every fixture tolerance (default 1). */
+  toleranceScale?: number;
+  /**
+   * `exact` (default): the fixture's denoiser is evaluated. `recorded`: every model call is
+   * answered with the fixture's recorded output, so only the sampler arithmetic is compared.
+   */
+  model?: ModelSource;
+}
+
 export interface Port {
   library: string;
   supportsFixture(f: Fixture): boolean;
-  replayFixture(f: Fixture, opts?: { toleranceScale?: number }): Promise<ReplayResult>;
+  replayFixture(f: Fixture, opts?: ReplayOptions): Promise<ReplayResult>;
 }
 
 export const ports: readonly Port[] = [
@@ -70,7 +81,13 @@ export function loadAll(files: readonly string[]): { file: string; fixture: Fixt
   });
 }
 
-export async function replayOne(file: string, fixture: Fixture, toleranceScale = 1): Promise<ReplayEntry> {
+/** Replay one fixture; `options` is a `ReplayOptions` or (older form) the tolerance scale. */
+export async function replayOne(
+  file: string,
+  fixture: Fixture,
+  options: ReplayOptions | number = {},
+): Promise<ReplayEntry> {
+  const opts = typeof options === "number" ? { toleranceScale: options } : options;
   const t0 = performance.now();
   const port = ports.find((p) => p.library === fixture.reference.library);
   let result: ReplayResult;
@@ -84,7 +101,7 @@ export async function replayOne(file: string, fixture: Fixture, toleranceScale =
     );
   } else {
     try {
-      result = await port.replayFixture(fixture, { toleranceScale });
+      result = await port.replayFixture(fixture, opts);
     } catch (e) {
       result = errorResult(fixture, e);
     }

@@ -5,7 +5,7 @@
  * within round-off — and the HTML renders in a real browser. Also: shards merge into the
  * same report, and a run that cannot complete leaves the previous report intact.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";

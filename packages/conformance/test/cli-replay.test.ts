@@ -4,15 +4,16 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { edmkit, FIXTURES } from "./cli-helpers.js";
 
+const files0 = () => `${FIXTURES}reference/k-diffusion/sample_heun__gmm1d-bimodal__karras10.json`;
+
 describe("edmkit replay", () => {
   test("--json prints one object with results and summary, exit 0 when all pass", () => {
-    const r = edmkit([
-      "replay",
-      "--json",
+    const files = [
       `${FIXTURES}reference/k-diffusion/sample_heun__gmm1d-bimodal__karras10.json`,
       `${FIXTURES}reference/edm/edm_sampler__gmm1d-bimodal__steps10.json`,
       `${FIXTURES}reference/diffusers/euler--gmm1d-bimodal--linear-linspace-eps-20.json`,
-    ]);
+    ];
+    const r = edmkit(["replay", "--json", ...files]);
     expect(r.stderr).toBe("");
     const out = JSON.parse(r.stdout);
     expect(out.summary).toEqual({ passed: 3, failed: 0, unsupported: 0 });
@@ -21,11 +22,42 @@ describe("edmkit replay", () => {
       "edm",
       "diffusers",
     ]);
-    for (const x of out.results) {
-      expect(Object.keys(x)).toEqual(["id", "library", "entry", "status", "maxAbsError", "firstDivergence"]);
+    out.results.forEach((x: Record<string, number & number[]>, i: number) => {
+      expect(Object.keys(x)).toEqual([
+        "id",
+        "library",
+        "entry",
+        "status",
+        "maxAbsError",
+        "callInputMaxAbsError",
+        "callInputMaxAbs",
+        "firstDivergence",
+      ]);
       expect(x.maxAbsError).toBeLessThan(1e-9);
-    }
+      expect(x.callInputMaxAbsError).toBeLessThan(1e-9);
+      expect(x.callInputMaxAbs).toHaveLength(JSON.parse(readFileSync(files[i], "utf8")).nfe);
+    });
     expect(r.status).toBe(0);
+  });
+
+  test("--model recorded answers every model call with the recording: float32 runs are bit-exact", () => {
+    const r = edmkit([
+      "replay",
+      "--json",
+      "--model",
+      "recorded",
+      `${FIXTURES}reference/k-diffusion/sample_heun__gmm1d-bimodal__karras10-churn-window-f32.json`,
+      `${FIXTURES}reference/diffusers/euler--gmm1d-bimodal--f32-sd-linspace-v-12.json`,
+    ]);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary).toEqual({ passed: 2, failed: 0, unsupported: 0 });
+    for (const x of out.results) {
+      expect(x.maxAbsError).toBe(0);
+      expect(x.callInputMaxAbsError).toBe(0);
+    }
+    expect(edmkit(["replay", "--model", "guessed", files0()]).stderr).toMatch(
+      /--model must be "exact" or "recorded"/,
+    );
   });
 
   test("a folder it has never seen, in the same format, replays without code changes", () => {

@@ -30,3 +30,17 @@ export { TorchNoise, PerSampleTorchNoise } from "./rng/torch-noise.js";
 export * as libm from "./libm.js";
 export { fma32, fma64 } from "./fma.js";
 export { sleefExpf, sleefLogf, torchExpF32 } from "./sleef-f32.js";
+export {
+  libcMath,
+  powTensor,
+  rounderFor,
+  type Rounder,
+  type ScalarFunctions,
+  sleefExp,
+  sleefExpm1,
+  sleefLog,
+  sleefPow,
+  type TorchMath,
+  torchMath,
+} from "./torch-math.js";
+export { sleefSinf } from "./sleef-f32.js";

@@ -111,3 +111,49 @@ function dfAdd2(a: number, b: number): [number, number] {
   const v = f(s - a);
   return [s, f(f(a - f(s - v)) + f(b - v))];
 }
+
+/* SLEEF sinf (xsinf_u1), float32 double-float arithmetic with FMA, as in Sleef_sinf8_u10 */
+
+const PI_A2F = f(3.1414794921875),
+  PI_B2F = f(0.00011315941810607910156),
+  PI_C2F = f(1.9841872589410058936e-9);
+
+/**
+ * SLEEF's vectorized float32 sin (1-ulp variant) for |x| < 125 (the arguments a schedule
+ * gives it; larger ones take SLEEF's Payne-Hanek path, not reproduced here and refused).
+ * q = round(x/π); s = x − q·π in double-float (π in three float32 parts); sin s from
+ * s·(1 + s²·(−1/6 + s²·P(s²))) with the outer terms in double-float; the sign flips for odd q.
+ */
+export function sleefSinf(x: number): number {
+  const d = f(x);
+  if (Number.isNaN(d) || !Number.isFinite(d)) return NaN;
+  if (!(Math.abs(d) < 125)) throw new RangeError(`sleefSinf: |x| >= 125 is not supported (got ${x})`);
+  if (Object.is(d, -0)) return -0;
+  const u0 = roundHalfEven(f(d * f(1 / Math.PI)));
+  const v = fma32(u0, -PI_A2F, d);
+  // s = dfadd2(v, u·(−PI_B2f)), then dfadd(s, u·(−PI_C2f))
+  let [sh, sl] = dfAdd2(v, f(u0 * -PI_B2F));
+  const c = f(u0 * -PI_C2F);
+  const sh2 = f(sh + c);
+  sl = f(f(f(sh - sh2) + c) + sl);
+  sh = sh2;
+  // s2 = dfsqu(s)
+  const qh = f(sh * sh);
+  const ql = fma32(f(sh + sh), sl, fma32(sh, sh, -qh));
+  let u = f(2.6083159809786593541503e-6);
+  u = fma32(u, qh, f(-0.0001981069071916863322258));
+  u = fma32(u, qh, f(0.00833307858556509017944336));
+  // x = 1 + dfmul(dfadd(−1/6, u·s2.x), s2)
+  const a = f(-0.166666597127914428710938),
+    b = f(u * qh);
+  const ah = f(a + b),
+    al = f(f(a - ah) + b);
+  const mh = f(ah * qh);
+  const ml = fma32(ah, ql, fma32(al, qh, fma32(ah, qh, -mh)));
+  const xh = f(1 + mh),
+    xl = f(f(f(1 - xh) + mh) + ml);
+  // result = dfmul to float: t.x·x.x + (t.y·x.x + t.x·x.y), fused
+  let r = fma32(sh, xh, fma32(sl, xh, f(sh * xl)));
+  if ((u0 & 1) === 1) r = -r;
+  return r;
+}

@@ -121,3 +121,33 @@ describe("EmpiricalDenoiser", () => {
     expect(() => new EmpiricalDenoiser([1, NaN], 2)).toThrow(/holds NaN/);
   });
 });
+
+describe("fastExp", () => {
+  test("within 1 ulp of the correctly rounded exp over the whole range; limits exact", async () => {
+    const { fastExp } = await import("../src/fast-exp.js");
+    const { libm } = await import("../src/index.js");
+    const ulp = (v: number) => {
+      const a = Math.abs(v);
+      return a === 0 ? Number.MIN_VALUE : 2 ** (Math.floor(Math.log2(a)) - 52);
+    };
+    let worst = 0;
+    let exact = 0;
+    const n = 20000;
+    for (let k = 0; k < n; k++) {
+      const x = -745 + (1454.7 * k) / n + Math.sin(k) * 1e-3;
+      const want = libm.exp(x);
+      const got = fastExp(x);
+      if (got === want) exact++;
+      worst = Math.max(worst, Math.abs(got - want) / Math.max(ulp(want), Number.MIN_VALUE));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(exact / n).toBeGreaterThan(0.9);
+    expect(fastExp(0)).toBe(1);
+    expect(Math.abs(fastExp(1) - Math.E)).toBeLessThanOrEqual(ulp(Math.E));
+    expect(fastExp(710)).toBe(Infinity);
+    expect(fastExp(-746)).toBe(0);
+    expect(fastExp(-Infinity)).toBe(0);
+    expect(Number.isNaN(fastExp(NaN))).toBe(true);
+    expect(fastExp(-740)).toBe(libm.exp(-740)); // subnormal
+  });
+});

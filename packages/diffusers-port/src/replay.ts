@@ -17,6 +17,7 @@
 import {
   type DiscreteModel,
   type Fixture,
+  type ModelSource,
   type ReplayCheck,
   type ReplayResult,
   type RunFixture,
@@ -28,8 +29,8 @@ import {
   compareValues,
   errorResult,
   isScheduleFixture,
-  modelFromSpec,
   parseInf,
+  replayModel,
   tensor,
 } from "@edmkit/core";
 import { denoisingLoop } from "./loop.js";
@@ -38,6 +39,8 @@ import { type AnyScheduler, createScheduler, isSchedulerName } from "./registry.
 export interface ReplayOptions {
   /** Multiply every tolerance (default 1). */
   toleranceScale?: number;
+  /** `recorded`: every model call returns the fixture's recorded output (default `exact`). */
+  model?: ModelSource;
 }
 
 /** True for diffusers fixtures of the three ported schedulers that can be evaluated here. */
@@ -168,7 +171,7 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
   const begin = call.begin_index;
   if (typeof begin === "number") s.setBeginIndex(begin);
 
-  const model = modelFromSpec(fx.denoiser) as unknown as DiscreteModel;
+  const model: DiscreteModel = replayModel(fx, opts.model) as DiscreteModel;
   const latents = tensor(fx.noise.draws[0], fx.shape, fx.dtype);
   const noise = new ReplayNoise(fx.noise.draws.slice(1), `${fx.id} noise`);
   const recorder = new Recorder();

@@ -14,7 +14,7 @@
  * The formulas take a `ScalarMath` so the NVlabs reproduction can evaluate the very same
  * arithmetic with correctly rounded functions.
  */
-import { roundHalfEven } from "@edmkit/core";
+import { roundHalfEven, torchMath } from "@edmkit/core";
 import { jsMath, type ScalarMath } from "./scalar-math.js";
 import type { Schedule } from "./schedule.js";
 import { requireInverse } from "./schedule.js";
@@ -209,7 +209,8 @@ export function iddpmTable(params: IddpmParams = {}, opts: IddpmTableOptions = {
       hp = r(halfPi),
       c2 = r(C_2 + 1);
     alphaBar = (j) => {
-      const s = r(math.sin(r(r(r(hp * j) / M) / c2)));
+      // torch's float32 `.sin()` is SLEEF's sinf (core's torch arithmetic)
+      const s = torchMath("float32").sin(r(r(r(hp * j) / M) / c2));
       return r(s * s);
     };
   } else {

@@ -19,9 +19,11 @@ import {
   GaussianMixture,
   isScheduleFixture,
   EmpiricalDenoiser,
+  type ModelSource,
   modelFromSpec,
   parseInf,
   Recorder,
+  RecordedModel,
   ReplayNoise,
   type ReplayCheck,
   type ReplayResult,
@@ -48,14 +50,26 @@ export function supportsFixture(f: Fixture): boolean {
   );
 }
 
-/** The fixture's `net`: its exact denoiser with the recorded attributes and precision. */
-export function fixtureNet(f: RunFixture): Denoiser {
-  const model = modelFromSpec(f.denoiser);
-  if (!(model instanceof GaussianMixture || model instanceof EmpiricalDenoiser))
-    throw new RangeError(`fixture ${f.id}: expected a gmm or empirical denoiser`);
+/**
+ * The fixture's `net`: its exact denoiser (mixture or data set) with the recorded attributes
+ * and precision, or (`source: "recorded"`) one that answers every call with the recorded output.
+ */
+export function fixtureNet(f: RunFixture, source: ModelSource = "exact"): Denoiser {
   const net = f.reference.net;
   const sigmaMin = net ? parseInf(net.sigma_min) : 0;
   const sigmaMax = net ? parseInf(net.sigma_max) : Infinity;
+  if (source === "recorded") {
+    const recorded = new RecordedModel(f);
+    return {
+      sigmaMin,
+      sigmaMax,
+      roundSigma: (s) => s,
+      denoise: (x, sigma, out) => recorded.denoise(x, sigma, out),
+    };
+  }
+  const model = modelFromSpec(f.denoiser);
+  if (!(model instanceof GaussianMixture || model instanceof EmpiricalDenoiser))
+    throw new RangeError(`fixture ${f.id}: expected a gmm or empirical denoiser`);
   const f32 = net?.compute_dtype === "float32";
   let x32: Tensor | undefined, out32: Tensor | undefined;
   let s32 = new Float64Array(0);
@@ -103,7 +117,7 @@ function scheduleChecks(f: RunFixture, setup: NvlabsSetup, tol: { abs: number; r
  */
 export async function replayFixture(
   fixture: Fixture,
-  opts: { toleranceScale?: number } = {},
+  opts: { toleranceScale?: number; model?: ModelSource } = {},
 ): Promise<ReplayResult> {
   if (!supportsFixture(fixture)) {
     return errorResult(
@@ -115,7 +129,7 @@ export async function replayFixture(
   const f = fixture as RunFixture;
   try {
     const entry = f.reference.entry as Entry;
-    const net = fixtureNet(f);
+    const net = fixtureNet(f, opts.model);
     const latents = tensor(f.noise.draws[0], f.shape, f.dtype);
     const noise = new ReplayNoise(f.noise.draws.slice(1), `${f.id} randn_like`);
     const rec = new Recorder();

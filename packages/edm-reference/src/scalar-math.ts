@@ -5,21 +5,15 @@
  * machine's C library and numpy returned for its schedule arithmetic (`np.e ** x`,
  * `x ** (1 / rho)`, `log`, `sin`).
  */
-import { libm } from "@edmkit/core";
+import { libcMath, type ScalarFunctions } from "@edmkit/core";
 
 /**
  * `exp(x)` is the natural exponential in the formula; a caller that wants NVlabs'
- * `np.e ** x` passes `x => pow(Math.E, x)`.
+ * `np.e ** x` passes `x => pow(Math.E, x)`. The same shape as core's `ScalarFunctions`.
  */
-export interface ScalarMath {
-  exp(x: number): number;
-  log(x: number): number;
-  pow(a: number, b: number): number;
-  sin(x: number): number;
-  sqrt(x: number): number;
-}
+export type ScalarMath = ScalarFunctions;
 
-/** JavaScript's own functions (fast; within an ulp). */
+/** JavaScript's own functions (fast; within an ulp, engine-dependent). */
 export const jsMath: ScalarMath = {
   exp: Math.exp,
   log: Math.log,
@@ -28,11 +22,5 @@ export const jsMath: ScalarMath = {
   sqrt: Math.sqrt,
 };
 
-/** Correctly rounded functions (core's `libm`: what glibc / torch CPU return in practice). */
-export const correctlyRoundedMath: ScalarMath = {
-  exp: libm.exp,
-  log: libm.log,
-  pow: libm.pow,
-  sin: libm.sin,
-  sqrt: Math.sqrt,
-};
+/** Correctly rounded functions: core's `libcMath` (what glibc / numpy float64 return in practice). */
+export const correctlyRoundedMath: ScalarMath = libcMath;

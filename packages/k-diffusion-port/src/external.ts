@@ -20,9 +20,10 @@ import {
   type Tensor,
   tensor,
   torchLinspace,
+  rounderFor,
+  torchMath,
 } from "@edmkit/core";
 import { appendZero } from "./schedules.js";
-import { rounderFor } from "./scalar.js";
 import { fail } from "./validate.js";
 
 function promote(a: DType, b: DType): DType {
@@ -66,7 +67,7 @@ export class DiscreteSchedule {
       if (!(v > 0) || !Number.isFinite(v))
         fail(fn, `training sigmas must be finite and > 0, got sigmas[${j}]=${v}`);
       this.sigmas[j] = r(v);
-      this.logSigmas[j] = r(Math.log(r(v)));
+      this.logSigmas[j] = torchMath(this.tableDtype).log(r(v));
     }
     this.quantize = options.quantize ?? false;
     let inc = true;
@@ -118,7 +119,7 @@ export class DiscreteSchedule {
     const rP = rounderFor(promote(inDtype, this.tableDtype));
     const ls = this.logSigmas,
       T = ls.length;
-    const logSigma = rIn(Math.log(sigma));
+    const logSigma = torchMath(inDtype).log(rIn(sigma));
     // Last j with log_sigmas[j] <= log_sigma, or 0 (the original's argmax of a cumulative count).
     let low = 0;
     if (this.increasing) {
@@ -192,7 +193,7 @@ export class DiscreteSchedule {
     const w = tf - Math.trunc(tf);
     const r = rounderFor(this.tableDtype);
     const logSigma = r(r(Math.fround(1 - w) * this.logSigmas[low]) + r(w * this.logSigmas[high]));
-    return r(Math.exp(logSigma));
+    return torchMath(this.tableDtype).exp(logSigma);
   }
 }
 

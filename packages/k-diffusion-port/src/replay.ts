@@ -15,13 +15,14 @@ import {
   errorResult,
   type Fixture,
   isScheduleFixture,
-  modelFromSpec,
+  type ModelSource,
   observeDenoiser,
   observeDiscreteModel,
   parseInf,
   Recorder,
   ReplayNoise,
   type ReplayResult,
+  replayModel,
   type RunFixture,
   type ScheduleFixture,
   type Tensor,
@@ -58,6 +59,8 @@ export function supportsFixture(fixture: Fixture): boolean {
 export interface ReplayOptions {
   /** Multiplies the fixture's tolerance (default 1). */
   toleranceScale?: number;
+  /** `recorded`: every model call returns the fixture's recorded output (default `exact`). */
+  model?: ModelSource;
 }
 
 /** Replay one fixture; never throws for a k-diffusion fixture. */
@@ -134,7 +137,7 @@ function replaySchedule(f: ScheduleFixture, opts: ReplayOptions): ReplayResult {
 
 async function replayRun(f: RunFixture, opts: ReplayOptions): Promise<ReplayResult> {
   const recorder = new Recorder();
-  const inner = modelFromSpec(f.denoiser);
+  const inner = replayModel(f, opts.model);
   let model: Denoiser;
   const wrapper = f.reference.wrapper;
   if (wrapper) {

@@ -10,8 +10,7 @@
  * where they meet the tensor). Results are Float64Arrays holding values of that dtype,
  * with the trailing 0.
  */
-import { type DType, torchLinspace } from "@edmkit/core";
-import { scalarMath } from "./scalar.js";
+import { type DType, torchLinspace, torchMath, libcMath, powTensor } from "@edmkit/core";
 import { fail, integer, nonNegative, num, positive } from "./validate.js";
 
 export interface ScheduleOptions {
@@ -59,14 +58,16 @@ export function getSigmasKarras(
   positive(fn, "sigma_max", sigmaMax);
   checkRange(fn, sigmaMin, sigmaMax);
   const rho = positive(fn, "rho", options.rho ?? 7);
-  const m = scalarMath(checkDtype(fn, options.dtype));
+  const m = torchMath(checkDtype(fn, options.dtype));
   const ramp = torchLinspace(0, 1, n, m.dtype);
-  const minInvRho = sigmaMin ** (1 / rho);
-  const maxInvRho = sigmaMax ** (1 / rho);
+  const minInvRho = libcMath.pow(sigmaMin, 1 / rho);
+  const maxInvRho = libcMath.pow(sigmaMax, 1 / rho);
   const span = m.r(minInvRho - maxInvRho);
   const base = m.r(maxInvRho);
   const out = new Float64Array(n + 1);
-  for (let k = 0; k < n; k++) out[k] = m.pow(m.r(base + m.r(ramp[k] * span)), rho);
+  const bases = new Float64Array(n);
+  for (let k = 0; k < n; k++) bases[k] = m.mulAdd(ramp[k], span, base);
+  out.set(powTensor(bases, rho, m.dtype));
   return out;
 }
 
@@ -85,8 +86,8 @@ export function getSigmasExponential(
   positive(fn, "sigma_min", sigmaMin);
   positive(fn, "sigma_max", sigmaMax);
   checkRange(fn, sigmaMin, sigmaMax);
-  const m = scalarMath(checkDtype(fn, options.dtype));
-  const ramp = torchLinspace(Math.log(sigmaMax), Math.log(sigmaMin), n, m.dtype);
+  const m = torchMath(checkDtype(fn, options.dtype));
+  const ramp = torchLinspace(libcMath.log(sigmaMax), libcMath.log(sigmaMin), n, m.dtype);
   const out = new Float64Array(n + 1);
   for (let k = 0; k < n; k++) out[k] = m.exp(ramp[k]);
   return out;
@@ -112,13 +113,14 @@ export function getSigmasPolyexponential(
   positive(fn, "sigma_max", sigmaMax);
   checkRange(fn, sigmaMin, sigmaMax);
   const rho = positive(fn, "rho", options.rho ?? 1);
-  const m = scalarMath(checkDtype(fn, options.dtype));
+  const m = torchMath(checkDtype(fn, options.dtype));
   const ramp = torchLinspace(1, 0, n, m.dtype);
-  const logMin = Math.log(sigmaMin);
-  const scale = m.r(Math.log(sigmaMax) - logMin);
+  const logMin = libcMath.log(sigmaMin);
+  const scale = m.r(libcMath.log(sigmaMax) - logMin);
   const shift = m.r(logMin);
+  const powered = powTensor(ramp, rho, m.dtype);
   const out = new Float64Array(n + 1);
-  for (let k = 0; k < n; k++) out[k] = m.exp(m.r(m.r(m.pow(ramp[k], rho) * scale) + shift));
+  for (let k = 0; k < n; k++) out[k] = m.exp(m.mulAdd(powered[k], scale, shift));
   return out;
 }
 
@@ -140,7 +142,7 @@ export function getSigmasVp(n: number, options: VpOptions = {}): Float64Array {
   const betaMin = num(fn, "beta_min", options.betaMin ?? 0.1);
   const epsS = positive(fn, "eps_s", options.epsS ?? 1e-3);
   if (!(epsS <= 1)) fail(fn, `eps_s must be <= 1, got ${epsS}`);
-  const m = scalarMath(checkDtype(fn, options.dtype));
+  const m = torchMath(checkDtype(fn, options.dtype));
   const { r } = m;
   const t = torchLinspace(1, epsS, n, m.dtype);
   const bd = r(betaD),

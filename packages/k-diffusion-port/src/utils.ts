@@ -2,9 +2,8 @@
  * Ports of the helper functions of k-diffusion's `sampling.py`: `to_d`,
  * `get_ancestral_step` and `linear_multistep_coeff`.
  */
-import { type DType, subDiv, type Tensor } from "@edmkit/core";
+import { type DType, subDiv, type Tensor, torchMath, type TorchMath } from "@edmkit/core";
 import { integrateGaussLegendre, qk21 } from "./quadrature.js";
-import { type ScalarMath, scalarMath } from "./scalar.js";
 import { fail, integer } from "./validate.js";
 
 /**
@@ -36,11 +35,11 @@ export function getAncestralStep(
   eta = 1,
   dtype: DType = "float64",
 ): AncestralStep {
-  return ancestralStep(scalarMath(dtype), sigmaFrom, sigmaTo, eta);
+  return ancestralStep(torchMath(dtype), sigmaFrom, sigmaTo, eta);
 }
 
 /** `getAncestralStep` with the scalar math already chosen (used inside sampler loops). */
-export function ancestralStep(m: ScalarMath, sigmaFrom: number, sigmaTo: number, eta: number): AncestralStep {
+export function ancestralStep(m: TorchMath, sigmaFrom: number, sigmaTo: number, eta: number): AncestralStep {
   if (!eta) return { sigmaDown: sigmaTo, sigmaUp: 0 };
   const { r } = m;
   const to2 = r(sigmaTo * sigmaTo);

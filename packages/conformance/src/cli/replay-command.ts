@@ -4,7 +4,7 @@ import { collectFixtureFiles, loadAll, type ReplayEntry, replayOne, summarize } 
 import { fmtErr, table } from "./format.js";
 import { Progress } from "./progress.js";
 
-export const replayHelp = `edmkit replay <file-or-folder>... [--json] [--tolerance-scale k]
+export const replayHelp = `edmkit replay <file-or-folder>... [--json] [--tolerance-scale k] [--model exact|recorded]
 
 Replays reference fixtures (any folder tree in the edmkit-fixture/1 format) through the
 port named by each fixture's reference.library, and compares every model call, step and
@@ -12,6 +12,9 @@ output with the recording.
 
   --json               print one JSON object {results, summary} on stdout and nothing else
   --tolerance-scale k  multiply every fixture tolerance by k (default 1)
+  --model exact        evaluate the fixture's denoiser (default)
+  --model recorded     answer every model call with the recorded output: only the sampler's
+                       arithmetic is compared (a float32 run should then be bit-exact)
 
 Exit status: 0 all passed, 1 any failed or unsupported, 2 bad input.`;
 
@@ -25,6 +28,24 @@ export function describeDivergence(r: ReplayEntry): string {
   return r.message ?? "";
 }
 
+function maxOf(v: readonly number[]): number {
+  let m = 0;
+  for (const x of v) m = Number.isNaN(x) || Number.isNaN(m) ? NaN : Math.max(m, x);
+  return m;
+}
+
+/** JSON fields for the model-call inputs: the largest error and the error of each call. */
+function callInputFields(v: readonly number[]): {
+  callInputMaxAbsError: number | null;
+  callInputMaxAbs: (number | null)[];
+} {
+  const m = maxOf(v);
+  return {
+    callInputMaxAbsError: Number.isNaN(m) ? null : m,
+    callInputMaxAbs: v.map((x) => (Number.isFinite(x) ? x : null)),
+  };
+}
+
 export async function replayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -32,6 +53,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     options: {
       json: { type: "boolean", default: false },
       "tolerance-scale": { type: "string", default: "1" },
+      model: { type: "string", default: "exact" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -45,13 +67,16 @@ export async function replayCommand(argv: string[]): Promise<number> {
       `replay: --tolerance-scale must be a positive number, got "${values["tolerance-scale"]}"`,
     );
   }
+  const model = values.model;
+  if (model !== "exact" && model !== "recorded")
+    throw new UsageError(`replay: --model must be "exact" or "recorded", got "${model}"`);
   const files = collectFixtureFiles(positionals);
   if (files.length === 0) throw new UsageError(`replay: no .json fixtures under ${positionals.join(", ")}`);
   const fixtures = loadAll(files);
   const progress = new Progress(fixtures.length, "replay", values.json);
   const results: ReplayEntry[] = [];
   for (const { file, fixture } of fixtures) {
-    results.push(await replayOne(file, fixture, scale));
+    results.push(await replayOne(file, fixture, { toleranceScale: scale, model }));
     progress.tick(fixture.id);
   }
   progress.end();
@@ -64,6 +89,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
         entry: r.entry,
         status: r.status,
         maxAbsError: Number.isNaN(r.maxAbsError) ? null : r.maxAbsError,
+        ...(r.callInputMaxAbs ? callInputFields(r.callInputMaxAbs) : {}),
         firstDivergence: r.firstDivergence,
         ...(r.message ? { message: r.message } : {}),
       })),
@@ -71,8 +97,16 @@ export async function replayCommand(argv: string[]): Promise<number> {
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
-    const rows = results.map((r) => [r.id, r.status, fmtErr(r.maxAbsError), describeDivergence(r)]);
-    process.stdout.write(`${table(["id", "status", "max abs err", "first divergence"], rows)}\n`);
+    const rows = results.map((r) => [
+      r.id,
+      r.status,
+      fmtErr(r.maxAbsError),
+      r.callInputMaxAbs ? fmtErr(maxOf(r.callInputMaxAbs)) : "",
+      describeDivergence(r),
+    ]);
+    process.stdout.write(
+      `${table(["id", "status", "max abs err", "max call-input err", "first divergence"], rows)}\n`,
+    );
     process.stdout.write(
       `\n${summary.passed} passed, ${summary.failed} failed, ${summary.unsupported} unsupported (${results.length} fixtures)\n`,
     );

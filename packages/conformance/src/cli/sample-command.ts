@@ -463,6 +463,10 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
       `exact discrete-time ${d.prediction ?? "epsilon"} model ${path} (${d.gmm.dim}-D, T = ${d.alphas_cumprod.length})`,
     );
   }
+  if (d.kind === "empirical")
+    throw new UsageError(
+      `sample: --model ${where}: an empirical (data-set) denoiser; sample draws 1-D and 2-D point clouds only`,
+    );
   return loadOnnx(resolve(dirname(path), d.file), opts, d.parameterization as OnnxParameterization);
 }
 

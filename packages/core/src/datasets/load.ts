@@ -43,7 +43,7 @@ export function findFixtureAsset(fixtureFile: string, rel: string): string | nul
  */
 export function attachDataset(fixture: Fixture, file: string, cache?: Map<string, Dataset>): Fixture {
   const spec = "denoiser" in fixture ? fixture.denoiser : null;
-  if (!spec || spec.kind !== "empirical") return fixture;
+  if (spec?.kind !== "empirical") return fixture;
   const path = findFixtureAsset(file, spec.dataset);
   if (!path)
     throw new DatasetError(

@@ -14,7 +14,7 @@
  * |x|^2 - 2 x·y + |y|^2: the expansion cancels catastrophically at small sigma, where the
  * logits are divided by sigma^2 and an absolute error of 1e-14 in x·y becomes one of 1e-9 in
  * the weights. The weights go through log-sum-exp (the largest logit subtracted) with core's
- * correctly rounded `exp`, so results are the same on every JavaScript runtime.
+ * `fastExp` (IEEE arithmetic only), so results are the same on every JavaScript runtime.
  *
  * sigma = 0 gives the nearest data point (the first one of equally near points). float32
  * input is computed in float64 on the float32 values and rounded once to float32 on output
@@ -22,7 +22,7 @@
  */
 import type { Denoiser } from "../contracts.js";
 import { type Dataset, datasetPoints, type PixelTransform } from "../datasets/dataset.js";
-import { exp } from "../libm.js";
+import { fastExp } from "../fast-exp.js";
 import { allocate, type Tensor, tensor } from "../tensor.js";
 
 /** Rows denoised together: their distances to one data point are computed while it is in cache. */
@@ -128,7 +128,7 @@ export class EmpiricalDenoiser implements Denoiser {
       const dmin = weights[wo + best];
       let z = 0;
       for (let i = 0; i < count; i++) {
-        const w = exp(-(weights[wo + i] - dmin) * inv);
+        const w = fastExp(-(weights[wo + i] - dmin) * inv);
         weights[wo + i] = w;
         z += w;
       }

@@ -24,8 +24,9 @@ import {
   TORCH_DEFAULT_SEED,
   TorchGenerator,
   TorchNoise,
+  torchMath,
+  type TorchMath,
 } from "@edmkit/core";
-import { type ScalarMath, scalarMath } from "../scalar.js";
 import { fail } from "../validate.js";
 
 /** The payload k-diffusion hands to `callback` (plus whatever a sampler adds). */
@@ -79,7 +80,7 @@ function checkModel(fn: string, model: unknown): Denoiser {
  * Schedule checks: at least one value; every value finite and >= 0; non-increasing; 0 only
  * as the last entry. Returns the schedule rounded to `m.dtype`.
  */
-export function checkSigmas(fn: string, sigmas: unknown, m: ScalarMath): Float64Array {
+export function checkSigmas(fn: string, sigmas: unknown, m: TorchMath): Float64Array {
   const src = isTensor(sigmas) ? sigmas.data : (sigmas as ArrayLike<number>);
   if (src === null || typeof src !== "object" || typeof src.length !== "number") {
     fail(fn, "sigmas must be an array of numbers or a 1-D tensor");
@@ -131,7 +132,7 @@ export class SamplerRun {
   /** The working sample (a copy of the caller's x; the returned tensor). */
   readonly x: Tensor;
   readonly sigmas: Float64Array;
-  readonly m: ScalarMath;
+  readonly m: TorchMath;
   /** Steps of the outer loop: len(sigmas) - 1. */
   readonly steps: number;
   /** The loop's current step (for observers). */
@@ -150,7 +151,7 @@ export class SamplerRun {
   ) {
     const xt = checkX(fn, x);
     const inner = checkModel(fn, model);
-    this.m = scalarMath(xt.dtype);
+    this.m = torchMath(xt.dtype);
     this.sigmas = checkSigmas(fn, sigmas, this.m);
     this.steps = this.sigmas.length - 1;
     if (hooks.callback !== undefined && typeof hooks.callback !== "function")

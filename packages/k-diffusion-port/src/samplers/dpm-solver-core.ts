@@ -14,19 +14,13 @@ import {
   axpy,
   batchSize,
   type Denoiser,
-  type DType,
   sub,
   subDiv,
   type Tensor,
   zerosLike,
+  torchMath,
+  type TorchMath,
 } from "@edmkit/core";
-
-const identity = (v: number): number => v;
-
-/** Rounds a value the way a 0-d tensor of `dtype` stores it. */
-export function scalarRounder(dtype: DType): (v: number) => number {
-  return dtype === "float32" ? Math.fround : identity;
-}
 
 /**
  * Which eps evaluations of the current step are already known (the original's per-step
@@ -46,6 +40,7 @@ export interface EpsCache {
  */
 export class DpmSolverCore {
   readonly r: (v: number) => number;
+  readonly m: TorchMath;
   readonly eps: Tensor;
   readonly epsR1: Tensor;
   readonly epsR2: Tensor;
@@ -61,7 +56,8 @@ export class DpmSolverCore {
     private readonly model: Denoiser,
     template: Tensor,
   ) {
-    this.r = scalarRounder(template.dtype);
+    this.m = torchMath(template.dtype);
+    this.r = this.m.r;
     this.eps = zerosLike(template);
     this.epsR1 = zerosLike(template);
     this.epsR2 = zerosLike(template);
@@ -73,12 +69,12 @@ export class DpmSolverCore {
 
   /** `DPMSolver.sigma`: exp(-t). */
   sigma(t: number): number {
-    return this.r(Math.exp(-t));
+    return this.m.exp(-t);
   }
 
   /** `DPMSolver.t`: -log(sigma). */
   t(sigma: number): number {
-    return -this.r(Math.log(sigma));
+    return -this.m.log(sigma);
   }
 
   /** A Python float combined with a 0-d tensor: cast to the tensor's dtype first. */
@@ -110,7 +106,7 @@ export class DpmSolverCore {
     if (cache.epsR1) return;
     const { r } = this;
     const s1 = r(t + r(this.py(r1) * h));
-    const c1 = r(this.sigma(s1) * r(Math.expm1(r(this.py(r1) * h))));
+    const c1 = r(this.sigma(s1) * this.m.expm1(r(this.py(r1) * h)));
     axpy(this.u, -c1, this.eps, x);
     await this.evalEps(this.epsR1, this.u, s1);
     cache.epsR1 = true;
@@ -124,7 +120,7 @@ export class DpmSolverCore {
     const { r } = this;
     const h = r(tNext - t);
     await this.ensureEps(cache, x, t);
-    const c = r(this.sigma(tNext) * r(Math.expm1(h)));
+    const c = r(this.sigma(tNext) * this.m.expm1(h));
     return axpy(out, -c, this.eps, x);
   }
 
@@ -146,7 +142,7 @@ export class DpmSolverCore {
     await this.ensureEps(cache, x, t);
     await this.ensureEpsR1(cache, x, t, h, r1);
     const sn = this.sigma(tNext);
-    const em = r(Math.expm1(h));
+    const em = this.m.expm1(h);
     const a = r(sn * em);
     const c = r(r(sn / this.py(2 * r1)) * em);
     sub(this.diff, this.epsR1, this.eps);
@@ -176,7 +172,7 @@ export class DpmSolverCore {
     if (!cache.epsR2) {
       const s2 = r(t + r(this.py(r2) * h));
       const r2h = r(this.py(r2) * h);
-      const e2 = r(Math.expm1(r2h));
+      const e2 = this.m.expm1(r2h);
       const sig2 = this.sigma(s2);
       const a2 = r(sig2 * e2);
       const c2 = r(r(sig2 * this.py(r2 / r1)) * r(r(e2 / r2h) - 1));
@@ -187,7 +183,7 @@ export class DpmSolverCore {
       cache.epsR2 = true;
     }
     const sn = this.sigma(tNext);
-    const em = r(Math.expm1(h));
+    const em = this.m.expm1(h);
     const a = r(sn * em);
     const c = r(r(sn / this.py(r2)) * r(r(em / h) - 1));
     sub(this.diff, this.epsR2, this.eps);

@@ -13,14 +13,10 @@ import {
   type Tensor,
   torchLinspace,
   zerosLike,
+  torchMath,
+  rounderFor,
 } from "@edmkit/core";
-import {
-  ancestralStep,
-  DpmSolverCore,
-  type EpsCache,
-  PidStepSizeController,
-  scalarRounder,
-} from "./dpm-solver-core.js";
+import { ancestralStep, DpmSolverCore, type EpsCache, PidStepSizeController } from "./dpm-solver-core.js";
 
 /** What k-diffusion's `callback` receives, under the original key names. */
 export type DpmCallbackPayload = Record<string, number | Tensor>;
@@ -133,9 +129,9 @@ export function dpmFastSchedule(
   if (!Number.isInteger(n) || n < 1)
     fail(fn, `n must be a positive integer (number of model evaluations), got ${n}`);
   checkSigmas(fn, sigmaMin, sigmaMax, 0);
-  const r = scalarRounder(dtype);
-  const tStart = -r(Math.log(r(sigmaMax)));
-  const tEnd = -r(Math.log(r(sigmaMin)));
+  const r = rounderFor(dtype);
+  const tStart = -torchMath(dtype).log(r(sigmaMax));
+  const tEnd = -torchMath(dtype).log(r(sigmaMin));
   const m = Math.floor(n / 3) + 1;
   const ts = torchLinspace(tStart, tEnd, m + 1, dtype);
   const orders: number[] = [];

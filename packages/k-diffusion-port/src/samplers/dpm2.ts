@@ -1,8 +1,7 @@
 /**
  * Ports of k-diffusion's `sample_dpm_2` and `sample_dpm_2_ancestral` (sampling.py).
  */
-import { addScaled2, axpy, type Denoiser, lerpScalar, lerpScalar32, type Tensor } from "@edmkit/core";
-import type { ScalarMath } from "../scalar.js";
+import { addScaled2, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
 import { ancestralStep, toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import {
@@ -20,10 +19,10 @@ export type Dpm2AncestralOptions = EulerAncestralOptions;
  * The DPM-Solver-2 midpoint `sigma_mid = exp(lerp(log a, log b, 0.5))`, with torch.lerp's
  * formula for weight 0.5 (`end - (end - start) * 0.5`, quirk 4).
  */
-function sigmaMid(m: ScalarMath, a: number, b: number): number {
+function sigmaMid(m: TorchMath, a: number, b: number): number {
   const la = m.log(a),
     lb = m.log(b);
-  return m.exp(m.dtype === "float32" ? lerpScalar32(la, lb, 0.5) : lerpScalar(la, lb, 0.5));
+  return m.exp(m.lerp(la, lb, 0.5));
 }
 
 /**

@@ -3,16 +3,15 @@
  * and `sample_dpmpp_2m` (sampling.py). They work in t = -log sigma, with sigma(t) = exp(-t)
  * recomputed from t where the original does so (it is not bit-equal to the schedule).
  */
-import { addScaled2, axpby, axpy, type Denoiser, type Tensor } from "@edmkit/core";
-import type { ScalarMath } from "../scalar.js";
+import { addScaled2, axpby, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
 import { ancestralStep, toD } from "../utils.js";
 import { type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
 import { ancestralSettings, type EulerAncestralOptions } from "./euler.js";
 
 /** `t_fn`: -log(sigma) (log(0) = -inf gives t = +inf, as in torch). */
-export const tOf = (m: ScalarMath, sigma: number): number => -m.log(sigma);
+export const tOf = (m: TorchMath, sigma: number): number => -m.log(sigma);
 /** `sigma_fn`: exp(-t). */
-export const sigmaOf = (m: ScalarMath, t: number): number => m.exp(-t);
+export const sigmaOf = (m: TorchMath, t: number): number => m.exp(-t);
 
 export type Dpmpp2sAncestralOptions = EulerAncestralOptions;
 
