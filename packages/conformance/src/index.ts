@@ -14,7 +14,7 @@ export {
   type ReplaySummary,
 } from "./replay.js";
 export { UsageError } from "./errors.js";
-export { writeFileAtomic, replaceDirAtomic } from "./atomic.js";
+export { writeFileAtomic, replaceDirAtomic } from "@edmkit/core/node";
 export * from "./report/schema.js";
 export { renderMarkdown } from "./report/render-markdown.js";
 export { renderHtml } from "./report/render-html.js";

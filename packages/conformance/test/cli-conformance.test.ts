@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, test } from "vitest";
 import { causeIds, type Report, reportSchema } from "../src/report/schema.js";
 import { edmkit, FIXTURES } from "./cli-helpers.js";
-import { listFixtureFiles } from "@edmkit/core";
+import { listFixtureFiles } from "@edmkit/core/node";
 
 const out = mkdtempSync(join(tmpdir(), "edmkit-conformance-"));
 let report: Report;
@@ -223,7 +223,7 @@ describe("edmkit conformance", () => {
 
 describe("replaceDirAtomic", () => {
   test("a fill that throws leaves the old folder as it was", async () => {
-    const { replaceDirAtomic } = await import("../src/atomic.js");
+    const { replaceDirAtomic } = await import("@edmkit/core/node");
     const dir = join(mkdtempSync(join(tmpdir(), "edmkit-atomic-")), "r");
     await replaceDirAtomic(dir, (d) => writeFileSync(join(d, "a.txt"), "old"));
     await expect(

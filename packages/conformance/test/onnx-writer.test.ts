@@ -9,7 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type GmmSpec, isScheduleFixture, loadFixtures, type RunFixture, tensor } from "@edmkit/core";
+import { type GmmSpec, isScheduleFixture, type RunFixture, tensor } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   DataType,

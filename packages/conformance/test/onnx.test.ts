@@ -11,11 +11,11 @@ import {
   GaussianMixture,
   type GmmSpec,
   isScheduleFixture,
-  loadFixtures,
   modelFromSpec,
   type RunFixture,
   tensor,
 } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkDeviceAvailable,

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { replaceDirAtomic } from "../atomic.js";
+import { replaceDirAtomic } from "@edmkit/core/node";
 import { assembleReport } from "../conformance/assemble.js";
 import { runPool } from "../conformance/pool.js";
 import { listTasks, type SuiteContext, type TaskResult } from "../conformance/tasks.js";

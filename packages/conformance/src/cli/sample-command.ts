@@ -69,7 +69,7 @@ import {
   schedules as kSchedules,
   type Signature,
 } from "@edmkit/k-diffusion";
-import { writeFileAtomic } from "../atomic.js";
+import { writeFileAtomic } from "@edmkit/core/node";
 import { UsageError } from "../errors.js";
 import {
   type OnnxDevice,

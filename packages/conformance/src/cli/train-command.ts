@@ -7,7 +7,7 @@ import { basename, extname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type DType, TorchGenerator } from "@edmkit/core";
 import { type ToyDatasetName, trainToyDenoiser, type ToyTrainingProgress } from "@edmkit/edm";
-import { writeFileAtomic } from "../atomic.js";
+import { writeFileAtomic } from "@edmkit/core/node";
 import { UsageError } from "../errors.js";
 import {
   edmMlpModel,

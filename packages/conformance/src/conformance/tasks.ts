@@ -5,7 +5,7 @@
  * `edmkit merge` can assemble a report from several shards.
  */
 import { relative } from "node:path";
-import { listFixtureFiles, loadFixture } from "@edmkit/core";
+import { listFixtureFiles, loadFixture } from "@edmkit/core/node";
 import type { OnnxDevice } from "../onnx/index.js";
 import { replayOne } from "../replay.js";
 import { DETERMINISTIC, STOCHASTIC_NAMES, deterministicAccuracy, stochasticAccuracy } from "./accuracy.js";

@@ -12,7 +12,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../atomic.js";
+import { writeFileAtomic } from "@edmkit/core/node";
 import {
   loadSidecar,
   type OnnxParameterization,
