@@ -77,7 +77,7 @@ import {
   onnxDevices,
   type OnnxParameterization,
   parameterizations,
-} from "../onnx/index.js";
+} from "@edmkit/onnx";
 import { encodeNpy } from "./npy.js";
 import { renderPlot } from "./plot.js";
 import { Progress } from "./progress.js";

@@ -17,7 +17,7 @@ import {
   OPSET,
   PRODUCER,
   serializeModel,
-} from "../onnx/index.js";
+} from "@edmkit/onnx";
 import { Progress } from "./progress.js";
 
 /** Dataset names of the CLI (short names first) and the @edmkit/edm registry names they stand for. */

@@ -6,7 +6,7 @@
  */
 import { relative } from "node:path";
 import { listFixtureFiles, loadFixture } from "@edmkit/core/node";
-import type { OnnxDevice } from "../onnx/index.js";
+import type { OnnxDevice } from "@edmkit/onnx";
 import { replayOne } from "../replay.js";
 import { DETERMINISTIC, STOCHASTIC_NAMES, deterministicAccuracy, stochasticAccuracy } from "./accuracy.js";
 import { clouds2d, heatmap, trajectories1d } from "./figures.js";

@@ -19,8 +19,8 @@ import {
   type OnnxSidecar,
   parseSidecar,
   sidecarPathFor,
-} from "../onnx/sidecar.js";
-import { type ModelSignature, signatureFromModelBytes } from "../onnx/signature.js";
+} from "../sidecar.js";
+import { type ModelSignature, signatureFromModelBytes } from "../signature.js";
 import { checkContractOptions, type Contract, type ContractOptions, resolveContract } from "./contract.js";
 
 /** Where the graph goes inside a model folder, and the config file. */
