@@ -6,16 +6,15 @@
  * PyTorch-seeded noise): float32 runs bit for bit; float64 runs to rounding, because they call
  * the engine's Math.exp / Math.log / Math.pow, which differ by an ulp between V8 versions.
  */
-import { existsSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bits, compute } from "./browser/compute.js";
+import { launchChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const testDir = dirname(fileURLToPath(import.meta.url));
 const root = join(testDir, "../../..");
 
@@ -57,21 +56,7 @@ async function bundle(contents: string): Promise<{ code: string; nodeImports: st
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `browser-bundle.test: the browser test needs Chromium at ${CHROMIUM} (install it with \`apt-get install chromium\`)`,
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-    ],
-  });
+  browser = await launchChromium("browser-bundle.test");
 });
 
 afterAll(async () => {
