@@ -1,8 +1,7 @@
 /**
- * @edmkit/conformance: ONNX denoisers, fixture replay across every port, the conformance
- * suite and its divergence report, and the `edmkit` CLI.
+ * @edmkit/conformance: fixture replay across every port, the conformance suite and its
+ * divergence report, and the `edmkit` CLI. ONNX denoisers are in @edmkit/onnx.
  */
-export * from "./onnx/index.js";
 export {
   ports,
   replayOne,
@@ -14,9 +13,30 @@ export {
   type ReplaySummary,
 } from "./replay.js";
 export { UsageError } from "./errors.js";
-export { writeFileAtomic } from "./atomic.js";
+export { writeFileAtomic } from "@edmkit/core/node";
 export { openReportDir, REPORT_MARKER, type ReportDir, writeReportDir } from "./report-dir.js";
-export * from "./report/schema.js";
+export {
+  type AccuracyResult,
+  accuracySchema,
+  ancestralSchema,
+  type CauseId,
+  causeIds,
+  causeIdSchema,
+  type CauseResult,
+  causeSchema,
+  equivalenceGroupSchema,
+  figuresSchema,
+  fixtureResultSchema,
+  type Impl,
+  implSchema,
+  onnxSchema,
+  type PairResult,
+  pairSchema,
+  type QuirkResult,
+  quirkSchema,
+  type Report,
+  reportSchema,
+} from "./report/schema.js";
 export { renderMarkdown } from "./report/render-markdown.js";
 export { renderHtml } from "./report/render-html.js";
 export { encodeGif, trajectoryAnimation } from "./report/gif.js";

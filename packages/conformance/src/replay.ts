@@ -3,15 +3,8 @@
  * `reference.library` (and `reference.entry`), which replays it and compares with the
  * recording. Ports never import each other; this is the one place that knows them all.
  */
-import {
-  errorResult,
-  type Fixture,
-  FixtureError,
-  listFixtureFiles,
-  loadFixture,
-  type ModelSource,
-  type ReplayResult,
-} from "@edmkit/core";
+import { errorResult, type Fixture, FixtureError, type ModelSource, type ReplayResult } from "@edmkit/core";
+import { listFixtureFiles, loadFixture } from "@edmkit/core/node";
 import * as diffusers from "@edmkit/diffusers";
 import * as edm from "@edmkit/edm";
 import * as kdiffusion from "@edmkit/k-diffusion";

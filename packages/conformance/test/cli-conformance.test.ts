@@ -9,11 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, test } from "vitest";
 import { causeIds, type Report, reportSchema } from "../src/report/schema.js";
+import { launchChromium } from "./chromium.js";
 import { edmkit, FIXTURES } from "./cli-helpers.js";
-import { listFixtureFiles } from "@edmkit/core";
+import { listFixtureFiles } from "@edmkit/core/node";
 
 const out = mkdtempSync(join(tmpdir(), "edmkit-conformance-"));
 let report: Report;
@@ -109,21 +109,7 @@ describe("edmkit conformance", () => {
   });
 
   test("the HTML opens in headless Chromium with every section and plot rendered", async () => {
-    if (!existsSync("/usr/bin/chromium"))
-      throw new Error("this test needs Chromium at /usr/bin/chromium (apt-get install chromium)");
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium("cli-conformance.test");
     try {
       const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
       const external: string[] = [];

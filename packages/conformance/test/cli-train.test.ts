@@ -5,7 +5,7 @@ import { GaussianMixture, type Tensor, TorchGenerator } from "@edmkit/core";
 import { ToyMlpDenoiser } from "@edmkit/edm";
 import { main } from "../src/cli.js";
 import { UsageError } from "../src/errors.js";
-import { OnnxDenoiser } from "../src/onnx/index.js";
+import { OnnxDenoiser } from "@edmkit/onnx";
 import { edmkit, ROOT } from "./cli-helpers.js";
 
 /** The training examples of README.md, run as written in a fresh folder. */

@@ -2,10 +2,11 @@
  * What users install must work, not only the workspace links: pack every package with
  * pnpm (workspace:^ ranges become real versions), install the tarballs with npm into a
  * scratch project outside the workspace, import each package, run the example of each
- * package's README there, and run the installed `edmkit` binary.
+ * package's README there (from a folder holding a copy of fixtures/models, as a clone of the
+ * repository does), and run the installed `edmkit` binary.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -13,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const packages = ["core", "k-diffusion-port", "diffusers-port", "edm-reference", "conformance"];
+const packages = ["core", "k-diffusion-port", "diffusers-port", "edm-reference", "onnx", "conformance"];
 let scratch = "";
 
 function pnpm(args: string[], cwd: string): string {
@@ -23,15 +24,15 @@ function pnpm(args: string[], cwd: string): string {
   return execFileSync(cmd, [...pre, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** tsx's ESM loader from the workspace: README examples are TypeScript. */
+/** tsx's ESM loader from the workspace, for the README examples in TypeScript. */
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
 
-/** The first ```ts block of a README. */
-function readmeExample(pkgDir: string): string {
+/** The first ```ts or ```js block of a README: TypeScript runs with tsx, JavaScript with plain node. */
+function readmeExample(pkgDir: string): { lang: "ts" | "js"; code: string } {
   const text = readFileSync(join(root, "packages", pkgDir, "README.md"), "utf8");
-  const m = /```ts\n([\s\S]*?)```/.exec(text);
-  if (!m) throw new Error(`packages/${pkgDir}/README.md has no \`\`\`ts example`);
-  return m[1];
+  const m = /```(ts|js)\n([\s\S]*?)```/.exec(text);
+  if (!m) throw new Error(`packages/${pkgDir}/README.md has no \`\`\`ts or \`\`\`js example`);
+  return { lang: m[1] as "ts" | "js", code: m[2] };
 }
 
 beforeAll(() => {
@@ -42,6 +43,8 @@ beforeAll(() => {
     join(scratch, "package.json"),
     JSON.stringify({ name: "scratch", private: true, type: "module" }),
   );
+  // README examples load the models shipped in the repository, as from a clone of it
+  cpSync(join(root, "fixtures/models"), join(scratch, "fixtures/models"), { recursive: true });
   const tarballs = readdirSync(tgz).map((f) => join(tgz, f));
   expect(tarballs).toHaveLength(packages.length);
   execFileSync(
@@ -60,7 +63,7 @@ afterAll(() => {
 
 describe("packed packages installed with npm outside the workspace", () => {
   test("each tarball holds dist, README and package.json, and no sources or tests", () => {
-    for (const name of ["core", "k-diffusion", "diffusers", "edm", "conformance"]) {
+    for (const name of ["core", "k-diffusion", "diffusers", "edm", "onnx", "conformance"]) {
       const dir = join(scratch, "node_modules", "@edmkit", name);
       const files = readdirSync(dir);
       expect(files).toContain("dist");
@@ -73,9 +76,10 @@ describe("packed packages installed with npm outside the workspace", () => {
   });
 
   test.each(packages)("the README example of %s runs against the installed package", (p) => {
-    const file = join(scratch, `example-${p}.ts`);
-    writeFileSync(file, readmeExample(p));
-    const r = spawnSync(process.execPath, ["--import", tsxLoader, file], {
+    const { lang, code } = readmeExample(p);
+    const file = join(scratch, `example-${p}.${lang === "ts" ? "ts" : "mjs"}`);
+    writeFileSync(file, code);
+    const r = spawnSync(process.execPath, lang === "ts" ? ["--import", tsxLoader, file] : [file], {
       cwd: scratch,
       encoding: "utf8",
       timeout: 120_000,

@@ -6,7 +6,8 @@
  * fixture tolerance. Exceptions are listed with their reason, never loosened silently.
  */
 import { fileURLToPath } from "node:url";
-import { loadFixtures, type RunFixture } from "@edmkit/core";
+import type { RunFixture } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { describe, expect, test } from "vitest";
 import { replayOne } from "../src/replay.js";
 

@@ -4,16 +4,16 @@
  * a real size, the animation decoded, no network requests. Saves a full-page screenshot to
  * .tmp/report-screenshot.png for people to look at.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trajectoryAnimation } from "../src/report/gif.js";
 import { renderHtml } from "../src/report/render-html.js";
 import { sampleReport } from "../src/report/sample-report.js";
+import { launchChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tmpDir = join(pkgDir, ".tmp");
 const sections = [
@@ -35,24 +35,7 @@ const plots = ["plot-trajectories", "plot-clouds", "plot-accuracy", "plot-heatma
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `report-browser.test: the browser test needs Chromium at ${CHROMIUM} (install it with \`apt-get install chromium\`)`,
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium("report-browser.test");
 });
 
 afterAll(async () => {

@@ -36,7 +36,7 @@ function pow2(k: number): number {
 
 /** e^x, deterministic on every runtime, within 1 ulp. */
 export function fastExp(x: number): number {
-  if (!(x === x)) return x; // NaN
+  if (Number.isNaN(x)) return x;
   if (x > OVERFLOW) return Infinity;
   if (x < UNDERFLOW) return 0;
   const k = Math.floor(x * INV_LN2 + 0.5);

@@ -1,10 +1,88 @@
-export * from "./tensor.js";
-export * from "./ops.js";
-export * from "./numeric.js";
-export * from "./contracts.js";
-export * from "./noise.js";
-export * from "./denoisers/gmm.js";
-export * from "./denoisers/discrete.js";
+/**
+ * @edmkit/core: tensors and kernels, the Denoiser / NoiseSource contracts, PyTorch-compatible
+ * RNG, exact Gaussian-mixture denoisers and the fixture schema. Platform-neutral: file
+ * loading is in `@edmkit/core/node`.
+ */
+export {
+  allocate,
+  assertSameShape,
+  batchSize,
+  clone,
+  type DType,
+  dtypeOf,
+  numel,
+  rowSize,
+  sameShape,
+  tensor,
+  type Tensor,
+  type TypedArray,
+  zeros,
+  zerosLike,
+} from "./tensor.js";
+export {
+  add,
+  addScaled2,
+  addScaled3,
+  addScaledDiff,
+  addScaledDiffDiv,
+  allFinite,
+  axpby,
+  axpy,
+  checkOperands,
+  copyInto,
+  divScalar,
+  eulerStep,
+  fill,
+  heunCorrector,
+  lerp,
+  lerpScalar,
+  lerpScalar32,
+  maxAbsDiff,
+  scale,
+  scaleRows,
+  sub,
+  subDiv,
+} from "./ops.js";
+export {
+  fround,
+  numpyInterp,
+  numpyLinspace,
+  roundHalfEven,
+  roundTo,
+  roundToFloat32,
+  torchLinspace,
+  ulpDistance,
+  ulpDistance32,
+} from "./numeric.js";
+export {
+  type Denoiser,
+  denoiserFromFunction,
+  type DiscreteModel,
+  type ModelCallEvent,
+  type NoiseRequest,
+  type NoiseSource,
+  observeDenoiser,
+  observeDiscreteModel,
+  perRow,
+  type Prediction,
+  type SamplerObserver,
+  type StepEvent,
+} from "./contracts.js";
+export {
+  NoiseReplayError,
+  ReplayNoise,
+} from "./noise.js";
+export {
+  GaussianMixture,
+  type GmmSpec,
+} from "./denoisers/gmm.js";
+export {
+  DenoiserAsDiscreteModel,
+  DiscreteGmmModel,
+  type DiscreteGmmSpec,
+  sigmasFromAlphasCumprod,
+  type TimeMap,
+} from "./denoisers/discrete.js";
 export { EmpiricalDenoiser } from "./denoisers/empirical.js";
 export {
   type Dataset,
@@ -15,10 +93,57 @@ export {
   type PixelTransform,
   parseDataset,
 } from "./datasets/dataset.js";
-export { attachDataset, findFixtureAsset, loadDataset } from "./datasets/load.js";
-export * from "./fixtures/schema.js";
-export * from "./fixtures/load.js";
-export * from "./fixtures/replay.js";
+export { fastExp } from "./fast-exp.js";
+export {
+  denoiserSchema,
+  type DenoiserSpec,
+  type DiscreteEpsFixtureSpec,
+  discreteEpsSchema,
+  empiricalSchema,
+  type Fixture,
+  fixtureSchema,
+  type GmmFixtureSpec,
+  gmmSchema,
+  isScheduleFixture,
+  type ModelCallRecord,
+  modelCallSchema,
+  noiseSchema,
+  onnxDenoiserSchema,
+  parseInf,
+  referenceSchema,
+  type RunFixture,
+  runFixtureSchema,
+  type ScheduleFixture,
+  scheduleFixtureSchema,
+  scheduleSchema,
+  stepSchema,
+  type Tolerance,
+  toleranceSchema,
+  trainSchema,
+} from "./fixtures/schema.js";
+export {
+  FixtureError,
+  parseFixture,
+} from "./fixtures/parse.js";
+export {
+  type CompareOptions,
+  compareReplay,
+  compareValues,
+  type Divergence,
+  errorResult,
+  type ModelSource,
+  modelFromSpec,
+  type Numeric,
+  type RecordedCall,
+  RecordedModel,
+  Recorder,
+  replayModel,
+  type ReplayCheck,
+  type ReplayRecording,
+  type ReplayResult,
+  type ReplayStatus,
+  type Tol,
+} from "./fixtures/replay.js";
 export { MT19937, normalizeSeed, type Seed } from "./rng/mt19937.js";
 export {
   TorchGenerator,

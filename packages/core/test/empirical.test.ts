@@ -4,15 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import {
-  DatasetError,
-  EmpiricalDenoiser,
-  loadDataset,
-  loadFixture,
-  parseDataset,
-  type RunFixture,
-  tensor,
-} from "../src/index.js";
+import { DatasetError, EmpiricalDenoiser, parseDataset, type RunFixture, tensor } from "../src/index.js";
+import { loadDataset, loadFixture } from "../src/node.js";
 import { FIXTURES } from "./helpers.js";
 
 const digits = loadDataset(`${FIXTURES}datasets/digits8x8.json`);

@@ -2,13 +2,13 @@ import { describe, expect, test } from "vitest";
 import {
   DiscreteGmmModel,
   GaussianMixture,
-  loadFixtures,
   modelFromSpec,
   type RunFixture,
   type Tensor,
   isScheduleFixture,
   tensor,
 } from "../src/index.js";
+import { loadFixtures } from "../src/node.js";
 import { FIXTURES } from "./helpers.js";
 
 describe("GaussianMixture: closed form", () => {

@@ -6,7 +6,6 @@ import {
   lerpScalar,
   lerpScalar32,
   libm,
-  loadFixture,
   numpyInterp,
   numpyLinspace,
   roundHalfEven,
@@ -15,6 +14,7 @@ import {
   ulpDistance32,
   type ScheduleFixture,
 } from "../src/index.js";
+import { loadFixture } from "../src/node.js";
 import { FIXTURES } from "./helpers.js";
 
 const f = Math.fround;

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { FixtureError, listFixtureFiles, loadFixture, loadFixtures, parseFixture } from "../src/index.js";
+import { FixtureError, parseFixture } from "../src/index.js";
+import { listFixtureFiles, loadFixture, loadFixtures } from "../src/node.js";
 import { FIXTURES } from "./helpers.js";
 import { readFileSync } from "node:fs";
 

@@ -5,7 +5,8 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ReplayResult, type RunFixture, loadFixture } from "@edmkit/core";
+import type { ReplayResult, RunFixture } from "@edmkit/core";
+import { loadFixture } from "@edmkit/core/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { replayFixture, supportsFixture } from "../src/index.js";
 

@@ -3,14 +3,153 @@
  * time discretization, the paper's presets, NVlabs' samplers reproduced, a reference ODE
  * solver and fixture replay.
  */
-export * from "./dual.js";
-export * from "./scalar-math.js";
-export * from "./schedule.js";
-export * from "./discretization.js";
-export * from "./precond.js";
-export * from "./presets.js";
-export * from "./sampler.js";
-export * from "./nvlabs.js";
-export * from "./reference-ode.js";
-export * from "./replay.js";
-export * from "./training/index.js";
+export {
+  derivative,
+  Dual,
+  dualMath,
+  type Num,
+  numberMath,
+  type ScalarFunction,
+  valueAndDerivative,
+} from "./dual.js";
+export {
+  correctlyRoundedMath,
+  jsMath,
+  type ScalarMath,
+} from "./scalar-math.js";
+export {
+  defineSchedule,
+  linearSchedule,
+  type NumberFunction,
+  requireInverse,
+  type Schedule,
+  type ScheduleSpec,
+  veSchedule,
+  type VpParams,
+  vpScaleFunction,
+  vpSchedule,
+  vpSigmaFunction,
+} from "./schedule.js";
+export {
+  type EdmDiscretizationParams,
+  edmSigmas,
+  type IddpmDiscretizationParams,
+  type IddpmParams,
+  iddpmSigmas,
+  iddpmTable,
+  type IddpmTableOptions,
+  type SigmaRange,
+  timeStepsFromSigmas,
+  validateTimeSteps,
+  veSigmas,
+  veTimes,
+  type VpDiscretizationParams,
+  vpTimes,
+  withFinalZero,
+} from "./discretization.js";
+export {
+  edmPreconditioning,
+  iddpmPreconditioning,
+  idealNetwork,
+  networkTarget,
+  preconditionedDenoiser,
+  type Preconditioning,
+  type RawNetwork,
+  vePreconditioning,
+  vpPreconditioning,
+} from "./precond.js";
+export {
+  edmPreset,
+  type EdmPresetParams,
+  iddpmPreset,
+  type IddpmPresetParams,
+  type Preset,
+  type PresetName,
+  presets,
+  type RangeOptions,
+  resolvePreset,
+  type Solver,
+  type TrainingSpec,
+  type UniformNormalSource,
+  vePreset,
+  type VePresetParams,
+  vpPreset,
+  type VpPresetParams,
+} from "./presets.js";
+export {
+  edmSampler,
+  type EdmSamplerOptions,
+  NVLABS_CONVENTIONS,
+  PAPER_CONVENTIONS,
+  planSampler,
+  runPlan,
+  type SamplerConventions,
+  type SamplerPlan,
+} from "./sampler.js";
+export {
+  type AblationSamplerKwargs,
+  type EdmSamplerKwargs,
+  nvlabsAblationSampler,
+  nvlabsAblationSetup,
+  nvlabsEdmSampler,
+  nvlabsEdmSetup,
+  type NvlabsRunOptions,
+  type NvlabsSamplerFn,
+  nvlabsSchedule,
+  type NvlabsSetup,
+  nvlabsVpBetas,
+  nvlabsVpSigma,
+  parseNvlabsCall,
+  samplers,
+  samplerSetups,
+} from "./nvlabs.js";
+export {
+  integrateOde,
+  type OdeOptions,
+  type OdeRhs,
+  type OdeStats,
+  solveProbabilityFlow,
+  solveProbabilityFlowSchedule,
+} from "./reference-ode.js";
+export {
+  fixtureNet,
+  replayFixture,
+  supportsFixture,
+} from "./replay.js";
+export {
+  Adam,
+  type AdamOptions,
+  bimodal1d,
+  checkerboard,
+  DEFAULT_FREQUENCIES,
+  edmPrecond,
+  gmmDataset,
+  initParameters,
+  inputWidth,
+  layerLayout,
+  type LayerLayout,
+  learningRate,
+  type LrSchedule,
+  MlpPass,
+  parameterCount,
+  resolveToyDataset,
+  ring8,
+  swissRoll,
+  TOY_MLP_FORMAT,
+  TOY_MLP_FORMAT_VERSION,
+  type ToyDataset,
+  type ToyDatasetName,
+  toyDatasets,
+  type ToyMlpArchitecture,
+  ToyMlpDenoiser,
+  type ToyMlpJson,
+  type ToyMlpOptions,
+  ToyRng,
+  ToyTrainer,
+  type ToyTrainingProgress,
+  type ToyTrainingResult,
+  trainToyDenoiser,
+  trainToyDenoiserSync,
+  type TrainToyOptions,
+  twoMoons,
+} from "./training/index.js";

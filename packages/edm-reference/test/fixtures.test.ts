@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadFixtures, type ReplayResult } from "@edmkit/core";
+import type { ReplayResult } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { replayFixture, supportsFixture } from "../src/index.js";
 
 const dir = fileURLToPath(new URL("../../../fixtures/reference/edm", import.meta.url));

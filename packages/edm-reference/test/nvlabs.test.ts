@@ -7,12 +7,12 @@ import {
   type Denoiser,
   GaussianMixture,
   libm,
-  loadFixture,
   type RunFixture,
   TorchGenerator,
   TorchNoise,
   ulpDistance,
 } from "@edmkit/core";
+import { loadFixture } from "@edmkit/core/node";
 import {
   edmSampler,
   nvlabsAblationSetup,

@@ -4,14 +4,8 @@
  * ablation_sampler's solver / discretization / schedule / scaling runs.
  */
 import { describe, expect, it } from "vitest";
-import {
-  type Denoiser,
-  GaussianMixture,
-  loadFixture,
-  type RunFixture,
-  TorchGenerator,
-  TorchNoise,
-} from "@edmkit/core";
+import { type Denoiser, GaussianMixture, type RunFixture, TorchGenerator, TorchNoise } from "@edmkit/core";
+import { loadFixture } from "@edmkit/core/node";
 import { nvlabsAblationSetup, replayFixture, samplers, supportsFixture } from "../src/index.js";
 
 const path = (name: string) => new URL(`../../../fixtures/reference/${name}.json`, import.meta.url).pathname;

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "@edmkit/core";
 import { expect, it } from "vitest";
-import { ToyMlpDenoiser, trainToyDenoiser } from "../src/training/index.js";
+import { trainToyDenoiser } from "../src/training/index.js";
+import { loadWeights, saveWeights } from "../src/node.js";
 
 it("README example: train the 8-Gaussian ring, denoise, save and load", async () => {
   const dir = await mkdtemp(join(tmpdir(), "edmkit-readme-"));
@@ -33,8 +34,8 @@ it("README example: train the 8-Gaussian ring, denoise, save and load", async ()
     expect(Math.hypot(denoised.data[2], denoised.data[3])).toBeLessThan(4);
 
     const path = join(dir, "ring8.json");
-    await model.saveWeights(path);
-    const again = await ToyMlpDenoiser.loadWeights(path);
+    await saveWeights(model, path);
+    const again = await loadWeights(path);
     expect(
       Array.from((await again.denoise(tensor([1.9, 0.1, 4, 3], [2, 2]), Float64Array.from([0.1, 2]))).data),
     ).toEqual(Array.from(denoised.data));

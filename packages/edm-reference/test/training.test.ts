@@ -10,15 +10,14 @@ import { GaussianMixture, tensor, type Tensor } from "@edmkit/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   bimodal1d,
-  loadWeights,
   parameterCount,
-  saveWeights,
   ToyMlpDenoiser,
   ToyRng,
   trainToyDenoiser,
   trainToyDenoiserSync,
   type ToyTrainingResult,
 } from "../src/training/index.js";
+import { loadWeights, saveWeights } from "../src/node.js";
 
 /** EDM time steps (Karras et al. eq. 5) with sigma(t) = t, rho = 7, and a final 0. */
 function karrasSteps(n: number, sigmaMin = 0.002, sigmaMax = 80, rho = 7): number[] {
@@ -204,9 +203,9 @@ describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
 
     it("saveWeights / loadWeights give identical parameters and identical outputs, atomically", async () => {
       const path = join(dir, "nested", "bimodal.json");
-      await result.model.saveWeights(path);
+      await saveWeights(result.model, path);
       expect(await readdir(join(dir, "nested"))).toEqual(["bimodal.json"]); // no temp file left behind
-      const loaded = await ToyMlpDenoiser.loadWeights(path);
+      const loaded = await loadWeights(path);
       expect(loaded.architecture).toEqual(result.model.architecture);
       expect(loaded.sigmaData).toBe(result.model.sigmaData);
       expect(Array.from(loaded.parameters)).toEqual(Array.from(result.model.parameters));
@@ -215,7 +214,7 @@ describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
       const a = await result.model.denoise(x, sigma);
       const b = await loaded.denoise(x, sigma);
       expect(Array.from(b.data)).toEqual(Array.from(a.data));
-      // the function forms write the same file
+      // saving the loaded model writes the same file
       await saveWeights(loaded, join(dir, "again.json"));
       expect(await readFile(join(dir, "again.json"), "utf8")).toBe(await readFile(path, "utf8"));
       expect((await loadWeights(join(dir, "again.json"))).parameters).toEqual(loaded.parameters);
@@ -264,7 +263,7 @@ describe("trainToyDenoiser on gmm1d-bimodal (acceptance)", () => {
       );
       const path = join(dir, "broken.json");
       await writeFile(path, "{not json", "utf8");
-      await expect(ToyMlpDenoiser.loadWeights(path)).rejects.toThrow(/broken\.json is not valid JSON/);
+      await expect(loadWeights(path)).rejects.toThrow(/broken\.json is not valid JSON/);
     });
   });
 

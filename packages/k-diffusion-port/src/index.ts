@@ -2,9 +2,36 @@
  * @edmkit/k-diffusion: a faithful TypeScript port of k-diffusion's samplers and schedules
  * (`k_diffusion/sampling.py`) and model wrappers (`k_diffusion/external.py`).
  */
-export * from "./schedules.js";
-export * from "./utils.js";
-export * from "./external.js";
+export {
+  appendZero,
+  getSigmasExponential,
+  getSigmasKarras,
+  getSigmasPolyexponential,
+  getSigmasVp,
+  type KarrasOptions,
+  type PolyexponentialOptions,
+  type ScheduleOptions,
+  type VpOptions,
+} from "./schedules.js";
+export {
+  ancestralStep,
+  type AncestralStep,
+  getAncestralStep,
+  linearMultistepCoeff,
+  toD,
+} from "./utils.js";
+export {
+  CompVisDenoiser,
+  CompVisVDenoiser,
+  DiscreteEpsDDPMDenoiser,
+  DiscreteSchedule,
+  type DiscreteScheduleOptions,
+  DiscreteVDDPMDenoiser,
+  type DiscreteWrapperOptions,
+  OpenAIDenoiser,
+  type OpenAIDenoiserOptions,
+  VDenoiser,
+} from "./external.js";
 export { qk21, gaussLegendre, integrateGaussLegendre } from "./quadrature.js";
 export { KDiffusionArgumentError } from "./validate.js";
 export type { SamplerHooks, SigmasInput, StepCallback, StepPayload } from "./samplers/common.js";

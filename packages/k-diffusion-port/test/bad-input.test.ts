@@ -1,7 +1,8 @@
 /**
  * Bad input gives one clear error naming the sampler (original name) and the argument.
  */
-import { type Denoiser, loadFixture, type RunFixture, tensor } from "@edmkit/core";
+import { type Denoiser, type RunFixture, tensor } from "@edmkit/core";
+import { loadFixture } from "@edmkit/core/node";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import {

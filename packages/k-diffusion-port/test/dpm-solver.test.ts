@@ -6,7 +6,6 @@ import {
   compareValues,
   type Denoiser,
   GaussianMixture,
-  loadFixture,
   modelFromSpec,
   type NoiseSource,
   observeDenoiser,
@@ -16,6 +15,7 @@ import {
   type Tensor,
   tensor,
 } from "@edmkit/core";
+import { loadFixture } from "@edmkit/core/node";
 import { describe, expect, test } from "vitest";
 import {
   type DpmAdaptiveOptions,

@@ -3,7 +3,8 @@
  * per file, then a table of id, status, max abs error and first divergence.
  */
 import { fileURLToPath } from "node:url";
-import { loadFixtures, type ReplayResult } from "@edmkit/core";
+import type { ReplayResult } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { afterAll, describe, expect, test } from "vitest";
 import { replayFixture } from "../src/index.js";
 

@@ -15,12 +15,12 @@ import {
   allocate,
   type DiscreteModel,
   type Denoiser,
-  loadFixtures,
   ReplayNoise,
   type RunFixture,
   type Tensor,
   tensor,
 } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { describe, expect, test } from "vitest";
 import { callSampler, DiscreteEpsDDPMDenoiser } from "../src/index.js";
 

@@ -3,7 +3,8 @@
  * (the fma-contracted fill), the shapes of the outputs, and argument errors.
  */
 import { fileURLToPath } from "node:url";
-import { type DiscreteModel, loadFixtures, torchLinspace } from "@edmkit/core";
+import { type DiscreteModel, torchLinspace } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { describe, expect, test } from "vitest";
 import {
   appendZero,

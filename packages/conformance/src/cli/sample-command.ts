@@ -69,7 +69,7 @@ import {
   schedules as kSchedules,
   type Signature,
 } from "@edmkit/k-diffusion";
-import { writeFileAtomic } from "../atomic.js";
+import { writeFileAtomic } from "@edmkit/core/node";
 import { UsageError } from "../errors.js";
 import {
   type OnnxDevice,
@@ -77,7 +77,7 @@ import {
   onnxDevices,
   type OnnxParameterization,
   parameterizations,
-} from "../onnx/index.js";
+} from "@edmkit/onnx";
 import { encodeNpy } from "./npy.js";
 import { renderPlot } from "./plot.js";
 import { Progress } from "./progress.js";

@@ -7,7 +7,7 @@ import { basename, extname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type DType, TorchGenerator } from "@edmkit/core";
 import { type ToyDatasetName, trainToyDenoiser, type ToyTrainingProgress } from "@edmkit/edm";
-import { writeFileAtomic } from "../atomic.js";
+import { writeFileAtomic } from "@edmkit/core/node";
 import { UsageError } from "../errors.js";
 import {
   edmMlpModel,
@@ -17,7 +17,7 @@ import {
   OPSET,
   PRODUCER,
   serializeModel,
-} from "../onnx/index.js";
+} from "@edmkit/onnx";
 import { Progress } from "./progress.js";
 
 /** Dataset names of the CLI (short names first) and the @edmkit/edm registry names they stand for. */

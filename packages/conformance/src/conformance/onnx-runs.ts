@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type Denoiser, GaussianMixture, TorchGenerator, maxAbsDiff, tensor } from "@edmkit/core";
 import { linearSchedule } from "@edmkit/edm";
 import * as kd from "@edmkit/k-diffusion";
-import { OnnxDenoiser, type OnnxDevice, checkDeviceAvailable } from "../onnx/index.js";
+import { OnnxDenoiser, type OnnxDevice, checkDeviceAvailable } from "@edmkit/onnx";
 import type { Report } from "../report/schema.js";
 import { BIMODAL, RING8, runEdm, runKd, runNvlabs } from "./impls.js";
 import { AlignedNoise, comparePair } from "./trajectory.js";

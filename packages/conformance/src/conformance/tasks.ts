@@ -5,8 +5,8 @@
  * `edmkit merge` can assemble a report from several shards.
  */
 import { relative } from "node:path";
-import { listFixtureFiles, loadFixture } from "@edmkit/core";
-import type { OnnxDevice } from "../onnx/index.js";
+import { listFixtureFiles, loadFixture } from "@edmkit/core/node";
+import type { OnnxDevice } from "@edmkit/onnx";
 import { replayOne } from "../replay.js";
 import { DETERMINISTIC, STOCHASTIC_NAMES, deterministicAccuracy, stochasticAccuracy } from "./accuracy.js";
 import { clouds2d, heatmap, trajectories1d } from "./figures.js";

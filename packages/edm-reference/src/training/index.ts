@@ -27,8 +27,6 @@ export {
   type ToyMlpArchitecture,
 } from "./network.js";
 export {
-  loadWeights,
-  saveWeights,
   TOY_MLP_FORMAT,
   TOY_MLP_FORMAT_VERSION,
   ToyMlpDenoiser,

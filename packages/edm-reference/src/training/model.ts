@@ -1,9 +1,8 @@
 /**
  * `ToyMlpDenoiser`: a trained (or freshly initialised) toy EDM MLP behind core's `Denoiser`
- * contract, with JSON weights and atomic save/load.
+ * contract, with JSON weights (toJSON / fromJSON). Saving and loading weight files is in
+ * ./weights-file.ts, the `@edmkit/edm/node` entry.
  */
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import { allocate, batchSize, rowSize, sameShape, tensor, type Denoiser, type Tensor } from "@edmkit/core";
 import {
   DEFAULT_FREQUENCIES,
@@ -51,8 +50,6 @@ const INPUT_DESCRIPTION =
 
 /** Rows per forward pass: bounds the scratch memory of a large batch. */
 const CHUNK_ROWS = 1024;
-
-let tempCounter = 0;
 
 export interface ToyMlpOptions {
   dim: number;
@@ -259,33 +256,6 @@ export class ToyMlpDenoiser implements Denoiser {
     if (j.training !== undefined) model.training = j.training;
     return model;
   }
-
-  /** Write toJSON() to `path` atomically (a temporary file in the same folder, then rename). */
-  async saveWeights(path: string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
-    try {
-      await writeFile(temp, `${JSON.stringify(this.toJSON())}\n`, "utf8");
-      await rename(temp, path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-  }
-
-  /** Read a file written by saveWeights. */
-  static async loadWeights(path: string): Promise<ToyMlpDenoiser> {
-    const text = await readFile(path, "utf8");
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new TypeError(
-        `ToyMlpDenoiser.loadWeights: ${path} is not valid JSON (${(error as Error).message})`,
-      );
-    }
-    return ToyMlpDenoiser.fromJSON(json);
-  }
 }
 
 function copyNumbers(
@@ -306,14 +276,4 @@ function copyNumbers(
       throw new TypeError(`${where}[${i}] must be a finite number, got ${JSON.stringify(v)}`);
     into[offset + i] = v;
   }
-}
-
-/** Save a model's weights (same as model.saveWeights). */
-export function saveWeights(model: ToyMlpDenoiser, path: string): Promise<void> {
-  return model.saveWeights(path);
-}
-
-/** Load weights written by saveWeights (same as ToyMlpDenoiser.loadWeights). */
-export function loadWeights(path: string): Promise<ToyMlpDenoiser> {
-  return ToyMlpDenoiser.loadWeights(path);
 }

@@ -12,15 +12,15 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../atomic.js";
+import { writeFileAtomic } from "@edmkit/core/node";
 import {
   loadSidecar,
   type OnnxParameterization,
   type OnnxSidecar,
   parseSidecar,
   sidecarPathFor,
-} from "../onnx/sidecar.js";
-import { type ModelSignature, signatureFromModelBytes } from "../onnx/signature.js";
+} from "../sidecar.js";
+import { type ModelSignature, signatureFromModelBytes } from "../signature.js";
 import { checkContractOptions, type Contract, type ContractOptions, resolveContract } from "./contract.js";
 
 /** Where the graph goes inside a model folder, and the config file. */

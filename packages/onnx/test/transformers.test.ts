@@ -1,5 +1,5 @@
 /**
- * @edmkit/conformance/transformers: transformers.js model folders behind the core model
+ * @edmkit/onnx/transformers: transformers.js model folders behind the core model
  * contracts, against core's exact mixtures and against the same graphs through OnnxDenoiser;
  * the TRANSFORMERS.md examples, run as written; and the rule that nothing else in edmkit
  * imports @huggingface/transformers.
@@ -35,7 +35,7 @@ import { denoisingLoop, EulerDiscreteScheduler } from "@edmkit/diffusers";
 import * as kdiffusion from "@edmkit/k-diffusion";
 import { getSigmasKarras, sampleHeun } from "@edmkit/k-diffusion";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OnnxDenoiser } from "../src/onnx/index.js";
+import { OnnxDenoiser } from "../src/index.js";
 import * as entry from "../src/transformers.js";
 import {
   fromTransformersTensor,
@@ -451,7 +451,7 @@ describe("TRANSFORMERS.md", () => {
     "@edmkit/core": core,
     "@edmkit/k-diffusion": kdiffusion,
     "@edmkit/diffusers": diffusers,
-    "@edmkit/conformance/transformers": entry,
+    "@edmkit/onnx/transformers": entry,
   };
 
   /** Run a block as written (imports bound to the modules above, cwd = repository root). */
@@ -567,7 +567,7 @@ describe("isolation: only this entry point touches @huggingface/transformers", (
       for (const spec of specifiers(text)) {
         const target = spec.startsWith(".") ? resolve(dirname(file), spec).replace(/\.js$/, ".ts") : "";
         if (
-          spec === "@edmkit/conformance/transformers" ||
+          spec === "@edmkit/onnx/transformers" ||
           (target && (mine(target) || mine(`${target}.ts`) || target === join(pkg, "src/transformers")))
         ) {
           offenders.push(`${relative(repo, file)} imports ${spec}`);

@@ -1,12 +1,12 @@
 /**
  * Which model contract an ONNX graph serves (parameterization, input and output names),
  * from options, an edmkit sidecar, and the graph's own signature — the rules of
- * OnnxDenoiser (src/onnx/denoiser.ts), shared here by the transformers.js loader and the
+ * OnnxDenoiser (src/denoiser.ts), shared here by the transformers.js loader and the
  * model-folder writer: options and sidecar must agree where both speak; without either, a
  * graph with exactly the inputs `x`, `sigma` is a denoiser, anything else must say.
  */
-import { type OnnxParameterization, type OnnxSidecar, parameterizations } from "../onnx/sidecar.js";
-import { type CheckedSignature, checkSignature, type ModelSignature } from "../onnx/signature.js";
+import { type OnnxParameterization, type OnnxSidecar, parameterizations } from "../sidecar.js";
+import { type CheckedSignature, checkSignature, type ModelSignature } from "../signature.js";
 
 export interface ContractOptions {
   parameterization?: OnnxParameterization;

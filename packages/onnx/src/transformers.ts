@@ -1,5 +1,5 @@
 /**
- * @edmkit/conformance/transformers: interop with transformers.js (@huggingface/transformers,
+ * @edmkit/onnx/transformers: interop with transformers.js (@huggingface/transformers,
  * an optional peer dependency, loaded only by dynamic import from this entry point).
  *
  * transformers.js loads and runs ONNX models but has no diffusion schedulers or samplers;
@@ -24,4 +24,4 @@ export {
 } from "./transformers/folder.js";
 export { TransformersDenoiser, type TransformersDenoiserOptions } from "./transformers/denoiser.js";
 export type { ContractOptions } from "./transformers/contract.js";
-export type { OnnxParameterization, OnnxSidecar } from "./onnx/sidecar.js";
+export type { OnnxParameterization, OnnxSidecar } from "./sidecar.js";

@@ -30,9 +30,9 @@ export const toyModelNames = [
   "mlp2d-ring8-edm",
 ] as const;
 
-/** fixtures/models of this repository (from src/onnx or dist/onnx: four levels up). */
+/** fixtures/models of this repository (from packages/onnx/src or packages/onnx/dist: three levels up). */
 export function defaultModelsDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../../fixtures/models");
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../fixtures/models");
 }
 
 /**

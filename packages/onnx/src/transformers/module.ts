@@ -1,7 +1,7 @@
 /**
  * The one place @huggingface/transformers is loaded: a dynamic `import()`, so that nothing
  * of edmkit pulls the library (about 475 MB with its runtimes) in unless this entry point is
- * used. It is an optional peer dependency of @edmkit/conformance.
+ * used. It is an optional peer dependency of @edmkit/onnx.
  */
 export type TransformersModule = typeof import("@huggingface/transformers");
 
@@ -18,11 +18,11 @@ export function loadTransformers(): Promise<TransformersModule> {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
       throw new Error(
-        "@edmkit/conformance/transformers: the optional peer dependency @huggingface/transformers (>= 3) is not installed; " +
-          `install it next to @edmkit/conformance (npm install @huggingface/transformers) (${why})`,
+        "@edmkit/onnx/transformers: the optional peer dependency @huggingface/transformers (>= 3) is not installed; " +
+          `install it next to @edmkit/onnx (npm install @huggingface/transformers) (${why})`,
       );
     }
-    throw new Error(`@edmkit/conformance/transformers: cannot load @huggingface/transformers: ${why}`);
+    throw new Error(`@edmkit/onnx/transformers: cannot load @huggingface/transformers: ${why}`);
   });
   return loading;
 }

@@ -11,11 +11,11 @@ import {
   GaussianMixture,
   type GmmSpec,
   isScheduleFixture,
-  loadFixtures,
   modelFromSpec,
   type RunFixture,
   tensor,
 } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkDeviceAvailable,
@@ -33,7 +33,7 @@ import {
   signatureFromModelBytes,
   signatureFromSession,
   toyModelNames,
-} from "../src/onnx/index.js";
+} from "../src/index.js";
 
 const modelsDir = fileURLToPath(new URL("../../../fixtures/models/", import.meta.url));
 const referenceDir = fileURLToPath(new URL("../../../fixtures/reference/", import.meta.url));

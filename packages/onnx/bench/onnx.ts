@@ -21,7 +21,7 @@
 import { fileURLToPath } from "node:url";
 import { GaussianMixture, type GmmSpec, tensor } from "@edmkit/core";
 import * as ort from "onnxruntime-node";
-import { OnnxDenoiser } from "../src/onnx/index.js";
+import { OnnxDenoiser } from "../src/index.js";
 
 const modelsDir = fileURLToPath(new URL("../../../fixtures/models/", import.meta.url));
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -23,13 +23,13 @@ import {
   tensor,
   type TypedArray,
 } from "@edmkit/core";
-import { type OnnxParameterization, type OnnxSidecar, parseSidecar, predictionOf } from "../onnx/sidecar.js";
+import { type OnnxParameterization, type OnnxSidecar, parseSidecar, predictionOf } from "../sidecar.js";
 import {
   formatShape,
   type ModelSignature,
   signatureFromModelBytes,
   signatureFromSession,
-} from "../onnx/signature.js";
+} from "../signature.js";
 import { checkContractOptions, type ContractOptions, resolveContract } from "./contract.js";
 import { EDMKIT_CONFIG_KEY, TRANSFORMERS_CONFIG_FILE } from "./folder.js";
 import { loadTransformers, type TransformersModule } from "./module.js";

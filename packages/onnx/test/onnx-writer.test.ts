@@ -9,7 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type GmmSpec, isScheduleFixture, loadFixtures, type RunFixture, tensor } from "@edmkit/core";
+import { type GmmSpec, isScheduleFixture, type RunFixture, tensor } from "@edmkit/core";
+import { loadFixtures } from "@edmkit/core/node";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   DataType,
@@ -26,7 +27,7 @@ import {
   serializeModel,
   tensorValues,
   toyModelNames,
-} from "../src/onnx/index.js";
+} from "../src/index.js";
 
 const modelsDir = fileURLToPath(new URL("../../../fixtures/models/", import.meta.url));
 const referenceDir = fileURLToPath(new URL("../../../fixtures/reference/", import.meta.url));
@@ -250,7 +251,7 @@ describe("writer input checks and graph structure", () => {
 
 describe("float64 MLP graphs", () => {
   it("load at onnxruntime's default optimization level and agree with the float32 graph", async () => {
-    const { extractEdmMlp, edmMlpModel, serializeModel, OnnxDenoiser } = await import("../src/onnx/index.js");
+    const { extractEdmMlp, edmMlpModel, serializeModel, OnnxDenoiser } = await import("../src/index.js");
     const shipped = new Uint8Array(
       readFileSync(
         fileURLToPath(new URL("../../../fixtures/models/mlp1d-bimodal-edm.onnx", import.meta.url)),

@@ -1,6 +1,6 @@
 /**
  * The examples of ONNX.md, as written there (imports from the package's sources instead of
- * "@edmkit/conformance", model paths resolved from the repository root).
+ * "@edmkit/onnx", model paths resolved from the repository root).
  */
 import { fileURLToPath } from "node:url";
 import { GaussianMixture, perRow, tensor } from "@edmkit/core";
@@ -11,7 +11,7 @@ import {
   OnnxDeviceError,
   type Placement,
   serializeModel,
-} from "../src/onnx/index.js";
+} from "../src/index.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 

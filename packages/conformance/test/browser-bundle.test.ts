@@ -1,0 +1,123 @@
+/**
+ * core and the three ports are platform-neutral: esbuild bundles them for the browser
+ * (platform "browser", ESM) without any `node:` module or other Node built-in, and the bundle,
+ * run in headless Chromium, computes the numbers the packages compute in Node
+ * (test/browser/compute.ts: k-diffusion, diffusers and EDM samplers on a Gaussian mixture with
+ * PyTorch-seeded noise): float32 runs bit for bit; float64 runs to rounding, because they call
+ * the engine's Math.exp / Math.log / Math.pow, which differ by an ulp between V8 versions.
+ */
+import { builtinModules } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Plugin } from "esbuild";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Bits, compute } from "./browser/compute.js";
+import { launchChromium } from "./chromium.js";
+
+const testDir = dirname(fileURLToPath(import.meta.url));
+const root = join(testDir, "../../..");
+
+/** Node built-ins, with and without the `node:` prefix. */
+const builtin = new RegExp(
+  `^(node:.*|${builtinModules.map((m) => m.replace(/[/]/g, "\\/")).join("|")})(\\/.*)?$`,
+);
+
+/**
+ * Bundle `contents` (resolved from test/browser) for the browser; every Node built-in import
+ * is recorded (and left external) instead of failing the build, so a test can name them.
+ */
+async function bundle(contents: string): Promise<{ code: string; nodeImports: string[] }> {
+  const nodeImports: string[] = [];
+  const catchBuiltins: Plugin = {
+    name: "catch-node-builtins",
+    setup(b) {
+      b.onResolve({ filter: builtin }, (args) => {
+        nodeImports.push(`${relative(root, args.importer)} imports ${args.path}`);
+        return { path: args.path, external: true };
+      });
+    },
+  };
+  const result = await build({
+    stdin: { contents, resolveDir: join(testDir, "browser"), sourcefile: "entry.ts", loader: "ts" },
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    // workspace packages from their TypeScript sources, like the other tests
+    conditions: ["@edmkit/source"],
+    plugins: [catchBuiltins],
+    logLevel: "silent",
+  });
+  return { code: result.outputFiles[0].text, nodeImports };
+}
+
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  browser = await launchChromium("browser-bundle.test");
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("core and the ports in a browser", () => {
+  it("the check sees Node built-ins: @edmkit/core/node needs node:fs", async () => {
+    const { nodeImports } = await bundle(
+      'import { loadFixtures } from "@edmkit/core/node";\nconsole.log(loadFixtures);',
+    );
+    expect(nodeImports.join("\n")).toMatch(/packages\/core\/src\/fixtures\/load\.ts imports node:fs/);
+  });
+
+  it("@edmkit/core, @edmkit/k-diffusion, @edmkit/diffusers, @edmkit/edm bundle with no Node built-in", async () => {
+    const { nodeImports } = await bundle(
+      [
+        'export * from "@edmkit/core";',
+        'export * as kdiffusion from "@edmkit/k-diffusion";',
+        'export * as diffusers from "@edmkit/diffusers";',
+        'export * as edm from "@edmkit/edm";',
+      ].join("\n"),
+    );
+    expect(nodeImports).toEqual([]);
+  });
+
+  it("samplers of all three ports: float32 runs bit for bit as in Node, float64 runs within 1e-13", async () => {
+    const { code, nodeImports } = await bundle(
+      'import { compute } from "./compute.ts";\n(globalThis as { edmkitCompute?: unknown }).edmkitCompute = compute;',
+    );
+    expect(nodeImports).toEqual([]);
+    const page = await browser!.newPage();
+    try {
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.addScriptTag({ content: code, type: "module" });
+      await page.waitForFunction(() => "edmkitCompute" in globalThis);
+      for (const dtype of ["float32", "float64"] as const) {
+        const inBrowser = await page.evaluate(
+          (d) => (globalThis as unknown as { edmkitCompute: (d: string) => Promise<Bits> }).edmkitCompute(d),
+          dtype,
+        );
+        expect(errors).toEqual([]);
+        const inNode = await compute(dtype);
+        expect(Object.keys(inBrowser)).toEqual(Object.keys(inNode));
+        for (const [name, words] of Object.entries(inNode)) {
+          expect(words.length, name).toBe(64); // 16 samples x 2 coordinates x 2 words
+          if (dtype === "float32") expect(inBrowser[name], name).toEqual(words);
+          else {
+            // Math.exp / Math.log / Math.pow are not the same function in every JS engine
+            // (Node 20's V8 and a current Chromium's differ by an ulp on ~10% of exp inputs),
+            // so float64 runs, which use them, agree to rounding only.
+            const node = new Float64Array(new Uint32Array(words).buffer);
+            const chromium = new Float64Array(new Uint32Array(inBrowser[name]).buffer);
+            const gap = Math.max(...node.map((v, i) => Math.abs(v - chromium[i])));
+            expect(gap, name).toBeLessThan(1e-13);
+          }
+        }
+      }
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -1,0 +1,8 @@
+/**
+ * @edmkit/core/node: the parts of core that need Node's file system — loading fixture files
+ * and folders and data sets, and atomic file output. The main entry (`@edmkit/core`) imports no `node:`
+ * module, so it bundles for a browser; import this entry only where Node runs.
+ */
+export { listFixtureFiles, type LoadedFixture, loadFixture, loadFixtures } from "./fixtures/load.js";
+export { writeFileAtomic } from "./atomic.js";
+export { attachDataset, findFixtureAsset, loadDataset } from "./datasets/load.js";
