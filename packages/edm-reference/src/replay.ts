@@ -37,15 +37,16 @@ const ENTRIES = ["edm_sampler", "ablation_sampler"] as const;
 type Entry = (typeof ENTRIES)[number];
 
 /**
- * True for run fixtures of NVlabs' two samplers on an exact denoiser (mixture or data set) with
- * an identity round_sigma.
+ * True for run fixtures of NVlabs' two samplers with an identity round_sigma on an exact
+ * denoiser (mixture or data set), or on an ONNX network (replayed with model "recorded" or a
+ * live model the caller loads).
  */
 export function supportsFixture(f: Fixture): boolean {
   if (isScheduleFixture(f)) return false;
   return (
     f.reference.library === "edm" &&
     (ENTRIES as readonly string[]).includes(f.reference.entry) &&
-    (f.denoiser.kind === "gmm" || f.denoiser.kind === "empirical") &&
+    (f.denoiser.kind === "gmm" || f.denoiser.kind === "empirical" || f.denoiser.kind === "onnx") &&
     (f.reference.net === undefined || f.reference.net.round_sigma === "identity")
   );
 }
@@ -58,6 +59,15 @@ export function fixtureNet(f: RunFixture, source: ModelSource = "exact"): Denois
   const net = f.reference.net;
   const sigmaMin = net ? parseInf(net.sigma_min) : 0;
   const sigmaMax = net ? parseInf(net.sigma_max) : Infinity;
+  if (typeof source === "object") {
+    const live = source.live;
+    return {
+      sigmaMin,
+      sigmaMax,
+      roundSigma: (s) => s,
+      denoise: (x, sigma, out) => live.denoise(x, sigma, out),
+    };
+  }
   if (source === "recorded") {
     const recorded = new RecordedModel(f);
     return {

@@ -361,7 +361,13 @@ async function loadOnnx(
   const sc = m.sidecar;
   const spec = sc?.denoiser;
   const mixture =
-    spec?.kind === "gmm" ? spec : spec?.kind === "discrete-eps" ? (spec.gmm ?? undefined) : sc?.trained_on;
+    spec?.kind === "gmm"
+      ? spec
+      : spec?.kind === "discrete-eps"
+        ? (spec.gmm ?? undefined)
+        : sc?.trained_on?.kind === "gmm"
+          ? sc.trained_on
+          : undefined;
   const declared = mixture?.dim ?? m.rowShape[0];
   if (declared !== undefined && opts.dim !== undefined && opts.dim !== declared)
     return fail(`--dim ${opts.dim} contradicts the model's dim ${declared}`);
