@@ -75,7 +75,7 @@ export function parseSidecar(value: unknown, label: string): OnnxSidecar {
   if (s.denoiser) {
     const kind = s.denoiser.kind;
     const discrete = s.parameterization !== "denoiser";
-    if ((kind === "gmm") === discrete) {
+    if ((kind === "gmm" || kind === "empirical") === discrete) {
       throw new Error(
         `${label}: field \`denoiser.kind\`: "${kind}" does not fit parameterization "${s.parameterization}"`,
       );
