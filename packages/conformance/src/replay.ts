@@ -3,14 +3,7 @@
  * `reference.library` (and `reference.entry`), which replays it and compares with the
  * recording. Ports never import each other; this is the one place that knows them all.
  */
-import {
-  errorResult,
-  type Fixture,
-  FixtureError,
-  listFixtureFiles,
-  loadFixture,
-  type ReplayResult,
-} from "@edmkit/core";
+import { errorResult, type Fixture, listFixtureFiles, loadFixture, type ReplayResult } from "@edmkit/core";
 import * as diffusers from "@edmkit/diffusers";
 import * as edm from "@edmkit/edm";
 import * as kdiffusion from "@edmkit/k-diffusion";
@@ -50,24 +43,12 @@ export interface ReplaySummary {
 /** Expand files and folders into fixture files; a missing path is a usage error. */
 export function collectFixtureFiles(paths: readonly string[]): string[] {
   if (paths.length === 0) throw new UsageError("replay: give at least one fixture file or folder");
-  try {
-    return paths.flatMap((p) => listFixtureFiles(p));
-  } catch (e) {
-    if (e instanceof FixtureError) throw new UsageError(e.message);
-    throw e;
-  }
+  return paths.flatMap((p) => listFixtureFiles(p));
 }
 
 /** Load every file first, so a malformed one stops the run before anything is replayed. */
 export function loadAll(files: readonly string[]): { file: string; fixture: Fixture }[] {
-  return files.map((file) => {
-    try {
-      return { file, fixture: loadFixture(file) };
-    } catch (e) {
-      if (e instanceof FixtureError) throw new UsageError(e.message);
-      throw e;
-    }
-  });
+  return files.map((file) => ({ file, fixture: loadFixture(file) }));
 }
 
 export async function replayOne(file: string, fixture: Fixture, toleranceScale = 1): Promise<ReplayEntry> {

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import {
+  ArgumentError,
   DiscreteGmmModel,
   GaussianMixture,
   type GmmSpec,
@@ -24,7 +25,6 @@ import { denoisingLoop, EulerAncestralDiscreteScheduler } from "@edmkit/diffuser
 import { edmSampler, samplers as edmSamplers } from "@edmkit/edm";
 import { samplers, samplerSignatures, schedules } from "@edmkit/k-diffusion";
 import { main } from "../src/cli.js";
-import { UsageError } from "../src/errors.js";
 import { edmkit, FIXTURES, ROOT } from "./cli-helpers.js";
 
 /** The examples of README.md, run as written (from a folder where fixtures/ is the repository's). */
@@ -665,7 +665,7 @@ describe("edmkit sample", () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(err, what).toBeInstanceOf(UsageError);
+      expect(err, what).toBeInstanceOf(ArgumentError);
       expect((err as Error).message, what).toMatch(message);
       expect((err as Error).message, what).not.toContain("\n");
     }

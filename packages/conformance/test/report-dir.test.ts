@@ -217,7 +217,8 @@ describe("merge accepts only one complete, consistent split of one suite", () =>
     expect(edmkit(["merge", s12, s22, "--out", a]).status).toBe(0);
     expect(edmkit(["merge", s22, s12, "--out", b]).status).toBe(0);
     expect(reportOf(a)).toEqual(reportOf(whole));
-    const md = (dir: string) => readFileSync(join(dir, "report.md"), "utf8").replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "");
+    const md = (dir: string) =>
+      readFileSync(join(dir, "report.md"), "utf8").replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "");
     expect(md(a)).toBe(md(b));
     const ids = (dir: string) =>
       JSON.parse(readFileSync(join(dir, "tasks.json"), "utf8")).map((t: { id: string }) => t.id);

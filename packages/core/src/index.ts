@@ -2,6 +2,7 @@ export * from "./tensor.js";
 export * from "./ops.js";
 export * from "./numeric.js";
 export * from "./contracts.js";
+export * from "./errors.js";
 export * from "./noise.js";
 export * from "./denoisers/gmm.js";
 export * from "./denoisers/discrete.js";

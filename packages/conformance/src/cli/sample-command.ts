@@ -62,7 +62,6 @@ import {
   convertKwargs,
   DiscreteEpsDDPMDenoiser,
   DiscreteVDDPMDenoiser,
-  KDiffusionArgumentError,
   samplers as kSamplers,
   type SamplerName as KSamplerName,
   samplerSignatures,
@@ -396,12 +395,7 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
     where = `${path} (denoiser)`;
   }
   if (value.format === TOY_MLP_FORMAT) {
-    let model: ToyMlpDenoiser;
-    try {
-      model = ToyMlpDenoiser.fromJSON(value);
-    } catch (e) {
-      throw new UsageError(`sample: --model ${path}: ${messageOf(e)}`);
-    }
+    const model = ToyMlpDenoiser.fromJSON(value);
     const name = model.training?.dataset;
     const make =
       typeof name === "string" && Object.hasOwn(toyDatasets, name)
@@ -560,19 +554,15 @@ function kSchedule(
   rho: number | undefined,
   dtype: DType,
 ): Float64Array {
-  try {
-    switch (name) {
-      case "karras":
-        return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
-      case "exponential":
-        return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
-      case "polyexponential":
-        return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
-      default:
-        return kSchedules.get_sigmas_vp(steps, { dtype });
-    }
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
+  switch (name) {
+    case "karras":
+      return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
+    case "exponential":
+      return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
+    case "polyexponential":
+      return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
+    default:
+      return kSchedules.get_sigmas_vp(steps, { dtype });
   }
 }
 
@@ -595,11 +585,7 @@ async function runKDiffusion(
   const adaptive = name === "sample_dpm_adaptive";
   const { observer, end } = progressObserver(adaptive ? undefined : o.steps, name, o.quiet);
   kw.observer = observer;
-  try {
-    convertKwargs(name, sig, kw);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  convertKwargs(name, sig, kw);
   const lo = o.sigmaMin ?? den.sigmaMin ?? 0.002;
   const hi = o.sigmaMax ?? den.sigmaMax ?? 80;
   if (!(hi > lo))
@@ -619,9 +605,6 @@ async function runKDiffusion(
     if (name === "sample_dpm_fast") out = await kSamplers.sample_dpm_fast(den, x, lo, hi, o.steps, kw);
     else if (adaptive) out = await kSamplers.sample_dpm_adaptive(den, x, lo, hi, kw);
     else out = await kSamplers[name](den, x, sigmas!, kw);
-  } catch (e) {
-    if (e instanceof KDiffusionArgumentError) throw new UsageError(`sample: ${messageOf(e)}`);
-    throw e;
   } finally {
     end();
   }
@@ -654,12 +637,7 @@ async function runEdm(
     ...(o.churn !== undefined ? { S_churn: o.churn } : {}),
     ...(o.sNoise !== undefined ? { S_noise: o.sNoise } : {}),
   };
-  let plan: ReturnType<typeof planSampler>;
-  try {
-    plan = planSampler(options, den);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  const plan = planSampler(options, den);
   try {
     return { samples: await runPlan(plan, den, latents, options), steps: plan.numSteps, nfe: den.calls };
   } finally {
@@ -683,11 +661,7 @@ async function runEdmSampler(
     S_churn: o.churn,
     S_noise: o.sNoise,
   });
-  try {
-    samplerSetups.edm_sampler(den, call);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  samplerSetups.edm_sampler(den, call);
   const { observer, end } = progressObserver(o.steps, "edm_sampler", o.quiet);
   try {
     const samples = await edmSamplers.edm_sampler(den, latents, call, {
@@ -733,13 +707,8 @@ async function runDiffusers(
     prediction = model.discrete.prediction;
     overrides.prediction_type = prediction;
   }
-  let scheduler: AnyScheduler;
-  try {
-    scheduler = createScheduler(name, config, overrides);
-    scheduler.setTimesteps(o.steps);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  const scheduler: AnyScheduler = createScheduler(name, config, overrides);
+  scheduler.setTimesteps(o.steps);
   if (model.table) {
     let worst = 0;
     const a = scheduler.alphasCumprod;

@@ -40,6 +40,7 @@ export {
   ToyTrainer,
   trainToyDenoiser,
   trainToyDenoiserSync,
+  TrainingDivergedError,
   type ToyTrainingProgress,
   type ToyTrainingResult,
   type TrainToyOptions,

@@ -1,0 +1,209 @@
+/**
+ * Reliability audit (issue 11), the defects after the report folder: one ArgumentError for
+ * bad input (exit 2), one rule for NaN model output (exit 1), output paths checked before the
+ * work, fixture folders walked safely, sanity bounds, option limits. Real files and real
+ * child processes where the defect is about files.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import {
+  ArgumentError,
+  type Denoiser,
+  type DiscreteModel,
+  FixtureError,
+  NonFiniteModelOutputError,
+  scale,
+  tensor,
+  TorchGenerator,
+  TorchNoise,
+  zerosLike,
+} from "@edmkit/core";
+import { createScheduler, denoisingLoop } from "@edmkit/diffusers";
+import { edmSampler, samplers as edmSamplers, ToyMlpDenoiser } from "@edmkit/edm";
+import {
+  KDiffusionArgumentError,
+  samplers as kSamplers,
+  samplerSignatures,
+  schedules,
+} from "@edmkit/k-diffusion";
+import { exitCodeOf, oneLine } from "../src/cli.js";
+import { UsageError } from "../src/errors.js";
+import { edmkit } from "./cli-helpers.js";
+
+function tmp(name: string): string {
+  return mkdtempSync(join(tmpdir(), `edmkit-${name}-`));
+}
+
+/** Exit 2 with exactly one line on stderr matching `message`, nothing on stdout. */
+function expectUsage(r: { status: number | null; stdout: string; stderr: string }, message: RegExp): void {
+  expect(r.stderr).toMatch(message);
+  expect(r.status).toBe(2);
+  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+}
+
+describe("one ArgumentError: every port's bad-input error is one, and the CLI maps it to exit 2 in one place", () => {
+  test("the ports' argument errors extend core's ArgumentError", () => {
+    expect(new KDiffusionArgumentError("x")).toBeInstanceOf(ArgumentError);
+    expect(new FixtureError("f.json", "id", "bad")).toBeInstanceOf(ArgumentError);
+    expect(new UsageError("x")).toBeInstanceOf(ArgumentError);
+    expect(() => schedules.get_sigmas_karras(0, 0.1, 10)).toThrow(ArgumentError);
+    expect(() => createScheduler("DDIMScheduler" as never, {})).toThrow(ArgumentError);
+    expect(() => createScheduler("EulerDiscreteScheduler", { num_train_timesteps: 0 })).toThrow(
+      ArgumentError,
+    );
+    expect(() => createScheduler("EulerDiscreteScheduler", {}).setTimesteps(-1)).toThrow(ArgumentError);
+    expect(() => ToyMlpDenoiser.fromJSON({ format: "nope" })).toThrow(ArgumentError);
+    const x = { data: new Float64Array(2), shape: [2, 1], dtype: "float64" as const };
+    const den = { denoise: async (v: typeof x) => v };
+    return Promise.all([
+      expect(edmSampler(den, x, { numSteps: 1 })).rejects.toThrow(ArgumentError),
+      expect(edmSamplers.edm_sampler(den, x, { num_steps: 1 })).rejects.toThrow(ArgumentError),
+    ]);
+  });
+
+  test("exitCodeOf: ArgumentError 2, NonFiniteModelOutputError 1, anything else 70 with its stack", () => {
+    expect(exitCodeOf(new ArgumentError("bad"))).toEqual({ code: 2, message: "edmkit: bad" });
+    expect(exitCodeOf(new KDiffusionArgumentError("sample_euler: bad")).code).toBe(2);
+    const nan = exitCodeOf(new NonFiniteModelOutputError("sample_euler", 3, 1.5));
+    expect(nan.code).toBe(1);
+    expect(nan.message).toMatch(
+      /sample_euler: model returned a non-finite value .* at step 3 \(sigma=1\.5\)/,
+    );
+    const bug = exitCodeOf(new RangeError("Invalid typed array length"));
+    expect(bug.code).toBe(70);
+    expect(bug.message).toMatch(/internal error: RangeError: Invalid typed array length\n\s+at /);
+  });
+
+  test("a port's argument error reaches the user as one line, exit 2 (no translating try/catch)", () => {
+    expectUsage(
+      edmkit(["sample", "--sampler", "edm/edm_sampler", "--model", "gmm1d-bimodal", "--steps", "1"]),
+      /^edmkit: edm_sampler: num_steps must be an integer >= 2, got 1/,
+    );
+    const cfg = join(tmp("cfg"), "scheduler_config.json");
+    writeFileSync(cfg, JSON.stringify({ beta_schedule: "wiggly" }));
+    expectUsage(
+      edmkit([
+        "sample",
+        "--sampler",
+        "diffusers/EulerDiscreteScheduler",
+        "--model",
+        "gmm1d-bimodal",
+        "--config",
+        cfg,
+      ]),
+      /^edmkit: EulerDiscreteScheduler: beta_schedule "wiggly" is not implemented/,
+    );
+  });
+});
+
+describe("defect 23: messages are one line, control bytes escaped, long ones cut", () => {
+  test("oneLine", () => {
+    expect(oneLine("a\nb\u0000c\u001b[31m")).toBe("a\\nb\\u0000c\\u001b[31m");
+    expect(oneLine("x".repeat(5000))).toHaveLength(1003);
+  });
+});
+
+describe("defects 11, 25, 26: one rule for a model that returns NaN or infinity", () => {
+  const nanDen: Denoiser = {
+    denoise: async (v) => tensor(new Float64Array(v.data.length).fill(NaN), v.shape),
+  };
+  const infModel: DiscreteModel = {
+    prediction: "epsilon",
+    predict: async (v) => tensor(new Float64Array(v.data.length).fill(Infinity), v.shape),
+  };
+  const x = () =>
+    scale(zerosLike(new TorchGenerator(0).randn([4, 1])), new TorchGenerator(0).randn([4, 1]), 10);
+  const NONFINITE = /model returned a non-finite value \(NaN or Infinity\) at step 0 \(sigma=/;
+
+  test("every k-diffusion sampler, dpm_fast and dpm_adaptive included", async () => {
+    for (const name of Object.keys(samplerSignatures) as (keyof typeof kSamplers)[]) {
+      const run =
+        name === "sample_dpm_fast"
+          ? kSamplers.sample_dpm_fast(nanDen, x(), 0.1, 10, 4, {})
+          : name === "sample_dpm_adaptive"
+            ? kSamplers.sample_dpm_adaptive(nanDen, x(), 0.1, 10, {})
+            : (kSamplers[name] as (...a: unknown[]) => Promise<unknown>)(nanDen, x(), [10, 5, 1, 0], {});
+      const err = await run.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, name).toBeInstanceOf(NonFiniteModelOutputError);
+      expect((err as Error).message, name).toMatch(new RegExp(`^${name}: ${NONFINITE.source}`));
+    }
+  });
+
+  test("float32 output for float64 x and a non-tensor output are argument errors in dpm_fast / dpm_adaptive too", async () => {
+    const f32: Denoiser = { denoise: async (v) => tensor(new Float32Array(v.data.length), v.shape) };
+    const junk = { denoise: async () => ({ nope: 1 }) } as unknown as Denoiser;
+    await expect(kSamplers.sample_dpm_fast(f32, x(), 0.1, 10, 4, {})).rejects.toThrow(
+      /sample_dpm_fast: model returned float32 for float64 x at step 0/,
+    );
+    await expect(kSamplers.sample_dpm_adaptive(junk, x(), 0.1, 10, {})).rejects.toThrow(
+      /sample_dpm_adaptive: model returned no tensor for x of shape \[4, 1\] at step 0/,
+    );
+  });
+
+  test("the EDM samplers and diffusers' denoisingLoop (step() itself stays faithful: NaN in, NaN out)", async () => {
+    const noise = () => new TorchNoise(new TorchGenerator(0));
+    for (const solver of ["euler", "heun", "midpoint"] as const)
+      await expect(edmSampler(nanDen, x(), { numSteps: 4, solver })).rejects.toThrow(
+        NonFiniteModelOutputError,
+      );
+    await expect(
+      edmSamplers.edm_sampler(nanDen, x(), { num_steps: 4 }, { randn_like: noise() }),
+    ).rejects.toThrow(new RegExp(`edmSampler: ${NONFINITE.source}80\\)`));
+    for (const name of [
+      "EulerDiscreteScheduler",
+      "HeunDiscreteScheduler",
+      "EulerAncestralDiscreteScheduler",
+    ]) {
+      const s = createScheduler(name as never, {});
+      s.setTimesteps(4);
+      await expect(denoisingLoop(s, infModel, x(), { generator: new TorchGenerator(0) })).rejects.toThrow(
+        NonFiniteModelOutputError,
+      );
+      const t = createScheduler(name as never, {});
+      t.setTimesteps(4);
+      const nanOut = tensor(new Float64Array(4).fill(NaN), [4, 1]);
+      const stepped = t.step(nanOut, t.timesteps[0], x(), { generator: new TorchGenerator(0) });
+      expect(Number.isNaN(stepped.prevSample.data[0]), name).toBe(true);
+    }
+  });
+
+  test("defect 27: NaN in x is reported as x, not as the model's fault", async () => {
+    const bad = tensor(Float64Array.from([1, NaN]), [2, 1]);
+    await expect(kSamplers.sample_euler(nanDen, bad, [1, 0], {})).rejects.toThrow(
+      /sample_euler: x holds NaN or infinity/,
+    );
+    await expect(kSamplers.sample_dpm_fast(nanDen, bad, 0.1, 1, 3, {})).rejects.toThrow(/x holds NaN/);
+    await expect(edmSampler(nanDen, bad, { numSteps: 4 })).rejects.toThrow(/latents hold NaN or infinity/);
+    const s = createScheduler("EulerDiscreteScheduler", {});
+    s.setTimesteps(4);
+    await expect(denoisingLoop(s, infModel, bad)).rejects.toThrow(/latents hold NaN or infinity/);
+    await expect(edmSampler(nanDen, x(), { numSteps: 4, sigmaMin: -1 })).rejects.toThrow(
+      /edmSampler: sigma_min must be a positive finite number, got -1/,
+    );
+  });
+
+  test("the CLI: exit 1 with one line naming sampler, step and sigma, for every family", () => {
+    const model = join(tmp("nan"), "huge.json");
+    // a mixture so far out that its denoiser overflows to NaN
+    writeFileSync(model, JSON.stringify({ kind: "gmm", dim: 1, weights: [1], means: [[1e308]], stds: [1] }));
+    for (const sampler of [
+      "k-diffusion/sample_euler",
+      "k-diffusion/sample_dpm_fast",
+      "k-diffusion/sample_dpm_adaptive",
+      "edm/heun",
+      "edm/edm_sampler",
+      "diffusers/EulerDiscreteScheduler",
+    ]) {
+      const r = edmkit(["sample", "--sampler", sampler, "--model", model, "--batch", "2"]);
+      expect(r.stderr, sampler).toMatch(NONFINITE);
+      expect(r.status, sampler).toBe(1);
+      expect(r.stderr.trimEnd().split("\n"), sampler).toHaveLength(1);
+    }
+  });
+});
