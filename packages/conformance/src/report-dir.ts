@@ -88,7 +88,7 @@ function kind(p: string): "none" | "dir" | "other" {
  * `mkdir -p` one level at a time. Node's recursive mkdir spins forever on procfs (it keeps
  * retrying the ENOENT procfs returns); here every failure is one clear message.
  */
-function makeParents(dir: string, opt: string): void {
+export function makeParents(dir: string, opt: string): void {
   const missing: string[] = [];
   let p = dir;
   for (;;) {

@@ -4,7 +4,7 @@
  * work, fixture folders walked safely, sanity bounds, option limits. Real files and real
  * child processes where the defect is about files.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -28,6 +28,7 @@ import {
   samplerSignatures,
   schedules,
 } from "@edmkit/k-diffusion";
+import { checkWritableFile, writeFileAtomic } from "../src/atomic.js";
 import { exitCodeOf, oneLine } from "../src/cli.js";
 import { UsageError } from "../src/errors.js";
 import { edmkit } from "./cli-helpers.js";
@@ -205,5 +206,108 @@ describe("defects 11, 25, 26: one rule for a model that returns NaN or infinity"
       expect(r.status, sampler).toBe(1);
       expect(r.stderr.trimEnd().split("\n"), sampler).toHaveLength(1);
     }
+  });
+});
+
+describe("defect 3: train never replaces a good model with a broken one", () => {
+  test("a diverged run (lr 1e30) exits 1 saying so, and the previous model and sidecar stay", () => {
+    const dir = tmp("train");
+    const out = join(dir, "g.onnx");
+    expect(edmkit(["train", "--dataset", "bimodal1d", "--steps", "30", "--out", out]).status).toBe(0);
+    const before = [readFileSync(out), readFileSync(join(dir, "g.json"), "utf8")];
+    const r = edmkit(["train", "--dataset", "bimodal1d", "--steps", "30", "--lr", "1e30", "--out", out]);
+    expect(r.stderr).toMatch(
+      /^edmkit: train: training diverged \(.*\); lower --lr\. Nothing written, .*g\.onnx is unchanged\n$/,
+    );
+    expect(r.stderr).not.toMatch(/differs/);
+    expect(r.status).toBe(1);
+    expect([readFileSync(out), readFileSync(join(dir, "g.json"), "utf8")]).toEqual(before);
+    expect(readdirSync(dir).sort()).toEqual(["g.json", "g.onnx"]);
+  });
+});
+
+describe("defect 4: unwritable output paths exit 2 with one line, before the work", () => {
+  const dir = tmp("outs");
+  const file = join(dir, "a-file");
+  writeFileSync(file, "x");
+  mkdirSync(join(dir, "folder.json"));
+  mkdirSync(join(dir, "folder.onnx"));
+  const bad = (ext: string) => [
+    join(dir, `folder${ext}`),
+    `/proc/x${ext}`,
+    `/sys/x${ext}`,
+    join(file, `x${ext}`),
+  ];
+
+  test("sample --out / --plot", () => {
+    for (const [opt, ext] of [
+      ["--out", ".json"],
+      ["--plot", ".svg"],
+    ]) {
+      for (const p of bad(ext)) {
+        if (ext === ".svg" && p.endsWith("folder.svg")) continue;
+        const t0 = performance.now();
+        const r = edmkit(
+          [
+            "sample",
+            "--sampler",
+            "k-diffusion/sample_euler",
+            "--model",
+            "gmm1d-bimodal",
+            "--steps",
+            "2000",
+            "--batch",
+            "2000",
+            opt,
+            p,
+          ],
+          { timeout: 60_000 },
+        );
+        expectUsage(r, new RegExp(`^edmkit: sample: ${opt} `));
+        // refused before sampling (2000 steps x 2000 samples take far longer)
+        expect(performance.now() - t0, p).toBeLessThan(20_000);
+      }
+    }
+    const p = join(dir, "folder.svg");
+    mkdirSync(p);
+    expectUsage(
+      edmkit(["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--plot", p]),
+      /is a folder/,
+    );
+  });
+
+  test("train --out / --weights, before training", () => {
+    for (const p of bad(".onnx"))
+      expectUsage(
+        edmkit(["train", "--dataset", "bimodal1d", "--steps", "100000", "--out", p], { timeout: 60_000 }),
+        /^edmkit: train: (--out|the sidecar) /,
+      );
+    for (const p of bad(".json").slice(1))
+      expectUsage(
+        edmkit(
+          [
+            "train",
+            "--dataset",
+            "bimodal1d",
+            "--steps",
+            "100000",
+            "--out",
+            join(dir, "ok.onnx"),
+            "--weights",
+            p,
+          ],
+          {
+            timeout: 60_000,
+          },
+        ),
+        /^edmkit: train: --weights /,
+      );
+    expect(existsSync(join(dir, "ok.onnx"))).toBe(false);
+  });
+
+  test("writeFileAtomic: a clear UsageError, no stack", () => {
+    expect(() => writeFileAtomic(join(file, "x.json"), "{}")).toThrow(UsageError);
+    expect(() => writeFileAtomic("/proc/x.json", "{}")).toThrow(/cannot write \/proc\/x\.json \(ENOENT\)/);
+    expect(() => checkWritableFile("", "--out")).toThrow(/--out must name a file/);
   });
 });

@@ -68,7 +68,7 @@ import {
   schedules as kSchedules,
   type Signature,
 } from "@edmkit/k-diffusion";
-import { writeFileAtomic } from "../atomic.js";
+import { checkWritableFile, writeFileAtomic } from "../atomic.js";
 import { UsageError } from "../errors.js";
 import {
   type OnnxDevice,
@@ -924,6 +924,9 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     throw new UsageError(`sample: --out must end in .json or .npy, got "${values.out}"`);
   if (values.plot !== undefined && !/\.(svg|png)$/i.test(values.plot))
     throw new UsageError(`sample: --plot must end in .svg or .png, got "${values.plot}"`);
+  // before the work: a path that cannot be written fails now, not after sampling
+  if (values.out !== undefined) checkWritableFile(values.out, "sample: --out");
+  if (values.plot !== undefined) checkWritableFile(values.plot, "sample: --plot");
 
   const model = await loadModel(values.model, { device, dim });
   let result: RunResult;
