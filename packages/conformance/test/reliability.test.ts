@@ -4,7 +4,18 @@
  * work, fixture folders walked safely, sanity bounds, option limits. Real files and real
  * child processes where the defect is about files.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -13,6 +24,7 @@ import {
   type Denoiser,
   type DiscreteModel,
   FixtureError,
+  MAX_FIXTURE_BYTES,
   NonFiniteModelOutputError,
   scale,
   tensor,
@@ -31,7 +43,7 @@ import {
 import { checkWritableFile, writeFileAtomic } from "../src/atomic.js";
 import { exitCodeOf, oneLine } from "../src/cli.js";
 import { UsageError } from "../src/errors.js";
-import { edmkit } from "./cli-helpers.js";
+import { edmkit, edmkitArgs, ROOT } from "./cli-helpers.js";
 
 function tmp(name: string): string {
   return mkdtempSync(join(tmpdir(), `edmkit-${name}-`));
@@ -309,5 +321,165 @@ describe("defect 4: unwritable output paths exit 2 with one line, before the wor
     expect(() => writeFileAtomic(join(file, "x.json"), "{}")).toThrow(UsageError);
     expect(() => writeFileAtomic("/proc/x.json", "{}")).toThrow(/cannot write \/proc\/x\.json \(ENOENT\)/);
     expect(() => checkWritableFile("", "--out")).toThrow(/--out must name a file/);
+  });
+});
+
+const F = join(ROOT, "fixtures/reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json");
+
+/** A folder holding one valid fixture. */
+function fixtureDir(name: string): string {
+  const d = tmp(name);
+  copyFileSync(F, join(d, "ok.json"));
+  return d;
+}
+
+describe("defects 6, 7: walking a fixture folder never crashes, hangs or reads a special file", () => {
+  test("a symlink loop, a dangling link: exit 2, one line naming the path", () => {
+    const loop = fixtureDir("loop");
+    symlinkSync("..", join(loop, "up"));
+    expectUsage(edmkit(["replay", loop]), /^edmkit: .*up: a symlink loop/);
+    const self = fixtureDir("self");
+    symlinkSync("self.json", join(self, "self.json"));
+    expectUsage(edmkit(["replay", self]), /^edmkit: .*self\.json: a symlink loop/);
+    const dangling = fixtureDir("dangling");
+    symlinkSync(join(dangling, "nowhere"), join(dangling, "gone.json"));
+    expectUsage(edmkit(["replay", dangling]), /^edmkit: .*gone\.json: a dangling link/);
+    expectUsage(
+      edmkit(["conformance", "--fixtures", join(loop, "up"), "--only", "x"]),
+      /symlink loop|reference/,
+    );
+  });
+
+  test("an unreadable subfolder: exit 2 naming it", () => {
+    const d = fixtureDir("unreadable");
+    mkdirSync(join(d, "secret"));
+    chmodSync(join(d, "secret"), 0);
+    chmodSync(d, 0o755);
+    // root reads everything: run the command as nobody where we are root
+    const asNobody = process.getuid?.() === 0 && existsSync("/usr/bin/setpriv");
+    const cmd = asNobody
+      ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath]
+      : [process.execPath];
+    const r = spawnSync(cmd[0], [...cmd.slice(1), ...edmkitArgs(["replay", d])], {
+      encoding: "utf8",
+      cwd: ROOT,
+      env: { ...process.env, FORCE_COLOR: "0" },
+    });
+    chmodSync(join(d, "secret"), 0o755);
+    if (process.getuid?.() === 0 && !asNobody) return;
+    expectUsage(r, /^edmkit: .*secret: cannot read the folder \(EACCES\)/);
+  });
+
+  test("a FIFO named x.json and a link to /dev/zero are refused without being opened (no hang)", () => {
+    const d = fixtureDir("special");
+    spawnSync("mkfifo", [join(d, "p.json")]);
+    expect(existsSync(join(d, "p.json"))).toBe(true);
+    const t0 = performance.now();
+    expectUsage(edmkit(["replay", d], { timeout: 30_000 }), /p\.json: not a regular file/);
+    expectUsage(edmkit(["replay", join(d, "p.json")], { timeout: 30_000 }), /p\.json: not a regular file/);
+    const z = fixtureDir("zero");
+    symlinkSync("/dev/zero", join(z, "z.json"));
+    expectUsage(edmkit(["replay", z], { timeout: 30_000 }), /z\.json: not a regular file/);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    expect(MAX_FIXTURE_BYTES).toBe(256 * 1024 * 1024);
+  });
+
+  test('replay "" does not mean the current folder', () => {
+    expectUsage(edmkit(["replay", ""]), /^edmkit: "": an empty path/);
+    expectUsage(edmkit(["conformance", "--fixtures", ""]), /--fixtures must name a folder/);
+  });
+});
+
+/** A copy of fixture `rel` (under fixtures/reference) with `edit` applied, as a file path. */
+function mutated(rel: string, edit: (f: Record<string, any>) => void): string {
+  const f = JSON.parse(readFileSync(join(ROOT, "fixtures/reference", rel), "utf8"));
+  edit(f);
+  const p = join(tmp("mut"), "f.json");
+  writeFileSync(p, JSON.stringify(f));
+  return p;
+}
+
+function replayJson(file: string) {
+  const r = edmkit(["replay", "--json", file], { timeout: 60_000 });
+  return { ...r, json: r.stdout ? JSON.parse(r.stdout) : null };
+}
+
+describe("defect 13: a fixture asking for far more than it records is refused before computing", () => {
+  test("k-diffusion reference.call.n, EDM num_steps, diffusers num_inference_steps", () => {
+    const cases: [string, (f: Record<string, any>) => void, RegExp][] = [
+      [
+        "k-diffusion/schedule__get_sigmas_vp__n12-defaults.json",
+        (f) => {
+          f.reference.call.n = 1e9;
+        },
+        /reference\.call\.n asks for 1000000000 but the fixture records 13 sigmas/,
+      ],
+    ];
+    const edm = readdirSync(join(ROOT, "fixtures/reference/edm")).find((n) => n.startsWith("edm_sampler"));
+    const dif = "euler--gmm1d-bimodal--linear-linspace-eps-20.json";
+    if (edm)
+      cases.push([
+        `edm/${edm}`,
+        (f) => {
+          f.reference.call.num_steps = 1e9;
+        },
+        /num_steps asks for 1000000000/,
+      ]);
+    cases.push([
+      `diffusers/${dif}`,
+      (f) => {
+        f.reference.call.set_timesteps = { ...f.reference.call.set_timesteps, num_inference_steps: 1e8 };
+      },
+      /num_inference_steps asks for 100000000/,
+    ]);
+    expect(cases).toHaveLength(3);
+    for (const [rel, edit, message] of cases) {
+      const t0 = performance.now();
+      const r = replayJson(mutated(rel, edit));
+      expect(r.status, rel).toBe(1);
+      expect(r.json.results[0].status, rel).toBe("error");
+      expect(r.json.results[0].message, rel).toMatch(message);
+      expect(performance.now() - t0, rel).toBeLessThan(30_000);
+    }
+  });
+});
+
+describe("defects 18, 19, 20: fixtures check what they record", () => {
+  const diffSched = readdirSync(join(ROOT, "fixtures/reference/diffusers/schedules"))[0];
+
+  test("18: an empty diffusers schedule fixture (cases: []) is invalid", () => {
+    const p = mutated(`diffusers/schedules/${diffSched}`, (f) => {
+      f.cases = [];
+    });
+    expectUsage(edmkit(["replay", p]), /field `cases`: Too small/);
+  });
+
+  test("19: zeroed model_calls[].out fail the replay; a string step value is a schema error", () => {
+    const zeroed = replayJson(
+      mutated("k-diffusion/sample_euler__gmm1d-bimodal__karras12.json", (f) => {
+        for (const c of f.model_calls) c.out = c.out.map(() => 0);
+      }),
+    );
+    expect(zeroed.status).toBe(1);
+    expect(zeroed.json.results[0].status).toBe("fail");
+    expect(zeroed.json.results[0].firstDivergence.field).toBe("model_calls[0].out");
+    const p = mutated("k-diffusion/sample_euler__gmm1d-bimodal__karras12.json", (f) => {
+      f.steps[0].sigma = "80";
+    });
+    expectUsage(
+      edmkit(["replay", p]),
+      /field `steps\[0\]\.sigma`: expected a number or an array of numbers, got the string "80"/,
+    );
+  });
+
+  test("20: a k-diffusion schedule entry named like an Object.prototype member is unsupported", () => {
+    for (const entry of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+      const r = replayJson(
+        mutated("k-diffusion/schedule__get_sigmas_vp__n12-defaults.json", (f) => {
+          f.reference.entry = entry;
+        }),
+      );
+      expect(r.json.results[0].status, entry).toBe("unsupported");
+    }
   });
 });

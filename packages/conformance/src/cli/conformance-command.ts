@@ -135,6 +135,8 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1)
     throw new UsageError(`conformance: --workers must be a positive integer, got "${values.workers}"`);
   const shard = parseShard(values.shard);
+  if (values.fixtures?.trim() === "")
+    throw new UsageError("conformance: --fixtures must name a folder, got an empty string");
   const fixturesDir = resolve(values.fixtures ?? join(root, "fixtures"));
   if (!existsSync(join(fixturesDir, "reference")))
     throw new UsageError(`conformance: ${fixturesDir} has no reference/ folder of fixtures`);
