@@ -418,7 +418,7 @@ describe("edmkit sample", () => {
       ],
       [
         ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--steps", "2.5"],
-        /^edmkit: sample: --steps must be a positive integer, got "2\.5"$/m,
+        /^edmkit: sample: --steps must be an integer from 1 to 10000, got "2\.5"$/m,
       ],
       [
         [
@@ -475,7 +475,7 @@ describe("edmkit sample", () => {
       ],
       [["sample", "--model", "gmm1d-bimodal"], /--sampler is required/],
       [["sample", "--sampler", "k-diffusion/sample_euler"], /--model is required/],
-      [[...base, "--batch=-3"], /--batch must be a positive integer, got "-3"/],
+      [[...base, "--batch=-3"], /--batch must be an integer from 1 to 1000000, got "-3"/],
       [[...base, "--sigma-min", "abc"], /--sigma-min must be a positive number, got "abc"/],
       [
         [...base, "--sigma-min", "3", "--sigma-max", "2"],

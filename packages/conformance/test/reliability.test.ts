@@ -390,8 +390,11 @@ describe("defects 6, 7: walking a fixture folder never crashes, hangs or reads a
   });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: fixture JSON, edited freely by the tests
+type Json = Record<string, any>;
+
 /** A copy of fixture `rel` (under fixtures/reference) with `edit` applied, as a file path. */
-function mutated(rel: string, edit: (f: Record<string, any>) => void): string {
+function mutated(rel: string, edit: (f: Json) => void): string {
   const f = JSON.parse(readFileSync(join(ROOT, "fixtures/reference", rel), "utf8"));
   edit(f);
   const p = join(tmp("mut"), "f.json");
@@ -406,7 +409,7 @@ function replayJson(file: string) {
 
 describe("defect 13: a fixture asking for far more than it records is refused before computing", () => {
   test("k-diffusion reference.call.n, EDM num_steps, diffusers num_inference_steps", () => {
-    const cases: [string, (f: Record<string, any>) => void, RegExp][] = [
+    const cases: [string, (f: Json) => void, RegExp][] = [
       [
         "k-diffusion/schedule__get_sigmas_vp__n12-defaults.json",
         (f) => {
@@ -480,6 +483,149 @@ describe("defects 18, 19, 20: fixtures check what they record", () => {
         }),
       );
       expect(r.json.results[0].status, entry).toBe("unsupported");
+    }
+  });
+});
+
+describe("defects 12, 14, 16, 21, 22, 23: options", () => {
+  const S = ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal"];
+
+  test("12: huge numbers exit 2 with the limit; the limits are in --help", () => {
+    expectUsage(
+      edmkit([...S, "--batch", "1e12"]),
+      /--batch must be an integer from 1 to 1000000, got "1e12"/,
+    );
+    expectUsage(edmkit([...S, "--steps", "1e9"]), /--steps must be an integer from 1 to 10000/);
+    expectUsage(
+      edmkit([...S, "--bins", "1e7", "--plot", join(tmp("b"), "p.svg")]),
+      /--bins must be an integer from 1 to 10000/,
+    );
+    expectUsage(
+      edmkit(["train", "--dataset", "bimodal1d", "--hidden", "100000", "--out", join(tmp("h"), "m.onnx")]),
+      /--hidden must be an integer from 1 to 4096/,
+    );
+    expectUsage(
+      edmkit([
+        "sample",
+        "--sampler",
+        "diffusers/EulerDiscreteScheduler",
+        "--model",
+        "gmm1d-bimodal",
+        "--timestep-spacing",
+        "leading",
+        "--steps",
+        "2000",
+      ]),
+      /--steps 2000 is more than the scheduler's num_train_timesteps \(1000\)/,
+    );
+    expect(edmkit(["sample", "--help"]).stdout).toMatch(/at most 1000000/);
+    expect(edmkit(["train", "--help"]).stdout).toMatch(/at most 4096/);
+  });
+
+  test("14: --workers is capped at the task count (and the CPU count), and the run says so", () => {
+    const out = join(tmp("w"), "r");
+    const r = edmkit([
+      "conformance",
+      "--only",
+      "sample_euler__gmm1d-bimodal__karras12",
+      "--workers",
+      "1000",
+      "--out",
+      out,
+    ]);
+    expect(r.stdout).toMatch(/conformance: 1 workers \(--workers 1000 capped at the 1 tasks and \d+ CPUs\)/);
+    expect(JSON.parse(readFileSync(join(out, "report.json"), "utf8")).environment.workers).toBe(1);
+    expect(edmkit(["conformance", "--help"]).stdout).toMatch(
+      /never more than\s+the number of tasks or of CPUs/,
+    );
+  });
+
+  test("16: an unavailable --device exits non-zero with a clear line", () => {
+    const r = edmkit([
+      "conformance",
+      "--only",
+      "onnx",
+      "--device",
+      "cuda",
+      "--workers",
+      "1",
+      "--out",
+      join(tmp("d"), "r"),
+    ]);
+    if (r.status === 0) return; // a machine with CUDA
+    expect(r.stderr).toMatch(/^edmkit: conformance: --device cuda is not available: /m);
+    expect(r.status).toBe(1);
+  });
+
+  test("21: --kwargs may not name what the CLI supplies", () => {
+    expectUsage(
+      edmkit([
+        "sample",
+        "--sampler",
+        "k-diffusion/sample_euler_ancestral",
+        "--model",
+        "gmm1d-bimodal",
+        "--kwargs",
+        '{"noise_sampler":1}',
+      ]),
+      /--kwargs "noise_sampler" is supplied by the CLI/,
+    );
+    expectUsage(
+      edmkit([
+        "sample",
+        "--sampler",
+        "edm/edm_sampler",
+        "--model",
+        "gmm1d-bimodal",
+        "--kwargs",
+        '{"num_steps":5}',
+      ]),
+      /--kwargs "num_steps" is supplied by --steps/,
+    );
+    expectUsage(
+      edmkit([
+        ...S.slice(0, 2),
+        "k-diffusion/sample_euler",
+        ...S.slice(3),
+        "--churn",
+        "1",
+        "--kwargs",
+        '{"s_churn":2}',
+      ]),
+      /--kwargs "s_churn" is supplied by --churn/,
+    );
+  });
+
+  test("22: negative numbers are values (--seed -1, --rho -1); train takes negative seeds like sample", () => {
+    const r = edmkit([...S, "--seed", "-1", "--batch", "2", "--steps", "2", "--json"]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).seed).toBe(-1);
+    expectUsage(edmkit([...S, "--rho", "-1"]), /--rho must be a positive number, got "-1"/);
+    const t = edmkit([
+      "train",
+      "--dataset",
+      "bimodal1d",
+      "--steps",
+      "5",
+      "--seed",
+      "-3",
+      "--json",
+      "--out",
+      join(tmp("s"), "m.onnx"),
+    ]);
+    expect(t.status).toBe(0);
+    expect(JSON.parse(t.stdout).seed).toBe(-3);
+  });
+
+  test("23: a file's raw bytes never reach stderr (UTF-16, newlines)", () => {
+    const d = tmp("bytes");
+    writeFileSync(join(d, "u16.json"), Buffer.from('{"format": 1}', "utf16le"));
+    writeFileSync(join(d, "nl.json"), "{\n\n\u001b[31mx");
+    for (const f of ["u16.json", "nl.json"]) {
+      const r = edmkit(["replay", join(d, f)]);
+      expectUsage(r, /not valid JSON/);
+      const control = [...r.stderr].filter((c) => c !== "\n" && c.charCodeAt(0) < 0x20);
+      expect(control).toEqual([]);
     }
   });
 });

@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
+import { parseCommandArgs } from "./args.js";
 import { collectFixtureFiles, loadAll, type ReplayEntry, replayOne, summarize } from "../replay.js";
 import { fmtErr, table } from "./format.js";
 import { Progress } from "./progress.js";
@@ -26,7 +26,7 @@ export function describeDivergence(r: ReplayEntry): string {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {

@@ -17,7 +17,6 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   type Denoiser,
   denoiserSchema,
@@ -69,6 +68,7 @@ import {
   type Signature,
 } from "@edmkit/k-diffusion";
 import { checkWritableFile, writeFileAtomic } from "../atomic.js";
+import { parseCommandArgs } from "./args.js";
 import { UsageError } from "../errors.js";
 import {
   type OnnxDevice,
@@ -94,6 +94,10 @@ const PRESETS = ["vp", "ve", "iddpm", "edm"] as const;
 const BUILTIN_MODELS = ["gmm1d-bimodal", "gmm2d-ring8", "gmm2d-ring8-discrete"] as const;
 const DEFAULT_STEPS = 20;
 const DEFAULT_BATCH = 16;
+/** Limits of the numeric options (stated in --help; beyond them: exit 2). */
+const MAX_STEPS = 10_000;
+const MAX_BATCH = 1_000_000;
+const MAX_BINS = 10_000;
 
 export const sampleHelp = `edmkit sample --sampler NAME --model MODEL [options]
 
@@ -110,8 +114,9 @@ sampler's own noise continues from the same generator).
                         gmm2d-ring8-discrete (exact discrete eps model, SD betas), a .onnx file
                         (with its sidecar NAME.json), or a .json file: a fixture-format
                         denoiser (gmm, discrete-eps, onnx), a fixture, or toy-MLP weights
-  --steps N             sampling steps (default ${DEFAULT_STEPS})
-  --batch B             number of samples (default ${DEFAULT_BATCH})
+  --steps N             sampling steps (default ${DEFAULT_STEPS}, at most ${MAX_STEPS}; diffusers: at most
+                        the scheduler's num_train_timesteps)
+  --batch B             number of samples (default ${DEFAULT_BATCH}, at most ${MAX_BATCH})
   --seed S              torch seed (default 0)
   --dtype D             float64 (default) or float32
   --schedule S          k-diffusion: karras (default), exponential, polyexponential, vp;
@@ -125,12 +130,14 @@ sampler's own noise continues from the same generator).
   --churn X             s_churn / S_churn (samplers that have it)
   --eta X               eta (ancestral and SDE samplers)
   --s-noise X           s_noise / S_noise
-  --kwargs JSON         extra keyword arguments by their original names (k-diffusion, edm_sampler)
+  --kwargs JSON         extra keyword arguments by their original names (k-diffusion, edm_sampler);
+                        not those the CLI supplies (noise, noise_sampler, num_steps, or one an
+                        option above sets)
   --device D            cpu (default), cuda or webgpu (ONNX models)
   --dim N               data dimension of an ONNX model that does not declare it
   --out FILE            write the samples: .json or .npy (NPY 1.0, '<f8' or '<f4', C order)
   --plot FILE           .svg or .png: histogram with the true density (1-D), scatter (2-D)
-  --bins N              histogram bins (default 40)
+  --bins N              histogram bins (default 40, at most ${MAX_BINS})
   --json                print a JSON summary on stdout and nothing else
 
 Exit status: 0 done, 1 the samples hold NaN or infinity, 2 bad input.`;
@@ -542,6 +549,15 @@ function progressObserver(
   return { observer: { onStep: () => p.tick(`step ${++i}`) }, end: () => p.end() };
 }
 
+/** --kwargs may not name what the CLI supplies itself (never silently overridden). */
+function refuseSupplied(kwargs: Record<string, unknown>, supplied: Record<string, string>): void {
+  for (const key of Object.keys(kwargs))
+    if (Object.hasOwn(supplied, key))
+      throw new UsageError(
+        `sample: --kwargs ${JSON.stringify(key)} is supplied by ${supplied[key]}; remove it`,
+      );
+}
+
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -576,6 +592,15 @@ async function runKDiffusion(
   const label = `k-diffusion/${name}`;
   const den = observeDenoiser(continuousView(model, label), COUNT);
   const sig: Signature = samplerSignatures[name];
+  refuseSupplied(o.kwargs, {
+    noise: "the CLI (draws from the --seed generator)",
+    noise_sampler: "the CLI (draws from the --seed generator)",
+    observer: "the CLI",
+    callback: "the CLI",
+    ...(o.churn !== undefined ? { s_churn: "--churn" } : {}),
+    ...(o.eta !== undefined ? { eta: "--eta" } : {}),
+    ...(o.sNoise !== undefined ? { s_noise: "--s-noise" } : {}),
+  });
   const kw: Record<string, unknown> = { ...o.kwargs };
   if (o.churn !== undefined) kw.s_churn = o.churn;
   if (o.eta !== undefined) kw.eta = o.eta;
@@ -652,6 +677,15 @@ async function runEdmSampler(
   o: RunOptions,
 ): Promise<RunResult> {
   const den = observeDenoiser(continuousView(model, "edm/edm_sampler"), COUNT);
+  refuseSupplied(o.kwargs, {
+    num_steps: "--steps",
+    randn_like: "the CLI (draws from the --seed generator)",
+    ...(o.sigmaMin !== undefined ? { sigma_min: "--sigma-min" } : {}),
+    ...(o.sigmaMax !== undefined ? { sigma_max: "--sigma-max" } : {}),
+    ...(o.rho !== undefined ? { rho: "--rho" } : {}),
+    ...(o.churn !== undefined ? { S_churn: "--churn" } : {}),
+    ...(o.sNoise !== undefined ? { S_noise: "--s-noise" } : {}),
+  });
   const call = dropUndefined({
     ...o.kwargs,
     num_steps: o.steps,
@@ -708,6 +742,11 @@ async function runDiffusers(
     overrides.prediction_type = prediction;
   }
   const scheduler: AnyScheduler = createScheduler(name, config, overrides);
+  const T = Number(scheduler.config.num_train_timesteps);
+  if (o.steps > T)
+    throw new UsageError(
+      `sample: --steps ${o.steps} is more than the scheduler's num_train_timesteps (${T}); ${label} takes at most ${T} steps`,
+    );
   scheduler.setTimesteps(o.steps);
   if (model.table) {
     let worst = 0;
@@ -782,7 +821,7 @@ function stats(
 const fmt = (v: number | null) => (v === null ? "-" : Number(v.toPrecision(4)).toString());
 
 export async function sampleCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -845,8 +884,11 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   }
 
   // numbers
-  const steps = parseNumber("steps", values.steps, positiveInt, "a positive integer") ?? DEFAULT_STEPS;
-  const batch = parseNumber("batch", values.batch, positiveInt, "a positive integer") ?? DEFAULT_BATCH;
+  const upTo = (max: number) => (x: number) => positiveInt(x) && x <= max;
+  const steps =
+    parseNumber("steps", values.steps, upTo(MAX_STEPS), `an integer from 1 to ${MAX_STEPS}`) ?? DEFAULT_STEPS;
+  const batch =
+    parseNumber("batch", values.batch, upTo(MAX_BATCH), `an integer from 1 to ${MAX_BATCH}`) ?? DEFAULT_BATCH;
   const seed = parseSeed(values.seed);
   const sigmaMin = parseNumber("sigma-min", values["sigma-min"], positive, "a positive number");
   const sigmaMax = parseNumber("sigma-max", values["sigma-max"], positive, "a positive number");
@@ -857,7 +899,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const churn = parseNumber("churn", values.churn, nonNegative, "a number >= 0");
   const eta = parseNumber("eta", values.eta, nonNegative, "a number >= 0");
   const sNoise = parseNumber("s-noise", values["s-noise"], nonNegative, "a number >= 0");
-  const bins = parseNumber("bins", values.bins, positiveInt, "a positive integer");
+  const bins = parseNumber("bins", values.bins, upTo(MAX_BINS), `an integer from 1 to ${MAX_BINS}`);
   const dim = parseNumber("dim", values.dim, positiveInt, "a positive integer");
   const dtype = (values.dtype ?? "float64") as DType;
   if (dtype !== "float64" && dtype !== "float32")

@@ -4,7 +4,6 @@
  * sidecar JSON in the fixtures/models format and optionally the weights JSON.
  */
 import { basename, extname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { allFinite, type DType, TorchGenerator } from "@edmkit/core";
 import {
   type ToyDatasetName,
@@ -13,6 +12,7 @@ import {
   type ToyTrainingProgress,
 } from "@edmkit/edm";
 import { checkWritableFile, stageFile } from "../atomic.js";
+import { parseCommandArgs } from "./args.js";
 import { UsageError } from "../errors.js";
 import {
   edmMlpModel,
@@ -44,12 +44,12 @@ to ONNX with edmkit's writer and writes a sidecar model.json next to it.
 
   --dataset NAME   bimodal1d, ring8, two-moons, swiss-roll or checkerboard
   --out FILE       the ONNX file to write (.onnx); the sidecar goes to FILE with .json
-  --steps N        optimizer steps (default 2000)
-  --batch B        fresh samples per step (default 256)
+  --steps N        optimizer steps (default 2000, at most 1000000)
+  --batch B        fresh samples per step (default 256, at most 65536)
   --lr X           peak learning rate, OneCycle schedule (default 0.004)
-  --hidden H       hidden width (default 64; the shipped models use 128)
-  --depth D        hidden layers (default 3)
-  --seed S         seed of the weights and of every draw (default 0)
+  --hidden H       hidden width (default 64, at most 4096; the shipped models use 128)
+  --depth D        hidden layers (default 3, at most 32)
+  --seed S         seed of the weights and of every draw, any integer (default 0)
   --weights FILE   also write the float64 weights JSON (ToyMlpDenoiser.fromJSON reads it)
   --json           print a JSON summary on stdout and nothing else
 
@@ -112,7 +112,7 @@ async function exportCheck(
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -154,13 +154,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
         `train: --weights ${values.weights} would overwrite the sidecar of ${out}; choose another name`,
       );
   }
-  const steps = parseNumber("steps", values.steps, positiveInt, "a positive integer") ?? 2000;
-  const batchSize = parseNumber("batch", values.batch, positiveInt, "a positive integer") ?? 256;
+  const upTo = (max: number) => (x: number) => positiveInt(x) && x <= max;
+  const steps = parseNumber("steps", values.steps, upTo(1e6), "an integer from 1 to 1000000") ?? 2000;
+  const batchSize = parseNumber("batch", values.batch, upTo(65536), "an integer from 1 to 65536") ?? 256;
   const lr = parseNumber("lr", values.lr, (x) => Number.isFinite(x) && x > 0, "a positive number") ?? 4e-3;
-  const hidden = parseNumber("hidden", values.hidden, positiveInt, "a positive integer") ?? 64;
-  const depth = parseNumber("depth", values.depth, positiveInt, "a positive integer") ?? 3;
+  const hidden = parseNumber("hidden", values.hidden, upTo(4096), "an integer from 1 to 4096") ?? 64;
+  const depth = parseNumber("depth", values.depth, upTo(32), "an integer from 1 to 32") ?? 3;
+  // any integer, negative too, like sample --seed (ToyRng mixes the sign in)
   const seed =
-    parseNumber("seed", values.seed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer") ?? 0;
+    parseNumber("seed", values.seed, (x) => Number.isSafeInteger(x), "an integer in (-2^53, 2^53)") ?? 0;
   // float32 graphs only, like the shipped models: onnxruntime's extended optimizations fuse the
   // writer's x * Sigmoid(x) into QuickGelu, which has no float64 kernel on the CPU
   const dtype: DType = "float32";
