@@ -22,8 +22,10 @@ import { describe, expect, test } from "vitest";
 import {
   ArgumentError,
   type Denoiser,
+  DiscreteGmmModel,
   type DiscreteModel,
   FixtureError,
+  GaussianMixture,
   MAX_FIXTURE_BYTES,
   NonFiniteModelOutputError,
   scale,
@@ -627,5 +629,45 @@ describe("defects 12, 14, 16, 21, 22, 23: options", () => {
       const control = [...r.stderr].filter((c) => c !== "\n" && c.charCodeAt(0) < 0x20);
       expect(control).toEqual([]);
     }
+  });
+});
+
+describe("defects 27, 28, 29: the library API checks at construction / entry", () => {
+  const spec = { kind: "gmm" as const, dim: 1, weights: [1], means: [[0]], stds: [0.5] };
+  const x = tensor(Float64Array.from([0.5, -0.5]), [2, 1]);
+
+  test("GaussianMixture: NaN or negative sigma refused; stds 0 at sigma 0 is the identity, not NaN", () => {
+    const g = new GaussianMixture(spec);
+    expect(() => g.denoiseSync(x, [NaN, 1])).toThrow(/gmm: sigma\[0\] must be a finite number >= 0, got NaN/);
+    expect(() => g.denoiseSync(x, [1, -1])).toThrow(ArgumentError);
+    expect(() => new GaussianMixture({ ...spec, stds: [NaN] })).toThrow(ArgumentError);
+    expect(() => new GaussianMixture({ ...spec, means: [[NaN]] })).toThrow(/means\[0\]\[0\]/);
+    const point = new GaussianMixture({ ...spec, stds: [0] });
+    expect(Array.from(point.denoiseSync(x, [0, 0]).data)).toEqual([0.5, -0.5]);
+    expect(() =>
+      g.denoiseSync({ data: new Float64Array(1), shape: [2, 1], dtype: "float64" }, [1, 1]),
+    ).toThrow(/gmm: x has 1 values but shape \[2, 1\]/);
+  });
+
+  test("DiscreteGmmModel: alphasCumprod empty or outside (0, 1], NaN timesteps", async () => {
+    for (const alphasCumprod of [[], [0.5, 0], [1.5], [NaN]])
+      expect(() => new DiscreteGmmModel({ gmm: spec, alphasCumprod }), JSON.stringify(alphasCumprod)).toThrow(
+        ArgumentError,
+      );
+    const m = new DiscreteGmmModel({ gmm: spec, alphasCumprod: [0.9, 0.5, 0.1] });
+    await expect(m.predict(x, Float64Array.from([NaN, 1]))).rejects.toThrow(
+      /timestep\[0\] must be a finite number/,
+    );
+  });
+
+  test("TorchGenerator.randn with an unknown dtype throws", () => {
+    expect(() => new TorchGenerator(0).randn([2], "float16" as never)).toThrow(
+      /dtype must be "float32" or "float64"/,
+    );
+  });
+
+  test("29: trained_betas: [] is refused at construction", () => {
+    for (const name of ["EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler", "HeunDiscreteScheduler"])
+      expect(() => createScheduler(name as never, { trained_betas: [] }), name).toThrow(/trained_betas/);
   });
 });

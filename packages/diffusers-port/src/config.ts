@@ -33,7 +33,7 @@ const common = {
   beta_start: num.default(0.0001),
   beta_end: num.default(0.02),
   beta_schedule: z.string().default("linear"),
-  trained_betas: z.array(num).nullable().default(null),
+  trained_betas: z.array(num).min(1).nullable().default(null),
   prediction_type: z.string().default("epsilon"),
   timestep_spacing: z.string().default("linspace"),
   steps_offset: z.number().int().default(0),
