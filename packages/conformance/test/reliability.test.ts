@@ -51,6 +51,23 @@ function tmp(name: string): string {
   return mkdtempSync(join(tmpdir(), `edmkit-${name}-`));
 }
 
+/** `edmkit sample --sampler SAMPLER --model gmm1d-bimodal ...rest`. */
+const sampleOn = (sampler: string, ...rest: string[]) => [
+  "sample",
+  "--sampler",
+  sampler,
+  "--model",
+  "gmm1d-bimodal",
+  ...rest,
+];
+const DIFFUSERS_ON_BIMODAL = [
+  "sample",
+  "--sampler",
+  "diffusers/EulerDiscreteScheduler",
+  "--model",
+  "gmm1d-bimodal",
+];
+
 /** Exit 2 with exactly one line on stderr matching `message`, nothing on stdout. */
 function expectUsage(r: { status: number | null; stdout: string; stderr: string }, message: RegExp): void {
   expect(r.stderr).toMatch(message);
@@ -94,21 +111,13 @@ describe("one ArgumentError: every port's bad-input error is one, and the CLI ma
 
   test("a port's argument error reaches the user as one line, exit 2 (no translating try/catch)", () => {
     expectUsage(
-      edmkit(["sample", "--sampler", "edm/edm_sampler", "--model", "gmm1d-bimodal", "--steps", "1"]),
+      edmkit(sampleOn("edm/edm_sampler", "--steps", "1")),
       /^edmkit: edm_sampler: num_steps must be an integer >= 2, got 1/,
     );
     const cfg = join(tmp("cfg"), "scheduler_config.json");
     writeFileSync(cfg, JSON.stringify({ beta_schedule: "wiggly" }));
     expectUsage(
-      edmkit([
-        "sample",
-        "--sampler",
-        "diffusers/EulerDiscreteScheduler",
-        "--model",
-        "gmm1d-bimodal",
-        "--config",
-        cfg,
-      ]),
+      edmkit([...DIFFUSERS_ON_BIMODAL, "--config", cfg]),
       /^edmkit: EulerDiscreteScheduler: beta_schedule "wiggly" is not implemented/,
     );
   });
@@ -284,10 +293,7 @@ describe("defect 4: unwritable output paths exit 2 with one line, before the wor
     }
     const p = join(dir, "folder.svg");
     mkdirSync(p);
-    expectUsage(
-      edmkit(["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--plot", p]),
-      /is a folder/,
-    );
+    expectUsage(edmkit(sampleOn("k-diffusion/sample_euler", "--plot", p)), /is a folder/);
   });
 
   test("train --out / --weights, before training", () => {
@@ -507,17 +513,7 @@ describe("defects 12, 14, 16, 21, 22, 23: options", () => {
       /--hidden must be an integer from 1 to 4096/,
     );
     expectUsage(
-      edmkit([
-        "sample",
-        "--sampler",
-        "diffusers/EulerDiscreteScheduler",
-        "--model",
-        "gmm1d-bimodal",
-        "--timestep-spacing",
-        "leading",
-        "--steps",
-        "2000",
-      ]),
+      edmkit([...DIFFUSERS_ON_BIMODAL, "--timestep-spacing", "leading", "--steps", "2000"]),
       /--steps 2000 is more than the scheduler's num_train_timesteps \(1000\)/,
     );
     expect(edmkit(["sample", "--help"]).stdout).toMatch(/at most 1000000/);
@@ -561,27 +557,11 @@ describe("defects 12, 14, 16, 21, 22, 23: options", () => {
 
   test("21: --kwargs may not name what the CLI supplies", () => {
     expectUsage(
-      edmkit([
-        "sample",
-        "--sampler",
-        "k-diffusion/sample_euler_ancestral",
-        "--model",
-        "gmm1d-bimodal",
-        "--kwargs",
-        '{"noise_sampler":1}',
-      ]),
+      edmkit(sampleOn("k-diffusion/sample_euler_ancestral", "--kwargs", '{"noise_sampler":1}')),
       /--kwargs "noise_sampler" is supplied by the CLI/,
     );
     expectUsage(
-      edmkit([
-        "sample",
-        "--sampler",
-        "edm/edm_sampler",
-        "--model",
-        "gmm1d-bimodal",
-        "--kwargs",
-        '{"num_steps":5}',
-      ]),
+      edmkit(sampleOn("edm/edm_sampler", "--kwargs", '{"num_steps":5}')),
       /--kwargs "num_steps" is supplied by --steps/,
     );
     expectUsage(
