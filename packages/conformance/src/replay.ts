@@ -6,7 +6,6 @@
 import {
   errorResult,
   type Fixture,
-  FixtureError,
   isScheduleFixture,
   type ModelSource,
   type ReplayResult,
@@ -88,24 +87,12 @@ export interface ReplaySummary {
 /** Expand files and folders into fixture files; a missing path is a usage error. */
 export function collectFixtureFiles(paths: readonly string[]): string[] {
   if (paths.length === 0) throw new UsageError("replay: give at least one fixture file or folder");
-  try {
-    return paths.flatMap((p) => listFixtureFiles(p));
-  } catch (e) {
-    if (e instanceof FixtureError) throw new UsageError(e.message);
-    throw e;
-  }
+  return paths.flatMap((p) => listFixtureFiles(p));
 }
 
 /** Load every file first, so a malformed one stops the run before anything is replayed. */
 export function loadAll(files: readonly string[]): { file: string; fixture: Fixture }[] {
-  return files.map((file) => {
-    try {
-      return { file, fixture: loadFixture(file) };
-    } catch (e) {
-      if (e instanceof FixtureError) throw new UsageError(e.message);
-      throw e;
-    }
-  });
+  return files.map((file) => ({ file, fixture: loadFixture(file) }));
 }
 
 /** Replay one fixture; `options` is a `ReplayOptions` or (older form) the tolerance scale. */

@@ -126,6 +126,7 @@ export {
   parseFixture,
 } from "./fixtures/parse.js";
 export {
+  checkRequestedLength,
   type CompareOptions,
   compareReplay,
   compareValues,
@@ -144,6 +145,7 @@ export {
   type ReplayStatus,
   type Tol,
 } from "./fixtures/replay.js";
+export { ArgumentError, checkFiniteModelOutput, NonFiniteModelOutputError } from "./errors.js";
 export { MT19937, normalizeSeed, type Seed } from "./rng/mt19937.js";
 export {
   TorchGenerator,

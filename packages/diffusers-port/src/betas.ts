@@ -3,6 +3,7 @@
  * sigma table, as the float32 torch tensors diffusers builds them. Every value here is a
  * float32 (held in Float32Array), computed with the roundings torch applies.
  */
+import { ArgumentError } from "@edmkit/core";
 import { torchLinspace } from "@edmkit/core";
 import { cumprodF32 } from "./float32.js";
 
@@ -40,7 +41,7 @@ export function betasForAlphaBar(
       };
       break;
     default:
-      throw new Error(
+      throw new ArgumentError(
         `betasForAlphaBar: unsupported alpha_transform_type ${JSON.stringify(alphaTransformType)}`,
       );
   }
@@ -152,7 +153,7 @@ export function betasFromConfig(
         return betasForAlphaBar(n, 0.999, "exp");
     }
   }
-  throw new Error(
+  throw new ArgumentError(
     `${className}: beta_schedule ${JSON.stringify(s)} is not implemented (diffusers raises ` +
       `NotImplementedError: "${s} is not implemented for <class '${className}'>"); ` +
       `expected one of ${supported.join(", ")}, or trained_betas`,

@@ -3,6 +3,7 @@
  * (schedulers/scheduling_euler_ancestral_discrete.py): k-diffusion's "Euler a" (ancestral
  * sampling with eta = 1) as a scheduler.
  */
+import { ArgumentError } from "@edmkit/core";
 import type { Tensor } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
@@ -76,7 +77,7 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     );
     const n = o.numInferenceSteps;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      throw new RangeError(`${who}: numInferenceSteps must be a non-negative integer, got ${String(n)}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a non-negative integer, got ${String(n)}`);
     }
     const c = this.init;
     this.numInferenceSteps = n;
@@ -111,11 +112,11 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     checkGenerator(CLASS, options.generator);
     const pt = this.init.prediction_type;
     if (pt === "sample")
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type "sample" is not implemented (diffusers raises NotImplementedError)`,
       );
     if (pt !== "epsilon" && pt !== "v_prediction") {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon" or "v_prediction"`,
       );
     }

@@ -3,6 +3,7 @@
  * Karras et al.'s Euler step (Algorithm 2, with optional churn) over the sigma table of a
  * discrete-time model, with every config option diffusers supports.
  */
+import { ArgumentError } from "@edmkit/core";
 import { sleefLogf, type Tensor } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
@@ -68,7 +69,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const resolved = resolveConfig(CLASS, eulerDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`,
       );
     }
@@ -125,28 +126,29 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       custT = o.timesteps ?? null,
       custS = o.sigmas ?? null;
     const c = this.init;
-    if (custT !== null && custS !== null) throw new Error(`${who}: give only one of timesteps or sigmas`);
+    if (custT !== null && custS !== null)
+      throw new ArgumentError(`${who}: give only one of timesteps or sigmas`);
     if (n === null && custT === null && custS === null)
-      throw new Error(`${who}: give exactly one of numInferenceSteps, timesteps or sigmas`);
+      throw new ArgumentError(`${who}: give exactly one of numInferenceSteps, timesteps or sigmas`);
     if (n !== null && (custT !== null || custS !== null))
-      throw new Error(`${who}: give only one of numInferenceSteps, timesteps or sigmas`);
+      throw new ArgumentError(`${who}: give only one of numInferenceSteps, timesteps or sigmas`);
     if (custT !== null && c.use_karras_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
     if (custT !== null && c.use_exponential_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
     if (custT !== null && c.use_beta_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
     if (custT !== null && this.continuousV) {
-      throw new Error(
+      throw new ArgumentError(
         `${who}: custom timesteps cannot be used with timestep_type = "continuous" and prediction_type = "v_prediction"`,
       );
     }
     if (n !== null && (!Number.isInteger(n) || n < 0))
-      throw new RangeError(`${who}: numInferenceSteps must be a non-negative integer, got ${n}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a non-negative integer, got ${n}`);
     checkNumbers(who, "timesteps", custT);
     checkNumbers(who, "sigmas", custS);
     if (custS !== null && custS.length < 1)
-      throw new RangeError(`${who}: sigmas must hold at least the final sigma`);
+      throw new ArgumentError(`${who}: sigmas must hold at least the final sigma`);
 
     const N = n ?? (custT !== null ? custT.length : (custS as ArrayLike<number>).length - 1);
     this.numInferenceSteps = N;
@@ -169,7 +171,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       if (c.interpolation_type === "linear") base = interpolateSigmas(timesteps, table);
       else if (c.interpolation_type === "log_linear") base = logLinearSigmas(table, N);
       else
-        throw new Error(
+        throw new ArgumentError(
           `${who}: interpolation_type ${JSON.stringify(c.interpolation_type)} is not implemented; use "linear" or "log_linear"`,
         );
 
@@ -191,7 +193,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
         last = f(Math.sqrt(f(f(1 - a0) / a0)));
       } else if (c.final_sigmas_type === "zero") last = 0;
       else
-        throw new Error(
+        throw new ArgumentError(
           `${who}: final_sigmas_type must be "zero" or "sigma_min", got ${JSON.stringify(c.final_sigmas_type)}`,
         );
       sigmas = new Float32Array(base.length + 1);
@@ -236,7 +238,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       sNoise = stepNumber("sNoise", options.sNoise, 1);
     const pt = this.init.prediction_type;
     if (pt !== "epsilon" && pt !== "v_prediction" && pt !== "sample" && pt !== "original_sample") {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`,
       );
     }
@@ -318,11 +320,11 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     checkTensor(who, "sample", sample);
     checkTensor(who, "noise", noise);
     if (sample.data.length !== noise.data.length)
-      throw new RangeError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
+      throw new ArgumentError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
     const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
     const rows = sample.shape.length === 0 ? 1 : sample.shape[0];
     if (ts.length !== 1 && ts.length !== rows)
-      throw new RangeError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
+      throw new ArgumentError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
     const idx = ts.map((t) => this.indexForTimestep(t));
     const dtype = sample.dtype === "float64" || noise.dtype === "float64" ? "float64" : "float32";
     const o = this.outTensor("getVelocity", out, sample.shape, dtype, "out");
@@ -331,7 +333,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     for (let b = 0; b < rows; b++) {
       const ac = this.alphasCumprod[idx.length === 1 ? idx[0] : idx[b]];
       if (ac === undefined)
-        throw new RangeError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
+        throw new ArgumentError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
       const sa = a32 ? f(Math.sqrt(ac)) : Math.sqrt(ac);
       const s1 = a32 ? f(Math.sqrt(f(1 - ac))) : Math.sqrt(1 - ac);
       for (let k = b * per; k < (b + 1) * per; k++) {
@@ -358,6 +360,6 @@ function continuousTimesteps(sigmas: Float32Array, count: number): Float32Array 
 function stepNumber(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== "number" || Number.isNaN(v))
-    throw new TypeError(`${CLASS}.step: ${name} must be a number, got ${String(v)}`);
+    throw new ArgumentError(`${CLASS}.step: ${name} must be a number, got ${String(v)}`);
   return v;
 }

@@ -3,6 +3,7 @@
  * second-order method (Karras et al. Algorithm 1 without churn) as a scheduler with two
  * model calls per step, driven by an interleaved timestep list.
  */
+import { ArgumentError } from "@edmkit/core";
 import type { DType, Tensor } from "@edmkit/core";
 import { trainingTables } from "./betas.js";
 import {
@@ -65,7 +66,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     const resolved = resolveConfig(CLASS, heunDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`,
       );
     }
@@ -122,24 +123,24 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       custT = o.timesteps ?? null;
     const c = this.init;
     if (n === null && custT === null)
-      throw new Error(`${who}: give exactly one of numInferenceSteps or timesteps`);
+      throw new ArgumentError(`${who}: give exactly one of numInferenceSteps or timesteps`);
     if (n !== null && custT !== null)
-      throw new Error(`${who}: give only one of numInferenceSteps or timesteps`);
+      throw new ArgumentError(`${who}: give only one of numInferenceSteps or timesteps`);
     if (custT !== null && c.use_karras_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
     if (custT !== null && c.use_exponential_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
     if (custT !== null && c.use_beta_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
     if (n !== null && (!Number.isInteger(n) || n < 1)) {
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
     }
     checkNumbers(who, "timesteps", custT);
     const N = n ?? (custT as ArrayLike<number>).length;
-    if (N < 1) throw new RangeError(`${who}: timesteps must not be empty`);
+    if (N < 1) throw new ArgumentError(`${who}: timesteps must not be empty`);
     const T = o.numTrainTimesteps || c.num_train_timesteps;
     if (!Number.isInteger(T) || T < 1)
-      throw new RangeError(`${who}: numTrainTimesteps must be a positive integer, got ${T}`);
+      throw new ArgumentError(`${who}: numTrainTimesteps must be a positive integer, got ${T}`);
     this.numInferenceSteps = N;
 
     let timesteps: ArrayLike<number> =
@@ -191,7 +192,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     const v = this.config[key];
     if (v === undefined || v === null) return null;
     if (typeof v !== "number")
-      throw new TypeError(
+      throw new ArgumentError(
         `${CLASS}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
       );
     return v;
@@ -233,7 +234,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     this.checkStepInputs(who, modelOutput, sample, options, ["out", "generator"]);
     const pt = this.init.prediction_type;
     if (pt !== "epsilon" && pt !== "v_prediction" && pt !== "sample") {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`,
       );
     }
@@ -304,7 +305,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       const dPrev = this.prevDerivativeHeld as Tensor,
         sPrev = this.sampleHeld as Tensor;
       if (dPrev.data.length !== n)
-        throw new RangeError(
+        throw new ArgumentError(
           `${CLASS}.step: the corrector's sample size ${n} differs from the predictor's ${dPrev.data.length}`,
         );
       const dd = dPrev.data,

@@ -2,6 +2,7 @@
  * The ported schedulers under their diffusers class names, and construction by name the way
  * `getattr(diffusers, name).from_config(config)` works.
  */
+import { ArgumentError } from "@edmkit/core";
 import { EulerAncestralDiscreteScheduler } from "./euler-ancestral-discrete.js";
 import { EulerDiscreteScheduler } from "./euler-discrete.js";
 import { HeunDiscreteScheduler } from "./heun-discrete.js";
@@ -31,7 +32,7 @@ export function createScheduler(
 ): AnyScheduler {
   const cls = name ?? config._class_name;
   if (!isSchedulerName(cls)) {
-    throw new Error(
+    throw new ArgumentError(
       `createScheduler: ${JSON.stringify(cls)} is not a ported scheduler; expected one of ${Object.keys(schedulers).join(", ")}`,
     );
   }

@@ -25,6 +25,7 @@ import {
   type Tol,
   Recorder,
   ReplayNoise,
+  checkRequestedLength,
   compareReplay,
   compareValues,
   errorResult,
@@ -144,6 +145,14 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
   const s = createScheduler(fx.reference.entry as never, config);
   const pre: ReplayCheck[] = [configCheck(s, full)];
 
+  const st = (call.set_timesteps ?? {}) as Record<string, unknown>;
+  checkRequestedLength(
+    fx,
+    "num_inference_steps",
+    st.num_inference_steps,
+    fx.model_calls.length,
+    "model calls",
+  );
   s.setTimesteps(setTimestepsArgs((call.set_timesteps as Record<string, unknown>) ?? {}) as never);
   const rec = fx.schedule;
   const schedTol = fx.tolerance.schedule ?? { abs: 0, rel: 0 };
@@ -229,6 +238,15 @@ function replaySchedule(fx: ScheduleFixture, opts: ReplayOptions): ReplayResult 
         }
         first = false;
       }
+      const recorded = (c as { timesteps?: ArrayLike<number> }).timesteps;
+      if (recorded)
+        checkRequestedLength(
+          fx,
+          `cases[${ci}].num_inference_steps`,
+          c.set_timesteps.num_inference_steps,
+          recorded.length,
+          "timesteps",
+        );
       s.setTimesteps(setTimestepsArgs(c.set_timesteps) as never);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);

@@ -4,6 +4,7 @@
  * them to float32, np.interp works in float64, `_sigma_to_t` mixes float32 and float64 under
  * numpy 1.x promotion rules, Karras / exponential / beta sigmas are float64 numpy arrays.
  */
+import { ArgumentError } from "@edmkit/core";
 import { numpyInterp, numpyLinspace, roundHalfEven, torchExpF32, torchLinspace } from "@edmkit/core";
 import { numpyLogF32 } from "./float32.js";
 import { betaPpf } from "./incomplete-beta.js";
@@ -20,7 +21,7 @@ export type TimestepSpacing = "linspace" | "leading" | "trailing";
  */
 export function numpyArange(start: number, stop: number, step: number): Float64Array {
   if (step === 0 || !Number.isFinite(step))
-    throw new RangeError(`numpyArange: step must be finite and non-zero, got ${step}`);
+    throw new ArgumentError(`numpyArange: step must be finite and non-zero, got ${step}`);
   const lenF = (stop - start) / step;
   const len = lenF <= 0 ? 0 : Math.ceil(lenF);
   const out = new Float64Array(len);
@@ -63,7 +64,7 @@ export function spacedTimesteps(
     }
     case "leading": {
       if (N === 0)
-        throw new Error(
+        throw new ArgumentError(
           `${who}: num_inference_steps must be positive with timestep_spacing "leading" (diffusers divides by it)`,
         );
       const ratio = Math.floor(T / N);
@@ -73,7 +74,7 @@ export function spacedTimesteps(
     }
     case "trailing": {
       if (N === 0)
-        throw new Error(
+        throw new ArgumentError(
           `${who}: num_inference_steps must be positive with timestep_spacing "trailing" (diffusers divides by it)`,
         );
       const ratio = T / N;
@@ -83,7 +84,7 @@ export function spacedTimesteps(
       return out;
     }
     default:
-      throw new Error(
+      throw new ArgumentError(
         `${who}: timestep_spacing ${JSON.stringify(spacing)} is not supported; choose one of "linspace", "leading" or "trailing"`,
       );
   }

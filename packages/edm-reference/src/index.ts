@@ -148,6 +148,7 @@ export {
   ToyTrainer,
   type ToyTrainingProgress,
   type ToyTrainingResult,
+  TrainingDivergedError,
   trainToyDenoiser,
   trainToyDenoiserSync,
   type TrainToyOptions,

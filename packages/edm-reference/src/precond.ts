@@ -13,6 +13,7 @@
  * The training target of F follows from the same coefficients:
  * F_target = (y - c_skip x) / c_out for x = y + n (eq. 8), see `networkTarget`.
  */
+import { ArgumentError } from "@edmkit/core";
 import { type Denoiser, type Tensor, tensor, allocate } from "@edmkit/core";
 import { iddpmTable, type IddpmParams } from "./discretization.js";
 import { vpSchedule } from "./schedule.js";
@@ -40,7 +41,7 @@ export function edmPreconditioning(
   opts: { sigma_data?: number; sigmaMin?: number; sigmaMax?: number } = {},
 ): Preconditioning {
   const sd = opts.sigma_data ?? 0.5;
-  if (!(sd > 0)) throw new RangeError(`edmPreconditioning: sigma_data must be positive, got ${sd}`);
+  if (!(sd > 0)) throw new ArgumentError(`edmPreconditioning: sigma_data must be positive, got ${sd}`);
   const sd2 = sd * sd;
   return {
     name: "edm",
@@ -141,7 +142,7 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
       const n = x.data.length,
         rows = sigma.length;
       if (rows === 0 || n % rows !== 0)
-        throw new RangeError(`preconditionedDenoiser: ${rows} sigmas for ${n} values`);
+        throw new ArgumentError(`preconditionedDenoiser: ${rows} sigmas for ${n} values`);
       const per = n / rows;
       if (!inBuf || inBuf.data.length !== n || inBuf.dtype !== x.dtype)
         inBuf = tensor(allocate(x.dtype, n), x.shape);
@@ -158,7 +159,7 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
       }
       const f = await F(inBuf, cn);
       if (f.data.length !== n)
-        throw new RangeError(
+        throw new ArgumentError(
           `preconditionedDenoiser: the network returned ${f.data.length} values for ${n} inputs`,
         );
       const o = out && out.data.length === n ? out : tensor(allocate(x.dtype, n), x.shape);
@@ -181,7 +182,9 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
  */
 export function idealNetwork(denoiser: Denoiser, precond: Preconditioning): RawNetwork {
   if (!precond.sigmaFromNoise)
-    throw new Error(`idealNetwork: preconditioning '${precond.name}' cannot recover sigma from c_noise`);
+    throw new ArgumentError(
+      `idealNetwork: preconditioning '${precond.name}' cannot recover sigma from c_noise`,
+    );
   const fromNoise = precond.sigmaFromNoise.bind(precond);
   return async (input, cNoise) => {
     const rows = cNoise.length,

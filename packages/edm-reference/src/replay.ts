@@ -11,6 +11,7 @@
  * to float32 (FORMAT.md's float32 model rule); the sampler uses the result in float64.
  */
 import {
+  checkRequestedLength,
   compareReplay,
   compareValues,
   type Denoiser,
@@ -139,6 +140,13 @@ export async function replayFixture(
   const f = fixture as RunFixture;
   try {
     const entry = f.reference.entry as Entry;
+    checkRequestedLength(
+      f,
+      "reference.call.num_steps",
+      f.reference.call.num_steps,
+      f.model_calls.length,
+      "model calls",
+    );
     const net = fixtureNet(f, opts.model);
     const latents = tensor(f.noise.draws[0], f.shape, f.dtype);
     const noise = new ReplayNoise(f.noise.draws.slice(1), `${f.id} randn_like`);

@@ -17,7 +17,6 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   type Denoiser,
   denoiserSchema,
@@ -62,14 +61,14 @@ import {
   convertKwargs,
   DiscreteEpsDDPMDenoiser,
   DiscreteVDDPMDenoiser,
-  KDiffusionArgumentError,
   samplers as kSamplers,
   type SamplerName as KSamplerName,
   samplerSignatures,
   schedules as kSchedules,
   type Signature,
 } from "@edmkit/k-diffusion";
-import { writeFileAtomic } from "@edmkit/core/node";
+import { checkWritableFile, writeFileAtomic } from "@edmkit/core/node";
+import { parseCommandArgs } from "./args.js";
 import { UsageError } from "../errors.js";
 import {
   type OnnxDevice,
@@ -95,6 +94,10 @@ const PRESETS = ["vp", "ve", "iddpm", "edm"] as const;
 const BUILTIN_MODELS = ["gmm1d-bimodal", "gmm2d-ring8", "gmm2d-ring8-discrete"] as const;
 const DEFAULT_STEPS = 20;
 const DEFAULT_BATCH = 16;
+/** Limits of the numeric options (stated in --help; beyond them: exit 2). */
+const MAX_STEPS = 10_000;
+const MAX_BATCH = 1_000_000;
+const MAX_BINS = 10_000;
 
 export const sampleHelp = `edmkit sample --sampler NAME --model MODEL [options]
 
@@ -111,8 +114,9 @@ sampler's own noise continues from the same generator).
                         gmm2d-ring8-discrete (exact discrete eps model, SD betas), a .onnx file
                         (with its sidecar NAME.json), or a .json file: a fixture-format
                         denoiser (gmm, discrete-eps, onnx), a fixture, or toy-MLP weights
-  --steps N             sampling steps (default ${DEFAULT_STEPS})
-  --batch B             number of samples (default ${DEFAULT_BATCH})
+  --steps N             sampling steps (default ${DEFAULT_STEPS}, at most ${MAX_STEPS}; diffusers: at most
+                        the scheduler's num_train_timesteps)
+  --batch B             number of samples (default ${DEFAULT_BATCH}, at most ${MAX_BATCH})
   --seed S              torch seed (default 0)
   --dtype D             float64 (default) or float32
   --schedule S          k-diffusion: karras (default), exponential, polyexponential, vp;
@@ -126,12 +130,14 @@ sampler's own noise continues from the same generator).
   --churn X             s_churn / S_churn (samplers that have it)
   --eta X               eta (ancestral and SDE samplers)
   --s-noise X           s_noise / S_noise
-  --kwargs JSON         extra keyword arguments by their original names (k-diffusion, edm_sampler)
+  --kwargs JSON         extra keyword arguments by their original names (k-diffusion, edm_sampler);
+                        not those the CLI supplies (noise, noise_sampler, num_steps, or one an
+                        option above sets)
   --device D            cpu (default), cuda or webgpu (ONNX models)
   --dim N               data dimension of an ONNX model that does not declare it
   --out FILE            write the samples: .json or .npy (NPY 1.0, '<f8' or '<f4', C order)
   --plot FILE           .svg or .png: histogram with the true density (1-D), scatter (2-D)
-  --bins N              histogram bins (default 40)
+  --bins N              histogram bins (default 40, at most ${MAX_BINS})
   --json                print a JSON summary on stdout and nothing else
 
 Exit status: 0 done, 1 the samples hold NaN or infinity, 2 bad input.`;
@@ -402,12 +408,7 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
     where = `${path} (denoiser)`;
   }
   if (value.format === TOY_MLP_FORMAT) {
-    let model: ToyMlpDenoiser;
-    try {
-      model = ToyMlpDenoiser.fromJSON(value);
-    } catch (e) {
-      throw new UsageError(`sample: --model ${path}: ${messageOf(e)}`);
-    }
+    const model = ToyMlpDenoiser.fromJSON(value);
     const name = model.training?.dataset;
     const make =
       typeof name === "string" && Object.hasOwn(toyDatasets, name)
@@ -558,6 +559,15 @@ function progressObserver(
   return { observer: { onStep: () => p.tick(`step ${++i}`) }, end: () => p.end() };
 }
 
+/** --kwargs may not name what the CLI supplies itself (never silently overridden). */
+function refuseSupplied(kwargs: Record<string, unknown>, supplied: Record<string, string>): void {
+  for (const key of Object.keys(kwargs))
+    if (Object.hasOwn(supplied, key))
+      throw new UsageError(
+        `sample: --kwargs ${JSON.stringify(key)} is supplied by ${supplied[key]}; remove it`,
+      );
+}
+
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -570,19 +580,15 @@ function kSchedule(
   rho: number | undefined,
   dtype: DType,
 ): Float64Array {
-  try {
-    switch (name) {
-      case "karras":
-        return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
-      case "exponential":
-        return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
-      case "polyexponential":
-        return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
-      default:
-        return kSchedules.get_sigmas_vp(steps, { dtype });
-    }
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
+  switch (name) {
+    case "karras":
+      return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
+    case "exponential":
+      return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
+    case "polyexponential":
+      return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
+    default:
+      return kSchedules.get_sigmas_vp(steps, { dtype });
   }
 }
 
@@ -596,6 +602,15 @@ async function runKDiffusion(
   const label = `k-diffusion/${name}`;
   const den = observeDenoiser(continuousView(model, label), COUNT);
   const sig: Signature = samplerSignatures[name];
+  refuseSupplied(o.kwargs, {
+    noise: "the CLI (draws from the --seed generator)",
+    noise_sampler: "the CLI (draws from the --seed generator)",
+    observer: "the CLI",
+    callback: "the CLI",
+    ...(o.churn !== undefined ? { s_churn: "--churn" } : {}),
+    ...(o.eta !== undefined ? { eta: "--eta" } : {}),
+    ...(o.sNoise !== undefined ? { s_noise: "--s-noise" } : {}),
+  });
   const kw: Record<string, unknown> = { ...o.kwargs };
   if (o.churn !== undefined) kw.s_churn = o.churn;
   if (o.eta !== undefined) kw.eta = o.eta;
@@ -605,11 +620,7 @@ async function runKDiffusion(
   const adaptive = name === "sample_dpm_adaptive";
   const { observer, end } = progressObserver(adaptive ? undefined : o.steps, name, o.quiet);
   kw.observer = observer;
-  try {
-    convertKwargs(name, sig, kw);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  convertKwargs(name, sig, kw);
   const lo = o.sigmaMin ?? den.sigmaMin ?? 0.002;
   const hi = o.sigmaMax ?? den.sigmaMax ?? 80;
   if (!(hi > lo))
@@ -629,9 +640,6 @@ async function runKDiffusion(
     if (name === "sample_dpm_fast") out = await kSamplers.sample_dpm_fast(den, x, lo, hi, o.steps, kw);
     else if (adaptive) out = await kSamplers.sample_dpm_adaptive(den, x, lo, hi, kw);
     else out = await kSamplers[name](den, x, sigmas!, kw);
-  } catch (e) {
-    if (e instanceof KDiffusionArgumentError) throw new UsageError(`sample: ${messageOf(e)}`);
-    throw e;
   } finally {
     end();
   }
@@ -664,12 +672,7 @@ async function runEdm(
     ...(o.churn !== undefined ? { S_churn: o.churn } : {}),
     ...(o.sNoise !== undefined ? { S_noise: o.sNoise } : {}),
   };
-  let plan: ReturnType<typeof planSampler>;
-  try {
-    plan = planSampler(options, den);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  const plan = planSampler(options, den);
   try {
     return { samples: await runPlan(plan, den, latents, options), steps: plan.numSteps, nfe: den.calls };
   } finally {
@@ -684,6 +687,15 @@ async function runEdmSampler(
   o: RunOptions,
 ): Promise<RunResult> {
   const den = observeDenoiser(continuousView(model, "edm/edm_sampler"), COUNT);
+  refuseSupplied(o.kwargs, {
+    num_steps: "--steps",
+    randn_like: "the CLI (draws from the --seed generator)",
+    ...(o.sigmaMin !== undefined ? { sigma_min: "--sigma-min" } : {}),
+    ...(o.sigmaMax !== undefined ? { sigma_max: "--sigma-max" } : {}),
+    ...(o.rho !== undefined ? { rho: "--rho" } : {}),
+    ...(o.churn !== undefined ? { S_churn: "--churn" } : {}),
+    ...(o.sNoise !== undefined ? { S_noise: "--s-noise" } : {}),
+  });
   const call = dropUndefined({
     ...o.kwargs,
     num_steps: o.steps,
@@ -693,11 +705,7 @@ async function runEdmSampler(
     S_churn: o.churn,
     S_noise: o.sNoise,
   });
-  try {
-    samplerSetups.edm_sampler(den, call);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  samplerSetups.edm_sampler(den, call);
   const { observer, end } = progressObserver(o.steps, "edm_sampler", o.quiet);
   try {
     const samples = await edmSamplers.edm_sampler(den, latents, call, {
@@ -743,13 +751,13 @@ async function runDiffusers(
     prediction = model.discrete.prediction;
     overrides.prediction_type = prediction;
   }
-  let scheduler: AnyScheduler;
-  try {
-    scheduler = createScheduler(name, config, overrides);
-    scheduler.setTimesteps(o.steps);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  const scheduler: AnyScheduler = createScheduler(name, config, overrides);
+  const T = Number(scheduler.config.num_train_timesteps);
+  if (o.steps > T)
+    throw new UsageError(
+      `sample: --steps ${o.steps} is more than the scheduler's num_train_timesteps (${T}); ${label} takes at most ${T} steps`,
+    );
+  scheduler.setTimesteps(o.steps);
   if (model.table) {
     let worst = 0;
     const a = scheduler.alphasCumprod;
@@ -823,7 +831,7 @@ function stats(
 const fmt = (v: number | null) => (v === null ? "-" : Number(v.toPrecision(4)).toString());
 
 export async function sampleCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -886,8 +894,11 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   }
 
   // numbers
-  const steps = parseNumber("steps", values.steps, positiveInt, "a positive integer") ?? DEFAULT_STEPS;
-  const batch = parseNumber("batch", values.batch, positiveInt, "a positive integer") ?? DEFAULT_BATCH;
+  const upTo = (max: number) => (x: number) => positiveInt(x) && x <= max;
+  const steps =
+    parseNumber("steps", values.steps, upTo(MAX_STEPS), `an integer from 1 to ${MAX_STEPS}`) ?? DEFAULT_STEPS;
+  const batch =
+    parseNumber("batch", values.batch, upTo(MAX_BATCH), `an integer from 1 to ${MAX_BATCH}`) ?? DEFAULT_BATCH;
   const seed = parseSeed(values.seed);
   const sigmaMin = parseNumber("sigma-min", values["sigma-min"], positive, "a positive number");
   const sigmaMax = parseNumber("sigma-max", values["sigma-max"], positive, "a positive number");
@@ -898,7 +909,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const churn = parseNumber("churn", values.churn, nonNegative, "a number >= 0");
   const eta = parseNumber("eta", values.eta, nonNegative, "a number >= 0");
   const sNoise = parseNumber("s-noise", values["s-noise"], nonNegative, "a number >= 0");
-  const bins = parseNumber("bins", values.bins, positiveInt, "a positive integer");
+  const bins = parseNumber("bins", values.bins, upTo(MAX_BINS), `an integer from 1 to ${MAX_BINS}`);
   const dim = parseNumber("dim", values.dim, positiveInt, "a positive integer");
   const dtype = (values.dtype ?? "float64") as DType;
   if (dtype !== "float64" && dtype !== "float32")
@@ -965,6 +976,9 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     throw new UsageError(`sample: --out must end in .json or .npy, got "${values.out}"`);
   if (values.plot !== undefined && !/\.(svg|png)$/i.test(values.plot))
     throw new UsageError(`sample: --plot must end in .svg or .png, got "${values.plot}"`);
+  // before the work: a path that cannot be written fails now, not after sampling
+  if (values.out !== undefined) checkWritableFile(values.out, "sample: --out");
+  if (values.plot !== undefined) checkWritableFile(values.plot, "sample: --plot");
 
   const model = await loadModel(values.model, { device, dim });
   let result: RunResult;

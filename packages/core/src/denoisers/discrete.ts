@@ -4,7 +4,8 @@
  * `DiscreteEpsDDPMDenoiser` see it: (scaled sample, timestep) -> eps, v or x0.
  */
 import type { Denoiser, DiscreteModel, Prediction } from "../contracts.js";
-import { allocate, type Tensor, tensor } from "../tensor.js";
+import { ArgumentError } from "../errors.js";
+import { allocate, numel, type Tensor, tensor } from "../tensor.js";
 import { GaussianMixture, type GmmSpec } from "./gmm.js";
 
 export type TimeMap = "index" | "c_noise";
@@ -47,7 +48,12 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
   ) {
     this.prediction = spec.prediction ?? "epsilon";
     this.timeMap = spec.timeMap ?? "index";
-    this.sigmas = sigmasFromAlphasCumprod(spec.alphasCumprod);
+    const a = spec.alphasCumprod;
+    if (!a || a.length === 0) throw new ArgumentError("discrete model: alphasCumprod must not be empty");
+    for (let j = 0; j < a.length; j++)
+      if (!(a[j] > 0 && a[j] <= 1))
+        throw new ArgumentError(`discrete model: alphasCumprod[${j}] must lie in (0, 1], got ${a[j]}`);
+    this.sigmas = sigmasFromAlphasCumprod(a);
     this.logSigmas = this.sigmas.map(Math.log);
   }
 
@@ -67,7 +73,14 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
     const n = sample.data.length,
       rows = timestep.length;
     if (rows === 0 || n % rows !== 0)
-      throw new RangeError(`discrete model: ${rows} timesteps for a sample of ${n} values`);
+      throw new ArgumentError(`discrete model: ${rows} timesteps for a sample of ${n} values`);
+    if (numel(sample.shape) !== n)
+      throw new ArgumentError(
+        `discrete model: sample has ${n} values but shape [${sample.shape.join(", ")}]`,
+      );
+    for (let r = 0; r < rows; r++)
+      if (!Number.isFinite(timestep[r]))
+        throw new ArgumentError(`discrete model: timestep[${r}] must be a finite number, got ${timestep[r]}`);
     if (!this.x || this.x.data.length !== n || this.rowSigma!.length !== rows) {
       this.x = tensor(new Float64Array(n), sample.shape);
       this.rowSigma = new Float64Array(rows);

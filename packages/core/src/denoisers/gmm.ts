@@ -10,7 +10,8 @@
  * probability-flow ODE can be measured with it.
  */
 import type { Denoiser } from "../contracts.js";
-import { allocate, type Tensor, tensor } from "../tensor.js";
+import { ArgumentError } from "../errors.js";
+import { allocate, numel, type Tensor, tensor } from "../tensor.js";
 
 export interface GmmSpec {
   kind?: "gmm";
@@ -30,13 +31,16 @@ export class GaussianMixture implements Denoiser {
   private readonly logits: Float64Array;
   private readonly shrink: Float64Array;
 
+  /** Some component has std 0 (a point mass). */
+  private readonly pointMass: boolean;
+
   constructor(readonly spec: GmmSpec) {
     const { dim, weights, means, stds } = spec;
     const k = weights.length;
     if (!Number.isInteger(dim) || dim < 1)
-      throw new RangeError(`gmm: dim must be a positive integer, got ${dim}`);
+      throw new ArgumentError(`gmm: dim must be a positive integer, got ${dim}`);
     if (k < 1 || means.length !== k || stds.length !== k) {
-      throw new RangeError(
+      throw new ArgumentError(
         `gmm: weights (${k}), means (${means.length}) and stds (${stds.length}) must have the same non-zero length`,
       );
     }
@@ -46,14 +50,21 @@ export class GaussianMixture implements Denoiser {
     this.means = new Float64Array(k * dim);
     this.variances = new Float64Array(k);
     for (let j = 0; j < k; j++) {
-      if (!(weights[j] > 0)) throw new RangeError(`gmm: weights[${j}] must be positive, got ${weights[j]}`);
-      if (!(stds[j] >= 0)) throw new RangeError(`gmm: stds[${j}] must be non-negative, got ${stds[j]}`);
+      if (!(weights[j] > 0))
+        throw new ArgumentError(`gmm: weights[${j}] must be positive, got ${weights[j]}`);
+      if (!(stds[j] >= 0 && stds[j] < Infinity))
+        throw new ArgumentError(`gmm: stds[${j}] must be a finite number >= 0, got ${stds[j]}`);
       if (means[j].length !== dim)
-        throw new RangeError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
+        throw new ArgumentError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
       this.logWeights[j] = Math.log(weights[j]);
       this.variances[j] = stds[j] * stds[j];
-      for (let d = 0; d < dim; d++) this.means[j * dim + d] = means[j][d];
+      for (let d = 0; d < dim; d++) {
+        if (!Number.isFinite(means[j][d]))
+          throw new ArgumentError(`gmm: means[${j}][${d}] must be a finite number, got ${means[j][d]}`);
+        this.means[j * dim + d] = means[j][d];
+      }
     }
+    this.pointMass = this.variances.some((v) => v === 0);
     this.logits = new Float64Array(k);
     this.shrink = new Float64Array(k);
   }
@@ -91,15 +102,20 @@ export class GaussianMixture implements Denoiser {
     const n = x.data.length;
     const rows = n / dim;
     if (!Number.isInteger(rows) || x.shape[x.shape.length - 1] !== dim) {
-      throw new RangeError(
+      throw new ArgumentError(
         `gmm: x of shape [${x.shape.join(", ")}] does not end in the mixture's dim ${dim}`,
       );
     }
+    if (numel(x.shape) !== n)
+      throw new ArgumentError(`gmm: x has ${n} values but shape [${x.shape.join(", ")}]`);
     if (sigma.length !== rows) {
-      throw new RangeError(`gmm: ${sigma.length} sigmas for ${rows} rows`);
+      throw new ArgumentError(`gmm: ${sigma.length} sigmas for ${rows} rows`);
     }
+    for (let r = 0; r < rows; r++)
+      if (!(sigma[r] >= 0 && sigma[r] < Infinity))
+        throw new ArgumentError(`gmm: sigma[${r}] must be a finite number >= 0, got ${sigma[r]}`);
     const o = out ?? tensor(allocate(x.dtype, n), x.shape);
-    if (o.data.length !== n) throw new RangeError(`gmm: out has ${o.data.length} elements, expected ${n}`);
+    if (o.data.length !== n) throw new ArgumentError(`gmm: out has ${o.data.length} elements, expected ${n}`);
     const xs = x.data,
       od = o.data;
     for (let r = 0; r < rows; r++) this.denoiseRow(xs, r * dim, sigma[r], od);
@@ -110,6 +126,11 @@ export class GaussianMixture implements Denoiser {
   private denoiseRow(xs: ArrayLike<number>, off: number, sigma: number, od: { [i: number]: number }): void {
     const { k, dim, means, variances, logWeights, logits, shrink } = this;
     const s2 = sigma * sigma;
+    if (s2 === 0 && this.pointMass) {
+      // D(x; 0) = x; the formula below divides 0 by 0 for a component with std 0
+      for (let d = 0; d < dim; d++) od[off + d] = xs[off + d];
+      return;
+    }
     let maxLogit = -Infinity;
     for (let j = 0; j < k; j++) {
       const v = variances[j] + s2;

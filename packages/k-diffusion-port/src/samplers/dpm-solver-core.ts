@@ -21,6 +21,7 @@ import {
   torchMath,
   type TorchMath,
 } from "@edmkit/core";
+import { checkModelOutput } from "./common.js";
 
 /**
  * Which eps evaluations of the current step are already known (the original's per-step
@@ -51,10 +52,13 @@ export class DpmSolverCore {
   private readonly sigmaRow: Float64Array;
   /** Number of model evaluations so far (the original's eps_callback / progress bar). */
   nfe = 0;
+  /** The sampler's current step (attempt, for the adaptive one), for error messages. */
+  step = 0;
 
   constructor(
     private readonly model: Denoiser,
     template: Tensor,
+    private readonly fn = "DPMSolver",
   ) {
     this.m = torchMath(template.dtype);
     this.r = this.m.r;
@@ -89,7 +93,13 @@ export class DpmSolverCore {
   async evalEps(out: Tensor, x: Tensor, t: number): Promise<Tensor> {
     const sigma = this.sigma(t);
     this.sigmaRow.fill(this.r(sigma));
-    const d = await this.model.denoise(x, this.sigmaRow, this.modelOut);
+    const d = checkModelOutput(
+      this.fn,
+      this.step,
+      sigma,
+      await this.model.denoise(x, this.sigmaRow, this.modelOut),
+      x,
+    );
     this.nfe++;
     return subDiv(out, x, d, sigma);
   }

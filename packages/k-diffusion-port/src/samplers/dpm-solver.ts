@@ -4,6 +4,7 @@
  * The solver core (eps, single steps, controller) is in ./dpm-solver-core.ts.
  */
 import {
+  allFinite,
   axpy,
   clone,
   type Denoiser,
@@ -17,6 +18,7 @@ import {
   rounderFor,
 } from "@edmkit/core";
 import { ancestralStep, DpmSolverCore, type EpsCache, PidStepSizeController } from "./dpm-solver-core.js";
+import { KDiffusionArgumentError } from "../validate.js";
 
 /** What k-diffusion's `callback` receives, under the original key names. */
 export type DpmCallbackPayload = Record<string, number | Tensor>;
@@ -74,7 +76,7 @@ export interface DpmFastSchedule {
 }
 
 function fail(fn: string, msg: string): never {
-  throw new RangeError(`${fn}: ${msg}`);
+  throw new KDiffusionArgumentError(`${fn}: ${msg}`);
 }
 
 function finite(fn: string, name: string, v: unknown): number {
@@ -110,6 +112,7 @@ function checkTensor(fn: string, x: Tensor): void {
   if (x.shape.length < 1 || x.data.length === 0) {
     fail(fn, `x must have a batch dimension and at least one element, got shape [${x.shape.join(", ")}]`);
   }
+  if (!allFinite(x.data)) fail(fn, "x holds NaN or infinity");
 }
 
 /**
@@ -192,7 +195,7 @@ export async function sampleDpmFast(
   // t_end is the 0-d tensor, not ts[-1] (torch.linspace's vectorized fill can miss the end by an ulp)
   const { ts, orders, tEnd } = dpmFastSchedule(sigmaMin, sigmaMax, n, x.dtype);
 
-  const solver = new DpmSolverCore(model, x);
+  const solver = new DpmSolverCore(model, x, fn);
   const { r } = solver;
   let cur = clone(x);
   let next = zerosLike(x);
@@ -202,6 +205,7 @@ export async function sampleDpmFast(
   const reporting = observer?.onStep !== undefined || callback !== undefined;
 
   for (let i = 0; i < orders.length; i++) {
+    solver.step = i;
     cache.eps = cache.epsR1 = cache.epsR2 = false;
     const t = ts[i],
       tNext = ts[i + 1];
@@ -309,7 +313,7 @@ export async function sampleDpmAdaptive(
   const { noiseSampler, observer, callback } = options;
   if (eta && !noiseSampler) fail(fn, `noiseSampler is required when eta != 0 (got eta=${eta})`);
 
-  const solver = new DpmSolverCore(model, x);
+  const solver = new DpmSolverCore(model, x, fn);
   const { r } = solver;
   const tStart = solver.t(r(sigmaMax));
   const tEnd = solver.t(r(sigmaMin));
@@ -341,6 +345,7 @@ export async function sampleDpmAdaptive(
       );
     }
     cache.eps = cache.epsR1 = cache.epsR2 = false;
+    solver.step = info.steps;
     const sh = r(s + r(pid.h));
     const t = forward ? (sh < tEnd ? sh : tEnd) : sh > tEnd ? sh : tEnd;
     let t_ = t,
