@@ -169,3 +169,4 @@ export {
   torchMath,
 } from "./torch-math.js";
 export { sleefSinf } from "./sleef-f32.js";
+export { gaussLegendre, integrateGaussLegendre, type Qk21Result, qk21 } from "./quadrature.js";

@@ -5,15 +5,24 @@
 import { EulerAncestralDiscreteScheduler } from "./euler-ancestral-discrete.js";
 import { EulerDiscreteScheduler } from "./euler-discrete.js";
 import { HeunDiscreteScheduler } from "./heun-discrete.js";
+import { KDPM2AncestralDiscreteScheduler } from "./kdpm2-ancestral-discrete.js";
+import { KDPM2DiscreteScheduler } from "./kdpm2-discrete.js";
 
 export const schedulers = {
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
   EulerAncestralDiscreteScheduler,
+  KDPM2DiscreteScheduler,
+  KDPM2AncestralDiscreteScheduler,
 } as const;
 
 export type SchedulerName = keyof typeof schedulers;
-export type AnyScheduler = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
+export type AnyScheduler =
+  | EulerDiscreteScheduler
+  | HeunDiscreteScheduler
+  | EulerAncestralDiscreteScheduler
+  | KDPM2DiscreteScheduler
+  | KDPM2AncestralDiscreteScheduler;
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
   return typeof name === "string" && Object.hasOwn(schedulers, name);
