@@ -133,3 +133,12 @@ export {
 } from "./kdpm2-common.js";
 export { KDPM2DiscreteScheduler } from "./kdpm2-discrete.js";
 export { KDPM2AncestralDiscreteScheduler } from "./kdpm2-ancestral-discrete.js";
+export { LMSDiscreteScheduler, type LMSStepOptions, lmsCoefficient } from "./lms-discrete.js";
+export {
+  AlphaScheduler,
+  type AlphaSchedulerConfig,
+  integerTimesteps,
+  sigmoidBetas,
+} from "./alpha-scheduler.js";
+export { DDIMScheduler, type DDIMStepOptions } from "./ddim.js";
+export { DDPMScheduler, type DDPMSetTimestepsOptions, type DDPMStepOptions } from "./ddpm.js";

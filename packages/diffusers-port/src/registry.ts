@@ -2,11 +2,14 @@
  * The ported schedulers under their diffusers class names, and construction by name the way
  * `getattr(diffusers, name).from_config(config)` works.
  */
+import { DDIMScheduler } from "./ddim.js";
+import { DDPMScheduler } from "./ddpm.js";
 import { EulerAncestralDiscreteScheduler } from "./euler-ancestral-discrete.js";
 import { EulerDiscreteScheduler } from "./euler-discrete.js";
 import { HeunDiscreteScheduler } from "./heun-discrete.js";
 import { KDPM2AncestralDiscreteScheduler } from "./kdpm2-ancestral-discrete.js";
 import { KDPM2DiscreteScheduler } from "./kdpm2-discrete.js";
+import { LMSDiscreteScheduler } from "./lms-discrete.js";
 
 export const schedulers = {
   EulerDiscreteScheduler,
@@ -14,6 +17,9 @@ export const schedulers = {
   EulerAncestralDiscreteScheduler,
   KDPM2DiscreteScheduler,
   KDPM2AncestralDiscreteScheduler,
+  LMSDiscreteScheduler,
+  DDIMScheduler,
+  DDPMScheduler,
 } as const;
 
 export type SchedulerName = keyof typeof schedulers;
@@ -22,7 +28,10 @@ export type AnyScheduler =
   | HeunDiscreteScheduler
   | EulerAncestralDiscreteScheduler
   | KDPM2DiscreteScheduler
-  | KDPM2AncestralDiscreteScheduler;
+  | KDPM2AncestralDiscreteScheduler
+  | LMSDiscreteScheduler
+  | DDIMScheduler
+  | DDPMScheduler;
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
   return typeof name === "string" && Object.hasOwn(schedulers, name);

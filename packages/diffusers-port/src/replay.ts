@@ -178,7 +178,7 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
     });
   }
   const begin = call.begin_index;
-  if (typeof begin === "number") s.setBeginIndex(begin);
+  if (typeof begin === "number" && "setBeginIndex" in s) s.setBeginIndex(begin);
 
   const model: DiscreteModel = replayModel(fx, opts.model) as DiscreteModel;
   const latents = tensor(fx.noise.draws[0], fx.shape, fx.dtype);
@@ -263,7 +263,7 @@ function replaySchedule(fx: ScheduleFixture, opts: ReplayOptions): ReplayResult 
     const tol: Tol = { abs: c.tolerance.abs * k, rel: c.tolerance.rel * k };
     const parts = [
       check("timesteps", s.timesteps, c.timesteps, tol),
-      check("sigmas", s.sigmas, c.sigmas, tol),
+      check("sigmas", "sigmas" in s ? s.sigmas : [], c.sigmas, tol),
       check("init_noise_sigma", s.initNoiseSigma, c.init_noise_sigma, tol),
     ];
     if (c.num_inference_steps != null) {
