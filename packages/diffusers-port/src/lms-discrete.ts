@@ -42,24 +42,32 @@ export interface LMSStepOptions extends BaseStepOptions {
  * exact Gauss-Legendre rule, which may differ from scipy in the last bits).
  */
 export function lmsCoefficient(sigmas: Float32Array, order: number, t: number, currentOrder: number): number {
-  const nodes: number[] = [],
-    dens: number[] = [];
+  if (BASIS.nodes.length < order) {
+    BASIS.nodes = new Float32Array(order);
+    BASIS.dens = new Float32Array(order);
+  }
   const sc = sigmas[t - currentOrder];
+  let m = 0;
   for (let k = 0; k < order; k++) {
     if (k === currentOrder) continue;
-    nodes.push(sigmas[t - k]);
-    dens.push(f(sc - sigmas[t - k]));
+    BASIS.nodes[m] = sigmas[t - k];
+    BASIS.dens[m++] = f(sc - sigmas[t - k]);
   }
-  const basis = (tau: number): number => {
-    const t32 = f(tau);
-    let prod = 1;
-    for (let k = 0; k < nodes.length; k++) prod = f(prod * f(f(t32 - nodes[k]) / dens[k]));
-    return prod;
-  };
+  BASIS.count = m;
   const a = sigmas[t],
     b = sigmas[t + 1];
-  if (order <= 20) return qk21(basis, a, b).result;
-  return integrateGaussLegendre(basis, a, b, Math.ceil(order / 2));
+  if (order <= 20) return qk21(basisAt, a, b).result;
+  return integrateGaussLegendre(basisAt, a, b, Math.ceil(order / 2));
+}
+
+/** The Lagrange basis of `lmsCoefficient`, held at module level so a step allocates no closure. */
+const BASIS = { nodes: new Float32Array(8), dens: new Float32Array(8), count: 0 };
+
+function basisAt(tau: number): number {
+  const t32 = f(tau);
+  let prod = 1;
+  for (let k = 0; k < BASIS.count; k++) prod = f(prod * f(f(t32 - BASIS.nodes[k]) / BASIS.dens[k]));
+  return prod;
 }
 
 export class LMSDiscreteScheduler extends DiscreteScheduler {
