@@ -4,11 +4,10 @@
  * `sample_dpm_2_ancestral` (DPM-Solver-2 toward sigma_down, then ancestral noise of size
  * sigma_up) as a scheduler with two model calls per step.
  */
-import { type Tensor, torchMath } from "@edmkit/core";
+import type { Tensor } from "@edmkit/core";
 import type { SchedulerConfigJson } from "./config.js";
-import { type SchedulerOutput, promote } from "./discrete-scheduler.js";
+import type { SchedulerOutput } from "./discrete-scheduler.js";
 import type { KDPM2DiscreteConfigInput } from "./family-config.js";
-import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 import { checkGenerator, drawNoise } from "./generator.js";
 import { KDPM2Base, type KDPM2StepOptions, interleaveRepeat, logMidpointsF32 } from "./kdpm2-common.js";
 
@@ -94,7 +93,7 @@ export class KDPM2AncestralDiscreteScheduler extends KDPM2Base {
     const who = "step";
     this.checkStepInputs(who, modelOutput, sample, options, ["out", "generator"]);
     checkGenerator(CLASS, options.generator);
-    const mode = this.predictionMode();
+    this.predictionMode();
     const first = this.stateInFirstOrder;
     const i = this.currentStepIndex(who, timestep, first);
     const sig = this.sigmasHeld,
@@ -103,49 +102,13 @@ export class KDPM2AncestralDiscreteScheduler extends KDPM2Base {
     const sigmaMid = first ? mid[i] : mid[i - 1];
     const sigmaUp = this.upHeld[i - 1];
     const sigmaDown = this.downHeld[i - 1];
-    const sigmaIn = first ? sigma : sigmaMid;
     const dt = f((first ? sigmaMid : sigmaDown) - sigma);
-    const dDen = first ? sigma : sigmaMid;
-
-    const dtype = promote(modelOutput.dtype, sample.dtype);
-    const { r } = torchMath(dtype);
-    const prev = this.outTensor(who, options.out?.prevSample, modelOutput.shape, dtype, "out.prevSample");
-    const pred = this.outTensor(
-      who,
-      options.out?.predOriginalSample,
-      modelOutput.shape,
-      dtype,
-      "out.predOriginalSample",
-    );
-    const base = first ? sample : (this.sampleHeld as Tensor);
-    if (base.data.length !== sample.data.length)
-      throw new RangeError(`${CLASS}.step: the second stage's sample size differs from the first stage's`);
-    let e: ArrayLike<number> | null = null;
+    let noise: { data: ArrayLike<number>; scale: number } | null = null;
     if (!first) {
-      const noise = this.scratch("noise", modelOutput.shape, modelOutput.dtype);
-      drawNoise(CLASS, options.generator, noise, { step: i, sigma: sigmaDown, sigmaNext: sigmaUp });
-      e = noise.data;
+      const t = this.scratch("noise", modelOutput.shape, modelOutput.dtype);
+      drawNoise(CLASS, options.generator, t, { step: i, sigma: sigmaDown, sigmaNext: sigmaUp });
+      noise = { data: t.data, scale: sigmaUp };
     }
-    const vDen = f(f(sigmaIn * sigmaIn) + 1);
-    const vOut = f(-sigmaIn / sqrtSigmaSqPlusOneF32(sigmaIn));
-    const mo = modelOutput.data,
-      x = sample.data,
-      b = base.data,
-      pd = pred.data,
-      xd = prev.data,
-      n = mo.length;
-    if (first) this.holdSample(sample);
-    for (let k = 0; k < n; k++) {
-      const s = x[k],
-        m = mo[k];
-      const x0 = mode === 0 ? r(s - r(sigmaIn * m)) : r(r(m * vOut) + r(s / vDen));
-      const d = r(r(s - x0) / dDen);
-      pd[k] = x0;
-      const y = r(b[k] + r(d * dt));
-      xd[k] = e === null ? y : r(y + r(e[k] * sigmaUp));
-    }
-    if (!first) this.sampleHeld = null;
-    this.stepIndexHeld = i + 1;
-    return { prevSample: prev, predOriginalSample: pred };
+    return this.stageStep(modelOutput, sample, options.out, i, first ? sigma : sigmaMid, dt, noise);
   }
 }

@@ -138,6 +138,24 @@ export function logMidpointsF32(a: Float32Array, b: ArrayLike<number>): Float32A
 
 export type KDPM2StepOptions = BaseStepOptions;
 
+/**
+ * sigma_min / sigma_max as the Karras-family conversions read them from `self.config` (a
+ * source config's extra key kept by `from_config`), or null.
+ */
+export function configSigma(
+  className: string,
+  config: Readonly<Record<string, unknown>>,
+  key: "sigma_min" | "sigma_max",
+): number | null {
+  const v = config[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "number")
+    throw new TypeError(
+      `${className}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
+    );
+  return v;
+}
+
 export interface KDPM2SetTimestepsOptions {
   numInferenceSteps?: number | null;
   /** diffusers' `num_train_timesteps` argument of set_timesteps (spacing range; default from config). */
@@ -288,14 +306,7 @@ export abstract class KDPM2Base extends DiscreteScheduler {
    * them), so a later set_timesteps uses them. Reproduced.
    */
   private extraSigma(key: "sigma_min" | "sigma_max"): number | null {
-    if (this.constructing) return null;
-    const v = this.config[key];
-    if (v === undefined || v === null) return null;
-    if (typeof v !== "number")
-      throw new TypeError(
-        `${this.className}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
-      );
-    return v;
+    return this.constructing ? null : configSigma(this.className, this.config, key);
   }
 
   /** The sigma `scale_model_input` divides by in the second stage (KDPM2: interpol[i], ancestral: interpol[i-1]). */
@@ -339,6 +350,66 @@ export abstract class KDPM2Base extends DiscreteScheduler {
     throw new Error(
       `${this.className}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon" or "v_prediction"`,
     );
+  }
+
+  /**
+   * The update both KDPM2 steps make, in the promoted dtype (sigmas are float32 values): x0
+   * from the output at `sigmaIn` (epsilon `x - sigma eps`; v `v * (-sigma/(sigma**2+1)**0.5)
+   * + x/(sigma**2+1)`), d = (x - x0) / sigmaIn, prev = base + d * dt (base: this sample in the
+   * first stage, the held one in the second), plus `noise * noiseScale` when given. The first
+   * stage holds the sample; the second releases it. Advances the step index.
+   */
+  protected stageStep(
+    modelOutput: Tensor,
+    sample: Tensor,
+    out: KDPM2StepOptions["out"],
+    i: number,
+    sigmaIn: number,
+    dt: number,
+    noise: { data: ArrayLike<number>; scale: number } | null,
+  ): { prevSample: Tensor; predOriginalSample: Tensor } {
+    const who = "step";
+    const mode = this.predictionMode();
+    const first = this.stateInFirstOrder;
+    const dtype = promote(modelOutput.dtype, sample.dtype);
+    const { r } = torchMath(dtype);
+    const prev = this.outTensor(who, out?.prevSample, modelOutput.shape, dtype, "out.prevSample");
+    const pred = this.outTensor(
+      who,
+      out?.predOriginalSample,
+      modelOutput.shape,
+      dtype,
+      "out.predOriginalSample",
+    );
+    const base = first ? sample : (this.sampleHeld as Tensor);
+    if (base.data.length !== sample.data.length)
+      throw new RangeError(
+        `${this.className}.step: the second stage's sample size differs from the first stage's`,
+      );
+    const vDen = f(f(sigmaIn * sigmaIn) + 1);
+    const vOut = f(-sigmaIn / sqrtSigmaSqPlusOneF32(sigmaIn));
+    const mo = modelOutput.data,
+      x = sample.data,
+      b = base.data,
+      pd = pred.data,
+      xd = prev.data,
+      n = mo.length;
+    const e = noise?.data,
+      up = noise?.scale ?? 0;
+    // b is read before prev (which may alias the loop's x buffer, i.e. `sample`) is written
+    if (first) this.holdSample(sample);
+    for (let k = 0; k < n; k++) {
+      const s = x[k],
+        m = mo[k];
+      const x0 = mode === 0 ? r(s - r(sigmaIn * m)) : r(r(m * vOut) + r(s / vDen));
+      const d = r(r(s - x0) / sigmaIn);
+      pd[k] = x0;
+      const y = r(b[k] + r(d * dt));
+      xd[k] = e === undefined ? y : r(y + r(e[k] * up));
+    }
+    if (!first) this.sampleHeld = null;
+    this.stepIndexHeld = i + 1;
+    return { prevSample: prev, predOriginalSample: pred };
   }
 
   /** Copy the first stage's sample into a kept buffer (diffusers keeps the tensor itself). */

@@ -3,11 +3,10 @@
  * k-diffusion's `sample_dpm_2` (DPM-Solver-2 / Karras et al. Algorithm 2 without churn) as a
  * scheduler with two model calls per step, the second at the log-midpoint sigma.
  */
-import { type Tensor, torchMath } from "@edmkit/core";
+import type { Tensor } from "@edmkit/core";
 import type { SchedulerConfigJson } from "./config.js";
-import { type SchedulerOutput, promote } from "./discrete-scheduler.js";
+import type { SchedulerOutput } from "./discrete-scheduler.js";
 import type { KDPM2DiscreteConfigInput } from "./family-config.js";
-import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 import { KDPM2Base, type KDPM2StepOptions, logMidpointsF32 } from "./kdpm2-common.js";
 
 const f = Math.fround;
@@ -70,7 +69,7 @@ export class KDPM2DiscreteScheduler extends KDPM2Base {
     const who = "step";
     // diffusers' KDPM2 step() takes no generator; one is tolerated (the loop passes it) and unused
     this.checkStepInputs(who, modelOutput, sample, options, ["out", "generator"]);
-    const mode = this.predictionMode();
+    this.predictionMode();
     const first = this.stateInFirstOrder;
     const i = this.currentStepIndex(who, timestep, first);
     const sig = this.sigmasHeld,
@@ -78,43 +77,7 @@ export class KDPM2DiscreteScheduler extends KDPM2Base {
     const sigma = first ? sig[i] : sig[i - 1];
     const sigmaMid = first ? mid[i + 1] : mid[i];
     const sigmaNext = first ? sig[i + 1] : sig[i];
-    const sigmaIn = first ? sigma : sigmaMid;
     const dt = f((first ? sigmaMid : sigmaNext) - sigma);
-    const dDen = first ? sigma : sigmaMid;
-
-    const dtype = promote(modelOutput.dtype, sample.dtype);
-    const { r } = torchMath(dtype);
-    const prev = this.outTensor(who, options.out?.prevSample, modelOutput.shape, dtype, "out.prevSample");
-    const pred = this.outTensor(
-      who,
-      options.out?.predOriginalSample,
-      modelOutput.shape,
-      dtype,
-      "out.predOriginalSample",
-    );
-    const base = first ? sample : (this.sampleHeld as Tensor);
-    if (base.data.length !== sample.data.length)
-      throw new RangeError(`${CLASS}.step: the second stage's sample size differs from the first stage's`);
-    const vDen = f(f(sigmaIn * sigmaIn) + 1);
-    const vOut = f(-sigmaIn / sqrtSigmaSqPlusOneF32(sigmaIn));
-    const mo = modelOutput.data,
-      x = sample.data,
-      b = base.data,
-      pd = pred.data,
-      xd = prev.data,
-      n = mo.length;
-    // the held sample is read before prev (which may alias the loop's x buffer) is written
-    if (first) this.holdSample(sample);
-    for (let k = 0; k < n; k++) {
-      const s = x[k],
-        m = mo[k];
-      const x0 = mode === 0 ? r(s - r(sigmaIn * m)) : r(r(m * vOut) + r(s / vDen));
-      const d = r(r(s - x0) / dDen);
-      pd[k] = x0;
-      xd[k] = r(b[k] + r(d * dt));
-    }
-    if (!first) this.sampleHeld = null;
-    this.stepIndexHeld = i + 1;
-    return { prevSample: prev, predOriginalSample: pred };
+    return this.stageStep(modelOutput, sample, options.out, i, first ? sigma : sigmaMid, dt, null);
   }
 }

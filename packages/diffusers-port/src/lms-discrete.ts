@@ -20,7 +20,7 @@ import {
   lmsDiscreteConfigSchema,
 } from "./family-config.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
-import { spacedSigmaSchedule } from "./kdpm2-common.js";
+import { configSigma, spacedSigmaSchedule } from "./kdpm2-common.js";
 
 const f = Math.fround;
 const CLASS = "LMSDiscreteScheduler";
@@ -156,14 +156,7 @@ export class LMSDiscreteScheduler extends DiscreteScheduler {
 
   /** sigma_min / sigma_max kept in `self.config` from a source config (read by exponential / beta). */
   private extraSigma(key: "sigma_min" | "sigma_max"): number | null {
-    if (this.constructing) return null;
-    const v = this.config[key];
-    if (v === undefined || v === null) return null;
-    if (typeof v !== "number")
-      throw new TypeError(
-        `${CLASS}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
-      );
-    return v;
+    return this.constructing ? null : configSigma(CLASS, this.config, key);
   }
 
   protected override resetRunState(): void {
@@ -211,6 +204,10 @@ export class LMSDiscreteScheduler extends DiscreteScheduler {
       dtype,
       "out.predOriginalSample",
     );
+    const list = this.derivativesHeld;
+    // diffusers appends, then drops the oldest once when the list is longer than `order`;
+    // dropping it first (it is never used) lets its buffer hold the new derivative
+    if (list.length >= orderArg) this.spare.push(list.shift() as Tensor);
     const deriv = this.takeBuffer(modelOutput.shape, dtype);
     const vDen = f(f(sigma * sigma) + 1);
     const vOut = f(-sigma / sqrtSigmaSqPlusOneF32(sigma));
@@ -226,9 +223,7 @@ export class LMSDiscreteScheduler extends DiscreteScheduler {
       pd[k] = x0;
       dd[k] = r(r(s - x0) / sigma);
     }
-    const list = this.derivativesHeld;
     list.push(deriv);
-    if (list.length > orderArg) this.spare.push(list.shift() as Tensor);
     const order = Math.min(i + 1, orderArg);
     const terms = Math.min(order, list.length);
     const coeffs = this.coeffs;
