@@ -171,3 +171,4 @@ export {
   torchMath,
 } from "./torch-math.js";
 export { sleefSinf } from "./sleef-f32.js";
+export { gaussLegendre, integrateGaussLegendre, type Qk21Result, qk21 } from "./quadrature.js";

@@ -137,7 +137,13 @@ export function resolveConfig<S extends z.ZodObject>(
     );
   }
   for (const k of [...Object.keys(src), ...Object.keys(over)]) {
-    if (!expected.has(k) && /[A-Z]/.test(k) && !k.startsWith("_") && KNOWN_KEYS.has(camelToSnake(k))) {
+    const snake = camelToSnake(k);
+    if (
+      !expected.has(k) &&
+      /[A-Z]/.test(k) &&
+      !k.startsWith("_") &&
+      (KNOWN_KEYS.has(snake) || expected.has(snake))
+    ) {
       throw new ArgumentError(
         `${where}: unknown key "${k}"; did you mean "${camelToSnake(k)}"? (configs use diffusers' snake_case keys)`,
       );

@@ -106,3 +106,39 @@ export {
   stepArgs,
   supportsFixture,
 } from "./replay.js";
+export {
+  checkOneSigmaSchedule,
+  type DDIMConfig,
+  type DDIMConfigInput,
+  ddimConfigSchema,
+  type DDPMConfig,
+  type DDPMConfigInput,
+  ddpmConfigSchema,
+  type KDPM2DiscreteConfig,
+  type KDPM2DiscreteConfigInput,
+  kdpm2DiscreteConfigSchema,
+  type LMSDiscreteConfig,
+  type LMSDiscreteConfigInput,
+  lmsDiscreteConfigSchema,
+} from "./family-config.js";
+export {
+  deinterleave,
+  interleaveRepeat,
+  KDPM2Base,
+  type KDPM2SetTimestepsOptions,
+  type KDPM2StepOptions,
+  logMidpointsF32,
+  sigmaToTFloat32,
+  spacedSigmaSchedule,
+} from "./kdpm2-common.js";
+export { KDPM2DiscreteScheduler } from "./kdpm2-discrete.js";
+export { KDPM2AncestralDiscreteScheduler } from "./kdpm2-ancestral-discrete.js";
+export { LMSDiscreteScheduler, type LMSStepOptions, lmsCoefficient } from "./lms-discrete.js";
+export {
+  AlphaScheduler,
+  type AlphaSchedulerConfig,
+  integerTimesteps,
+  sigmoidBetas,
+} from "./alpha-scheduler.js";
+export { DDIMScheduler, type DDIMStepOptions } from "./ddim.js";
+export { DDPMScheduler, type DDPMSetTimestepsOptions, type DDPMStepOptions } from "./ddpm.js";

@@ -3,18 +3,36 @@
  * `getattr(diffusers, name).from_config(config)` works.
  */
 import { ArgumentError } from "@edmkit/core";
+import { DDIMScheduler } from "./ddim.js";
+import { DDPMScheduler } from "./ddpm.js";
 import { EulerAncestralDiscreteScheduler } from "./euler-ancestral-discrete.js";
 import { EulerDiscreteScheduler } from "./euler-discrete.js";
 import { HeunDiscreteScheduler } from "./heun-discrete.js";
+import { KDPM2AncestralDiscreteScheduler } from "./kdpm2-ancestral-discrete.js";
+import { KDPM2DiscreteScheduler } from "./kdpm2-discrete.js";
+import { LMSDiscreteScheduler } from "./lms-discrete.js";
 
 export const schedulers = {
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
   EulerAncestralDiscreteScheduler,
+  KDPM2DiscreteScheduler,
+  KDPM2AncestralDiscreteScheduler,
+  LMSDiscreteScheduler,
+  DDIMScheduler,
+  DDPMScheduler,
 } as const;
 
 export type SchedulerName = keyof typeof schedulers;
-export type AnyScheduler = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
+export type AnyScheduler =
+  | EulerDiscreteScheduler
+  | HeunDiscreteScheduler
+  | EulerAncestralDiscreteScheduler
+  | KDPM2DiscreteScheduler
+  | KDPM2AncestralDiscreteScheduler
+  | LMSDiscreteScheduler
+  | DDIMScheduler
+  | DDPMScheduler;
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
   return typeof name === "string" && Object.hasOwn(schedulers, name);
