@@ -1,7 +1,8 @@
 /**
  * Ports of k-diffusion's `sample_dpm_2` and `sample_dpm_2_ancestral` (sampling.py).
  */
-import { addScaled2, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { addScaled2 } from "../kernels.js";
 import { ancestralStep, toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import {

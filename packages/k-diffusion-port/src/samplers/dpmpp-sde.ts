@@ -11,19 +11,8 @@
  * Without a `noiseSampler` the draws are iid normals from a torch-compatible generator at
  * torch's default seed (not the Brownian tree the original would build).
  */
-import {
-  addScaled2,
-  addScaled3,
-  addScaledDiff,
-  addScaledDiffDiv,
-  axpby,
-  axpy,
-  type Denoiser,
-  type NoiseSource,
-  subDiv,
-  type Tensor,
-} from "@edmkit/core";
-import { dpmpp3mCorrection } from "../kernels.js";
+import { axpby, axpy, type Denoiser, type NoiseSource, subDiv, type Tensor } from "@edmkit/core";
+import { addScaled2, addScaled3, addScaledDiff, addScaledDiffDiv, dpmpp3mCorrection } from "../kernels.js";
 import { ancestralStep, toD } from "../utils.js";
 import { fail, optionalNum } from "../validate.js";
 import { resolveNoise, type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";

@@ -3,7 +3,8 @@
  * and `sample_dpmpp_2m` (sampling.py). They work in t = -log sigma, with sigma(t) = exp(-t)
  * recomputed from t where the original does so (it is not bit-equal to the schedule).
  */
-import { addScaled2, axpby, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { axpby, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { addScaled2 } from "../kernels.js";
 import { ancestralStep, toD } from "../utils.js";
 import { type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
 import { ancestralSettings, type EulerAncestralOptions } from "./euler.js";

@@ -1,7 +1,8 @@
 /**
  * Ports of k-diffusion's `sample_euler` and `sample_euler_ancestral` (sampling.py).
  */
-import { addScaled2, type Denoiser, eulerStep, type NoiseSource, type Tensor } from "@edmkit/core";
+import type { Denoiser, NoiseSource, Tensor } from "@edmkit/core";
+import { addScaled2, eulerStep } from "../kernels.js";
 import { ancestralStep } from "../utils.js";
 import { optionalNum } from "../validate.js";
 import { churnGamma, resolveNoise, type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";

@@ -1,7 +1,8 @@
 /**
  * Port of k-diffusion's `sample_heun` (sampling.py).
  */
-import { axpy, type Denoiser, heunCorrector, type Tensor } from "@edmkit/core";
+import { axpy, type Denoiser, type Tensor } from "@edmkit/core";
+import { heunCorrector } from "../kernels.js";
 import { toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import { type ChurnOptions, churn, churnSettings } from "./euler.js";
