@@ -4,6 +4,7 @@
  * `DiscreteEpsDDPMDenoiser` see it: (scaled sample, timestep) -> eps, v or x0.
  */
 import type { Denoiser, DiscreteModel, Prediction } from "../contracts.js";
+import * as libm from "../libm.js";
 import { allocate, type Tensor, tensor } from "../tensor.js";
 import { GaussianMixture, type GmmSpec } from "./gmm.js";
 
@@ -48,18 +49,18 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
     this.prediction = spec.prediction ?? "epsilon";
     this.timeMap = spec.timeMap ?? "index";
     this.sigmas = sigmasFromAlphasCumprod(spec.alphasCumprod);
-    this.logSigmas = this.sigmas.map(Math.log);
+    this.logSigmas = this.sigmas.map(libm.log);
   }
 
   /** The continuous noise level the model associates with timestep t. */
   sigmaOf(t: number): number {
-    if (this.timeMap === "c_noise") return Math.exp(4 * t);
+    if (this.timeMap === "c_noise") return libm.exp(4 * t);
     const T = this.sigmas.length;
     const tc = Math.min(Math.max(t, 0), T - 1);
     const lo = Math.floor(tc),
       hi = Math.ceil(tc),
       w = tc - lo;
-    return Math.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
+    return libm.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
   }
 
   /** Lift the scaled sample into the reused float64 buffer x and fill the per-row sigmas. */

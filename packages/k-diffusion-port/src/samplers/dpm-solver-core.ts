@@ -14,6 +14,7 @@ import {
   axpy,
   batchSize,
   type Denoiser,
+  libm,
   sub,
   subDiv,
   type Tensor,
@@ -230,8 +231,10 @@ export class PidStepSizeController {
       this.started = true;
     }
     errs[0] = inv;
-    let factor = errs[0] ** this.b1 * errs[1] ** this.b2 * errs[2] ** this.b3;
-    factor = 1 + Math.atan(factor - 1);
+    // Python floats: ** is C's pow, limiter(x) = 1 + math.atan(x - 1) (core's libm: the C
+    // library's correctly rounded results, the same on every JavaScript engine)
+    let factor = libm.pow(errs[0], this.b1) * libm.pow(errs[1], this.b2) * libm.pow(errs[2], this.b3);
+    factor = 1 + libm.atan(factor - 1);
     const accept = factor >= this.acceptSafety;
     if (accept) {
       errs[2] = errs[1];
