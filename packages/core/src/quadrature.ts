@@ -11,6 +11,7 @@
  * (given the same integrand arithmetic). It is exact for degree <= 31.
  * `gaussLegendre` gives an n-point rule (exact for degree <= 2n - 1) for higher degrees.
  */
+import * as libm from "./libm.js";
 
 /** Kronrod abscissae of QK21 (the odd-indexed ones are the 10-point Gauss nodes), QUADPACK. */
 const XGK = [
@@ -78,7 +79,7 @@ export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float6
   const nodes = new Float64Array(n),
     weights = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    let x = Math.cos((Math.PI * (k + 0.75)) / (n + 0.5));
+    let x = libm.cos((Math.PI * (k + 0.75)) / (n + 0.5)); // initial guess (deterministic cos)
     let dp = 1;
     for (let it = 0; it < 100; it++) {
       let p0 = 1,

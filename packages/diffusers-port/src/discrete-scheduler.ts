@@ -4,8 +4,7 @@
  * the step-index bookkeeping (`index_for_timestep`, `_init_step_index`, `set_begin_index`),
  * `init_noise_sigma`, `scale_model_input` and `add_noise`.
  */
-import { ArgumentError } from "@edmkit/core";
-import { type DType, type Tensor, allocate, tensor } from "@edmkit/core";
+import { ArgumentError, type DType, type Tensor, allocate, tensor, torchMath } from "@edmkit/core";
 import type { Generator } from "./generator.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 
@@ -215,11 +214,11 @@ export abstract class DiscreteScheduler {
     const i = this.currentStepIndex("scaleModelInput", timestep, false);
     const c = sqrtSigmaSqPlusOneF32(this.sigmasHeld[i]);
     const o = this.outTensor("scaleModelInput", out, sample.shape, sample.dtype, "out");
+    const m = torchMath(sample.dtype);
     const x = sample.data,
       od = o.data,
       n = x.length;
-    if (od instanceof Float32Array) for (let k = 0; k < n; k++) od[k] = x[k] / c;
-    else for (let k = 0; k < n; k++) od[k] = x[k] / c;
+    for (let k = 0; k < n; k++) od[k] = m.div(x[k], c);
     this.afterScaleModelInput();
     return o;
   }
@@ -269,14 +268,14 @@ export abstract class DiscreteScheduler {
     const dtype = promote(original.dtype, noise.dtype);
     const o = this.outTensor("addNoise", out, original.shape, dtype, "out");
     const per = rows === 0 ? 0 : original.data.length / rows;
+    const m = torchMath(dtype);
     const x = original.data,
       e = noise.data,
       od = o.data;
     for (let b = 0; b < rows; b++) {
       const s = sig.length === 1 ? sig[0] : sig[b];
-      if (od instanceof Float32Array)
-        for (let k = b * per; k < (b + 1) * per; k++) od[k] = x[k] + f(e[k] * s);
-      else for (let k = b * per; k < (b + 1) * per; k++) od[k] = x[k] + e[k] * s;
+      // original_samples + noise * sigma
+      for (let k = b * per; k < (b + 1) * per; k++) od[k] = m.add(x[k], m.mul(e[k], s));
     }
     return o;
   }

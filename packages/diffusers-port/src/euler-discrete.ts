@@ -3,8 +3,7 @@
  * Karras et al.'s Euler step (Algorithm 2, with optional churn) over the sigma table of a
  * discrete-time model, with every config option diffusers supports.
  */
-import { ArgumentError } from "@edmkit/core";
-import { sleefLogf, type Tensor } from "@edmkit/core";
+import { ArgumentError, sleefLogf, type Tensor, torchMath } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
   type EulerDiscreteConfig,
@@ -259,50 +258,44 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       "out.predOriginalSample",
     );
 
+    // torch arithmetic of the model output's dtype (the 0-d sigma scalars are float32 throughout)
+    const m = torchMath(dtype);
     let noise: Float32Array | Float64Array | null = null;
     let churnScale = 0;
     if (gamma > 0) {
       const buf = this.scratch("noise", modelOutput.shape, dtype);
       drawNoise(CLASS, options.generator, buf, { step: i, sigma, sigmaNext: sigmas[i + 1] });
       noise = buf.data;
-      churnScale = f(Math.sqrt(f(f(sigmaHat * sigmaHat) - f(sigma * sigma))));
+      churnScale = f(Math.sqrt(f(f(sigmaHat * sigmaHat) - f(sigma * sigma)))); // (sigma_hat**2 - sigma**2) ** 0.5
     }
     const dt = f(sigmas[i + 1] - sigmaHat);
     const vDen = f(f(sigma * sigma) + 1);
     const vOut = f(-sigma / sqrtSigmaSqPlusOneF32(sigma));
+    const sNoiseT = m.r(sNoise);
     const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : 2;
     const mo = modelOutput.data,
       x = sample.data,
       pd = pred.data,
       xd = prev.data,
       n = mo.length;
-
-    if (dtype === "float64") {
-      for (let k = 0; k < n; k++) {
-        let s = f(x[k]);
-        if (noise !== null) s = s + noise[k] * sNoise * churnScale;
-        const m = mo[k];
-        const x0 =
-          mode === 0
-            ? s - sigmaHat * m
-            : mode === 1
-              ? m * vOut + (noise !== null ? s / vDen : f(s / vDen))
-              : m;
-        const d = (s - x0) / sigmaHat;
-        pd[k] = x0;
-        xd[k] = s + d * dt;
-      }
-    } else {
-      const sNoise32 = f(sNoise);
-      for (let k = 0; k < n; k++) {
-        let s = f(x[k]);
-        if (noise !== null) s = f(s + f(f(noise[k] * sNoise32) * churnScale));
-        const m = mo[k];
-        const x0 = mode === 0 ? f(s - f(sigmaHat * m)) : mode === 1 ? f(f(m * vOut) + f(s / vDen)) : m;
-        const d = f(f(s - x0) / sigmaHat);
-        pd[k] = x0;
-        xd[k] = s + f(d * dt);
-      }
+    for (let k = 0; k < n; k++) {
+      let s = f(x[k]); // sample = sample.to(torch.float32)
+      // sample = sample + eps * s_noise * (sigma_hat**2 - sigma**2) ** 0.5   (eps in the output's dtype)
+      if (noise !== null) s = m.add(s, m.mul3(noise[k], sNoiseT, churnScale));
+      const e = mo[k];
+      // epsilon: sample - sigma_hat * model_output
+      // v_prediction: model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1)),
+      //   the division a float32 op unless churn promoted the sample to float64
+      // sample: model_output
+      const x0 =
+        mode === 0
+          ? m.sub(s, m.mul(sigmaHat, e))
+          : mode === 1
+            ? m.add(m.mul(e, vOut), noise !== null ? m.div(s, vDen) : f(s / vDen))
+            : e;
+      const d = m.div(m.sub(s, x0), sigmaHat); // derivative = (sample - pred_original_sample) / sigma_hat
+      pd[k] = x0;
+      xd[k] = m.add(s, m.mul(d, dt)); // prev_sample = sample + derivative * dt
     }
     this.stepIndexHeld = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
@@ -329,18 +322,17 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const dtype = sample.dtype === "float64" || noise.dtype === "float64" ? "float64" : "float32";
     const o = this.outTensor("getVelocity", out, sample.shape, dtype, "out");
     const per = rows === 0 ? 0 : sample.data.length / rows;
-    const a32 = sample.dtype === "float32";
+    const ma = torchMath(sample.dtype), // alphas_cumprod.to(dtype=sample.dtype)
+      m = torchMath(dtype);
     for (let b = 0; b < rows; b++) {
       const ac = this.alphasCumprod[idx.length === 1 ? idx[0] : idx[b]];
       if (ac === undefined)
         throw new ArgumentError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
-      const sa = a32 ? f(Math.sqrt(ac)) : Math.sqrt(ac);
-      const s1 = a32 ? f(Math.sqrt(f(1 - ac))) : Math.sqrt(1 - ac);
+      const sa = ma.sqrt(ac), // sqrt_alpha_prod = alphas_cumprod[step_indices] ** 0.5
+        s1 = ma.sqrt(ma.sub(1, ac)); // sqrt_one_minus_alpha_prod = (1 - alphas_cumprod[step_indices]) ** 0.5
+      // velocity = sqrt_alpha_prod * noise - sqrt_one_minus_alpha_prod * sample
       for (let k = b * per; k < (b + 1) * per; k++) {
-        o.data[k] =
-          dtype === "float32"
-            ? f(sa * noise.data[k]) - f(s1 * sample.data[k])
-            : sa * noise.data[k] - s1 * sample.data[k];
+        o.data[k] = m.sub(m.mul(sa, noise.data[k]), m.mul(s1, sample.data[k]));
       }
     }
     return o;

@@ -4,8 +4,15 @@
  * them to float32, np.interp works in float64, `_sigma_to_t` mixes float32 and float64 under
  * numpy 1.x promotion rules, Karras / exponential / beta sigmas are float64 numpy arrays.
  */
-import { ArgumentError } from "@edmkit/core";
-import { numpyInterp, numpyLinspace, roundHalfEven, torchExpF32, torchLinspace } from "@edmkit/core";
+import {
+  ArgumentError,
+  numpyInterp,
+  numpyLinspace,
+  roundHalfEven,
+  torchExpF32,
+  torchLinspace,
+  libcMath,
+} from "@edmkit/core";
 import { numpyLogF32 } from "./float32.js";
 import { betaPpf } from "./incomplete-beta.js";
 
@@ -124,7 +131,7 @@ export function logSigmaTable(table: Float32Array): Float32Array {
  */
 export function sigmaToT(sigma: number, logSigmas: Float32Array): number {
   const n = logSigmas.length;
-  const logSigma = Math.log(Math.max(sigma, 1e-10));
+  const logSigma = libcMath.log(Math.max(sigma, 1e-10));
   const ls32 = f(logSigma);
   // argmax of the cumulative count of `log_sigma >= log_sigmas[j]`: the last such j, 0 when none
   let lowIdx = 0;
@@ -153,10 +160,10 @@ export function karrasSigmas(
   const sMax = sigmaMax ?? inSigmas[0];
   const rho = 7.0;
   const ramp = numpyLinspace(0, 1, numInferenceSteps);
-  const minInv = Math.pow(sMin, 1 / rho),
-    maxInv = Math.pow(sMax, 1 / rho);
+  const minInv = libcMath.pow(sMin, 1 / rho),
+    maxInv = libcMath.pow(sMax, 1 / rho);
   const out = new Float64Array(numInferenceSteps);
-  for (let i = 0; i < out.length; i++) out[i] = Math.pow(maxInv + ramp[i] * (minInv - maxInv), rho);
+  for (let i = 0; i < out.length; i++) out[i] = libcMath.pow(maxInv + ramp[i] * (minInv - maxInv), rho);
   return out;
 }
 
@@ -169,8 +176,8 @@ export function exponentialSigmas(
 ): Float64Array {
   const sMin = sigmaMin ?? inSigmas[inSigmas.length - 1];
   const sMax = sigmaMax ?? inSigmas[0];
-  const lin = numpyLinspace(Math.log(sMax), Math.log(sMin), numInferenceSteps);
-  return lin.map(Math.exp);
+  const lin = numpyLinspace(libcMath.log(sMax), libcMath.log(sMin), numInferenceSteps);
+  return lin.map((v) => libcMath.exp(v));
 }
 
 /**

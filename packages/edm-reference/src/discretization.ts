@@ -15,7 +15,7 @@
  * arithmetic with correctly rounded functions.
  */
 import { ArgumentError, roundHalfEven, torchMath } from "@edmkit/core";
-import { jsMath, type ScalarMath } from "./scalar-math.js";
+import { type ScalarMath, correctlyRoundedMath } from "./scalar-math.js";
 import type { Schedule } from "./schedule.js";
 import { requireInverse } from "./schedule.js";
 
@@ -118,7 +118,7 @@ function checkRange(who: string, r: SigmaRange): void {
 export function veTimes(
   numSteps: number,
   range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 },
-  math: ScalarMath = jsMath,
+  math: ScalarMath = correctlyRoundedMath,
 ): Float64Array {
   checkSteps("veTimes", numSteps);
   checkRange("veTimes", range);
@@ -135,7 +135,7 @@ export function veTimes(
 export function veSigmas(
   numSteps: number,
   range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 },
-  math: ScalarMath = jsMath,
+  math: ScalarMath = correctlyRoundedMath,
 ): Float64Array {
   return veTimes(numSteps, range, math).map(Math.sqrt);
 }
@@ -149,7 +149,7 @@ export interface EdmDiscretizationParams extends SigmaRange {
 export function edmSigmas(
   numSteps: number,
   params: EdmDiscretizationParams = { sigma_min: 0.002, sigma_max: 80 },
-  math: ScalarMath = jsMath,
+  math: ScalarMath = correctlyRoundedMath,
 ): Float64Array {
   checkSteps("edmSigmas", numSteps);
   checkRange("edmSigmas", params);
@@ -194,7 +194,7 @@ export function iddpmTable(params: IddpmParams = {}, opts: IddpmTableOptions = {
     throw new ArgumentError(`iddpmTable: M must be a positive integer, got ${M}`);
   if (!(C_1 > 0)) throw new ArgumentError(`iddpmTable: C_1 must be positive, got ${C_1}`);
   if (!(C_2 >= 0)) throw new ArgumentError(`iddpmTable: C_2 must be non-negative, got ${C_2}`);
-  const math = opts.math ?? jsMath;
+  const math = opts.math ?? correctlyRoundedMath;
   const f32 = opts.alphaBarDtype === "float32";
   let cache = tableCache.get(math);
   if (!cache) tableCache.set(math, (cache = new Map()));

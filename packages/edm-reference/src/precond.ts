@@ -13,8 +13,7 @@
  * The training target of F follows from the same coefficients:
  * F_target = (y - c_skip x) / c_out for x = y + n (eq. 8), see `networkTarget`.
  */
-import { ArgumentError } from "@edmkit/core";
-import { type Denoiser, type Tensor, tensor, allocate } from "@edmkit/core";
+import { ArgumentError, type Denoiser, type Tensor, tensor, allocate, libm } from "@edmkit/core";
 import { iddpmTable, type IddpmParams } from "./discretization.js";
 import { vpSchedule } from "./schedule.js";
 
@@ -48,8 +47,8 @@ export function edmPreconditioning(
     cSkip: (s) => sd2 / (s * s + sd2),
     cOut: (s) => (s * sd) / Math.sqrt(s * s + sd2),
     cIn: (s) => 1 / Math.sqrt(s * s + sd2),
-    cNoise: (s) => Math.log(s) / 4,
-    sigmaFromNoise: (c) => Math.exp(4 * c),
+    cNoise: (s) => libm.log(s) / 4,
+    sigmaFromNoise: (c) => libm.exp(4 * c),
     sigmaMin: opts.sigmaMin ?? 0,
     sigmaMax: opts.sigmaMax ?? Infinity,
   };
@@ -62,8 +61,8 @@ export function vePreconditioning(opts: { sigma_min?: number; sigma_max?: number
     cSkip: () => 1,
     cOut: (s) => s,
     cIn: () => 1,
-    cNoise: (s) => Math.log(0.5 * s),
-    sigmaFromNoise: (c) => 2 * Math.exp(c),
+    cNoise: (s) => libm.log(0.5 * s),
+    sigmaFromNoise: (c) => 2 * libm.exp(c),
     sigmaMin: opts.sigma_min ?? 0.02,
     sigmaMax: opts.sigma_max ?? 100,
   };

@@ -12,7 +12,7 @@
  * are used as given. The inverse is needed only where a sampler must turn a noise level
  * back into a time (churn, discretizations defined in sigma); it is never approximated.
  */
-import { ArgumentError } from "@edmkit/core";
+import { ArgumentError, libm } from "@edmkit/core";
 import { derivative, numberMath, type ScalarFunction } from "./dual.js";
 
 export interface Schedule {
@@ -107,7 +107,7 @@ export interface VpParams {
  * s(t) = 1 / sqrt(e^(beta_d t^2 / 2 + beta_min t)) = 1 / sqrt(1 + sigma^2), with analytic
  * derivatives sigma' = (beta_d t + beta_min)(sigma + 1/sigma)/2, s' = -sigma sigma' s^3 and
  * inverse t = (sqrt(beta_min^2 + 2 beta_d log(1 + sigma^2)) - beta_min) / beta_d.
- * expm1 / log1p keep small t accurate.
+ * expm1 / log1p (core's correctly rounded ones) keep small t accurate.
  */
 export function vpSchedule(params: VpParams = {}): Schedule {
   const beta_d = params.beta_d ?? 19.9,
@@ -116,7 +116,7 @@ export function vpSchedule(params: VpParams = {}): Schedule {
     throw new ArgumentError(`vpSchedule: beta_d must be a positive number, got ${beta_d}`);
   if (!Number.isFinite(beta_min))
     throw new ArgumentError(`vpSchedule: beta_min must be a finite number, got ${beta_min}`);
-  const sigma = (t: number) => Math.sqrt(Math.expm1(0.5 * beta_d * t * t + beta_min * t));
+  const sigma = (t: number) => Math.sqrt(libm.expm1(0.5 * beta_d * t * t + beta_min * t));
   const sigmaDeriv = (t: number) => {
     const sg = sigma(t);
     return 0.5 * (beta_min + beta_d * t) * (sg + 1 / sg);
@@ -129,7 +129,7 @@ export function vpSchedule(params: VpParams = {}): Schedule {
     name: "vp",
     sigma,
     sigmaDeriv,
-    sigmaInv: (sg) => (Math.sqrt(beta_min * beta_min + 2 * beta_d * Math.log1p(sg * sg)) - beta_min) / beta_d,
+    sigmaInv: (sg) => (Math.sqrt(beta_min * beta_min + 2 * beta_d * libm.log1p(sg * sg)) - beta_min) / beta_d,
     s,
     sDeriv: (t) => {
       const st = s(t);

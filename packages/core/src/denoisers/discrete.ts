@@ -6,6 +6,7 @@
 import type { Denoiser, DiscreteModel, Prediction } from "../contracts.js";
 import { ArgumentError } from "../errors.js";
 import { allocate, numel, type Tensor, tensor } from "../tensor.js";
+import * as libm from "../libm.js";
 import { GaussianMixture, type GmmSpec } from "./gmm.js";
 
 export type TimeMap = "index" | "c_noise";
@@ -54,18 +55,18 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
       if (!(a[j] > 0 && a[j] <= 1))
         throw new ArgumentError(`discrete model: alphasCumprod[${j}] must lie in (0, 1], got ${a[j]}`);
     this.sigmas = sigmasFromAlphasCumprod(a);
-    this.logSigmas = this.sigmas.map(Math.log);
+    this.logSigmas = this.sigmas.map(libm.log);
   }
 
   /** The continuous noise level the model associates with timestep t. */
   sigmaOf(t: number): number {
-    if (this.timeMap === "c_noise") return Math.exp(4 * t);
+    if (this.timeMap === "c_noise") return libm.exp(4 * t);
     const T = this.sigmas.length;
     const tc = Math.min(Math.max(t, 0), T - 1);
     const lo = Math.floor(tc),
       hi = Math.ceil(tc),
       w = tc - lo;
-    return Math.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
+    return libm.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
   }
 
   /** Lift the scaled sample into the reused float64 buffer x and fill the per-row sigmas. */

@@ -6,12 +6,17 @@
  *   r_k(x)      = softmax_k( log w_k - |x - mu_k|^2 / (2 v_k) - dim/2 log v_k ),  v_k = s_k^2 + sigma^2
  *
  * The responsibilities go through log-sum-exp, so far-away points and sigma -> 0 stay finite.
+ * Only IEEE arithmetic and core's deterministic functions are used (`libm.log`, correctly
+ * rounded; `fastExp` in the per-point softmax; `libm.exp` elsewhere), so the output has the
+ * same bits on every JavaScript runtime.
  * Because the posterior is known in closed form, every sampler's error against the true
  * probability-flow ODE can be measured with it.
  */
 import type { Denoiser } from "../contracts.js";
 import { ArgumentError } from "../errors.js";
 import { allocate, numel, type Tensor, tensor } from "../tensor.js";
+import { fastExp } from "../fast-exp.js";
+import * as libm from "../libm.js";
 
 export interface GmmSpec {
   kind?: "gmm";
@@ -56,7 +61,7 @@ export class GaussianMixture implements Denoiser {
         throw new ArgumentError(`gmm: stds[${j}] must be a finite number >= 0, got ${stds[j]}`);
       if (means[j].length !== dim)
         throw new ArgumentError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
-      this.logWeights[j] = Math.log(weights[j]);
+      this.logWeights[j] = libm.log(weights[j]);
       this.variances[j] = stds[j] * stds[j];
       for (let d = 0; d < dim; d++) {
         if (!Number.isFinite(means[j][d]))
@@ -72,14 +77,15 @@ export class GaussianMixture implements Denoiser {
   /** Per-coordinate standard deviation of the data (EDM's sigma_data for this mixture). */
   get dataStd(): number {
     const { k, dim } = this;
+    const ew = this.logWeights.map(libm.exp);
     let wsum = 0;
-    for (let j = 0; j < k; j++) wsum += Math.exp(this.logWeights[j]);
+    for (let j = 0; j < k; j++) wsum += ew[j];
     let total = 0;
     for (let d = 0; d < dim; d++) {
       let m1 = 0,
         m2 = 0;
       for (let j = 0; j < k; j++) {
-        const w = Math.exp(this.logWeights[j]) / wsum,
+        const w = ew[j] / wsum,
           mu = this.means[j * dim + d];
         m1 += w * mu;
         m2 += w * (mu * mu + this.variances[j]);
@@ -139,14 +145,14 @@ export class GaussianMixture implements Denoiser {
         const diff = xs[off + d] - means[j * dim + d];
         d2 += diff * diff;
       }
-      const l = logWeights[j] - d2 / (2 * v) - 0.5 * dim * Math.log(v);
+      const l = logWeights[j] - d2 / (2 * v) - 0.5 * dim * libm.log(v);
       logits[j] = l;
       shrink[j] = variances[j] / v;
       if (l > maxLogit) maxLogit = l;
     }
     let z = 0;
     for (let j = 0; j < k; j++) {
-      const e = Math.exp(logits[j] - maxLogit);
+      const e = fastExp(logits[j] - maxLogit);
       logits[j] = e;
       z += e;
     }
@@ -165,7 +171,7 @@ export class GaussianMixture implements Denoiser {
   logDensity(point: ArrayLike<number>, sigma: number): number {
     const { k, dim, means, variances, logWeights } = this;
     let wsum = 0;
-    for (let j = 0; j < k; j++) wsum += Math.exp(logWeights[j]);
+    for (let j = 0; j < k; j++) wsum += libm.exp(logWeights[j]);
     let m = -Infinity;
     const ls = new Float64Array(k);
     for (let j = 0; j < k; j++) {
@@ -175,12 +181,12 @@ export class GaussianMixture implements Denoiser {
         const diff = point[d] - means[j * dim + d];
         d2 += diff * diff;
       }
-      ls[j] = logWeights[j] - Math.log(wsum) - d2 / (2 * v) - 0.5 * dim * Math.log(2 * Math.PI * v);
+      ls[j] = logWeights[j] - libm.log(wsum) - d2 / (2 * v) - 0.5 * dim * libm.log(2 * Math.PI * v);
       if (ls[j] > m) m = ls[j];
     }
     let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(ls[j] - m);
-    return m + Math.log(s);
+    for (let j = 0; j < k; j++) s += fastExp(ls[j] - m);
+    return m + libm.log(s);
   }
 
   /**
@@ -191,7 +197,7 @@ export class GaussianMixture implements Denoiser {
     const { k, dim, means, variances, logWeights } = this;
     const cdf = new Float64Array(k);
     let acc = 0;
-    for (let j = 0; j < k; j++) cdf[j] = acc += Math.exp(logWeights[j]);
+    for (let j = 0; j < k; j++) cdf[j] = acc += libm.exp(logWeights[j]);
     const out = new Float64Array(n * dim);
     for (let i = 0; i < n; i++) {
       const u = uniforms[i] * acc;
@@ -207,7 +213,7 @@ export class GaussianMixture implements Denoiser {
   get weights(): Float64Array {
     const w = new Float64Array(this.k);
     let s = 0;
-    for (let j = 0; j < this.k; j++) s += w[j] = Math.exp(this.logWeights[j]);
+    for (let j = 0; j < this.k; j++) s += w[j] = libm.exp(this.logWeights[j]);
     for (let j = 0; j < this.k; j++) w[j] /= s;
     return w;
   }

@@ -226,14 +226,18 @@ export class SamplerRun {
   }
 }
 
-/** Churn gamma of Karras' Algorithm 2 as k-diffusion computes it (window tested inclusively). */
+/**
+ * Churn gamma of Karras' Algorithm 2 as k-diffusion computes it:
+ * `min(s_churn / (len(sigmas) - 1), 2 ** 0.5 - 1) if s_tmin <= sigmas[i] <= s_tmax else 0.`
+ * (Python floats; the window bounds meet the sigma tensor, so they are taken in its dtype).
+ */
 export function churnGamma(
   sChurn: number,
   steps: number,
   sigma: number,
   sTmin: number,
   sTmax: number,
-  r: (v: number) => number,
+  m: TorchMath,
 ): number {
-  return r(sTmin) <= sigma && sigma <= r(sTmax) ? Math.min(sChurn / steps, 2 ** 0.5 - 1) : 0;
+  return m.r(sTmin) <= sigma && sigma <= m.r(sTmax) ? Math.min(sChurn / steps, 2 ** 0.5 - 1) : 0;
 }
