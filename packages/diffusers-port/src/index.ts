@@ -44,6 +44,27 @@ export {
   type StepOutBuffers,
 } from "./discrete-scheduler.js";
 export {
+  type AlphaSigma,
+  applyDpmUpdate,
+  type DpmAlgorithm,
+  dpmCoefficients,
+  type DpmSolverType,
+  dpmStepOrder,
+  type DpmUpdate,
+  OutputHistory,
+  thresholdSample,
+} from "./dpm-solver.js";
+export {
+  type DPMSolverMultistepConfig,
+  type DPMSolverMultistepConfigInput,
+  dpmSolverMultistepConfigSchema,
+  DPMSolverMultistepScheduler,
+  type DPMSolverOutput,
+  type DPMSolverSetTimestepsOptions,
+  type DPMSolverStepOptions,
+  vpAlphaSigma,
+} from "./dpmsolver-multistep.js";
+export {
   EulerAncestralDiscreteScheduler,
   type EulerAncestralStepOptions,
 } from "./euler-ancestral-discrete.js";

@@ -5,15 +5,21 @@
 import { EulerAncestralDiscreteScheduler } from "./euler-ancestral-discrete.js";
 import { EulerDiscreteScheduler } from "./euler-discrete.js";
 import { HeunDiscreteScheduler } from "./heun-discrete.js";
+import { DPMSolverMultistepScheduler } from "./dpmsolver-multistep.js";
 
 export const schedulers = {
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
   EulerAncestralDiscreteScheduler,
+  DPMSolverMultistepScheduler,
 } as const;
 
 export type SchedulerName = keyof typeof schedulers;
-export type AnyScheduler = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
+export type AnyScheduler =
+  | EulerDiscreteScheduler
+  | HeunDiscreteScheduler
+  | EulerAncestralDiscreteScheduler
+  | DPMSolverMultistepScheduler;
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
   return typeof name === "string" && Object.hasOwn(schedulers, name);
