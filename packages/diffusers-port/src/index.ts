@@ -65,6 +65,38 @@ export {
   vpAlphaSigma,
 } from "./dpmsolver-multistep.js";
 export {
+  cNoise,
+  type EdmConfigBase,
+  edmExponential,
+  edmKarras,
+  EdmScheduler,
+  type EdmScalings,
+  edmScalings,
+} from "./edm.js";
+export {
+  type EDMEulerConfig,
+  type EDMEulerConfigInput,
+  edmEulerConfigSchema,
+  EDMEulerScheduler,
+  type EDMEulerSetTimestepsOptions,
+  type EDMEulerStepOptions,
+} from "./edm-euler.js";
+export {
+  type EDMDPMSolverMultistepConfig,
+  type EDMDPMSolverMultistepConfigInput,
+  edmDpmSolverMultistepConfigSchema,
+  EDMDPMSolverMultistepScheduler,
+  type EDMDPMSolverStepOptions,
+} from "./edm-dpmsolver-multistep.js";
+export {
+  type FlowMatchEulerDiscreteConfig,
+  type FlowMatchEulerDiscreteConfigInput,
+  flowMatchEulerDiscreteConfigSchema,
+  FlowMatchEulerDiscreteScheduler,
+  type FlowMatchSetTimestepsOptions,
+  type FlowMatchStepOptions,
+} from "./flow-match-euler-discrete.js";
+export {
   EulerAncestralDiscreteScheduler,
   type EulerAncestralStepOptions,
 } from "./euler-ancestral-discrete.js";

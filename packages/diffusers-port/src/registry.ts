@@ -6,12 +6,18 @@ import { EulerAncestralDiscreteScheduler } from "./euler-ancestral-discrete.js";
 import { EulerDiscreteScheduler } from "./euler-discrete.js";
 import { HeunDiscreteScheduler } from "./heun-discrete.js";
 import { DPMSolverMultistepScheduler } from "./dpmsolver-multistep.js";
+import { EDMDPMSolverMultistepScheduler } from "./edm-dpmsolver-multistep.js";
+import { EDMEulerScheduler } from "./edm-euler.js";
+import { FlowMatchEulerDiscreteScheduler } from "./flow-match-euler-discrete.js";
 
 export const schedulers = {
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
   EulerAncestralDiscreteScheduler,
   DPMSolverMultistepScheduler,
+  EDMEulerScheduler,
+  EDMDPMSolverMultistepScheduler,
+  FlowMatchEulerDiscreteScheduler,
 } as const;
 
 export type SchedulerName = keyof typeof schedulers;
@@ -19,7 +25,10 @@ export type AnyScheduler =
   | EulerDiscreteScheduler
   | HeunDiscreteScheduler
   | EulerAncestralDiscreteScheduler
-  | DPMSolverMultistepScheduler;
+  | DPMSolverMultistepScheduler
+  | EDMEulerScheduler
+  | EDMDPMSolverMultistepScheduler
+  | FlowMatchEulerDiscreteScheduler;
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
   return typeof name === "string" && Object.hasOwn(schedulers, name);
