@@ -46,10 +46,14 @@ const optBool = z
   .boolean()
   .nullable()
   .transform((v) => v ?? false);
-/** A float that JSON may carry as "inf" / "-inf" (Python's float("-inf")). */
+/**
+ * lambda_min_clipped: JSON has no infinities, so a config may carry Python's float("-inf") as
+ * "-inf" (the fixtures' recorder) or as null (JSON.stringify of -Infinity, a config saved from
+ * here); both read as -inf.
+ */
 const floatOrInf = z
-  .union([z.number(), z.literal("inf"), z.literal("-inf")])
-  .transform((v) => (v === "inf" ? Infinity : v === "-inf" ? -Infinity : v));
+  .union([z.number(), z.literal("inf"), z.literal("-inf"), z.null()])
+  .transform((v) => (v === "inf" ? Infinity : v === "-inf" || v === null ? -Infinity : v));
 
 /** `DPMSolverMultistepScheduler.__init__` parameters and defaults. */
 export const dpmSolverMultistepConfigSchema = z.object({
