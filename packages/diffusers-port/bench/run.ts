@@ -9,13 +9,24 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type Tensor, TorchGenerator, allocate, tensor } from "@edmkit/core";
 import {
+  DPMSolverMultistepScheduler,
+  EDMDPMSolverMultistepScheduler,
+  EDMEulerScheduler,
+  FlowMatchEulerDiscreteScheduler,
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
   denoisingLoop,
 } from "../src/index.js";
 
-type Sched = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
+type Sched =
+  | EulerDiscreteScheduler
+  | HeunDiscreteScheduler
+  | EulerAncestralDiscreteScheduler
+  | DPMSolverMultistepScheduler
+  | EDMEulerScheduler
+  | EDMDPMSolverMultistepScheduler
+  | FlowMatchEulerDiscreteScheduler;
 
 // tsx runs the script in a child process that may not inherit --expose-gc: enable it here
 v8.setFlagsFromString("--expose-gc");
@@ -26,6 +37,12 @@ const makers: [string, () => Sched][] = [
   ["EulerDiscrete", () => new EulerDiscreteScheduler(SD)],
   ["HeunDiscrete", () => new HeunDiscreteScheduler(SD)],
   ["EulerAncestral", () => new EulerAncestralDiscreteScheduler(SD)],
+  ["DPMSolver++ 2M", () => new DPMSolverMultistepScheduler(SD)],
+  ["DPMSolver++ 2M SDE", () => new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "sde-dpmsolver++" })],
+  ["DPMSolver++ 3M", () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3 })],
+  ["EDMEuler", () => new EDMEulerScheduler()],
+  ["EDMDPMSolver 2M", () => new EDMDPMSolverMultistepScheduler()],
+  ["FlowMatchEuler", () => new FlowMatchEulerDiscreteScheduler({ shift: 3.0 })],
 ];
 const shapes: [string, number[]][] = [
   ["1x4x64x64", [1, 4, 64, 64]],

@@ -75,7 +75,6 @@ export function dpmCoefficients(
   const u = noUpdate(order);
   const h = sub(t.lambda, s0.lambda);
   const plus = algorithm === "dpmsolver++" || algorithm === "sde-dpmsolver++";
-  const sde = algorithm === "sde-dpmsolver++" || algorithm === "sde-dpmsolver";
   // the sample coefficient and the shared exponential factors
   const eMinusH = exp(-h),
     ePlusH = exp(h);
