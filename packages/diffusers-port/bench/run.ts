@@ -9,6 +9,7 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type Tensor, TorchGenerator, allocate, tensor } from "@edmkit/core";
 import {
+  type AnyScheduler,
   DPMSolverMultistepScheduler,
   EDMDPMSolverMultistepScheduler,
   EDMEulerScheduler,
@@ -19,14 +20,7 @@ import {
   denoisingLoop,
 } from "../src/index.js";
 
-type Sched =
-  | EulerDiscreteScheduler
-  | HeunDiscreteScheduler
-  | EulerAncestralDiscreteScheduler
-  | DPMSolverMultistepScheduler
-  | EDMEulerScheduler
-  | EDMDPMSolverMultistepScheduler
-  | FlowMatchEulerDiscreteScheduler;
+type Sched = AnyScheduler;
 
 // tsx runs the script in a child process that may not inherit --expose-gc: enable it here
 v8.setFlagsFromString("--expose-gc");

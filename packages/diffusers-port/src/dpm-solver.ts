@@ -286,3 +286,42 @@ export function thresholdSample(
     for (let k = b * per; k < (b + 1) * per; k++) d[k] = m.r(Math.min(Math.max(d[k], -s), s) / s);
   }
 }
+
+/**
+ * The update of step `i` as both DPM-Solver schedulers' `step` picks it: the order from
+ * `dpmStepOrder`, then the coefficients from the schedule sigmas i+1, i, i-1, i-2 seen through
+ * the scheduler's frame (VP alpha/sigma, or the EDM frame with alpha = 1).
+ */
+export function dpmStepUpdate(
+  who: string,
+  c: { solver_order: number; euler_at_final: boolean; lower_order_final: boolean; final_sigmas_type: string },
+  algorithm: DpmAlgorithm,
+  solverType: DpmSolverType,
+  sigmas: Float32Array,
+  i: number,
+  numTimesteps: number,
+  lowerOrderNums: number,
+  frame: (sigma: number) => AlphaSigma,
+  sdeThirdOrder = true,
+): DpmUpdate {
+  const order = dpmStepOrder({
+    solverOrder: c.solver_order,
+    lowerOrderNums,
+    stepIndex: i,
+    numTimesteps,
+    eulerAtFinal: c.euler_at_final,
+    lowerOrderFinal: c.lower_order_final,
+    finalSigmaZero: c.final_sigmas_type === "zero",
+  });
+  return dpmCoefficients(
+    who,
+    algorithm,
+    solverType,
+    order,
+    frame(sigmas[i + 1]),
+    frame(sigmas[i]),
+    order >= 2 ? frame(sigmas[i - 1]) : null,
+    order >= 3 ? frame(sigmas[i - 2]) : null,
+    sdeThirdOrder,
+  );
+}

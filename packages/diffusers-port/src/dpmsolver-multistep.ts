@@ -23,11 +23,11 @@ import {
   type DpmSolverType,
   OutputHistory,
   applyDpmUpdate,
-  dpmCoefficients,
-  dpmStepOrder,
+  dpmStepUpdate,
   thresholdSample,
 } from "./dpm-solver.js";
 import { checkGenerator, drawNoise } from "./generator.js";
+import { foreignSigma, lastIfAbsent, noisePositions } from "./schedule-index.js";
 import {
   betaSigmas,
   exponentialSigmas,
@@ -235,14 +235,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     timestep: number,
     scheduleTimesteps: Float32Array | Float64Array = this.timestepsHeld,
   ): number {
-    let first = -1;
-    for (let j = 0; j < scheduleTimesteps.length; j++) {
-      if (scheduleTimesteps[j] === timestep) {
-        if (first >= 0) return j;
-        first = j;
-      }
-    }
-    return first >= 0 ? first : this.timestepsHeld.length - 1;
+    return lastIfAbsent(() => super.indexForTimestep(timestep, scheduleTimesteps), this.timestepsHeld.length);
   }
 
   /** The result dtype of step() for these input dtypes (prev_sample takes the converted output's dtype). */
@@ -338,8 +331,8 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     const N = timesteps.length;
     const table = this.trainSigmas;
     const reversed = Float32Array.from(table).reverse();
-    const sMin = this.foreignSigma("sigma_min"),
-      sMax = this.foreignSigma("sigma_max");
+    const sMin = foreignSigma(this.config, "sigma_min", who),
+      sMax = foreignSigma(this.config, "sigma_max", who);
     const round = c.beta_schedule !== "squaredcos_cap_v2";
     const toT = (sig: ArrayLike<number>, roundIt: boolean): Float64Array => {
       const logSig = logSigmaTable(table);
@@ -398,21 +391,6 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
   }
 
   /**
-   * diffusers' Karras / exponential / beta conversions read `config.sigma_min` / `sigma_max`
-   * when the config has them: DPMSolverMultistep takes no such arguments, but from_config keeps
-   * a foreign config's keys (an Euler config's sigma_min), so they reach it; reproduced.
-   */
-  private foreignSigma(key: "sigma_min" | "sigma_max"): number | null {
-    const v = this.config[key];
-    if (v === undefined || v === null) return null;
-    if (typeof v !== "number")
-      throw new TypeError(
-        `${CLASS}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
-      );
-    return v;
-  }
-
-  /**
    * Port of `step(model_output, timestep, sample, generator, variance_noise)`:
    * - the output is converted (`convert_model_output`) on the sample as given: DPM-Solver++
    *   wants x0 (epsilon: (x - sigma_t eps) / alpha_t; v: alpha_t x - sigma_t v; sample;
@@ -454,25 +432,18 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     const i = this.currentStepIndex(who, timestep, true);
     const sigmas = this.sigmasHeld;
     const flow = c.use_flow_sigmas;
-    const order = dpmStepOrder({
-      solverOrder: c.solver_order,
-      lowerOrderNums: this.lowerOrderNums,
-      stepIndex: i,
-      numTimesteps: this.timestepsHeld.length,
-      eulerAtFinal: c.euler_at_final,
-      lowerOrderFinal: c.lower_order_final,
-      finalSigmaZero: c.final_sigmas_type === "zero",
-    });
-    const u = dpmCoefficients(
+    const u = dpmStepUpdate(
       CLASS,
+      c,
       this.algorithmType,
       this.solverType,
-      order,
-      vpAlphaSigma(sigmas[i + 1], flow),
-      vpAlphaSigma(sigmas[i], flow),
-      order >= 2 ? vpAlphaSigma(sigmas[i - 1], flow) : null,
-      order >= 3 ? vpAlphaSigma(sigmas[i - 2], flow) : null,
+      sigmas,
+      i,
+      this.timestepsHeld.length,
+      this.lowerOrderNums,
+      (s) => vpAlphaSigma(s, flow),
     );
+    const order = u.order;
 
     // convert_model_output into the newest history slot
     const dtype = this.stepDtype(mo.dtype, sample.dtype);
@@ -583,23 +554,10 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     timesteps: number | ArrayLike<number>,
     out?: Tensor,
   ): Tensor {
-    const who = `${CLASS}.addNoise`;
-    checkTensor(who, "original_samples", original);
-    checkTensor(who, "noise", noise);
-    if (original.data.length !== noise.data.length)
-      throw new RangeError(`${who}: noise has ${noise.data.length} values, original ${original.data.length}`);
-    const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
-    const rows = original.shape.length === 0 ? 1 : original.shape[0];
-    if (ts.length !== 1 && ts.length !== rows)
-      throw new RangeError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
-    const idx =
-      this.beginIndexHeld === null
-        ? ts.map((t) => this.indexForTimestep(t))
-        : ts.map(() => this.stepIndexHeld ?? (this.beginIndexHeld as number));
+    const { idx, rows, per } = noisePositions(this, `${CLASS}.addNoise`, original, noise, timesteps);
     const dtype = promote(original.dtype, noise.dtype);
     const m = torchMath(original.dtype);
     const o = this.outTensor("addNoise", out, original.shape, dtype, "out");
-    const per = rows === 0 ? 0 : original.data.length / rows;
     for (let b = 0; b < rows; b++) {
       const sigma = m.r(this.sigmasHeld[idx.length === 1 ? idx[0] : idx[b]]);
       let alpha: number, st: number;

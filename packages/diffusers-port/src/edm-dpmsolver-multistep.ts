@@ -14,13 +14,13 @@ import {
   type DpmSolverType,
   OutputHistory,
   applyDpmUpdate,
-  dpmCoefficients,
-  dpmStepOrder,
+  dpmStepUpdate,
   thresholdSample,
 } from "./dpm-solver.js";
 import type { DPMSolverOutput } from "./dpmsolver-multistep.js";
-import { EdmScheduler, cNoise, edmExponential, edmKarras, edmScalings } from "./edm.js";
+import { EdmScheduler, cNoise, edmConfigKeys, edmExponential, edmKarras, edmScalings } from "./edm.js";
 import { checkGenerator, drawNoise } from "./generator.js";
+import { lastIfAbsent } from "./schedule-index.js";
 
 const CLASS = "EDMDPMSolverMultistepScheduler";
 const T32 = torchMath("float32");
@@ -28,13 +28,7 @@ const f = Math.fround;
 
 /** `EDMDPMSolverMultistepScheduler.__init__` parameters and defaults. */
 export const edmDpmSolverMultistepConfigSchema = z.object({
-  sigma_min: z.number().default(0.002),
-  sigma_max: z.number().default(80.0),
-  sigma_data: z.number().default(0.5),
-  sigma_schedule: z.string().default("karras"),
-  num_train_timesteps: z.number().int().positive().default(1000),
-  prediction_type: z.string().default("epsilon"),
-  rho: z.number().default(7.0),
+  ...edmConfigKeys,
   solver_order: z.number().int().default(2),
   thresholding: z.boolean().default(false),
   dynamic_thresholding_ratio: z.number().default(0.995),
@@ -133,15 +127,7 @@ export class EDMDPMSolverMultistepScheduler extends EdmScheduler {
     timestep: number,
     scheduleTimesteps: Float32Array | Float64Array = this.timestepsHeld,
   ): number {
-    const v = scheduleTimesteps instanceof Float32Array ? f(timestep) : timestep;
-    let first = -1;
-    for (let j = 0; j < scheduleTimesteps.length; j++) {
-      if (scheduleTimesteps[j] === v) {
-        if (first >= 0) return j;
-        first = j;
-      }
-    }
-    return first >= 0 ? first : this.timestepsHeld.length - 1;
+    return lastIfAbsent(() => super.indexForTimestep(timestep, scheduleTimesteps), this.timestepsHeld.length);
   }
 
   /** No cast in this scheduler: prev_sample keeps torch's promotion of sample and output. */
@@ -214,26 +200,19 @@ export class EDMDPMSolverMultistepScheduler extends EdmScheduler {
     checkGenerator(CLASS, options.generator);
     const i = this.currentStepIndex(who, timestep, true);
     const sigmas = this.sigmasHeld;
-    const order = dpmStepOrder({
-      solverOrder: c.solver_order,
-      lowerOrderNums: this.lowerOrderNums,
-      stepIndex: i,
-      numTimesteps: this.timestepsHeld.length,
-      eulerAtFinal: c.euler_at_final,
-      lowerOrderFinal: c.lower_order_final,
-      finalSigmaZero: c.final_sigmas_type === "zero",
-    });
-    const u = dpmCoefficients(
+    const u = dpmStepUpdate(
       CLASS,
+      c,
       this.algorithmType,
       this.solverType,
-      order,
-      edmAlphaSigma(sigmas[i + 1]),
-      edmAlphaSigma(sigmas[i]),
-      order >= 2 ? edmAlphaSigma(sigmas[i - 1]) : null,
-      order >= 3 ? edmAlphaSigma(sigmas[i - 2]) : null,
+      sigmas,
+      i,
+      this.timestepsHeld.length,
+      this.lowerOrderNums,
+      edmAlphaSigma,
       false,
     );
+    const order = u.order;
     const { cSkip, cOut } = edmScalings(`${CLASS}.step`, sigmas[i], c);
     const dtype = promote(modelOutput.dtype, sample.dtype);
     const r = torchMath(dtype).r;

@@ -12,7 +12,7 @@ import {
   checkNumbers,
   checkOptionKeys,
 } from "./discrete-scheduler.js";
-import { EdmScheduler, cNoise, edmExponential, edmKarras, edmScalings } from "./edm.js";
+import { EdmScheduler, cNoise, edmConfigKeys, edmExponential, edmKarras, edmScalings } from "./edm.js";
 import { checkGenerator, drawNoise } from "./generator.js";
 
 const CLASS = "EDMEulerScheduler";
@@ -21,13 +21,7 @@ const T32 = torchMath("float32");
 
 /** `EDMEulerScheduler.__init__` parameters and defaults. */
 export const edmEulerConfigSchema = z.object({
-  sigma_min: z.number().default(0.002),
-  sigma_max: z.number().default(80.0),
-  sigma_data: z.number().default(0.5),
-  sigma_schedule: z.string().default("karras"),
-  num_train_timesteps: z.number().int().positive().default(1000),
-  prediction_type: z.string().default("epsilon"),
-  rho: z.number().default(7.0),
+  ...edmConfigKeys,
   final_sigmas_type: z.string().default("zero"),
 });
 export type EDMEulerConfig = z.output<typeof edmEulerConfigSchema>;

@@ -6,7 +6,19 @@
  * and `scale_model_input`. No training table: sigmas and timesteps (c_noise) are float32.
  */
 import { type DType, type Tensor, libcMath, powTensor, torchLinspace, torchMath } from "@edmkit/core";
+import { z } from "zod";
 import { DiscreteScheduler, checkTensor } from "./discrete-scheduler.js";
+
+/** The `__init__` parameters (and defaults) both EDM schedulers take. */
+export const edmConfigKeys = {
+  sigma_min: z.number().default(0.002),
+  sigma_max: z.number().default(80.0),
+  sigma_data: z.number().default(0.5),
+  sigma_schedule: z.string().default("karras"),
+  num_train_timesteps: z.number().int().positive().default(1000),
+  prediction_type: z.string().default("epsilon"),
+  rho: z.number().default(7.0),
+};
 
 const T32 = torchMath("float32");
 const f = Math.fround;

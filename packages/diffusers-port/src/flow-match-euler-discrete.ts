@@ -18,6 +18,7 @@ import {
 } from "./discrete-scheduler.js";
 import type { DPMSolverOutput } from "./dpmsolver-multistep.js";
 import { checkGenerator, drawNoise } from "./generator.js";
+import { foreignSigma, noisePositions } from "./schedule-index.js";
 import { betaSigmas, exponentialSigmas, karrasSigmas } from "./spacing.js";
 
 const CLASS = "FlowMatchEulerDiscreteScheduler";
@@ -198,8 +199,8 @@ export class FlowMatchEulerDiscreteScheduler extends DiscreteScheduler {
       const scale = (1 - sig[sig.length - 1]) / (1 - c.shift_terminal);
       sig = sig.map((s) => r(1 - r(r(1 - s) / scale)));
     }
-    const sMin = this.foreignSigma("sigma_min"),
-      sMax = this.foreignSigma("sigma_max");
+    const sMin = foreignSigma(this.config, "sigma_min", who),
+      sMax = foreignSigma(this.config, "sigma_max", who);
     if (c.use_karras_sigmas) sig = karrasSigmas(sig, n, sMin, sMax);
     else if (c.use_exponential_sigmas) sig = exponentialSigmas(sig, n, sMin, sMax);
     else if (c.use_beta_sigmas) sig = betaSigmas(sig, n, sMin, sMax);
@@ -218,17 +219,6 @@ export class FlowMatchEulerDiscreteScheduler extends DiscreteScheduler {
     this.timestepsHeld = timesteps;
     this.numInferenceSteps = n;
     this.resetRunState();
-  }
-
-  /** As in DPMSolverMultistep: a foreign config's sigma_min / sigma_max reach the conversions. */
-  private foreignSigma(key: "sigma_min" | "sigma_max"): number | null {
-    const v = this.config[key];
-    if (v === undefined || v === null) return null;
-    if (typeof v !== "number")
-      throw new TypeError(
-        `${CLASS}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
-      );
-    return v;
   }
 
   /**
@@ -288,24 +278,11 @@ export class FlowMatchEulerDiscreteScheduler extends DiscreteScheduler {
    * (or the step / begin index, as add_noise elsewhere).
    */
   scaleNoise(sample: Tensor, timestep: number | ArrayLike<number>, noise: Tensor, out?: Tensor): Tensor {
-    const who = `${CLASS}.scaleNoise`;
-    checkTensor(who, "sample", sample);
-    checkTensor(who, "noise", noise);
-    if (sample.data.length !== noise.data.length)
-      throw new RangeError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
-    const ts = typeof timestep === "number" ? [timestep] : Array.from(timestep);
-    const rows = sample.shape.length === 0 ? 1 : sample.shape[0];
-    if (ts.length !== 1 && ts.length !== rows)
-      throw new RangeError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
-    const idx =
-      this.beginIndexHeld === null
-        ? ts.map((t) => this.indexForTimestep(t))
-        : ts.map(() => this.stepIndexHeld ?? (this.beginIndexHeld as number));
+    const { idx, rows, per } = noisePositions(this, `${CLASS}.scaleNoise`, sample, noise, timestep);
     const dtype = promote(sample.dtype, noise.dtype);
     const m = torchMath(sample.dtype);
     const rr = torchMath(dtype).r;
     const o = this.outTensor("scaleNoise", out, sample.shape, dtype, "out");
-    const per = rows === 0 ? 0 : sample.data.length / rows;
     for (let b = 0; b < rows; b++) {
       const s = m.r(this.sigmasHeld[idx.length === 1 ? idx[0] : idx[b]]);
       const keep = m.sub(1, s);

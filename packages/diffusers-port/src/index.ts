@@ -50,6 +50,7 @@ export {
   dpmCoefficients,
   type DpmSolverType,
   dpmStepOrder,
+  dpmStepUpdate,
   type DpmUpdate,
   OutputHistory,
   thresholdSample,
@@ -67,6 +68,7 @@ export {
 export {
   cNoise,
   type EdmConfigBase,
+  edmConfigKeys,
   edmExponential,
   edmKarras,
   EdmScheduler,
@@ -96,6 +98,7 @@ export {
   type FlowMatchSetTimestepsOptions,
   type FlowMatchStepOptions,
 } from "./flow-match-euler-discrete.js";
+export { foreignSigma, lastIfAbsent, type NoisePositions, noisePositions } from "./schedule-index.js";
 export {
   EulerAncestralDiscreteScheduler,
   type EulerAncestralStepOptions,

@@ -60,7 +60,7 @@ const DPM_CONFIG = {
   solver_type: "midpoint",
   lower_order_final: false,
   euler_at_final: false,
-  lambda_min_clipped: "-inf",
+  lambda_min_clipped: "-inf" as const,
   variance_type: null,
   final_sigmas_type: "sigma_min",
 };
