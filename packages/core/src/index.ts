@@ -78,6 +78,8 @@ export {
   type TimeMap,
 } from "./denoisers/discrete.js";
 export { EmpiricalDenoiser } from "./denoisers/empirical.js";
+export { EdmPrecondGmmModel, type EdmPrecondSpec } from "./denoisers/edm-precond.js";
+export { FlowGmmModel, type FlowSpec } from "./denoisers/flow.js";
 export {
   type Dataset,
   type DatasetDocument,
@@ -93,7 +95,11 @@ export {
   type DenoiserSpec,
   type DiscreteEpsFixtureSpec,
   discreteEpsSchema,
+  type EdmPrecondFixtureSpec,
+  edmPrecondSchema,
   empiricalSchema,
+  type FlowFixtureSpec,
+  flowDenoiserSchema,
   type Fixture,
   fixtureSchema,
   type GmmFixtureSpec,

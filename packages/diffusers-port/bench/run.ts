@@ -12,6 +12,10 @@ import {
   type AnyScheduler,
   DDIMScheduler,
   DDPMScheduler,
+  DPMSolverMultistepScheduler,
+  EDMDPMSolverMultistepScheduler,
+  EDMEulerScheduler,
+  FlowMatchEulerDiscreteScheduler,
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
@@ -37,6 +41,12 @@ const makers: [string, () => Sched][] = [
   ["LMSDiscrete", () => new LMSDiscreteScheduler(SD)],
   ["DDIM (eta 0)", () => new DDIMScheduler(SD)],
   ["DDPM", () => new DDPMScheduler(SD)],
+  ["DPMSolver++ 2M", () => new DPMSolverMultistepScheduler(SD)],
+  ["DPMSolver++ 2M SDE", () => new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "sde-dpmsolver++" })],
+  ["DPMSolver++ 3M", () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3 })],
+  ["EDMEuler", () => new EDMEulerScheduler()],
+  ["EDMDPMSolver 2M", () => new EDMDPMSolverMultistepScheduler()],
+  ["FlowMatchEuler", () => new FlowMatchEulerDiscreteScheduler({ shift: 3.0 })],
 ];
 const shapes: [string, number[]][] = [
   ["1x4x64x64", [1, 4, 64, 64]],

@@ -93,10 +93,10 @@ export abstract class DiscreteScheduler {
   }
 
   /** The resolved constructor config (each scheduler's own type extends this). */
-  abstract readonly init: { readonly timestep_spacing: string; readonly num_train_timesteps: number };
+  abstract readonly init: { readonly timestep_spacing?: string; readonly num_train_timesteps: number };
 
   protected get timestepSpacing(): string {
-    return this.init.timestep_spacing;
+    return this.init.timestep_spacing ?? "linspace";
   }
 
   get numTrainTimesteps(): number {

@@ -44,6 +44,62 @@ export {
   type StepOutBuffers,
 } from "./discrete-scheduler.js";
 export {
+  type AlphaSigma,
+  applyDpmUpdate,
+  type DpmAlgorithm,
+  dpmCoefficients,
+  type DpmSolverType,
+  dpmStepOrder,
+  dpmStepUpdate,
+  type DpmUpdate,
+  OutputHistory,
+  thresholdSample,
+} from "./dpm-solver.js";
+export {
+  type DPMSolverMultistepConfig,
+  type DPMSolverMultistepConfigInput,
+  dpmSolverMultistepConfigSchema,
+  DPMSolverMultistepScheduler,
+  type DPMSolverOutput,
+  type DPMSolverSetTimestepsOptions,
+  type DPMSolverStepOptions,
+  vpAlphaSigma,
+} from "./dpmsolver-multistep.js";
+export {
+  cNoise,
+  type EdmConfigBase,
+  edmConfigKeys,
+  edmExponential,
+  edmKarras,
+  EdmScheduler,
+  type EdmScalings,
+  edmScalings,
+} from "./edm.js";
+export {
+  type EDMEulerConfig,
+  type EDMEulerConfigInput,
+  edmEulerConfigSchema,
+  EDMEulerScheduler,
+  type EDMEulerSetTimestepsOptions,
+  type EDMEulerStepOptions,
+} from "./edm-euler.js";
+export {
+  type EDMDPMSolverMultistepConfig,
+  type EDMDPMSolverMultistepConfigInput,
+  edmDpmSolverMultistepConfigSchema,
+  EDMDPMSolverMultistepScheduler,
+  type EDMDPMSolverStepOptions,
+} from "./edm-dpmsolver-multistep.js";
+export {
+  type FlowMatchEulerDiscreteConfig,
+  type FlowMatchEulerDiscreteConfigInput,
+  flowMatchEulerDiscreteConfigSchema,
+  FlowMatchEulerDiscreteScheduler,
+  type FlowMatchSetTimestepsOptions,
+  type FlowMatchStepOptions,
+} from "./flow-match-euler-discrete.js";
+export { foreignSigma, lastIfAbsent, type NoisePositions, noisePositions } from "./schedule-index.js";
+export {
   EulerAncestralDiscreteScheduler,
   type EulerAncestralStepOptions,
 } from "./euler-ancestral-discrete.js";

@@ -39,7 +39,12 @@ export interface LoopScheduler {
   scaleModelInput(sample: Tensor, t: number, out?: Tensor): Tensor;
   /** dtype of prev_sample for a model output / sample dtype pair. */
   stepDtype(modelOutput: DType, sample: DType): DType;
-  step(modelOutput: Tensor, t: number, sample: Tensor, options?: object): SchedulerOutput;
+  step(
+    modelOutput: Tensor,
+    t: number,
+    sample: Tensor,
+    options?: object,
+  ): Pick<SchedulerOutput, "prevSample"> & { predOriginalSample?: Tensor };
 }
 
 export interface EulerStepKwargs {

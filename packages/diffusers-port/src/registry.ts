@@ -11,6 +11,10 @@ import { HeunDiscreteScheduler } from "./heun-discrete.js";
 import { KDPM2AncestralDiscreteScheduler } from "./kdpm2-ancestral-discrete.js";
 import { KDPM2DiscreteScheduler } from "./kdpm2-discrete.js";
 import { LMSDiscreteScheduler } from "./lms-discrete.js";
+import { DPMSolverMultistepScheduler } from "./dpmsolver-multistep.js";
+import { EDMDPMSolverMultistepScheduler } from "./edm-dpmsolver-multistep.js";
+import { EDMEulerScheduler } from "./edm-euler.js";
+import { FlowMatchEulerDiscreteScheduler } from "./flow-match-euler-discrete.js";
 
 export const schedulers = {
   EulerDiscreteScheduler,
@@ -21,6 +25,10 @@ export const schedulers = {
   LMSDiscreteScheduler,
   DDIMScheduler,
   DDPMScheduler,
+  DPMSolverMultistepScheduler,
+  EDMEulerScheduler,
+  EDMDPMSolverMultistepScheduler,
+  FlowMatchEulerDiscreteScheduler,
 } as const;
 
 export type SchedulerName = keyof typeof schedulers;
@@ -32,7 +40,11 @@ export type AnyScheduler =
   | KDPM2AncestralDiscreteScheduler
   | LMSDiscreteScheduler
   | DDIMScheduler
-  | DDPMScheduler;
+  | DDPMScheduler
+  | DPMSolverMultistepScheduler
+  | EDMEulerScheduler
+  | EDMDPMSolverMultistepScheduler
+  | FlowMatchEulerDiscreteScheduler;
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
   return typeof name === "string" && Object.hasOwn(schedulers, name);

@@ -48,7 +48,8 @@ export interface ReplayOptions {
 export function supportsFixture(fx: Fixture): boolean {
   if (fx.reference.library !== "diffusers" || !isSchedulerName(fx.reference.entry)) return false;
   if (isScheduleFixture(fx)) return Array.isArray(fx.cases);
-  return fx.denoiser.kind === "discrete-eps" && fx.denoiser.gmm !== null;
+  const d = fx.denoiser;
+  return (d.kind === "discrete-eps" && d.gmm !== null) || d.kind === "edm-precond" || d.kind === "flow";
 }
 
 /** set_timesteps keyword arguments (snake_case, as recorded) to this package's options. */
@@ -58,6 +59,7 @@ export function setTimestepsArgs(kwargs: Record<string, unknown>): Record<string
     timesteps: "timesteps",
     sigmas: "sigmas",
     num_train_timesteps: "numTrainTimesteps",
+    mu: "mu",
   };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kwargs)) {
@@ -101,8 +103,10 @@ function configCheck(s: AnyScheduler, full: Record<string, unknown> | undefined)
   if (!full) return { name: "config", ok: true, maxAbs: 0, detail: "no full_config recorded" };
   const mine = s.init as Record<string, unknown>;
   const diffs: string[] = [];
+  // JSON has no infinities: the recorder writes float("-inf") as "-inf"
+  const plain = (v: unknown) => (v === "inf" || v === "-inf" ? parseInf(v) : v);
   for (const [k, v] of Object.entries(full)) {
-    if (JSON.stringify(mine[k] ?? null) !== JSON.stringify(v ?? null))
+    if (JSON.stringify(plain(mine[k]) ?? null) !== JSON.stringify(plain(v) ?? null))
       diffs.push(`${k}: port ${JSON.stringify(mine[k])}, reference ${JSON.stringify(v)}`);
   }
   for (const k of Object.keys(mine)) if (!(k in full)) diffs.push(`${k}: not in the reference config`);

@@ -474,6 +474,10 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
     throw new UsageError(
       `sample: --model ${where}: an empirical (data-set) denoiser; sample draws 1-D and 2-D point clouds only`,
     );
+  if (d.kind === "edm-precond" || d.kind === "flow")
+    throw new UsageError(
+      `sample: --model ${where}: a ${d.kind} model (the fixtures' model for diffusers' EDM / flow-matching schedulers) is not supported by edmkit sample`,
+    );
   return loadOnnx(resolve(dirname(path), d.file), opts, d.parameterization as OnnxParameterization);
 }
 
