@@ -14,6 +14,7 @@ import {
   tensor,
   torchLinspace,
   torchMath,
+  ArgumentError,
 } from "@edmkit/core";
 import {
   alphasCumprodFromBetas,
@@ -96,7 +97,7 @@ export function integerTimesteps(
       return out;
     }
     default:
-      throw new Error(
+      throw new ArgumentError(
         `${who}: timestep_spacing ${JSON.stringify(spacing)} is not supported; choose one of ${choices} (diffusers raises ValueError)`,
       );
   }
@@ -200,12 +201,12 @@ export abstract class AlphaScheduler {
    */
   protected alphaAt(who: string, t: number): number {
     if (!Number.isInteger(t))
-      throw new TypeError(
+      throw new ArgumentError(
         `${this.className}.${who}: timestep must be an integer (it indexes alphas_cumprod), got ${t}`,
       );
     const T = this.alphasCumprod.length;
     if (t >= T || t < -T)
-      throw new RangeError(
+      throw new ArgumentError(
         `${this.className}.${who}: timestep ${t} is outside alphas_cumprod (${T} entries; torch raises IndexError)`,
       );
     return this.alphasCumprod[t < 0 ? t + T : t];
@@ -240,11 +241,11 @@ export abstract class AlphaScheduler {
     checkTensor(w, "sample", x);
     checkTensor(w, "noise", noise);
     if (x.data.length !== noise.data.length)
-      throw new RangeError(`${w}: noise has ${noise.data.length} values, the sample ${x.data.length}`);
+      throw new ArgumentError(`${w}: noise has ${noise.data.length} values, the sample ${x.data.length}`);
     const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
     const rows = x.shape.length === 0 ? 1 : x.shape[0];
     if (ts.length !== 1 && ts.length !== rows)
-      throw new RangeError(
+      throw new ArgumentError(
         `${w}: ${ts.length} timesteps for a batch of ${rows} rows (give one, or one per row)`,
       );
     const m = torchMath(x.dtype);
@@ -283,7 +284,7 @@ export abstract class AlphaScheduler {
     const d = x0.data;
     if (c.thresholding) {
       if (x0.shape.length < 3)
-        throw new TypeError(
+        throw new ArgumentError(
           `${this.className}.step: thresholding needs a sample with at least 3 axes (batch, channels, ...); ` +
             `diffusers' _threshold_sample fails on shape [${x0.shape.join(", ")}]`,
         );
@@ -342,11 +343,11 @@ export abstract class AlphaScheduler {
     for (const s of shape) n *= s;
     if (given) {
       if (given.data.length !== n)
-        throw new RangeError(
+        throw new ArgumentError(
           `${this.className}.${who}: ${name} has ${given.data.length} values, expected ${n}`,
         );
       if (given.dtype !== dtype)
-        throw new TypeError(
+        throw new ArgumentError(
           `${this.className}.${who}: ${name} must be ${dtype} (diffusers' result dtype here), got ${given.dtype}`,
         );
       return given;

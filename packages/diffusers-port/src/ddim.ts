@@ -2,7 +2,7 @@
  * Port of diffusers `DDIMScheduler` (schedulers/scheduling_ddim.py): Song et al. 2021,
  * denoising diffusion implicit models (eta = 0 deterministic, eta = 1 DDPM-like noise).
  */
-import { type Tensor, torchMath } from "@edmkit/core";
+import { type Tensor, torchMath, ArgumentError } from "@edmkit/core";
 import { AlphaScheduler, integerTimesteps } from "./alpha-scheduler.js";
 import { type SchedulerConfigJson, resolveConfig } from "./config.js";
 import {
@@ -69,9 +69,9 @@ export class DDIMScheduler extends AlphaScheduler {
     const N = o.numInferenceSteps;
     const T = this.init.num_train_timesteps;
     if (typeof N !== "number" || !Number.isInteger(N) || N < 1)
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
     if (N > T)
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}: numInferenceSteps ${N} cannot be larger than num_train_timesteps ${T} (diffusers raises ValueError)`,
       );
     this.numInferenceSteps = N;
@@ -129,20 +129,20 @@ export class DDIMScheduler extends AlphaScheduler {
     );
     checkGenerator(CLASS, options.generator);
     if (modelOutput.data.length !== sample.data.length)
-      throw new RangeError(
+      throw new ArgumentError(
         `${CLASS}.step: model_output has ${modelOutput.data.length} values but sample has ${sample.data.length}`,
       );
     if (this.numInferenceSteps === null)
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: numInferenceSteps is null; call setTimesteps() first (diffusers raises ValueError)`,
       );
     const eta = options.eta ?? 0;
     if (typeof eta !== "number" || Number.isNaN(eta))
-      throw new TypeError(`${CLASS}.step: eta must be a number, got ${String(eta)}`);
+      throw new ArgumentError(`${CLASS}.step: eta must be a number, got ${String(eta)}`);
     const pt = this.init.prediction_type;
     const mode = pt === "epsilon" ? 0 : pt === "sample" ? 1 : pt === "v_prediction" ? 2 : -1;
     if (mode < 0)
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "sample" or "v_prediction"`,
       );
     const T = this.init.num_train_timesteps;
@@ -193,13 +193,15 @@ export class DDIMScheduler extends AlphaScheduler {
     if (eta > 0) {
       const given = options.varianceNoise ?? null;
       if (given !== null && options.generator != null)
-        throw new Error(
+        throw new ArgumentError(
           `${CLASS}.step: pass either generator or varianceNoise, not both (diffusers raises ValueError)`,
         );
       if (given !== null) {
         checkTensor(CLASS, "varianceNoise", given, "step");
         if (given.data.length !== n)
-          throw new RangeError(`${CLASS}.step: varianceNoise has ${given.data.length} values, expected ${n}`);
+          throw new ArgumentError(
+            `${CLASS}.step: varianceNoise has ${given.data.length} values, expected ${n}`,
+          );
         noise = given.data;
       } else {
         const t = this.scratch("noise", modelOutput.shape, modelOutput.dtype);

@@ -2,7 +2,7 @@
  * Port of diffusers `DDPMScheduler` (schedulers/scheduling_ddpm.py): Ho et al. 2020
  * ancestral sampling of the posterior q(x_{t-1} | x_t, x0).
  */
-import { type Tensor, torchMath } from "@edmkit/core";
+import { type Tensor, torchMath, ArgumentError } from "@edmkit/core";
 import { AlphaScheduler, integerTimesteps } from "./alpha-scheduler.js";
 import { type SchedulerConfigJson, resolveConfig } from "./config.js";
 import {
@@ -77,24 +77,24 @@ export class DDPMScheduler extends AlphaScheduler {
       custom = o.timesteps ?? null;
     const T = this.init.num_train_timesteps;
     if (N !== null && custom !== null)
-      throw new Error(
+      throw new ArgumentError(
         `${who}: give only one of numInferenceSteps or timesteps (diffusers raises ValueError)`,
       );
     if (custom !== null) {
       checkNumbers(who, "timesteps", custom);
       for (let i = 1; i < custom.length; i++)
         if (custom[i] >= custom[i - 1])
-          throw new Error(
+          throw new ArgumentError(
             `${who}: custom timesteps must be in descending order (diffusers raises ValueError)`,
           );
       if (custom.length > 0 && custom[0] >= T)
-        throw new Error(
+        throw new ArgumentError(
           `${who}: timesteps must start before num_train_timesteps ${T} (diffusers raises ValueError)`,
         );
       const ts = new Float64Array(custom.length);
       for (let i = 0; i < ts.length; i++) {
         if (!Number.isInteger(custom[i]))
-          throw new TypeError(`${who}: timesteps[${i}] must be an integer, got ${custom[i]}`);
+          throw new ArgumentError(`${who}: timesteps[${i}] must be an integer, got ${custom[i]}`);
         ts[i] = custom[i];
       }
       this.timestepsHeld = ts;
@@ -102,9 +102,9 @@ export class DDPMScheduler extends AlphaScheduler {
       return;
     }
     if (typeof N !== "number" || !Number.isInteger(N) || N < 1)
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
     if (N > T)
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}: numInferenceSteps ${N} cannot be larger than num_train_timesteps ${T} (diffusers raises ValueError)`,
       );
     this.numInferenceSteps = N;
@@ -129,7 +129,7 @@ export class DDPMScheduler extends AlphaScheduler {
       const ts = this.timestepsHeld;
       const idx = ts.indexOf(timestep);
       if (idx < 0)
-        throw new RangeError(
+        throw new ArgumentError(
           `${CLASS}: timestep ${timestep} is not in the schedule (torch raises IndexError)`,
         );
       return idx === ts.length - 1 ? -1 : ts[idx + 1];
@@ -196,17 +196,17 @@ export class DDPMScheduler extends AlphaScheduler {
       sample.shape.length >= 2 &&
       modelOutput.shape[1] === sample.shape[1] * 2;
     if (!split && modelOutput.data.length !== sample.data.length)
-      throw new RangeError(
+      throw new ArgumentError(
         `${CLASS}.step: model_output has ${modelOutput.data.length} values but sample has ${sample.data.length}`,
       );
     if (learned && !split)
-      throw new TypeError(
+      throw new ArgumentError(
         `${CLASS}.step: variance_type ${JSON.stringify(vt)} needs a model output with twice the sample's channels (axis 1); diffusers fails with a TypeError otherwise`,
       );
     const pt = this.init.prediction_type;
     const mode = pt === "epsilon" ? 0 : pt === "sample" ? 1 : pt === "v_prediction" ? 2 : -1;
     if (mode < 0)
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "sample" or "v_prediction"`,
       );
     const t = timestep;

@@ -13,7 +13,16 @@
  * the sample term is rounded as the sample is held (float32 after DPMSolverMultistep's cast,
  * the sample's own dtype in the EDM variant), everything else in the model outputs' dtype.
  */
-import { type DType, type Tensor, allocate, lerpScalar, lerpScalar32, tensor, torchMath } from "@edmkit/core";
+import {
+  type DType,
+  type Tensor,
+  allocate,
+  lerpScalar,
+  lerpScalar32,
+  tensor,
+  torchMath,
+  ArgumentError,
+} from "@edmkit/core";
 
 const T32 = torchMath("float32");
 
@@ -132,7 +141,7 @@ export function dpmCoefficients(
     u.b1 = mul(t.alpha, add(div(om, mul(-2, h)), 1));
     u.b2 = mul(t.alpha, sub(div(sub(om, twoH), mul(twoH, twoH)), 0.5));
   } else {
-    throw new Error(
+    throw new ArgumentError(
       `${who}.step: algorithm_type "${algorithm}" with solver_order 3 has no third-order update in diffusers ` +
         `(its multistep_dpm_solver_third_order_update leaves x_t unassigned and raises UnboundLocalError at ` +
         `the first third-order step); use solver_order 2 for "${algorithm}"`,

@@ -5,7 +5,15 @@
  * (Karras)" of the web UIs. Integer timesteps, float32 sigmas, model outputs converted to x0
  * (++) or eps (DPM-Solver) and kept in a history for the multistep updates.
  */
-import { type DType, type Tensor, libcMath, numpyLinspace, roundHalfEven, torchMath } from "@edmkit/core";
+import {
+  type DType,
+  type Tensor,
+  libcMath,
+  numpyLinspace,
+  roundHalfEven,
+  torchMath,
+  ArgumentError,
+} from "@edmkit/core";
 import { z } from "zod";
 import { trainingTables } from "./betas.js";
 import { type SchedulerConfigJson, resolveConfig } from "./config.js";
@@ -144,7 +152,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     const resolved = resolveConfig(CLASS, dpmSolverMultistepConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be used`,
       );
     }
@@ -153,7 +161,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     if (!["dpmsolver", "dpmsolver++", "sde-dpmsolver", "sde-dpmsolver++"].includes(algorithm)) {
       if (algorithm === "deis") algorithm = "dpmsolver++";
       else
-        throw new Error(
+        throw new ArgumentError(
           `${CLASS}: algorithm_type ${JSON.stringify(algorithm)} is not implemented (diffusers raises NotImplementedError); ` +
             `choose "dpmsolver++", "sde-dpmsolver++", "dpmsolver" or "sde-dpmsolver"`,
         );
@@ -162,7 +170,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     if (solver !== "midpoint" && solver !== "heun") {
       if (["logrho", "bh1", "bh2"].includes(solver)) solver = "midpoint";
       else
-        throw new Error(
+        throw new ArgumentError(
           `${CLASS}: solver_type ${JSON.stringify(solver)} is not implemented (diffusers raises NotImplementedError); choose "midpoint" or "heun"`,
         );
     }
@@ -172,13 +180,13 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
       c.algorithm_type !== "sde-dpmsolver++" &&
       c.final_sigmas_type === "zero"
     ) {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: final_sigmas_type "zero" is not supported for algorithm_type ${JSON.stringify(c.algorithm_type)}; ` +
           `choose final_sigmas_type "sigma_min" instead`,
       );
     }
     if (!Number.isInteger(c.solver_order) || c.solver_order < 1)
-      throw new RangeError(`${CLASS}: solver_order must be 1, 2 or 3, got ${c.solver_order}`);
+      throw new ArgumentError(`${CLASS}: solver_order must be 1, 2 or 3, got ${c.solver_order}`);
     const registered = { ...resolved.config, algorithm_type: algorithm, solver_type: solver };
     super(CLASS, { config: Object.freeze(registered), ignoredKeys: resolved.ignoredKeys }, tables);
     this.init = { ...c, algorithm_type: algorithm, solver_type: solver };
@@ -278,15 +286,15 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
       mu = o.mu ?? null;
     if (mu !== null) {
       if (!(c.use_dynamic_shifting && c.time_shift_type === "exponential"))
-        throw new Error(
+        throw new ArgumentError(
           `${who}: mu needs use_dynamic_shifting = true and time_shift_type = "exponential" (diffusers asserts this)`,
         );
       this.flowShift = libcMath.exp(mu);
     }
     if (n === null && custT === null)
-      throw new Error(`${who}: must pass exactly one of numInferenceSteps or timesteps`);
+      throw new ArgumentError(`${who}: must pass exactly one of numInferenceSteps or timesteps`);
     if (n !== null && custT !== null)
-      throw new Error(`${who}: can only pass one of numInferenceSteps or timesteps`);
+      throw new ArgumentError(`${who}: can only pass one of numInferenceSteps or timesteps`);
     if (custT !== null) {
       for (const [flag, name] of [
         [c.use_karras_sigmas, "use_karras_sigmas"],
@@ -295,11 +303,11 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
         [c.use_beta_sigmas, "use_beta_sigmas"],
         [c.use_flow_sigmas, "use_flow_sigmas"],
       ] as const) {
-        if (flag) throw new Error(`${who}: custom timesteps cannot be used with ${name} = true`);
+        if (flag) throw new ArgumentError(`${who}: custom timesteps cannot be used with ${name} = true`);
       }
     }
     if (n !== null && (!Number.isInteger(n) || n < 1))
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
     checkNumbers(who, "timesteps", custT);
     const T = c.num_train_timesteps;
 
@@ -323,7 +331,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
         const ar = numpyArange(last, 0, -(T / N));
         timesteps = ar.map((v) => roundHalfEven(v) - 1);
       } else {
-        throw new Error(
+        throw new ArgumentError(
           `${who}: timestep_spacing ${JSON.stringify(c.timestep_spacing)} is not supported; choose one of "linspace", "leading" or "trailing"`,
         );
       }
@@ -378,7 +386,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     if (c.final_sigmas_type === "sigma_min") lastSigma = table[0];
     else if (c.final_sigmas_type === "zero") lastSigma = 0;
     else
-      throw new Error(
+      throw new ArgumentError(
         `${who}: final_sigmas_type must be "zero" or "sigma_min", got ${JSON.stringify(c.final_sigmas_type)}`,
       );
     const held = new Float32Array(sigmas.length + 1);
@@ -414,7 +422,9 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     const who = "step";
     const c = this.init;
     if (this.numInferenceSteps === null)
-      throw new Error(`${CLASS}.step: the number of inference steps is not set; call setTimesteps() first`);
+      throw new ArgumentError(
+        `${CLASS}.step: the number of inference steps is not set; call setTimesteps() first`,
+      );
     checkTensor(CLASS, "model_output", modelOutput, who);
     checkTensor(CLASS, "sample", sample, who);
     checkOptionKeys(CLASS, options, ["generator", "varianceNoise", "out"], "", who);
@@ -425,7 +435,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
       ? ["epsilon", "sample", "v_prediction", "flow_prediction"]
       : ["epsilon", "sample", "v_prediction"];
     if (!valid.includes(pt))
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of ${valid.map((v) => `"${v}"`).join(", ")} for algorithm_type "${this.algorithmType}"`,
       );
     const mo = this.epsilonChannels(modelOutput, sample, pt);
@@ -474,7 +484,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     const learned = this.init.variance_type === "learned" || this.init.variance_type === "learned_range";
     if (!learned || pt !== "epsilon" || modelOutput.data.length === sample.data.length) {
       if (modelOutput.data.length !== sample.data.length)
-        throw new RangeError(
+        throw new ArgumentError(
           `${CLASS}.step: model_output has ${modelOutput.data.length} values but sample has ${sample.data.length}`,
         );
       return modelOutput;

@@ -4,7 +4,7 @@
  * on an EDM-preconditioned model. The sample is the EDM x (alpha_t = 1, sigma_t = sigma), the
  * converted output is x0 = c_skip x + c_out F, and the updates are DPMSolverMultistep's.
  */
-import { type DType, type Tensor, torchLinspace, torchMath } from "@edmkit/core";
+import { type DType, type Tensor, torchLinspace, torchMath, ArgumentError } from "@edmkit/core";
 import { z } from "zod";
 import { type SchedulerConfigJson, resolveConfig } from "./config.js";
 import { type BaseStepOptions, checkOptionKeys, promote } from "./discrete-scheduler.js";
@@ -68,7 +68,7 @@ export class EDMDPMSolverMultistepScheduler extends EdmScheduler {
     if (algorithm !== "dpmsolver++" && algorithm !== "sde-dpmsolver++") {
       if (algorithm === "deis") algorithm = "dpmsolver++";
       else
-        throw new Error(
+        throw new ArgumentError(
           `${CLASS}: algorithm_type ${JSON.stringify(algorithm)} is not implemented (diffusers raises NotImplementedError); choose "dpmsolver++" or "sde-dpmsolver++"`,
         );
     }
@@ -76,18 +76,18 @@ export class EDMDPMSolverMultistepScheduler extends EdmScheduler {
     if (solver !== "midpoint" && solver !== "heun") {
       if (["logrho", "bh1", "bh2"].includes(solver)) solver = "midpoint";
       else
-        throw new Error(
+        throw new ArgumentError(
           `${CLASS}: solver_type ${JSON.stringify(solver)} is not implemented (diffusers raises NotImplementedError); choose "midpoint" or "heun"`,
         );
     }
     if (c.algorithm_type === "deis" && c.final_sigmas_type === "zero")
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: final_sigmas_type "zero" is not supported for algorithm_type "deis"; choose final_sigmas_type "sigma_min" instead`,
       );
     // diffusers leaves `sigmas` unbound (UnboundLocalError) for any other sigma_schedule
     EdmScheduler.checkSchedule(CLASS, c);
     if (!Number.isInteger(c.solver_order) || c.solver_order < 1)
-      throw new RangeError(`${CLASS}: solver_order must be 1, 2 or 3, got ${c.solver_order}`);
+      throw new ArgumentError(`${CLASS}: solver_order must be 1, 2 or 3, got ${c.solver_order}`);
     const none = new Float32Array(0);
     const registered = { ...resolved.config, algorithm_type: algorithm, solver_type: solver };
     super(
@@ -157,13 +157,13 @@ export class EDMDPMSolverMultistepScheduler extends EdmScheduler {
     );
     const n = o.numInferenceSteps;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${String(n)}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${String(n)}`);
     const c = this.init;
     let last: number;
     if (c.final_sigmas_type === "sigma_min") last = f(c.sigma_min);
     else if (c.final_sigmas_type === "zero") last = 0;
     else
-      throw new Error(
+      throw new ArgumentError(
         `${who}: final_sigmas_type must be "zero" or "sigma_min", got ${JSON.stringify(c.final_sigmas_type)}`,
       );
     const sig = this.schedule(n);
@@ -195,7 +195,9 @@ export class EDMDPMSolverMultistepScheduler extends EdmScheduler {
     const who = "step";
     const c = this.init;
     if (this.numInferenceSteps === null)
-      throw new Error(`${CLASS}.step: the number of inference steps is not set; call setTimesteps() first`);
+      throw new ArgumentError(
+        `${CLASS}.step: the number of inference steps is not set; call setTimesteps() first`,
+      );
     this.checkStepInputs(who, modelOutput, sample, options, ["generator", "out"]);
     checkGenerator(CLASS, options.generator);
     const i = this.currentStepIndex(who, timestep, true);

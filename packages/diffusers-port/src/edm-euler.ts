@@ -3,7 +3,7 @@
  * (2022) Euler sampling with optional churn, the EDM preconditioning applied inside the
  * scheduler (the model gets c_in x and c_noise, step() forms c_skip x + c_out F).
  */
-import { type Tensor, torchLinspace, torchMath } from "@edmkit/core";
+import { type Tensor, torchLinspace, torchMath, ArgumentError } from "@edmkit/core";
 import { z } from "zod";
 import { type SchedulerConfigJson, resolveConfig } from "./config.js";
 import {
@@ -78,7 +78,7 @@ export class EDMEulerScheduler extends EdmScheduler {
     if (c.final_sigmas_type === "sigma_min") last = sig[sig.length - 1];
     else if (c.final_sigmas_type === "zero") last = 0;
     else
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: final_sigmas_type must be "zero" or "sigma_min", got ${JSON.stringify(c.final_sigmas_type)}`,
       );
     this.timestepsHeld = cNoise(sig);
@@ -103,7 +103,7 @@ export class EDMEulerScheduler extends EdmScheduler {
       custom = o.sigmas ?? null;
     checkNumbers(who, "sigmas", custom);
     if (custom === null && (n === null || !Number.isInteger(n) || n < 1))
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
     this.numInferenceSteps = n;
     this.build(custom !== null ? Float64Array.from(custom) : torchLinspace(0, 1, n as number, "float64"));
   }
@@ -138,7 +138,7 @@ export class EDMEulerScheduler extends EdmScheduler {
     const num = (name: string, v: unknown, d: number): number => {
       if (v === undefined) return d;
       if (typeof v !== "number" || Number.isNaN(v))
-        throw new TypeError(`${CLASS}.step: ${name} must be a number`);
+        throw new ArgumentError(`${CLASS}.step: ${name} must be a number`);
       return v;
     };
     const sChurn = num("sChurn", options.sChurn, 0),

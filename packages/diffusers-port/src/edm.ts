@@ -5,7 +5,15 @@
  * schedules (`_compute_karras_sigmas`, `_compute_exponential_sigmas`), `init_noise_sigma`
  * and `scale_model_input`. No training table: sigmas and timesteps (c_noise) are float32.
  */
-import { type DType, type Tensor, libcMath, powTensor, torchLinspace, torchMath } from "@edmkit/core";
+import {
+  type DType,
+  type Tensor,
+  libcMath,
+  powTensor,
+  torchLinspace,
+  torchMath,
+  ArgumentError,
+} from "@edmkit/core";
 import { z } from "zod";
 import { DiscreteScheduler, checkTensor } from "./discrete-scheduler.js";
 
@@ -95,7 +103,7 @@ export function edmScalings(who: string, sigma: number, c: EdmConfigBase): EdmSc
   if (c.prediction_type === "epsilon") cOut = T32.div(T32.mul(sigma, f(c.sigma_data)), root);
   else if (c.prediction_type === "v_prediction") cOut = T32.div(T32.mul(-sigma, f(c.sigma_data)), root);
   else
-    throw new Error(
+    throw new ArgumentError(
       `${who}: prediction_type ${JSON.stringify(c.prediction_type)} is not supported; use "epsilon" or "v_prediction"`,
     );
   return { cIn, cSkip, cOut };
@@ -134,7 +142,7 @@ export abstract class EdmScheduler extends DiscreteScheduler {
   /** Check the values diffusers' constructor checks (sigma_schedule) and build the training schedule. */
   protected static checkSchedule(who: string, c: EdmConfigBase): void {
     if (c.sigma_schedule !== "karras" && c.sigma_schedule !== "exponential")
-      throw new Error(
+      throw new ArgumentError(
         `${who}: sigma_schedule must be "karras" or "exponential", got ${JSON.stringify(c.sigma_schedule)}`,
       );
   }

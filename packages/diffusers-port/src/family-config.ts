@@ -4,6 +4,7 @@
  * first three (a scheduler_config.json loads as-is). Enumerated values are checked where
  * diffusers checks them.
  */
+import { ArgumentError } from "@edmkit/core";
 import { z } from "zod";
 
 const num = z.number();
@@ -86,7 +87,7 @@ export function checkOneSigmaSchedule(
   c: { use_karras_sigmas: boolean; use_exponential_sigmas: boolean; use_beta_sigmas: boolean },
 ): void {
   if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-    throw new Error(
+    throw new ArgumentError(
       `${className}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true (diffusers raises ValueError)`,
     );
   }

@@ -5,7 +5,7 @@
  * timesteps sigma * num_train_timesteps; shift / dynamic shifting (mu) / shift_terminal /
  * Karras, exponential or beta sigmas, and the stochastic variant.
  */
-import { type Tensor, libcMath, numpyLinspace, torchMath } from "@edmkit/core";
+import { type Tensor, libcMath, numpyLinspace, torchMath, ArgumentError } from "@edmkit/core";
 import { z } from "zod";
 import { type SchedulerConfigJson, resolveConfig } from "./config.js";
 import {
@@ -76,11 +76,11 @@ export class FlowMatchEulerDiscreteScheduler extends DiscreteScheduler {
     const resolved = resolveConfig(CLASS, flowMatchEulerDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1)
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be used`,
       );
     if (c.time_shift_type !== "exponential" && c.time_shift_type !== "linear")
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: time_shift_type must be "exponential" or "linear", got ${JSON.stringify(c.time_shift_type)}`,
       );
     const none = new Float32Array(0);
@@ -162,18 +162,18 @@ export class FlowMatchEulerDiscreteScheduler extends DiscreteScheduler {
     checkNumbers(who, "sigmas", custS);
     checkNumbers(who, "timesteps", custT);
     if (c.use_dynamic_shifting && mu === null)
-      throw new Error(`${who}: mu must be passed when use_dynamic_shifting is set to true`);
+      throw new ArgumentError(`${who}: mu must be passed when use_dynamic_shifting is set to true`);
     if (custS !== null && custT !== null && custS.length !== custT.length)
-      throw new Error(`${who}: sigmas and timesteps should have the same length`);
+      throw new ArgumentError(`${who}: sigmas and timesteps should have the same length`);
     if (n !== null) {
       if ((custS !== null && custS.length !== n) || (custT !== null && custT.length !== n))
-        throw new Error(
+        throw new ArgumentError(
           `${who}: sigmas and timesteps should have the same length as numInferenceSteps, if numInferenceSteps is provided`,
         );
       if (!Number.isInteger(n) || n < 1)
-        throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
+        throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
     } else if (custS === null && custT === null)
-      throw new Error(`${who}: give numInferenceSteps, sigmas or timesteps`);
+      throw new ArgumentError(`${who}: give numInferenceSteps, sigmas or timesteps`);
     else n = (custS ?? custT)?.length as number;
     const T = c.num_train_timesteps;
 

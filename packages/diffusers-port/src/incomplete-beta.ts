@@ -14,7 +14,7 @@
  * JavaScript engine; the iterations call them many times, which rules out core's slower
  * BigInt-based `libm.exp` / `libm.log1p`.
  */
-import { fastExp, libm } from "@edmkit/core";
+import { fastExp, libm, ArgumentError } from "@edmkit/core";
 
 /**
  * log(1 + x) from the correctly rounded log: log(u) + (x − (u − 1)) / u with u = 1 + x
@@ -38,7 +38,7 @@ const HALF_LOG_2PI = 0.91893853320467274178;
 
 /** log Gamma(x) for x > 0. */
 export function logGamma(x: number): number {
-  if (!(x > 0)) throw new RangeError(`logGamma: x must be positive, got ${x}`);
+  if (!(x > 0)) throw new ArgumentError(`logGamma: x must be positive, got ${x}`);
   if (x < 0.5) {
     // reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x)
     return libm.log(Math.PI / libm.sin(Math.PI * x)) - logGamma(1 - x);
@@ -97,7 +97,7 @@ function frontFactor(x: number, a: number, b: number, lbeta: number): number {
 /** Regularized incomplete beta I_x(a, b) for a, b > 0 and x in [0, 1]. */
 export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
   if (!(a > 0) || !(b > 0))
-    throw new RangeError(`regularizedIncompleteBeta: a and b must be positive, got a=${a}, b=${b}`);
+    throw new ArgumentError(`regularizedIncompleteBeta: a and b must be positive, got a=${a}, b=${b}`);
   if (Number.isNaN(x)) return NaN;
   if (x <= 0) return 0;
   if (x >= 1) return 1;
@@ -150,10 +150,10 @@ function lowerTailInverse(p: number, a: number, b: number): number {
  * I_{1-x}(b, a) = 1 - p is solved and 1 - y returned, so both tails keep relative accuracy.
  */
 export function betaPpf(p: number, a: number, b: number): number {
-  if (!(a > 0) || !(b > 0)) throw new RangeError(`betaPpf: a and b must be positive, got a=${a}, b=${b}`);
+  if (!(a > 0) || !(b > 0)) throw new ArgumentError(`betaPpf: a and b must be positive, got a=${a}, b=${b}`);
   if (!(p >= 0 && p <= 1)) {
     if (Number.isNaN(p)) return NaN;
-    throw new RangeError(`betaPpf: p must lie in [0, 1], got ${p}`);
+    throw new ArgumentError(`betaPpf: p must lie in [0, 1], got ${p}`);
   }
   if (p === 0) return 0;
   if (p === 1) return 1;

@@ -5,7 +5,7 @@
  * `_sigma_to_t`), the torch float32 stage of the interleaved midpoint schedule, the
  * `_sigma_to_t` that runs on torch float32 tensors, and the two-stage state.
  */
-import { type DType, type Tensor, libcMath, roundHalfEven, torchMath } from "@edmkit/core";
+import { type DType, type Tensor, libcMath, roundHalfEven, torchMath, ArgumentError } from "@edmkit/core";
 import type { TrainingTables } from "./betas.js";
 import { type ResolvedConfig, resolveConfig } from "./config.js";
 import {
@@ -150,7 +150,7 @@ export function configSigma(
   const v = config[key];
   if (v === undefined || v === null) return null;
   if (typeof v !== "number")
-    throw new TypeError(
+    throw new ArgumentError(
       `${className}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
     );
   return v;
@@ -245,10 +245,10 @@ export abstract class KDPM2Base extends DiscreteScheduler {
     );
     const N = o.numInferenceSteps;
     if (typeof N !== "number" || !Number.isInteger(N) || N < 1)
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
     const T = o.numTrainTimesteps || this.init.num_train_timesteps;
     if (!Number.isInteger(T) || T < 2)
-      throw new RangeError(`${who}: numTrainTimesteps must be an integer >= 2, got ${T}`);
+      throw new ArgumentError(`${who}: numTrainTimesteps must be an integer >= 2, got ${T}`);
     this.numInferenceSteps = N;
     const limits: [number | null, number | null] = [
       this.extraSigma("sigma_min"),
@@ -344,10 +344,10 @@ export abstract class KDPM2Base extends DiscreteScheduler {
     if (pt === "epsilon") return 0;
     if (pt === "v_prediction") return 1;
     if (pt === "sample")
-      throw new Error(
+      throw new ArgumentError(
         `${this.className}.step: prediction_type "sample" is not implemented (diffusers raises NotImplementedError)`,
       );
-    throw new Error(
+    throw new ArgumentError(
       `${this.className}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon" or "v_prediction"`,
     );
   }
@@ -383,7 +383,7 @@ export abstract class KDPM2Base extends DiscreteScheduler {
     );
     const base = first ? sample : (this.sampleHeld as Tensor);
     if (base.data.length !== sample.data.length)
-      throw new RangeError(
+      throw new ArgumentError(
         `${this.className}.step: the second stage's sample size differs from the first stage's`,
       );
     const vDen = f(f(sigmaIn * sigmaIn) + 1);

@@ -3,7 +3,15 @@
  * k-diffusion's `sample_lms` (linear multistep on the probability-flow ODE in sigma) as a
  * scheduler that keeps the last `order` derivatives.
  */
-import { type DType, type Tensor, integrateGaussLegendre, qk21, tensor, torchMath } from "@edmkit/core";
+import {
+  type DType,
+  type Tensor,
+  integrateGaussLegendre,
+  qk21,
+  tensor,
+  torchMath,
+  ArgumentError,
+} from "@edmkit/core";
 import { descendingSigmasWithZero, trainingTables } from "./betas.js";
 import { type SchedulerConfigJson, resolveConfig } from "./config.js";
 import {
@@ -129,7 +137,7 @@ export class LMSDiscreteScheduler extends DiscreteScheduler {
     );
     const N = o.numInferenceSteps;
     if (typeof N !== "number" || !Number.isInteger(N) || N < 1)
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${String(N)}`);
     this.numInferenceSteps = N;
     const limits: [number | null, number | null] = [
       this.extraSigma("sigma_min"),
@@ -185,11 +193,11 @@ export class LMSDiscreteScheduler extends DiscreteScheduler {
     this.checkStepInputs(who, modelOutput, sample, options, ["out", "generator", "order"]);
     const orderArg = options.order ?? 4;
     if (!Number.isInteger(orderArg) || orderArg < 1)
-      throw new RangeError(`${CLASS}.step: order must be a positive integer, got ${orderArg}`);
+      throw new ArgumentError(`${CLASS}.step: order must be a positive integer, got ${orderArg}`);
     const pt = this.init.prediction_type;
     const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : pt === "sample" ? 2 : -1;
     if (mode < 0)
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`,
       );
     const i = this.currentStepIndex(who, timestep, true);

@@ -3,6 +3,7 @@
  * of diffusers' `add_noise` / `scale_noise`, and the foreign-config sigma bounds of the
  * Karras / exponential / beta conversions.
  */
+import { ArgumentError } from "@edmkit/core";
 import type { Tensor } from "@edmkit/core";
 import { checkTensor } from "./discrete-scheduler.js";
 
@@ -33,11 +34,11 @@ export function noisePositions(
   checkTensor(who, "sample", sample);
   checkTensor(who, "noise", noise);
   if (sample.data.length !== noise.data.length)
-    throw new RangeError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
+    throw new ArgumentError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
   const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
   const rows = sample.shape.length === 0 ? 1 : sample.shape[0];
   if (ts.length !== 1 && ts.length !== rows)
-    throw new RangeError(
+    throw new ArgumentError(
       `${who}: ${ts.length} timesteps for a batch of ${rows} rows (give one, or one per row)`,
     );
   const idx =
@@ -60,7 +61,7 @@ export function foreignSigma(
   const v = config[key];
   if (v === undefined || v === null) return null;
   if (typeof v !== "number")
-    throw new TypeError(`${who}: config ${key} must be a number or null, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(`${who}: config ${key} must be a number or null, got ${JSON.stringify(v)}`);
   return v;
 }
 
