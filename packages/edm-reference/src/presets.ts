@@ -13,7 +13,7 @@
  * epsilon_t 1e-5, M 1000; VE sigma 0.02..100; iDDPM C_1 0.001, C_2 0.008, M 1000; EDM
  * sigma 0.002..80, rho 7, sigma_data 0.5, P_mean -1.2, P_std 1.2.
  */
-import { ArgumentError } from "@edmkit/core";
+import { ArgumentError, libm, fastExp } from "@edmkit/core";
 import type { Denoiser } from "@edmkit/core";
 import { edmSigmas, iddpmSigmas, iddpmTable, veTimes, vpTimes, withFinalZero } from "./discretization.js";
 import {
@@ -135,8 +135,8 @@ export function vePreset(p: VePresetParams = {}): Preset {
   const precond = vePreconditioning(params);
   const base = { sigmaMin: params.sigma_min, sigmaMax: params.sigma_max };
   const times = (n: number, r?: RangeOptions) => veTimes(n, range(base, r));
-  const lnMin = Math.log(params.sigma_min),
-    lnMax = Math.log(params.sigma_max);
+  const lnMin = libm.log(params.sigma_min),
+    lnMax = libm.log(params.sigma_max);
   return {
     name: "ve",
     params,
@@ -149,7 +149,7 @@ export function vePreset(p: VePresetParams = {}): Preset {
     denoiserFromNetwork: (F) => preconditionedDenoiser(F, precond),
     training: {
       distribution: `ln(sigma) ~ U(ln ${params.sigma_min}, ln ${params.sigma_max})`,
-      sampleSigma: (rng) => Math.exp(lnMin + rng.uniform() * (lnMax - lnMin)),
+      sampleSigma: (rng) => fastExp(lnMin + rng.uniform() * (lnMax - lnMin)),
       lossWeight: (s) => 1 / (s * s),
     },
   };
@@ -223,7 +223,7 @@ export function edmPreset(p: EdmPresetParams = {}): Preset {
     denoiserFromNetwork: (F) => preconditionedDenoiser(F, precond),
     training: {
       distribution: `ln(sigma) ~ N(P_mean=${params.P_mean}, P_std=${params.P_std}^2)`,
-      sampleSigma: (rng) => Math.exp(params.P_mean + params.P_std * rng.normal()),
+      sampleSigma: (rng) => fastExp(params.P_mean + params.P_std * rng.normal()),
       lossWeight: (s) => (s * s + sd2) / (s * params.sigma_data) ** 2,
     },
   };

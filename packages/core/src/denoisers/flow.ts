@@ -7,6 +7,7 @@
  * mixture's mean at s = 1 (pure noise). Runs in float64; float32 outputs are rounded.
  */
 import type { DiscreteModel, Prediction } from "../contracts.js";
+import * as libm from "../libm.js";
 import { allocate, type Tensor, tensor } from "../tensor.js";
 import { GaussianMixture, type GmmSpec } from "./gmm.js";
 
@@ -33,9 +34,9 @@ export class FlowGmmModel implements DiscreteModel {
     const { k, dim, means, logWeights } = this.mixture;
     this.mean = new Float64Array(dim);
     let wsum = 0;
-    for (let j = 0; j < k; j++) wsum += Math.exp(logWeights[j]);
+    for (let j = 0; j < k; j++) wsum += libm.exp(logWeights[j]);
     for (let j = 0; j < k; j++) {
-      const w = Math.exp(logWeights[j]) / wsum;
+      const w = libm.exp(logWeights[j]) / wsum;
       for (let c = 0; c < dim; c++) this.mean[c] += w * means[j * dim + c];
     }
   }

@@ -7,7 +7,7 @@
  * in fixtures/models). Every value below is computed in closed form; the tests check each
  * against a Monte-Carlo estimate.
  */
-import { ArgumentError } from "@edmkit/core";
+import { ArgumentError, libm } from "@edmkit/core";
 import { GaussianMixture, type GmmSpec } from "@edmkit/core";
 import type { ToyRng } from "./rng.js";
 
@@ -111,7 +111,7 @@ export function ring8(options: { count?: number; radius?: number; std?: number }
   const means: number[][] = [];
   for (let k = 0; k < count; k++) {
     const angle = (2 * Math.PI * k) / count;
-    means.push([radius * Math.cos(angle), radius * Math.sin(angle)]);
+    means.push([radius * libm.cos(angle), radius * libm.sin(angle)]);
   }
   const name = count === 8 && radius === 2 && std === 0.15 ? "gmm2d-ring8" : `gmm2d-ring${count}`;
   return gmmDataset(
@@ -150,8 +150,8 @@ export function twoMoons(options: { noise?: number; scale?: number } = {}): ToyD
       for (let r = 0; r < n; r++) {
         const t = Math.PI * rng.uniform();
         const upper = rng.uniform() < 0.5;
-        const x = upper ? Math.cos(t) : 1 - Math.cos(t);
-        const y = upper ? Math.sin(t) : 0.5 - Math.sin(t);
+        const x = upper ? libm.cos(t) : 1 - libm.cos(t);
+        const y = upper ? libm.sin(t) : 0.5 - libm.sin(t);
         out[2 * r] = (x - 0.5) * scale + noise * rng.normal();
         out[2 * r + 1] = (y - 0.25) * scale + noise * rng.normal();
       }
@@ -185,8 +185,8 @@ export function swissRoll(options: { noise?: number; scale?: number } = {}): Toy
       checkOut("swiss-roll", 2, out, n);
       for (let r = 0; r < n; r++) {
         const t = 1.5 * Math.PI * (1 + 2 * rng.uniform());
-        out[2 * r] = (t * Math.cos(t) - meanX) * scale + noise * rng.normal();
-        out[2 * r + 1] = (t * Math.sin(t) - meanY) * scale + noise * rng.normal();
+        out[2 * r] = (t * libm.cos(t) - meanX) * scale + noise * rng.normal();
+        out[2 * r + 1] = (t * libm.sin(t) - meanY) * scale + noise * rng.normal();
       }
     },
   };

@@ -17,6 +17,7 @@
  * and serialization work on a flat vector. `MlpPass` owns every buffer a forward or
  * forward + backward pass needs for up to `capacity` rows; nothing is allocated per pass.
  */
+import { libm } from "@edmkit/core";
 import type { ToyRng } from "./rng.js";
 import { columnSums, gemmABt, silu, siluBackward, siluForward, transpose } from "./kernels.js";
 
@@ -120,7 +121,7 @@ export function edmPrecond(
     cSkip: (sigmaData * sigmaData) / v,
     cOut: (sigma * sigmaData) / root,
     cIn: 1 / root,
-    cNoise: Math.log(sigma) / 4,
+    cNoise: libm.log(sigma) / 4,
   };
 }
 
@@ -225,7 +226,7 @@ export class MlpPass {
       const v = s * s + sd2;
       const root = Math.sqrt(v);
       const cIn = 1 / root;
-      const cNoise = Math.log(s) / 4;
+      const cNoise = libm.log(s) / 4;
       this.cSkip[r] = sd2 / v;
       this.cOut[r] = (s * this.sigmaData) / root;
       this.weight[r] = v / (s * s * sd2);
@@ -234,8 +235,8 @@ export class MlpPass {
       U[o + dim] = cNoise;
       for (let j = 0; j < nf; j++) {
         const angle = frequencies[j] * cNoise;
-        U[o + dim + 1 + j] = Math.sin(angle);
-        U[o + dim + 1 + nf + j] = Math.cos(angle);
+        U[o + dim + 1 + j] = libm.sin(angle);
+        U[o + dim + 1 + nf + j] = libm.cos(angle);
       }
     }
     let input = U;

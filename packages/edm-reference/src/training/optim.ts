@@ -1,6 +1,7 @@
 /**
  * Adam and the learning-rate schedules of the toy trainer, on flat Float64Array parameters.
  */
+import { libm } from "@edmkit/core";
 
 export interface AdamOptions {
   beta1?: number;
@@ -42,8 +43,8 @@ export class Adam {
   step(params: Float64Array, grad: Float64Array, lr: number): void {
     this.t++;
     const { beta1: b1, beta2: b2, eps, m, v } = this;
-    const stepSize = lr / (1 - Math.pow(b1, this.t));
-    const rootCorrection = Math.sqrt(1 - Math.pow(b2, this.t));
+    const stepSize = lr / (1 - libm.pow(b1, this.t));
+    const rootCorrection = Math.sqrt(1 - libm.pow(b2, this.t));
     for (let i = 0; i < params.length; i++) {
       const g = grad[i];
       const mi = (m[i] = b1 * m[i] + (1 - b1) * g);
@@ -66,7 +67,7 @@ export type LrSchedule =
   | { kind: "onecycle"; pctStart?: number; divFactor?: number; finalDivFactor?: number };
 
 function cosineAnneal(start: number, end: number, pct: number): number {
-  return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+  return end + ((start - end) / 2) * (libm.cos(Math.PI * pct) + 1);
 }
 
 /** Learning rate of step `step` (0-based) of `totalSteps` under `schedule` with peak `lr`. */

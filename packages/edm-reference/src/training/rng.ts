@@ -2,11 +2,14 @@
  * A small, self-contained seeded generator for toy training data and initial weights.
  *
  * xoshiro128** (Blackman & Vigna) on 32-bit words, seeded through splitmix32, with
- * 53-bit uniforms and Box-Muller normals. Fully deterministic for a given seed on every
- * platform: only integer arithmetic, `Math.log`, `Math.sqrt`, `Math.cos` and `Math.sin`.
+ * 53-bit uniforms and Box-Muller normals. Deterministic for a given seed on every JavaScript
+ * runtime: integer arithmetic, IEEE `Math.sqrt`, and core's correctly rounded `log`, `cos`
+ * and `sin` (never V8's, whose results have changed between versions).
  * It is NOT torch-compatible (use core's TorchGenerator to reproduce PyTorch draws); it is
  * here because training only needs a fast reproducible stream.
  */
+import { libm } from "@edmkit/core";
+
 export class ToyRng {
   private s0 = 0;
   private s1 = 0;
@@ -79,11 +82,11 @@ export class ToyRng {
     }
     const u1 = 1 - this.uniform(); // (0, 1], so the log is finite
     const u2 = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u1));
+    const r = Math.sqrt(-2 * libm.log(u1));
     const theta = 2 * Math.PI * u2;
-    this.spare = r * Math.sin(theta);
+    this.spare = r * libm.sin(theta);
     this.hasSpare = true;
-    return r * Math.cos(theta);
+    return r * libm.cos(theta);
   }
 
   /**
@@ -104,10 +107,10 @@ export class ToyRng {
       // same arithmetic as uniform() and normal()
       const u1 = 1 - ((words[w] >>> 5) * 67108864 + (words[w + 1] >>> 6)) / 9007199254740992;
       const u2 = ((words[w + 2] >>> 5) * 67108864 + (words[w + 3] >>> 6)) / 9007199254740992;
-      const r = Math.sqrt(-2 * Math.log(u1));
+      const r = Math.sqrt(-2 * libm.log(u1));
       const theta = 2 * Math.PI * u2;
-      out[i] = r * Math.cos(theta);
-      out[i + 1] = r * Math.sin(theta);
+      out[i] = r * libm.cos(theta);
+      out[i + 1] = r * libm.sin(theta);
     }
     if (i < out.length) out[i] = this.normal();
     return out;

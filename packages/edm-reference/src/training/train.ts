@@ -8,7 +8,7 @@
  * The loss is averaged over rows and coordinates (for dim > 1 this is 1/dim of EDM's
  * per-sample sum; only the scale of the reported number differs).
  */
-import { ArgumentError } from "@edmkit/core";
+import { ArgumentError, fastExp } from "@edmkit/core";
 import { resolveToyDataset, type ToyDataset, type ToyDatasetName } from "./datasets.js";
 import { ToyMlpDenoiser } from "./model.js";
 import {
@@ -214,7 +214,7 @@ export class ToyTrainer {
     const rng = this.rng;
     this.dataset.sampleInto(rng, this.y, batchSize);
     rng.normalInto(this.sigma);
-    for (let r = 0; r < batchSize; r++) this.sigma[r] = Math.exp(pMean + pStd * this.sigma[r]);
+    for (let r = 0; r < batchSize; r++) this.sigma[r] = fastExp(pMean + pStd * this.sigma[r]);
     rng.normalInto(this.noise);
     const loss = this.pass.lossAndGrad(this.y, this.sigma, this.noise, batchSize);
     if (!Number.isFinite(loss)) {
