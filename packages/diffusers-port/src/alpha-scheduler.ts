@@ -47,8 +47,8 @@ export interface AlphaSchedulerConfig {
 }
 
 /**
- * diffusers' "sigmoid" betas (GeoDiff, DDPM only): `torch.sigmoid(torch.linspace(-6, 6, T))
- * * (beta_end - beta_start) + beta_start`, float32 with torch's SLEEF exp in the sigmoid.
+ * diffusers' "sigmoid" betas (GeoDiff, DDPM only): the logistic function of T
+ * evenly spaced points on [−6, 6], scaled to [beta_start, beta_end], float32 with torch's SLEEF exp in the sigmoid.
  */
 export function sigmoidBetas(betaStart: number, betaEnd: number, n: number): Float32Array {
   const x = torchLinspace(-6, 6, n, "float32");
@@ -64,9 +64,9 @@ export function sigmoidBetas(betaStart: number, betaEnd: number, n: number): Flo
 
 /**
  * The integer timesteps of DDIM / DDPM `set_timesteps` (int64 values, held as doubles):
- * - linspace: `np.linspace(0, T-1, N).round()[::-1]` (round half to even);
- * - leading: `arange(N) * (T // N)` reversed, plus steps_offset;
- * - trailing: `np.round(np.arange(T, 0, -T/N)) - 1` (numpy's float arange).
+ * - linspace: N evenly spaced points on [0, T − 1], rounded half to even, descending;
+ * - leading: multiples k·⌊T/N⌋ for k < N, descending, plus steps_offset;
+ * - trailing: numpy's float arange from T down by T/N, rounded, minus 1.
  * Anything else is diffusers' ValueError, with its wording (`choices` lists what it names).
  */
 export function integerTimesteps(
@@ -214,7 +214,7 @@ export abstract class AlphaScheduler {
 
   /**
    * Port of `add_noise(original_samples, noise, timesteps)`: alphas_cumprod is cast to the
-   * sample's dtype first, then `abar**0.5 * x + (1 - abar)**0.5 * noise` in that dtype, one
+   * sample's dtype first, then √ᾱ·x + √(1 − ᾱ)·noise in that dtype, one
    * timestep per batch row (one timestep broadcasts).
    */
   addNoise(original: Tensor, noise: Tensor, timesteps: number | ArrayLike<number>, out?: Tensor): Tensor {
@@ -222,8 +222,7 @@ export abstract class AlphaScheduler {
   }
 
   /**
-   * Port of `get_velocity(sample, noise, timesteps)`: `abar**0.5 * noise - (1 - abar)**0.5 *
-   * sample` in the sample's dtype (the v-prediction training target).
+   * Port of `get_velocity`: √ᾱ·noise − √(1 − ᾱ)·sample in the sample's dtype (the v-prediction training target).
    */
   getVelocity(sample: Tensor, noise: Tensor, timesteps: number | ArrayLike<number>, out?: Tensor): Tensor {
     return this.alphaCombine("getVelocity", sample, noise, timesteps, out, true);
@@ -271,11 +270,11 @@ export abstract class AlphaScheduler {
 
   /**
    * Step 'clip or threshold "predicted x0"' in place: with `thresholding`, diffusers'
-   * `_threshold_sample` (Imagen's dynamic thresholding): per batch row, s = torch.quantile
+   * `_threshold_sample` (Imagen's dynamic thresholding): per batch row, s = the quantile
    * of |x0| at dynamic_thresholding_ratio (linear interpolation, ratio and arithmetic in the
    * dtype), clamped to [1, sample_max_value], then x0 = clamp(x0, -s, s) / s. diffusers
-   * unpacks the shape as (batch, channels, *rest) and reshapes with `channels *
-   * np.prod(rest)`, a float for 2-D samples, so it fails for samples with fewer than 3 axes;
+   * unpacks the shape as (batch, channels, *rest) and reshapes with channels times
+   * the product of the remaining axes, a float for 2-D samples, so it fails for samples with fewer than 3 axes;
    * refused here the same way. Otherwise with `clip_sample`, clamp to +-clip_sample_range.
    */
   protected clipOrThreshold(x0: Tensor): void {
@@ -307,7 +306,7 @@ export abstract class AlphaScheduler {
         }
         sorted.sort();
         let s = nan ? NaN : lerp(sorted[below], sorted[above], weight);
-        // torch.clamp(s, min=1, max=sample_max_value): max wins when min > max
+        // clamp to [1, sample_max_value] with the lower bound applied first, so the upper one wins when they cross
         s = Number.isNaN(s) ? s : Math.min(Math.max(s, 1), maxV);
         for (let k = b * per; k < (b + 1) * per; k++) d[k] = r(Math.min(Math.max(d[k], -s), s) / s);
       }

@@ -30,7 +30,7 @@ export function betasForAlphaBar(
     case "cosine":
       abar = (t) => {
         const c = libm.cos((((t + 0.008) / 1.008) * Math.PI) / 2);
-        return c * c; // Python's ** 2: C pow(c, 2), the exact square rounded once
+        return c * c; // the original squares with a Python power, i.e. C pow: the exact square rounded once
       };
       break;
     case "exp":
@@ -58,14 +58,14 @@ export function betasForAlphaBar(
   return out;
 }
 
-/** `torch.linspace(beta_start, beta_end, n, dtype=torch.float32)` (diffusers "linear"). */
+/** A float32 torch linspace from beta_start to beta_end (diffusers "linear"). */
 export function linearBetas(betaStart: number, betaEnd: number, n: number): Float32Array {
   return Float32Array.from(torchLinspace(betaStart, betaEnd, n, "float32"));
 }
 
 /**
- * diffusers "scaled_linear" (latent diffusion): `torch.linspace(beta_start**0.5,
- * beta_end**0.5, n, dtype=float32) ** 2`, the square roots taken in double, the linspace and
+ * diffusers "scaled_linear" (latent diffusion): the squares of a float32 torch
+ * linspace between √beta_start and √beta_end, the square roots taken in double, the linspace and
  * the square in float32.
  */
 export function scaledLinearBetas(betaStart: number, betaEnd: number, n: number): Float32Array {
@@ -108,7 +108,7 @@ export function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
 }
 
 /**
- * sigma_j = ((1 - alphas_cumprod_j) / alphas_cumprod_j) ** 0.5 as diffusers computes it on
+ * σ_j = √((1 − ᾱ_j)/ᾱ_j) as diffusers computes it on
  * the float32 tensor (three float32 roundings). Index j is the training timestep.
  */
 export function sigmasFromAlphasCumprodF32(alphasCumprod: Float32Array): Float32Array {

@@ -99,15 +99,14 @@ export class DDIMScheduler extends AlphaScheduler {
   /**
    * Port of `step(model_output, timestep, sample, eta, use_clipped_model_output, generator,
    * variance_noise)`; `eta` may be given positionally as in diffusers' tests. With
-   * prev_t = t - T // N (the final alpha when negative), all scalars are float32 0-dim tensor
+   * prev_t = t − ⌊T/N⌋ (the final alpha when negative), all scalars are float32 0-dim tensor
    * ops, tensor ops in the promoted dtype:
-   * - x0 and eps: epsilon `(x - (1-abar_t)**0.5 eps) / abar_t**0.5`; sample: the output, eps
-   *   `(x - abar_t**0.5 x0) / (1-abar_t)**0.5`; v `abar_t**0.5 x - (1-abar_t)**0.5 v` and
-   *   `abar_t**0.5 v + (1-abar_t)**0.5 x`;
+   * - x0 and eps: epsilon x0 = (x − √(1−ᾱ_t)·ε)/√ᾱ_t; sample: x0 is the output, ε =
+   *   (x − √ᾱ_t·x0)/√(1−ᾱ_t); v: x0 = √ᾱ_t·x − √(1−ᾱ_t)·v and ε = √ᾱ_t·v + √(1−ᾱ_t)·x;
    * - x0 thresholded or clipped (clip_sample defaults to True);
-   * - std = eta * variance**0.5 (eta meeting the float32 tensor); with
+   * - std = η·√variance (η meeting the float32 tensor); with
    *   use_clipped_model_output eps is re-derived from the clipped x0;
-   * - prev = abar_prev**0.5 x0 + (1 - abar_prev - std**2)**0.5 eps, plus std * noise when
+   * - prev = √ᾱ_prev·x0 + √(1 − ᾱ_prev − std²)·ε, plus std·noise when
    *   eta > 0 (one draw of the model output's dtype, or `varianceNoise`).
    */
   step(

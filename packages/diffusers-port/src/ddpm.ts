@@ -169,11 +169,11 @@ export class DDPMScheduler extends AlphaScheduler {
    * tensor ops in the promoted dtype:
    * - with variance_type learned / learned_range and a model output of twice the sample's
    *   channels (axis 1), the second half is the predicted variance;
-   * - x0: epsilon `(x - (1-abar_t)**0.5 eps) / abar_t**0.5`, sample: the output, v
-   *   `abar_t**0.5 x - (1-abar_t)**0.5 v`; then thresholded or clipped (clip_sample defaults
+   * - x0: epsilon (x − √(1−ᾱ_t)·ε)/√ᾱ_t, sample: the output, v
+   *   √ᾱ_t·x − √(1−ᾱ_t)·v; then thresholded or clipped (clip_sample defaults
    *   to True);
-   * - mean = (abar_prev**0.5 beta_t / (1-abar_t)) x0 + (alpha_t**0.5 (1-abar_prev) / (1-abar_t)) x;
-   * - for t > 0 one draw of the model output's dtype: + v**0.5 * noise (fixed_small_log: the
+   * - mean = (√ᾱ_prev·β_t/(1−ᾱ_t))·x0 + (√α_t·(1−ᾱ_prev)/(1−ᾱ_t))·x;
+   * - for t > 0 one draw of the model output's dtype: + √v·noise (fixed_small_log: the
    *   value itself, already a standard deviation; fixed_large_log: the root of a negative
    *   log, NaN, as in diffusers; learned: the predicted variance per element;
    *   learned_range: exp(0.5 (frac log beta_t + (1 - frac) log v)), frac = (pred + 1) / 2).

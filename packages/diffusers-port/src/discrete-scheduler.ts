@@ -69,7 +69,7 @@ export abstract class DiscreteScheduler {
   protected timestepsHeld: Float32Array | Float64Array;
   protected stepIndexHeld: number | null = null;
   protected beginIndexHeld: number | null = null;
-  /** sigma_j for every training timestep j (float32), diffusers' `((1 - a) / a) ** 0.5`. */
+  /** sigma_j for every training timestep j (float32), diffusers' √((1 − ᾱ)/ᾱ). */
   protected readonly trainSigmas: Float32Array;
 
   protected constructor(
@@ -119,7 +119,7 @@ export abstract class DiscreteScheduler {
 
   /**
    * diffusers' `init_noise_sigma` (a float32 value): the largest sigma for "linspace" and
-   * "trailing" spacing, `(max**2 + 1) ** 0.5` in float32 otherwise (so "leading" SD/SDXL
+   * "trailing" spacing, √(max² + 1) in float32 otherwise (so "leading" SD/SDXL
    * configs start at 14.6488, not 14.6146).
    */
   get initNoiseSigma(): number {
@@ -205,7 +205,7 @@ export abstract class DiscreteScheduler {
   }
 
   /**
-   * Port of `scale_model_input(sample, timestep)`: sample / (sigma**2 + 1) ** 0.5 with the
+   * Port of `scale_model_input`: the sample divided by √(σ² + 1), with the
    * divisor evaluated in float32 on the 0-dim sigma tensor. Sets the step index on the first
    * call like diffusers. The result has the sample's dtype.
    */
@@ -274,7 +274,6 @@ export abstract class DiscreteScheduler {
       od = o.data;
     for (let b = 0; b < rows; b++) {
       const s = sig.length === 1 ? sig[0] : sig[b];
-      // original_samples + noise * sigma
       for (let k = b * per; k < (b + 1) * per; k++) od[k] = m.add(x[k], m.mul(e[k], s));
     }
     return o;

@@ -87,7 +87,7 @@ export function dpmCoefficients(
   // the sample coefficient and the shared exponential factors
   const eMinusH = exp(-h),
     ePlusH = exp(h);
-  const em2h = exp(mul(-2, h)); // exp(-2h), as both `-2.0 * h` and `-2 * h`
+  const em2h = exp(mul(-2, h)); // exp(−2h); the originals write the factor as a float or an int, the same value either way
   if (algorithm === "sde-dpmsolver++") u.a = mul(div(t.sigma, s0.sigma), eMinusH);
   else u.a = plus ? div(t.sigma, s0.sigma) : div(t.alpha, s0.alpha);
   if (algorithm === "sde-dpmsolver++") u.cn = mul(t.sigma, T32.sqrt(sub(1, em2h)));

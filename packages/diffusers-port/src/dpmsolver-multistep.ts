@@ -316,7 +316,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     else {
       const N = n as number;
       const clip = f(c.lambda_min_clipped);
-      let clipped = 0; // searchsorted(flip(lambda_t), lambda_min_clipped), left side
+      let clipped = 0; // left-side binary search for lambda_min_clipped in the reversed λ table
       while (clipped < T && this.lambdaT[T - 1 - clipped] < clip) clipped++;
       const last = T - clipped;
       if (c.timestep_spacing === "linspace") {
@@ -455,7 +455,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     );
     const order = u.order;
 
-    // convert_model_output into the newest history slot
+    // the converted model output goes into the newest history slot
     const dtype = this.stepDtype(mo.dtype, sample.dtype);
     const n = sample.data.length;
     const x0 = this.history.push(sample.shape, dtype, n);

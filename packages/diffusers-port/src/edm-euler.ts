@@ -91,7 +91,7 @@ export class EDMEulerScheduler extends EdmScheduler {
 
   /**
    * Port of `set_timesteps(num_inference_steps, device, sigmas)`: the ramp is a float64
-   * torch.linspace(0, 1, N), or the given `sigmas` (diffusers feeds them through the same
+   * torch linspace of N points on [0, 1], or the given `sigmas` (diffusers feeds them through the same
    * Karras / exponential formula, so they act as the ramp); sigmas float32, timesteps
    * c_noise = log(sigma) / 4 in float32, then the final sigma (0, or the last sigma).
    */
@@ -111,13 +111,13 @@ export class EDMEulerScheduler extends EdmScheduler {
   /**
    * Port of `step(model_output, timestep, sample, s_churn, s_tmin, s_tmax, s_noise, generator)`:
    * - the sample is cast to float32 first (a float64 run is rounded to float32 every step);
-   * - churn as EulerDiscreteScheduler: gamma = min(s_churn / (len(sigmas) - 1), sqrt2 - 1)
+   * - churn as EulerDiscreteScheduler: γ = s_churn per step, capped at √2 − 1,
    *   inside the float32 window [s_tmin, s_tmax], sigma_hat = sigma (gamma + 1) in float32,
-   *   one draw (model output's dtype) only when gamma > 0, x += noise s_noise (sigma_hat^2 -
-   *   sigma^2)^0.5;
+   *   one draw (model output's dtype) only when gamma > 0, x += noise·s_noise·√(σ̂² −
+   *   σ²);
    * - x0 = c_skip(sigma_hat) x + c_out(sigma_hat) F (`precondition_outputs`; the model ran at
    *   sigma on the un-churned sample);
-   * - x_prev = x + (x - x0) / sigma_hat * (sigma_next - sigma_hat), cast to the output's dtype.
+   * - x_prev = x + ((x − x0)/σ̂)·(σ_next − σ̂), cast to the output's dtype.
    */
   step(
     modelOutput: Tensor,

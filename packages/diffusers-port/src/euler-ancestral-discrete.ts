@@ -92,12 +92,12 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
   /**
    * Port of `step(model_output, timestep, sample, generator)`:
    * - the sample is cast to float32, the step runs in the model output's dtype;
-   * - x0: epsilon `sample - sigma * eps`; v_prediction `v * (-sigma/(sigma**2+1)**0.5) +
-   *   sample/(sigma**2+1)` (that division on the float32 sample); "sample" raises
+   * - x0: epsilon x − σ·ε; v_prediction v·(−σ/√(σ² + 1)) +
+   *   x/(σ² + 1) (that division on the float32 sample); "sample" raises
    *   NotImplementedError in diffusers and here;
-   * - sigma_up = (sigma_to**2 (sigma_from**2 - sigma_to**2) / sigma_from**2) ** 0.5 and
-   *   sigma_down = (sigma_to**2 - sigma_up**2) ** 0.5, all float32;
-   * - x = sample + (sample - x0) / sigma * (sigma_down - sigma), then + noise * sigma_up with
+   * - σ_up = √(σ_to²(σ_from² − σ_to²)/σ_from²) and σ_down = √(σ_to² − σ_up²), all
+   *   float32;
+   * - x = x + ((x − x0)/σ)·(σ_down − σ), then + noise·σ_up with
    *   one draw on EVERY step, including the last where sigma_up = 0.
    */
   step(
@@ -153,14 +153,13 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
       xd = prev.data,
       n = mo.length;
     for (let k = 0; k < n; k++) {
-      const s = f(x[k]); // sample = sample.to(torch.float32)
-      // epsilon: sample - sigma * model_output
-      // v_prediction: model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1)),
-      //   the division on the float32 sample
+      const s = f(x[k]); // the sample is rounded to float32 first, as the original's step does
+      // x0 by prediction type: ε → x − σ·output; v → output·(−σ/√(σ² + 1)) + x/(σ² + 1), the
+      // division done on the float32 sample
       const x0 = mode === 0 ? m.sub(s, m.mul(sigma, mo[k])) : m.add(m.mul(mo[k], vOut), f(s / vDen));
-      const d = m.div(m.sub(s, x0), sigma); // derivative = (sample - pred_original_sample) / sigma
+      const d = m.div(m.sub(s, x0), sigma); // d = (x − x0)/σ
       pd[k] = x0;
-      // prev_sample = sample + derivative * dt; prev_sample = prev_sample + noise * sigma_up
+      // Euler step to σ_down, then noise·σ_up added to the result
       xd[k] = m.add(m.add(s, m.mul(d, dt)), m.mul(e[k], sigmaUp));
     }
     this.stepIndexHeld = i + 1;

@@ -212,14 +212,13 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
    * generator)`. Reproduces diffusers exactly:
    * - the sample is cast to float32 first (a float64 run is rounded to float32 every step),
    *   the rest runs in the model output's dtype and prev_sample is cast back to it;
-   * - gamma = min(s_churn / (len(sigmas) - 1), sqrt2 - 1) when float32(s_tmin) <= sigma <=
-   *   float32(s_tmax); sigma_hat = sigma * float32(gamma + 1) in float32; only when gamma > 0
+   * - γ = s_churn per step, capped at √2 − 1, when float32(s_tmin) ≤ σ ≤ float32(s_tmax);
+   *   σ̂ = σ·float32(γ + 1) in float32; only when gamma > 0
    *   one draw of noise (model output's shape and dtype) is taken and
-   *   sample += noise * s_noise * (sigma_hat**2 - sigma**2) ** 0.5 (float32 scalar);
-   * - epsilon: x0 = sample - sigma_hat * eps; v_prediction: x0 = v * (-sigma / (sigma**2+1)**0.5)
-   *   + sample / (sigma**2 + 1), with that division done on the float32 sample (float32
+   *   the sample gains noise·s_noise·√(σ̂² − σ²) (float32 scalar);
+   * - epsilon: x0 = x − σ̂·ε; v_prediction: x0 = v·(−σ/√(σ² + 1)) + x/(σ² + 1), with that division done on the float32 sample (float32
    *   result) unless churn made the sample float64; sample ("original_sample"): x0 = output;
-   * - x_prev = sample + (sample - x0) / sigma_hat * (sigma_next - sigma_hat), dt in float32.
+   * - x_prev = x + ((x − x0)/σ̂)·(σ_next − σ̂), the step σ_next − σ̂ in float32.
    * The model ran at sigma on the un-churned sample; the same output is reused at sigma_hat.
    */
   step(
@@ -266,7 +265,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       const buf = this.scratch("noise", modelOutput.shape, dtype);
       drawNoise(CLASS, options.generator, buf, { step: i, sigma, sigmaNext: sigmas[i + 1] });
       noise = buf.data;
-      churnScale = f(Math.sqrt(f(f(sigmaHat * sigmaHat) - f(sigma * sigma)))); // (sigma_hat**2 - sigma**2) ** 0.5
+      churnScale = f(Math.sqrt(f(f(sigmaHat * sigmaHat) - f(sigma * sigma)))); // √(σ̂² − σ²) in float32
     }
     const dt = f(sigmas[i + 1] - sigmaHat);
     const vDen = f(f(sigma * sigma) + 1);
@@ -279,31 +278,28 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       xd = prev.data,
       n = mo.length;
     for (let k = 0; k < n; k++) {
-      let s = f(x[k]); // sample = sample.to(torch.float32)
-      // sample = sample + eps * s_noise * (sigma_hat**2 - sigma**2) ** 0.5   (eps in the output's dtype)
+      let s = f(x[k]); // the sample is rounded to float32 first, as the original's step does
+      // churn: add ε·s_noise·√(σ̂² − σ²), ε drawn in the model output's dtype
       if (noise !== null) s = m.add(s, m.mul3(noise[k], sNoiseT, churnScale));
       const e = mo[k];
-      // epsilon: sample - sigma_hat * model_output
-      // v_prediction: model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1)),
-      //   the division a float32 op unless churn promoted the sample to float64
-      // sample: model_output
+      // x0 by prediction type: ε → x − σ̂·output; v → output·(−σ/√(σ² + 1)) + x/(σ² + 1), the
+      // division a float32 op unless churn promoted the sample to float64; sample → the output
       const x0 =
         mode === 0
           ? m.sub(s, m.mul(sigmaHat, e))
           : mode === 1
             ? m.add(m.mul(e, vOut), noise !== null ? m.div(s, vDen) : f(s / vDen))
             : e;
-      const d = m.div(m.sub(s, x0), sigmaHat); // derivative = (sample - pred_original_sample) / sigma_hat
+      const d = m.div(m.sub(s, x0), sigmaHat); // d = (x − x0)/σ̂
       pd[k] = x0;
-      xd[k] = m.add(s, m.mul(d, dt)); // prev_sample = sample + derivative * dt
+      xd[k] = m.add(s, m.mul(d, dt)); // Euler step x + d·(σ_{i+1} − σ̂)
     }
     this.stepIndexHeld = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
   }
 
   /**
-   * Port of `get_velocity(sample, noise, timesteps)`: sqrt(abar) * noise - sqrt(1 - abar) *
-   * sample, with alphas_cumprod cast to the sample's dtype. Faithful to diffusers, abar is
+   * Port of `get_velocity`: √ᾱ·noise − √(1 − ᾱ)·sample, with alphas_cumprod cast to the sample's dtype. Faithful to diffusers, abar is
    * `alphas_cumprod[i]` with i the POSITION of t in the current schedule
    * (index_for_timestep), not `alphas_cumprod[t]`: on the construction-time schedule
    * [T-1, ..., 0] that reads `alphas_cumprod[T-1-t]`.
@@ -322,15 +318,14 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const dtype = sample.dtype === "float64" || noise.dtype === "float64" ? "float64" : "float32";
     const o = this.outTensor("getVelocity", out, sample.shape, dtype, "out");
     const per = rows === 0 ? 0 : sample.data.length / rows;
-    const ma = torchMath(sample.dtype), // alphas_cumprod.to(dtype=sample.dtype)
+    const ma = torchMath(sample.dtype), // ᾱ is cast to the sample's dtype
       m = torchMath(dtype);
     for (let b = 0; b < rows; b++) {
       const ac = this.alphasCumprod[idx.length === 1 ? idx[0] : idx[b]];
       if (ac === undefined)
         throw new ArgumentError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
-      const sa = ma.sqrt(ac), // sqrt_alpha_prod = alphas_cumprod[step_indices] ** 0.5
-        s1 = ma.sqrt(ma.sub(1, ac)); // sqrt_one_minus_alpha_prod = (1 - alphas_cumprod[step_indices]) ** 0.5
-      // velocity = sqrt_alpha_prod * noise - sqrt_one_minus_alpha_prod * sample
+      const sa = ma.sqrt(ac), // √ᾱ and √(1 − ᾱ) in the sample's dtype
+        s1 = ma.sqrt(ma.sub(1, ac));
       for (let k = b * per; k < (b + 1) * per; k++) {
         o.data[k] = m.sub(m.mul(sa, noise.data[k]), m.mul(s1, sample.data[k]));
       }
@@ -340,7 +335,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
 }
 
 /**
- * `torch.Tensor([0.25 * sigma.log() for sigma in sigmas[:count]])`: each log is a 0-dim
+ * The continuous timesteps ¼·log σ of the first `count` sigmas: each log is a 0-dim
  * float32 torch op (SLEEF logf), times 0.25 in float32.
  */
 function continuousTimesteps(sigmas: Float32Array, count: number): Float32Array {

@@ -1,6 +1,6 @@
 /**
  * Float32 helpers of diffusers' schedulers that only diffusers needs: torch's float32
- * `cumprod`, the 0-dim `(sigma**2 + 1) ** 0.5`, and numpy's SIMD float32 `log` (diffusers'
+ * `cumprod`, the 0-dim √(σ² + 1), and numpy's SIMD float32 `log` (diffusers'
  * `_sigma_to_t` is the only numpy float32 log among the ported originals). The shared torch
  * float32 numerics (fused multiply-add, `torch.linspace`, SLEEF exp/log) live in
  * @edmkit/core.
@@ -24,7 +24,7 @@ export function cumprodF32(a: ArrayLike<number>): Float32Array {
   return out;
 }
 
-/** `(x**2 + 1) ** 0.5` on a 0-dim float32 tensor: every operation rounded to float32. */
+/** √(σ² + 1) on a 0-dim float32 tensor: every operation rounded to float32. */
 export function sqrtSigmaSqPlusOneF32(sigma: number): number {
   return f(Math.sqrt(f(f(sigma * sigma) + 1)));
 }

@@ -1,9 +1,9 @@
 /**
  * Where a scheduler's random draws come from: diffusers' `randn_tensor(shape, generator=...,
  * dtype=...)` with
- * - one torch-compatible generator (core `TorchGenerator`): `torch.randn(shape, generator)`;
- * - an array of them, one per batch row: row b is `torch.randn((1, *shape[1:]),
- *   generator=generators[b])` (diffusers' list-of-generators branch);
+ * - one torch-compatible generator (core `TorchGenerator`): one normal draw of the whole shape;
+ * - an array of them, one per batch row: row b is a draw of one row's shape from
+ *   generator b (diffusers' list-of-generators branch);
  * - any core `NoiseSource` (recorded draws for fixture replay, `TorchNoise`, ...).
  * diffusers falls back to torch's global generator when none is given; there is no global
  * random state here, so a step that needs noise without a generator is an error.

@@ -212,12 +212,11 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
    * Port of `step(model_output, timestep, sample)`. No float32 cast of the sample (unlike
    * Euler); 0-dim sigma arithmetic in float32.
    * - Predictor (first-order state): sigma = sigmas[i], sigma_next = sigmas[i+1]; x0 from the
-   *   output at sigma (epsilon: sample - sigma * eps; v: v * (-sigma/(sigma**2+1)**0.5) +
-   *   sample/(sigma**2+1); sample: the output), optionally clamped to +-clip_sample_range;
-   *   d = (sample - x0) / sigma; dt = sigma_next - sigma (float32); stores d, dt, sample;
-   *   returns sample + d * dt.
-   * - Corrector: sigma_next = sigmas[i], x0 from the output at sigma_next, d2 = (sample - x0) /
-   *   sigma_next, d = (d_stored + d2) / 2, returns stored_sample + d * dt; back to first order.
+   *   output at sigma (epsilon: x − σ·ε; v: v·(−σ/√(σ² + 1)) +
+   *   x/(σ² + 1); sample: the output), optionally clamped to +-clip_sample_range;
+   *   d = (x − x0)/σ; Δσ = σ_next − σ (float32); stores d, Δσ and x; returns x + d·Δσ.
+   * - Corrector: sigma_next = sigmas[i], x0 from the output at sigma_next, d₂ = (x − x0)/σ_next,
+   *   d = (d_stored + d₂)/2, returns the stored sample + d·Δσ; back to first order.
    * The last timestep is a predictor step into sigma 0 (a plain Euler step); its stored
    * state is never used.
    */
@@ -242,7 +241,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     const sigmas = this.sigmasHeld;
     const sigma = first ? sigmas[i] : sigmas[i - 1];
     const sigmaNext = first ? sigmas[i + 1] : sigmas[i];
-    const sigmaHat = sigma; // gamma is always 0 here: sigma * (0 + 1)
+    const sigmaHat = sigma; // γ is always 0 here, so σ̂ = σ
     const sigmaIn = first ? sigmaHat : sigmaNext;
 
     const dtype: DType = promote(modelOutput.dtype, sample.dtype);
@@ -266,26 +265,25 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       xd = prev.data,
       n = mo.length;
     const is64 = dtype === "float64";
-    // `sample / (sigma**2 + 1)` is a float32 op when the sample is float32, even if the
-    // model output is float64
+    // the v-prediction division x/(σ² + 1) is a float32 op when the sample is float32, even
+    // if the model output is float64
     const s32 = sample.dtype === "float32";
     /** pred_original_sample from the output at sigma_in, clamped when clip_sample is set. */
     const predOriginal = (s: number, e: number): number => {
-      // epsilon: sample - sigma_input * model_output
-      // v_prediction: model_output * (-sigma_input / (sigma_input**2 + 1) ** 0.5) + (sample / (sigma_input**2 + 1))
-      // sample: model_output
+      // x0 by prediction type, at σ_in: ε → x − σ_in·output; v → output·(−σ_in/√(σ_in² + 1)) +
+      // x/(σ_in² + 1); sample → the output
       const x0 =
         mode === 0
           ? m.sub(s, m.mul(sigmaIn, e))
           : mode === 1
             ? m.add(m.mul(e, vOut), s32 ? f(s / vDen) : m.div(s, vDen))
             : e;
-      // pred_original_sample.clamp(-clip_sample_range, clip_sample_range)
+      // clamped to ±clip_sample_range when clip_sample is set
       return clip ? Math.min(Math.max(x0, -range), range) : x0;
     };
 
     if (first) {
-      // 1st order / Euler's method
+      // predictor: Euler step, keeping d, x and Δσ for the corrector
       const dt = f(sigmaNext - sigmaHat);
       const dStore = this.scratch(is64 ? "dprev64" : "dprev32", modelOutput.shape, dtype);
       const sStore = this.scratch(is64 ? "sample64" : "sample32", modelOutput.shape, dtype);
@@ -294,9 +292,9 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       for (let k = 0; k < n; k++) {
         const s = x[k];
         const x0 = predOriginal(s, mo[k]);
-        const d = m.div(m.sub(s, x0), sigmaHat); // derivative = (sample - pred_original_sample) / sigma_hat
+        const d = m.div(m.sub(s, x0), sigmaHat); // d = (x − x0)/σ̂
         dd[k] = d;
-        xd[k] = m.add(s, m.mul(d, dt)); // prev_sample = sample + derivative * dt
+        xd[k] = m.add(s, m.mul(d, dt)); // x + d·Δσ
         sd[k] = s;
         pd[k] = x0;
       }
@@ -304,7 +302,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       this.sampleHeld = sStore;
       this.dtHeld = dt;
     } else {
-      // 2nd order / Heun's method
+      // corrector: average of the stored and the new derivative, applied from the stored sample
       const dt = this.dtHeld as number;
       const dPrev = this.prevDerivativeHeld as Tensor,
         sPrev = this.sampleHeld as Tensor;
@@ -317,9 +315,9 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       for (let k = 0; k < n; k++) {
         const s = x[k];
         const x0 = predOriginal(s, mo[k]);
-        // derivative = (sample - pred_original_sample) / sigma_next; derivative = (self.prev_derivative + derivative) / 2
+        // new derivative (x − x0)/σ_next, added to the stored one, then halved
         const d = m.div(m.add(dd[k], m.div(m.sub(s, x0), sigmaNext)), 2);
-        xd[k] = m.add(sd[k], m.mul(d, dt)); // prev_sample = self.sample + derivative * dt
+        xd[k] = m.add(sd[k], m.mul(d, dt)); // stored sample + d·Δσ
         pd[k] = x0;
       }
       this.prevDerivativeHeld = null;

@@ -45,8 +45,8 @@ export class KDPM2AncestralDiscreteScheduler extends KDPM2Base {
 
   /**
    * The ancestral tables of `set_timesteps`, float32 tensor ops: with s' the next sigma (0
-   * after the last), sigma_up = (s'^2 (s^2 - s'^2) / s^2) ** 0.5 (NaN for the final 0, kept),
-   * sigma_down = (s'^2 - sigma_up^2) ** 0.5 with its last entry set to 0; the midpoints are
+   * after the last), σ_up = √(s′²(s² − s′²)/s²) (NaN for the final 0, kept),
+   * σ_down = √(s′² − σ_up²) with its last entry set to 0; the midpoints are
    * `exp(lerp(log s, log sigma_down, 0.5))` with the last two set to 0.
    */
   protected buildStageTables(sigmas: Float32Array): Float32Array {

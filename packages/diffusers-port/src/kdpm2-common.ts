@@ -108,7 +108,7 @@ export function sigmaToTFloat32(sigma: number, logSigmas: Float32Array): number 
   return f(f(f(1 - w) * lowIdx) + f(w * (lowIdx + 1)));
 }
 
-/** `torch.cat([a[:1], a[1:].repeat_interleave(2), a[-1:]])` of a float32 vector. */
+/** A float32 vector with every entry after the first doubled and the last one repeated once more. */
 export function interleaveRepeat(a: Float32Array): Float32Array {
   const n = a.length;
   const out = new Float32Array(n === 0 ? 0 : 2 * n);
@@ -129,7 +129,7 @@ export function deinterleave(a: ArrayLike<number>): Float32Array {
   return out;
 }
 
-/** `sigmas.log().lerp(other.log(), 0.5).exp()` in float32 (torch's SLEEF log / exp and lerp). */
+/** Elementwise log-space midpoints of two sigma vectors (lerp with weight ½) in float32 (torch's SLEEF log / exp and lerp). */
 export function logMidpointsF32(a: Float32Array, b: ArrayLike<number>): Float32Array {
   const out = new Float32Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = T32.exp(T32.lerp(T32.log(a[i]), T32.log(b[i]), 0.5));
@@ -313,7 +313,7 @@ export abstract class KDPM2Base extends DiscreteScheduler {
   protected abstract secondStageInputSigma(i: number): number;
 
   /**
-   * Port of `scale_model_input(sample, timestep)`: sample / (sigma**2 + 1)**0.5 (float32
+   * Port of `scale_model_input`: the sample divided by √(σ² + 1) (float32
    * divisor) with sigma = sigmas[i] in the first stage and the midpoint sigma in the second.
    */
   override scaleModelInput(sample: Tensor, timestep: number, out?: Tensor): Tensor {
@@ -354,8 +354,7 @@ export abstract class KDPM2Base extends DiscreteScheduler {
 
   /**
    * The update both KDPM2 steps make, in the promoted dtype (sigmas are float32 values): x0
-   * from the output at `sigmaIn` (epsilon `x - sigma eps`; v `v * (-sigma/(sigma**2+1)**0.5)
-   * + x/(sigma**2+1)`), d = (x - x0) / sigmaIn, prev = base + d * dt (base: this sample in the
+   * from the output at `sigmaIn` (epsilon x − σ·ε; v: v·(−σ/√(σ² + 1)) + x/(σ² + 1)), d = (x - x0) / sigmaIn, prev = base + d * dt (base: this sample in the
    * first stage, the held one in the second), plus `noise * noiseScale` when given. The first
    * stage holds the sample; the second releases it. Advances the step index.
    */

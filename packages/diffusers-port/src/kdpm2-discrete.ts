@@ -52,9 +52,9 @@ export class KDPM2DiscreteScheduler extends KDPM2Base {
    * Port of `step(model_output, timestep, sample)`; sigma arithmetic on float32 0-dim tensors,
    * tensor arithmetic in the promoted dtype (no float32 cast of the sample).
    * - first stage (no held sample): sigma = sigmas[i], midpoint = interpol[i+1]; x0 at sigma
-   *   (epsilon: sample - sigma * eps; v: v * (-sigma/(sigma**2+1)**0.5) + sample/(sigma**2+1);
-   *   "sample" raises NotImplementedError as in diffusers); d = (sample - x0) / sigma;
-   *   returns sample + d * (midpoint - sigma) and holds the sample;
+   *   (epsilon: x − σ·ε; v: v·(−σ/√(σ² + 1)) + x/(σ² + 1);
+   *   "sample" raises NotImplementedError as in diffusers); d = (x − x0)/σ;
+   *   returns x + d·(midpoint − σ) and holds the sample;
    * - second stage: sigma = sigmas[i-1], midpoint = interpol[i], next = sigmas[i]; x0 from the
    *   output at the midpoint, d = (sample - x0) / midpoint; returns held + d * (next - sigma).
    * gamma is fixed at 0 (sigma_hat = sigma), as in diffusers. The last timestep is a first

@@ -179,8 +179,8 @@ export class LMSDiscreteScheduler extends DiscreteScheduler {
 
   /**
    * Port of `step(model_output, timestep, sample, order=4)`:
-   * - x0 at sigma = sigmas[i] (0-dim float32): epsilon `sample - sigma * eps`, v
-   *   `v * (-sigma/(sigma**2+1)**0.5) + sample/(sigma**2+1)`, sample: the output;
+   * - x0 at sigma = sigmas[i] (0-dim float32): epsilon x − σ·ε, v
+   *   v·(−σ/√(σ² + 1)) + x/(σ² + 1), sample: the output;
    * - the derivative (sample - x0) / sigma is appended to the list, and the OLDEST one is
    *   dropped once when the list is longer than `order` (one pop per call, as in diffusers);
    * - order = min(i + 1, order); coefficients `lmsCoefficient(order, i, j)`;

@@ -2,11 +2,9 @@
  * The denoising loop of a diffusers pipeline (e.g. StableDiffusionPipeline.__call__), without
  * guidance or decoding:
  *
- *   x = latents * scheduler.init_noise_sigma
- *   for t in scheduler.timesteps:
- *       x_in = scheduler.scale_model_input(x, t)
- *       out  = model(x_in, t)
- *       x    = scheduler.step(out, t, x, **step_kwargs).prev_sample
+ * the latents are scaled by the scheduler's initial noise sigma; then for every timestep the
+ * scheduler scales the model input, the model is called on it, and the scheduler's step turns
+ * the model output into the next sample.
  *
  * Buffers are allocated once per call; steps write into them in place (no allocation per
  * step beyond what the model itself allocates). Observers see every model call and every step with

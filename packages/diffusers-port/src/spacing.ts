@@ -44,11 +44,11 @@ export function numpyArange(start: number, stop: number, step: number): Float64A
 
 /**
  * The timesteps `set_timesteps` builds from `timestep_spacing` (float32 values, descending):
- * - linspace: `np.linspace(0, T-1, N, dtype=float32)[::-1]` (float64 then float32: N = 3
+ * - linspace: N evenly spaced points on [0, T − 1], descending (float64 then float32: N = 3
  *   gives 499.5 in the middle, N = 1 gives [0]);
- * - leading: `(arange(N) * (T // N)).round()[::-1]` as float32, plus steps_offset (with
+ * - leading: multiples k·⌊T/N⌋ for k < N, descending, as float32, plus steps_offset (with
  *   steps_offset = 1 and N = T the first timestep is T itself);
- * - trailing: `arange(T, 0, -T/N).round() - 1` (numpy's float arange, so a ratio that does
+ * - trailing: numpy's float arange from T down by T/N, rounded, minus 1 (so a ratio that does
  *   not divide T evenly can produce N + 1 entries).
  * Anything else raises diffusers' ValueError. N = 0 with leading/trailing is Python's
  * ZeroDivisionError in diffusers.
@@ -97,7 +97,7 @@ export function spacedTimesteps(
   }
 }
 
-/** `np.interp(timesteps, np.arange(T), sigma_table)` in float64. */
+/** numpy's linear interpolation of the sigma table (indexed 0 … T − 1) at the timesteps, in float64. */
 export function interpolateSigmas(timesteps: ArrayLike<number>, table: Float32Array): Float64Array {
   const xp = new Float64Array(table.length);
   for (let j = 0; j < xp.length; j++) xp[j] = j;
@@ -106,7 +106,8 @@ export function interpolateSigmas(timesteps: ArrayLike<number>, table: Float32Ar
 
 /**
  * EulerDiscreteScheduler `interpolation_type="log_linear"`:
- * `torch.linspace(log(table[-1]), log(table[0]), N + 1).exp()` in float32 (note N + 1
+ * exp of a torch linspace from the log of the last table entry to the log of the first, in
+ * float32 (note N + 1
  * sigmas for N timesteps). The logs are numpy float32 logs of the float32 table.
  */
 export function logLinearSigmas(table: Float32Array, numInferenceSteps: number): Float32Array {

@@ -268,7 +268,7 @@ export interface DiscreteWrapperOptions {
 /**
  * Port of `DiscreteEpsDDPMDenoiser(model, alphas_cumprod, quantize)`: a DDPM eps-prediction
  * model as a denoiser. Training sigmas sqrt((1 - abar) / abar); a call computes
- * `c_in = 1/sqrt(sigma^2 + 1)`, `eps = model(x * c_in, sigma_to_t(sigma))` and returns
+ * `c_in = 1/sqrt(sigma^2 + 1)`, ε = the model at (x·c_in, the timestep of σ) and returns
  * `x + eps * (-sigma)`.
  */
 export class DiscreteEpsDDPMDenoiser extends DiscreteSchedule implements Denoiser {
@@ -369,7 +369,7 @@ export class OpenAIDenoiser extends DiscreteEpsDDPMDenoiser {
 
 /**
  * The v-parameterization forward pass with sigma_data = 1:
- * `model(x * c_in, t(sigma)) * c_out + x * c_skip` with c_skip = 1/(sigma^2+1),
+ * the model output at (x·c_in, t(σ)) times c_out, plus x·c_skip, with c_skip = 1/(sigma^2+1),
  * c_out = -sigma/sqrt(sigma^2+1), c_in = 1/sqrt(sigma^2+1), each in the original's op order.
  */
 async function vForward(

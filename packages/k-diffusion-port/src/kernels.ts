@@ -39,8 +39,8 @@ export function addScaled2(out: Tensor, x: Tensor, n: Tensor, a: number, b: numb
 }
 
 /**
- * out = x + ((n * a) * b) * c, e.g. k-diffusion's
- * `x + noise * sigma_next * (-2 * eta * h).expm1().neg().sqrt() * s_noise`
+ * out = x + ((n * a) * b) * c, e.g. the noise term of k-diffusion's SDE samplers (noise times
+ * σ_next times √(−expm1(−2ηh)) times s_noise)
  * (float32: each product rounded left to right, then the sum)
  */
 export function addScaled3(out: Tensor, x: Tensor, n: Tensor, a: number, b: number, c: number): Tensor {
@@ -153,7 +153,7 @@ export function heunCorrector(
 /**
  * The third-order correction of `sample_dpmpp_3m_sde`, from d1_0 and d1_1 (the two scaled
  * first differences): with q = d1_0 - d1_1,
- * `d1 = d1_0 + q * r0 / (r0 + r1)`, `d2 = q / (r0 + r1)`, `x = x + phi_2 * d1 - phi_3 * d2`.
+ * d₁ = d1_0 + q·r₀/(r₀ + r₁), d₂ = q/(r₀ + r₁), and x ← x + φ₂·d₁ − φ₃·d₂.
  * `rsum` is the 0-d tensor `r0 + r1`. The original computes q twice; both give the same value.
  */
 export function dpmpp3mCorrection(

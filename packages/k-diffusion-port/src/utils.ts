@@ -7,7 +7,7 @@ import { integrateGaussLegendre, qk21 } from "./quadrature.js";
 import { fail, integer } from "./validate.js";
 
 /**
- * Port of `to_d(x, sigma, denoised)`: the Karras ODE derivative `(x - denoised) / sigma`,
+ * Port of `to_d`: the Karras ODE derivative (x − D)/σ,
  * written into `out` (which may alias `x` or `denoised`). In float32 the difference is
  * rounded before the division, as the two torch ops do.
  */
@@ -21,10 +21,9 @@ export interface AncestralStep {
 }
 
 /**
- * Port of `get_ancestral_step(sigma_from, sigma_to, eta=1.)`: the noise level to step down
- * to and the noise to add back for an ancestral step,
- * `sigma_up = min(sigma_to, eta * sqrt(sigma_to^2 (sigma_from^2 - sigma_to^2) / sigma_from^2))`,
- * `sigma_down = sqrt(sigma_to^2 - sigma_up^2)`.
+ * Port of `get_ancestral_step` (η defaults to 1): the noise level to step down to and the
+ * noise to add back for an ancestral step from σ_f to σ_t:
+ * σ_up = min(σ_t, η·√(σ_t²(σ_f² − σ_t²)/σ_f²)), σ_down = √(σ_t² − σ_up²).
  * Quirks kept: eta == 0 short-circuits to `(sigma_to, 0)` without evaluating the formula;
  * sigma_up is clamped to sigma_to with Python's `min` (sigma_to wins a tie). Scalars are
  * 0-d tensors of `dtype` (every op rounded in float32).
@@ -41,12 +40,12 @@ export function getAncestralStep(
 /** `getAncestralStep` with the scalar math already chosen (used inside sampler loops). */
 export function ancestralStep(m: TorchMath, sigmaFrom: number, sigmaTo: number, eta: number): AncestralStep {
   if (!eta) return { sigmaDown: sigmaTo, sigmaUp: 0 };
-  // sigma_up = min(sigma_to, eta * (sigma_to ** 2 * (sigma_from ** 2 - sigma_to ** 2) / sigma_from ** 2) ** 0.5)
+  // σ_up: η times the square root (a pow ½) of σ_t²·(σ_f² − σ_t²)/σ_f², each op rounded as torch does
   const to2 = m.pow(sigmaTo, 2),
     from2 = m.pow(sigmaFrom, 2);
   const up = m.mul(m.r(eta), m.pow(m.div(m.mul(to2, m.sub(from2, to2)), from2), 0.5));
   const sigmaUp = up < sigmaTo ? up : sigmaTo; // Python's min keeps sigma_to on a tie
-  // sigma_down = (sigma_to ** 2 - sigma_up ** 2) ** 0.5
+  // σ_down = (σ_t² − σ_up²)^½, again with torch pow ops
   const sigmaDown = m.pow(m.sub(to2, m.pow(sigmaUp, 2)), 0.5);
   return { sigmaDown, sigmaUp };
 }

@@ -228,8 +228,8 @@ export class SamplerRun {
 
 /**
  * Churn gamma of Karras' Algorithm 2 as k-diffusion computes it:
- * `min(s_churn / (len(sigmas) - 1), 2 ** 0.5 - 1) if s_tmin <= sigmas[i] <= s_tmax else 0.`
- * (Python floats; the window bounds meet the sigma tensor, so they are taken in its dtype).
+ * s_churn divided by the number of steps, capped at √2 − 1, inside the inclusive window
+ * s_tmin ≤ σ_i ≤ s_tmax and 0 outside it (Python floats; the window bounds meet the sigma tensor, so they are taken in its dtype).
  */
 export function churnGamma(
   sChurn: number,

@@ -110,8 +110,8 @@ export class DpmSolverCore {
     if (cache.epsR1) return;
     const { m } = this;
     const r1h = m.mul(m.r(r1), h);
-    const s1 = m.add(t, r1h); // s1 = t + r1 * h
-    // u1 = x - self.sigma(s1) * (r1 * h).expm1() * eps
+    const s1 = m.add(t, r1h); // stage point s₁ = t + r₁h
+    // u₁ = x − σ(s₁)·expm1(r₁h)·ε, the two scalars multiplied before touching the tensor
     axpy(this.u, -m.mul(this.sigma(s1), m.expm1(r1h)), this.eps, x);
     await this.evalEps(this.epsR1, this.u, s1);
     cache.epsR1 = true;
@@ -125,7 +125,7 @@ export class DpmSolverCore {
     const { m } = this;
     const h = m.sub(tNext, t);
     await this.ensureEps(cache, x, t);
-    // x_1 = x - self.sigma(t_next) * h.expm1() * eps
+    // x − σ(t_next)·expm1(h)·ε, scalar coefficient first
     return axpy(out, -m.mul(this.sigma(tNext), m.expm1(h)), this.eps, x);
   }
 
@@ -148,8 +148,8 @@ export class DpmSolverCore {
     await this.ensureEpsR1(cache, x, t, h, r1);
     const sn = this.sigma(tNext);
     const em = m.expm1(h);
-    // x_2 = x - self.sigma(t_next) * h.expm1() * eps
-    //         - self.sigma(t_next) / (2 * r1) * h.expm1() * (eps_r1 - eps)
+    // coefficients σ(t_next)·expm1(h) and (σ(t_next)/(2r₁))·expm1(h), with 2r₁ a Python float;
+    // x minus the first times ε, then minus the second times (ε_r₁ − ε)
     const a = m.mul(sn, em);
     const c = m.mul(m.div(sn, m.r(2 * r1)), em);
     sub(this.diff, this.epsR1, this.eps);
@@ -178,11 +178,11 @@ export class DpmSolverCore {
     await this.ensureEpsR1(cache, x, t, h, r1);
     if (!cache.epsR2) {
       const r2h = m.mul(m.r(r2), h);
-      const s2 = m.add(t, r2h); // s2 = t + r2 * h
+      const s2 = m.add(t, r2h); // stage point s₂ = t + r₂h
       const e2 = m.expm1(r2h);
       const sig2 = this.sigma(s2);
-      // u2 = x - self.sigma(s2) * (r2 * h).expm1() * eps
-      //        - self.sigma(s2) * (r2 / r1) * ((r2 * h).expm1() / (r2 * h) - 1) * (eps_r1 - eps)
+      // u₂: x minus σ(s₂)·expm1(r₂h) times ε, minus σ(s₂)·(r₂/r₁)·(expm1(r₂h)/(r₂h) − 1) times
+      // (ε_r₁ − ε); r₂/r₁ is a Python float, the scalar product runs left to right
       const a2 = m.mul(sig2, e2);
       const c2 = m.mul3(sig2, m.r(r2 / r1), m.sub(m.div(e2, r2h), 1));
       sub(this.diff, this.epsR1, this.eps);
@@ -193,8 +193,7 @@ export class DpmSolverCore {
     }
     const sn = this.sigma(tNext);
     const em = m.expm1(h);
-    // x_3 = x - self.sigma(t_next) * h.expm1() * eps
-    //         - self.sigma(t_next) / r2 * (h.expm1() / h - 1) * (eps_r2 - eps)
+    // x minus σ(t_next)·expm1(h) times ε, minus (σ(t_next)/r₂)·(expm1(h)/h − 1) times (ε_r₂ − ε)
     const a = m.mul(sn, em);
     const c = m.mul(m.div(sn, m.r(r2)), m.sub(m.div(em, h), 1));
     sub(this.diff, this.epsR2, this.eps);
@@ -241,8 +240,8 @@ export class PidStepSizeController {
       this.started = true;
     }
     errs[0] = inv;
-    // Python floats: ** is C's pow, limiter(x) = 1 + math.atan(x - 1) (core's libm: the C
-    // library's correctly rounded results, the same on every JavaScript engine)
+    // plain Python float arithmetic: the powers are C pow calls and the limiter is 1 + atan(f − 1)
+    // (core's libm gives the C library's correctly rounded results on every JavaScript engine)
     let factor = libm.pow(errs[0], this.b1) * libm.pow(errs[1], this.b2) * libm.pow(errs[2], this.b3);
     factor = 1 + libm.atan(factor - 1);
     const accept = factor >= this.acceptSafety;

@@ -29,7 +29,7 @@ export interface DpmFastOptions {
   eta?: number;
   sNoise?: number;
   /**
-   * The original's `noise_sampler(sigma, sigma_next)`. It is called after every step, even
+   * Stands in for the original's `noise_sampler` argument. It is called after every step, even
    * with eta = 0 (the draw is then multiplied by 0). Required when eta != 0; with eta = 0 and
    * no source the (zero-weighted) draws are skipped, which leaves the result unchanged.
    */
@@ -118,10 +118,11 @@ function checkTensor(fn: string, x: Tensor): void {
 
 /**
  * The t grid and orders of k-diffusion's `DPMSolver.dpm_solver_fast` for `n` model
- * evaluations: m = floor(n/3) + 1 steps on `torch.linspace(t_start, t_end, m + 1)` (core
- * `torchLinspace`, which reproduces torch's split-from-the-end rounding), orders
- * [3]*(m-2) + [2, 1] when n % 3 == 0, else [3]*(m-1) + [n % 3]. Sigmas go through a tensor of
- * `dtype` first (the original's `torch.tensor(sigma)` in the default dtype).
+ * evaluations: m = floor(n/3) + 1 steps on a torch linspace of m + 1 points from t_start to
+ * t_end (core `torchLinspace`, which reproduces torch's split-from-the-end rounding); every
+ * step is third order except the tail: m − 2 threes then a 2 and a 1 when 3 divides n, else
+ * m − 1 threes then n mod 3. Sigmas are first made 0-d tensors of `dtype`, as the original
+ * does in the default dtype.
  */
 export function dpmFastSchedule(
   sigmaMin: number,
@@ -134,7 +135,7 @@ export function dpmFastSchedule(
     fail(fn, `n must be a positive integer (number of model evaluations), got ${n}`);
   checkSigmas(fn, sigmaMin, sigmaMax, 0);
   const tm = torchMath(dtype);
-  // t_start, t_end = t(torch.tensor(sigma_max)), t(torch.tensor(sigma_min))
+  // t = −log σ of σ_max and σ_min, each first rounded to a 0-d tensor of the dtype
   const tStart = -tm.log(tm.r(sigmaMax));
   const tEnd = -tm.log(tm.r(sigmaMin));
   const m = Math.floor(n / 3) + 1;
@@ -214,11 +215,11 @@ export async function sampleDpmFast(
     let tNext_ = tNext,
       su = 0;
     if (eta) {
-      // sd, su = get_ancestral_step(self.sigma(t), self.sigma(t_next), eta)
+      // ancestral split of σ(t) → σ(t_next); only σ_down is kept, σ_up is recomputed below
       const { sigmaDown } = ancestralStep(m, solver.sigma(t), solver.sigma(tNext), eta);
       const tDown = solver.t(sigmaDown);
-      tNext_ = tDown < tEnd ? tDown : tEnd; // torch.minimum(t_end, self.t(sd))
-      // su = (self.sigma(t_next) ** 2 - self.sigma(t_next_) ** 2) ** 0.5
+      tNext_ = tDown < tEnd ? tDown : tEnd; // land at σ_down's t, never past t_end
+      // noise std √(σ(t_next)² − σ(t′)²), t′ the landing point, with torch pow ops
       su = m.pow(m.sub(m.pow(solver.sigma(tNext), 2), m.pow(solver.sigma(tNext_), 2)), 0.5);
     }
 
@@ -237,7 +238,7 @@ export async function sampleDpmFast(
     next = cur;
     cur = done;
 
-    // x + su * s_noise * noise_sampler(sigma(t), sigma(t_next)); su is a Python 0. when eta == 0
+    // add noise·(σ_up·s_noise), drawn for σ(t) → σ(t_next); with η = 0 σ_up is a plain Python zero
     if (noiseSampler) {
       noiseSampler.randn(noise, { step: i, sigma: solver.sigma(t), sigmaNext: solver.sigma(tNext) });
       const c = eta ? m.mul(su, m.r(sNoise)) : su * sNoise;
@@ -321,7 +322,7 @@ export async function sampleDpmAdaptive(
   const tEnd = solver.t(m.r(sigmaMin));
   const forward = tEnd > tStart;
   const hInit = Math.abs(hInitIn) * (forward ? 1 : -1);
-  const atol = m.r(atolIn), // torch.tensor(atol), torch.tensor(rtol)
+  const atol = m.r(atolIn), // tolerances as 0-d tensors of x's dtype
     rtol = m.r(rtolIn);
   const pid = new PidStepSizeController(hInit, pcoeff, icoeff, dcoeff, eta ? 1.5 : order, acceptSafety);
   const info: DpmAdaptiveInfo = { steps: 0, nfe: 0, n_accept: 0, n_reject: 0 };
@@ -348,16 +349,16 @@ export async function sampleDpmAdaptive(
     }
     cache.eps = cache.epsR1 = cache.epsR2 = false;
     solver.step = info.steps;
-    const sh = m.add(s, m.r(pid.h)); // s + pid.h
+    const sh = m.add(s, m.r(pid.h));
     const t = forward ? (sh < tEnd ? sh : tEnd) : sh > tEnd ? sh : tEnd;
     let t_ = t,
       su = 0;
     if (eta) {
-      // sd, su = get_ancestral_step(self.sigma(s), self.sigma(t), eta)
+      // ancestral split of σ(s) → σ(t); only σ_down is kept
       const { sigmaDown } = ancestralStep(m, solver.sigma(s), solver.sigma(t), eta);
       const tDown = solver.t(sigmaDown);
-      t_ = tDown < tEnd ? tDown : tEnd; // torch.minimum(t_end, self.t(sd))
-      // su = (self.sigma(t) ** 2 - self.sigma(t_) ** 2) ** 0.5
+      t_ = tDown < tEnd ? tDown : tEnd; // σ_down's t, clamped to t_end
+      // noise std √(σ(t)² − σ(t′)²) with torch pow ops
       su = m.pow(m.sub(m.pow(solver.sigma(t), 2), m.pow(solver.sigma(t_), 2)), 0.5);
     }
 
@@ -372,12 +373,12 @@ export async function sampleDpmAdaptive(
       await solver.step2(low, cur, s, t_, 1 / 3, cache);
       await solver.step3(high, cur, s, t_, 1 / 3, 2 / 3, cache);
     }
-    // error = torch.linalg.norm((x_low - x_high) / delta) / x.numel() ** 0.5
+    // error: the 2-norm of the scaled difference of the two solutions, divided by √(element count)
     const error = m.div(errorNorm(low.data, high.data, prev.data, atol, rtol, m), m.r(sqrtNumel));
     lastError = error;
     const accept = pid.proposeStep(error);
     if (accept) {
-      // x_prev = x_low; x = x_high (+ noise): swap buffers instead of copying
+      // accepted: the low-order result becomes the previous state, the high-order one (plus noise) the new state; buffers are swapped, not copied
       const oldPrev = prev;
       prev = low;
       low = oldPrev;
@@ -420,9 +421,8 @@ export async function sampleDpmAdaptive(
 }
 
 /**
- * torch.linalg.norm((x_low - x_high) / delta) with
- * delta = torch.maximum(atol, rtol * torch.maximum(x_low.abs(), x_prev.abs())), each
- * elementwise op in the tensors' dtype.
+ * The 2-norm of (x_low − x_high)/δ with δ = max(atol, rtol·max(|x_low|, |x_prev|)) taken
+ * elementwise, each elementwise op in the tensors' dtype.
  */
 function errorNorm(
   low: ArrayLike<number>,

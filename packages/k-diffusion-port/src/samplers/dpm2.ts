@@ -17,8 +17,9 @@ export type Dpm2Options = ChurnOptions;
 export type Dpm2AncestralOptions = EulerAncestralOptions;
 
 /**
- * The DPM-Solver-2 midpoint `sigma_mid = exp(lerp(log a, log b, 0.5))`, with torch.lerp's
- * formula for weight 0.5 (`end - (end - start) * 0.5`, quirk 4).
+ * The DPM-Solver-2 midpoint: the geometric mean of a and b, formed as exp of a lerp between
+ * log a and log b with weight ½, computed the way torch.lerp does for weights ≥ ½ (from the
+ * end point back towards the start, quirk 4).
  */
 function sigmaMid(m: TorchMath, a: number, b: number): number {
   const la = m.log(a),
@@ -27,7 +28,7 @@ function sigmaMid(m: TorchMath, a: number, b: number): number {
 }
 
 /**
- * Port of `sample_dpm_2(model, x, sigmas, s_churn=0., s_tmin=0., s_tmax=inf, s_noise=1.)`:
+ * Port of `sample_dpm_2` (defaults: no churn, window [0, ∞), s_noise = 1):
  * a DPM-Solver-2 step (midpoint in log sigma) with Algorithm 2's churn.
  * Quirks kept: a `randn_like` draw on every step (quirk 1); churn as in `sample_euler`
  * (quirk 2); the midpoint uses torch.lerp's weight-0.5 formula (quirk 4); the step into
@@ -55,25 +56,25 @@ export async function sampleDpm2(
     toD(d, xs, sigmaHat, denoised);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
     if (s[i + 1] === 0) {
-      // Euler method: x = x + d * (sigmas[i + 1] - sigma_hat)
+      // into σ = 0: one Euler step σ̂ → σ_{i+1}
       axpy(xs, m.sub(s[i + 1], sigmaHat), d, xs);
     } else {
-      // DPM-Solver-2: sigma_mid = sigma_hat.log().lerp(sigmas[i + 1].log(), 0.5).exp()
+      // DPM-Solver-2: midpoint in log σ between σ̂ and σ_{i+1}
       const mid = sigmaMid(m, sigmaHat, s[i + 1]);
-      axpy(x2, m.sub(mid, sigmaHat), d, xs); // x_2 = x + d * dt_1
+      axpy(x2, m.sub(mid, sigmaHat), d, xs); // Euler half step to the midpoint
       const denoised2 = await run.denoise(x2, mid, den2);
-      toD(d2, x2, mid, denoised2); // d_2 = to_d(x_2, sigma_mid, denoised_2)
-      axpy(xs, m.sub(s[i + 1], sigmaHat), d2, xs); // x = x + d_2 * dt_2
+      toD(d2, x2, mid, denoised2); // derivative at the midpoint
+      axpy(xs, m.sub(s[i + 1], sigmaHat), d2, xs); // full step from x with the midpoint derivative
     }
   }
   return xs;
 }
 
 /**
- * Port of `sample_dpm_2_ancestral(model, x, sigmas, eta=1., s_noise=1., noise_sampler=None)`:
+ * Port of `sample_dpm_2_ancestral` (defaults: η = 1, s_noise = 1):
  * a DPM-Solver-2 step down to sigma_down, then noise of std sigma_up.
  * Quirks kept: when sigma_down == 0 the step is plain Euler and no noise is drawn; noise is
- * drawn only in the second-order branch (quirk 9), with `noise_sampler(sigmas[i], sigmas[i+1])`.
+ * drawn only in the second-order branch (quirk 9), drawn for the interval σ_i → σ_{i+1}.
  */
 export async function sampleDpm2Ancestral(
   model: Denoiser,
@@ -97,16 +98,16 @@ export async function sampleDpm2Ancestral(
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     toD(d, xs, s[i], denoised);
     if (sigmaDown === 0) {
-      // Euler method: x = x + d * (sigma_down - sigmas[i])
+      // σ_down = 0: one Euler step σ_i → σ_down, no noise
       axpy(xs, m.sub(sigmaDown, s[i]), d, xs);
     } else {
-      // DPM-Solver-2: sigma_mid = sigmas[i].log().lerp(sigma_down.log(), 0.5).exp()
+      // DPM-Solver-2: midpoint in log σ between σ_i and σ_down
       const mid = sigmaMid(m, s[i], sigmaDown);
-      axpy(x2, m.sub(mid, s[i]), d, xs); // x_2 = x + d * dt_1
+      axpy(x2, m.sub(mid, s[i]), d, xs); // Euler half step to the midpoint
       const denoised2 = await run.denoise(x2, mid, den2);
-      toD(d2, x2, mid, denoised2); // d_2 = to_d(x_2, sigma_mid, denoised_2)
-      axpy(xs, m.sub(sigmaDown, s[i]), d2, xs); // x = x + d_2 * dt_2
-      // x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * s_noise * sigma_up
+      toD(d2, x2, mid, denoised2); // derivative at the midpoint
+      axpy(xs, m.sub(sigmaDown, s[i]), d2, xs); // full step to σ_down with the midpoint derivative
+      // noise z·s_noise·σ_up, z drawn for σ_i → σ_{i+1}
       if (noise) {
         run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
         addScaled2(xs, xs, z, sNoise, sigmaUp);

@@ -24,7 +24,7 @@ export interface SdeOptions extends SamplerHooks {
   /** Scale of the added noise (default 1). */
   sNoise?: number;
   /**
-   * The original's `noise_sampler(sigma, sigma_next)`: unit normals for the step, called
+   * Stands in for the original's `noise_sampler` argument: unit normals for the step, called
    * with `{ step, sigma, sigmaNext }`. Default when noise is added (eta != 0 and
    * s_noise != 0): iid torch-compatible normals at torch's default seed, where the original
    * builds a torchsde Brownian tree (see the module doc).
@@ -57,7 +57,7 @@ export interface DpmppSdeOptions extends SdeOptions {
 }
 
 /**
- * Port of `sample_dpmpp_sde(model, x, sigmas, eta=1., s_noise=1., noise_sampler=None, r=1/2)`:
+ * Port of `sample_dpmpp_sde` (defaults: η = 1, s_noise = 1, r = 1/2):
  * DPM-Solver++ (stochastic), two model calls per step with an ancestral step to the
  * intermediate point s = t + r h and another to t_next.
  * Quirks kept: the noise sampler is called twice per step with sigmas recomputed as
@@ -87,40 +87,37 @@ export async function sampleDpmppSde(
     const denoised = await run.denoise(xs, s[i], den);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
-      // Euler method: x = x + to_d(x, sigmas[i], denoised) * (sigmas[i + 1] - sigmas[i])
+      // into σ = 0: a single Euler step from σ_i with the derivative there
       toD(d, xs, s[i], denoised);
       axpy(xs, m.sub(s[i + 1], s[i]), d, xs);
       continue;
     }
-    // DPM-Solver++
     const t = tOf(m, s[i]),
       tNext = tOf(m, s[i + 1]);
     const h = m.sub(tNext, t);
-    const sMid = m.add(t, m.mul(h, m.r(r))); // s = t + h * r
+    const sMid = m.add(t, m.mul(h, m.r(r))); // intermediate point at fraction r of the way from t to t_next
     const sigT = sigmaOf(m, t),
       sigS = sigmaOf(m, sMid),
       sigNext = sigmaOf(m, tNext);
 
-    // Step 1
-    const a1 = ancestralStep(m, sigT, sigS, eta); // sd, su = get_ancestral_step(sigma_fn(t), sigma_fn(s), eta)
-    const s1 = tOf(m, a1.sigmaDown); // s_ = t_fn(sd)
-    // x_2 = (sigma_fn(s_) / sigma_fn(t)) * x - (t - s_).expm1() * denoised
+    const a1 = ancestralStep(m, sigT, sigS, eta); // ancestral split of σ(t) → σ(s), both recomputed from t
+    const s1 = tOf(m, a1.sigmaDown); // where the first substep lands, in t
+    // first-order data-prediction update from t to that point: x₂ = σ(s′)/σ(t)·x − expm1(t − s′)·D
     axpby(x2, m.div(sigmaOf(m, s1), sigT), xs, -m.expm1(m.sub(t, s1)), denoised);
-    // x_2 = x_2 + noise_sampler(sigma_fn(t), sigma_fn(s)) * s_noise * su
+    // then noise z·s_noise·σ_up, z drawn for the interval σ(t) → σ(s)
     if (noise) {
       run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigS });
       addScaled2(x2, x2, z, sNoise, a1.sigmaUp);
     }
     const denoised2 = await run.denoise(x2, sigS, den2);
 
-    // Step 2
-    const a2 = ancestralStep(m, sigT, sigNext, eta); // sd, su = get_ancestral_step(sigma_fn(t), sigma_fn(t_next), eta)
-    const tNext2 = tOf(m, a2.sigmaDown); // t_next_ = t_fn(sd)
-    // denoised_d = (1 - fac) * denoised + fac * denoised_2
+    const a2 = ancestralStep(m, sigT, sigNext, eta); // ancestral split of the full step σ(t) → σ(t_next)
+    const tNext2 = tOf(m, a2.sigmaDown); // the full step's landing point, in t
+    // blend of the two model outputs: (1 − fac)·D + fac·D₂, fac = 1/(2r)
     axpby(dd, 1 - fac, denoised, fac, denoised2);
-    // x = (sigma_fn(t_next_) / sigma_fn(t)) * x - (t - t_next_).expm1() * denoised_d
+    // update from x (not x₂) with the blend: σ(t′)/σ(t)·x − expm1(t − t′)·D_blend
     axpby(xs, m.div(sigmaOf(m, tNext2), sigT), xs, -m.expm1(m.sub(t, tNext2)), dd);
-    // x = x + noise_sampler(sigma_fn(t), sigma_fn(t_next)) * s_noise * su
+    // noise z·s_noise·σ_up, z drawn for the interval σ(t) → σ(t_next)
     if (noise) {
       run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigNext });
       addScaled2(xs, xs, z, sNoise, a2.sigmaUp);
@@ -135,10 +132,10 @@ export interface Dpmpp2mSdeOptions extends SdeOptions {
 }
 
 /**
- * Port of `sample_dpmpp_2m_sde(model, x, sigmas, eta=1., s_noise=1., noise_sampler=None,
- * solver_type='midpoint')`: DPM-Solver++(2M) SDE.
+ * Port of `sample_dpmpp_2m_sde` (defaults: η = 1, s_noise = 1, solver type "midpoint"):
+ * DPM-Solver++(2M) SDE.
  * Quirks kept: the step into sigma = 0 returns `denoised` itself (quirk 3); noise is drawn
- * only when eta is non-zero, with `noise_sampler(sigmas[i], sigmas[i+1])`; h_last keeps the
+ * only when eta is non-zero, for the interval σ_i → σ_{i+1}; h_last keeps the
  * previous step's h (the last step does not compute one).
  */
 export async function sampleDpmpp2mSde(
@@ -164,28 +161,25 @@ export async function sampleDpmpp2mSde(
     const denoised = await run.denoise(xs, s[i], old === bufA ? bufB : bufA);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
-      // Denoising step
       xs.data.set(denoised.data);
     } else {
-      // DPM-Solver++(2M) SDE
       const t = -m.log(s[i]),
         sNext = -m.log(s[i + 1]);
       h = m.sub(sNext, t);
       const etaH = m.mul(m.r(eta), h);
-      const negHEta = m.sub(-h, etaH); // -h - eta_h
-      const em = -m.expm1(negHEta); // (-h - eta_h).expm1().neg()
-      // x = sigmas[i + 1] / sigmas[i] * (-eta_h).exp() * x + (-h - eta_h).expm1().neg() * denoised
+      const negHEta = m.sub(-h, etaH);
+      const em = -m.expm1(negHEta); // E = −expm1(−h − ηh)
+      // first-order part: x ← (σ_{i+1}/σ_i)·e^{−ηh}·x + E·D, the σ ratio taken before the exponential
       axpby(xs, m.mul(m.div(s[i + 1], s[i]), m.exp(-etaH)), xs, em, denoised);
       if (old !== null) {
         const r = m.div(hLast, h);
-        const invR = m.div(1, r); // 1 / r
-        // heun: x = x + ((-h - eta_h).expm1().neg() / (-h - eta_h) + 1) * (1 / r) * (denoised - old_denoised)
-        // midpoint: x = x + 0.5 * (-h - eta_h).expm1().neg() * (1 / r) * (denoised - old_denoised)
+        const invR = m.div(1, r);
+        // second-order correction coef·(D − D_prev): (E/(−h − ηh) + 1)·(1/r) for heun, 0.5·E·(1/r) for midpoint
         const coef =
           solverType === "heun" ? m.mul(m.add(m.div(em, negHEta), 1), invR) : m.mul3(0.5, em, invR);
         addScaledDiff(xs, xs, coef, denoised, old);
       }
-      // x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * sigmas[i + 1] * (-2 * eta_h).expm1().neg().sqrt() * s_noise
+      // noise z·σ_{i+1}·√(−expm1(−2ηh))·s_noise, z drawn for σ_i → σ_{i+1}
       if (eta && noise) {
         run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
         addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(m.mul(-2, etaH))), sNoise);
@@ -200,7 +194,7 @@ export async function sampleDpmpp2mSde(
 export type Dpmpp3mSdeOptions = SdeOptions;
 
 /**
- * Port of `sample_dpmpp_3m_sde(model, x, sigmas, eta=1., s_noise=1., noise_sampler=None)`:
+ * Port of `sample_dpmpp_3m_sde` (defaults: η = 1, s_noise = 1):
  * DPM-Solver++(3M) SDE, third-order multistep once two previous denoised values exist
  * (first and second order before that).
  * Quirks kept: the step into sigma = 0 returns `denoised` itself (quirk 3); noise only when
@@ -237,33 +231,31 @@ export async function sampleDpmpp3mSde(
     const denoised = await run.denoise(xs, s[i], free);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
-      // Denoising step
       xs.data.set(denoised.data);
     } else {
       const t = -m.log(s[i]),
         sNext = -m.log(s[i + 1]);
       h = m.sub(sNext, t);
-      const hEta = m.mul(h, m.r(eta + 1)); // h_eta = h * (eta + 1)
-      // x = torch.exp(-h_eta) * x + (-h_eta).expm1().neg() * denoised
+      const hEta = m.mul(h, m.r(eta + 1)); // h_η = h·(η + 1), η + 1 summed as a Python float first
+      // first-order part: x ← e^{−h_η}·x − expm1(−h_η)·D
       axpby(xs, m.exp(-hEta), xs, -m.expm1(-hEta), denoised);
       if (have2 && den1 && den2) {
         const r0 = m.div(h1, h),
           r1 = m.div(h2, h);
-        // d1_0 = (denoised - denoised_1) / r0, d1_1 = (denoised_1 - denoised_2) / r1
+        // scaled differences of the last three model outputs: δ₀ = (D − D₁)/r₀, δ₁ = (D₁ − D₂)/r₁
         subDiv(d10, denoised, den1, r0);
         subDiv(d11, den1, den2, r1);
-        const phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1); // h_eta.neg().expm1() / h_eta + 1
-        const phi3 = m.sub(m.div(phi2, hEta), 0.5); // phi_2 / h_eta - 0.5
-        // d1 = d1_0 + (d1_0 - d1_1) * r0 / (r0 + r1); d2 = (d1_0 - d1_1) / (r0 + r1)
-        // x = x + phi_2 * d1 - phi_3 * d2
+        const phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1); // φ₂ = expm1(−h_η)/h_η + 1
+        const phi3 = m.sub(m.div(phi2, hEta), 0.5); // φ₃ = φ₂/h_η − ½
+        // third-order correction x ← x + φ₂·d₁ − φ₃·d₂ with d₁ = δ₀ + (δ₀ − δ₁)·r₀/(r₀ + r₁), d₂ = (δ₀ − δ₁)/(r₀ + r₁)
         dpmpp3mCorrection(xs, d10, d11, r0, m.add(r0, r1), phi2, phi3);
       } else if (have1 && den1) {
         const r = m.div(h1, h);
         const phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1);
-        // x = x + phi_2 * ((denoised - denoised_1) / r)
+        // second-order correction: x ← x + φ₂·(D − D₁)/r
         addScaledDiffDiv(xs, xs, phi2, denoised, den1, r);
       }
-      // x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * sigmas[i + 1] * (-2 * h * eta).expm1().neg().sqrt() * s_noise
+      // noise z·σ_{i+1}·√(−expm1(−2·h·η))·s_noise (the product formed left to right), z drawn for σ_i → σ_{i+1}
       if (eta && noise) {
         run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
         addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(m.mul3(-2, h, m.r(eta)))), sNoise);

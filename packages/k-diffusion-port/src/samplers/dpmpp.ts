@@ -17,7 +17,7 @@ export const sigmaOf = (m: TorchMath, t: number): number => m.exp(-t);
 export type Dpmpp2sAncestralOptions = EulerAncestralOptions;
 
 /**
- * Port of `sample_dpmpp_2s_ancestral(model, x, sigmas, eta=1., s_noise=1., noise_sampler=None)`:
+ * Port of `sample_dpmpp_2s_ancestral` (defaults: η = 1, s_noise = 1):
  * a DPM-Solver++(2S) step (midpoint r = 1/2 in t) down to sigma_down, then noise of std
  * sigma_up. Quirks kept: sigma_down == 0 takes a plain Euler step (one model call, quirk 3);
  * noise is drawn whenever sigmas[i+1] > 0 (quirk 9).
@@ -42,23 +42,21 @@ export async function sampleDpmpp2sAncestral(
     const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (sigmaDown === 0) {
-      // Euler method: x = x + to_d(x, sigmas[i], denoised) * (sigma_down - sigmas[i])
+      // σ_down = 0: one Euler step from σ_i to σ_down
       toD(d, xs, s[i], denoised);
       axpy(xs, m.sub(sigmaDown, s[i]), d, xs);
     } else {
-      // DPM-Solver++(2S)
       const t = tOf(m, s[i]),
         tNext = tOf(m, sigmaDown);
       const r = 1 / 2;
       const h = m.sub(tNext, t);
-      const sMid = m.add(t, m.mul(r, h)); // s = t + r * h
-      // x_2 = (sigma_fn(s) / sigma_fn(t)) * x - (-h * r).expm1() * denoised
+      const sMid = m.add(t, m.mul(r, h));
+      // first-order update to the midpoint s: x₂ = σ(s)/σ(t)·x − expm1(−h·r)·D
       axpby(x2, m.div(sigmaOf(m, sMid), sigmaOf(m, t)), xs, -m.expm1(m.mul(-h, r)), denoised);
       const denoised2 = await run.denoise(x2, sigmaOf(m, sMid), den2);
-      // x = (sigma_fn(t_next) / sigma_fn(t)) * x - (-h).expm1() * denoised_2
+      // full step from x with the midpoint's output: σ(t_next)/σ(t)·x − expm1(−h)·D₂
       axpby(xs, m.div(sigmaOf(m, tNext), sigmaOf(m, t)), xs, -m.expm1(-h), denoised2);
     }
-    // Noise addition
     if (s[i + 1] > 0 && noise) {
       run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
       addScaled2(xs, xs, z, sNoise, sigmaUp);
@@ -70,7 +68,7 @@ export async function sampleDpmpp2sAncestral(
 export type Dpmpp2mOptions = SamplerHooks;
 
 /**
- * Port of `sample_dpmpp_2m(model, x, sigmas)`: DPM-Solver++(2M), the second-order multistep
+ * Port of `sample_dpmpp_2m`: DPM-Solver++(2M), the second-order multistep
  * solver in t = -log sigma. The first step and the step into sigma = 0 are first order;
  * the latter gives exactly `denoised` (sigma(inf) = 0, expm1(-inf) = -1; quirk 3).
  */
@@ -93,17 +91,17 @@ export async function sampleDpmpp2m(
     const t = tOf(m, s[i]),
       tNext = tOf(m, s[i + 1]);
     const h = m.sub(tNext, t);
-    const ratio = m.div(sigmaOf(m, tNext), sigmaOf(m, t)); // sigma_fn(t_next) / sigma_fn(t)
+    const ratio = m.div(sigmaOf(m, tNext), sigmaOf(m, t)); // both sigmas recomputed from t, not taken from the schedule
     if (old === null || s[i + 1] === 0) {
-      // x = (sigma_fn(t_next) / sigma_fn(t)) * x - (-h).expm1() * denoised
+      // first order: x ← σ(t_next)/σ(t)·x − expm1(−h)·D
       axpby(xs, ratio, xs, -m.expm1(-h), denoised);
     } else {
       const hLast = m.sub(t, tOf(m, s[i - 1]));
       const r = m.div(hLast, h);
-      const c = m.div(1, m.mul(2, r)); // 1 / (2 * r)
-      // denoised_d = (1 + 1 / (2 * r)) * denoised - (1 / (2 * r)) * old_denoised
+      const c = m.div(1, m.mul(2, r));
+      // extrapolated output (1 + c)·D − c·D_prev, c = 1/(2r)
       axpby(dd, m.add(1, c), denoised, -c, old);
-      // x = (sigma_fn(t_next) / sigma_fn(t)) * x - (-h).expm1() * denoised_d
+      // same update as first order, with the extrapolated output
       axpby(xs, ratio, xs, -m.expm1(-h), dd);
     }
     old = denoised;

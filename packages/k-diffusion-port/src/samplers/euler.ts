@@ -9,7 +9,7 @@ import { churnGamma, resolveNoise, type SamplerHooks, SamplerRun, type SigmasInp
 
 /** Churn options of Karras et al. (2022) Algorithm 2, shared by Euler, Heun and DPM-2. */
 export interface ChurnOptions extends SamplerHooks {
-  /** Total churn (default 0). gamma = min(s_churn / (len(sigmas) - 1), sqrt(2) - 1). */
+  /** Total churn (default 0). γ = min(s_churn / steps, √2 − 1), steps = number of sigmas − 1. */
   sChurn?: number;
   /** Churn is applied where s_tmin <= sigmas[i] <= s_tmax (defaults 0 and Infinity). */
   sTmin?: number;
@@ -17,7 +17,7 @@ export interface ChurnOptions extends SamplerHooks {
   /** Scale of the churn noise (default 1). */
   sNoise?: number;
   /**
-   * Stands in for `torch.randn_like(x)`, which the original calls on every step (even when
+   * Stands in for the original's `randn_like` draw, which it makes on every step (even when
    * no churn is added, quirk 1). Called with `{ step: i }`, once per step whenever given.
    * Default: a torch-compatible generator at torch's default seed when churn is added
    * (pass `new TorchNoise(seed)` to seed it), no draws otherwise.
@@ -50,29 +50,28 @@ export function churnSettings(run: SamplerRun, o: ChurnOptions): ChurnSettings {
 }
 
 /**
- * The churn part of a step (shared by Euler, Heun, DPM-2): draw eps, compute
- * sigma_hat = sigmas[i] * (gamma + 1), and add `eps * s_noise * sqrt(sigma_hat^2 - sigma^2)`
- * to x when gamma > 0. Returns sigma_hat.
+ * The churn part of a step (shared by Euler, Heun, DPM-2): draw ε, raise σ_i to
+ * σ̂ = σ_i·(γ + 1), and when γ > 0 add ε·s_noise·√(σ̂² − σ_i²) to x. Returns σ̂.
  */
 export function churn(run: SamplerRun, c: ChurnSettings, i: number, eps: Tensor): number {
   const { m, x } = run;
   const sigma = run.sigmas[i];
   const gamma = churnGamma(c.sChurn, run.steps, sigma, c.sTmin, c.sTmax, m);
-  // eps = torch.randn_like(x) * s_noise: one draw per step whether or not churn is added
-  // (quirk 1); nothing to align with without a source.
+  // the original draws ε on every step, churn or not (quirk 1); nothing to align with
+  // without a source.
   if (c.noise) run.draw(c.noise, eps, { step: i });
-  // sigma_hat = sigmas[i] * (gamma + 1)   (gamma + 1 is a Python float)
+  // σ̂ = σ_i·(γ + 1), γ + 1 summed as a Python float
   const sigmaHat = m.mul(sigma, m.r(gamma + 1));
-  // if gamma > 0: x = x + eps * (sigma_hat ** 2 - sigmas[i] ** 2) ** 0.5
+  // churn noise ε·s_noise·(σ̂² − σ_i²)^½, squares and root as torch pow ops, only when γ > 0
   if (gamma > 0) addScaled2(x, x, eps, c.sNoise, m.pow(m.sub(m.pow(sigmaHat, 2), m.pow(sigma, 2)), 0.5));
   return sigmaHat;
 }
 
 /**
- * Port of `sample_euler(model, x, sigmas, s_churn=0., s_tmin=0., s_tmax=inf, s_noise=1.)`:
+ * Port of `sample_euler` (defaults: no churn, window [0, ∞), s_noise = 1):
  * Karras et al. (2022) Algorithm 2 with Euler steps.
- * Quirks kept: a `randn_like` draw on every step even without churn (quirk 1); gamma is
- * `min(s_churn / (len(sigmas) - 1), sqrt(2) - 1)` inside the inclusive window on sigmas[i]
+ * Quirks kept: a `randn_like` draw on every step even without churn (quirk 1); γ is
+ * s_churn per step, capped at √2 − 1, inside the inclusive window on σ_i
  * (quirk 2); the callback sees x after the churn noise.
  */
 export async function sampleEuler(
@@ -91,7 +90,7 @@ export async function sampleEuler(
     const sigmaHat = churn(run, c, i, eps);
     const denoised = await run.denoise(xs, sigmaHat, den);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
-    // d = to_d(x, sigma_hat, denoised); dt = sigmas[i + 1] - sigma_hat; x = x + d * dt
+    // Euler step σ̂ → σ_{i+1}: x ← x + d·(σ_{i+1} − σ̂)
     eulerStep(xs, denoised, sigmaHat, m.sub(s[i + 1], sigmaHat));
   }
   return xs;
@@ -103,9 +102,9 @@ export interface EulerAncestralOptions extends SamplerHooks {
   /** Scale of the added noise (default 1). */
   sNoise?: number;
   /**
-   * The original's `noise_sampler(sigma, sigma_next)`, called with
-   * `{ step, sigma, sigmaNext }` whenever sigmas[i+1] > 0. Default (the original's
-   * `torch.randn_like`): a torch-compatible generator at torch's default seed when noise is
+   * Stands in for the original's `noise_sampler` argument; called with
+   * `{ step, sigma, sigmaNext }` whenever sigmas[i+1] > 0. Default (the original
+   * draws with `randn_like`): a torch-compatible generator at torch's default seed when noise is
    * added (eta != 0 and s_noise != 0), no draws otherwise.
    */
   noiseSampler?: NoiseSource;
@@ -128,7 +127,7 @@ export function ancestralSettings(
 }
 
 /**
- * Port of `sample_euler_ancestral(model, x, sigmas, eta=1., s_noise=1., noise_sampler=None)`:
+ * Port of `sample_euler_ancestral` (defaults: η = 1, s_noise = 1):
  * an Euler step down to sigma_down, then fresh noise of std sigma_up (get_ancestral_step).
  * Quirks kept: noise is added only when sigmas[i+1] > 0, so the last step into 0 draws
  * nothing (quirk 9); with eta = 0 the draws still happen (multiplied by 0) when a noise
@@ -150,9 +149,9 @@ export async function sampleEulerAncestral(
     const denoised = await run.denoise(xs, s[i], den);
     const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
-    // d = to_d(x, sigmas[i], denoised); x = x + d * (sigma_down - sigmas[i])
+    // Euler step σ_i → σ_down
     eulerStep(xs, denoised, s[i], m.sub(sigmaDown, s[i]));
-    // if sigmas[i + 1] > 0: x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * s_noise * sigma_up
+    // noise z·s_noise·σ_up only when σ_{i+1} > 0, z drawn for σ_i → σ_{i+1}
     if (s[i + 1] > 0 && noise) {
       run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
       addScaled2(xs, xs, z, sNoise, sigmaUp);

@@ -10,12 +10,12 @@ import { type ChurnOptions, churn, churnSettings } from "./euler.js";
 export type HeunOptions = ChurnOptions;
 
 /**
- * Port of `sample_heun(model, x, sigmas, s_churn=0., s_tmin=0., s_tmax=inf, s_noise=1.)`:
+ * Port of `sample_heun` (defaults: no churn, window [0, ∞), s_noise = 1):
  * Karras et al. (2022) Algorithm 2 with Heun's second-order correction.
  * Quirks kept: a `randn_like` draw on every step even without churn (quirk 1); churn as in
  * `sample_euler` (quirk 2); the step into sigma = 0 is a plain Euler step with one model call
- * (quirk 3), so nfe = 2 (len(sigmas) - 1) - 1 for a schedule ending in 0; the corrector is
- * `x + (d + d_2) / 2 * dt`.
+ * (quirk 3), so a schedule of n steps ending in 0 costs 2n − 1 model calls; the corrector
+ * averages the two derivatives, halves the sum and only then multiplies by the step size.
  */
 export async function sampleHeun(
   model: Denoiser,
@@ -39,13 +39,13 @@ export async function sampleHeun(
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
     const dt = m.sub(s[i + 1], sigmaHat);
     if (s[i + 1] === 0) {
-      // Euler method: x = x + d * dt
+      // into σ = 0: Euler step only
       axpy(xs, dt, d, xs);
     } else {
-      // Heun's method: x_2 = x + d * dt
+      // predictor: Euler step to σ_{i+1}
       axpy(x2, dt, d, xs);
       const denoised2 = await run.denoise(x2, s[i + 1], den2);
-      // d_2 = to_d(x_2, sigmas[i+1], denoised_2); x = x + (d + d_2) / 2 * dt
+      // corrector: derivative at the predicted point, then x ← x + ((d + d₂)/2)·Δσ
       heunCorrector(xs, d, x2, denoised2, s[i + 1], dt);
     }
   }
