@@ -51,10 +51,21 @@ finish() { # rc, final line
   exit "$1"
 }
 # run_stage NAME SECONDS CMD... : runs CMD under timeout, output appended to the log
+# The whole script keeps inside GPU_CHECK_BUDGET_S (default 540 s, under the device tool's
+# 600 s a command): each stage's limit is cut to what is left, less 30 s for the report.
+deadline=$(($(date +%s) + ${GPU_CHECK_BUDGET_S:-540}))
 run_stage() {
-  local name="$1" secs="$2" t0 rc
+  local name="$1" secs="$2" t0 rc left
   shift 2
   t0=$(date +%s)
+  left=$((deadline - t0 - 30))
+  [ "$name" = report ] && left=$((left + 30))
+  [ "$left" -lt "$secs" ] && secs=$left
+  if [ "$secs" -le 0 ]; then
+    printf '%s\t124\t0\t0\n' "$name" >>"$stages"
+    echo "--- stage $name skipped: no time left" >>"$log"
+    return 124
+  fi
   echo "--- stage $name (limit ${secs}s): $*" >>"$log"
   timeout -k 10 "$secs" "$@" 2>>"$log"
   rc=$?
