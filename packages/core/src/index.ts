@@ -85,6 +85,14 @@ export {
 } from "./denoisers/discrete.js";
 export { EmpiricalDenoiser } from "./denoisers/empirical.js";
 export {
+  bimodalMixture,
+  isMixtureName,
+  type MixtureName,
+  type NamedGmmSpec,
+  namedMixtures,
+  ringMixture,
+} from "./denoisers/named-mixtures.js";
+export {
   type Dataset,
   type DatasetDocument,
   DatasetError,

@@ -25,6 +25,7 @@ import {
   DiscreteGmmModel,
   type DiscreteModel,
   GaussianMixture,
+  namedMixtures,
   type DType,
   type GmmSpec,
   observeDenoiser,
@@ -278,17 +279,6 @@ const SD_TRAIN: Record<string, unknown> = {
   beta_schedule: "scaled_linear",
 };
 
-function bimodal(): GmmSpec {
-  return { kind: "gmm", dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] };
-}
-
-function ring8(): GmmSpec {
-  const means: number[][] = [];
-  for (let k = 0; k < 8; k++)
-    means.push([2 * Math.cos((2 * Math.PI * k) / 8), 2 * Math.sin((2 * Math.PI * k) / 8)]);
-  return { kind: "gmm", dim: 2, weights: new Array(8).fill(0.125), means, stds: new Array(8).fill(0.15) };
-}
-
 /** diffusers' float32 alphas_cumprod of Stable Diffusion's betas (scaled_linear 0.00085..0.012, T = 1000). */
 function sdAlphasCumprod(): Float32Array {
   return alphasCumprodFromBetas(scaledLinearBetas(0.00085, 0.012, 1000)).alphasCumprod;
@@ -472,12 +462,15 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
 
 async function loadModel(name: string, opts: LoadOptions): Promise<LoadedModel> {
   if (name === "gmm1d-bimodal")
-    return gmmModel(bimodal(), "exact Gaussian mixture gmm1d-bimodal (1-D, 2 components)");
+    return gmmModel(
+      namedMixtures["gmm1d-bimodal"](),
+      "exact Gaussian mixture gmm1d-bimodal (1-D, 2 components)",
+    );
   if (name === "gmm2d-ring8")
-    return gmmModel(ring8(), "exact Gaussian mixture gmm2d-ring8 (2-D, 8 components)");
+    return gmmModel(namedMixtures["gmm2d-ring8"](), "exact Gaussian mixture gmm2d-ring8 (2-D, 8 components)");
   if (name === "gmm2d-ring8-discrete") {
     return discreteGmm(
-      { gmm: ring8(), table: sdAlphasCumprod(), train: { ...SD_TRAIN } },
+      { gmm: namedMixtures["gmm2d-ring8"](), table: sdAlphasCumprod(), train: { ...SD_TRAIN } },
       "exact discrete-time eps model gmm2d-ring8-discrete (SD betas, T = 1000)",
     );
   }

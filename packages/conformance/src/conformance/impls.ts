@@ -7,6 +7,7 @@ import {
   type Denoiser,
   type DiscreteModel,
   GaussianMixture,
+  namedMixtures,
   type ModelCallEvent,
   type NoiseSource,
   type SamplerObserver,
@@ -27,23 +28,8 @@ import * as kd from "@edmkit/k-diffusion";
 import type { Impl } from "../report/schema.js";
 import { CallRecorder, type TrajectoryRun } from "./trajectory.js";
 
-export const RING8 = {
-  kind: "gmm" as const,
-  dim: 2,
-  weights: Array(8).fill(0.125),
-  means: Array.from({ length: 8 }, (_, k) => [
-    2 * Math.cos((2 * Math.PI * k) / 8),
-    2 * Math.sin((2 * Math.PI * k) / 8),
-  ]),
-  stds: Array(8).fill(0.15),
-};
-export const BIMODAL = {
-  kind: "gmm" as const,
-  dim: 1,
-  weights: [0.5, 0.5],
-  means: [[-1], [1]],
-  stds: [0.3, 0.3],
-};
+export const RING8 = namedMixtures["gmm2d-ring8"]();
+export const BIMODAL = namedMixtures["gmm1d-bimodal"]();
 
 export const ring8 = () => new GaussianMixture(RING8);
 export const bimodal = () => new GaussianMixture(BIMODAL);
