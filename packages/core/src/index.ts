@@ -89,6 +89,7 @@ export {
   isMixtureName,
   type MixtureName,
   type NamedGmmSpec,
+  namedMixtureDenoiser,
   namedMixtures,
   ringMixture,
 } from "./denoisers/named-mixtures.js";

@@ -44,10 +44,12 @@ export {
   type StepOutBuffers,
 } from "./discrete-scheduler.js";
 export {
+  EULER_ANCESTRAL_STEP_OPTIONS,
   EulerAncestralDiscreteScheduler,
   type EulerAncestralStepOptions,
 } from "./euler-ancestral-discrete.js";
 export {
+  EULER_STEP_OPTIONS,
   EulerDiscreteScheduler,
   type EulerStepOptions,
 } from "./euler-discrete.js";
@@ -63,6 +65,7 @@ export {
   type TorchGeneratorLike,
 } from "./generator.js";
 export {
+  HEUN_STEP_OPTIONS,
   HeunDiscreteScheduler,
   type HeunSetTimestepsOptions,
   type HeunStepOptions,
@@ -99,6 +102,7 @@ export {
   type SchedulerName,
   schedulers,
 } from "./registry.js";
+export { type SchedulerSignature, schedulerSignature, schedulerSignatures } from "./signatures.js";
 export {
   replayFixture,
   type ReplayOptions,

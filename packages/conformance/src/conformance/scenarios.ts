@@ -9,6 +9,8 @@
  */
 import {
   DiscreteGmmModel,
+  namedMixtureDenoiser,
+  namedMixtures,
   type Denoiser,
   type NoiseSource,
   type Tensor,
@@ -23,7 +25,10 @@ import { EulerDiscreteScheduler } from "@edmkit/diffusers";
 import { linearSchedule } from "@edmkit/edm";
 import * as kd from "@edmkit/k-diffusion";
 import type { CauseId, Impl, PairResult } from "../report/schema.js";
-import { CountingNoise, RING8, ring8, runDiffusers, runEdm, runKd, runNvlabs } from "./impls.js";
+import { CountingNoise, runDiffusers, runEdm, runKd, runNvlabs } from "../runners/record.js";
+
+const RING8 = namedMixtures["gmm2d-ring8"]();
+const ring8 = () => namedMixtureDenoiser("gmm2d-ring8");
 import { songAncestralVE, songAncestralVP } from "./song2021.js";
 import { AlignedNoise, CallRecorder, comparePair, type PairSpec, type TrajectoryRun } from "./trajectory.js";
 import { eulerChurnLoop, heunLoop } from "./variants.js";

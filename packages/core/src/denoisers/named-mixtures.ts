@@ -3,7 +3,7 @@
  * defined once: `gmm1d-bimodal` (weights 0.5/0.5, means -1 and 1, std 0.3) and `gmm2d-ring8`
  * (8 equal components at angles 2 pi k / 8 on a circle of radius 2, std 0.15).
  */
-import type { GmmSpec } from "./gmm.js";
+import { GaussianMixture, type GmmSpec } from "./gmm.js";
 
 /** A mixture spec with its kind tag (a fixture-format `gmm` denoiser object). */
 export type NamedGmmSpec = GmmSpec & { kind: "gmm"; weights: number[]; means: number[][]; stds: number[] };
@@ -42,4 +42,9 @@ export type MixtureName = keyof typeof namedMixtures;
 
 export function isMixtureName(name: unknown): name is MixtureName {
   return typeof name === "string" && Object.hasOwn(namedMixtures, name);
+}
+
+/** The exact denoiser of a named mixture. */
+export function namedMixtureDenoiser(name: MixtureName): GaussianMixture {
+  return new GaussianMixture(namedMixtures[name]());
 }
