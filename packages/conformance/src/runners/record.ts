@@ -112,8 +112,8 @@ export interface DiffusersRunOptions {
   stepKwargs?: Record<string, number>;
   /** Feed the model another timestep than the loop's t (minimal pairs). */
   timestepFor?: (t: number, sigma: number) => number;
-  /** Scale the latents by this instead of initNoiseSigma (minimal pairs). */
-  initScale?: number;
+  /** Scale the latents by this (or the scheduler's sigma_max) instead of initNoiseSigma (minimal pairs). */
+  initScale?: number | "sigma_max";
 }
 
 /**
@@ -153,7 +153,7 @@ export async function runDiffusers(
   let latents = z;
   let scaleLatents = true;
   if (opts.initScale !== undefined) {
-    latents = scale(clone(z), z, opts.initScale);
+    latents = scale(clone(z), z, opts.initScale === "sigma_max" ? sched.sigmas[0] : opts.initScale);
     scaleLatents = false;
   }
   const out = await loop(sched, loopModel, latents, {
