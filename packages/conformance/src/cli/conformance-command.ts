@@ -126,8 +126,8 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     return 0;
   }
   void positionals;
-  const device = values.device as OnnxDevice;
-  if (!onnxDevices.includes(device))
+  const device = onnxDevices.find((d) => d === values.device);
+  if (!device)
     throw new UsageError(
       `conformance: --device must be one of ${onnxDevices.join(", ")}, got "${values.device}"`,
     );
