@@ -7,7 +7,7 @@ import { assembleReport } from "../conformance/assemble.js";
 import { runPool } from "../conformance/pool.js";
 import { listTasks, type SuiteContext, type TaskResult } from "../conformance/tasks.js";
 import { UsageError } from "../errors.js";
-import { onnxDevices, type OnnxDevice } from "@edmkit/onnx";
+import { onnxDevices } from "@edmkit/onnx";
 import { trajectoryAnimation } from "../report/gif.js";
 import { renderHtml } from "../report/render-html.js";
 import { renderMarkdown } from "../report/render-markdown.js";
