@@ -39,7 +39,8 @@ export {
 } from "./report/schema.js";
 export { renderMarkdown } from "./report/render-markdown.js";
 export { renderHtml } from "./report/render-html.js";
-export { encodeGif, trajectoryAnimation } from "./report/gif.js";
+export { encodeGif } from "./graphics/gif.js";
+export { trajectoryAnimation } from "./report/gif.js";
 export { listTasks, runTask, type SuiteContext, type TaskResult } from "./conformance/tasks.js";
 export { runPool } from "./conformance/pool.js";
 export { assembleReport } from "./conformance/assemble.js";

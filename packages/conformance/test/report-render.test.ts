@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { animationPalette, encodeGif, lzwEncode, trajectoryAnimation } from "../src/report/gif.js";
+import { encodeGif, lzwEncode } from "../src/graphics/gif.js";
+import { animationPalette, trajectoryAnimation } from "../src/report/gif.js";
 import { htmlSections, renderHtml } from "../src/report/render-html.js";
 import { mdCode, mdText, renderMarkdown } from "../src/report/render-markdown.js";
 import { fitOrder, karrasSchedule, mixtureLogDensity, sampleReport } from "./sample-report.js";
