@@ -14,7 +14,6 @@ function kdEuler(id: string, label: string, sigmas: GridName): ImplDef {
     id,
     library: "k-diffusion",
     label,
-    settings: {},
     run: { runner: "k-diffusion", sampler: "sample_euler", model: "wrapper", sigmas, noise: "none" },
   };
 }
@@ -54,7 +53,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/EulerDiscreteScheduler@t(sigma)",
         library: "diffusers",
         label: "diffusers Euler, model fed sigma_to_t(sigma_i)",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -83,7 +81,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "k-diffusion/sample_euler@quantize",
         library: "k-diffusion",
         label: "k-diffusion sample_euler, quantize=True",
-        settings: {},
         run: {
           runner: "k-diffusion",
           sampler: "sample_euler",
@@ -161,7 +158,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/HeunDiscreteScheduler@t(sigma)",
         library: "diffusers",
         label: "diffusers Heun, model fed sigma_to_t(sigma)",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -175,7 +171,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/HeunDiscreteScheduler",
         library: "diffusers",
         label: "diffusers Heun (linspace)",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -188,7 +183,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "k-diffusion/sample_heun@diffusers-sigmas",
         library: "k-diffusion",
         label: "k-diffusion sample_heun on diffusers' sigmas",
-        settings: {},
         run: {
           runner: "k-diffusion",
           sampler: "sample_heun",
@@ -228,7 +222,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/EulerAncestralDiscreteScheduler@t(sigma)",
         library: "diffusers",
         label: "diffusers Euler-a, model fed sigma_to_t(sigma)",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -242,7 +235,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "k-diffusion/sample_euler_ancestral@diffusers-sigmas",
         library: "k-diffusion",
         label: "k-diffusion sample_euler_ancestral on diffusers' sigmas",
-        settings: {},
         run: {
           runner: "k-diffusion",
           sampler: "sample_euler_ancestral",
@@ -275,7 +267,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/EulerDiscreteScheduler@leading",
         library: "diffusers",
         label: "diffusers Euler (leading, steps_offset 1)",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -288,7 +279,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/EulerDiscreteScheduler@leading,x=z*sigma_max",
         library: "diffusers",
         label: "diffusers Euler (leading), latents scaled by sigma_max",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -331,7 +321,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/EulerDiscreteScheduler@karras,leading",
         library: "diffusers",
         label: "diffusers Euler, use_karras_sigmas, leading",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -372,7 +361,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "diffusers/EulerDiscreteScheduler+churn@t(sigma)",
         library: "diffusers",
         label: "diffusers Euler, s_churn, model fed sigma_to_t(sigma)",
-        settings: {},
         run: {
           runner: "diffusers",
           steps: 15,
@@ -387,7 +375,6 @@ export const discreteScenarios: ScenarioDef[] = [
         id: "k-diffusion/sample_euler+churn@diffusers-sigmas",
         library: "k-diffusion",
         label: "k-diffusion sample_euler, s_churn, diffusers' sigmas",
-        settings: {},
         run: {
           runner: "k-diffusion",
           sampler: "sample_euler",

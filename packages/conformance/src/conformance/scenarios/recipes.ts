@@ -21,7 +21,7 @@ function need<T>(v: T | undefined, what: string): T {
 
 /** Run one implementation of the table on its setup. */
 export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
-  const impl: Impl = { id: def.id, library: def.library, label: def.label, settings: def.settings };
+  const impl: Impl = { id: def.id, library: def.library, label: def.label, settings: def.settings ?? {} };
   const grid = (name: GridName) => need(setup.grids[name], `grid ${name}`);
   const model = (name: ModelRef): Denoiser => need(setup.models[name], `model ${name}`);
   const start = (name: GridName) => scale(zerosLike(setup.z), setup.z, grid(name)[0]);

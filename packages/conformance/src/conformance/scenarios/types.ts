@@ -78,7 +78,9 @@ export type Recipe =
     }
   | { runner: "song2021"; rule: "ve" | "vp"; sigmas: GridName };
 
-export interface ImplDef extends Impl {
+export interface ImplDef extends Omit<Impl, "settings"> {
+  /** Settings the report shows with the label (default none). */
+  settings?: Impl["settings"];
   run: Recipe;
 }
 
