@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * The `edmkit` command. User mistakes print one line on stderr and exit 2; failures of the
- * thing being checked exit 1.
+ * thing being checked exit 1 (see exitCodeOf).
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { ArgumentError, NonFiniteModelOutputError } from "@edmkit/core";
 import { UsageError } from "./errors.js";
 import { replayCommand, replayHelp } from "./cli/replay-command.js";
 import { conformanceCommand, conformanceHelp, mergeCommand, mergeHelp } from "./cli/conformance-command.js";
@@ -47,23 +48,46 @@ function isMain(): boolean {
   }
 }
 
+/**
+ * One line for stderr: control characters (NUL, newlines, escape sequences from a file's
+ * bytes) are escaped and the message is cut at 1000 characters.
+ */
+export function oneLine(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+  const escaped = message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return escaped.length > 1000 ? `${escaped.slice(0, 1000)}...` : escaped;
+}
+
+/**
+ * The one place errors become exit codes: bad input (ArgumentError, which every port's
+ * argument errors and UsageError extend, and node's own option-parsing errors) exits 2; a
+ * model that returned NaN or infinity (NonFiniteModelOutputError) exits 1, a failure of the
+ * thing checked; anything else is a bug in edmkit: exit 70 with the stack.
+ */
+export function exitCodeOf(err: unknown): { code: number; message: string } {
+  const isArgError =
+    err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  if (isArgError) return { code: 2, message: `edmkit: ${oneLine((err as Error).message.split("\n")[0])}` };
+  if (err instanceof ArgumentError) return { code: 2, message: `edmkit: ${oneLine(err.message)}` };
+  if (err instanceof NonFiniteModelOutputError)
+    return { code: 1, message: `edmkit: ${oneLine(err.message)}; the samples would hold NaN` };
+  return {
+    code: 70,
+    message: `edmkit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+  };
+}
+
 if (isMain()) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
-      const isArgError =
-        err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-      if (err instanceof UsageError || isArgError) {
-        process.stderr.write(`edmkit: ${(err as Error).message}\n`);
-        process.exitCode = 2;
-      } else {
-        process.stderr.write(
-          `edmkit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-        );
-        process.exitCode = 70;
-      }
+      const { code, message } = exitCodeOf(err);
+      process.stderr.write(`${message}\n`);
+      process.exitCode = code;
     },
   );
 }

@@ -33,6 +33,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, parse, resolve, sep } from "node:path";
+import { makeParents } from "@edmkit/core/node";
 import { UsageError } from "./errors.js";
 
 export const REPORT_MARKER = ".edmkit-report";
@@ -81,31 +82,6 @@ function kind(p: string): "none" | "dir" | "other" {
   } catch (e) {
     if (code(e) === "ENOENT") return "none";
     throw new UsageError(`--out ${p}: cannot be examined (${code(e)})`);
-  }
-}
-
-/**
- * `mkdir -p` one level at a time. Node's recursive mkdir spins forever on procfs (it keeps
- * retrying the ENOENT procfs returns); here every failure is one clear message.
- */
-function makeParents(dir: string, opt: string): void {
-  const missing: string[] = [];
-  let p = dir;
-  for (;;) {
-    const k = kind(p);
-    if (k === "dir") break;
-    if (k === "other") throw new UsageError(`${opt} ${dir}: ${p} exists and is not a folder`);
-    missing.push(p);
-    const up = dirname(p);
-    if (up === p) break;
-    p = up;
-  }
-  for (const m of missing.reverse()) {
-    try {
-      mkdirSync(m);
-    } catch (e) {
-      throw new UsageError(`${opt} ${dir}: cannot create folder ${m} (${code(e)})`);
-    }
   }
 }
 

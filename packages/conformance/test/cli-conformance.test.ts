@@ -75,10 +75,12 @@ describe("edmkit conformance", () => {
   test("every quirk PROVENANCE.md lists appears in the report, covered by passing fixtures or a diverging minimal pair", () => {
     const prov = readFileSync(`${FIXTURES}PROVENANCE.md`, "utf8");
     const numbered = (text: string) => [...text.matchAll(/^(\d+)\. /gm)].map((m) => Number(m[1]));
-    const [kdEdm, diff] = prov.split("# Provenance of `reference/diffusers/`");
+    const [kdEdm, rest] = prov.split("# Provenance of `reference/diffusers/`");
+    const [diff, family] = rest.split("# Provenance of the diffusers family");
     const expected = [
       ...numbered(kdEdm).map((n) => (n <= 12 ? `PROVENANCE k-diffusion ${n}` : `PROVENANCE EDM ${n}`)),
       ...numbered(diff).map((n) => `PROVENANCE diffusers ${n}`),
+      ...numbered(family).map((n) => `PROVENANCE diffusers-family ${n}`),
     ];
     expect(expected.length).toBeGreaterThanOrEqual(29);
     expect(report.quirks.map((q) => q.source)).toEqual(expected);

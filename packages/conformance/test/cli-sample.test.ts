@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import {
+  ArgumentError,
   DiscreteGmmModel,
   GaussianMixture,
   namedMixtures,
@@ -25,7 +26,6 @@ import { denoisingLoop, EulerAncestralDiscreteScheduler } from "@edmkit/diffuser
 import { edmSampler, samplers as edmSamplers } from "@edmkit/edm";
 import { samplers, samplerSignatures, schedules } from "@edmkit/k-diffusion";
 import { main } from "../src/cli.js";
-import { UsageError } from "../src/errors.js";
 import { edmkit, FIXTURES, ROOT } from "./cli-helpers.js";
 
 /** The examples of README.md, run as written (from a folder where fixtures/ is the repository's). */
@@ -410,7 +410,7 @@ describe("edmkit sample", () => {
       ],
       [
         ["sample", "--sampler", "k-diffusion/sample_euler", "--model", "gmm1d-bimodal", "--steps", "2.5"],
-        /^edmkit: sample: --steps must be a positive integer, got "2\.5"$/m,
+        /^edmkit: sample: --steps must be an integer from 1 to 10000, got "2\.5"$/m,
       ],
       [
         [
@@ -467,7 +467,7 @@ describe("edmkit sample", () => {
       ],
       [["sample", "--model", "gmm1d-bimodal"], /--sampler is required/],
       [["sample", "--sampler", "k-diffusion/sample_euler"], /--model is required/],
-      [[...base, "--batch=-3"], /--batch must be a positive integer, got "-3"/],
+      [[...base, "--batch=-3"], /--batch must be an integer from 1 to 1000000, got "-3"/],
       [[...base, "--sigma-min", "abc"], /--sigma-min must be a positive number, got "abc"/],
       [
         [...base, "--sigma-min", "3", "--sigma-max", "2"],
@@ -657,7 +657,7 @@ describe("edmkit sample", () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(err, what).toBeInstanceOf(UsageError);
+      expect(err, what).toBeInstanceOf(ArgumentError);
       expect((err as Error).message, what).toMatch(message);
       expect((err as Error).message, what).not.toContain("\n");
     }

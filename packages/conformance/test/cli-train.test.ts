@@ -213,14 +213,14 @@ describe("edmkit train", () => {
       [["train", "--dataset", "ring8", "--out", join(dir, "model.pt")], /--out must end in \.onnx, got/],
       [
         ["train", "--dataset", "ring8", "--out", out, "--steps", "0"],
-        /--steps must be a positive integer, got "0"/,
+        /--steps must be an integer from 1 to 1000000, got "0"/,
       ],
       [["train", "--dataset", "ring8", "--out", out, "--lr=-1"], /--lr must be a positive number, got "-1"/],
       [
         ["train", "--dataset", "ring8", "--out", out, "--hidden", "x"],
-        /--hidden must be a positive integer, got "x"/,
+        /--hidden must be an integer from 1 to 4096, got "x"/,
       ],
-      [["train", "--dataset", "ring8", "--out", out, "--seed=-2"], /--seed must be a non-negative integer/],
+      [["train", "--dataset", "ring8", "--out", out, "--seed=1.5"], /--seed must be an integer/],
       [
         ["train", "--dataset", "ring8", "--out", out, "--weights", join(dir, "w.txt")],
         /--weights must end in \.json/,

@@ -25,13 +25,21 @@ const P5 = 4.13813679705723846039e-8;
 const OVERFLOW = 7.09782712893383973096e2;
 const UNDERFLOW = -7.4513321910194110842e2;
 
-const bits = new DataView(new ArrayBuffer(8));
+/** 2^k for the integers k in [-1022, 1023], built from their exponent bits once. */
+const POW2 = (() => {
+  const t = new Float64Array(2046);
+  const v = new DataView(new ArrayBuffer(8));
+  for (let k = -1022; k <= 1023; k++) {
+    v.setUint32(0, (k + 1023) << 20);
+    v.setUint32(4, 0);
+    t[k + 1022] = v.getFloat64(0);
+  }
+  return t;
+})();
 
-/** 2^k for an integer k in [-1022, 1023], from its exponent bits. */
+/** 2^k for an integer k in [-1022, 1023]. */
 function pow2(k: number): number {
-  bits.setUint32(0, (k + 1023) << 20);
-  bits.setUint32(4, 0);
-  return bits.getFloat64(0);
+  return POW2[k + 1022];
 }
 
 /** e^x, deterministic on every runtime, within 1 ulp. */

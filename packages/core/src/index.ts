@@ -21,19 +21,13 @@ export {
 } from "./tensor.js";
 export {
   add,
-  addScaled2,
-  addScaled3,
-  addScaledDiff,
-  addScaledDiffDiv,
   allFinite,
   axpby,
   axpy,
   checkOperands,
   copyInto,
   divScalar,
-  eulerStep,
   fill,
-  heunCorrector,
   lerp,
   lerpScalar,
   lerpScalar32,
@@ -84,6 +78,8 @@ export {
   type TimeMap,
 } from "./denoisers/discrete.js";
 export { EmpiricalDenoiser } from "./denoisers/empirical.js";
+export { EdmPrecondGmmModel, type EdmPrecondSpec } from "./denoisers/edm-precond.js";
+export { FlowGmmModel, type FlowSpec } from "./denoisers/flow.js";
 export {
   bimodalMixture,
   isMixtureName,
@@ -108,7 +104,11 @@ export {
   type DenoiserSpec,
   type DiscreteEpsFixtureSpec,
   discreteEpsSchema,
+  type EdmPrecondFixtureSpec,
+  edmPrecondSchema,
   empiricalSchema,
+  type FlowFixtureSpec,
+  flowDenoiserSchema,
   type Fixture,
   fixtureSchema,
   type GmmFixtureSpec,
@@ -135,6 +135,7 @@ export {
   parseFixture,
 } from "./fixtures/parse.js";
 export {
+  checkRequestedLength,
   type CompareOptions,
   compareReplay,
   compareValues,
@@ -153,6 +154,7 @@ export {
   type ReplayStatus,
   type Tol,
 } from "./fixtures/replay.js";
+export { ArgumentError, checkFiniteModelOutput, NonFiniteModelOutputError } from "./errors.js";
 export { MT19937, normalizeSeed, type Seed } from "./rng/mt19937.js";
 export {
   TorchGenerator,
@@ -178,3 +180,4 @@ export {
   torchMath,
 } from "./torch-math.js";
 export { sleefSinf } from "./sleef-f32.js";
+export { gaussLegendre, integrateGaussLegendre, type Qk21Result, qk21 } from "./quadrature.js";

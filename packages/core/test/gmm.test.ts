@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import {
   DiscreteGmmModel,
+  EdmPrecondGmmModel,
+  FlowGmmModel,
   GaussianMixture,
   modelFromSpec,
   type RunFixture,
@@ -106,7 +108,11 @@ describe("exact models reproduce every recorded float64 model call (to 1e-12)", 
     for (const call of f.model_calls) {
       const x = tensor(call.x, f.shape);
       let out: Tensor;
-      if (model instanceof DiscreteGmmModel) {
+      if (
+        model instanceof DiscreteGmmModel ||
+        model instanceof EdmPrecondGmmModel ||
+        model instanceof FlowGmmModel
+      ) {
         expect(call.t).toBeTypeOf("number");
         out = model.predictSync(x, new Float64Array(rows).fill(call.t!));
       } else {

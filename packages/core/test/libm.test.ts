@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { cos, exp, log, logArray, pow, sin, sincos, sincosArray } from "../src/libm.js";
+import {
+  atan,
+  cos,
+  exp,
+  expm1,
+  log,
+  log1p,
+  logArray,
+  pow,
+  sin,
+  sincos,
+  sincosArray,
+  tan,
+} from "../src/libm.js";
 import { libm, ulpDistance } from "../src/index.js";
 
 // Reference values: glibc 2.36 (Debian 12, x86-64, FMA variants) on inputs where glibc's
@@ -703,5 +716,91 @@ describe("exp and pow (BigInt fixed point), large-argument sin / cos", () => {
     expect(libm.exp).toBe(exp);
     expect(libm.pow).toBe(pow);
     expect(libm.sincos).toBe(sincos);
+  });
+});
+
+/** [x, expm1(x), log1p(x), atan(x)] from 300-bit mpmath, rounded once to double (null: out of domain / overflow). */
+const EXPM1_LOG1P_ATAN: readonly (readonly [number, number | null, number | null, number])[] = [
+  [1e-300, 1e-300, 1e-300, 1e-300],
+  [3e-9, 3.0000000045e-9, 2.9999999955e-9, 3e-9],
+  [-3e-9, -2.9999999955e-9, -3.0000000045e-9, -3e-9],
+  [1e-5, 1.0000050000166668e-5, 9.999950000333332e-6, 9.999999999666668e-6],
+  [-1e-5, -9.999950000166666e-6, -1.0000050000333337e-5, -9.999999999666668e-6],
+  [0.1, 0.10517091807564763, 0.09531017980432487, 0.09966865249116204],
+  [-0.1, -0.09516258196404043, -0.10536051565782631, -0.09966865249116204],
+  [0.5, 0.6487212707001282, 0.4054651081081644, 0.4636476090008061],
+  [-0.5, -0.3934693402873666, -0.6931471805599453, -0.4636476090008061],
+  [0.6931471805599453, 1.0, 0.5265890341390445, 0.606111934732855],
+  [1, 1.7182818284590453, 0.6931471805599453, 0.7853981633974483],
+  [-1, -0.6321205588285577, null, -0.7853981633974483],
+  [1.5, 3.481689070338065, 0.9162907318741551, 0.982793723247329],
+  [2, 6.38905609893065, 1.0986122886681098, 1.1071487177940904],
+  [-2, -0.8646647167633873, null, -1.1071487177940904],
+  [7.25, 1407.1048482046956, 2.1102132003465894, 1.433730152484709],
+  [-7.25, -0.9992898256111574, null, -1.433730152484709],
+  [30, 10686474581523.463, 3.4339872044851463, 1.5374753309166493],
+  [-30, -0.9999999999999064, null, -1.5374753309166493],
+  [100, 2.6881171418161356e43, 4.61512051684126, 1.5607966601082315],
+  [-100, -1.0, null, -1.5607966601082315],
+  [700, 1.0142320547350045e304, 6.55250788703459, 1.5693677563381414],
+  [-700, -1.0, null, -1.5693677563381414],
+  [10000000000.0, null, 23.025850930040455, 1.5707963266948965],
+  [1e300, null, 690.7755278982137, 1.5707963267948966],
+  [-0.9999999999, -0.6321205587917698, -23.02585084720009, -0.7853981633474483],
+  [123.456, 4.132944352778106e53, 4.823952239784821, 1.5626964520979927],
+  [-37.5, -1.0, null, -1.5441359784202986],
+  [9.313225746154785e-10, 9.313225750491594e-10, 9.313225741817976e-10, 9.313225746154785e-10],
+  [-9.313225746154785e-10, -9.313225741817976e-10, -9.313225750491594e-10, -9.313225746154785e-10],
+];
+
+describe("expm1, log1p, atan (BigInt fixed point)", () => {
+  it("match 300-bit mpmath references bit for bit", () => {
+    for (const [x, em, lp, at] of EXPM1_LOG1P_ATAN) {
+      if (em !== null) expect(expm1(x), `expm1(${x})`).toBe(em);
+      if (lp !== null) expect(log1p(x), `log1p(${x})`).toBe(lp);
+      expect(atan(x), `atan(${x})`).toBe(at);
+    }
+  });
+  it("special values follow C", () => {
+    expect(Object.is(expm1(-0), -0)).toBe(true);
+    expect(Object.is(log1p(-0), -0)).toBe(true);
+    expect(Object.is(atan(-0), -0)).toBe(true);
+    expect(expm1(Infinity)).toBe(Infinity);
+    expect(expm1(-Infinity)).toBe(-1);
+    expect(expm1(710)).toBe(Infinity);
+    expect(log1p(-1)).toBe(-Infinity);
+    expect(log1p(-2)).toBeNaN();
+    expect(log1p(Infinity)).toBe(Infinity);
+    expect(atan(Infinity)).toBe(1.5707963267948966);
+    expect(atan(-Infinity)).toBe(-1.5707963267948966);
+    for (const f of [expm1, log1p, atan]) expect(f(NaN)).toBeNaN();
+  });
+});
+
+/** [x, tan(x)] from 300-bit mpmath. */
+const TAN: readonly (readonly [number, number])[] = [
+  [0.5, 0.5463024898437905],
+  [-0.5, -0.5463024898437905],
+  [1, 1.5574077246549023],
+  [1.5707963267948966, 1.633123935319537e16],
+  [-1.5707963267948966, -1.633123935319537e16],
+  [3.141592653589793, -1.2246467991473532e-16],
+  [10, 0.6483608274590866],
+  [-10, -0.6483608274590866],
+  [100, -0.5872139151569291],
+  [100000.0, -0.035771662952898776],
+  [0.7853981633974483, 0.9999999999999999],
+  [9.5367431640625e-7, 9.53674316406539e-7],
+  [3.0000000000000004e-9, 3.0000000000000004e-9],
+  [2.5, -0.7470222972386603],
+  [1.2, 2.5721516221263188],
+  [1.5, 14.101419947171719],
+];
+
+describe("tan (BigInt fixed point)", () => {
+  it("matches 300-bit mpmath references bit for bit", () => {
+    for (const [x, t] of TAN) expect(tan(x), `tan(${x})`).toBe(t);
+    expect(Object.is(tan(-0), -0)).toBe(true);
+    expect(tan(Infinity)).toBeNaN();
   });
 });

@@ -1,5 +1,5 @@
 /**
- * step() overhead of the three schedulers, float32, for a 1x4x64x64 latent (SD-sized) and a
+ * step() overhead of the ported schedulers, float32, for a 1x4x64x64 latent (SD-sized) and a
  * 16x2 toy batch: time per call and bytes allocated per call, with caller-owned output
  * buffers (what denoisingLoop does) and with fresh outputs (the plain diffusers-style call).
  *
@@ -9,13 +9,23 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type Tensor, TorchGenerator, allocate, tensor } from "@edmkit/core";
 import {
+  type AnyScheduler,
+  DDIMScheduler,
+  DDPMScheduler,
+  DPMSolverMultistepScheduler,
+  EDMDPMSolverMultistepScheduler,
+  EDMEulerScheduler,
+  FlowMatchEulerDiscreteScheduler,
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
+  KDPM2AncestralDiscreteScheduler,
+  KDPM2DiscreteScheduler,
+  LMSDiscreteScheduler,
   denoisingLoop,
 } from "../src/index.js";
 
-type Sched = EulerDiscreteScheduler | HeunDiscreteScheduler | EulerAncestralDiscreteScheduler;
+type Sched = AnyScheduler;
 
 // tsx runs the script in a child process that may not inherit --expose-gc: enable it here
 v8.setFlagsFromString("--expose-gc");
@@ -26,6 +36,17 @@ const makers: [string, () => Sched][] = [
   ["EulerDiscrete", () => new EulerDiscreteScheduler(SD)],
   ["HeunDiscrete", () => new HeunDiscreteScheduler(SD)],
   ["EulerAncestral", () => new EulerAncestralDiscreteScheduler(SD)],
+  ["KDPM2Discrete", () => new KDPM2DiscreteScheduler(SD)],
+  ["KDPM2Ancestral", () => new KDPM2AncestralDiscreteScheduler(SD)],
+  ["LMSDiscrete", () => new LMSDiscreteScheduler(SD)],
+  ["DDIM (eta 0)", () => new DDIMScheduler(SD)],
+  ["DDPM", () => new DDPMScheduler(SD)],
+  ["DPMSolver++ 2M", () => new DPMSolverMultistepScheduler(SD)],
+  ["DPMSolver++ 2M SDE", () => new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "sde-dpmsolver++" })],
+  ["DPMSolver++ 3M", () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3 })],
+  ["EDMEuler", () => new EDMEulerScheduler()],
+  ["EDMDPMSolver 2M", () => new EDMDPMSolverMultistepScheduler()],
+  ["FlowMatchEuler", () => new FlowMatchEulerDiscreteScheduler({ shift: 3.0 })],
 ];
 const shapes: [string, number[]][] = [
   ["1x4x64x64", [1, 4, 64, 64]],

@@ -3,7 +3,7 @@
  * sigma table, as the float32 torch tensors diffusers builds them. Every value here is a
  * float32 (held in Float32Array), computed with the roundings torch applies.
  */
-import { torchLinspace } from "@edmkit/core";
+import { ArgumentError, torchLinspace, libm } from "@edmkit/core";
 import { cumprodF32 } from "./float32.js";
 
 const f = Math.fround;
@@ -13,7 +13,8 @@ export type AlphaTransform = "cosine" | "exp" | "laplace";
 /**
  * Port of diffusers `betas_for_alpha_bar(num_diffusion_timesteps, max_beta=0.999,
  * alpha_transform_type)`: beta_i = min(1 - abar((i+1)/n) / abar(i/n), max_beta), computed in
- * Python floats (double) and stored as a float32 tensor.
+ * Python floats (double; Python's `math` is the C library's, correctly rounded in practice:
+ * core's `libm`) and stored as a float32 tensor.
  * - cosine (GLIDE's `squaredcos_cap_v2`): abar(t) = cos((t + 0.008) / 1.008 * pi / 2)^2
  * - exp: abar(t) = exp(-12 t)
  * - laplace: abar(t) = sqrt(snr / (1 + snr)), snr = exp(lambda),
@@ -27,20 +28,23 @@ export function betasForAlphaBar(
   let abar: (t: number) => number;
   switch (alphaTransformType) {
     case "cosine":
-      abar = (t) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2;
+      abar = (t) => {
+        const c = libm.cos((((t + 0.008) / 1.008) * Math.PI) / 2);
+        return c * c; // Python's ** 2: C pow(c, 2), the exact square rounded once
+      };
       break;
     case "exp":
-      abar = (t) => Math.exp(t * -12.0);
+      abar = (t) => libm.exp(t * -12.0);
       break;
     case "laplace":
       abar = (t) => {
-        const lmb = -0.5 * Math.sign(0.5 - t || 1) * Math.log(1 - 2 * Math.abs(0.5 - t) + 1e-6);
-        const snr = Math.exp(lmb);
+        const lmb = -0.5 * Math.sign(0.5 - t || 1) * libm.log(1 - 2 * Math.abs(0.5 - t) + 1e-6);
+        const snr = libm.exp(lmb);
         return Math.sqrt(snr / (1 + snr));
       };
       break;
     default:
-      throw new Error(
+      throw new ArgumentError(
         `betasForAlphaBar: unsupported alpha_transform_type ${JSON.stringify(alphaTransformType)}`,
       );
   }
@@ -152,7 +156,7 @@ export function betasFromConfig(
         return betasForAlphaBar(n, 0.999, "exp");
     }
   }
-  throw new Error(
+  throw new ArgumentError(
     `${className}: beta_schedule ${JSON.stringify(s)} is not implemented (diffusers raises ` +
       `NotImplementedError: "${s} is not implemented for <class '${className}'>"); ` +
       `expected one of ${supported.join(", ")}, or trained_betas`,

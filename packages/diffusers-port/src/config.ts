@@ -17,6 +17,7 @@
  * One deliberate difference: a camelCase spelling of a known key (`useKarrasSigmas`) is an
  * error with a hint, not a silently ignored key; configs are snake_case.
  */
+import { ArgumentError } from "@edmkit/core";
 import { z } from "zod";
 
 const bool = z.boolean();
@@ -32,7 +33,7 @@ const common = {
   beta_start: num.default(0.0001),
   beta_end: num.default(0.02),
   beta_schedule: z.string().default("linear"),
-  trained_betas: z.array(num).nullable().default(null),
+  trained_betas: z.array(num).min(1).nullable().default(null),
   prediction_type: z.string().default("epsilon"),
   timestep_spacing: z.string().default("linspace"),
   steps_offset: z.number().int().default(0),
@@ -114,12 +115,12 @@ export function resolveConfig<S extends z.ZodObject>(
   const where = `${className} config`;
   if (input === undefined || input === null) input = {};
   if (typeof input !== "object" || Array.isArray(input)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: expected a scheduler_config.json object, got ${Array.isArray(input) ? "an array" : typeof input}`,
     );
   }
   if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
-    throw new TypeError(`${where}: overrides must be an object of config keys`);
+    throw new ArgumentError(`${where}: overrides must be an object of config keys`);
   }
   const src = input as Record<string, unknown>;
   const over = overrides as Record<string, unknown>;
@@ -131,20 +132,26 @@ export function resolveConfig<S extends z.ZodObject>(
     typeof cls !== "string" &&
     !(Array.isArray(cls) && cls.every((c) => typeof c === "string"))
   ) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where}: _class_name must be a string (or a list of strings), got ${JSON.stringify(cls)}`,
     );
   }
   for (const k of [...Object.keys(src), ...Object.keys(over)]) {
-    if (!expected.has(k) && /[A-Z]/.test(k) && !k.startsWith("_") && KNOWN_KEYS.has(camelToSnake(k))) {
-      throw new TypeError(
+    const snake = camelToSnake(k);
+    if (
+      !expected.has(k) &&
+      /[A-Z]/.test(k) &&
+      !k.startsWith("_") &&
+      (KNOWN_KEYS.has(snake) || expected.has(snake))
+    ) {
+      throw new ArgumentError(
         `${where}: unknown key "${k}"; did you mean "${camelToSnake(k)}"? (configs use diffusers' snake_case keys)`,
       );
     }
   }
   for (const k of Object.keys(over)) {
     if (!expected.has(k)) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${where}: override "${k}" is not a parameter of ${className} (expected one of ${[...expected].join(", ")})`,
       );
     }
@@ -160,7 +167,7 @@ export function resolveConfig<S extends z.ZodObject>(
     const issue = parsed.error.issues[0];
     const key = formatPath(issue.path);
     const got = issue.path.length ? valueAt(picked, issue.path) : picked;
-    throw new TypeError(`${where}: \`${key}\`: ${issue.message} (got ${JSON.stringify(got)})`);
+    throw new ArgumentError(`${where}: \`${key}\`: ${issue.message} (got ${JSON.stringify(got)})`);
   }
   const init = parsed.data as z.output<S>;
 

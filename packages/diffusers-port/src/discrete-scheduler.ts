@@ -4,7 +4,7 @@
  * the step-index bookkeeping (`index_for_timestep`, `_init_step_index`, `set_begin_index`),
  * `init_noise_sigma`, `scale_model_input` and `add_noise`.
  */
-import { type DType, type Tensor, allocate, tensor } from "@edmkit/core";
+import { ArgumentError, type DType, type Tensor, allocate, tensor, torchMath } from "@edmkit/core";
 import type { Generator } from "./generator.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
 
@@ -93,10 +93,10 @@ export abstract class DiscreteScheduler {
   }
 
   /** The resolved constructor config (each scheduler's own type extends this). */
-  abstract readonly init: { readonly timestep_spacing: string; readonly num_train_timesteps: number };
+  abstract readonly init: { readonly timestep_spacing?: string; readonly num_train_timesteps: number };
 
   protected get timestepSpacing(): string {
-    return this.init.timestep_spacing;
+    return this.init.timestep_spacing ?? "linspace";
   }
 
   get numTrainTimesteps(): number {
@@ -146,7 +146,7 @@ export abstract class DiscreteScheduler {
   /** diffusers `set_begin_index`: the first step starts at this index instead of searching t. */
   setBeginIndex(beginIndex = 0): void {
     if (!Number.isInteger(beginIndex) || beginIndex < 0) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${this.className}.setBeginIndex: beginIndex must be a non-negative integer, got ${beginIndex}`,
       );
     }
@@ -178,7 +178,7 @@ export abstract class DiscreteScheduler {
       }
     }
     if (first >= 0) return first;
-    throw new RangeError(
+    throw new ArgumentError(
       `${this.className}: timestep ${timestep} is not in the schedule ${describeIndex(scheduleTimesteps)}; ` +
         `pass one of scheduler.timesteps (or call setBeginIndex)`,
     );
@@ -191,12 +191,12 @@ export abstract class DiscreteScheduler {
 
   protected currentStepIndex(who: string, timestep: number, needNext: boolean): number {
     if (!Number.isFinite(timestep))
-      throw new RangeError(`${this.className}.${who}: timestep must be a finite number, got ${timestep}`);
+      throw new ArgumentError(`${this.className}.${who}: timestep must be a finite number, got ${timestep}`);
     if (this.stepIndexHeld === null) this.initStepIndex(timestep);
     const i = this.stepIndexHeld as number;
     const last = this.sigmasHeld.length - (needNext ? 2 : 1);
     if (i > last) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${this.className}.${who}: step index ${i} is past the end of the schedule (${this.sigmasHeld.length} sigmas); ` +
           `call setTimesteps() again before another run`,
       );
@@ -214,11 +214,11 @@ export abstract class DiscreteScheduler {
     const i = this.currentStepIndex("scaleModelInput", timestep, false);
     const c = sqrtSigmaSqPlusOneF32(this.sigmasHeld[i]);
     const o = this.outTensor("scaleModelInput", out, sample.shape, sample.dtype, "out");
+    const m = torchMath(sample.dtype);
     const x = sample.data,
       od = o.data,
       n = x.length;
-    if (od instanceof Float32Array) for (let k = 0; k < n; k++) od[k] = x[k] / c;
-    else for (let k = 0; k < n; k++) od[k] = x[k] / c;
+    for (let k = 0; k < n; k++) od[k] = m.div(x[k], c);
     this.afterScaleModelInput();
     return o;
   }
@@ -245,12 +245,14 @@ export abstract class DiscreteScheduler {
     checkTensor(who, "original_samples", original);
     checkTensor(who, "noise", noise);
     if (original.data.length !== noise.data.length) {
-      throw new RangeError(`${who}: noise has ${noise.data.length} values, original ${original.data.length}`);
+      throw new ArgumentError(
+        `${who}: noise has ${noise.data.length} values, original ${original.data.length}`,
+      );
     }
     const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
     const rows = original.shape.length === 0 ? 1 : original.shape[0];
     if (ts.length !== 1 && ts.length !== rows) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}: ${ts.length} timesteps for a batch of ${rows} rows (give one, or one per row)`,
       );
     }
@@ -260,20 +262,20 @@ export abstract class DiscreteScheduler {
     else idx = ts.map(() => this.beginIndexHeld as number);
     const sig = idx.map((i) => {
       if (i >= this.sigmasHeld.length)
-        throw new RangeError(`${who}: index ${i} is past the ${this.sigmasHeld.length} sigmas`);
+        throw new ArgumentError(`${who}: index ${i} is past the ${this.sigmasHeld.length} sigmas`);
       return this.sigmasHeld[i];
     });
     const dtype = promote(original.dtype, noise.dtype);
     const o = this.outTensor("addNoise", out, original.shape, dtype, "out");
     const per = rows === 0 ? 0 : original.data.length / rows;
+    const m = torchMath(dtype);
     const x = original.data,
       e = noise.data,
       od = o.data;
     for (let b = 0; b < rows; b++) {
       const s = sig.length === 1 ? sig[0] : sig[b];
-      if (od instanceof Float32Array)
-        for (let k = b * per; k < (b + 1) * per; k++) od[k] = x[k] + f(e[k] * s);
-      else for (let k = b * per; k < (b + 1) * per; k++) od[k] = x[k] + e[k] * s;
+      // original_samples + noise * sigma
+      for (let k = b * per; k < (b + 1) * per; k++) od[k] = m.add(x[k], m.mul(e[k], s));
     }
     return o;
   }
@@ -306,12 +308,12 @@ export abstract class DiscreteScheduler {
     for (const d of shape) n *= d;
     if (given) {
       if (given.data.length !== n) {
-        throw new RangeError(
+        throw new ArgumentError(
           `${this.className}.${who}: ${name} has ${given.data.length} values, expected ${n}`,
         );
       }
       if (given.dtype !== dtype) {
-        throw new TypeError(
+        throw new ArgumentError(
           `${this.className}.${who}: ${name} must be ${dtype} (diffusers' result dtype here), got ${given.dtype}`,
         );
       }
@@ -330,10 +332,10 @@ export abstract class DiscreteScheduler {
     checkTensor(this.className, "model_output", modelOutput, who);
     checkTensor(this.className, "sample", sample, who);
     if (typeof options !== "object" || options === null)
-      throw new TypeError(`${this.className}.${who}: options must be an object`);
+      throw new ArgumentError(`${this.className}.${who}: options must be an object`);
     checkOptionKeys(this.className, options, allowed, "", who);
     if (modelOutput.data.length !== sample.data.length) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${this.className}.${who}: model_output has ${modelOutput.data.length} values but sample has ${sample.data.length} ` +
           `(shapes [${modelOutput.shape.join(", ")}] and [${sample.shape.join(", ")}])`,
       );
@@ -368,7 +370,7 @@ export function checkTensor(who: string, name: string, t: unknown, method?: stri
     (x.dtype !== "float32" && x.dtype !== "float64")
   ) {
     const w = method ? `${who}.${method}` : who;
-    throw new TypeError(
+    throw new ArgumentError(
       `${w}: ${name} must be a Tensor ({ data: Float32Array | Float64Array, shape, dtype }), got ${describe(t)}`,
     );
   }
@@ -390,7 +392,7 @@ export function checkOptionKeys(
   for (const k in options) {
     if ((options as Record<string, unknown>)[k] !== undefined && !allowed.includes(k)) {
       const w = method ? `${who}.${method}` : who;
-      throw new TypeError(`${w}: unknown option "${k}"; this method takes ${allowed.join(", ")}${note}`);
+      throw new ArgumentError(`${w}: unknown option "${k}"; this method takes ${allowed.join(", ")}${note}`);
     }
   }
 }
@@ -399,10 +401,10 @@ export function checkOptionKeys(
 export function checkNumbers(who: string, name: string, a: ArrayLike<number> | null): void {
   if (a === null) return;
   if (typeof a !== "object" || typeof a.length !== "number")
-    throw new TypeError(`${who}: ${name} must be an array of numbers`);
+    throw new ArgumentError(`${who}: ${name} must be an array of numbers`);
   for (let i = 0; i < a.length; i++) {
     if (typeof a[i] !== "number" || Number.isNaN(a[i])) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${who}: ${name}[${i}] must be a number, got ${String(a[i])} (in ${describeIndex(a)})`,
       );
     }

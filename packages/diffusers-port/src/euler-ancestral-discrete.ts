@@ -3,7 +3,7 @@
  * (schedulers/scheduling_euler_ancestral_discrete.py): k-diffusion's "Euler a" (ancestral
  * sampling with eta = 1) as a scheduler.
  */
-import type { Tensor } from "@edmkit/core";
+import { ArgumentError, type Tensor, torchMath } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
   type EulerAncestralDiscreteConfig,
@@ -78,7 +78,7 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     );
     const n = o.numInferenceSteps;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      throw new RangeError(`${who}: numInferenceSteps must be a non-negative integer, got ${String(n)}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a non-negative integer, got ${String(n)}`);
     }
     const c = this.init;
     this.numInferenceSteps = n;
@@ -113,11 +113,11 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     checkGenerator(CLASS, options.generator);
     const pt = this.init.prediction_type;
     if (pt === "sample")
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type "sample" is not implemented (diffusers raises NotImplementedError)`,
       );
     if (pt !== "epsilon" && pt !== "v_prediction") {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon" or "v_prediction"`,
       );
     }
@@ -144,6 +144,7 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     const noiseT = this.scratch("noise", modelOutput.shape, dtype);
     drawNoise(CLASS, options.generator, noiseT, { step: i, sigma, sigmaNext: sTo });
 
+    const m = torchMath(dtype); // the step runs in the model output's dtype; 0-d sigma scalars are float32
     const mode = pt === "epsilon" ? 0 : 1;
     const vDen = f(f(sigma * sigma) + 1);
     const vOut = f(-sigma / sqrtSigmaSqPlusOneF32(sigma));
@@ -153,24 +154,16 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
       pd = pred.data,
       xd = prev.data,
       n = mo.length;
-    if (dtype === "float64") {
-      for (let k = 0; k < n; k++) {
-        const s = f(x[k]),
-          m = mo[k];
-        const x0 = mode === 0 ? s - sigma * m : m * vOut + f(s / vDen);
-        const d = (s - x0) / sigma;
-        pd[k] = x0;
-        xd[k] = s + d * dt + e[k] * sigmaUp;
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        const s = f(x[k]),
-          m = mo[k];
-        const x0 = mode === 0 ? f(s - f(sigma * m)) : f(f(m * vOut) + f(s / vDen));
-        const d = f(f(s - x0) / sigma);
-        pd[k] = x0;
-        xd[k] = f(s + f(d * dt)) + f(e[k] * sigmaUp);
-      }
+    for (let k = 0; k < n; k++) {
+      const s = f(x[k]); // sample = sample.to(torch.float32)
+      // epsilon: sample - sigma * model_output
+      // v_prediction: model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1)),
+      //   the division on the float32 sample
+      const x0 = mode === 0 ? m.sub(s, m.mul(sigma, mo[k])) : m.add(m.mul(mo[k], vOut), f(s / vDen));
+      const d = m.div(m.sub(s, x0), sigma); // derivative = (sample - pred_original_sample) / sigma
+      pd[k] = x0;
+      // prev_sample = sample + derivative * dt; prev_sample = prev_sample + noise * sigma_up
+      xd[k] = m.add(m.add(s, m.mul(d, dt)), m.mul(e[k], sigmaUp));
     }
     this.stepIndexHeld = i + 1;
     return { prevSample: prev, predOriginalSample: pred };

@@ -3,7 +3,7 @@
  * Karras et al.'s Euler step (Algorithm 2, with optional churn) over the sigma table of a
  * discrete-time model, with every config option diffusers supports.
  */
-import { sleefLogf, type Tensor } from "@edmkit/core";
+import { ArgumentError, sleefLogf, type Tensor, torchMath } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
   type EulerDiscreteConfig,
@@ -69,7 +69,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const resolved = resolveConfig(CLASS, eulerDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`,
       );
     }
@@ -126,28 +126,29 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       custT = o.timesteps ?? null,
       custS = o.sigmas ?? null;
     const c = this.init;
-    if (custT !== null && custS !== null) throw new Error(`${who}: give only one of timesteps or sigmas`);
+    if (custT !== null && custS !== null)
+      throw new ArgumentError(`${who}: give only one of timesteps or sigmas`);
     if (n === null && custT === null && custS === null)
-      throw new Error(`${who}: give exactly one of numInferenceSteps, timesteps or sigmas`);
+      throw new ArgumentError(`${who}: give exactly one of numInferenceSteps, timesteps or sigmas`);
     if (n !== null && (custT !== null || custS !== null))
-      throw new Error(`${who}: give only one of numInferenceSteps, timesteps or sigmas`);
+      throw new ArgumentError(`${who}: give only one of numInferenceSteps, timesteps or sigmas`);
     if (custT !== null && c.use_karras_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
     if (custT !== null && c.use_exponential_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
     if (custT !== null && c.use_beta_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
     if (custT !== null && this.continuousV) {
-      throw new Error(
+      throw new ArgumentError(
         `${who}: custom timesteps cannot be used with timestep_type = "continuous" and prediction_type = "v_prediction"`,
       );
     }
     if (n !== null && (!Number.isInteger(n) || n < 0))
-      throw new RangeError(`${who}: numInferenceSteps must be a non-negative integer, got ${n}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a non-negative integer, got ${n}`);
     checkNumbers(who, "timesteps", custT);
     checkNumbers(who, "sigmas", custS);
     if (custS !== null && custS.length < 1)
-      throw new RangeError(`${who}: sigmas must hold at least the final sigma`);
+      throw new ArgumentError(`${who}: sigmas must hold at least the final sigma`);
 
     const N = n ?? (custT !== null ? custT.length : (custS as ArrayLike<number>).length - 1);
     this.numInferenceSteps = N;
@@ -170,7 +171,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       if (c.interpolation_type === "linear") base = interpolateSigmas(timesteps, table);
       else if (c.interpolation_type === "log_linear") base = logLinearSigmas(table, N);
       else
-        throw new Error(
+        throw new ArgumentError(
           `${who}: interpolation_type ${JSON.stringify(c.interpolation_type)} is not implemented; use "linear" or "log_linear"`,
         );
 
@@ -192,7 +193,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
         last = f(Math.sqrt(f(f(1 - a0) / a0)));
       } else if (c.final_sigmas_type === "zero") last = 0;
       else
-        throw new Error(
+        throw new ArgumentError(
           `${who}: final_sigmas_type must be "zero" or "sigma_min", got ${JSON.stringify(c.final_sigmas_type)}`,
         );
       sigmas = new Float32Array(base.length + 1);
@@ -237,7 +238,7 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       sNoise = stepNumber("sNoise", options.sNoise, 1);
     const pt = this.init.prediction_type;
     if (pt !== "epsilon" && pt !== "v_prediction" && pt !== "sample" && pt !== "original_sample") {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`,
       );
     }
@@ -258,50 +259,44 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
       "out.predOriginalSample",
     );
 
+    // torch arithmetic of the model output's dtype (the 0-d sigma scalars are float32 throughout)
+    const m = torchMath(dtype);
     let noise: Float32Array | Float64Array | null = null;
     let churnScale = 0;
     if (gamma > 0) {
       const buf = this.scratch("noise", modelOutput.shape, dtype);
       drawNoise(CLASS, options.generator, buf, { step: i, sigma, sigmaNext: sigmas[i + 1] });
       noise = buf.data;
-      churnScale = f(Math.sqrt(f(f(sigmaHat * sigmaHat) - f(sigma * sigma))));
+      churnScale = f(Math.sqrt(f(f(sigmaHat * sigmaHat) - f(sigma * sigma)))); // (sigma_hat**2 - sigma**2) ** 0.5
     }
     const dt = f(sigmas[i + 1] - sigmaHat);
     const vDen = f(f(sigma * sigma) + 1);
     const vOut = f(-sigma / sqrtSigmaSqPlusOneF32(sigma));
+    const sNoiseT = m.r(sNoise);
     const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : 2;
     const mo = modelOutput.data,
       x = sample.data,
       pd = pred.data,
       xd = prev.data,
       n = mo.length;
-
-    if (dtype === "float64") {
-      for (let k = 0; k < n; k++) {
-        let s = f(x[k]);
-        if (noise !== null) s = s + noise[k] * sNoise * churnScale;
-        const m = mo[k];
-        const x0 =
-          mode === 0
-            ? s - sigmaHat * m
-            : mode === 1
-              ? m * vOut + (noise !== null ? s / vDen : f(s / vDen))
-              : m;
-        const d = (s - x0) / sigmaHat;
-        pd[k] = x0;
-        xd[k] = s + d * dt;
-      }
-    } else {
-      const sNoise32 = f(sNoise);
-      for (let k = 0; k < n; k++) {
-        let s = f(x[k]);
-        if (noise !== null) s = f(s + f(f(noise[k] * sNoise32) * churnScale));
-        const m = mo[k];
-        const x0 = mode === 0 ? f(s - f(sigmaHat * m)) : mode === 1 ? f(f(m * vOut) + f(s / vDen)) : m;
-        const d = f(f(s - x0) / sigmaHat);
-        pd[k] = x0;
-        xd[k] = s + f(d * dt);
-      }
+    for (let k = 0; k < n; k++) {
+      let s = f(x[k]); // sample = sample.to(torch.float32)
+      // sample = sample + eps * s_noise * (sigma_hat**2 - sigma**2) ** 0.5   (eps in the output's dtype)
+      if (noise !== null) s = m.add(s, m.mul3(noise[k], sNoiseT, churnScale));
+      const e = mo[k];
+      // epsilon: sample - sigma_hat * model_output
+      // v_prediction: model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1)),
+      //   the division a float32 op unless churn promoted the sample to float64
+      // sample: model_output
+      const x0 =
+        mode === 0
+          ? m.sub(s, m.mul(sigmaHat, e))
+          : mode === 1
+            ? m.add(m.mul(e, vOut), noise !== null ? m.div(s, vDen) : f(s / vDen))
+            : e;
+      const d = m.div(m.sub(s, x0), sigmaHat); // derivative = (sample - pred_original_sample) / sigma_hat
+      pd[k] = x0;
+      xd[k] = m.add(s, m.mul(d, dt)); // prev_sample = sample + derivative * dt
     }
     this.stepIndexHeld = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
@@ -319,27 +314,26 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     checkTensor(who, "sample", sample);
     checkTensor(who, "noise", noise);
     if (sample.data.length !== noise.data.length)
-      throw new RangeError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
+      throw new ArgumentError(`${who}: noise has ${noise.data.length} values, sample ${sample.data.length}`);
     const ts = typeof timesteps === "number" ? [timesteps] : Array.from(timesteps);
     const rows = sample.shape.length === 0 ? 1 : sample.shape[0];
     if (ts.length !== 1 && ts.length !== rows)
-      throw new RangeError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
+      throw new ArgumentError(`${who}: ${ts.length} timesteps for a batch of ${rows} rows`);
     const idx = ts.map((t) => this.indexForTimestep(t));
     const dtype = sample.dtype === "float64" || noise.dtype === "float64" ? "float64" : "float32";
     const o = this.outTensor("getVelocity", out, sample.shape, dtype, "out");
     const per = rows === 0 ? 0 : sample.data.length / rows;
-    const a32 = sample.dtype === "float32";
+    const ma = torchMath(sample.dtype), // alphas_cumprod.to(dtype=sample.dtype)
+      m = torchMath(dtype);
     for (let b = 0; b < rows; b++) {
       const ac = this.alphasCumprod[idx.length === 1 ? idx[0] : idx[b]];
       if (ac === undefined)
-        throw new RangeError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
-      const sa = a32 ? f(Math.sqrt(ac)) : Math.sqrt(ac);
-      const s1 = a32 ? f(Math.sqrt(f(1 - ac))) : Math.sqrt(1 - ac);
+        throw new ArgumentError(`${who}: schedule position ${idx[b]} is past alphas_cumprod`);
+      const sa = ma.sqrt(ac), // sqrt_alpha_prod = alphas_cumprod[step_indices] ** 0.5
+        s1 = ma.sqrt(ma.sub(1, ac)); // sqrt_one_minus_alpha_prod = (1 - alphas_cumprod[step_indices]) ** 0.5
+      // velocity = sqrt_alpha_prod * noise - sqrt_one_minus_alpha_prod * sample
       for (let k = b * per; k < (b + 1) * per; k++) {
-        o.data[k] =
-          dtype === "float32"
-            ? f(sa * noise.data[k]) - f(s1 * sample.data[k])
-            : sa * noise.data[k] - s1 * sample.data[k];
+        o.data[k] = m.sub(m.mul(sa, noise.data[k]), m.mul(s1, sample.data[k]));
       }
     }
     return o;
@@ -359,6 +353,6 @@ function continuousTimesteps(sigmas: Float32Array, count: number): Float32Array 
 function stepNumber(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== "number" || Number.isNaN(v))
-    throw new TypeError(`${CLASS}.step: ${name} must be a number, got ${String(v)}`);
+    throw new ArgumentError(`${CLASS}.step: ${name} must be a number, got ${String(v)}`);
   return v;
 }

@@ -8,6 +8,7 @@
  * diffusers falls back to torch's global generator when none is given; there is no global
  * random state here, so a step that needs noise without a generator is an error.
  */
+import { ArgumentError } from "@edmkit/core";
 import type { NoiseRequest, NoiseSource, Tensor, TypedArray } from "@edmkit/core";
 
 /** The part of core's `TorchGenerator` a scheduler uses: fill an array like torch.randn. */
@@ -30,12 +31,13 @@ export function checkGenerator(who: string, g: unknown): asserts g is Generator 
   if (g === undefined || g === null) return;
   if (Array.isArray(g)) {
     g.forEach((x, i) => {
-      if (!isTorchGenerator(x)) throw new TypeError(`${who}.step: generator[${i}] is not a TorchGenerator`);
+      if (!isTorchGenerator(x))
+        throw new ArgumentError(`${who}.step: generator[${i}] is not a TorchGenerator`);
     });
     return;
   }
   if (!isTorchGenerator(g) && !isNoiseSource(g)) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${who}.step: generator must be a TorchGenerator, an array of them (one per batch row) or a NoiseSource`,
     );
   }
@@ -52,7 +54,7 @@ export function drawNoise(
   request?: NoiseRequest,
 ): Tensor {
   if (g === undefined || g === null) {
-    throw new Error(
+    throw new ArgumentError(
       `${who}.step: this step draws noise but no generator was given (diffusers would use torch's global ` +
         `generator); pass { generator: new TorchGenerator(seed) }, an array of them, or a NoiseSource`,
     );
@@ -60,7 +62,7 @@ export function drawNoise(
   if (Array.isArray(g)) {
     const rows = out.shape.length === 0 ? 1 : out.shape[0];
     if (g.length !== rows) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}.step: ${g.length} generators for a batch of ${rows} rows (diffusers needs one per row)`,
       );
     }

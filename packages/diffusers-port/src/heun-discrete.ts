@@ -3,7 +3,7 @@
  * second-order method (Karras et al. Algorithm 1 without churn) as a scheduler with two
  * model calls per step, driven by an interleaved timestep list.
  */
-import type { DType, Tensor } from "@edmkit/core";
+import { ArgumentError, type DType, type Tensor, torchMath } from "@edmkit/core";
 import { trainingTables } from "./betas.js";
 import {
   type HeunDiscreteConfig,
@@ -67,7 +67,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     const resolved = resolveConfig(CLASS, heunDiscreteConfigSchema, config, overrides);
     const c = resolved.init;
     if (Number(c.use_beta_sigmas) + Number(c.use_exponential_sigmas) + Number(c.use_karras_sigmas) > 1) {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}: only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true`,
       );
     }
@@ -124,24 +124,24 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       custT = o.timesteps ?? null;
     const c = this.init;
     if (n === null && custT === null)
-      throw new Error(`${who}: give exactly one of numInferenceSteps or timesteps`);
+      throw new ArgumentError(`${who}: give exactly one of numInferenceSteps or timesteps`);
     if (n !== null && custT !== null)
-      throw new Error(`${who}: give only one of numInferenceSteps or timesteps`);
+      throw new ArgumentError(`${who}: give only one of numInferenceSteps or timesteps`);
     if (custT !== null && c.use_karras_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_karras_sigmas = true`);
     if (custT !== null && c.use_exponential_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_exponential_sigmas = true`);
     if (custT !== null && c.use_beta_sigmas)
-      throw new Error(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
+      throw new ArgumentError(`${who}: custom timesteps cannot be used with use_beta_sigmas = true`);
     if (n !== null && (!Number.isInteger(n) || n < 1)) {
-      throw new RangeError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
+      throw new ArgumentError(`${who}: numInferenceSteps must be a positive integer, got ${n}`);
     }
     checkNumbers(who, "timesteps", custT);
     const N = n ?? (custT as ArrayLike<number>).length;
-    if (N < 1) throw new RangeError(`${who}: timesteps must not be empty`);
+    if (N < 1) throw new ArgumentError(`${who}: timesteps must not be empty`);
     const T = o.numTrainTimesteps || c.num_train_timesteps;
     if (!Number.isInteger(T) || T < 1)
-      throw new RangeError(`${who}: numTrainTimesteps must be a positive integer, got ${T}`);
+      throw new ArgumentError(`${who}: numTrainTimesteps must be a positive integer, got ${T}`);
     this.numInferenceSteps = N;
 
     let timesteps: ArrayLike<number> =
@@ -193,7 +193,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     const v = this.config[key];
     if (v === undefined || v === null) return null;
     if (typeof v !== "number")
-      throw new TypeError(
+      throw new ArgumentError(
         `${CLASS}.setTimesteps: config ${key} must be a number or null, got ${JSON.stringify(v)}`,
       );
     return v;
@@ -235,7 +235,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     this.checkStepInputs(who, modelOutput, sample, options, HEUN_STEP_OPTIONS);
     const pt = this.init.prediction_type;
     if (pt !== "epsilon" && pt !== "v_prediction" && pt !== "sample") {
-      throw new Error(
+      throw new ArgumentError(
         `${CLASS}.step: prediction_type ${JSON.stringify(pt)} must be one of "epsilon", "v_prediction" or "sample"`,
       );
     }
@@ -256,12 +256,12 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       dtype,
       "out.predOriginalSample",
     );
+    const m = torchMath(dtype); // the step runs in the promoted dtype; 0-d sigma scalars are float32
     const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : 2;
     const vDen = f(f(sigmaIn * sigmaIn) + 1);
     const vOut = f(-sigmaIn / sqrtSigmaSqPlusOneF32(sigmaIn));
     const clip = this.init.clip_sample;
-    const r64 = this.init.clip_sample_range,
-      r32 = f(r64);
+    const range = m.r(this.init.clip_sample_range);
     const mo = modelOutput.data,
       x = sample.data,
       pd = pred.data,
@@ -271,30 +271,34 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     // `sample / (sigma**2 + 1)` is a float32 op when the sample is float32, even if the
     // model output is float64
     const s32 = sample.dtype === "float32";
+    /** pred_original_sample from the output at sigma_in, clamped when clip_sample is set. */
+    const predOriginal = (s: number, e: number): number => {
+      // epsilon: sample - sigma_input * model_output
+      // v_prediction: model_output * (-sigma_input / (sigma_input**2 + 1) ** 0.5) + (sample / (sigma_input**2 + 1))
+      // sample: model_output
+      const x0 =
+        mode === 0
+          ? m.sub(s, m.mul(sigmaIn, e))
+          : mode === 1
+            ? m.add(m.mul(e, vOut), s32 ? f(s / vDen) : m.div(s, vDen))
+            : e;
+      // pred_original_sample.clamp(-clip_sample_range, clip_sample_range)
+      return clip ? Math.min(Math.max(x0, -range), range) : x0;
+    };
 
     if (first) {
+      // 1st order / Euler's method
       const dt = f(sigmaNext - sigmaHat);
       const dStore = this.scratch(is64 ? "dprev64" : "dprev32", modelOutput.shape, dtype);
       const sStore = this.scratch(is64 ? "sample64" : "sample32", modelOutput.shape, dtype);
       const dd = dStore.data,
         sd = sStore.data;
       for (let k = 0; k < n; k++) {
-        const s = x[k],
-          m = mo[k];
-        let x0: number;
-        if (is64) {
-          x0 = mode === 0 ? s - sigmaIn * m : mode === 1 ? m * vOut + (s32 ? f(s / vDen) : s / vDen) : m;
-          if (clip) x0 = Math.min(Math.max(x0, -r64), r64);
-          const d = (s - x0) / sigmaHat;
-          dd[k] = d;
-          xd[k] = s + d * dt;
-        } else {
-          x0 = mode === 0 ? f(s - f(sigmaIn * m)) : mode === 1 ? f(f(m * vOut) + f(s / vDen)) : m;
-          if (clip) x0 = Math.min(Math.max(x0, -r32), r32);
-          const d = f(f(s - x0) / sigmaHat);
-          dd[k] = d;
-          xd[k] = s + f(d * dt);
-        }
+        const s = x[k];
+        const x0 = predOriginal(s, mo[k]);
+        const d = m.div(m.sub(s, x0), sigmaHat); // derivative = (sample - pred_original_sample) / sigma_hat
+        dd[k] = d;
+        xd[k] = m.add(s, m.mul(d, dt)); // prev_sample = sample + derivative * dt
         sd[k] = s;
         pd[k] = x0;
       }
@@ -302,30 +306,22 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       this.sampleHeld = sStore;
       this.dtHeld = dt;
     } else {
+      // 2nd order / Heun's method
       const dt = this.dtHeld as number;
       const dPrev = this.prevDerivativeHeld as Tensor,
         sPrev = this.sampleHeld as Tensor;
       if (dPrev.data.length !== n)
-        throw new RangeError(
+        throw new ArgumentError(
           `${CLASS}.step: the corrector's sample size ${n} differs from the predictor's ${dPrev.data.length}`,
         );
       const dd = dPrev.data,
         sd = sPrev.data;
       for (let k = 0; k < n; k++) {
-        const s = x[k],
-          m = mo[k];
-        let x0: number;
-        if (is64) {
-          x0 = mode === 0 ? s - sigmaIn * m : mode === 1 ? m * vOut + (s32 ? f(s / vDen) : s / vDen) : m;
-          if (clip) x0 = Math.min(Math.max(x0, -r64), r64);
-          const d = (dd[k] + (s - x0) / sigmaNext) / 2;
-          xd[k] = sd[k] + d * dt;
-        } else {
-          x0 = mode === 0 ? f(s - f(sigmaIn * m)) : mode === 1 ? f(f(m * vOut) + f(s / vDen)) : m;
-          if (clip) x0 = Math.min(Math.max(x0, -r32), r32);
-          const d = f(f(dd[k] + f(f(s - x0) / sigmaNext)) / 2);
-          xd[k] = sd[k] + f(d * dt);
-        }
+        const s = x[k];
+        const x0 = predOriginal(s, mo[k]);
+        // derivative = (sample - pred_original_sample) / sigma_next; derivative = (self.prev_derivative + derivative) / 2
+        const d = m.div(m.add(dd[k], m.div(m.sub(s, x0), sigmaNext)), 2);
+        xd[k] = m.add(sd[k], m.mul(d, dt)); // prev_sample = self.sample + derivative * dt
         pd[k] = x0;
       }
       this.prevDerivativeHeld = null;

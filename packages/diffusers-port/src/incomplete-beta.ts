@@ -9,7 +9,23 @@
  *   I_x(a, b) = 1 - I_{1-x}(b, a) where the fraction converges fast.
  * - The inverse solves I_x(a, b) = p by Halley's method on a bracket kept by bisection,
  *   working in whichever of x or 1 - x is the small tail, to ~1 ulp of the root.
+ * Only deterministic elementary functions are used (core's correctly rounded `libm.log` and
+ * `libm.sin`, `fastExp`, and `log1p` below), so the result has the same bits on every
+ * JavaScript engine; the iterations call them many times, which rules out core's slower
+ * BigInt-based `libm.exp` / `libm.log1p`.
  */
+import { fastExp, libm } from "@edmkit/core";
+
+/**
+ * log(1 + x) from the correctly rounded log: log(u) + (x − (u − 1)) / u with u = 1 + x
+ * (Goldberg's correction for the rounding of u), within about an ulp, deterministic.
+ */
+function log1p(x: number): number {
+  const u = 1 + x;
+  if (u === 1) return x;
+  if (!(u > 0) || u === Infinity) return u === 0 ? -Infinity : u === Infinity ? u : NaN;
+  return libm.log(u) + (x - (u - 1)) / u;
+}
 
 const LANCZOS_G = 607 / 128;
 const LANCZOS = [
@@ -25,13 +41,13 @@ export function logGamma(x: number): number {
   if (!(x > 0)) throw new RangeError(`logGamma: x must be positive, got ${x}`);
   if (x < 0.5) {
     // reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x)
-    return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+    return libm.log(Math.PI / libm.sin(Math.PI * x)) - logGamma(1 - x);
   }
   const z = x - 1;
   let s = LANCZOS[0];
   for (let k = 1; k < LANCZOS.length; k++) s += LANCZOS[k] / (z + k);
   const t = z + LANCZOS_G + 0.5;
-  return HALF_LOG_2PI + (z + 0.5) * Math.log(t) - t + Math.log(s);
+  return HALF_LOG_2PI + (z + 0.5) * libm.log(t) - t + libm.log(s);
 }
 
 /** log B(a, b) = log Gamma(a) + log Gamma(b) - log Gamma(a + b). */
@@ -75,7 +91,7 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
 
 /** x^a (1-x)^b / (a B(a, b)) evaluated in logs. */
 function frontFactor(x: number, a: number, b: number, lbeta: number): number {
-  return Math.exp(a * Math.log(x) + b * Math.log1p(-x) - lbeta) / a;
+  return fastExp(a * libm.log(x) + b * log1p(-x) - lbeta) / a;
 }
 
 /** Regularized incomplete beta I_x(a, b) for a, b > 0 and x in [0, 1]. */
@@ -100,9 +116,9 @@ function lowerTailInverse(p: number, a: number, b: number): number {
     x < (a + 1) / (a + b + 2)
       ? frontFactor(x, a, b, lb) * betaContinuedFraction(x, a, b)
       : 1 - frontFactor(1 - x, b, a, lb) * betaContinuedFraction(1 - x, b, a);
-  const logPdf = (x: number) => (a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - lb;
+  const logPdf = (x: number) => (a - 1) * libm.log(x) + (b - 1) * log1p(-x) - lb;
   // Initial guess from the small-x behaviour I_x ~ x^a / (a B(a, b)), clamped into (0, 1).
-  let x = Math.exp((Math.log(p * a) + lb) / a);
+  let x = fastExp((libm.log(p * a) + lb) / a);
   if (!(x > 0 && x < 1)) x = 0.5;
   let lo = 0,
     hi = 1;
@@ -111,7 +127,7 @@ function lowerTailInverse(p: number, a: number, b: number): number {
     if (fx === 0) return x;
     if (fx < 0) lo = x;
     else hi = x;
-    const pdf = Math.exp(logPdf(x));
+    const pdf = fastExp(logPdf(x));
     const r = fx / pdf; // Newton step
     // Halley correction: f'' / f' = (a-1)/x - (b-1)/(1-x)
     const curv = (a - 1) / x - (b - 1) / (1 - x);

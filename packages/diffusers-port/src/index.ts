@@ -44,6 +44,62 @@ export {
   type StepOutBuffers,
 } from "./discrete-scheduler.js";
 export {
+  type AlphaSigma,
+  applyDpmUpdate,
+  type DpmAlgorithm,
+  dpmCoefficients,
+  type DpmSolverType,
+  dpmStepOrder,
+  dpmStepUpdate,
+  type DpmUpdate,
+  OutputHistory,
+  thresholdSample,
+} from "./dpm-solver.js";
+export {
+  type DPMSolverMultistepConfig,
+  type DPMSolverMultistepConfigInput,
+  dpmSolverMultistepConfigSchema,
+  DPMSolverMultistepScheduler,
+  type DPMSolverOutput,
+  type DPMSolverSetTimestepsOptions,
+  type DPMSolverStepOptions,
+  vpAlphaSigma,
+} from "./dpmsolver-multistep.js";
+export {
+  cNoise,
+  type EdmConfigBase,
+  edmConfigKeys,
+  edmExponential,
+  edmKarras,
+  EdmScheduler,
+  type EdmScalings,
+  edmScalings,
+} from "./edm.js";
+export {
+  type EDMEulerConfig,
+  type EDMEulerConfigInput,
+  edmEulerConfigSchema,
+  EDMEulerScheduler,
+  type EDMEulerSetTimestepsOptions,
+  type EDMEulerStepOptions,
+} from "./edm-euler.js";
+export {
+  type EDMDPMSolverMultistepConfig,
+  type EDMDPMSolverMultistepConfigInput,
+  edmDpmSolverMultistepConfigSchema,
+  EDMDPMSolverMultistepScheduler,
+  type EDMDPMSolverStepOptions,
+} from "./edm-dpmsolver-multistep.js";
+export {
+  type FlowMatchEulerDiscreteConfig,
+  type FlowMatchEulerDiscreteConfigInput,
+  flowMatchEulerDiscreteConfigSchema,
+  FlowMatchEulerDiscreteScheduler,
+  type FlowMatchSetTimestepsOptions,
+  type FlowMatchStepOptions,
+} from "./flow-match-euler-discrete.js";
+export { foreignSigma, lastIfAbsent, type NoisePositions, noisePositions } from "./schedule-index.js";
+export {
   EULER_ANCESTRAL_STEP_OPTIONS,
   EulerAncestralDiscreteScheduler,
   type EulerAncestralStepOptions,
@@ -102,7 +158,13 @@ export {
   type SchedulerName,
   schedulers,
 } from "./registry.js";
-export { type SchedulerSignature, schedulerSignature, schedulerSignatures } from "./signatures.js";
+export {
+  isSignedScheduler,
+  type SchedulerSignature,
+  type SignedSchedulerName,
+  schedulerSignature,
+  schedulerSignatures,
+} from "./signatures.js";
 export {
   replayFixture,
   type ReplayOptions,
@@ -110,3 +172,39 @@ export {
   stepArgs,
   supportsFixture,
 } from "./replay.js";
+export {
+  checkOneSigmaSchedule,
+  type DDIMConfig,
+  type DDIMConfigInput,
+  ddimConfigSchema,
+  type DDPMConfig,
+  type DDPMConfigInput,
+  ddpmConfigSchema,
+  type KDPM2DiscreteConfig,
+  type KDPM2DiscreteConfigInput,
+  kdpm2DiscreteConfigSchema,
+  type LMSDiscreteConfig,
+  type LMSDiscreteConfigInput,
+  lmsDiscreteConfigSchema,
+} from "./family-config.js";
+export {
+  deinterleave,
+  interleaveRepeat,
+  KDPM2Base,
+  type KDPM2SetTimestepsOptions,
+  type KDPM2StepOptions,
+  logMidpointsF32,
+  sigmaToTFloat32,
+  spacedSigmaSchedule,
+} from "./kdpm2-common.js";
+export { KDPM2DiscreteScheduler } from "./kdpm2-discrete.js";
+export { KDPM2AncestralDiscreteScheduler } from "./kdpm2-ancestral-discrete.js";
+export { LMSDiscreteScheduler, type LMSStepOptions, lmsCoefficient } from "./lms-discrete.js";
+export {
+  AlphaScheduler,
+  type AlphaSchedulerConfig,
+  integerTimesteps,
+  sigmoidBetas,
+} from "./alpha-scheduler.js";
+export { DDIMScheduler, type DDIMStepOptions } from "./ddim.js";
+export { DDPMScheduler, type DDPMSetTimestepsOptions, type DDPMStepOptions } from "./ddpm.js";

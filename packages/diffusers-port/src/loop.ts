@@ -12,6 +12,7 @@
  * step beyond what the model itself allocates). Observers see every model call and every step with
  * diffusers' names, which is what fixture recording compares.
  */
+import { allFinite, ArgumentError, checkFiniteModelOutput } from "@edmkit/core";
 import {
   type DType,
   type DiscreteModel,
@@ -38,7 +39,12 @@ export interface LoopScheduler {
   scaleModelInput(sample: Tensor, t: number, out?: Tensor): Tensor;
   /** dtype of prev_sample for a model output / sample dtype pair. */
   stepDtype(modelOutput: DType, sample: DType): DType;
-  step(modelOutput: Tensor, t: number, sample: Tensor, options?: object): SchedulerOutput;
+  step(
+    modelOutput: Tensor,
+    t: number,
+    sample: Tensor,
+    options?: object,
+  ): Pick<SchedulerOutput, "prevSample"> & { predOriginalSample?: Tensor };
 }
 
 export interface EulerStepKwargs {
@@ -84,11 +90,12 @@ export async function denoisingLoop(
 ): Promise<Tensor> {
   const who = `denoisingLoop(${scheduler.className})`;
   checkTensor(who, "latents", latents);
+  if (!allFinite(latents.data)) throw new ArgumentError(`${who}: latents hold NaN or infinity`);
   if (typeof model !== "function" && !isDiscreteModel(model)) {
-    throw new TypeError(`${who}: model must be a function (sample, t) => Tensor or a DiscreteModel`);
+    throw new ArgumentError(`${who}: model must be a function (sample, t) => Tensor or a DiscreteModel`);
   }
   if (options.generator !== undefined && options.noise !== undefined) {
-    throw new TypeError(`${who}: give generator or noise, not both`);
+    throw new ArgumentError(`${who}: give generator or noise, not both`);
   }
   const generator = options.generator ?? options.noise;
   const timesteps = options.timesteps ?? scheduler.timesteps;
@@ -126,11 +133,15 @@ export async function denoisingLoop(
       ? await model.predict(xScaled, tRow, buffer("out", xScaled.dtype))
       : await model(xScaled, t);
     if (!o || o.data.length !== n) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}: the model returned ${o ? o.data.length : "no"} values at step ${i}, expected ${n}`,
       );
     }
     observer?.onModelCall?.({ index: i, step: i, x: xScaled, timestep: tRow, out: o });
+    // the NaN rule (docs/reliability.md) lives here, not in step(): diffusers' step() returns
+    // NaN silently, and the port's step() stays faithful to it
+    const sigmas = (scheduler as { sigmas?: ArrayLike<number> }).sigmas;
+    checkFiniteModelOutput(who, i, sigmas?.[scheduler.stepIndex ?? 0] ?? Number.NaN, o, xScaled);
 
     const phase = scheduler.stateInFirstOrder === undefined ? undefined : scheduler.stateInFirstOrder ? 1 : 2;
     const target = scheduler.stepDtype(o.dtype, x.dtype);

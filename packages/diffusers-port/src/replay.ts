@@ -25,6 +25,7 @@ import {
   type Tol,
   Recorder,
   ReplayNoise,
+  checkRequestedLength,
   compareReplay,
   compareValues,
   errorResult,
@@ -47,7 +48,8 @@ export interface ReplayOptions {
 export function supportsFixture(fx: Fixture): boolean {
   if (fx.reference.library !== "diffusers" || !isSchedulerName(fx.reference.entry)) return false;
   if (isScheduleFixture(fx)) return Array.isArray(fx.cases);
-  return fx.denoiser.kind === "discrete-eps" && fx.denoiser.gmm !== null;
+  const d = fx.denoiser;
+  return (d.kind === "discrete-eps" && d.gmm !== null) || d.kind === "edm-precond" || d.kind === "flow";
 }
 
 /** set_timesteps keyword arguments (snake_case, as recorded) to this package's options. */
@@ -57,6 +59,7 @@ export function setTimestepsArgs(kwargs: Record<string, unknown>): Record<string
     timesteps: "timesteps",
     sigmas: "sigmas",
     num_train_timesteps: "numTrainTimesteps",
+    mu: "mu",
   };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kwargs)) {
@@ -75,6 +78,8 @@ export function stepArgs(kwargs: Record<string, unknown>): Record<string, number
     s_tmin: "sTmin",
     s_tmax: "sTmax",
     s_noise: "sNoise",
+    order: "order",
+    eta: "eta",
   };
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(kwargs)) {
@@ -98,8 +103,10 @@ function configCheck(s: AnyScheduler, full: Record<string, unknown> | undefined)
   if (!full) return { name: "config", ok: true, maxAbs: 0, detail: "no full_config recorded" };
   const mine = s.init as Record<string, unknown>;
   const diffs: string[] = [];
+  // JSON has no infinities: the recorder writes float("-inf") as "-inf"
+  const plain = (v: unknown) => (v === "inf" || v === "-inf" ? parseInf(v) : v);
   for (const [k, v] of Object.entries(full)) {
-    if (JSON.stringify(mine[k] ?? null) !== JSON.stringify(v ?? null))
+    if (JSON.stringify(plain(mine[k]) ?? null) !== JSON.stringify(plain(v) ?? null))
       diffs.push(`${k}: port ${JSON.stringify(mine[k])}, reference ${JSON.stringify(v)}`);
   }
   for (const k of Object.keys(mine)) if (!(k in full)) diffs.push(`${k}: not in the reference config`);
@@ -144,12 +151,25 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
   const s = createScheduler(fx.reference.entry as never, config);
   const pre: ReplayCheck[] = [configCheck(s, full)];
 
+  const st = (call.set_timesteps ?? {}) as Record<string, unknown>;
+  checkRequestedLength(
+    fx,
+    "num_inference_steps",
+    st.num_inference_steps,
+    fx.model_calls.length,
+    "model calls",
+  );
   s.setTimesteps(setTimestepsArgs((call.set_timesteps as Record<string, unknown>) ?? {}) as never);
   const rec = fx.schedule;
   const schedTol = fx.tolerance.schedule ?? { abs: 0, rel: 0 };
   const stol: Tol = { abs: schedTol.abs * k, rel: schedTol.rel * k };
   const tCheck = check("schedule timesteps", s.timesteps, rec.timesteps ?? [], stol);
-  const sCheck = check("schedule sigmas", s.sigmas, rec.sigmas ?? [], stol);
+  // DDIM and DDPM hold no sigmas (nor do their fixtures)
+  const ownSigmas = "sigmas" in s ? s.sigmas : undefined;
+  const sCheck =
+    rec.sigmas === undefined && ownSigmas === undefined
+      ? { name: "schedule sigmas", ok: true, maxAbs: 0, detail: "none held" }
+      : check("schedule sigmas", ownSigmas ?? [], rec.sigmas ?? [], stol);
   pre.push(tCheck, sCheck);
   if (fx.init_noise_sigma !== undefined)
     pre.push(check("init_noise_sigma", s.initNoiseSigma, fx.init_noise_sigma, stol));
@@ -158,7 +178,9 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
     sCheck.ok &&
     rec.timesteps &&
     rec.sigmas &&
-    !(bitEqual(s.timesteps, rec.timesteps) && bitEqual(s.sigmas, rec.sigmas))
+    ownSigmas &&
+    "setSchedule" in s &&
+    !(bitEqual(s.timesteps, rec.timesteps) && bitEqual(ownSigmas, rec.sigmas))
   ) {
     s.setSchedule({ timesteps: rec.timesteps, sigmas: rec.sigmas });
     pre.push({
@@ -169,7 +191,7 @@ async function replayRun(fx: RunFixture, opts: ReplayOptions): Promise<ReplayRes
     });
   }
   const begin = call.begin_index;
-  if (typeof begin === "number") s.setBeginIndex(begin);
+  if (typeof begin === "number" && "setBeginIndex" in s) s.setBeginIndex(begin);
 
   const model: DiscreteModel = replayModel(fx, opts.model) as DiscreteModel;
   const latents = tensor(fx.noise.draws[0], fx.shape, fx.dtype);
@@ -229,6 +251,15 @@ function replaySchedule(fx: ScheduleFixture, opts: ReplayOptions): ReplayResult 
         }
         first = false;
       }
+      const recorded = (c as { timesteps?: ArrayLike<number> }).timesteps;
+      if (recorded)
+        checkRequestedLength(
+          fx,
+          `cases[${ci}].num_inference_steps`,
+          c.set_timesteps.num_inference_steps,
+          recorded.length,
+          "timesteps",
+        );
       s.setTimesteps(setTimestepsArgs(c.set_timesteps) as never);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
@@ -254,7 +285,7 @@ function replaySchedule(fx: ScheduleFixture, opts: ReplayOptions): ReplayResult 
     const tol: Tol = { abs: c.tolerance.abs * k, rel: c.tolerance.rel * k };
     const parts = [
       check("timesteps", s.timesteps, c.timesteps, tol),
-      check("sigmas", s.sigmas, c.sigmas, tol),
+      check("sigmas", "sigmas" in s ? s.sigmas : [], c.sigmas, tol),
       check("init_noise_sigma", s.initNoiseSigma, c.init_noise_sigma, tol),
     ];
     if (c.num_inference_steps != null) {

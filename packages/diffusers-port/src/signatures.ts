@@ -2,8 +2,9 @@
  * How each ported scheduler is called, as data: the `__init__` keyword arguments a config may
  * set (the keys of its config schema) and the options its `step()` takes. Tools that drive any
  * scheduler by name (the conformance runners, the `edmkit sample` CLI) read what a scheduler
- * accepts from here instead of keeping their own copies. A scheduler without an entry is
- * driven with its config only.
+ * accepts from here instead of keeping their own copies. A scheduler without an entry is not
+ * driven by those tools yet (the conformance runner table leaves it out); it is replayed from
+ * its fixtures.
  */
 import {
   eulerAncestralDiscreteConfigSchema,
@@ -22,16 +23,23 @@ export interface SchedulerSignature {
   readonly step: readonly string[];
 }
 
-export const schedulerSignatures: Readonly<Partial<Record<SchedulerName, SchedulerSignature>>> = {
+export const schedulerSignatures = {
   EulerDiscreteScheduler: { config: Object.keys(eulerDiscreteConfigSchema.shape), step: EULER_STEP_OPTIONS },
   HeunDiscreteScheduler: { config: Object.keys(heunDiscreteConfigSchema.shape), step: HEUN_STEP_OPTIONS },
   EulerAncestralDiscreteScheduler: {
     config: Object.keys(eulerAncestralDiscreteConfigSchema.shape),
     step: EULER_ANCESTRAL_STEP_OPTIONS,
   },
-};
+} as const satisfies Partial<Record<SchedulerName, SchedulerSignature>>;
+
+/** The schedulers whose signature is stated here. */
+export type SignedSchedulerName = keyof typeof schedulerSignatures;
+
+export function isSignedScheduler(name: SchedulerName): name is SignedSchedulerName {
+  return Object.hasOwn(schedulerSignatures, name);
+}
 
 /** A scheduler's signature, or the empty one (config only) for a scheduler without an entry. */
 export function schedulerSignature(name: SchedulerName): SchedulerSignature {
-  return schedulerSignatures[name] ?? { config: [], step: [] };
+  return isSignedScheduler(name) ? schedulerSignatures[name] : { config: [], step: [] };
 }

@@ -4,7 +4,15 @@
  * them to float32, np.interp works in float64, `_sigma_to_t` mixes float32 and float64 under
  * numpy 1.x promotion rules, Karras / exponential / beta sigmas are float64 numpy arrays.
  */
-import { numpyInterp, numpyLinspace, roundHalfEven, torchExpF32, torchLinspace } from "@edmkit/core";
+import {
+  ArgumentError,
+  numpyInterp,
+  numpyLinspace,
+  roundHalfEven,
+  torchExpF32,
+  torchLinspace,
+  libcMath,
+} from "@edmkit/core";
 import { numpyLogF32 } from "./float32.js";
 import { betaPpf } from "./incomplete-beta.js";
 
@@ -20,7 +28,7 @@ export type TimestepSpacing = "linspace" | "leading" | "trailing";
  */
 export function numpyArange(start: number, stop: number, step: number): Float64Array {
   if (step === 0 || !Number.isFinite(step))
-    throw new RangeError(`numpyArange: step must be finite and non-zero, got ${step}`);
+    throw new ArgumentError(`numpyArange: step must be finite and non-zero, got ${step}`);
   const lenF = (stop - start) / step;
   const len = lenF <= 0 ? 0 : Math.ceil(lenF);
   const out = new Float64Array(len);
@@ -63,7 +71,7 @@ export function spacedTimesteps(
     }
     case "leading": {
       if (N === 0)
-        throw new Error(
+        throw new ArgumentError(
           `${who}: num_inference_steps must be positive with timestep_spacing "leading" (diffusers divides by it)`,
         );
       const ratio = Math.floor(T / N);
@@ -73,7 +81,7 @@ export function spacedTimesteps(
     }
     case "trailing": {
       if (N === 0)
-        throw new Error(
+        throw new ArgumentError(
           `${who}: num_inference_steps must be positive with timestep_spacing "trailing" (diffusers divides by it)`,
         );
       const ratio = T / N;
@@ -83,7 +91,7 @@ export function spacedTimesteps(
       return out;
     }
     default:
-      throw new Error(
+      throw new ArgumentError(
         `${who}: timestep_spacing ${JSON.stringify(spacing)} is not supported; choose one of "linspace", "leading" or "trailing"`,
       );
   }
@@ -123,7 +131,7 @@ export function logSigmaTable(table: Float32Array): Float32Array {
  */
 export function sigmaToT(sigma: number, logSigmas: Float32Array): number {
   const n = logSigmas.length;
-  const logSigma = Math.log(Math.max(sigma, 1e-10));
+  const logSigma = libcMath.log(Math.max(sigma, 1e-10));
   const ls32 = f(logSigma);
   // argmax of the cumulative count of `log_sigma >= log_sigmas[j]`: the last such j, 0 when none
   let lowIdx = 0;
@@ -152,10 +160,10 @@ export function karrasSigmas(
   const sMax = sigmaMax ?? inSigmas[0];
   const rho = 7.0;
   const ramp = numpyLinspace(0, 1, numInferenceSteps);
-  const minInv = Math.pow(sMin, 1 / rho),
-    maxInv = Math.pow(sMax, 1 / rho);
+  const minInv = libcMath.pow(sMin, 1 / rho),
+    maxInv = libcMath.pow(sMax, 1 / rho);
   const out = new Float64Array(numInferenceSteps);
-  for (let i = 0; i < out.length; i++) out[i] = Math.pow(maxInv + ramp[i] * (minInv - maxInv), rho);
+  for (let i = 0; i < out.length; i++) out[i] = libcMath.pow(maxInv + ramp[i] * (minInv - maxInv), rho);
   return out;
 }
 
@@ -168,8 +176,8 @@ export function exponentialSigmas(
 ): Float64Array {
   const sMin = sigmaMin ?? inSigmas[inSigmas.length - 1];
   const sMax = sigmaMax ?? inSigmas[0];
-  const lin = numpyLinspace(Math.log(sMax), Math.log(sMin), numInferenceSteps);
-  return lin.map(Math.exp);
+  const lin = numpyLinspace(libcMath.log(sMax), libcMath.log(sMin), numInferenceSteps);
+  return lin.map((v) => libcMath.exp(v));
 }
 
 /**

@@ -14,14 +14,14 @@
  * The formulas take a `ScalarMath` so the NVlabs reproduction can evaluate the very same
  * arithmetic with correctly rounded functions.
  */
-import { roundHalfEven, torchMath } from "@edmkit/core";
-import { jsMath, type ScalarMath } from "./scalar-math.js";
+import { ArgumentError, roundHalfEven, torchMath } from "@edmkit/core";
+import { type ScalarMath, correctlyRoundedMath } from "./scalar-math.js";
 import type { Schedule } from "./schedule.js";
 import { requireInverse } from "./schedule.js";
 
 function checkSteps(who: string, n: number, min = 2): void {
   if (!Number.isInteger(n) || n < min) {
-    throw new RangeError(`${who}: numSteps must be an integer >= ${min}, got ${n}`);
+    throw new ArgumentError(`${who}: numSteps must be an integer >= ${min}, got ${n}`);
   }
 }
 
@@ -35,24 +35,24 @@ export function validateTimeSteps(
   allowRepeated = false,
 ): Float64Array {
   if (!t || typeof t.length !== "number" || t.length < 2) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${who}: timeSteps must hold at least two times t_0 > ... > t_N = 0, got ${t?.length ?? 0}`,
     );
   }
   const out = Float64Array.from(t);
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i]))
-      throw new RangeError(`${who}: timeSteps must be finite, got t[${i}]=${out[i]}`);
+      throw new ArgumentError(`${who}: timeSteps must be finite, got t[${i}]=${out[i]}`);
     if (i > 0 && !(out[i] < out[i - 1] || (allowRepeated && out[i] === out[i - 1]))) {
       const what = allowRepeated ? "non-increasing" : "strictly decreasing";
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}: timeSteps must be ${what}, got t[${i}]=${out[i]} ${allowRepeated ? ">" : ">="} t[${i - 1}]=${out[i - 1]}`,
       );
     }
   }
   const last = out[out.length - 1];
   if (last !== 0)
-    throw new RangeError(`${who}: timeSteps must end in t_N = 0, got t[${out.length - 1}]=${last}`);
+    throw new ArgumentError(`${who}: timeSteps must end in t_N = 0, got t[${out.length - 1}]=${last}`);
   return out;
 }
 
@@ -74,12 +74,12 @@ export function timeStepsFromSigmas(
   who = "timeStepsFromSigmas",
   allowRepeated = false,
 ): Float64Array {
-  if (sigmas.length < 1) throw new RangeError(`${who}: sigmaSteps must hold at least one noise level`);
+  if (sigmas.length < 1) throw new ArgumentError(`${who}: sigmaSteps must hold at least one noise level`);
   const inv = requireInverse(schedule, who, "a discretization given in noise levels");
   const t = new Float64Array(sigmas.length + 1);
   for (let i = 0; i < sigmas.length; i++) {
     if (!(sigmas[i] > 0) || !Number.isFinite(sigmas[i])) {
-      throw new RangeError(`${who}: sigmaSteps must be positive and finite, got sigma[${i}]=${sigmas[i]}`);
+      throw new ArgumentError(`${who}: sigmaSteps must be positive and finite, got sigma[${i}]=${sigmas[i]}`);
     }
     t[i] = inv(roundSigma(sigmas[i]));
   }
@@ -95,7 +95,7 @@ export interface VpDiscretizationParams {
 export function vpTimes(numSteps: number, params: VpDiscretizationParams = {}): Float64Array {
   checkSteps("vpTimes", numSteps);
   const eps = params.epsilon_s ?? 1e-3;
-  if (!(eps > 0 && eps < 1)) throw new RangeError(`vpTimes: epsilon_s must lie in (0, 1), got ${eps}`);
+  if (!(eps > 0 && eps < 1)) throw new ArgumentError(`vpTimes: epsilon_s must lie in (0, 1), got ${eps}`);
   const t = new Float64Array(numSteps);
   for (let i = 0; i < numSteps; i++) t[i] = 1 + (i / (numSteps - 1)) * (eps - 1);
   return t;
@@ -108,7 +108,7 @@ export interface SigmaRange {
 
 function checkRange(who: string, r: SigmaRange): void {
   if (!(r.sigma_min > 0) || !(r.sigma_max > r.sigma_min) || !Number.isFinite(r.sigma_max)) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${who}: need 0 < sigma_min < sigma_max < inf, got sigma_min=${r.sigma_min}, sigma_max=${r.sigma_max}`,
     );
   }
@@ -118,7 +118,7 @@ function checkRange(who: string, r: SigmaRange): void {
 export function veTimes(
   numSteps: number,
   range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 },
-  math: ScalarMath = jsMath,
+  math: ScalarMath = correctlyRoundedMath,
 ): Float64Array {
   checkSteps("veTimes", numSteps);
   checkRange("veTimes", range);
@@ -135,7 +135,7 @@ export function veTimes(
 export function veSigmas(
   numSteps: number,
   range: SigmaRange = { sigma_min: 0.02, sigma_max: 100 },
-  math: ScalarMath = jsMath,
+  math: ScalarMath = correctlyRoundedMath,
 ): Float64Array {
   return veTimes(numSteps, range, math).map(Math.sqrt);
 }
@@ -149,13 +149,13 @@ export interface EdmDiscretizationParams extends SigmaRange {
 export function edmSigmas(
   numSteps: number,
   params: EdmDiscretizationParams = { sigma_min: 0.002, sigma_max: 80 },
-  math: ScalarMath = jsMath,
+  math: ScalarMath = correctlyRoundedMath,
 ): Float64Array {
   checkSteps("edmSigmas", numSteps);
   checkRange("edmSigmas", params);
   const rho = params.rho ?? 7;
   if (!(rho > 0) || !Number.isFinite(rho))
-    throw new RangeError(`edmSigmas: rho must be a positive number, got ${rho}`);
+    throw new ArgumentError(`edmSigmas: rho must be a positive number, got ${rho}`);
   const hi = math.pow(params.sigma_max, 1 / rho),
     lo = math.pow(params.sigma_min, 1 / rho);
   const out = new Float64Array(numSteps);
@@ -191,10 +191,10 @@ export function iddpmTable(params: IddpmParams = {}, opts: IddpmTableOptions = {
     C_2 = params.C_2 ?? 0.008,
     M = params.M ?? 1000;
   if (!Number.isInteger(M) || M < 1)
-    throw new RangeError(`iddpmTable: M must be a positive integer, got ${M}`);
-  if (!(C_1 > 0)) throw new RangeError(`iddpmTable: C_1 must be positive, got ${C_1}`);
-  if (!(C_2 >= 0)) throw new RangeError(`iddpmTable: C_2 must be non-negative, got ${C_2}`);
-  const math = opts.math ?? jsMath;
+    throw new ArgumentError(`iddpmTable: M must be a positive integer, got ${M}`);
+  if (!(C_1 > 0)) throw new ArgumentError(`iddpmTable: C_1 must be positive, got ${C_1}`);
+  if (!(C_2 >= 0)) throw new ArgumentError(`iddpmTable: C_2 must be non-negative, got ${C_2}`);
+  const math = opts.math ?? correctlyRoundedMath;
   const f32 = opts.alphaBarDtype === "float32";
   let cache = tableCache.get(math);
   if (!cache) tableCache.set(math, (cache = new Map()));
@@ -255,7 +255,7 @@ export function iddpmSigmas(
   for (let j = 0; j < u.length; j++)
     if (u[j] >= params.sigma_min && u[j] <= params.sigma_max) kept.push(u[j]);
   if (kept.length === 0) {
-    throw new RangeError(
+    throw new ArgumentError(
       `iddpmSigmas: no table entry lies in [sigma_min=${params.sigma_min}, sigma_max=${params.sigma_max}]`,
     );
   }

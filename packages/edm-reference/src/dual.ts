@@ -9,7 +9,52 @@
  *   derivative(sigma, 0.5)  // sigma'(0.5), exact to rounding
  *
  * Every operation applies the chain rule to the ε part: f(a + bε) = f(a) + f'(a)·b·ε.
+ *
+ * The elementary functions are deterministic (`det` below: core's correctly rounded `libm`
+ * and compositions of it), never V8's `Math.exp/log/...`, so a schedule written over `Num`
+ * gives the same bits on every JavaScript engine.
  */
+import { libm } from "@edmkit/core";
+
+/**
+ * Deterministic elementary functions: `exp`, `expm1`, `log`, `log1p`, `sin`, `cos`, `tan`,
+ * `atan`, `pow` correctly rounded (core's `libm`); the hyperbolic and inverse trigonometric
+ * ones composed from them with IEEE arithmetic (within a few ulp, same bits everywhere).
+ */
+const det = {
+  exp: libm.exp,
+  expm1: libm.expm1,
+  log: libm.log,
+  log1p: libm.log1p,
+  sin: libm.sin,
+  cos: libm.cos,
+  tan: libm.tan,
+  atan: libm.atan,
+  pow: libm.pow,
+  /** sinh x = (E + E / (E + 1)) / 2 with E = e^|x| − 1 (no cancellation near 0), signed. */
+  sinh(x: number): number {
+    const a = Math.abs(x);
+    const e = libm.expm1(a);
+    const v = a > 20 ? 0.5 * (e + 1) : 0.5 * (e + e / (e + 1));
+    return x < 0 ? -v : v;
+  },
+  /** cosh x = (e^|x| + e^-|x|) / 2. */
+  cosh(x: number): number {
+    const e = libm.exp(Math.abs(x));
+    return 0.5 * e + 0.5 / e;
+  },
+  /** tanh x = E / (E + 2) with E = e^(2|x|) − 1, signed. */
+  tanh(x: number): number {
+    const a = Math.abs(x);
+    const e = a > 22 ? Infinity : libm.expm1(2 * a);
+    const v = a > 22 ? 1 : e / (e + 2);
+    return x < 0 ? -v : v;
+  },
+  /** asin x = atan(x / √((1 − x)(1 + x))). */
+  asin: (x: number): number => libm.atan(x / Math.sqrt((1 - x) * (1 + x))),
+  /** acos x = 2 atan(√((1 − x) / (1 + x))). */
+  acos: (x: number): number => 2 * libm.atan(Math.sqrt((1 - x) / (1 + x))),
+};
 
 /** a dual number re + du·ε */
 export class Dual {
@@ -74,24 +119,24 @@ export const numberMath: Num<number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: (a, b) => Math.pow(a, b),
+  pow: (a, b) => det.pow(a, b),
   neg: (a) => -a,
   recip: (a) => 1 / a,
   square: (a) => a * a,
   sqrt: Math.sqrt,
-  exp: Math.exp,
-  expm1: Math.expm1,
-  log: Math.log,
-  log1p: Math.log1p,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  sinh: Math.sinh,
-  cosh: Math.cosh,
-  tanh: Math.tanh,
-  atan: Math.atan,
-  asin: Math.asin,
-  acos: Math.acos,
+  exp: det.exp,
+  expm1: det.expm1,
+  log: det.log,
+  log1p: det.log1p,
+  sin: det.sin,
+  cos: det.cos,
+  tan: det.tan,
+  sinh: det.sinh,
+  cosh: det.cosh,
+  tanh: det.tanh,
+  atan: det.atan,
+  asin: det.asin,
+  acos: det.acos,
   abs: Math.abs,
 };
 
@@ -134,12 +179,12 @@ export const dualMath: Num<Dual> = {
   pow: (a, b) => {
     const x = lift(a),
       y = lift(b);
-    const v = Math.pow(x.re, y.re);
+    const v = det.pow(x.re, y.re);
     let du = 0;
     // d(x^y) = y x^(y-1) dx + x^y ln(x) dy; each term only when its tangent is nonzero,
     // so that 0^2 or (-2)^3 with a constant exponent stays finite.
-    if (x.du !== 0) du += y.re * Math.pow(x.re, y.re - 1) * x.du;
-    if (y.du !== 0) du += v * Math.log(x.re) * y.du;
+    if (x.du !== 0) du += y.re * det.pow(x.re, y.re - 1) * x.du;
+    if (y.du !== 0) du += v * det.log(x.re) * y.du;
     return new Dual(v, du);
   },
   neg: (a) => {
@@ -155,19 +200,19 @@ export const dualMath: Num<Dual> = {
     (x) => 2 * x,
   ),
   sqrt: unary(Math.sqrt, (_x, fx) => 0.5 / fx),
-  exp: unary(Math.exp, (_x, fx) => fx),
-  expm1: unary(Math.expm1, (_x, fx) => fx + 1),
-  log: unary(Math.log, (x) => 1 / x),
-  log1p: unary(Math.log1p, (x) => 1 / (1 + x)),
-  sin: unary(Math.sin, (x) => Math.cos(x)),
-  cos: unary(Math.cos, (x) => -Math.sin(x)),
-  tan: unary(Math.tan, (_x, fx) => 1 + fx * fx),
-  sinh: unary(Math.sinh, (x) => Math.cosh(x)),
-  cosh: unary(Math.cosh, (x) => Math.sinh(x)),
-  tanh: unary(Math.tanh, (_x, fx) => 1 - fx * fx),
-  atan: unary(Math.atan, (x) => 1 / (1 + x * x)),
-  asin: unary(Math.asin, (x) => 1 / Math.sqrt(1 - x * x)),
-  acos: unary(Math.acos, (x) => -1 / Math.sqrt(1 - x * x)),
+  exp: unary(det.exp, (_x, fx) => fx),
+  expm1: unary(det.expm1, (_x, fx) => fx + 1),
+  log: unary(det.log, (x) => 1 / x),
+  log1p: unary(det.log1p, (x) => 1 / (1 + x)),
+  sin: unary(det.sin, (x) => det.cos(x)),
+  cos: unary(det.cos, (x) => -det.sin(x)),
+  tan: unary(det.tan, (_x, fx) => 1 + fx * fx),
+  sinh: unary(det.sinh, (x) => det.cosh(x)),
+  cosh: unary(det.cosh, (x) => det.sinh(x)),
+  tanh: unary(det.tanh, (_x, fx) => 1 - fx * fx),
+  atan: unary(det.atan, (x) => 1 / (1 + x * x)),
+  asin: unary(det.asin, (x) => 1 / Math.sqrt(1 - x * x)),
+  acos: unary(det.acos, (x) => -1 / Math.sqrt(1 - x * x)),
   abs: unary(Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),
 };
 

@@ -150,6 +150,7 @@ export {
   ToyTrainer,
   type ToyTrainingProgress,
   type ToyTrainingResult,
+  TrainingDivergedError,
   trainToyDenoiser,
   trainToyDenoiserSync,
   type TrainToyOptions,

@@ -31,6 +31,7 @@
  * Scalars (schedule, discretization, betas) are computed with correctly rounded exp / log /
  * pow / sin (core's `libm`), which is what the reference machine's C library returned.
  */
+import { ArgumentError } from "@edmkit/core";
 import { type Denoiser, libm, type NoiseSource, type SamplerObserver, type Tensor } from "@edmkit/core";
 import { correctlyRoundedMath } from "./scalar-math.js";
 import { edmSigmas, iddpmSigmas, veTimes, vpTimes, withFinalZero } from "./discretization.js";
@@ -102,7 +103,7 @@ function isInt(v: unknown): v is number {
 
 function checkNumSteps(who: string, n: unknown): number {
   if (!isInt(n) || n < 2) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${who}: num_steps must be an integer >= 2, got ${String(n)} (the original divides by num_steps - 1)`,
     );
   }
@@ -217,7 +218,7 @@ function num(
 ): number {
   if (v === undefined) return def;
   if (typeof v !== "number" || !pred(v))
-    throw new RangeError(`${who}: ${name} must be ${expected}, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(`${who}: ${name} must be ${expected}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -266,7 +267,7 @@ export function nvlabsEdmSetup(
 const oneOf = <T extends string>(who: string, name: string, v: unknown, def: T, allowed: readonly T[]): T => {
   if (v === undefined) return def;
   if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${who}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(", ")}, got ${JSON.stringify(v)}`,
     );
   }
@@ -401,14 +402,14 @@ export function parseNvlabsCall(
         v !== undefined &&
         !(typeof v === "string" && v.startsWith("<"))
       ) {
-        throw new RangeError(
+        throw new ArgumentError(
           `${who}: class_labels are not supported (unconditional nets only), got ${JSON.stringify(v)}`,
         );
       }
       continue;
     }
     if (!allowed.includes(k))
-      throw new RangeError(`${who}: unexpected keyword argument '${k}' (accepted: ${allowed.join(", ")})`);
+      throw new ArgumentError(`${who}: unexpected keyword argument '${k}' (accepted: ${allowed.join(", ")})`);
     out[k] = v === "inf" ? Infinity : v === "-inf" ? -Infinity : v;
   }
   return out;

@@ -13,7 +13,7 @@
  * The training target of F follows from the same coefficients:
  * F_target = (y - c_skip x) / c_out for x = y + n (eq. 8), see `networkTarget`.
  */
-import { type Denoiser, type Tensor, tensor, allocate } from "@edmkit/core";
+import { ArgumentError, type Denoiser, type Tensor, tensor, allocate, libm } from "@edmkit/core";
 import { iddpmTable, type IddpmParams } from "./discretization.js";
 import { vpSchedule } from "./schedule.js";
 
@@ -40,15 +40,15 @@ export function edmPreconditioning(
   opts: { sigma_data?: number; sigmaMin?: number; sigmaMax?: number } = {},
 ): Preconditioning {
   const sd = opts.sigma_data ?? 0.5;
-  if (!(sd > 0)) throw new RangeError(`edmPreconditioning: sigma_data must be positive, got ${sd}`);
+  if (!(sd > 0)) throw new ArgumentError(`edmPreconditioning: sigma_data must be positive, got ${sd}`);
   const sd2 = sd * sd;
   return {
     name: "edm",
     cSkip: (s) => sd2 / (s * s + sd2),
     cOut: (s) => (s * sd) / Math.sqrt(s * s + sd2),
     cIn: (s) => 1 / Math.sqrt(s * s + sd2),
-    cNoise: (s) => Math.log(s) / 4,
-    sigmaFromNoise: (c) => Math.exp(4 * c),
+    cNoise: (s) => libm.log(s) / 4,
+    sigmaFromNoise: (c) => libm.exp(4 * c),
     sigmaMin: opts.sigmaMin ?? 0,
     sigmaMax: opts.sigmaMax ?? Infinity,
   };
@@ -61,8 +61,8 @@ export function vePreconditioning(opts: { sigma_min?: number; sigma_max?: number
     cSkip: () => 1,
     cOut: (s) => s,
     cIn: () => 1,
-    cNoise: (s) => Math.log(0.5 * s),
-    sigmaFromNoise: (c) => 2 * Math.exp(c),
+    cNoise: (s) => libm.log(0.5 * s),
+    sigmaFromNoise: (c) => 2 * libm.exp(c),
     sigmaMin: opts.sigma_min ?? 0.02,
     sigmaMax: opts.sigma_max ?? 100,
   };
@@ -141,7 +141,7 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
       const n = x.data.length,
         rows = sigma.length;
       if (rows === 0 || n % rows !== 0)
-        throw new RangeError(`preconditionedDenoiser: ${rows} sigmas for ${n} values`);
+        throw new ArgumentError(`preconditionedDenoiser: ${rows} sigmas for ${n} values`);
       const per = n / rows;
       if (!inBuf || inBuf.data.length !== n || inBuf.dtype !== x.dtype)
         inBuf = tensor(allocate(x.dtype, n), x.shape);
@@ -158,7 +158,7 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
       }
       const f = await F(inBuf, cn);
       if (f.data.length !== n)
-        throw new RangeError(
+        throw new ArgumentError(
           `preconditionedDenoiser: the network returned ${f.data.length} values for ${n} inputs`,
         );
       const o = out && out.data.length === n ? out : tensor(allocate(x.dtype, n), x.shape);
@@ -181,7 +181,9 @@ export function preconditionedDenoiser(F: RawNetwork, precond: Preconditioning):
  */
 export function idealNetwork(denoiser: Denoiser, precond: Preconditioning): RawNetwork {
   if (!precond.sigmaFromNoise)
-    throw new Error(`idealNetwork: preconditioning '${precond.name}' cannot recover sigma from c_noise`);
+    throw new ArgumentError(
+      `idealNetwork: preconditioning '${precond.name}' cannot recover sigma from c_noise`,
+    );
   const fromNoise = precond.sigmaFromNoise.bind(precond);
   return async (input, cNoise) => {
     const rows = cNoise.length,

@@ -13,6 +13,7 @@
  * epsilon_t 1e-5, M 1000; VE sigma 0.02..100; iDDPM C_1 0.001, C_2 0.008, M 1000; EDM
  * sigma 0.002..80, rho 7, sigma_data 0.5, P_mean -1.2, P_std 1.2.
  */
+import { ArgumentError } from "@edmkit/core";
 import type { Denoiser } from "@edmkit/core";
 import { edmSigmas, iddpmSigmas, iddpmTable, veTimes, vpTimes, withFinalZero } from "./discretization.js";
 import {
@@ -243,6 +244,8 @@ export function resolvePreset(p: PresetName | Preset, who = "resolvePreset"): Pr
   if (typeof p !== "string") return p;
   const found = (presets as Record<string, Preset>)[p];
   if (!found)
-    throw new RangeError(`${who}: unknown preset '${p}', expected one of ${Object.keys(presets).join(", ")}`);
+    throw new ArgumentError(
+      `${who}: unknown preset '${p}', expected one of ${Object.keys(presets).join(", ")}`,
+    );
   return found;
 }

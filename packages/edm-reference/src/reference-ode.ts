@@ -18,7 +18,7 @@
  * sigma(t) = t, s = 1. `solveProbabilityFlowSchedule` uses that identity, which also avoids
  * sigma'(t) -> infinity at t = 0 for the VP and VE schedules.
  */
-import { type Denoiser, type Tensor, tensor } from "@edmkit/core";
+import { type Denoiser, libm, type Tensor, tensor } from "@edmkit/core";
 import type { Schedule } from "./schedule.js";
 
 export interface OdeOptions {
@@ -125,13 +125,13 @@ export async function integrateOde(
       y.set(yNew);
       k[0].set(k[6]);
       if (last) return y;
-      let fac = err === 0 ? 5 : Math.min(5, Math.max(0.2, 0.9 * Math.pow(err, -0.2)));
+      let fac = err === 0 ? 5 : Math.min(5, Math.max(0.2, 0.9 * libm.pow(err, -0.2)));
       if (justRejected) fac = Math.min(fac, 1);
       h *= fac;
       justRejected = false;
     } else {
       stats.rejected++;
-      h *= Math.max(0.2, 0.9 * Math.pow(err, -0.2));
+      h *= Math.max(0.2, 0.9 * libm.pow(err, -0.2));
       justRejected = true;
     }
     if (Math.abs(h) < 1e-14 * Math.max(Math.abs(t), 1e-300))

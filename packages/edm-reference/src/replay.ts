@@ -11,6 +11,7 @@
  * to float32 (FORMAT.md's float32 model rule); the sampler uses the result in float64.
  */
 import {
+  checkRequestedLength,
   compareReplay,
   compareValues,
   type Denoiser,
@@ -37,15 +38,16 @@ const ENTRIES = ["edm_sampler", "ablation_sampler"] as const;
 type Entry = (typeof ENTRIES)[number];
 
 /**
- * True for run fixtures of NVlabs' two samplers on an exact denoiser (mixture or data set) with
- * an identity round_sigma.
+ * True for run fixtures of NVlabs' two samplers with an identity round_sigma on an exact
+ * denoiser (mixture or data set), or on an ONNX network (replayed with model "recorded" or a
+ * live model the caller loads).
  */
 export function supportsFixture(f: Fixture): boolean {
   if (isScheduleFixture(f)) return false;
   return (
     f.reference.library === "edm" &&
     (ENTRIES as readonly string[]).includes(f.reference.entry) &&
-    (f.denoiser.kind === "gmm" || f.denoiser.kind === "empirical") &&
+    (f.denoiser.kind === "gmm" || f.denoiser.kind === "empirical" || f.denoiser.kind === "onnx") &&
     (f.reference.net === undefined || f.reference.net.round_sigma === "identity")
   );
 }
@@ -58,6 +60,15 @@ export function fixtureNet(f: RunFixture, source: ModelSource = "exact"): Denois
   const net = f.reference.net;
   const sigmaMin = net ? parseInf(net.sigma_min) : 0;
   const sigmaMax = net ? parseInf(net.sigma_max) : Infinity;
+  if (typeof source === "object") {
+    const live = source.live;
+    return {
+      sigmaMin,
+      sigmaMax,
+      roundSigma: (s) => s,
+      denoise: (x, sigma, out) => live.denoise(x, sigma, out),
+    };
+  }
   if (source === "recorded") {
     const recorded = new RecordedModel(f);
     return {
@@ -129,6 +140,13 @@ export async function replayFixture(
   const f = fixture as RunFixture;
   try {
     const entry = f.reference.entry as Entry;
+    checkRequestedLength(
+      f,
+      "reference.call.num_steps",
+      f.reference.call.num_steps,
+      f.model_calls.length,
+      "model calls",
+    );
     const net = fixtureNet(f, opts.model);
     const latents = tensor(f.noise.draws[0], f.shape, f.dtype);
     const noise = new ReplayNoise(f.noise.draws.slice(1), `${f.id} randn_like`);

@@ -41,6 +41,7 @@
  * loop allocates nothing: buffers are allocated once per call. Arithmetic follows the
  * dtype of the work buffers (default: the latents' dtype) with core's kernel semantics.
  */
+import { allFinite, ArgumentError, checkFiniteModelOutput } from "@edmkit/core";
 import {
   axpby,
   axpy,
@@ -169,7 +170,9 @@ function resolveConventions(c: EdmSamplerOptions["conventions"]): Required<Sampl
   if (c === undefined || c === "paper") return PAPER_CONVENTIONS;
   if (c === "nvlabs") return NVLABS_CONVENTIONS;
   if (typeof c !== "object")
-    throw new RangeError(`edmSampler: conventions must be "paper", "nvlabs" or an object, got ${String(c)}`);
+    throw new ArgumentError(
+      `edmSampler: conventions must be "paper", "nvlabs" or an object, got ${String(c)}`,
+    );
   return { ...PAPER_CONVENTIONS, ...c };
 }
 
@@ -181,7 +184,7 @@ function checkFinite(
   expected: string,
 ): void {
   if (typeof v !== "number" || !pred(v))
-    throw new RangeError(`${who}: ${name} must be ${expected}, got ${v}`);
+    throw new ArgumentError(`${who}: ${name} must be ${expected}, got ${v}`);
 }
 
 /**
@@ -205,7 +208,7 @@ export function planSampler(
     options.sigmaSteps !== undefined,
     options.numSteps !== undefined,
   ].filter(Boolean).length;
-  if (given > 1) throw new RangeError(`${who}: give at most one of timeSteps, sigmaSteps and numSteps`);
+  if (given > 1) throw new ArgumentError(`${who}: give at most one of timeSteps, sigmaSteps and numSteps`);
   let t: Float64Array;
   const rep = options.allowRepeatedTimes === true;
   if (options.timeSteps !== undefined) t = validateTimeSteps(options.timeSteps, who, rep);
@@ -213,6 +216,12 @@ export function planSampler(
     t = timeStepsFromSigmas(schedule, options.sigmaSteps, roundSigma, who, rep);
   else {
     const n = options.numSteps ?? 18;
+    // checked before the clamp to the denoiser's range, so the message names the value given
+    const positive = (v: number) => v > 0 && Number.isFinite(v);
+    if (options.sigmaMin !== undefined)
+      checkFinite(who, "sigma_min", options.sigmaMin, positive, "a positive finite number");
+    if (options.sigmaMax !== undefined)
+      checkFinite(who, "sigma_max", options.sigmaMax, positive, "a positive finite number");
     const lo = Math.max(options.sigmaMin ?? preset.sigmaMin, denoiser?.sigmaMin ?? 0);
     const hi = Math.min(options.sigmaMax ?? preset.sigmaMax, denoiser?.sigmaMax ?? Infinity);
     // only a range that differs from the preset's own changes its grid
@@ -230,12 +239,12 @@ export function planSampler(
   // solver
   const solver = options.solver ?? preset.solver;
   if (solver !== "euler" && solver !== "heun" && solver !== "midpoint") {
-    throw new RangeError(`${who}: solver must be "euler", "heun" or "midpoint", got ${String(solver)}`);
+    throw new ArgumentError(`${who}: solver must be "euler", "heun" or "midpoint", got ${String(solver)}`);
   }
   let alpha = solver === "midpoint" ? 0.5 : 1;
   if (options.alpha !== undefined) {
     if (solver !== "heun")
-      throw new RangeError(`${who}: alpha applies to solver "heun" only (got solver "${solver}")`);
+      throw new ArgumentError(`${who}: alpha applies to solver "heun" only (got solver "${solver}")`);
     checkFinite(who, "alpha", options.alpha, (v) => v > 0 && v <= 1, "in (0, 1]");
     alpha = options.alpha;
   }
@@ -298,14 +307,14 @@ export function planSampler(
     sig[i] = sigma(t[i]);
     const ok = i < N ? sig[i] > 0 && Number.isFinite(sig[i]) : sig[i] >= 0 && Number.isFinite(sig[i]);
     if (!ok) {
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}: sigma(t) must be ${i < N ? "positive and finite" : "finite and >= 0"} on the grid, got sigma(t[${i}]=${t[i]}) = ${sig[i]}`,
       );
     }
   }
   const s0 = s(t[0]);
   if (!(s0 > 0) || !Number.isFinite(s0))
-    throw new RangeError(`${who}: s(t) must be positive and finite, got s(t[0]=${t[0]}) = ${s0}`);
+    throw new ArgumentError(`${who}: s(t) must be positive and finite, got s(t[0]=${t[0]}) = ${s0}`);
   plan.x0Scale = sig[0] * s0;
 
   // d = a x - b D with a = sigma'/sigma + s'/s, b = sigma' s / sigma
@@ -325,13 +334,13 @@ export function planSampler(
     let tHat = tCur;
     if (gamma > 0 || conv.tHat === "round-trip") tHat = inv!(roundSigma(sCur + gamma * sCur));
     if (!Number.isFinite(tHat))
-      throw new RangeError(
+      throw new ArgumentError(
         `${who}: t_hat of step ${i} is not finite (sigma^-1 of the raised noise level gave ${tHat})`,
       );
     plan.tHat[i] = tHat;
     const sgHat = tHat === tCur ? sCur : sigma(tHat);
     if (!(sgHat > 0))
-      throw new RangeError(`${who}: sigma(t_hat) must be positive, got ${sgHat} at step ${i}`);
+      throw new ArgumentError(`${who}: sigma(t_hat) must be positive, got ${sgHat} at step ${i}`);
     plan.sigmaHat[i] = sgHat;
     const sHat = s(tHat);
     plan.sHat[i] = sHat;
@@ -348,7 +357,7 @@ export function planSampler(
       const tP = conv.secondPoint === "grid" && alpha === 1 ? tNext : tHat + alpha * h;
       const sgP = tP === tNext ? sig[i + 1] : sigma(tP);
       if (!(sgP > 0))
-        throw new RangeError(
+        throw new ArgumentError(
           `${who}: sigma at the second-order point t'=${tP} of step ${i} must be positive, got ${sgP}`,
         );
       const sP = s(tP);
@@ -385,14 +394,15 @@ export async function runPlan(
 ): Promise<Tensor> {
   const who = "edmSampler";
   if (!latents || !(latents.data instanceof Float64Array || latents.data instanceof Float32Array)) {
-    throw new TypeError(`${who}: latents must be a Tensor (Float64Array or Float32Array data)`);
+    throw new ArgumentError(`${who}: latents must be a Tensor (Float64Array or Float32Array data)`);
   }
+  if (!allFinite(latents.data)) throw new ArgumentError(`${who}: latents hold NaN or infinity`);
   const N = plan.numSteps;
   let drawsNeeded = false;
   for (let i = 0; i < N; i++) if (plan.draw[i]) drawsNeeded = true;
   const noise = options.noise;
   if (drawsNeeded && !noise)
-    throw new Error(
+    throw new ArgumentError(
       `${who}: options.noise (a NoiseSource) is required when the sampler draws noise (S_churn > 0 or noiseDraws "every-step")`,
     );
 
@@ -424,9 +434,13 @@ export async function runPlan(
 
   let step = -1;
   const den = options.observer ? observeDenoiser(denoiser, options.observer, () => step) : denoiser;
-  const checkOut = (out: Tensor): Tensor => {
+  // the model-call check of every EDM sampler (the NaN rule, docs/reliability.md)
+  const checkOut = (out: Tensor, sigma: number, input: Tensor): Tensor => {
+    if (!out || !(out.data instanceof Float64Array || out.data instanceof Float32Array))
+      throw new ArgumentError(`${who}: the denoiser returned no tensor at step ${step}`);
     if (out.data.length !== n)
-      throw new RangeError(`${who}: the denoiser returned ${out.data.length} values for ${n} inputs`);
+      throw new ArgumentError(`${who}: the denoiser returned ${out.data.length} values for ${n} inputs`);
+    checkFiniteModelOutput(who, step, sigma, out, input);
     return out;
   };
   // d = f(x, t) into `out`
@@ -454,6 +468,8 @@ export async function runPlan(
         rowSigma,
         denoised,
       ),
+      plan.sigmaHat[i],
+      xHat,
     );
     deriv(d, xHat, D, plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
     if (plan.second[i]) {
@@ -465,6 +481,8 @@ export async function runPlan(
           rowSigma,
           denoised,
         ),
+        plan.sigmaPrime[i],
+        xPrime!,
       );
       deriv(dPrime!, xPrime!, D2, plan.sigmaPrime[i], plan.aPrime[i], plan.bPrime[i]);
       axpby(dPrime!, plan.c1, d, plan.c2, dPrime!);

@@ -1,9 +1,10 @@
 /**
- * The scalar functions a schedule or discretization is evaluated with. The general samplers
- * default to JavaScript's own (`jsMath`); the NVlabs reproduction passes the correctly
- * rounded ones of core's `libm` (`correctlyRoundedMath`), which is what the reference
- * machine's C library and numpy returned for its schedule arithmetic (`np.e ** x`,
- * `x ** (1 / rho)`, `log`, `sin`).
+ * The scalar functions a schedule or discretization is evaluated with. Everything defaults to
+ * the correctly rounded ones of core's `libm` (`correctlyRoundedMath`): the same bits on every
+ * JavaScript engine, and what the reference machine's C library and numpy returned for
+ * NVlabs' schedule arithmetic (`np.e ** x`, `x ** (1 / rho)`, `log`, `sin`). JavaScript's own
+ * (`jsMath`) stays available as an explicit opt-in: faster, but V8's `Math.exp/log/pow/sin`
+ * have changed between Node versions and differ from Chromium's in the last bit.
  */
 import { libcMath, type ScalarFunctions } from "@edmkit/core";
 
@@ -13,7 +14,7 @@ import { libcMath, type ScalarFunctions } from "@edmkit/core";
  */
 export type ScalarMath = ScalarFunctions;
 
-/** JavaScript's own functions (fast; within an ulp, engine-dependent). */
+/** JavaScript's own functions (fast; within an ulp, engine-dependent): opt-in only. */
 export const jsMath: ScalarMath = {
   exp: Math.exp,
   log: Math.log,

@@ -12,6 +12,7 @@
  * are used as given. The inverse is needed only where a sampler must turn a noise level
  * back into a time (churn, discretizations defined in sigma); it is never approximated.
  */
+import { ArgumentError, libm } from "@edmkit/core";
 import { derivative, numberMath, type ScalarFunction } from "./dual.js";
 
 export interface Schedule {
@@ -50,17 +51,17 @@ export interface ScheduleSpec {
 export function defineSchedule(spec: ScheduleSpec): Schedule {
   const name = spec.name ?? "custom";
   if (typeof spec.sigma !== "function") {
-    throw new TypeError(`defineSchedule: sigma must be a function of t, got ${typeof spec.sigma}`);
+    throw new ArgumentError(`defineSchedule: sigma must be a function of t, got ${typeof spec.sigma}`);
   }
   if (spec.s !== undefined && typeof spec.s !== "function") {
-    throw new TypeError(`defineSchedule: s must be a function of t or absent, got ${typeof spec.s}`);
+    throw new ArgumentError(`defineSchedule: s must be a function of t or absent, got ${typeof spec.s}`);
   }
   const sigmaF = spec.sigma as ScalarFunction;
   const sigma = (t: number): number => sigmaF(t, numberMath);
   const sigmaDeriv = spec.sigmaDeriv ?? ((t: number) => derivative(sigmaF, t));
   let s: (t: number) => number, sDeriv: (t: number) => number;
   if (spec.s === undefined) {
-    if (spec.sDeriv !== undefined) throw new TypeError("defineSchedule: sDeriv given without s");
+    if (spec.sDeriv !== undefined) throw new ArgumentError("defineSchedule: sDeriv given without s");
     s = () => 1;
     sDeriv = () => 0;
   } else {
@@ -74,7 +75,7 @@ export function defineSchedule(spec: ScheduleSpec): Schedule {
 /** The schedule's inverse, or a clear error naming who needs it and why. */
 export function requireInverse(schedule: Schedule, who: string, why: string): (sigma: number) => number {
   if (!schedule.sigmaInv) {
-    throw new Error(
+    throw new ArgumentError(
       `${who}: schedule '${schedule.name}' has no sigmaInv (inverse of sigma(t)), which ${why} requires; give sigmaInv in defineSchedule`,
     );
   }
@@ -106,16 +107,16 @@ export interface VpParams {
  * s(t) = 1 / sqrt(e^(beta_d t^2 / 2 + beta_min t)) = 1 / sqrt(1 + sigma^2), with analytic
  * derivatives sigma' = (beta_d t + beta_min)(sigma + 1/sigma)/2, s' = -sigma sigma' s^3 and
  * inverse t = (sqrt(beta_min^2 + 2 beta_d log(1 + sigma^2)) - beta_min) / beta_d.
- * expm1 / log1p keep small t accurate.
+ * expm1 / log1p (core's correctly rounded ones) keep small t accurate.
  */
 export function vpSchedule(params: VpParams = {}): Schedule {
   const beta_d = params.beta_d ?? 19.9,
     beta_min = params.beta_min ?? 0.1;
   if (!(beta_d > 0) || !Number.isFinite(beta_d))
-    throw new RangeError(`vpSchedule: beta_d must be a positive number, got ${beta_d}`);
+    throw new ArgumentError(`vpSchedule: beta_d must be a positive number, got ${beta_d}`);
   if (!Number.isFinite(beta_min))
-    throw new RangeError(`vpSchedule: beta_min must be a finite number, got ${beta_min}`);
-  const sigma = (t: number) => Math.sqrt(Math.expm1(0.5 * beta_d * t * t + beta_min * t));
+    throw new ArgumentError(`vpSchedule: beta_min must be a finite number, got ${beta_min}`);
+  const sigma = (t: number) => Math.sqrt(libm.expm1(0.5 * beta_d * t * t + beta_min * t));
   const sigmaDeriv = (t: number) => {
     const sg = sigma(t);
     return 0.5 * (beta_min + beta_d * t) * (sg + 1 / sg);
@@ -128,7 +129,7 @@ export function vpSchedule(params: VpParams = {}): Schedule {
     name: "vp",
     sigma,
     sigmaDeriv,
-    sigmaInv: (sg) => (Math.sqrt(beta_min * beta_min + 2 * beta_d * Math.log1p(sg * sg)) - beta_min) / beta_d,
+    sigmaInv: (sg) => (Math.sqrt(beta_min * beta_min + 2 * beta_d * libm.log1p(sg * sg)) - beta_min) / beta_d,
     s,
     sDeriv: (t) => {
       const st = s(t);

@@ -15,6 +15,7 @@ import {
   type Denoiser,
   type DiscreteModel,
   type DType,
+  libm,
   type Prediction,
   sameShape,
   type Tensor,
@@ -467,16 +468,19 @@ export class VDenoiser implements Denoiser {
     this.innerModel = checkInner("VDenoiser", model, "v_prediction");
   }
 
-  /** `sigma_to_t`: atan(sigma) / pi * 2. */
+  /**
+   * `sigma_to_t`: sigma.atan() / math.pi * 2. The arc tangent is core's correctly rounded one
+   * (torch's is SLEEF's 1-ulp kernel, not ported: the two can differ in the last bit).
+   */
   sigmaToT(sigma: number, dtype: DType = "float64"): number {
-    const r = rounderFor(dtype);
-    return r(r(r(Math.atan(sigma)) / r(Math.PI)) * 2);
+    const m = torchMath(dtype);
+    return m.mul(m.div(m.r(libm.atan(sigma)), m.r(Math.PI)), 2);
   }
 
-  /** `t_to_sigma`: tan(t * pi / 2). */
+  /** `t_to_sigma`: (t * math.pi / 2).tan(), the tangent correctly rounded (see sigmaToT). */
   tToSigma(t: number, dtype: DType = "float64"): number {
-    const r = rounderFor(dtype);
-    return r(Math.tan(r(r(t * r(Math.PI)) / 2)));
+    const m = torchMath(dtype);
+    return m.r(libm.tan(m.div(m.mul(t, m.r(Math.PI)), 2)));
   }
 
   async denoise(x: Tensor, sigma: Float64Array, out?: Tensor): Promise<Tensor> {

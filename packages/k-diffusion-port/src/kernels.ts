@@ -1,18 +1,154 @@
 /**
- * The two update kernels that belong to one k-diffusion sampler each (DPM++ 3M SDE's
- * third-order correction and the LMS sum); the generic ones (`eulerStep`, `heunCorrector`,
- * `addScaled2/3`, `addScaledDiff(Div)`, `allFinite`) are core's `ops.ts`.
+ * The tensor update kernels of k-diffusion's samplers (they used to be in core's `ops.ts`;
+ * only this package uses them): the noise additions `addScaled2/3`, the multistep
+ * differences `addScaledDiff(Div)`, the Euler step and Heun's corrector, DPM++ 3M SDE's
+ * third-order correction and the LMS sum. The generic ones (`axpy`, `axpby`, `subDiv`, `sub`,
+ * `allFinite`) stay in core's `ops.ts`.
  *
  * Same contract as core: every kernel writes into a caller-owned `out` (which may alias an
  * input), allocates nothing, and follows torch CPU semantics for `out`'s dtype. In float32
  * each scalar is rounded to float32 and each torch op of the original expression is rounded
  * to float32 in the original's order (the doc comment gives that expression); in float64 the
  * same order of operations is kept, so results match the original to the last bit whenever
- * the scalars do.
+ * the scalars do. With these kernels every model input of k-diffusion's float32 reference
+ * fixtures is reproduced bit for bit (test/sampler-arithmetic.test.ts), and Euler, Heun,
+ * Euler-ancestral and LMS are bit-exact in float64.
  */
 import { checkOperands, type Tensor } from "@edmkit/core";
 
 const f = Math.fround;
+
+/**
+ * out = x + (n * a) * b, e.g. k-diffusion's `x + noise * s_noise * sigma_up`
+ * (float32: round n·a, then ·b, then the sum — three torch ops, left to right).
+ */
+export function addScaled2(out: Tensor, x: Tensor, n: Tensor, a: number, b: number): Tensor {
+  checkOperands("addScaled2", out, x, n);
+  const o = out.data,
+    xs = x.data,
+    ns = n.data,
+    len = o.length;
+  if (o instanceof Float32Array) {
+    const a32 = f(a),
+      b32 = f(b);
+    for (let k = 0; k < len; k++) o[k] = xs[k] + f(f(ns[k] * a32) * b32);
+  } else {
+    for (let k = 0; k < len; k++) o[k] = xs[k] + ns[k] * a * b;
+  }
+  return out;
+}
+
+/**
+ * out = x + ((n * a) * b) * c, e.g. k-diffusion's
+ * `x + noise * sigma_next * (-2 * eta * h).expm1().neg().sqrt() * s_noise`
+ * (float32: each product rounded left to right, then the sum)
+ */
+export function addScaled3(out: Tensor, x: Tensor, n: Tensor, a: number, b: number, c: number): Tensor {
+  checkOperands("addScaled3", out, x, n);
+  const o = out.data,
+    xs = x.data,
+    ns = n.data,
+    len = o.length;
+  if (o instanceof Float32Array) {
+    const a32 = f(a),
+      b32 = f(b),
+      c32 = f(c);
+    for (let k = 0; k < len; k++) o[k] = xs[k] + f(f(f(ns[k] * a32) * b32) * c32);
+  } else {
+    for (let k = 0; k < len; k++) o[k] = xs[k] + ns[k] * a * b * c;
+  }
+  return out;
+}
+
+/** out = x + c * (a - b)   (float32: round the difference, the product, then the sum) */
+export function addScaledDiff(out: Tensor, x: Tensor, c: number, a: Tensor, b: Tensor): Tensor {
+  checkOperands("addScaledDiff", out, x, a, b);
+  const o = out.data,
+    xs = x.data,
+    as = a.data,
+    bs = b.data,
+    len = o.length;
+  if (o instanceof Float32Array) {
+    const c32 = f(c);
+    for (let k = 0; k < len; k++) o[k] = xs[k] + f(c32 * f(as[k] - bs[k]));
+  } else {
+    for (let k = 0; k < len; k++) o[k] = xs[k] + c * (as[k] - bs[k]);
+  }
+  return out;
+}
+
+/** out = x + c * ((a - b) / s)   (float32: difference, quotient, product, sum, each rounded) */
+export function addScaledDiffDiv(out: Tensor, x: Tensor, c: number, a: Tensor, b: Tensor, s: number): Tensor {
+  checkOperands("addScaledDiffDiv", out, x, a, b);
+  const o = out.data,
+    xs = x.data,
+    as = a.data,
+    bs = b.data,
+    len = o.length;
+  if (o instanceof Float32Array) {
+    const c32 = f(c),
+      s32 = f(s);
+    for (let k = 0; k < len; k++) o[k] = xs[k] + f(c32 * f(f(as[k] - bs[k]) / s32));
+  } else {
+    for (let k = 0; k < len; k++) o[k] = xs[k] + c * ((as[k] - bs[k]) / s);
+  }
+  return out;
+}
+
+/**
+ * The Euler step of the probability-flow ODE in place, `x = x + d * dt` with
+ * d = (x - denoised) / sigma (k-diffusion's `to_d`): x + ((x - denoised) / sigma) * dt,
+ * rounded per op like the three torch ops in float32. Returns x.
+ */
+export function eulerStep(x: Tensor, denoised: Tensor, sigma: number, dt: number): Tensor {
+  checkOperands("eulerStep", x, denoised);
+  const o = x.data,
+    d = denoised.data,
+    len = o.length;
+  if (o instanceof Float32Array) {
+    const s32 = f(sigma),
+      dt32 = f(dt);
+    for (let k = 0; k < len; k++) o[k] = o[k] + f(f(f(o[k] - d[k]) / s32) * dt32);
+  } else {
+    for (let k = 0; k < len; k++) o[k] = o[k] + ((o[k] - d[k]) / sigma) * dt;
+  }
+  return x;
+}
+
+/**
+ * Heun's corrector in place: with d_2 = (x_2 - denoised_2) / sigma_next,
+ * `x = x + ((d + d_2) / 2) * dt` (k-diffusion's `sample_heun`), rounded per torch op in
+ * float32. Returns x.
+ */
+export function heunCorrector(
+  x: Tensor,
+  d: Tensor,
+  x2: Tensor,
+  denoised2: Tensor,
+  sigmaNext: number,
+  dt: number,
+): Tensor {
+  checkOperands("heunCorrector", x, d, x2, denoised2);
+  const o = x.data,
+    ds = d.data,
+    xs2 = x2.data,
+    dn = denoised2.data,
+    len = o.length;
+  if (o instanceof Float32Array) {
+    const s32 = f(sigmaNext),
+      dt32 = f(dt);
+    for (let k = 0; k < len; k++) {
+      const d2 = f(f(xs2[k] - dn[k]) / s32);
+      o[k] = o[k] + f(f(f(ds[k] + d2) / 2) * dt32);
+    }
+  } else {
+    for (let k = 0; k < len; k++) {
+      const d2 = (xs2[k] - dn[k]) / sigmaNext;
+      o[k] = o[k] + ((ds[k] + d2) / 2) * dt;
+    }
+  }
+  return x;
+}
 
 /**
  * The third-order correction of `sample_dpmpp_3m_sde`, from d1_0 and d1_1 (the two scaled

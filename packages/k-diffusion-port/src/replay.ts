@@ -9,6 +9,7 @@
  * entry: an exception becomes a result with status "error".
  */
 import {
+  checkRequestedLength,
   compareValues,
   type DiscreteModel,
   type Denoiser,
@@ -40,7 +41,7 @@ function wrapperName(entry: string): string {
 }
 
 function scheduleEntrySupported(entry: string): boolean {
-  if (entry in scheduleSignatures) return true;
+  if (Object.hasOwn(scheduleSignatures, entry)) return true;
   const [cls, method] = entry.split(".");
   return method === "get_sigmas" && WRAPPERS.has(cls);
 }
@@ -53,7 +54,8 @@ export function supportsFixture(fixture: Fixture): boolean {
   const f = fixture as RunFixture;
   if (!hasSampler(f.reference.entry)) return false;
   if (f.reference.wrapper && !WRAPPERS.has(wrapperName(f.reference.wrapper.entry))) return false;
-  return f.denoiser.kind !== "onnx";
+  // onnx fixtures: replayed with model "recorded" or a live model the caller loads
+  return true;
 }
 
 export interface ReplayOptions {
@@ -93,7 +95,8 @@ function replaySchedule(f: ScheduleFixture, opts: ReplayOptions): ReplayResult {
   const dtype = f.dtype ?? "float64";
   const call = f.reference.call as Record<string, unknown>;
   let sigmas: Float64Array;
-  if (entry in scheduleSignatures) {
+  checkRequestedLength(f, "reference.call.n", call.n, f.schedule?.sigmas?.length ?? 0, "sigmas");
+  if (Object.hasOwn(scheduleSignatures, entry)) {
     sigmas = callSchedule(entry, { ...call, dtype });
   } else {
     const cls = entry.split(".")[0];
@@ -165,6 +168,7 @@ async function replayRun(f: RunFixture, opts: ReplayOptions): Promise<ReplayResu
   const callback = (p: StepPayload): void => recorder.onStep({ i: p.i, fields: p });
   const call: Record<string, unknown> = {};
   let noiseGiven = false;
+  checkRequestedLength(f, "reference.call.n", f.reference.call.n, f.model_calls.length, "model calls");
   for (const [key, value] of Object.entries(f.reference.call)) {
     call[key] = resolvePlaceholder(f, key, value, { model, x, noise, callback });
     if (value === "<noise.draws[1:]>") noiseGiven = true;

@@ -41,12 +41,13 @@ export function getAncestralStep(
 /** `getAncestralStep` with the scalar math already chosen (used inside sampler loops). */
 export function ancestralStep(m: TorchMath, sigmaFrom: number, sigmaTo: number, eta: number): AncestralStep {
   if (!eta) return { sigmaDown: sigmaTo, sigmaUp: 0 };
-  const { r } = m;
-  const to2 = r(sigmaTo * sigmaTo);
-  const from2 = r(sigmaFrom * sigmaFrom);
-  const up = r(r(eta) * m.sqrt(r(r(to2 * r(from2 - to2)) / from2)));
-  const sigmaUp = up < sigmaTo ? up : sigmaTo;
-  const sigmaDown = m.sqrt(r(to2 - r(sigmaUp * sigmaUp)));
+  // sigma_up = min(sigma_to, eta * (sigma_to ** 2 * (sigma_from ** 2 - sigma_to ** 2) / sigma_from ** 2) ** 0.5)
+  const to2 = m.pow(sigmaTo, 2),
+    from2 = m.pow(sigmaFrom, 2);
+  const up = m.mul(m.r(eta), m.pow(m.div(m.mul(to2, m.sub(from2, to2)), from2), 0.5));
+  const sigmaUp = up < sigmaTo ? up : sigmaTo; // Python's min keeps sigma_to on a tie
+  // sigma_down = (sigma_to ** 2 - sigma_up ** 2) ** 0.5
+  const sigmaDown = m.pow(m.sub(to2, m.pow(sigmaUp, 2)), 0.5);
   return { sigmaDown, sigmaUp };
 }
 

@@ -2,8 +2,9 @@
  * Argument checks shared by schedules, samplers and wrappers. Every failure is one Error
  * whose message starts with the original function's name and names the argument.
  */
+import { ArgumentError } from "@edmkit/core";
 
-export class KDiffusionArgumentError extends Error {
+export class KDiffusionArgumentError extends ArgumentError {
   override name = "KDiffusionArgumentError";
 }
 

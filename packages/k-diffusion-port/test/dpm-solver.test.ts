@@ -475,8 +475,9 @@ describe("bad input", () => {
     const nan: Denoiser = {
       denoise: async (xx) => tensor(new Float64Array(xx.data.length).fill(NaN), xx.shape),
     };
+    // the NaN rule (docs/reliability.md): the model-call check names sampler, step and sigma
     await expect(sampleDpmAdaptive(nan, x, 0.1, 10)).rejects.toThrow(
-      /sample_dpm_adaptive: step size became NaN/,
+      /sample_dpm_adaptive: model returned a non-finite value \(NaN or Infinity\) at step 0 \(sigma=10\.0*2?\)/,
     );
   });
 });

@@ -29,8 +29,8 @@ describe("float32 Karras schedules reproduce the recordings bit for bit", () => 
       cases.set(JSON.stringify(src.call), { n: src.call.n as number, sigmas: f.schedule.sigmas });
     }
   }
-  test("there are float32 Karras schedules with n = 10 and n = 12", () => {
-    expect([...cases.values()].map((c) => c.n).sort()).toEqual([10, 12]);
+  test("there are float32 Karras schedules, n = 10 and n = 12 among them", () => {
+    expect([...cases.values()].map((c) => c.n)).toEqual(expect.arrayContaining([10, 12]));
   });
   for (const [call, c] of cases) {
     test(call, () => {

@@ -120,7 +120,7 @@ function sidecarDim(s: OnnxSidecar): number | undefined {
   const d = s.denoiser;
   if (d?.kind === "gmm") return d.dim;
   if (d?.kind === "discrete-eps" && d.gmm) return d.gmm.dim;
-  return s.trained_on?.dim;
+  return s.trained_on?.kind === "gmm" ? s.trained_on.dim : undefined;
 }
 
 export class OnnxDenoiser implements Denoiser, DiscreteModel {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { discreteEpsSchema, gmmSchema } from "@edmkit/core";
+import { discreteEpsSchema, empiricalSchema, gmmSchema } from "@edmkit/core";
 import { z } from "zod";
 
 /**
@@ -37,9 +37,18 @@ export const sidecarSchema = z.looseObject({
   inputs: z.array(ioSchema).length(2),
   outputs: z.array(ioSchema).length(1),
   /** The exact denoiser the graph implements (exact models only). */
-  denoiser: z.union([gmmSchema, discreteEpsSchema]).optional(),
-  /** The mixture a learned model was trained on. */
-  trained_on: gmmSchema.optional(),
+  denoiser: z.union([gmmSchema, discreteEpsSchema, empiricalSchema]).optional(),
+  /** The mixture, or the data set (kind empirical), a learned model was trained on. */
+  trained_on: z
+    .union([
+      gmmSchema,
+      z.looseObject({
+        kind: z.literal("empirical"),
+        dataset: z.string().min(1),
+        transform: empiricalSchema.shape.transform.optional(),
+      }),
+    ])
+    .optional(),
   sigma_data: z.number().positive().optional(),
   validation: z.array(validationRowSchema).optional(),
   notes: z.string().optional(),
@@ -66,7 +75,7 @@ export function parseSidecar(value: unknown, label: string): OnnxSidecar {
   if (s.denoiser) {
     const kind = s.denoiser.kind;
     const discrete = s.parameterization !== "denoiser";
-    if ((kind === "gmm") === discrete) {
+    if ((kind === "gmm" || kind === "empirical") === discrete) {
       throw new Error(
         `${label}: field \`denoiser.kind\`: "${kind}" does not fit parameterization "${s.parameterization}"`,
       );

@@ -147,8 +147,8 @@ describe("writer-built discrete models against recorded calls", () => {
     .map((l) => l.fixture)
     .filter((f): f is RunFixture => !isScheduleFixture(f) && f.denoiser.kind === "discrete-eps");
 
-  it("finds every discrete-time run fixture (42 diffusers, 7 k-diffusion)", () => {
-    expect(fixtures.filter((f) => f.reference.library === "diffusers").length).toBe(42);
+  it("finds every discrete-time run fixture (68 diffusers: 42 + 18 KDPM2 / LMS / DDIM / DDPM + 8 DPM-Solver; 7 k-diffusion)", () => {
+    expect(fixtures.filter((f) => f.reference.library === "diffusers").length).toBe(68);
     expect(fixtures.filter((f) => f.reference.library === "k-diffusion").length).toBe(7);
   });
 

@@ -26,12 +26,14 @@ be a report folder edmkit wrote (it holds a .edmkit-report marker); anything els
 before the run starts. The previous report stays intact if the run fails or is killed.
 
   --device D     also run the ONNX scenarios on D (cpu always runs)
-  --workers N    worker threads (default: the number of CPUs)
+  --workers N    worker threads (default: the number of CPUs, at most 4); never more than
+                 the number of tasks or of CPUs (the run says when it caps the number)
   --shard i/n    run only every n-th task starting at i (1-based); combine with "edmkit merge"
   --only PATTERN run only tasks whose id contains PATTERN (e.g. fixture:, scenarios, accuracy)
   --fixtures DIR fixture folder (default: the bundled fixtures)
 
-Exit status: 0 clean, 1 a fixture failed or a divergence is unexplained, 2 bad input.`;
+Exit status: 0 clean, 1 a fixture failed, a divergence is unexplained or the --device asked
+for is not available, 2 bad input.`;
 
 export const mergeHelp = `edmkit merge <shard-dir>... [--out DIR]
 
@@ -135,6 +137,8 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1)
     throw new UsageError(`conformance: --workers must be a positive integer, got "${values.workers}"`);
   const shard = parseShard(values.shard);
+  if (values.fixtures?.trim() === "")
+    throw new UsageError("conformance: --fixtures must name a folder, got an empty string");
   const fixturesDir = resolve(values.fixtures ?? join(root, "fixtures"));
   if (!existsSync(join(fixturesDir, "reference")))
     throw new UsageError(`conformance: ${fixturesDir} has no reference/ folder of fixtures`);
@@ -151,6 +155,11 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     throw new UsageError(`conformance: no task matches${values.only ? ` --only "${values.only}"` : ""}`);
   const versions = readVersions();
   const manifest: ShardManifest = { format: SHARD_FORMAT, shard, suite, versions };
+  const cap = Math.min(workers, ids.length, availableParallelism());
+  if (cap < workers && values.workers !== undefined)
+    process.stdout.write(
+      `conformance: ${cap} workers (--workers ${workers} capped at the ${ids.length} tasks and ${availableParallelism()} CPUs)\n`,
+    );
 
   const out = openReportDir(values.out!);
   let report: Report;
@@ -158,11 +167,11 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   try {
     const t0 = performance.now();
     const progress = new Progress(ids.length, "conformance");
-    results = await runPool(ids, ctx, workers, (r) => progress.tick(r.id));
+    results = await runPool(ids, ctx, cap, (r) => progress.tick(r.id));
     progress.end();
     report = assembleReport(results, {
       durationSeconds: (performance.now() - t0) / 1000,
-      workers,
+      workers: cap,
       shard: shard ? `${shard.i}/${shard.n}` : null,
       partial: shard !== null && shard.n > 1,
       versions,
@@ -173,6 +182,13 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   }
   await writeReport(out, report, results, manifest);
   printSummary(report, values.out!);
+  const missing = report.onnx.filter((o) => o.device === device && device !== "cpu" && !o.available);
+  if (missing.length) {
+    process.stderr.write(
+      `edmkit: conformance: --device ${device} is not available: ${missing[0].message.split("\n")[0]}\n`,
+    );
+    return 1;
+  }
   return report.problems.length === 0 ? 0 : 1;
 }
 

@@ -1,6 +1,13 @@
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { UsageError } from "../errors.js";
-import { collectFixtureFiles, loadAll, type ReplayEntry, replayOne, summarize } from "../replay.js";
+import {
+  collectFixtureFiles,
+  LIVE_ONNX_TOLERANCE_SCALE,
+  loadAll,
+  type ReplayEntry,
+  replayOne,
+  summarize,
+} from "../replay.js";
 import { fmtErr, table } from "./format.js";
 import { Progress } from "./progress.js";
 
@@ -15,6 +22,12 @@ output with the recording.
   --model exact        evaluate the fixture's denoiser (default)
   --model recorded     answer every model call with the recorded output: only the sampler's
                        arithmetic is compared (a float32 run should then be bit-exact)
+
+A fixture whose denoiser is an ONNX network (kind onnx) passes or fails on mode (a): every
+model call answered with PyTorch's recorded output, at the fixture's tolerance. With
+--model exact it is also run live on the ONNX model (mode b, onnxruntime on the CPU) and
+judged at ${LIVE_ONNX_TOLERANCE_SCALE}x the fixture's tolerance; those figures are listed apart and
+do not change the exit status.
 
 Exit status: 0 all passed, 1 any failed or unsupported, 2 bad input.`;
 
@@ -47,7 +60,7 @@ function callInputFields(v: readonly number[]): {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -92,6 +105,14 @@ export async function replayCommand(argv: string[]): Promise<number> {
         ...(r.callInputMaxAbs ? callInputFields(r.callInputMaxAbs) : {}),
         firstDivergence: r.firstDivergence,
         ...(r.message ? { message: r.message } : {}),
+        ...(r.live
+          ? {
+              live: {
+                ...r.live,
+                maxAbsError: Number.isNaN(r.live.maxAbsError) ? null : r.live.maxAbsError,
+              },
+            }
+          : {}),
       })),
       summary,
     };
@@ -107,6 +128,21 @@ export async function replayCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `${table(["id", "status", "max abs err", "max call-input err", "first divergence"], rows)}\n`,
     );
+    const live = results.filter((r) => r.live);
+    if (live.length) {
+      const liveRows = live.map((r) => [
+        r.id,
+        r.live!.status,
+        fmtErr(r.live!.maxAbsError),
+        `${r.live!.toleranceScale}x`,
+        r.live!.firstDivergence
+          ? `call ${r.live!.firstDivergence.modelCall} |d|=${fmtErr(r.live!.firstDivergence.maxAbs)}`
+          : (r.live!.message ?? ""),
+      ]);
+      process.stdout.write(
+        `\nONNX fixtures run live on onnxruntime (mode b; the table above is mode a, recorded outputs):\n${table(["id", "live status", "max abs err", "tolerance", "first divergence"], liveRows)}\n`,
+      );
+    }
     process.stdout.write(
       `\n${summary.passed} passed, ${summary.failed} failed, ${summary.unsupported} unsupported (${results.length} fixtures)\n`,
     );

@@ -4,10 +4,15 @@
  * sidecar JSON in the fixtures/models format and optionally the weights JSON.
  */
 import { basename, extname, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { type DType, TorchGenerator } from "@edmkit/core";
-import { type ToyDatasetName, trainToyDenoiser, type ToyTrainingProgress } from "@edmkit/edm";
-import { writeFileAtomic } from "@edmkit/core/node";
+import { allFinite, type DType, TorchGenerator } from "@edmkit/core";
+import {
+  type ToyDatasetName,
+  TrainingDivergedError,
+  trainToyDenoiser,
+  type ToyTrainingProgress,
+} from "@edmkit/edm";
+import { checkWritableFile, stageFile } from "@edmkit/core/node";
+import { parseCommandArgs } from "./args.js";
 import { UsageError } from "../errors.js";
 import {
   edmMlpModel,
@@ -39,16 +44,22 @@ to ONNX with edmkit's writer and writes a sidecar model.json next to it.
 
   --dataset NAME   bimodal1d, ring8, two-moons, swiss-roll or checkerboard
   --out FILE       the ONNX file to write (.onnx); the sidecar goes to FILE with .json
-  --steps N        optimizer steps (default 2000)
-  --batch B        fresh samples per step (default 256)
+  --steps N        optimizer steps (default 2000, at most 1000000)
+  --batch B        fresh samples per step (default 256, at most 65536)
   --lr X           peak learning rate, OneCycle schedule (default 0.004)
-  --hidden H       hidden width (default 64; the shipped models use 128)
-  --depth D        hidden layers (default 3)
-  --seed S         seed of the weights and of every draw (default 0)
+  --hidden H       hidden width (default 64, at most 4096; the shipped models use 128)
+  --depth D        hidden layers (default 3, at most 32)
+  --seed S         seed of the weights and of every draw, any integer (default 0)
   --weights FILE   also write the float64 weights JSON (ToyMlpDenoiser.fromJSON reads it)
   --json           print a JSON summary on stdout and nothing else
 
-Exit status: 0 done, 1 the exported graph does not reproduce the trained model, 2 bad input.`;
+Every output path is checked before training (exit 2 if one cannot be written). The files are
+written under temporary names and renamed into place only when training converged (finite
+loss and weights) and the export check passed; otherwise nothing is written and an existing
+model of that name stays as it was.
+
+Exit status: 0 done, 1 training diverged (NaN or infinite loss or weights) or the exported
+graph does not reproduce the trained model, 2 bad input.`;
 
 function parseNumber(
   name: string,
@@ -72,7 +83,7 @@ async function exportCheck(
   bytes: Uint8Array,
   sidecar: Record<string, unknown>,
   model: Awaited<ReturnType<typeof trainToyDenoiser>>["model"],
-): Promise<{ maxAbs: number; relative: number }> {
+): Promise<{ maxAbs: number; relative: number; finite: boolean }> {
   const rows = 256,
     dim = model.architecture.dim;
   const onnx = await OnnxDenoiser.fromBytes(bytes, { sidecar: sidecar as never, name: String(sidecar.file) });
@@ -93,14 +104,15 @@ async function exportCheck(
       maxAbs = Math.max(maxAbs, Math.abs(got.data[k] - want.data[k]));
       scale = Math.max(scale, Math.abs(want.data[k]));
     }
-    return { maxAbs, relative: maxAbs / Math.max(scale, 1e-300) };
+    const finite = allFinite(want.data) && allFinite(got.data);
+    return { maxAbs, relative: maxAbs / Math.max(scale, 1e-300), finite };
   } finally {
     await onnx.release();
   }
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -142,40 +154,58 @@ export async function trainCommand(argv: string[]): Promise<number> {
         `train: --weights ${values.weights} would overwrite the sidecar of ${out}; choose another name`,
       );
   }
-  const steps = parseNumber("steps", values.steps, positiveInt, "a positive integer") ?? 2000;
-  const batchSize = parseNumber("batch", values.batch, positiveInt, "a positive integer") ?? 256;
+  const upTo = (max: number) => (x: number) => positiveInt(x) && x <= max;
+  const steps = parseNumber("steps", values.steps, upTo(1e6), "an integer from 1 to 1000000") ?? 2000;
+  const batchSize = parseNumber("batch", values.batch, upTo(65536), "an integer from 1 to 65536") ?? 256;
   const lr = parseNumber("lr", values.lr, (x) => Number.isFinite(x) && x > 0, "a positive number") ?? 4e-3;
-  const hidden = parseNumber("hidden", values.hidden, positiveInt, "a positive integer") ?? 64;
-  const depth = parseNumber("depth", values.depth, positiveInt, "a positive integer") ?? 3;
+  const hidden = parseNumber("hidden", values.hidden, upTo(4096), "an integer from 1 to 4096") ?? 64;
+  const depth = parseNumber("depth", values.depth, upTo(32), "an integer from 1 to 32") ?? 3;
+  // any integer, negative too, like sample --seed (ToyRng mixes the sign in)
   const seed =
-    parseNumber("seed", values.seed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer") ?? 0;
+    parseNumber("seed", values.seed, (x) => Number.isSafeInteger(x), "an integer in (-2^53, 2^53)") ?? 0;
   // float32 graphs only, like the shipped models: onnxruntime's extended optimizations fuse the
   // writer's x * Sigmoid(x) into QuickGelu, which has no float64 kernel on the CPU
   const dtype: DType = "float32";
 
+  // before the work: every output path must be writable
+  checkWritableFile(out, "train: --out");
+  checkWritableFile(sidecarPath, "train: the sidecar");
+  if (values.weights !== undefined) checkWritableFile(values.weights, "train: --weights");
+
   const every = Math.max(1, Math.floor(steps / 100));
   const progress = new Progress(Math.ceil(steps / every), "train", values.json);
   let last: ToyTrainingProgress | undefined;
-  const result = await trainToyDenoiser({
-    dataset,
-    steps,
-    batchSize,
-    lr,
-    hidden,
-    depth,
-    seed,
-    progressEvery: every,
-    onProgress: (p) => {
-      last = p;
-      progress.tick(`step ${p.step}/${p.steps} loss ${p.lossEma.toFixed(4)}`);
-    },
-  });
+  let result: Awaited<ReturnType<typeof trainToyDenoiser>>;
+  try {
+    result = await trainToyDenoiser({
+      dataset,
+      steps,
+      batchSize,
+      lr,
+      hidden,
+      depth,
+      seed,
+      progressEvery: every,
+      onProgress: (p) => {
+        last = p;
+        progress.tick(`step ${p.step}/${p.steps} loss ${p.lossEma.toFixed(4)}`);
+      },
+    });
+  } catch (e) {
+    progress.end();
+    if (!(e instanceof TrainingDivergedError)) throw e;
+    return diverged(e.message, out);
+  }
   progress.end();
   const { model, losses, seconds } = result;
   const finalLoss = losses[losses.length - 1];
   const finalLossEma = last?.lossEma ?? finalLoss;
   const weights = model.toJSON();
   const arch = model.architecture;
+  // the graph holds the weights in float32: beyond its range they become infinite there
+  const float32 = (a: number[]) => a.every((v) => Math.abs(v) <= 3.4028234663852886e38);
+  if (!Number.isFinite(finalLoss) || !weights.layers.every((l) => float32(l.weight) && float32(l.bias)))
+    return diverged(`final loss ${finalLoss}; the weights hold NaN or values beyond float32`, out);
 
   const spec: EdmMlpSpec = {
     dim: arch.dim,
@@ -218,6 +248,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     },
   };
   const check = await exportCheck(bytes, sidecar, model);
+  if (!check.finite)
+    return diverged("the trained model's output, or its float32 export's, holds NaN or infinity", out);
   sidecar.export_check = {
     points: 256,
     max_abs_diff: check.maxAbs,
@@ -225,12 +257,22 @@ export async function trainCommand(argv: string[]): Promise<number> {
     against: "the float64 trained model (weights JSON)",
   };
 
-  writeFileAtomic(out, bytes);
-  writeFileAtomic(sidecarPath, `${JSON.stringify(sidecar, null, 1)}\n`);
-  if (values.weights !== undefined) writeFileAtomic(values.weights, `${JSON.stringify(weights)}\n`);
-
   const tolerance = 1e-4;
   const ok = check.relative <= tolerance;
+  // staged under temporary names; renamed over the targets only when every check passed
+  const staged = [
+    stageFile(out, bytes),
+    stageFile(sidecarPath, `${JSON.stringify(sidecar, null, 1)}\n`),
+    ...(values.weights !== undefined ? [stageFile(values.weights, `${JSON.stringify(weights)}\n`)] : []),
+  ];
+  if (!ok) {
+    for (const f of staged) f.abort();
+    process.stderr.write(
+      `edmkit: the exported graph differs from the trained model by ${check.relative.toExponential(2)} relative (expected <= ${tolerance}); nothing written, ${out} is unchanged\n`,
+    );
+    return 1;
+  }
+  for (const f of staged) f.commit();
   if (values.json) {
     const summary = {
       dataset: result.dataset.name,
@@ -265,11 +307,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ].join("\n")}\n`,
     );
   }
-  if (!ok) {
-    process.stderr.write(
-      `edmkit: the exported graph differs from the trained model by ${check.relative.toExponential(2)} relative (expected <= ${tolerance})\n`,
-    );
-    return 1;
-  }
   return 0;
 }
+
+/** Training diverged: exit 1, nothing written (an existing model of that name stays as it was). */
+function diverged(why: string, out: string): number {
+  process.stderr.write(
+    `edmkit: train: training diverged (${oneLineOf(why)}); lower --lr. Nothing written, ${out} is unchanged\n`,
+  );
+  return 1;
+}
+
+const oneLineOf = (s: string) => s.split("\n")[0];

@@ -204,6 +204,62 @@ export const QUIRKS: QuirkSpec[] = [
     cause: "float32-casts",
     fixtures: /karras|exponential|beta|custom-sigmas|continuous|loglinear/,
   },
+  {
+    source: "diffusers-family 1",
+    summary:
+      "DPM-Solver multistep: lower order on the last steps (lower_order_final, < 15 steps); Karras / exponential sigmas get rounded timesteps",
+    cause: null,
+    fixtures: /diffusers\/DPMSolverMultistepScheduler\//,
+  },
+  {
+    source: "diffusers-family 2",
+    summary: 'algorithm_type "dpmsolver" / "sde-dpmsolver" refuse final_sigmas_type "zero"',
+    cause: null,
+    fixtures: /diffusers\/DPMSolverMultistepScheduler\/.*dpmsolver-/,
+  },
+  {
+    source: "diffusers-family 3",
+    summary: "EDM DPM-Solver++ SDE at order 3 fails upstream (UnboundLocalError): order 2 recorded",
+    cause: null,
+    fixtures: /diffusers\/EDMDPMSolverMultistepScheduler\/.*sde-2m/,
+  },
+  {
+    source: "diffusers-family 4",
+    summary: "DDPM / DDIM clip the predicted x0 to [-1, 1] by default; DDPM clamps its variance at 1e-20",
+    cause: null,
+    fixtures: /diffusers\/(DDPMScheduler|DDIMScheduler)\/.*clip/,
+  },
+  {
+    source: "diffusers-family 5",
+    summary:
+      "LMS coefficients from scipy quad (epsrel 1e-4) on float32 sigmas; order capped by the steps taken",
+    cause: null,
+    fixtures: /diffusers\/LMSDiscreteScheduler\//,
+  },
+  {
+    source: "diffusers-family 6",
+    summary: "KDPM2: interleaved log-midpoint sigmas, called at fractional timesteps",
+    cause: null,
+    fixtures: /diffusers\/KDPM2(Ancestral)?DiscreteScheduler\//,
+  },
+  {
+    source: "diffusers-family 7",
+    summary: "FlowMatch Euler: sigma 1 is pure noise, timesteps = sigma * T, shift / dynamic mu",
+    cause: null,
+    fixtures: /diffusers\/FlowMatchEulerDiscreteScheduler\//,
+  },
+  {
+    source: "diffusers-family 8",
+    summary: "the EDM-preconditioned model sees c_noise = ln(sigma) / 4 computed in float32",
+    cause: null,
+    fixtures: /diffusers\/EDM(Euler|DPMSolverMultistep)Scheduler\//,
+  },
+  {
+    source: "diffusers-family 9",
+    summary: "FlowMatch Euler's step casts the sample to float32 first (a float64 run is rounded every step)",
+    cause: null,
+    fixtures: /diffusers\/FlowMatchEulerDiscreteScheduler\//,
+  },
 ];
 
 export function quirkCoverage(report: Pick<Report, "fixtures" | "causes">): Report["quirks"] {

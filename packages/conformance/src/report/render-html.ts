@@ -339,12 +339,29 @@ function fixturesSection(report: Report): string {
     `<span class="num">${esc(formatSeconds(r.seconds))}</span>`,
   ]);
   const s = report.fixtures.summary;
+  const live = report.fixtures.results.filter((r) => r.live);
+  const liveTable = live.length
+    ? `<p>Fixtures on an ONNX network above are mode (a): every model call answered with PyTorch's recorded output. Mode (b) runs the network on onnxruntime (CPU), judged at a multiple of the fixture's tolerance:</p>${table(
+        [
+          { label: "fixture" },
+          { label: "live status" },
+          { label: "max abs error", right: true },
+          { label: "tolerance" },
+        ],
+        live.map((r) => [
+          `<code>${esc(r.id)}</code>`,
+          statusBadge(r.live!.status),
+          num(r.live!.maxAbsError),
+          `${r.live!.toleranceScale}x fixture`,
+        ]),
+      )}`
+    : "";
   return section(
     "fixtures",
     "Fixtures",
     `${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported. Failures first.`,
     rows.length
-      ? `<div class="scroll">${table([{ label: "fixture" }, { label: "status" }, { label: "max abs error", right: true }, { label: "tolerance abs / rel", right: true }, { label: "first divergence" }, { label: "time", right: true }], rows)}</div>`
+      ? `<div class="scroll">${table([{ label: "fixture" }, { label: "status" }, { label: "max abs error", right: true }, { label: "tolerance abs / rel", right: true }, { label: "first divergence" }, { label: "time", right: true }], rows)}</div>${liveTable}`
       : '<p class="empty">No fixtures were replayed.</p>',
   );
 }

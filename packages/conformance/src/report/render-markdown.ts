@@ -338,6 +338,25 @@ export function renderMarkdown(report: Report): string {
     );
   }
 
+  const live = fx.results.filter((r) => r.live);
+  if (live.length) {
+    push(
+      "**ONNX networks run live.** The rows above of fixtures on an ONNX network are mode (a): every model call answered with PyTorch's recorded output, so the sampler's arithmetic is checked at the fixture's tolerance. Mode (b) runs the network on onnxruntime (CPU), whose kernels round differently in the last bits; judged at the stated multiple of the fixture's tolerance:",
+      "",
+      table(
+        ["id", "live status", "max abs error", "tolerance"],
+        live.map((r) => [
+          mdCode(r.id),
+          statusMark(r.live!.status),
+          formatGap(r.live!.maxAbsError),
+          `${r.live!.toleranceScale}x fixture`,
+        ]),
+        ["l", "l", "r", "l"],
+      ),
+      "",
+    );
+  }
+
   // --- Problems --------------------------------------------------------------------------------
   push("## Problems", "");
   if (report.problems.length === 0 && unexplained.length === 0) push("None.", "");

@@ -54,6 +54,15 @@ export const fixtureResultSchema = z.object({
     .nullable(),
   message: z.string().optional(),
   seconds: num,
+  /** For an `onnx` fixture: the live run on onnxruntime (mode b); the fields above are mode (a). */
+  live: z
+    .object({
+      status: z.enum(["pass", "fail", "unsupported", "error"]),
+      maxAbsError: maybeNum,
+      toleranceScale: num,
+      message: z.string().optional(),
+    })
+    .optional(),
 });
 
 /** Implementation vs implementation on one model, schedule and noise stream. */

@@ -16,7 +16,7 @@ import {
   type Tensor,
   zerosLike,
 } from "@edmkit/core";
-import type { SchedulerName } from "@edmkit/diffusers";
+import type { SignedSchedulerName } from "@edmkit/diffusers";
 import type { EdmSamplerOptions, Solver } from "@edmkit/edm";
 import type { SamplerName as KSamplerName } from "@edmkit/k-diffusion";
 import { CallRecorder, type TrajectoryRun } from "../conformance/trajectory.js";
@@ -122,7 +122,7 @@ export interface DiffusersRunOptions {
  */
 export async function runDiffusers(
   impl: Impl,
-  cls: SchedulerName,
+  cls: SignedSchedulerName,
   config: Record<string, unknown>,
   model: DiscreteModel,
   z: Tensor,

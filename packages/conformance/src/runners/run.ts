@@ -6,10 +6,10 @@
 import type { Denoiser, NoiseSource, SamplerObserver, Tensor } from "@edmkit/core";
 import {
   type AnyScheduler,
-  createScheduler,
   type DenoisingLoopOptions,
   denoisingLoop,
   type LoopModel,
+  schedulers,
 } from "@edmkit/diffusers";
 import {
   type EdmSamplerOptions,
@@ -97,14 +97,23 @@ export function runNvlabs(
   return nvlabsSamplers[entry.sampler](model, latents, call, run);
 }
 
-/** The scheduler of a diffusers entry from a config (`from_config(config, **overrides)`), its timesteps set. */
+/** A scheduler the runner table drives (see `DiffusersEntry`). */
+export type DrivenScheduler = InstanceType<(typeof schedulers)[DiffusersEntry["scheduler"]]>;
+
+type SchedulerTimesteps = number | { sigmas?: number[]; timesteps?: number[] };
+
+/**
+ * The scheduler of a diffusers entry from a config (`from_config(config, **overrides)`), its
+ * timesteps set: given, or chosen (and checked) from the built scheduler by a function.
+ */
 export function prepareScheduler(
   entry: DiffusersEntry,
   config: Record<string, unknown>,
   overrides: Record<string, unknown>,
-  timesteps: number | { sigmas?: number[]; timesteps?: number[] },
-): AnyScheduler {
-  const scheduler = createScheduler(entry.scheduler, config, overrides);
+  timesteps: SchedulerTimesteps | ((scheduler: DrivenScheduler) => SchedulerTimesteps),
+): DrivenScheduler {
+  const scheduler = new schedulers[entry.scheduler](config, overrides);
+  if (typeof timesteps === "function") timesteps = timesteps(scheduler);
   if (typeof timesteps === "number") scheduler.setTimesteps(timesteps);
   else scheduler.setTimesteps({ ...timesteps });
   return scheduler;

@@ -2,11 +2,14 @@
  * The runner table: every sampler of every port under one name (`k-diffusion/sample_*`,
  * `edm/<solver>`, `edm/<NVlabs sampler>`, `diffusers/<SchedulerClass>`) with what it takes to
  * run it. Built from the ports' own registries and signatures, so a sampler a port adds
- * appears here (and in `edmkit sample`) without a copy of its signature.
+ * appears here (and in `edmkit sample`) without a copy of its signature (a diffusers
+ * scheduler once the port states its signature).
  */
 import {
+  isSignedScheduler,
   type SchedulerName,
   type SchedulerSignature,
+  type SignedSchedulerName,
   schedulerSignature,
   schedulers,
 } from "@edmkit/diffusers";
@@ -46,7 +49,7 @@ export interface NvlabsEntry {
 export interface DiffusersEntry {
   name: string;
   family: "diffusers";
-  scheduler: SchedulerName;
+  scheduler: SignedSchedulerName;
   signature: SchedulerSignature;
 }
 
@@ -81,7 +84,11 @@ function build(): RunnerEntry[] {
         keywords: samplerKeywords[sampler],
       }),
     ),
-    ...(Object.keys(schedulers) as SchedulerName[]).map(
+    // The diffusers schedulers whose signature the port states (Euler, Heun, Euler ancestral).
+    // Its other schedulers (DDIM, DDPM, LMS, KDPM2, DPM-Solver, the EDM and flow-matching ones)
+    // have their own step options or model kinds and are replayed from fixtures only; they join
+    // here (and `edmkit sample`) once the port states their signatures.
+    ...(Object.keys(schedulers) as SchedulerName[]).filter(isSignedScheduler).map(
       (scheduler): DiffusersEntry => ({
         name: `diffusers/${scheduler}`,
         family: "diffusers",

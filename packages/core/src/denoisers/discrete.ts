@@ -4,7 +4,9 @@
  * `DiscreteEpsDDPMDenoiser` see it: (scaled sample, timestep) -> eps, v or x0.
  */
 import type { Denoiser, DiscreteModel, Prediction } from "../contracts.js";
-import { allocate, type Tensor, tensor } from "../tensor.js";
+import { ArgumentError } from "../errors.js";
+import { allocate, numel, type Tensor, tensor } from "../tensor.js";
+import * as libm from "../libm.js";
 import { GaussianMixture, type GmmSpec } from "./gmm.js";
 
 export type TimeMap = "index" | "c_noise";
@@ -47,19 +49,24 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
   ) {
     this.prediction = spec.prediction ?? "epsilon";
     this.timeMap = spec.timeMap ?? "index";
-    this.sigmas = sigmasFromAlphasCumprod(spec.alphasCumprod);
-    this.logSigmas = this.sigmas.map(Math.log);
+    const a = spec.alphasCumprod;
+    if (!a || a.length === 0) throw new ArgumentError("discrete model: alphasCumprod must not be empty");
+    for (let j = 0; j < a.length; j++)
+      if (!(a[j] > 0 && a[j] <= 1))
+        throw new ArgumentError(`discrete model: alphasCumprod[${j}] must lie in (0, 1], got ${a[j]}`);
+    this.sigmas = sigmasFromAlphasCumprod(a);
+    this.logSigmas = this.sigmas.map(libm.log);
   }
 
   /** The continuous noise level the model associates with timestep t. */
   sigmaOf(t: number): number {
-    if (this.timeMap === "c_noise") return Math.exp(4 * t);
+    if (this.timeMap === "c_noise") return libm.exp(4 * t);
     const T = this.sigmas.length;
     const tc = Math.min(Math.max(t, 0), T - 1);
     const lo = Math.floor(tc),
       hi = Math.ceil(tc),
       w = tc - lo;
-    return Math.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
+    return libm.exp((1 - w) * this.logSigmas[lo] + w * this.logSigmas[hi]);
   }
 
   /** Lift the scaled sample into the reused float64 buffer x and fill the per-row sigmas. */
@@ -67,7 +74,14 @@ export class DenoiserAsDiscreteModel implements DiscreteModel {
     const n = sample.data.length,
       rows = timestep.length;
     if (rows === 0 || n % rows !== 0)
-      throw new RangeError(`discrete model: ${rows} timesteps for a sample of ${n} values`);
+      throw new ArgumentError(`discrete model: ${rows} timesteps for a sample of ${n} values`);
+    if (numel(sample.shape) !== n)
+      throw new ArgumentError(
+        `discrete model: sample has ${n} values but shape [${sample.shape.join(", ")}]`,
+      );
+    for (let r = 0; r < rows; r++)
+      if (!Number.isFinite(timestep[r]))
+        throw new ArgumentError(`discrete model: timestep[${r}] must be a finite number, got ${timestep[r]}`);
     if (!this.x || this.x.data.length !== n || this.rowSigma!.length !== rows) {
       this.x = tensor(new Float64Array(n), sample.shape);
       this.rowSigma = new Float64Array(rows);

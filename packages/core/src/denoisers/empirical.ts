@@ -39,6 +39,8 @@ export class EmpiricalDenoiser implements Denoiser {
   private readonly weights: Float64Array;
   /** Weighted sums of one block of rows: [BLOCK, d]. */
   private readonly acc: Float64Array;
+  /** One block of input rows, as float64: [BLOCK, d]. */
+  private readonly xblock: Float64Array;
 
   /**
    * @param points the data, row-major [count, dim] (copied)
@@ -58,6 +60,7 @@ export class EmpiricalDenoiser implements Denoiser {
     this.dim = dim;
     this.weights = new Float64Array(BLOCK * count);
     this.acc = new Float64Array(BLOCK * dim);
+    this.xblock = new Float64Array(BLOCK * dim);
   }
 
   /** The exact denoiser of a data set's images under y = pixels * scale + shift. */
@@ -100,18 +103,47 @@ export class EmpiricalDenoiser implements Denoiser {
     sigma: ArrayLike<number>,
     od: { [i: number]: number },
   ): void {
-    const { count, dim, points, weights, acc } = this;
-    // Pass 1: squared distances of the block's rows to every point.
+    const { count, dim, points, weights, acc, xblock } = this;
+    // The block's rows as float64 (one monomorphic array for the inner loops).
+    for (let k = 0; k < nr * dim; k++) xblock[k] = xs[r0 * dim + k];
+    // Pass 1: squared distances of the block's rows to every point, four rows per sweep of
+    // a point's coordinates.
     for (let i = 0; i < count; i++) {
       const yo = i * dim;
-      for (let r = 0; r < nr; r++) {
-        const xo = (r0 + r) * dim;
-        let d2 = 0;
+      let r = 0;
+      for (; r + 4 <= nr; r += 4) {
+        const x0 = r * dim,
+          x1 = x0 + dim,
+          x2 = x1 + dim,
+          x3 = x2 + dim;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         for (let d = 0; d < dim; d++) {
-          const diff = xs[xo + d] - points[yo + d];
-          d2 += diff * diff;
+          const y = points[yo + d];
+          const e0 = xblock[x0 + d] - y,
+            e1 = xblock[x1 + d] - y,
+            e2 = xblock[x2 + d] - y,
+            e3 = xblock[x3 + d] - y;
+          s0 += e0 * e0;
+          s1 += e1 * e1;
+          s2 += e2 * e2;
+          s3 += e3 * e3;
         }
-        weights[r * count + i] = d2;
+        weights[r * count + i] = s0;
+        weights[(r + 1) * count + i] = s1;
+        weights[(r + 2) * count + i] = s2;
+        weights[(r + 3) * count + i] = s3;
+      }
+      for (; r < nr; r++) {
+        const xo = r * dim;
+        let s0 = 0;
+        for (let d = 0; d < dim; d++) {
+          const e = xblock[xo + d] - points[yo + d];
+          s0 += e * e;
+        }
+        weights[r * count + i] = s0;
       }
     }
     // Softmax of -d2 / (2 sigma^2) per row (sigma = 0: the nearest point).
@@ -134,7 +166,7 @@ export class EmpiricalDenoiser implements Denoiser {
       }
       for (let i = 0; i < count; i++) weights[wo + i] /= z;
     }
-    // Pass 2: weighted sums of the points.
+    // Pass 2: weighted sums of the points (points with weight 0 skipped: they add nothing).
     acc.fill(0, 0, nr * dim);
     for (let i = 0; i < count; i++) {
       const yo = i * dim;
@@ -145,10 +177,6 @@ export class EmpiricalDenoiser implements Denoiser {
         for (let d = 0; d < dim; d++) acc[ao + d] += w * points[yo + d];
       }
     }
-    for (let r = 0; r < nr; r++) {
-      const oo = (r0 + r) * dim,
-        ao = r * dim;
-      for (let d = 0; d < dim; d++) od[oo + d] = acc[ao + d];
-    }
+    for (let k = 0; k < nr * dim; k++) od[r0 * dim + k] = acc[k];
   }
 }

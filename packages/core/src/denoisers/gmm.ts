@@ -6,11 +6,17 @@
  *   r_k(x)      = softmax_k( log w_k - |x - mu_k|^2 / (2 v_k) - dim/2 log v_k ),  v_k = s_k^2 + sigma^2
  *
  * The responsibilities go through log-sum-exp, so far-away points and sigma -> 0 stay finite.
+ * Only IEEE arithmetic and core's deterministic functions are used (`libm.log`, correctly
+ * rounded; `fastExp` in the per-point softmax; `libm.exp` elsewhere), so the output has the
+ * same bits on every JavaScript runtime.
  * Because the posterior is known in closed form, every sampler's error against the true
  * probability-flow ODE can be measured with it.
  */
 import type { Denoiser } from "../contracts.js";
-import { allocate, type Tensor, tensor } from "../tensor.js";
+import { ArgumentError } from "../errors.js";
+import { allocate, numel, type Tensor, tensor } from "../tensor.js";
+import { fastExp } from "../fast-exp.js";
+import * as libm from "../libm.js";
 
 export interface GmmSpec {
   kind?: "gmm";
@@ -30,13 +36,16 @@ export class GaussianMixture implements Denoiser {
   private readonly logits: Float64Array;
   private readonly shrink: Float64Array;
 
+  /** Some component has std 0 (a point mass). */
+  private readonly pointMass: boolean;
+
   constructor(readonly spec: GmmSpec) {
     const { dim, weights, means, stds } = spec;
     const k = weights.length;
     if (!Number.isInteger(dim) || dim < 1)
-      throw new RangeError(`gmm: dim must be a positive integer, got ${dim}`);
+      throw new ArgumentError(`gmm: dim must be a positive integer, got ${dim}`);
     if (k < 1 || means.length !== k || stds.length !== k) {
-      throw new RangeError(
+      throw new ArgumentError(
         `gmm: weights (${k}), means (${means.length}) and stds (${stds.length}) must have the same non-zero length`,
       );
     }
@@ -46,14 +55,21 @@ export class GaussianMixture implements Denoiser {
     this.means = new Float64Array(k * dim);
     this.variances = new Float64Array(k);
     for (let j = 0; j < k; j++) {
-      if (!(weights[j] > 0)) throw new RangeError(`gmm: weights[${j}] must be positive, got ${weights[j]}`);
-      if (!(stds[j] >= 0)) throw new RangeError(`gmm: stds[${j}] must be non-negative, got ${stds[j]}`);
+      if (!(weights[j] > 0))
+        throw new ArgumentError(`gmm: weights[${j}] must be positive, got ${weights[j]}`);
+      if (!(stds[j] >= 0 && stds[j] < Infinity))
+        throw new ArgumentError(`gmm: stds[${j}] must be a finite number >= 0, got ${stds[j]}`);
       if (means[j].length !== dim)
-        throw new RangeError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
-      this.logWeights[j] = Math.log(weights[j]);
+        throw new ArgumentError(`gmm: means[${j}] has ${means[j].length} coordinates, expected ${dim}`);
+      this.logWeights[j] = libm.log(weights[j]);
       this.variances[j] = stds[j] * stds[j];
-      for (let d = 0; d < dim; d++) this.means[j * dim + d] = means[j][d];
+      for (let d = 0; d < dim; d++) {
+        if (!Number.isFinite(means[j][d]))
+          throw new ArgumentError(`gmm: means[${j}][${d}] must be a finite number, got ${means[j][d]}`);
+        this.means[j * dim + d] = means[j][d];
+      }
     }
+    this.pointMass = this.variances.some((v) => v === 0);
     this.logits = new Float64Array(k);
     this.shrink = new Float64Array(k);
   }
@@ -61,14 +77,15 @@ export class GaussianMixture implements Denoiser {
   /** Per-coordinate standard deviation of the data (EDM's sigma_data for this mixture). */
   get dataStd(): number {
     const { k, dim } = this;
+    const ew = this.logWeights.map(libm.exp);
     let wsum = 0;
-    for (let j = 0; j < k; j++) wsum += Math.exp(this.logWeights[j]);
+    for (let j = 0; j < k; j++) wsum += ew[j];
     let total = 0;
     for (let d = 0; d < dim; d++) {
       let m1 = 0,
         m2 = 0;
       for (let j = 0; j < k; j++) {
-        const w = Math.exp(this.logWeights[j]) / wsum,
+        const w = ew[j] / wsum,
           mu = this.means[j * dim + d];
         m1 += w * mu;
         m2 += w * (mu * mu + this.variances[j]);
@@ -91,15 +108,20 @@ export class GaussianMixture implements Denoiser {
     const n = x.data.length;
     const rows = n / dim;
     if (!Number.isInteger(rows) || x.shape[x.shape.length - 1] !== dim) {
-      throw new RangeError(
+      throw new ArgumentError(
         `gmm: x of shape [${x.shape.join(", ")}] does not end in the mixture's dim ${dim}`,
       );
     }
+    if (numel(x.shape) !== n)
+      throw new ArgumentError(`gmm: x has ${n} values but shape [${x.shape.join(", ")}]`);
     if (sigma.length !== rows) {
-      throw new RangeError(`gmm: ${sigma.length} sigmas for ${rows} rows`);
+      throw new ArgumentError(`gmm: ${sigma.length} sigmas for ${rows} rows`);
     }
+    for (let r = 0; r < rows; r++)
+      if (!(sigma[r] >= 0 && sigma[r] < Infinity))
+        throw new ArgumentError(`gmm: sigma[${r}] must be a finite number >= 0, got ${sigma[r]}`);
     const o = out ?? tensor(allocate(x.dtype, n), x.shape);
-    if (o.data.length !== n) throw new RangeError(`gmm: out has ${o.data.length} elements, expected ${n}`);
+    if (o.data.length !== n) throw new ArgumentError(`gmm: out has ${o.data.length} elements, expected ${n}`);
     const xs = x.data,
       od = o.data;
     for (let r = 0; r < rows; r++) this.denoiseRow(xs, r * dim, sigma[r], od);
@@ -110,6 +132,11 @@ export class GaussianMixture implements Denoiser {
   private denoiseRow(xs: ArrayLike<number>, off: number, sigma: number, od: { [i: number]: number }): void {
     const { k, dim, means, variances, logWeights, logits, shrink } = this;
     const s2 = sigma * sigma;
+    if (s2 === 0 && this.pointMass) {
+      // D(x; 0) = x; the formula below divides 0 by 0 for a component with std 0
+      for (let d = 0; d < dim; d++) od[off + d] = xs[off + d];
+      return;
+    }
     let maxLogit = -Infinity;
     for (let j = 0; j < k; j++) {
       const v = variances[j] + s2;
@@ -118,14 +145,14 @@ export class GaussianMixture implements Denoiser {
         const diff = xs[off + d] - means[j * dim + d];
         d2 += diff * diff;
       }
-      const l = logWeights[j] - d2 / (2 * v) - 0.5 * dim * Math.log(v);
+      const l = logWeights[j] - d2 / (2 * v) - 0.5 * dim * libm.log(v);
       logits[j] = l;
       shrink[j] = variances[j] / v;
       if (l > maxLogit) maxLogit = l;
     }
     let z = 0;
     for (let j = 0; j < k; j++) {
-      const e = Math.exp(logits[j] - maxLogit);
+      const e = fastExp(logits[j] - maxLogit);
       logits[j] = e;
       z += e;
     }
@@ -144,7 +171,7 @@ export class GaussianMixture implements Denoiser {
   logDensity(point: ArrayLike<number>, sigma: number): number {
     const { k, dim, means, variances, logWeights } = this;
     let wsum = 0;
-    for (let j = 0; j < k; j++) wsum += Math.exp(logWeights[j]);
+    for (let j = 0; j < k; j++) wsum += libm.exp(logWeights[j]);
     let m = -Infinity;
     const ls = new Float64Array(k);
     for (let j = 0; j < k; j++) {
@@ -154,12 +181,12 @@ export class GaussianMixture implements Denoiser {
         const diff = point[d] - means[j * dim + d];
         d2 += diff * diff;
       }
-      ls[j] = logWeights[j] - Math.log(wsum) - d2 / (2 * v) - 0.5 * dim * Math.log(2 * Math.PI * v);
+      ls[j] = logWeights[j] - libm.log(wsum) - d2 / (2 * v) - 0.5 * dim * libm.log(2 * Math.PI * v);
       if (ls[j] > m) m = ls[j];
     }
     let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(ls[j] - m);
-    return m + Math.log(s);
+    for (let j = 0; j < k; j++) s += fastExp(ls[j] - m);
+    return m + libm.log(s);
   }
 
   /**
@@ -170,7 +197,7 @@ export class GaussianMixture implements Denoiser {
     const { k, dim, means, variances, logWeights } = this;
     const cdf = new Float64Array(k);
     let acc = 0;
-    for (let j = 0; j < k; j++) cdf[j] = acc += Math.exp(logWeights[j]);
+    for (let j = 0; j < k; j++) cdf[j] = acc += libm.exp(logWeights[j]);
     const out = new Float64Array(n * dim);
     for (let i = 0; i < n; i++) {
       const u = uniforms[i] * acc;
@@ -186,7 +213,7 @@ export class GaussianMixture implements Denoiser {
   get weights(): Float64Array {
     const w = new Float64Array(this.k);
     let s = 0;
-    for (let j = 0; j < this.k; j++) s += w[j] = Math.exp(this.logWeights[j]);
+    for (let j = 0; j < this.k; j++) s += w[j] = libm.exp(this.logWeights[j]);
     for (let j = 0; j < this.k; j++) w[j] /= s;
     return w;
   }

@@ -33,6 +33,7 @@
  */
 import { type DType, type Tensor, type TypedArray, allocate, numel, tensor } from "../tensor.js";
 import { normalFill16F32 } from "./fill16-f32.js";
+import { ArgumentError } from "../errors.js";
 import { logArray, sincosArray } from "../libm.js";
 import { MT19937, type Seed, normalizeSeed } from "./mt19937.js";
 
@@ -137,6 +138,8 @@ export class TorchGenerator {
   /** `torch.randn(shape, dtype=dtype, generator=this)`; float64 by default. */
   randn(shape: readonly number[], dtype: DType = "float64"): Tensor {
     checkShape("randn", shape);
+    if (dtype !== "float64" && dtype !== "float32")
+      throw new ArgumentError(`randn: dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`);
     const data = allocate(dtype, numel(shape));
     this.randnInto(data);
     return tensor(data, shape);

@@ -88,6 +88,8 @@ function twoSum(x: number, y: number): DD {
   return [s, x - (s - v) + (y - v)];
 }
 
+const SPLIT_VIEW = new DataView(new ArrayBuffer(8));
+
 /** m and e with x = m·2^e, m in [0.75, 1.5) (positive finite x; subnormals pre-scaled). */
 function splitForLog(d: number): { m: number; e: number } {
   let e0 = 0;
@@ -95,10 +97,10 @@ function splitForLog(d: number): { m: number; e: number } {
     d *= 2 ** 64;
     e0 = -64;
   }
-  const e = Math.floor(Math.log2(d * (1 / 0.75)));
-  // exponent field of d·(4/3): floor(log2) is exact for normal doubles except near powers of
-  // two, where Math.log2 may round up; fix it from the scaled value
-  let k = e;
+  // k = floor(log2(d·(4/3))): start from the exponent field of the scaled value (exact bits,
+  // no engine-dependent Math.log2) and settle it with exact power-of-two comparisons
+  SPLIT_VIEW.setFloat64(0, d * (1 / 0.75));
+  let k = ((SPLIT_VIEW.getUint32(0) >>> 20) & 0x7ff) - 1023;
   while (2 ** k > d * (1 / 0.75)) k--;
   while (2 ** (k + 1) <= d * (1 / 0.75)) k++;
   return { m: d * 2 ** -k, e: k + e0 };

@@ -7,7 +7,7 @@
  * in fixtures/models). Every value below is computed in closed form; the tests check each
  * against a Monte-Carlo estimate.
  */
-import { bimodalMixture, GaussianMixture, type GmmSpec, ringMixture } from "@edmkit/core";
+import { ArgumentError, bimodalMixture, GaussianMixture, type GmmSpec, ringMixture } from "@edmkit/core";
 import type { ToyRng } from "./rng.js";
 
 export interface ToyDataset {
@@ -26,20 +26,20 @@ export interface ToyDataset {
 
 function checkOut(name: string, dim: number, out: { length: number }, n: number): void {
   if (!Number.isInteger(n) || n < 0)
-    throw new RangeError(`${name}.sampleInto: n must be a non-negative integer, got ${n}`);
+    throw new ArgumentError(`${name}.sampleInto: n must be a non-negative integer, got ${n}`);
   if (out.length < n * dim) {
-    throw new RangeError(`${name}.sampleInto: out holds ${out.length} values, needs n*dim = ${n * dim}`);
+    throw new ArgumentError(`${name}.sampleInto: out holds ${out.length} values, needs n*dim = ${n * dim}`);
   }
 }
 
 function positive(fn: string, arg: string, v: number): void {
   if (!(Number.isFinite(v) && v > 0))
-    throw new RangeError(`${fn}: ${arg} must be a positive number, got ${v}`);
+    throw new ArgumentError(`${fn}: ${arg} must be a positive number, got ${v}`);
 }
 
 function nonNegative(fn: string, arg: string, v: number): void {
   if (!(Number.isFinite(v) && v >= 0))
-    throw new RangeError(`${fn}: ${arg} must be a non-negative number, got ${v}`);
+    throw new ArgumentError(`${fn}: ${arg} must be a non-negative number, got ${v}`);
 }
 
 /**
@@ -101,7 +101,7 @@ export function bimodal1d(): ToyDataset {
 export function ring8(options: { count?: number; radius?: number; std?: number } = {}): ToyDataset {
   const { count = 8, radius = 2, std = 0.15 } = options;
   if (!Number.isInteger(count) || count < 1)
-    throw new RangeError(`ring8: count must be a positive integer, got ${count}`);
+    throw new ArgumentError(`ring8: count must be a positive integer, got ${count}`);
   positive("ring8", "radius", radius);
   nonNegative("ring8", "std", std);
   const name = count === 8 && radius === 2 && std === 0.15 ? "gmm2d-ring8" : `gmm2d-ring${count}`;
@@ -183,7 +183,7 @@ export function swissRoll(options: { noise?: number; scale?: number } = {}): Toy
 export function checkerboard(options: { cells?: number; cell?: number } = {}): ToyDataset {
   const { cells = 4, cell = 1 } = options;
   if (!Number.isInteger(cells) || cells < 2 || cells % 2 !== 0) {
-    throw new RangeError(`checkerboard: cells must be an even integer >= 2, got ${cells}`);
+    throw new ArgumentError(`checkerboard: cells must be an even integer >= 2, got ${cells}`);
   }
   positive("checkerboard", "cell", cell);
   const side = cells * cell;
@@ -221,7 +221,7 @@ export function resolveToyDataset(dataset: ToyDataset | ToyDatasetName): ToyData
   if (typeof dataset !== "string") return dataset;
   const make = (toyDatasets as Record<string, (() => ToyDataset) | undefined>)[dataset];
   if (!Object.hasOwn(toyDatasets, dataset) || make === undefined) {
-    throw new RangeError(
+    throw new ArgumentError(
       `resolveToyDataset: unknown dataset "${dataset}", expected one of ${Object.keys(toyDatasets).join(", ")}`,
     );
   }

@@ -38,6 +38,7 @@ export {
   ToyTrainer,
   trainToyDenoiser,
   trainToyDenoiserSync,
+  TrainingDivergedError,
   type ToyTrainingProgress,
   type ToyTrainingResult,
   type TrainToyOptions,

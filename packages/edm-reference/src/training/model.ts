@@ -3,6 +3,7 @@
  * contract, with JSON weights (toJSON / fromJSON). Saving and loading weight files is in
  * ./weights-file.ts, the `@edmkit/edm/node` entry.
  */
+import { ArgumentError } from "@edmkit/core";
 import { allocate, batchSize, rowSize, sameShape, tensor, type Denoiser, type Tensor } from "@edmkit/core";
 import {
   DEFAULT_FREQUENCIES,
@@ -79,7 +80,7 @@ export class ToyMlpDenoiser implements Denoiser {
   ) {
     validateArchitecture("ToyMlpDenoiser", architecture);
     if (!(Number.isFinite(sigmaData) && sigmaData > 0)) {
-      throw new RangeError(`ToyMlpDenoiser: sigmaData must be a positive number, got ${sigmaData}`);
+      throw new ArgumentError(`ToyMlpDenoiser: sigmaData must be a positive number, got ${sigmaData}`);
     }
     this.architecture = Object.freeze({
       dim: architecture.dim,
@@ -89,7 +90,7 @@ export class ToyMlpDenoiser implements Denoiser {
     });
     const count = parameterCount(this.architecture);
     if (parameters !== undefined && parameters.length !== count) {
-      throw new RangeError(
+      throw new ArgumentError(
         `ToyMlpDenoiser: parameters holds ${parameters.length} values, the architecture needs ${count}`,
       );
     }
@@ -125,17 +126,17 @@ export class ToyMlpDenoiser implements Denoiser {
     const { dim } = this.architecture;
     const rows = batchSize(x);
     if (rows > 0 && rowSize(x) !== dim) {
-      throw new RangeError(
+      throw new ArgumentError(
         `ToyMlpDenoiser.denoise: x rows must hold ${dim} value(s) (shape [batch, ${dim}]), got shape [${x.shape.join(", ")}]`,
       );
     }
     if (sigma.length !== rows) {
-      throw new RangeError(
+      throw new ArgumentError(
         `ToyMlpDenoiser.denoise: sigma must hold one value per row (${rows}), got ${sigma.length}`,
       );
     }
     if (out !== undefined && !sameShape(out.shape, x.shape)) {
-      throw new RangeError(
+      throw new ArgumentError(
         `ToyMlpDenoiser.denoise: out shape [${out.shape.join(", ")}] does not match x shape [${x.shape.join(", ")}]`,
       );
     }
@@ -203,18 +204,18 @@ export class ToyMlpDenoiser implements Denoiser {
   static fromJSON(json: unknown): ToyMlpDenoiser {
     const fn = "ToyMlpDenoiser.fromJSON";
     if (typeof json !== "object" || json === null)
-      throw new TypeError(`${fn}: expected an object, got ${json === null ? "null" : typeof json}`);
+      throw new ArgumentError(`${fn}: expected an object, got ${json === null ? "null" : typeof json}`);
     const j = json as Partial<ToyMlpJson>;
     if (j.format !== TOY_MLP_FORMAT)
-      throw new TypeError(`${fn}: format must be "${TOY_MLP_FORMAT}", got ${JSON.stringify(j.format)}`);
+      throw new ArgumentError(`${fn}: format must be "${TOY_MLP_FORMAT}", got ${JSON.stringify(j.format)}`);
     if (j.version !== TOY_MLP_FORMAT_VERSION)
-      throw new TypeError(
+      throw new ArgumentError(
         `${fn}: version must be ${TOY_MLP_FORMAT_VERSION}, got ${JSON.stringify(j.version)}`,
       );
     const a = j.architecture;
-    if (typeof a !== "object" || a === null) throw new TypeError(`${fn}: architecture must be an object`);
+    if (typeof a !== "object" || a === null) throw new ArgumentError(`${fn}: architecture must be an object`);
     if (a.activation !== "silu")
-      throw new TypeError(
+      throw new ArgumentError(
         `${fn}: architecture.activation must be "silu", got ${JSON.stringify(a.activation)}`,
       );
     const arch: ToyMlpArchitecture = {
@@ -226,10 +227,10 @@ export class ToyMlpDenoiser implements Denoiser {
     validateArchitecture(fn, arch);
     const sd = j.sigma_data;
     if (!(typeof sd === "number" && Number.isFinite(sd) && sd > 0))
-      throw new TypeError(`${fn}: sigma_data must be a positive number, got ${JSON.stringify(sd)}`);
+      throw new ArgumentError(`${fn}: sigma_data must be a positive number, got ${JSON.stringify(sd)}`);
     const layout = layerLayout(arch);
     if (!Array.isArray(j.layers) || j.layers.length !== layout.length) {
-      throw new TypeError(
+      throw new ArgumentError(
         `${fn}: layers must be an array of ${layout.length} layers (depth ${arch.depth} + 1), got ${Array.isArray(j.layers) ? j.layers.length : typeof j.layers}`,
       );
     }
@@ -237,9 +238,9 @@ export class ToyMlpDenoiser implements Denoiser {
     layout.forEach((expected, i) => {
       const layer = j.layers![i];
       const where = `${fn}: layers[${i}]`;
-      if (typeof layer !== "object" || layer === null) throw new TypeError(`${where} must be an object`);
+      if (typeof layer !== "object" || layer === null) throw new ArgumentError(`${where} must be an object`);
       if (layer.in_features !== expected.inFeatures || layer.out_features !== expected.outFeatures) {
-        throw new TypeError(
+        throw new ArgumentError(
           `${where} must be ${expected.outFeatures} x ${expected.inFeatures} (out x in), got ${layer.out_features} x ${layer.in_features}`,
         );
       }
@@ -266,14 +267,14 @@ function copyNumbers(
   count: number,
 ): void {
   if (!Array.isArray(values) || values.length !== count) {
-    throw new TypeError(
+    throw new ArgumentError(
       `${where} must be an array of ${count} numbers, got ${Array.isArray(values) ? `${values.length} values` : typeof values}`,
     );
   }
   for (let i = 0; i < count; i++) {
     const v = values[i];
     if (typeof v !== "number" || !Number.isFinite(v))
-      throw new TypeError(`${where}[${i}] must be a finite number, got ${JSON.stringify(v)}`);
+      throw new ArgumentError(`${where}[${i}] must be a finite number, got ${JSON.stringify(v)}`);
     into[offset + i] = v;
   }
 }

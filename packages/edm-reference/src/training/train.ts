@@ -8,6 +8,7 @@
  * The loss is averaged over rows and coordinates (for dim > 1 this is 1/dim of EDM's
  * per-sample sum; only the scale of the reported number differs).
  */
+import { ArgumentError } from "@edmkit/core";
 import { resolveToyDataset, type ToyDataset, type ToyDatasetName } from "./datasets.js";
 import { ToyMlpDenoiser } from "./model.js";
 import {
@@ -19,6 +20,11 @@ import {
 } from "./network.js";
 import { Adam, type AdamOptions, learningRate, type LrSchedule, validateLrSchedule } from "./optim.js";
 import { ToyRng } from "./rng.js";
+
+/** Training diverged: the loss became NaN or infinite (too high a learning rate, usually). */
+export class TrainingDivergedError extends Error {
+  override name = "TrainingDivergedError";
+}
 
 export interface TrainToyOptions {
   /** A dataset or its registry name (`gmm1d-bimodal`, `gmm2d-ring8`, `two-moons`, `swiss-roll`, `checkerboard`). */
@@ -94,7 +100,7 @@ interface ResolvedOptions {
 }
 
 function resolveOptions(fn: string, o: TrainToyOptions): { opts: ResolvedOptions; arch: ToyMlpArchitecture } {
-  if (typeof o !== "object" || o === null) throw new TypeError(`${fn}: options must be an object`);
+  if (typeof o !== "object" || o === null) throw new ArgumentError(`${fn}: options must be an object`);
   const dataset = resolveToyDataset(o.dataset);
   const steps = o.steps ?? 2000;
   const batchSize = o.batchSize ?? 256;
@@ -109,21 +115,21 @@ function resolveOptions(fn: string, o: TrainToyOptions): { opts: ResolvedOptions
   const lrSchedule: LrSchedule = typeof schedule === "string" ? ({ kind: schedule } as LrSchedule) : schedule;
   const posInt = (name: string, v: number): void => {
     if (!(Number.isInteger(v) && v >= 1))
-      throw new RangeError(`${fn}: ${name} must be a positive integer, got ${v}`);
+      throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${v}`);
   };
   posInt("steps", steps);
   posInt("batchSize", batchSize);
   posInt("progressEvery", progressEvery);
   if (!(Number.isFinite(lr) && lr > 0))
-    throw new RangeError(`${fn}: lr must be a positive number, got ${lr}`);
-  if (!Number.isFinite(seed)) throw new RangeError(`${fn}: seed must be a finite number, got ${seed}`);
+    throw new ArgumentError(`${fn}: lr must be a positive number, got ${lr}`);
+  if (!Number.isFinite(seed)) throw new ArgumentError(`${fn}: seed must be a finite number, got ${seed}`);
   if (!(Number.isFinite(sigmaData) && sigmaData > 0))
-    throw new RangeError(`${fn}: sigmaData must be a positive number, got ${sigmaData}`);
-  if (!Number.isFinite(pMean)) throw new RangeError(`${fn}: pMean must be a finite number, got ${pMean}`);
+    throw new ArgumentError(`${fn}: sigmaData must be a positive number, got ${sigmaData}`);
+  if (!Number.isFinite(pMean)) throw new ArgumentError(`${fn}: pMean must be a finite number, got ${pMean}`);
   if (!(Number.isFinite(pStd) && pStd >= 0))
-    throw new RangeError(`${fn}: pStd must be a non-negative number, got ${pStd}`);
+    throw new ArgumentError(`${fn}: pStd must be a non-negative number, got ${pStd}`);
   if (!(emaDecay >= 0 && emaDecay < 1))
-    throw new RangeError(`${fn}: emaDecay must be in [0, 1), got ${emaDecay}`);
+    throw new ArgumentError(`${fn}: emaDecay must be in [0, 1), got ${emaDecay}`);
   validateLrSchedule(fn, lrSchedule);
   const arch: ToyMlpArchitecture = {
     dim: dataset.dim,
@@ -212,7 +218,7 @@ export class ToyTrainer {
     rng.normalInto(this.noise);
     const loss = this.pass.lossAndGrad(this.y, this.sigma, this.noise, batchSize);
     if (!Number.isFinite(loss)) {
-      throw new Error(
+      throw new TrainingDivergedError(
         `trainToyDenoiser: the loss became ${loss} at step ${this.done}; lower lr (now ${this.opts.lr})`,
       );
     }

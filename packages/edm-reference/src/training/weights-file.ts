@@ -2,6 +2,7 @@
  * Weight files of `ToyMlpDenoiser` (its toJSON() as a JSON file). Uses node:fs, so it is
  * reachable only from the `@edmkit/edm/node` entry; the main entry stays platform-neutral.
  */
+import { ArgumentError } from "@edmkit/core";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ToyMlpDenoiser } from "./model.js";
@@ -28,7 +29,7 @@ export async function loadWeights(path: string): Promise<ToyMlpDenoiser> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new TypeError(`loadWeights: ${path} is not valid JSON (${(error as Error).message})`);
+    throw new ArgumentError(`loadWeights: ${path} is not valid JSON (${(error as Error).message})`);
   }
   return ToyMlpDenoiser.fromJSON(json);
 }

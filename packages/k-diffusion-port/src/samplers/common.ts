@@ -11,6 +11,7 @@
 import {
   allFinite,
   allocate,
+  checkFiniteModelOutput,
   batchSize,
   type Denoiser,
   type NoiseRequest,
@@ -66,7 +67,32 @@ export function checkX(fn: string, x: unknown): Tensor {
     fail(fn, `x must have a batch dimension of size >= 1, got shape [${x.shape.join(", ")}]`);
   if (numel(x.shape) !== x.data.length)
     fail(fn, `x has ${x.data.length} values but shape [${x.shape.join(", ")}]`);
+  if (!allFinite(x.data)) fail(fn, "x holds NaN or infinity");
   return x;
+}
+
+/**
+ * The model-call check every sampler of this package makes (SamplerRun.denoise and the
+ * DPM-Solver core): the output is a tensor of x's shape and dtype, and finite. A non-finite
+ * output throws core's NonFiniteModelOutputError (the NaN rule, docs/reliability.md), naming
+ * the sampler, the step and sigma; one caused by a non-finite x says so.
+ */
+export function checkModelOutput(fn: string, step: number, sigma: number, d: Tensor, x: Tensor): Tensor {
+  if (
+    !d ||
+    !(d.data instanceof Float32Array || d.data instanceof Float64Array) ||
+    !Array.isArray(d.shape) ||
+    !sameShape(d.shape, x.shape) ||
+    d.data.length !== x.data.length
+  ) {
+    fail(
+      fn,
+      `model returned ${Array.isArray(d?.shape) ? `shape [${d.shape.join(", ")}]` : "no tensor"} for x of shape [${x.shape.join(", ")}] at step ${step}`,
+    );
+  }
+  if (d.dtype !== x.dtype) fail(fn, `model returned ${d.dtype} for ${x.dtype} x at step ${step}`);
+  checkFiniteModelOutput(fn, step, sigma, d, x);
+  return d;
 }
 
 function checkModel(fn: string, model: unknown): Denoiser {
@@ -177,23 +203,7 @@ export class SamplerRun {
   async denoise(x: Tensor, sigma: number, out: Tensor): Promise<Tensor> {
     this.sigmaRow.fill(sigma);
     const d = await this.model.denoise(x, this.sigmaRow, out);
-    if (
-      !d ||
-      !(d.data instanceof Float32Array || d.data instanceof Float64Array) ||
-      !sameShape(d.shape, x.shape)
-    ) {
-      fail(
-        this.fn,
-        `model returned ${d?.shape ? `shape [${d.shape.join(", ")}]` : "no tensor"} for x of shape [${x.shape.join(", ")}] at step ${this.step}`,
-      );
-    }
-    if (d.dtype !== x.dtype) fail(this.fn, `model returned ${d.dtype} for ${x.dtype} x at step ${this.step}`);
-    if (!allFinite(d.data))
-      fail(
-        this.fn,
-        `model returned a non-finite value (NaN or Infinity) at step ${this.step} (sigma=${sigma})`,
-      );
-    return d;
+    return checkModelOutput(this.fn, this.step, sigma, d, x);
   }
 
   /** Draw unit normals into `out` from `source`. */
@@ -216,14 +226,18 @@ export class SamplerRun {
   }
 }
 
-/** Churn gamma of Karras' Algorithm 2 as k-diffusion computes it (window tested inclusively). */
+/**
+ * Churn gamma of Karras' Algorithm 2 as k-diffusion computes it:
+ * `min(s_churn / (len(sigmas) - 1), 2 ** 0.5 - 1) if s_tmin <= sigmas[i] <= s_tmax else 0.`
+ * (Python floats; the window bounds meet the sigma tensor, so they are taken in its dtype).
+ */
 export function churnGamma(
   sChurn: number,
   steps: number,
   sigma: number,
   sTmin: number,
   sTmax: number,
-  r: (v: number) => number,
+  m: TorchMath,
 ): number {
-  return r(sTmin) <= sigma && sigma <= r(sTmax) ? Math.min(sChurn / steps, 2 ** 0.5 - 1) : 0;
+  return m.r(sTmin) <= sigma && sigma <= m.r(sTmax) ? Math.min(sChurn / steps, 2 ** 0.5 - 1) : 0;
 }

@@ -14,6 +14,7 @@ import {
   axpy,
   batchSize,
   type Denoiser,
+  libm,
   sub,
   subDiv,
   type Tensor,
@@ -21,6 +22,7 @@ import {
   torchMath,
   type TorchMath,
 } from "@edmkit/core";
+import { checkModelOutput } from "./common.js";
 
 /**
  * Which eps evaluations of the current step are already known (the original's per-step
@@ -39,7 +41,6 @@ export interface EpsCache {
  * sampling call): eps, eps_r1, eps_r2 hold the cached evaluations of the current step.
  */
 export class DpmSolverCore {
-  readonly r: (v: number) => number;
   readonly m: TorchMath;
   readonly eps: Tensor;
   readonly epsR1: Tensor;
@@ -51,13 +52,15 @@ export class DpmSolverCore {
   private readonly sigmaRow: Float64Array;
   /** Number of model evaluations so far (the original's eps_callback / progress bar). */
   nfe = 0;
+  /** The sampler's current step (attempt, for the adaptive one), for error messages. */
+  step = 0;
 
   constructor(
     private readonly model: Denoiser,
     template: Tensor,
+    private readonly fn = "DPMSolver",
   ) {
     this.m = torchMath(template.dtype);
-    this.r = this.m.r;
     this.eps = zerosLike(template);
     this.epsR1 = zerosLike(template);
     this.epsR2 = zerosLike(template);
@@ -77,19 +80,20 @@ export class DpmSolverCore {
     return -this.m.log(sigma);
   }
 
-  /** A Python float combined with a 0-d tensor: cast to the tensor's dtype first. */
-  py(v: number): number {
-    return this.r(v);
-  }
-
   /**
    * `DPMSolver.eps`: out = (x - D(x; sigma(t))) / sigma(t). The model gets sigma(t) per row
    * (`sigma(t) * x.new_ones([B])`, so in x's dtype).
    */
   async evalEps(out: Tensor, x: Tensor, t: number): Promise<Tensor> {
     const sigma = this.sigma(t);
-    this.sigmaRow.fill(this.r(sigma));
-    const d = await this.model.denoise(x, this.sigmaRow, this.modelOut);
+    this.sigmaRow.fill(this.m.r(sigma));
+    const d = checkModelOutput(
+      this.fn,
+      this.step,
+      sigma,
+      await this.model.denoise(x, this.sigmaRow, this.modelOut),
+      x,
+    );
     this.nfe++;
     return subDiv(out, x, d, sigma);
   }
@@ -104,10 +108,11 @@ export class DpmSolverCore {
   /** u1 = x - sigma(s1) expm1(r1 h) eps, then eps_r1 = eps(u1, s1) (unless cached). */
   private async ensureEpsR1(cache: EpsCache, x: Tensor, t: number, h: number, r1: number): Promise<void> {
     if (cache.epsR1) return;
-    const { r } = this;
-    const s1 = r(t + r(this.py(r1) * h));
-    const c1 = r(this.sigma(s1) * this.m.expm1(r(this.py(r1) * h)));
-    axpy(this.u, -c1, this.eps, x);
+    const { m } = this;
+    const r1h = m.mul(m.r(r1), h);
+    const s1 = m.add(t, r1h); // s1 = t + r1 * h
+    // u1 = x - self.sigma(s1) * (r1 * h).expm1() * eps
+    axpy(this.u, -m.mul(this.sigma(s1), m.expm1(r1h)), this.eps, x);
     await this.evalEps(this.epsR1, this.u, s1);
     cache.epsR1 = true;
   }
@@ -117,11 +122,11 @@ export class DpmSolverCore {
    * out = x - sigma(t_next) expm1(h) eps, h = t_next - t.
    */
   async step1(out: Tensor, x: Tensor, t: number, tNext: number, cache: EpsCache): Promise<Tensor> {
-    const { r } = this;
-    const h = r(tNext - t);
+    const { m } = this;
+    const h = m.sub(tNext, t);
     await this.ensureEps(cache, x, t);
-    const c = r(this.sigma(tNext) * this.m.expm1(h));
-    return axpy(out, -c, this.eps, x);
+    // x_1 = x - self.sigma(t_next) * h.expm1() * eps
+    return axpy(out, -m.mul(this.sigma(tNext), m.expm1(h)), this.eps, x);
   }
 
   /**
@@ -137,14 +142,16 @@ export class DpmSolverCore {
     r1: number,
     cache: EpsCache,
   ): Promise<Tensor> {
-    const { r } = this;
-    const h = r(tNext - t);
+    const { m } = this;
+    const h = m.sub(tNext, t);
     await this.ensureEps(cache, x, t);
     await this.ensureEpsR1(cache, x, t, h, r1);
     const sn = this.sigma(tNext);
-    const em = this.m.expm1(h);
-    const a = r(sn * em);
-    const c = r(r(sn / this.py(2 * r1)) * em);
+    const em = m.expm1(h);
+    // x_2 = x - self.sigma(t_next) * h.expm1() * eps
+    //         - self.sigma(t_next) / (2 * r1) * h.expm1() * (eps_r1 - eps)
+    const a = m.mul(sn, em);
+    const c = m.mul(m.div(sn, m.r(2 * r1)), em);
     sub(this.diff, this.epsR1, this.eps);
     axpy(out, -a, this.eps, x);
     return axpy(out, -c, this.diff, out);
@@ -165,17 +172,19 @@ export class DpmSolverCore {
     r2: number,
     cache: EpsCache,
   ): Promise<Tensor> {
-    const { r } = this;
-    const h = r(tNext - t);
+    const { m } = this;
+    const h = m.sub(tNext, t);
     await this.ensureEps(cache, x, t);
     await this.ensureEpsR1(cache, x, t, h, r1);
     if (!cache.epsR2) {
-      const s2 = r(t + r(this.py(r2) * h));
-      const r2h = r(this.py(r2) * h);
-      const e2 = this.m.expm1(r2h);
+      const r2h = m.mul(m.r(r2), h);
+      const s2 = m.add(t, r2h); // s2 = t + r2 * h
+      const e2 = m.expm1(r2h);
       const sig2 = this.sigma(s2);
-      const a2 = r(sig2 * e2);
-      const c2 = r(r(sig2 * this.py(r2 / r1)) * r(r(e2 / r2h) - 1));
+      // u2 = x - self.sigma(s2) * (r2 * h).expm1() * eps
+      //        - self.sigma(s2) * (r2 / r1) * ((r2 * h).expm1() / (r2 * h) - 1) * (eps_r1 - eps)
+      const a2 = m.mul(sig2, e2);
+      const c2 = m.mul3(sig2, m.r(r2 / r1), m.sub(m.div(e2, r2h), 1));
       sub(this.diff, this.epsR1, this.eps);
       axpy(this.u, -a2, this.eps, x);
       axpy(this.u, -c2, this.diff, this.u);
@@ -183,36 +192,15 @@ export class DpmSolverCore {
       cache.epsR2 = true;
     }
     const sn = this.sigma(tNext);
-    const em = this.m.expm1(h);
-    const a = r(sn * em);
-    const c = r(r(sn / this.py(r2)) * r(r(em / h) - 1));
+    const em = m.expm1(h);
+    // x_3 = x - self.sigma(t_next) * h.expm1() * eps
+    //         - self.sigma(t_next) / r2 * (h.expm1() / h - 1) * (eps_r2 - eps)
+    const a = m.mul(sn, em);
+    const c = m.mul(m.div(sn, m.r(r2)), m.sub(m.div(em, h), 1));
     sub(this.diff, this.epsR2, this.eps);
     axpy(out, -a, this.eps, x);
     return axpy(out, -c, this.diff, out);
   }
-}
-
-/**
- * Port of k-diffusion's `get_ancestral_step(sigma_from, sigma_to, eta)` on 0-d tensors:
- * eta == 0 short-circuits to (sigma_to, 0); otherwise
- * sigma_up = min(sigma_to, eta sqrt(sigma_to^2 (sigma_from^2 - sigma_to^2) / sigma_from^2)),
- * sigma_down = sqrt(sigma_to^2 - sigma_up^2). `r` rounds to the scalar dtype.
- */
-export function ancestralStep(
-  sigmaFrom: number,
-  sigmaTo: number,
-  eta: number,
-  r: (v: number) => number,
-): { sigmaDown: number; sigmaUp: number } {
-  if (!eta) return { sigmaDown: sigmaTo, sigmaUp: 0 };
-  const to2 = r(sigmaTo * sigmaTo);
-  const from2 = r(sigmaFrom * sigmaFrom);
-  const inner = r(r(to2 * r(from2 - to2)) / from2);
-  const up = r(r(eta) * r(Math.sqrt(inner)));
-  // Python's min(a, b) keeps a unless b < a.
-  const sigmaUp = up < sigmaTo ? up : sigmaTo;
-  const sigmaDown = r(Math.sqrt(r(to2 - r(sigmaUp * sigmaUp))));
-  return { sigmaDown, sigmaUp };
 }
 
 /**
@@ -253,8 +241,10 @@ export class PidStepSizeController {
       this.started = true;
     }
     errs[0] = inv;
-    let factor = errs[0] ** this.b1 * errs[1] ** this.b2 * errs[2] ** this.b3;
-    factor = 1 + Math.atan(factor - 1);
+    // Python floats: ** is C's pow, limiter(x) = 1 + math.atan(x - 1) (core's libm: the C
+    // library's correctly rounded results, the same on every JavaScript engine)
+    let factor = libm.pow(errs[0], this.b1) * libm.pow(errs[1], this.b2) * libm.pow(errs[2], this.b3);
+    factor = 1 + libm.atan(factor - 1);
     const accept = factor >= this.acceptSafety;
     if (accept) {
       errs[2] = errs[1];

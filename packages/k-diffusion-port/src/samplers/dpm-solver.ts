@@ -4,6 +4,7 @@
  * The solver core (eps, single steps, controller) is in ./dpm-solver-core.ts.
  */
 import {
+  allFinite,
   axpy,
   clone,
   type Denoiser,
@@ -12,11 +13,13 @@ import {
   type SamplerObserver,
   type Tensor,
   torchLinspace,
-  zerosLike,
+  type TorchMath,
   torchMath,
-  rounderFor,
+  zerosLike,
 } from "@edmkit/core";
-import { ancestralStep, DpmSolverCore, type EpsCache, PidStepSizeController } from "./dpm-solver-core.js";
+import { DpmSolverCore, type EpsCache, PidStepSizeController } from "./dpm-solver-core.js";
+import { KDiffusionArgumentError } from "../validate.js";
+import { ancestralStep } from "../utils.js";
 
 /** What k-diffusion's `callback` receives, under the original key names. */
 export type DpmCallbackPayload = Record<string, number | Tensor>;
@@ -74,7 +77,7 @@ export interface DpmFastSchedule {
 }
 
 function fail(fn: string, msg: string): never {
-  throw new RangeError(`${fn}: ${msg}`);
+  throw new KDiffusionArgumentError(`${fn}: ${msg}`);
 }
 
 function finite(fn: string, name: string, v: unknown): number {
@@ -110,6 +113,7 @@ function checkTensor(fn: string, x: Tensor): void {
   if (x.shape.length < 1 || x.data.length === 0) {
     fail(fn, `x must have a batch dimension and at least one element, got shape [${x.shape.join(", ")}]`);
   }
+  if (!allFinite(x.data)) fail(fn, "x holds NaN or infinity");
 }
 
 /**
@@ -129,9 +133,10 @@ export function dpmFastSchedule(
   if (!Number.isInteger(n) || n < 1)
     fail(fn, `n must be a positive integer (number of model evaluations), got ${n}`);
   checkSigmas(fn, sigmaMin, sigmaMax, 0);
-  const r = rounderFor(dtype);
-  const tStart = -torchMath(dtype).log(r(sigmaMax));
-  const tEnd = -torchMath(dtype).log(r(sigmaMin));
+  const tm = torchMath(dtype);
+  // t_start, t_end = t(torch.tensor(sigma_max)), t(torch.tensor(sigma_min))
+  const tStart = -tm.log(tm.r(sigmaMax));
+  const tEnd = -tm.log(tm.r(sigmaMin));
   const m = Math.floor(n / 3) + 1;
   const ts = torchLinspace(tStart, tEnd, m + 1, dtype);
   const orders: number[] = [];
@@ -192,8 +197,8 @@ export async function sampleDpmFast(
   // t_end is the 0-d tensor, not ts[-1] (torch.linspace's vectorized fill can miss the end by an ulp)
   const { ts, orders, tEnd } = dpmFastSchedule(sigmaMin, sigmaMax, n, x.dtype);
 
-  const solver = new DpmSolverCore(model, x);
-  const { r } = solver;
+  const solver = new DpmSolverCore(model, x, fn);
+  const { m } = solver;
   let cur = clone(x);
   let next = zerosLike(x);
   const denoised = zerosLike(x);
@@ -202,18 +207,19 @@ export async function sampleDpmFast(
   const reporting = observer?.onStep !== undefined || callback !== undefined;
 
   for (let i = 0; i < orders.length; i++) {
+    solver.step = i;
     cache.eps = cache.epsR1 = cache.epsR2 = false;
     const t = ts[i],
       tNext = ts[i + 1];
     let tNext_ = tNext,
       su = 0;
     if (eta) {
-      const { sigmaDown } = ancestralStep(solver.sigma(t), solver.sigma(tNext), eta, r);
+      // sd, su = get_ancestral_step(self.sigma(t), self.sigma(t_next), eta)
+      const { sigmaDown } = ancestralStep(m, solver.sigma(t), solver.sigma(tNext), eta);
       const tDown = solver.t(sigmaDown);
-      tNext_ = tDown < tEnd ? tDown : tEnd; // torch.minimum(t_end, t(sd))
-      const a = solver.sigma(tNext),
-        b = solver.sigma(tNext_);
-      su = r(Math.sqrt(r(r(a * a) - r(b * b))));
+      tNext_ = tDown < tEnd ? tDown : tEnd; // torch.minimum(t_end, self.t(sd))
+      // su = (self.sigma(t_next) ** 2 - self.sigma(t_next_) ** 2) ** 0.5
+      su = m.pow(m.sub(m.pow(solver.sigma(tNext), 2), m.pow(solver.sigma(tNext_), 2)), 0.5);
     }
 
     await solver.evalEps(solver.eps, cur, t);
@@ -234,7 +240,7 @@ export async function sampleDpmFast(
     // x + su * s_noise * noise_sampler(sigma(t), sigma(t_next)); su is a Python 0. when eta == 0
     if (noiseSampler) {
       noiseSampler.randn(noise, { step: i, sigma: solver.sigma(t), sigmaNext: solver.sigma(tNext) });
-      const c = eta ? r(su * r(sNoise)) : su * sNoise;
+      const c = eta ? m.mul(su, m.r(sNoise)) : su * sNoise;
       axpy(cur, c, noise, cur);
     }
   }
@@ -309,14 +315,14 @@ export async function sampleDpmAdaptive(
   const { noiseSampler, observer, callback } = options;
   if (eta && !noiseSampler) fail(fn, `noiseSampler is required when eta != 0 (got eta=${eta})`);
 
-  const solver = new DpmSolverCore(model, x);
-  const { r } = solver;
-  const tStart = solver.t(r(sigmaMax));
-  const tEnd = solver.t(r(sigmaMin));
+  const solver = new DpmSolverCore(model, x, fn);
+  const { m } = solver;
+  const tStart = solver.t(m.r(sigmaMax));
+  const tEnd = solver.t(m.r(sigmaMin));
   const forward = tEnd > tStart;
   const hInit = Math.abs(hInitIn) * (forward ? 1 : -1);
-  const atol = r(atolIn),
-    rtol = r(rtolIn);
+  const atol = m.r(atolIn), // torch.tensor(atol), torch.tensor(rtol)
+    rtol = m.r(rtolIn);
   const pid = new PidStepSizeController(hInit, pcoeff, icoeff, dcoeff, eta ? 1.5 : order, acceptSafety);
   const info: DpmAdaptiveInfo = { steps: 0, nfe: 0, n_accept: 0, n_reject: 0 };
 
@@ -329,7 +335,7 @@ export async function sampleDpmAdaptive(
   const cache: EpsCache = { eps: false, epsR1: false, epsR2: false };
   const reporting = observer?.onStep !== undefined || callback !== undefined;
   const sqrtNumel = Math.sqrt(x.data.length);
-  const stopAt = forward ? r(tEnd - 1e-5) : r(tEnd + 1e-5);
+  const stopAt = forward ? m.sub(tEnd, 1e-5) : m.add(tEnd, 1e-5);
 
   let s = tStart;
   let lastError = NaN;
@@ -341,17 +347,18 @@ export async function sampleDpmAdaptive(
       );
     }
     cache.eps = cache.epsR1 = cache.epsR2 = false;
-    const sh = r(s + r(pid.h));
+    solver.step = info.steps;
+    const sh = m.add(s, m.r(pid.h)); // s + pid.h
     const t = forward ? (sh < tEnd ? sh : tEnd) : sh > tEnd ? sh : tEnd;
     let t_ = t,
       su = 0;
     if (eta) {
-      const { sigmaDown } = ancestralStep(solver.sigma(s), solver.sigma(t), eta, r);
+      // sd, su = get_ancestral_step(self.sigma(s), self.sigma(t), eta)
+      const { sigmaDown } = ancestralStep(m, solver.sigma(s), solver.sigma(t), eta);
       const tDown = solver.t(sigmaDown);
-      t_ = tDown < tEnd ? tDown : tEnd;
-      const a = solver.sigma(t),
-        b = solver.sigma(t_);
-      su = r(Math.sqrt(r(r(a * a) - r(b * b))));
+      t_ = tDown < tEnd ? tDown : tEnd; // torch.minimum(t_end, self.t(sd))
+      // su = (self.sigma(t) ** 2 - self.sigma(t_) ** 2) ** 0.5
+      su = m.pow(m.sub(m.pow(solver.sigma(t), 2), m.pow(solver.sigma(t_), 2)), 0.5);
     }
 
     await solver.evalEps(solver.eps, cur, s);
@@ -365,10 +372,10 @@ export async function sampleDpmAdaptive(
       await solver.step2(low, cur, s, t_, 1 / 3, cache);
       await solver.step3(high, cur, s, t_, 1 / 3, 2 / 3, cache);
     }
-    const error = errorNorm(low.data, high.data, prev.data, atol, rtol, r) / r(sqrtNumel);
-    const errorR = r(error);
-    lastError = errorR;
-    const accept = pid.proposeStep(errorR);
+    // error = torch.linalg.norm((x_low - x_high) / delta) / x.numel() ** 0.5
+    const error = m.div(errorNorm(low.data, high.data, prev.data, atol, rtol, m), m.r(sqrtNumel));
+    lastError = error;
+    const accept = pid.proposeStep(error);
     if (accept) {
       // x_prev = x_low; x = x_high (+ noise): swap buffers instead of copying
       const oldPrev = prev;
@@ -379,7 +386,7 @@ export async function sampleDpmAdaptive(
       high = oldCur;
       if (noiseSampler) {
         noiseSampler.randn(noise, { step: info.steps, sigma: solver.sigma(s), sigmaNext: solver.sigma(t) });
-        const c = eta ? r(su * r(sNoise)) : su * sNoise;
+        const c = eta ? m.mul(su, m.r(sNoise)) : su * sNoise;
         axpy(cur, c, noise, cur);
       }
       s = t;
@@ -400,7 +407,7 @@ export async function sampleDpmAdaptive(
         t: s,
         t_up: s,
         denoised,
-        error: errorR,
+        error,
         h: pid.h,
         steps: info.steps,
         nfe: info.nfe,
@@ -413,8 +420,9 @@ export async function sampleDpmAdaptive(
 }
 
 /**
- * torch.linalg.norm((x_low - x_high) / delta) with delta = max(atol, rtol max(|x_low|, |x_prev|)),
- * each elementwise op rounded by `r` (float32 runs).
+ * torch.linalg.norm((x_low - x_high) / delta) with
+ * delta = torch.maximum(atol, rtol * torch.maximum(x_low.abs(), x_prev.abs())), each
+ * elementwise op in the tensors' dtype.
  */
 function errorNorm(
   low: ArrayLike<number>,
@@ -422,17 +430,16 @@ function errorNorm(
   prev: ArrayLike<number>,
   atol: number,
   rtol: number,
-  r: (v: number) => number,
+  m: TorchMath,
 ): number {
   let sum = 0;
   for (let k = 0; k < low.length; k++) {
     const a = Math.abs(low[k]),
       b = Math.abs(prev[k]);
-    const m = a > b ? a : b;
-    const rm = r(rtol * m);
+    const rm = m.mul(rtol, a > b ? a : b);
     const delta = atol > rm ? atol : rm;
-    const q = r(r(low[k] - high[k]) / delta);
+    const q = m.div(m.sub(low[k], high[k]), delta);
     sum += q * q;
   }
-  return r(Math.sqrt(sum));
+  return m.sqrt(sum);
 }

@@ -1,7 +1,8 @@
 /**
  * Ports of k-diffusion's `sample_dpm_2` and `sample_dpm_2_ancestral` (sampling.py).
  */
-import { addScaled2, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { addScaled2 } from "../kernels.js";
 import { ancestralStep, toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import {
@@ -54,13 +55,15 @@ export async function sampleDpm2(
     toD(d, xs, sigmaHat, denoised);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
     if (s[i + 1] === 0) {
-      axpy(xs, m.r(s[i + 1] - sigmaHat), d, xs);
+      // Euler method: x = x + d * (sigmas[i + 1] - sigma_hat)
+      axpy(xs, m.sub(s[i + 1], sigmaHat), d, xs);
     } else {
+      // DPM-Solver-2: sigma_mid = sigma_hat.log().lerp(sigmas[i + 1].log(), 0.5).exp()
       const mid = sigmaMid(m, sigmaHat, s[i + 1]);
-      axpy(x2, m.r(mid - sigmaHat), d, xs);
+      axpy(x2, m.sub(mid, sigmaHat), d, xs); // x_2 = x + d * dt_1
       const denoised2 = await run.denoise(x2, mid, den2);
-      toD(d2, x2, mid, denoised2);
-      axpy(xs, m.r(s[i + 1] - sigmaHat), d2, xs);
+      toD(d2, x2, mid, denoised2); // d_2 = to_d(x_2, sigma_mid, denoised_2)
+      axpy(xs, m.sub(s[i + 1], sigmaHat), d2, xs); // x = x + d_2 * dt_2
     }
   }
   return xs;
@@ -94,13 +97,16 @@ export async function sampleDpm2Ancestral(
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     toD(d, xs, s[i], denoised);
     if (sigmaDown === 0) {
-      axpy(xs, m.r(sigmaDown - s[i]), d, xs);
+      // Euler method: x = x + d * (sigma_down - sigmas[i])
+      axpy(xs, m.sub(sigmaDown, s[i]), d, xs);
     } else {
+      // DPM-Solver-2: sigma_mid = sigmas[i].log().lerp(sigma_down.log(), 0.5).exp()
       const mid = sigmaMid(m, s[i], sigmaDown);
-      axpy(x2, m.r(mid - s[i]), d, xs);
+      axpy(x2, m.sub(mid, s[i]), d, xs); // x_2 = x + d * dt_1
       const denoised2 = await run.denoise(x2, mid, den2);
-      toD(d2, x2, mid, denoised2);
-      axpy(xs, m.r(sigmaDown - s[i]), d2, xs);
+      toD(d2, x2, mid, denoised2); // d_2 = to_d(x_2, sigma_mid, denoised_2)
+      axpy(xs, m.sub(sigmaDown, s[i]), d2, xs); // x = x + d_2 * dt_2
+      // x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * s_noise * sigma_up
       if (noise) {
         run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
         addScaled2(xs, xs, z, sNoise, sigmaUp);

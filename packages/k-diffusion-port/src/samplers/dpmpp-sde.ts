@@ -11,19 +11,8 @@
  * Without a `noiseSampler` the draws are iid normals from a torch-compatible generator at
  * torch's default seed (not the Brownian tree the original would build).
  */
-import {
-  addScaled2,
-  addScaled3,
-  addScaledDiff,
-  addScaledDiffDiv,
-  axpby,
-  axpy,
-  type Denoiser,
-  type NoiseSource,
-  subDiv,
-  type Tensor,
-} from "@edmkit/core";
-import { dpmpp3mCorrection } from "../kernels.js";
+import { axpby, axpy, type Denoiser, type NoiseSource, subDiv, type Tensor } from "@edmkit/core";
+import { addScaled2, addScaled3, addScaledDiff, addScaledDiffDiv, dpmpp3mCorrection } from "../kernels.js";
 import { ancestralStep, toD } from "../utils.js";
 import { fail, optionalNum } from "../validate.js";
 import { resolveNoise, type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
@@ -83,47 +72,55 @@ export async function sampleDpmppSde(
 ): Promise<Tensor> {
   const run = new SamplerRun("sample_dpmpp_sde", model, x, sigmas, options);
   const { eta, sNoise, noise } = sdeSettings(run, options, drawsBeforeLast(run));
-  const rr = optionalNum(run.fn, "r", options.r, 1 / 2);
-  if (!(rr > 0)) fail(run.fn, `r must be > 0, got ${rr}`);
+  const r = optionalNum(run.fn, "r", options.r, 1 / 2);
+  if (!(r > 0)) fail(run.fn, `r must be > 0, got ${r}`);
   const { x: xs, sigmas: s, m } = run;
-  const { r } = m;
   const den = run.buffer(),
     d = run.buffer(),
     x2 = run.buffer(),
     den2 = run.buffer(),
     dd = run.buffer(),
     z = run.buffer();
-  const fac = 1 / (2 * rr);
+  const fac = 1 / (2 * r);
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const denoised = await run.denoise(xs, s[i], den);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
+      // Euler method: x = x + to_d(x, sigmas[i], denoised) * (sigmas[i + 1] - sigmas[i])
       toD(d, xs, s[i], denoised);
-      axpy(xs, r(s[i + 1] - s[i]), d, xs);
+      axpy(xs, m.sub(s[i + 1], s[i]), d, xs);
       continue;
     }
+    // DPM-Solver++
     const t = tOf(m, s[i]),
       tNext = tOf(m, s[i + 1]);
-    const h = r(tNext - t);
-    const sMid = r(t + r(h * r(rr)));
+    const h = m.sub(tNext, t);
+    const sMid = m.add(t, m.mul(h, m.r(r))); // s = t + h * r
     const sigT = sigmaOf(m, t),
       sigS = sigmaOf(m, sMid),
       sigNext = sigmaOf(m, tNext);
-    // Step 1: ancestral step from t to s.
-    const a1 = ancestralStep(m, sigT, sigS, eta);
-    const s1 = tOf(m, a1.sigmaDown);
-    axpby(x2, r(sigmaOf(m, s1) / sigT), xs, -m.expm1(r(t - s1)), denoised);
+
+    // Step 1
+    const a1 = ancestralStep(m, sigT, sigS, eta); // sd, su = get_ancestral_step(sigma_fn(t), sigma_fn(s), eta)
+    const s1 = tOf(m, a1.sigmaDown); // s_ = t_fn(sd)
+    // x_2 = (sigma_fn(s_) / sigma_fn(t)) * x - (t - s_).expm1() * denoised
+    axpby(x2, m.div(sigmaOf(m, s1), sigT), xs, -m.expm1(m.sub(t, s1)), denoised);
+    // x_2 = x_2 + noise_sampler(sigma_fn(t), sigma_fn(s)) * s_noise * su
     if (noise) {
       run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigS });
       addScaled2(x2, x2, z, sNoise, a1.sigmaUp);
     }
     const denoised2 = await run.denoise(x2, sigS, den2);
-    // Step 2: ancestral step from t to t_next with the combined denoised.
-    const a2 = ancestralStep(m, sigT, sigNext, eta);
-    const tNext2 = tOf(m, a2.sigmaDown);
+
+    // Step 2
+    const a2 = ancestralStep(m, sigT, sigNext, eta); // sd, su = get_ancestral_step(sigma_fn(t), sigma_fn(t_next), eta)
+    const tNext2 = tOf(m, a2.sigmaDown); // t_next_ = t_fn(sd)
+    // denoised_d = (1 - fac) * denoised + fac * denoised_2
     axpby(dd, 1 - fac, denoised, fac, denoised2);
-    axpby(xs, r(sigmaOf(m, tNext2) / sigT), xs, -m.expm1(r(t - tNext2)), dd);
+    // x = (sigma_fn(t_next_) / sigma_fn(t)) * x - (t - t_next_).expm1() * denoised_d
+    axpby(xs, m.div(sigmaOf(m, tNext2), sigT), xs, -m.expm1(m.sub(t, tNext2)), dd);
+    // x = x + noise_sampler(sigma_fn(t), sigma_fn(t_next)) * s_noise * su
     if (noise) {
       run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigNext });
       addScaled2(xs, xs, z, sNoise, a2.sigmaUp);
@@ -156,7 +153,6 @@ export async function sampleDpmpp2mSde(
     fail(run.fn, `solver_type must be 'heun' or 'midpoint', got ${JSON.stringify(solverType)}`);
   const { eta, sNoise, noise } = sdeSettings(run, options, drawsBeforeLast(run));
   const { x: xs, sigmas: s, m } = run;
-  const { r } = m;
   const bufA = run.buffer(),
     bufB = run.buffer(),
     z = run.buffer();
@@ -168,23 +164,31 @@ export async function sampleDpmpp2mSde(
     const denoised = await run.denoise(xs, s[i], old === bufA ? bufB : bufA);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
+      // Denoising step
       xs.data.set(denoised.data);
     } else {
+      // DPM-Solver++(2M) SDE
       const t = -m.log(s[i]),
         sNext = -m.log(s[i + 1]);
-      h = r(sNext - t);
-      const etaH = r(r(eta) * h);
-      const negHEta = r(-h - etaH);
+      h = m.sub(sNext, t);
+      const etaH = m.mul(m.r(eta), h);
+      const negHEta = m.sub(-h, etaH); // -h - eta_h
       const em = -m.expm1(negHEta); // (-h - eta_h).expm1().neg()
-      axpby(xs, r(r(r(s[i + 1] / s[i]) * m.exp(-etaH))), xs, em, denoised);
+      // x = sigmas[i + 1] / sigmas[i] * (-eta_h).exp() * x + (-h - eta_h).expm1().neg() * denoised
+      axpby(xs, m.mul(m.div(s[i + 1], s[i]), m.exp(-etaH)), xs, em, denoised);
       if (old !== null) {
-        const invR = r(1 / r(hLast / h));
-        const coef = solverType === "heun" ? r(r(r(em / negHEta) + 1) * invR) : r(r(r(0.5) * em) * invR);
+        const r = m.div(hLast, h);
+        const invR = m.div(1, r); // 1 / r
+        // heun: x = x + ((-h - eta_h).expm1().neg() / (-h - eta_h) + 1) * (1 / r) * (denoised - old_denoised)
+        // midpoint: x = x + 0.5 * (-h - eta_h).expm1().neg() * (1 / r) * (denoised - old_denoised)
+        const coef =
+          solverType === "heun" ? m.mul(m.add(m.div(em, negHEta), 1), invR) : m.mul3(0.5, em, invR);
         addScaledDiff(xs, xs, coef, denoised, old);
       }
+      // x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * sigmas[i + 1] * (-2 * eta_h).expm1().neg().sqrt() * s_noise
       if (eta && noise) {
         run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
-        addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(r(-2 * etaH))), sNoise);
+        addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(m.mul(-2, etaH))), sNoise);
       }
     }
     old = denoised;
@@ -211,7 +215,6 @@ export async function sampleDpmpp3mSde(
   const run = new SamplerRun("sample_dpmpp_3m_sde", model, x, sigmas, options);
   const { eta, sNoise, noise } = sdeSettings(run, options, drawsBeforeLast(run));
   const { x: xs, sigmas: s, m } = run;
-  const { r } = m;
   const bufs = [run.buffer(), run.buffer(), run.buffer()];
   const d10 = run.buffer(),
     d11 = run.buffer(),
@@ -234,30 +237,36 @@ export async function sampleDpmpp3mSde(
     const denoised = await run.denoise(xs, s[i], free);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
+      // Denoising step
       xs.data.set(denoised.data);
     } else {
       const t = -m.log(s[i]),
         sNext = -m.log(s[i + 1]);
-      h = r(sNext - t);
-      const hEta = r(h * r(eta + 1));
+      h = m.sub(sNext, t);
+      const hEta = m.mul(h, m.r(eta + 1)); // h_eta = h * (eta + 1)
+      // x = torch.exp(-h_eta) * x + (-h_eta).expm1().neg() * denoised
       axpby(xs, m.exp(-hEta), xs, -m.expm1(-hEta), denoised);
       if (have2 && den1 && den2) {
-        const r0 = r(h1 / h),
-          r1 = r(h2 / h);
+        const r0 = m.div(h1, h),
+          r1 = m.div(h2, h);
         // d1_0 = (denoised - denoised_1) / r0, d1_1 = (denoised_1 - denoised_2) / r1
         subDiv(d10, denoised, den1, r0);
         subDiv(d11, den1, den2, r1);
-        const phi2 = r(r(m.expm1(-hEta) / hEta) + 1);
-        const phi3 = r(r(phi2 / hEta) - 0.5);
-        dpmpp3mCorrection(xs, d10, d11, r0, r(r0 + r1), phi2, phi3);
+        const phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1); // h_eta.neg().expm1() / h_eta + 1
+        const phi3 = m.sub(m.div(phi2, hEta), 0.5); // phi_2 / h_eta - 0.5
+        // d1 = d1_0 + (d1_0 - d1_1) * r0 / (r0 + r1); d2 = (d1_0 - d1_1) / (r0 + r1)
+        // x = x + phi_2 * d1 - phi_3 * d2
+        dpmpp3mCorrection(xs, d10, d11, r0, m.add(r0, r1), phi2, phi3);
       } else if (have1 && den1) {
-        const rr = r(h1 / h);
-        const phi2 = r(r(m.expm1(-hEta) / hEta) + 1);
-        addScaledDiffDiv(xs, xs, phi2, denoised, den1, rr);
+        const r = m.div(h1, h);
+        const phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1);
+        // x = x + phi_2 * ((denoised - denoised_1) / r)
+        addScaledDiffDiv(xs, xs, phi2, denoised, den1, r);
       }
+      // x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * sigmas[i + 1] * (-2 * h * eta).expm1().neg().sqrt() * s_noise
       if (eta && noise) {
         run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
-        addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(r(r(r(-2 * h) * r(eta))))), sNoise);
+        addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(m.mul3(-2, h, m.r(eta)))), sNoise);
       }
     }
     den2 = den1;

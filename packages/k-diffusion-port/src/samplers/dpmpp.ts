@@ -3,7 +3,8 @@
  * and `sample_dpmpp_2m` (sampling.py). They work in t = -log sigma, with sigma(t) = exp(-t)
  * recomputed from t where the original does so (it is not bit-equal to the schedule).
  */
-import { addScaled2, axpby, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { axpby, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { addScaled2 } from "../kernels.js";
 import { ancestralStep, toD } from "../utils.js";
 import { type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
 import { ancestralSettings, type EulerAncestralOptions } from "./euler.js";
@@ -30,7 +31,6 @@ export async function sampleDpmpp2sAncestral(
   const run = new SamplerRun("sample_dpmpp_2s_ancestral", model, x, sigmas, options);
   const { eta, sNoise, noise } = ancestralSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
-  const { r } = m;
   const den = run.buffer(),
     d = run.buffer(),
     x2 = run.buffer(),
@@ -42,20 +42,23 @@ export async function sampleDpmpp2sAncestral(
     const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (sigmaDown === 0) {
+      // Euler method: x = x + to_d(x, sigmas[i], denoised) * (sigma_down - sigmas[i])
       toD(d, xs, s[i], denoised);
-      axpy(xs, r(sigmaDown - s[i]), d, xs);
+      axpy(xs, m.sub(sigmaDown, s[i]), d, xs);
     } else {
+      // DPM-Solver++(2S)
       const t = tOf(m, s[i]),
         tNext = tOf(m, sigmaDown);
-      const h = r(tNext - t);
-      const sMid = r(t + r(0.5 * h));
-      const sigT = sigmaOf(m, t),
-        sigS = sigmaOf(m, sMid);
-      // x_2 = (sigma(s) / sigma(t)) x - expm1(-h r) denoised
-      axpby(x2, r(sigS / sigT), xs, -m.expm1(r(-h * 0.5)), denoised);
-      const denoised2 = await run.denoise(x2, sigS, den2);
-      axpby(xs, r(sigmaOf(m, tNext) / sigT), xs, -m.expm1(-h), denoised2);
+      const r = 1 / 2;
+      const h = m.sub(tNext, t);
+      const sMid = m.add(t, m.mul(r, h)); // s = t + r * h
+      // x_2 = (sigma_fn(s) / sigma_fn(t)) * x - (-h * r).expm1() * denoised
+      axpby(x2, m.div(sigmaOf(m, sMid), sigmaOf(m, t)), xs, -m.expm1(m.mul(-h, r)), denoised);
+      const denoised2 = await run.denoise(x2, sigmaOf(m, sMid), den2);
+      // x = (sigma_fn(t_next) / sigma_fn(t)) * x - (-h).expm1() * denoised_2
+      axpby(xs, m.div(sigmaOf(m, tNext), sigmaOf(m, t)), xs, -m.expm1(-h), denoised2);
     }
+    // Noise addition
     if (s[i + 1] > 0 && noise) {
       run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
       addScaled2(xs, xs, z, sNoise, sigmaUp);
@@ -79,7 +82,6 @@ export async function sampleDpmpp2m(
 ): Promise<Tensor> {
   const run = new SamplerRun("sample_dpmpp_2m", model, x, sigmas, options);
   const { x: xs, sigmas: s, m } = run;
-  const { r } = m;
   const bufA = run.buffer(),
     bufB = run.buffer(),
     dd = run.buffer();
@@ -90,16 +92,18 @@ export async function sampleDpmpp2m(
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     const t = tOf(m, s[i]),
       tNext = tOf(m, s[i + 1]);
-    const h = r(tNext - t);
-    const ratio = r(sigmaOf(m, tNext) / sigmaOf(m, t));
+    const h = m.sub(tNext, t);
+    const ratio = m.div(sigmaOf(m, tNext), sigmaOf(m, t)); // sigma_fn(t_next) / sigma_fn(t)
     if (old === null || s[i + 1] === 0) {
+      // x = (sigma_fn(t_next) / sigma_fn(t)) * x - (-h).expm1() * denoised
       axpby(xs, ratio, xs, -m.expm1(-h), denoised);
     } else {
-      const hLast = r(t - tOf(m, s[i - 1]));
-      const rr = r(hLast / h);
-      const c = r(1 / r(2 * rr));
-      // denoised_d = (1 + 1/(2r)) denoised - (1/(2r)) old_denoised
-      axpby(dd, r(1 + c), denoised, -c, old);
+      const hLast = m.sub(t, tOf(m, s[i - 1]));
+      const r = m.div(hLast, h);
+      const c = m.div(1, m.mul(2, r)); // 1 / (2 * r)
+      // denoised_d = (1 + 1 / (2 * r)) * denoised - (1 / (2 * r)) * old_denoised
+      axpby(dd, m.add(1, c), denoised, -c, old);
+      // x = (sigma_fn(t_next) / sigma_fn(t)) * x - (-h).expm1() * denoised_d
       axpby(xs, ratio, xs, -m.expm1(-h), dd);
     }
     old = denoised;

@@ -1,7 +1,8 @@
 /**
  * Ports of k-diffusion's `sample_euler` and `sample_euler_ancestral` (sampling.py).
  */
-import { addScaled2, type Denoiser, eulerStep, type NoiseSource, type Tensor } from "@edmkit/core";
+import type { Denoiser, NoiseSource, Tensor } from "@edmkit/core";
+import { addScaled2, eulerStep } from "../kernels.js";
 import { ancestralStep } from "../utils.js";
 import { optionalNum } from "../validate.js";
 import { churnGamma, resolveNoise, type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
@@ -43,7 +44,7 @@ export function churnSettings(run: SamplerRun, o: ChurnOptions): ChurnSettings {
   const sNoise = optionalNum(fn, "s_noise", o.sNoise, 1);
   let needed = false;
   for (let i = 0; i < run.steps && !needed; i++) {
-    needed = churnGamma(sChurn, run.steps, run.sigmas[i], sTmin, sTmax, run.m.r) > 0 && sNoise !== 0;
+    needed = churnGamma(sChurn, run.steps, run.sigmas[i], sTmin, sTmax, run.m) > 0 && sNoise !== 0;
   }
   return { sChurn, sTmin, sTmax, sNoise, noise: resolveNoise(fn, "noise", o.noise, needed) };
 }
@@ -55,13 +56,15 @@ export function churnSettings(run: SamplerRun, o: ChurnOptions): ChurnSettings {
  */
 export function churn(run: SamplerRun, c: ChurnSettings, i: number, eps: Tensor): number {
   const { m, x } = run;
-  const { r } = m;
   const sigma = run.sigmas[i];
-  const gamma = churnGamma(c.sChurn, run.steps, sigma, c.sTmin, c.sTmax, r);
-  // One randn_like per step whether or not churn is added (quirk 1); nothing to align with without a source.
+  const gamma = churnGamma(c.sChurn, run.steps, sigma, c.sTmin, c.sTmax, m);
+  // eps = torch.randn_like(x) * s_noise: one draw per step whether or not churn is added
+  // (quirk 1); nothing to align with without a source.
   if (c.noise) run.draw(c.noise, eps, { step: i });
-  const sigmaHat = r(sigma * r(gamma + 1));
-  if (gamma > 0) addScaled2(x, x, eps, c.sNoise, m.sqrt(r(r(sigmaHat * sigmaHat) - r(sigma * sigma))));
+  // sigma_hat = sigmas[i] * (gamma + 1)   (gamma + 1 is a Python float)
+  const sigmaHat = m.mul(sigma, m.r(gamma + 1));
+  // if gamma > 0: x = x + eps * (sigma_hat ** 2 - sigmas[i] ** 2) ** 0.5
+  if (gamma > 0) addScaled2(x, x, eps, c.sNoise, m.pow(m.sub(m.pow(sigmaHat, 2), m.pow(sigma, 2)), 0.5));
   return sigmaHat;
 }
 
@@ -88,7 +91,8 @@ export async function sampleEuler(
     const sigmaHat = churn(run, c, i, eps);
     const denoised = await run.denoise(xs, sigmaHat, den);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
-    eulerStep(xs, denoised, sigmaHat, m.r(s[i + 1] - sigmaHat));
+    // d = to_d(x, sigma_hat, denoised); dt = sigmas[i + 1] - sigma_hat; x = x + d * dt
+    eulerStep(xs, denoised, sigmaHat, m.sub(s[i + 1], sigmaHat));
   }
   return xs;
 }
@@ -146,7 +150,9 @@ export async function sampleEulerAncestral(
     const denoised = await run.denoise(xs, s[i], den);
     const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
-    eulerStep(xs, denoised, s[i], m.r(sigmaDown - s[i]));
+    // d = to_d(x, sigmas[i], denoised); x = x + d * (sigma_down - sigmas[i])
+    eulerStep(xs, denoised, s[i], m.sub(sigmaDown, s[i]));
+    // if sigmas[i + 1] > 0: x = x + noise_sampler(sigmas[i], sigmas[i + 1]) * s_noise * sigma_up
     if (s[i + 1] > 0 && noise) {
       run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
       addScaled2(xs, xs, z, sNoise, sigmaUp);

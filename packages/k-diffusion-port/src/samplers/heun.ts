@@ -1,7 +1,8 @@
 /**
  * Port of k-diffusion's `sample_heun` (sampling.py).
  */
-import { axpy, type Denoiser, heunCorrector, type Tensor } from "@edmkit/core";
+import { axpy, type Denoiser, type Tensor } from "@edmkit/core";
+import { heunCorrector } from "../kernels.js";
 import { toD } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import { type ChurnOptions, churn, churnSettings } from "./euler.js";
@@ -36,10 +37,12 @@ export async function sampleHeun(
     const denoised = await run.denoise(xs, sigmaHat, den);
     toD(d, xs, sigmaHat, denoised);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
-    const dt = m.r(s[i + 1] - sigmaHat);
+    const dt = m.sub(s[i + 1], sigmaHat);
     if (s[i + 1] === 0) {
+      // Euler method: x = x + d * dt
       axpy(xs, dt, d, xs);
     } else {
+      // Heun's method: x_2 = x + d * dt
       axpy(x2, dt, d, xs);
       const denoised2 = await run.denoise(x2, s[i + 1], den2);
       // d_2 = to_d(x_2, sigmas[i+1], denoised_2); x = x + (d + d_2) / 2 * dt

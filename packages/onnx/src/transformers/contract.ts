@@ -115,7 +115,9 @@ export function resolveContract(
       ? sc.denoiser.dim
       : sc?.denoiser?.kind === "discrete-eps"
         ? sc.denoiser.gmm?.dim
-        : sc?.trained_on?.dim;
+        : sc?.trained_on?.kind === "gmm"
+          ? sc.trained_on.dim
+          : undefined;
   const checked = checkSignature(file, signature, {
     inputs: inputNames,
     output: outputName,

@@ -3,12 +3,13 @@
  * sampler it is given to (which options a sampler takes comes from the runner table, i.e. the
  * ports' own signatures) and returns what the run needs.
  */
-import { parseArgs } from "node:util";
 import type { DType, Seed } from "@edmkit/core";
+import { checkWritableFile } from "@edmkit/core/node";
 import type { PresetName } from "@edmkit/edm";
 import { type OnnxDevice, onnxDevices } from "@edmkit/onnx";
 import { UsageError } from "../../errors.js";
 import { diffusersSchedules, findRunner, type RunnerEntry, runners } from "../../runners/table.js";
+import { parseCommandArgs } from "../args.js";
 import { isObject, readJsonFile } from "./common.js";
 import { BUILTIN_MODELS } from "./models.js";
 import type { RunOptions } from "./run.js";
@@ -17,6 +18,10 @@ const K_SCHEDULES = ["karras", "exponential", "polyexponential", "vp"] as const;
 const PRESETS = ["vp", "ve", "iddpm", "edm"] as const;
 const DEFAULT_STEPS = 20;
 const DEFAULT_BATCH = 16;
+/** Limits of the numeric options (stated in --help; beyond them: exit 2). */
+const MAX_STEPS = 10_000;
+const MAX_BATCH = 1_000_000;
+const MAX_BINS = 10_000;
 
 export const sampleHelp = `edmkit sample --sampler NAME --model MODEL [options]
 
@@ -34,8 +39,9 @@ sampler's own noise continues from the same generator).
                         gmm2d-ring8-discrete (exact discrete eps model, SD betas), a .onnx file
                         (with its sidecar NAME.json), or a .json file: a fixture-format
                         denoiser (gmm, discrete-eps, onnx), a fixture, or toy-MLP weights
-  --steps N             sampling steps (default ${DEFAULT_STEPS})
-  --batch B             number of samples (default ${DEFAULT_BATCH})
+  --steps N             sampling steps (default ${DEFAULT_STEPS}, at most ${MAX_STEPS}; diffusers: at most
+                        the scheduler's num_train_timesteps)
+  --batch B             number of samples (default ${DEFAULT_BATCH}, at most ${MAX_BATCH})
   --seed S              torch seed (default 0)
   --dtype D             float64 (default) or float32
   --schedule S          k-diffusion: karras (default), exponential, polyexponential, vp;
@@ -49,12 +55,14 @@ sampler's own noise continues from the same generator).
   --churn X             s_churn / S_churn (samplers that have it)
   --eta X               eta (ancestral and SDE samplers)
   --s-noise X           s_noise / S_noise
-  --kwargs JSON         extra keyword arguments by their original names (k-diffusion, NVlabs)
+  --kwargs JSON         extra keyword arguments by their original names (k-diffusion, NVlabs);
+                        not those the CLI supplies (noise, noise_sampler, num_steps, or one an
+                        option above sets)
   --device D            cpu (default), cuda or webgpu (ONNX models)
   --dim N               data dimension of an ONNX model that does not declare it
   --out FILE            write the samples: .json or .npy (NPY 1.0, '<f8' or '<f4', C order)
   --plot FILE           .svg or .png: histogram with the true density (1-D), scatter (2-D)
-  --bins N              histogram bins (default 40)
+  --bins N              histogram bins (default 40, at most ${MAX_BINS})
   --json                print a JSON summary on stdout and nothing else
 
 Exit status: 0 done, 1 the samples hold NaN or infinity, 2 bad input.`;
@@ -169,7 +177,7 @@ export interface SampleArgs {
 
 /** Parse and check the command line; null when --help was asked for (and printed). */
 export function parseSampleArgs(argv: string[]): SampleArgs | null {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -232,8 +240,11 @@ export function parseSampleArgs(argv: string[]): SampleArgs | null {
   }
 
   // numbers
-  const steps = parseNumber("steps", values.steps, positiveInt, "a positive integer") ?? DEFAULT_STEPS;
-  const batch = parseNumber("batch", values.batch, positiveInt, "a positive integer") ?? DEFAULT_BATCH;
+  const upTo = (max: number) => (x: number) => positiveInt(x) && x <= max;
+  const steps =
+    parseNumber("steps", values.steps, upTo(MAX_STEPS), `an integer from 1 to ${MAX_STEPS}`) ?? DEFAULT_STEPS;
+  const batch =
+    parseNumber("batch", values.batch, upTo(MAX_BATCH), `an integer from 1 to ${MAX_BATCH}`) ?? DEFAULT_BATCH;
   const seed = parseSeed(values.seed);
   const sigmaMin = parseNumber("sigma-min", values["sigma-min"], positive, "a positive number");
   const sigmaMax = parseNumber("sigma-max", values["sigma-max"], positive, "a positive number");
@@ -244,7 +255,7 @@ export function parseSampleArgs(argv: string[]): SampleArgs | null {
   const churn = parseNumber("churn", values.churn, nonNegative, "a number >= 0");
   const eta = parseNumber("eta", values.eta, nonNegative, "a number >= 0");
   const sNoise = parseNumber("s-noise", values["s-noise"], nonNegative, "a number >= 0");
-  const bins = parseNumber("bins", values.bins, positiveInt, "a positive integer");
+  const bins = parseNumber("bins", values.bins, upTo(MAX_BINS), `an integer from 1 to ${MAX_BINS}`);
   const dim = parseNumber("dim", values.dim, positiveInt, "a positive integer");
   const dtype = (values.dtype ?? "float64") as DType;
   if (dtype !== "float64" && dtype !== "float32")
@@ -311,6 +322,9 @@ export function parseSampleArgs(argv: string[]): SampleArgs | null {
     throw new UsageError(`sample: --out must end in .json or .npy, got "${values.out}"`);
   if (values.plot !== undefined && !/\.(svg|png)$/i.test(values.plot))
     throw new UsageError(`sample: --plot must end in .svg or .png, got "${values.plot}"`);
+  // before the work: a path that cannot be written fails now, not after sampling
+  if (values.out !== undefined) checkWritableFile(values.out, "sample: --out");
+  if (values.plot !== undefined) checkWritableFile(values.plot, "sample: --plot");
   return {
     sampler: values.sampler,
     model: values.model,

@@ -122,7 +122,13 @@ async function loadOnnx(
   const sc = m.sidecar;
   const spec = sc?.denoiser;
   const mixture =
-    spec?.kind === "gmm" ? spec : spec?.kind === "discrete-eps" ? (spec.gmm ?? undefined) : sc?.trained_on;
+    spec?.kind === "gmm"
+      ? spec
+      : spec?.kind === "discrete-eps"
+        ? (spec.gmm ?? undefined)
+        : sc?.trained_on?.kind === "gmm"
+          ? sc.trained_on
+          : undefined;
   const declared = mixture?.dim ?? m.rowShape[0];
   if (declared !== undefined && opts.dim !== undefined && opts.dim !== declared)
     return fail(`--dim ${opts.dim} contradicts the model's dim ${declared}`);
@@ -157,12 +163,7 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
     where = `${path} (denoiser)`;
   }
   if (value.format === TOY_MLP_FORMAT) {
-    let model: ToyMlpDenoiser;
-    try {
-      model = ToyMlpDenoiser.fromJSON(value);
-    } catch (e) {
-      throw new UsageError(`sample: --model ${path}: ${messageOf(e)}`);
-    }
+    const model = ToyMlpDenoiser.fromJSON(value);
     const name = model.training?.dataset;
     const make =
       typeof name === "string" && Object.hasOwn(toyDatasets, name)
@@ -227,6 +228,10 @@ async function loadJsonModel(path: string, opts: LoadOptions): Promise<LoadedMod
   if (d.kind === "empirical")
     throw new UsageError(
       `sample: --model ${where}: an empirical (data-set) denoiser; sample draws 1-D and 2-D point clouds only`,
+    );
+  if (d.kind === "edm-precond" || d.kind === "flow")
+    throw new UsageError(
+      `sample: --model ${where}: a ${d.kind} model (the fixtures' model for diffusers' EDM / flow-matching schedulers) is not supported by edmkit sample`,
     );
   return loadOnnx(resolve(dirname(path), d.file), opts, d.parameterization as OnnxParameterization);
 }

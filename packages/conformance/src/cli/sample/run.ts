@@ -18,9 +18,8 @@ import {
   TorchNoise,
   zerosLike,
 } from "@edmkit/core";
-import type { AnyScheduler } from "@edmkit/diffusers";
 import { type EdmSamplerOptions, edmPreset, type PresetName } from "@edmkit/edm";
-import { convertKwargs, KDiffusionArgumentError, schedules as kSchedules } from "@edmkit/k-diffusion";
+import { convertKwargs, schedules as kSchedules } from "@edmkit/k-diffusion";
 import { UsageError } from "../../errors.js";
 import {
   checkNvlabs,
@@ -41,7 +40,6 @@ import {
   type RunnerEntry,
 } from "../../runners/table.js";
 import { Progress } from "../progress.js";
-import { messageOf } from "./common.js";
 import { continuousView, discreteView, type LoadedModel, SD_TRAIN } from "./models.js";
 
 export interface RunOptions {
@@ -80,6 +78,15 @@ function progressObserver(
   return { observer: { onStep: () => p.tick(`step ${++i}`) }, end: () => p.end() };
 }
 
+/** --kwargs may not name what the CLI supplies itself (never silently overridden). */
+function refuseSupplied(kwargs: Record<string, unknown>, supplied: Record<string, string>): void {
+  for (const key of Object.keys(kwargs))
+    if (Object.hasOwn(supplied, key))
+      throw new UsageError(
+        `sample: --kwargs ${JSON.stringify(key)} is supplied by ${supplied[key]}; remove it`,
+      );
+}
+
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -92,19 +99,15 @@ function kSchedule(
   rho: number | undefined,
   dtype: DType,
 ): Float64Array {
-  try {
-    switch (name) {
-      case "karras":
-        return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
-      case "exponential":
-        return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
-      case "polyexponential":
-        return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
-      default:
-        return kSchedules.get_sigmas_vp(steps, { dtype });
-    }
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
+  switch (name) {
+    case "karras":
+      return kSchedules.get_sigmas_karras(steps, lo, hi, dropUndefined({ rho, dtype }));
+    case "exponential":
+      return kSchedules.get_sigmas_exponential(steps, lo, hi, { dtype });
+    case "polyexponential":
+      return kSchedules.get_sigmas_polyexponential(steps, lo, hi, dropUndefined({ rho, dtype }));
+    default:
+      return kSchedules.get_sigmas_vp(steps, { dtype });
   }
 }
 
@@ -119,6 +122,15 @@ async function runKDiffusionSampler(
   const label = entry.name;
   const den = observeDenoiser(continuousView(model, label), COUNT);
   const sig = entry.signature;
+  refuseSupplied(o.kwargs, {
+    noise: "the CLI (draws from the --seed generator)",
+    noise_sampler: "the CLI (draws from the --seed generator)",
+    observer: "the CLI",
+    callback: "the CLI",
+    ...(o.churn !== undefined ? { s_churn: "--churn" } : {}),
+    ...(o.eta !== undefined ? { eta: "--eta" } : {}),
+    ...(o.sNoise !== undefined ? { s_noise: "--s-noise" } : {}),
+  });
   const extra: Record<string, unknown> = { ...o.kwargs };
   if (o.churn !== undefined) extra.s_churn = o.churn;
   if (o.eta !== undefined) extra.eta = o.eta;
@@ -126,11 +138,7 @@ async function runKDiffusionSampler(
   const adaptive = entry.grid === "adaptive";
   const { observer, end } = progressObserver(adaptive ? undefined : o.steps, name, o.quiet);
   const kw = kDiffusionKwargs(entry, extra, new TorchNoise(gen), observer);
-  try {
-    convertKwargs(name, sig, kw);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  convertKwargs(name, sig, kw);
   const lo = o.sigmaMin ?? den.sigmaMin ?? 0.002;
   const hi = o.sigmaMax ?? den.sigmaMax ?? 80;
   if (!(hi > lo))
@@ -148,9 +156,6 @@ async function runKDiffusionSampler(
   let samples: Tensor;
   try {
     samples = await runKDiffusion(entry, den, x, grid, kw);
-  } catch (e) {
-    if (e instanceof KDiffusionArgumentError) throw new UsageError(`sample: ${messageOf(e)}`);
-    throw e;
   } finally {
     end();
   }
@@ -182,12 +187,7 @@ async function runEdmSampler(
     ...(o.churn !== undefined ? { S_churn: o.churn } : {}),
     ...(o.sNoise !== undefined ? { S_noise: o.sNoise } : {}),
   };
-  let plan: ReturnType<typeof planEdm>;
-  try {
-    plan = planEdm(entry, den, options);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  const plan = planEdm(entry, den, options);
   try {
     return { samples: await plan.run(latents), steps: plan.numSteps, nfe: den.calls };
   } finally {
@@ -203,6 +203,15 @@ async function runNvlabsSampler(
   o: RunOptions,
 ): Promise<RunResult> {
   const den = observeDenoiser(continuousView(model, entry.name), COUNT);
+  refuseSupplied(o.kwargs, {
+    num_steps: "--steps",
+    randn_like: "the CLI (draws from the --seed generator)",
+    ...(o.sigmaMin !== undefined ? { sigma_min: "--sigma-min" } : {}),
+    ...(o.sigmaMax !== undefined ? { sigma_max: "--sigma-max" } : {}),
+    ...(o.rho !== undefined ? { rho: "--rho" } : {}),
+    ...(o.churn !== undefined ? { S_churn: "--churn" } : {}),
+    ...(o.sNoise !== undefined ? { S_noise: "--s-noise" } : {}),
+  });
   const call = dropUndefined({
     ...o.kwargs,
     num_steps: o.steps,
@@ -212,11 +221,7 @@ async function runNvlabsSampler(
     S_churn: o.churn,
     S_noise: o.sNoise,
   });
-  try {
-    checkNvlabs(entry, den, call);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  checkNvlabs(entry, den, call);
   const { observer, end } = progressObserver(o.steps, entry.sampler, o.quiet);
   try {
     const samples = await runNvlabs(entry, den, latents, call, {
@@ -263,12 +268,14 @@ async function runDiffusersSampler(
     prediction = model.discrete.prediction;
     overrides.prediction_type = prediction;
   }
-  let scheduler: AnyScheduler;
-  try {
-    scheduler = prepareScheduler(entry, config, overrides, o.steps);
-  } catch (e) {
-    throw new UsageError(`sample: ${messageOf(e)}`);
-  }
+  const scheduler = prepareScheduler(entry, config, overrides, (s) => {
+    const T = Number(s.config.num_train_timesteps);
+    if (o.steps > T)
+      throw new UsageError(
+        `sample: --steps ${o.steps} is more than the scheduler's num_train_timesteps (${T}); ${label} takes at most ${T} steps`,
+      );
+    return o.steps;
+  });
   if (model.table) {
     let worst = 0;
     const a = scheduler.alphasCumprod;

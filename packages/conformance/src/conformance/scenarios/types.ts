@@ -4,7 +4,7 @@
  * table or a written-out reference loop) and the pairs it compares, with the expected verdict
  * (equivalent, or diverging for a named cause) and which pair demonstrates a cause minimally.
  */
-import type { SchedulerName } from "@edmkit/diffusers";
+import type { SignedSchedulerName } from "@edmkit/diffusers";
 import type { SamplerConventions, Solver } from "@edmkit/edm";
 import type { SamplerName as KSamplerName } from "@edmkit/k-diffusion";
 import type { CauseId, Impl } from "../../report/schema.js";
@@ -58,7 +58,7 @@ export type Recipe =
     }
   | {
       runner: "diffusers";
-      scheduler: SchedulerName;
+      scheduler: SignedSchedulerName;
       config: ConfigName;
       /** num_inference_steps. */
       steps: number;
