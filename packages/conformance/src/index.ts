@@ -39,10 +39,13 @@ export {
 } from "./report/schema.js";
 export { renderMarkdown } from "./report/render-markdown.js";
 export { renderHtml } from "./report/render-html.js";
-export { encodeGif, trajectoryAnimation } from "./report/gif.js";
+export { encodeGif } from "./graphics/gif.js";
+export { trajectoryAnimation } from "./report/gif.js";
 export { listTasks, runTask, type SuiteContext, type TaskResult } from "./conformance/tasks.js";
+export { type TaskKind, taskKind, taskResultSchema } from "./conformance/task-results.js";
+export { findRunner, type RunnerEntry, runners } from "./runners/table.js";
 export { runPool } from "./conformance/pool.js";
 export { assembleReport } from "./conformance/assemble.js";
-export { runScenarios } from "./conformance/scenarios.js";
+export { runScenarios, SCENARIOS, type ScenarioDef, type ScenarioOutput } from "./conformance/scenarios.js";
 export { songAncestralVE, songAncestralVP, ancestralStds } from "./conformance/song2021.js";
 export { CAUSES } from "./conformance/causes.js";

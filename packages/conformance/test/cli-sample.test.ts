@@ -15,6 +15,7 @@ import {
   ArgumentError,
   DiscreteGmmModel,
   GaussianMixture,
+  namedMixtures,
   type GmmSpec,
   scale,
   TorchGenerator,
@@ -52,17 +53,8 @@ export const SAMPLE_EXAMPLES = {
     'edmkit sample --sampler k-diffusion/sample_dpm_adaptive --model gmm2d-ring8-discrete --kwargs \'{"rtol":0.01,"atol":0.001}\' --batch 64 --json',
 } as const;
 
-const BIMODAL: GmmSpec = { kind: "gmm", dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] };
-const RING: GmmSpec = {
-  kind: "gmm",
-  dim: 2,
-  weights: new Array(8).fill(0.125),
-  means: Array.from({ length: 8 }, (_, k) => [
-    2 * Math.cos((2 * Math.PI * k) / 8),
-    2 * Math.sin((2 * Math.PI * k) / 8),
-  ]),
-  stds: new Array(8).fill(0.15),
-};
+const BIMODAL: GmmSpec = namedMixtures["gmm1d-bimodal"]();
+const RING: GmmSpec = namedMixtures["gmm2d-ring8"]();
 const SD = {
   beta_start: 0.00085,
   beta_end: 0.012,

@@ -11,7 +11,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trajectoryAnimation } from "../src/report/gif.js";
 import { renderHtml } from "../src/report/render-html.js";
-import { sampleReport } from "../src/report/sample-report.js";
+import { sampleReport } from "./sample-report.js";
 import { launchChromium } from "./chromium.js";
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { animationPalette, encodeGif, lzwEncode, trajectoryAnimation } from "../src/report/gif.js";
+import { encodeGif, lzwEncode } from "../src/graphics/gif.js";
+import { animationPalette, trajectoryAnimation } from "../src/report/gif.js";
 import { htmlSections, renderHtml } from "../src/report/render-html.js";
 import { mdCode, mdText, renderMarkdown } from "../src/report/render-markdown.js";
-import { fitOrder, karrasSchedule, mixtureLogDensity, sampleReport } from "../src/report/sample-report.js";
+import { fitOrder, karrasSchedule, mixtureLogDensity, sampleReport } from "./sample-report.js";
 import { reportSchema, type Report } from "../src/report/schema.js";
 import { formatGap, formatOrder, formatSeconds } from "../src/report/svg/format.js";
 import { densityRows, plotTrajectories } from "../src/report/svg/trajectories.js";

@@ -81,6 +81,15 @@ export { EmpiricalDenoiser } from "./denoisers/empirical.js";
 export { EdmPrecondGmmModel, type EdmPrecondSpec } from "./denoisers/edm-precond.js";
 export { FlowGmmModel, type FlowSpec } from "./denoisers/flow.js";
 export {
+  bimodalMixture,
+  isMixtureName,
+  type MixtureName,
+  type NamedGmmSpec,
+  namedMixtureDenoiser,
+  namedMixtures,
+  ringMixture,
+} from "./denoisers/named-mixtures.js";
+export {
   type Dataset,
   type DatasetDocument,
   DatasetError,

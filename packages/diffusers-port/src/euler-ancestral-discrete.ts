@@ -24,6 +24,8 @@ import { interpolateSigmas, spacedTimesteps } from "./spacing.js";
 
 const f = Math.fround;
 const CLASS = "EulerAncestralDiscreteScheduler";
+/** The options `step()` takes (generator; `out` is ours). */
+export const EULER_ANCESTRAL_STEP_OPTIONS = ["generator", "out"] as const;
 
 export type EulerAncestralStepOptions = BaseStepOptions;
 
@@ -107,7 +109,7 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
     options: EulerAncestralStepOptions = {},
   ): SchedulerOutput {
     const who = "step";
-    this.checkStepInputs(who, modelOutput, sample, options, ["generator", "out"]);
+    this.checkStepInputs(who, modelOutput, sample, options, EULER_ANCESTRAL_STEP_OPTIONS);
     checkGenerator(CLASS, options.generator);
     const pt = this.init.prediction_type;
     if (pt === "sample")

@@ -48,7 +48,8 @@ export interface EulerStepOptions extends BaseStepOptions {
 }
 
 const CLASS = "EulerDiscreteScheduler";
-const EULER_STEP_OPTIONS = ["sChurn", "sTmin", "sTmax", "sNoise", "generator", "out"] as const;
+/** The options `step()` takes (s_churn, s_tmin, s_tmax, s_noise, generator; `out` is ours). */
+export const EULER_STEP_OPTIONS = ["sChurn", "sTmin", "sTmax", "sNoise", "generator", "out"] as const;
 
 export class EulerDiscreteScheduler extends DiscreteScheduler {
   readonly order = 1;

@@ -33,6 +33,8 @@ import {
 
 const f = Math.fround;
 const CLASS = "HeunDiscreteScheduler";
+/** The options `step()` takes: `out`, and a generator it tolerates and never uses. */
+export const HEUN_STEP_OPTIONS = ["out", "generator"] as const;
 
 export interface HeunSetTimestepsOptions {
   numInferenceSteps?: number | null;
@@ -229,7 +231,7 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     const who = "step";
     // diffusers' Heun step() has no generator or churn arguments; a generator is tolerated
     // (the denoising loop passes one to whichever scheduler it drives) and never used
-    this.checkStepInputs(who, modelOutput, sample, options, ["out", "generator"]);
+    this.checkStepInputs(who, modelOutput, sample, options, HEUN_STEP_OPTIONS);
     const pt = this.init.prediction_type;
     if (pt !== "epsilon" && pt !== "v_prediction" && pt !== "sample") {
       throw new ArgumentError(

@@ -100,10 +100,12 @@ export {
 } from "./flow-match-euler-discrete.js";
 export { foreignSigma, lastIfAbsent, type NoisePositions, noisePositions } from "./schedule-index.js";
 export {
+  EULER_ANCESTRAL_STEP_OPTIONS,
   EulerAncestralDiscreteScheduler,
   type EulerAncestralStepOptions,
 } from "./euler-ancestral-discrete.js";
 export {
+  EULER_STEP_OPTIONS,
   EulerDiscreteScheduler,
   type EulerStepOptions,
 } from "./euler-discrete.js";
@@ -119,6 +121,7 @@ export {
   type TorchGeneratorLike,
 } from "./generator.js";
 export {
+  HEUN_STEP_OPTIONS,
   HeunDiscreteScheduler,
   type HeunSetTimestepsOptions,
   type HeunStepOptions,
@@ -155,6 +158,13 @@ export {
   type SchedulerName,
   schedulers,
 } from "./registry.js";
+export {
+  isSignedScheduler,
+  type SchedulerSignature,
+  type SignedSchedulerName,
+  schedulerSignature,
+  schedulerSignatures,
+} from "./signatures.js";
 export {
   replayFixture,
   type ReplayOptions,

@@ -69,6 +69,7 @@ export {
   type RangeOptions,
   resolvePreset,
   type Solver,
+  solvers,
   type TrainingSpec,
   type UniformNormalSource,
   vePreset,
@@ -101,6 +102,7 @@ export {
   nvlabsVpSigma,
   parseNvlabsCall,
   samplers,
+  samplerKeywords,
   samplerSetups,
 } from "./nvlabs.js";
 export {

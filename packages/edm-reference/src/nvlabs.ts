@@ -439,6 +439,10 @@ export const samplers: Readonly<Record<"edm_sampler" | "ablation_sampler", Nvlab
     ),
 });
 
+/** The keyword arguments each original takes (beyond net, latents, class_labels, randn_like). */
+export const samplerKeywords: Readonly<Record<"edm_sampler" | "ablation_sampler", readonly string[]>> =
+  Object.freeze({ edm_sampler: EDM_KEYS, ablation_sampler: ABLATION_KEYS });
+
 /** The setup functions under the originals' names (for schedule checks). */
 export const samplerSetups = Object.freeze({
   edm_sampler: (

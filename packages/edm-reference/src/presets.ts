@@ -28,7 +28,9 @@ import {
 import { linearSchedule, type Schedule, veSchedule, vpSchedule } from "./schedule.js";
 
 export type PresetName = "vp" | "ve" | "iddpm" | "edm";
-export type Solver = "euler" | "heun" | "midpoint";
+/** The solvers of the general sampler: Euler, Heun (alpha = 1) and the midpoint rule (alpha = 1/2). */
+export const solvers = ["euler", "heun", "midpoint"] as const;
+export type Solver = (typeof solvers)[number];
 
 /** Where training noise levels come from: one uniform [0,1) and one unit normal per draw. */
 export interface UniformNormalSource {

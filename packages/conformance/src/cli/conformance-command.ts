@@ -7,7 +7,7 @@ import { assembleReport } from "../conformance/assemble.js";
 import { runPool } from "../conformance/pool.js";
 import { listTasks, type SuiteContext, type TaskResult } from "../conformance/tasks.js";
 import { UsageError } from "../errors.js";
-import { onnxDevices, type OnnxDevice } from "@edmkit/onnx";
+import { onnxDevices } from "@edmkit/onnx";
 import { trajectoryAnimation } from "../report/gif.js";
 import { renderHtml } from "../report/render-html.js";
 import { renderMarkdown } from "../report/render-markdown.js";
@@ -128,8 +128,8 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     return 0;
   }
   void positionals;
-  const device = values.device as OnnxDevice;
-  if (!onnxDevices.includes(device))
+  const device = onnxDevices.find((d) => d === values.device);
+  if (!device)
     throw new UsageError(
       `conformance: --device must be one of ${onnxDevices.join(", ")}, got "${values.device}"`,
     );

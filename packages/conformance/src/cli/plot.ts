@@ -6,7 +6,9 @@
  * rendered to SVG or, through the small rasterizer of png.ts, to PNG.
  */
 import { GaussianMixture, type GmmSpec } from "@edmkit/core";
-import { encodePng, parseHex, Raster } from "./png.js";
+import { encodePng } from "../graphics/png.js";
+import { parseHex, Raster } from "../graphics/raster.js";
+import { linearTicks, PLOT_STEPS } from "../graphics/ticks.js";
 
 export interface PlotInput {
   /** Row-major [rows, dim]. */
@@ -76,18 +78,6 @@ const BLUE = "#1f77b4",
   RED = "#d62728",
   GREY = "#444444",
   LIGHT = "#dddddd";
-
-/** About `count` round tick values (1, 2, 5 x 10^k steps) covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 6): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return out;
-}
 
 function fmtTick(v: number): string {
   if (v === 0) return "0";
@@ -224,7 +214,17 @@ function histogramScene(input: PlotInput, items: Item[]): PlotSummary {
     bottom = H - M.bottom;
   const sx = (v: number) => left + ((v - lo) / (hi - lo)) * (right - left);
   const sy = (v: number) => bottom - (v / yMax) * (bottom - top);
-  axes(items, lo, hi, 0, yMax, niceTicks(lo, hi), niceTicks(0, yMax, 5), sx, sy);
+  axes(
+    items,
+    lo,
+    hi,
+    0,
+    yMax,
+    linearTicks(lo, hi, 6, PLOT_STEPS),
+    linearTicks(0, yMax, 5, PLOT_STEPS),
+    sx,
+    sy,
+  );
   for (let b = 0; b < bins; b++) {
     const x = sx(lo + b * width),
       y = sy(heights[b]);
@@ -296,7 +296,7 @@ function scatterScene(input: PlotInput, items: Item[]): PlotSummary {
   [y0, y1] = [cy - (per * ph) / 2, cy + (per * ph) / 2];
   const sx = (v: number) => left + ((v - x0) / (x1 - x0)) * pw;
   const sy = (v: number) => bottom - ((v - y0) / (y1 - y0)) * ph;
-  axes(items, x0, x1, y0, y1, niceTicks(x0, x1), niceTicks(y0, y1), sx, sy);
+  axes(items, x0, x1, y0, y1, linearTicks(x0, x1, 6, PLOT_STEPS), linearTicks(y0, y1, 6, PLOT_STEPS), sx, sy);
   const r = n > 5000 ? 1.2 : 1.8,
     opacity = n > 5000 ? 0.3 : 0.5;
   for (let i = 0; i < n; i++)

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import type { TaskResult } from "../conformance/tasks.js";
+import { type TaskResult, taskResultSchema } from "../conformance/task-results.js";
 import { UsageError } from "../errors.js";
 
 export const SHARD_FORMAT = "edmkit-shard/1";
@@ -24,14 +24,7 @@ const shardManifestSchema = z.object({
 });
 export type ShardManifest = z.infer<typeof shardManifestSchema>;
 
-const taskResultsSchema = z.array(
-  z.object({
-    id: z.string(),
-    seconds: z.number(),
-    value: z.unknown(),
-    error: z.string().optional(),
-  }),
-);
+const taskResultsSchema = z.array(taskResultSchema);
 
 /** The tasks shard i of n computes: every n-th task of the suite, starting at the i-th. */
 export function shardOf(suite: string[], shard: { i: number; n: number }): string[] {

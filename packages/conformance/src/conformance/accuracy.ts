@@ -9,7 +9,11 @@ import { type Denoiser, TorchGenerator, maxAbsDiff, scale, zerosLike, type Tenso
 import { linearSchedule, solveProbabilityFlow } from "@edmkit/edm";
 import * as kd from "@edmkit/k-diffusion";
 import type { AccuracyResult } from "../report/schema.js";
-import { BIMODAL, bimodal, ring8, runEdm, runKd, type KdSamplerName } from "./impls.js";
+import { namedMixtureDenoiser, namedMixtures } from "@edmkit/core";
+import type { SamplerName as KdSamplerName } from "@edmkit/k-diffusion";
+import { runEdm, runKd } from "../runners/record.js";
+
+const BIMODAL = namedMixtures["gmm1d-bimodal"]();
 import { AlignedNoise } from "./trajectory.js";
 
 const SIGMA_MIN = 0.002,
@@ -87,7 +91,7 @@ export function fitOrder(points: { steps: number; error: number }[], last = 3): 
 }
 
 export async function deterministicAccuracy(sampler: DetSampler): Promise<AccuracyResult> {
-  const model = ring8();
+  const model = namedMixtureDenoiser("gmm2d-ring8");
   const z = new TorchGenerator(11).randn([32, 2], "float64");
   const x0 = scale(zerosLike(z), z, SIGMA_MAX);
   const exact = await solveProbabilityFlow(model, x0, SIGMA_MAX, 0, { rtol: 1e-12, atol: 1e-12 });
@@ -168,7 +172,7 @@ export const STOCHASTIC_NAMES = STOCHASTIC.map((s) => s.name);
 export async function stochasticAccuracy(name: string): Promise<AccuracyResult> {
   const s = STOCHASTIC.find((x) => x.name === name);
   if (!s) throw new Error(`unknown stochastic sampler ${name}`);
-  const model = bimodal();
+  const model = namedMixtureDenoiser("gmm1d-bimodal");
   const z = new TorchGenerator(12).randn([4000, 1], "float64");
   const distance: { nfe: number; value: number }[] = [];
   const points: AccuracyResult["points"] = [];

@@ -4,7 +4,7 @@
  * did not expect becomes "unexplained" and a problem, never hidden.
  */
 import { availableParallelism } from "node:os";
-import type { CauseId, PairResult, Report } from "../report/schema.js";
+import type { PairResult, Report } from "../report/schema.js";
 import { ancestralAnalysis } from "./ancestral.js";
 import { CAUSES } from "./causes.js";
 import { METHODS } from "./scenarios.js";
@@ -67,12 +67,9 @@ function equivalenceGroups(pairs: PairResult[]): Report["equivalence"] {
 
 export function assembleReport(results: TaskResult[], info: AssembleInfo): Report {
   const problems: string[] = [];
-  const byId = new Map(results.map((r) => [r.id, r]));
   for (const r of results) if (r.error) problems.push(`task ${r.id} failed: ${r.error}`);
 
-  const fixtures = results
-    .filter((r) => r.id.startsWith("fixture:") && r.value)
-    .map((r) => r.value as Report["fixtures"]["results"][number]);
+  const fixtures = results.flatMap((r) => (r.kind === "fixture" && r.value ? [r.value] : []));
   const summary = { passed: 0, failed: 0, unsupported: 0 };
   const byLibrary: Report["fixtures"]["byLibrary"] = {};
   for (const f of fixtures) {
@@ -88,12 +85,8 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     }
   }
 
-  const scen = byId.get("scenarios")?.value as
-    | { pairs: PairResult[]; minimal: [CauseId, PairResult][] }
-    | undefined;
-  const onnxTasks = results
-    .filter((r) => r.id.startsWith("onnx:") && r.value)
-    .map((r) => r.value as Report["onnx"][number] & { pairs?: PairResult[] });
+  const scen = results.find((r) => r.kind === "scenarios")?.value ?? undefined;
+  const onnxTasks = results.flatMap((r) => (r.kind === "onnx" && r.value ? [r.value] : []));
   const pairs = [...(scen?.pairs ?? []), ...onnxTasks.flatMap((o) => o.pairs ?? [])].map((p) => {
     if (p.verdict === "diverge" && p.cause === null) {
       problems.push(
@@ -136,16 +129,15 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     };
   }
 
-  const accuracy = results
-    .filter((r) => r.id.startsWith("accuracy:") && r.value)
-    .map((r) => r.value as Report["accuracy"][number]);
+  const accuracy = results.flatMap((r) => (r.kind === "accuracy" && r.value ? [r.value] : []));
   const onnx = onnxTasks.map(({ pairs: _pairs, ...o }) => o);
   const figures = emptyFigures();
-  const fig = (k: string) => byId.get(`figures:${k}`)?.value;
-  if (fig("trajectories1d"))
-    figures.trajectories1d = fig("trajectories1d") as Report["figures"]["trajectories1d"];
-  if (fig("clouds2d")) figures.clouds2d = fig("clouds2d") as Report["figures"]["clouds2d"];
-  if (fig("heatmap")) figures.heatmap = fig("heatmap") as Report["figures"]["heatmap"];
+  for (const r of results) {
+    if (!r.value) continue;
+    if (r.kind === "trajectories1d") figures.trajectories1d = r.value;
+    else if (r.kind === "clouds2d") figures.clouds2d = r.value;
+    else if (r.kind === "heatmap") figures.heatmap = r.value;
+  }
 
   const fixtureSection = {
     summary,

@@ -6,14 +6,16 @@ import { TorchGenerator, maxAbsDiff, scale, zerosLike } from "@edmkit/core";
 import { linearSchedule } from "@edmkit/edm";
 import * as kd from "@edmkit/k-diffusion";
 import type { Report } from "../report/schema.js";
-import { bimodal, ring8, runEdm, runKd, runNvlabs, type KdSamplerName } from "./impls.js";
+import { namedMixtureDenoiser } from "@edmkit/core";
+import type { SamplerName as KdSamplerName } from "@edmkit/k-diffusion";
+import { runEdm, runKd, runNvlabs } from "../runners/record.js";
 import { AlignedNoise, type TrajectoryRun } from "./trajectory.js";
 
 type Figures = Report["figures"];
 
 /** Heun paths of the 1-D bimodal mixture from sigma = 80 to 0, over log p(x; sigma). */
 export async function trajectories1d(): Promise<Figures["trajectories1d"]> {
-  const model = bimodal();
+  const model = namedMixtureDenoiser("gmm1d-bimodal");
   const n = 32,
     paths = 64;
   const sigmas = kd.getSigmasKarras(n, 0.002, 80);
@@ -52,7 +54,7 @@ const CLOUD_SAMPLERS: {
 
 /** 512 samples on the ring of 8 per sampler (N = 12 Karras steps). */
 export async function clouds2d(): Promise<Figures["clouds2d"]> {
-  const model = ring8();
+  const model = namedMixtureDenoiser("gmm2d-ring8");
   const sigmas = kd.getSigmasKarras(12, 0.002, 80);
   const z = new TorchGenerator(6).randn([512, 2], "float64");
   const out: Figures["clouds2d"] = [];
@@ -95,7 +97,7 @@ export async function clouds2d(): Promise<Figures["clouds2d"]> {
 
 /** Pairwise output gaps of deterministic first/second-order samplers on one grid and latent. */
 export async function heatmap(): Promise<Figures["heatmap"]> {
-  const model = ring8();
+  const model = namedMixtureDenoiser("gmm2d-ring8");
   const sigmas = kd.getSigmasKarras(12, 0.002, 80);
   const z = new TorchGenerator(8).randn([64, 2], "float64");
   const runs: [string, Promise<TrajectoryRun>][] = [

@@ -9,7 +9,11 @@ import { linearSchedule } from "@edmkit/edm";
 import * as kd from "@edmkit/k-diffusion";
 import { OnnxDenoiser, type OnnxDevice, checkDeviceAvailable } from "@edmkit/onnx";
 import type { Report } from "../report/schema.js";
-import { BIMODAL, RING8, runEdm, runKd, runNvlabs } from "./impls.js";
+import { namedMixtures } from "@edmkit/core";
+import { runEdm, runKd, runNvlabs } from "../runners/record.js";
+
+const RING8 = namedMixtures["gmm2d-ring8"]();
+const BIMODAL = namedMixtures["gmm1d-bimodal"]();
 import { AlignedNoise, comparePair } from "./trajectory.js";
 
 const MODELS: { file: string; dtype: "float32" | "float64"; spec: typeof RING8 | typeof BIMODAL }[] = [

@@ -6,12 +6,13 @@
  */
 import { relative } from "node:path";
 import { listFixtureFiles, loadFixture } from "@edmkit/core/node";
-import type { OnnxDevice } from "@edmkit/onnx";
+import { type OnnxDevice, onnxDevices } from "@edmkit/onnx";
 import { replayOne } from "../replay.js";
 import { DETERMINISTIC, STOCHASTIC_NAMES, deterministicAccuracy, stochasticAccuracy } from "./accuracy.js";
 import { clouds2d, heatmap, trajectories1d } from "./figures.js";
 import { onnxRuns } from "./onnx-runs.js";
 import { runScenarios } from "./scenarios.js";
+import { type TaskKind, type TaskResult, taskKind, taskResultSchema } from "./task-results.js";
 
 export interface SuiteContext {
   fixturesDir: string;
@@ -21,12 +22,7 @@ export interface SuiteContext {
   toleranceScale: number;
 }
 
-export interface TaskResult {
-  id: string;
-  seconds: number;
-  value: unknown;
-  error?: string;
-}
+export type { TaskResult } from "./task-results.js";
 
 export function listTasks(ctx: SuiteContext): string[] {
   const fixtures = listFixtureFiles(`${ctx.fixturesDir}/reference`).map(
@@ -44,9 +40,8 @@ export function listTasks(ctx: SuiteContext): string[] {
   ];
 }
 
-async function value(id: string, ctx: SuiteContext): Promise<unknown> {
-  const [kind, ...rest] = id.split(":");
-  const arg = rest.join(":");
+/** What a task computes, by kind; `arg` is the rest of its id. */
+async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<unknown> {
   switch (kind) {
     case "fixture": {
       const file = `${ctx.root}/${arg}`;
@@ -72,31 +67,39 @@ async function value(id: string, ctx: SuiteContext): Promise<unknown> {
       }
       return stochasticAccuracy(n);
     }
-    case "figures":
-      if (arg === "trajectories1d") return trajectories1d();
-      if (arg === "clouds2d") return clouds2d();
-      if (arg === "heatmap") return heatmap();
-      break;
-    case "onnx":
-      return onnxRuns(ctx.fixturesDir, arg as OnnxDevice);
+    case "trajectories1d":
+      return trajectories1d();
+    case "clouds2d":
+      return clouds2d();
+    case "heatmap":
+      return heatmap();
+    case "onnx": {
+      const device = onnxDevices.find((d) => d === arg);
+      if (!device) throw new Error(`unknown device ${arg}`);
+      return onnxRuns(ctx.fixturesDir, device);
+    }
   }
-  throw new Error(`unknown task ${id}`);
 }
 
+/**
+ * Run one task. Its value goes through JSON (non-finite numbers become null), as it does
+ * between threads and machines, and is checked against its kind's schema.
+ */
 export async function runTask(id: string, ctx: SuiteContext): Promise<TaskResult> {
+  const kind = taskKind(id);
+  if (!kind) throw new Error(`unknown task ${id}`);
+  const arg = id.split(":").slice(1).join(":");
   const t0 = performance.now();
   try {
-    const v = await value(id, ctx);
-    return {
-      id,
-      seconds: (performance.now() - t0) / 1000,
-      value: JSON.parse(
-        JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x)),
-      ),
-    };
+    const v = await value(kind, arg, ctx);
+    const json: unknown = JSON.parse(
+      JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x)),
+    );
+    return taskResultSchema.parse({ id, kind, seconds: (performance.now() - t0) / 1000, value: json });
   } catch (e) {
     return {
       id,
+      kind,
       seconds: (performance.now() - t0) / 1000,
       value: null,
       error: e instanceof Error ? e.message : String(e),

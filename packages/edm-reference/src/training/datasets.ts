@@ -7,8 +7,14 @@
  * in fixtures/models). Every value below is computed in closed form; the tests check each
  * against a Monte-Carlo estimate.
  */
-import { ArgumentError, libm } from "@edmkit/core";
-import { GaussianMixture, type GmmSpec } from "@edmkit/core";
+import {
+  ArgumentError,
+  bimodalMixture,
+  GaussianMixture,
+  type GmmSpec,
+  libm,
+  ringMixture,
+} from "@edmkit/core";
 import type { ToyRng } from "./rng.js";
 
 export interface ToyDataset {
@@ -92,10 +98,7 @@ export function gmmDataset(spec: GmmSpec, name = "gmm"): ToyDataset {
 
 /** The fixtures' `gmm1d-bimodal`: weights [0.5, 0.5], means -1 and 1, std 0.3. sigma_data = sqrt(1.09) = 1.04403. */
 export function bimodal1d(): ToyDataset {
-  return gmmDataset(
-    { kind: "gmm", dim: 1, weights: [0.5, 0.5], means: [[-1], [1]], stds: [0.3, 0.3] },
-    "gmm1d-bimodal",
-  );
+  return gmmDataset(bimodalMixture(), "gmm1d-bimodal");
 }
 
 /**
@@ -108,22 +111,8 @@ export function ring8(options: { count?: number; radius?: number; std?: number }
     throw new ArgumentError(`ring8: count must be a positive integer, got ${count}`);
   positive("ring8", "radius", radius);
   nonNegative("ring8", "std", std);
-  const means: number[][] = [];
-  for (let k = 0; k < count; k++) {
-    const angle = (2 * Math.PI * k) / count;
-    means.push([radius * libm.cos(angle), radius * libm.sin(angle)]);
-  }
   const name = count === 8 && radius === 2 && std === 0.15 ? "gmm2d-ring8" : `gmm2d-ring${count}`;
-  return gmmDataset(
-    {
-      kind: "gmm",
-      dim: 2,
-      weights: new Array(count).fill(1 / count),
-      means,
-      stds: new Array(count).fill(std),
-    },
-    name,
-  );
+  return gmmDataset(ringMixture(count, radius, std), name);
 }
 
 /**

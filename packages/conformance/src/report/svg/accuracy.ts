@@ -4,16 +4,8 @@
  * order is printed in the legend and faint order-1 / order-2 guides sit behind the data.
  */
 import type { AccuracyResult } from "../schema.js";
-import {
-  categorical,
-  emptyPlot,
-  logScale,
-  logTicks,
-  svgDocument,
-  text,
-  textWidth,
-  truncate,
-} from "./common.js";
+import { categorical, emptyPlot, logScale, svgDocument, text, textWidth, truncate } from "./common.js";
+import { logTicks } from "../../graphics/ticks.js";
 import { formatOrder, formatTick, r1 } from "./format.js";
 
 type Shape = "circle" | "square" | "triangle" | "diamond";

@@ -3,7 +3,8 @@
  * be compared at a glance.
  */
 import type { Report } from "../schema.js";
-import { categorical, emptyPlot, linearScale, linearTicks, svgDocument, text, truncate } from "./common.js";
+import { categorical, emptyPlot, linearScale, svgDocument, text, truncate } from "./common.js";
+import { linearTicks } from "../../graphics/ticks.js";
 import { formatTick, r1 } from "./format.js";
 
 export type Clouds2d = Report["figures"]["clouds2d"];

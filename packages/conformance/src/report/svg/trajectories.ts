@@ -7,15 +7,14 @@ import type { Report } from "../schema.js";
 import {
   emptyPlot,
   linearScale,
-  linearTicks,
   logScale,
-  logTicks,
   rampFrom,
   svgDocument,
   text,
   textWidth,
   type Scale,
 } from "./common.js";
+import { linearTicks, logTicks } from "../../graphics/ticks.js";
 import { formatTick, r1 } from "./format.js";
 
 export type Trajectories1d = Report["figures"]["trajectories1d"];

@@ -1,52 +1,35 @@
 /**
- * Runners: one implementation on one model, schedule and noise stream, reduced to a
- * TrajectoryRun. Each runner wraps the model with `observeDenoiser` (or the loop's own
- * observer) so every implementation is recorded the same way.
+ * The conformance suite's view of the runner table: one implementation on one model, schedule
+ * and noise stream, reduced to a TrajectoryRun. Each run wraps the model with
+ * `observeDenoiser` (or the loop's own observer) so every implementation is recorded the
+ * same way, and counts the noise draws it takes.
  */
 import {
+  clone,
   type Denoiser,
   type DiscreteModel,
-  GaussianMixture,
   type ModelCallEvent,
   type NoiseSource,
-  type SamplerObserver,
-  type Tensor,
   observeDenoiser,
+  type SamplerObserver,
   scale,
+  type Tensor,
   zerosLike,
-  clone,
 } from "@edmkit/core";
-import {
-  EulerAncestralDiscreteScheduler,
-  EulerDiscreteScheduler,
-  HeunDiscreteScheduler,
-  denoisingLoop,
-} from "@edmkit/diffusers";
-import { edmSampler, type EdmSamplerOptions, samplers as nvlabsSamplers } from "@edmkit/edm";
-import * as kd from "@edmkit/k-diffusion";
+import type { SignedSchedulerName } from "@edmkit/diffusers";
+import type { EdmSamplerOptions, Solver } from "@edmkit/edm";
+import type { SamplerName as KSamplerName } from "@edmkit/k-diffusion";
+import { CallRecorder, type TrajectoryRun } from "../conformance/trajectory.js";
 import type { Impl } from "../report/schema.js";
-import { CallRecorder, type TrajectoryRun } from "./trajectory.js";
-
-export const RING8 = {
-  kind: "gmm" as const,
-  dim: 2,
-  weights: Array(8).fill(0.125),
-  means: Array.from({ length: 8 }, (_, k) => [
-    2 * Math.cos((2 * Math.PI * k) / 8),
-    2 * Math.sin((2 * Math.PI * k) / 8),
-  ]),
-  stds: Array(8).fill(0.15),
-};
-export const BIMODAL = {
-  kind: "gmm" as const,
-  dim: 1,
-  weights: [0.5, 0.5],
-  means: [[-1], [1]],
-  stds: [0.3, 0.3],
-};
-
-export const ring8 = () => new GaussianMixture(RING8);
-export const bimodal = () => new GaussianMixture(BIMODAL);
+import {
+  kDiffusionKwargs,
+  planEdm,
+  prepareScheduler,
+  runDiffusers as loop,
+  runKDiffusion,
+  runNvlabs as nvlabs,
+} from "./run.js";
+import { type NvlabsSamplerName, runner } from "./table.js";
 
 /** Counts draws of an inner source. */
 export class CountingNoise implements NoiseSource {
@@ -66,23 +49,10 @@ function result(impl: Impl, rec: CallRecorder, out: Tensor, noise: CountingNoise
   return { impl, calls: rec.calls, output: Float64Array.from(out.data), draws: noise?.draws ?? 0 };
 }
 
-export type KdSamplerName =
-  | "sample_euler"
-  | "sample_euler_ancestral"
-  | "sample_heun"
-  | "sample_dpm_2"
-  | "sample_dpm_2_ancestral"
-  | "sample_lms"
-  | "sample_dpmpp_2s_ancestral"
-  | "sample_dpmpp_sde"
-  | "sample_dpmpp_2m"
-  | "sample_dpmpp_2m_sde"
-  | "sample_dpmpp_3m_sde";
-
 /** k-diffusion: x = z * sigmas[0], then the sampler, with its keyword arguments by original name. */
 export async function runKd(
   impl: Impl,
-  name: KdSamplerName,
+  name: KSamplerName,
   model: Denoiser,
   z: Tensor,
   sigmas: ArrayLike<number>,
@@ -91,18 +61,10 @@ export async function runKd(
 ): Promise<TrajectoryRun> {
   const rec = new CallRecorder();
   const counting = noise ? new CountingNoise(noise) : null;
-  const m = observeDenoiser(model, rec);
   const x = scale(zerosLike(z), z, sigmas[0]);
-  const usesNoiseSampler = ![
-    "sample_euler",
-    "sample_heun",
-    "sample_dpm_2",
-    "sample_lms",
-    "sample_dpmpp_2m",
-  ].includes(name);
-  const noiseKw = counting ? (usesNoiseSampler ? { noise_sampler: counting } : { noise: counting }) : {};
-  const fn = (kd.samplers as unknown as Record<string, (...a: unknown[]) => Promise<Tensor>>)[name];
-  const out = await fn(m, x, Float64Array.from(sigmas), { ...kwargs, ...noiseKw, observer: stepsOnly(rec) });
+  const entry = runner("k-diffusion", `k-diffusion/${name}`);
+  const kw = kDiffusionKwargs(entry, kwargs, counting, stepsOnly(rec));
+  const out = await runKDiffusion(entry, observeDenoiser(model, rec), x, { sigmas }, kw);
   return result(impl, rec, out, counting);
 }
 
@@ -111,24 +73,24 @@ export async function runEdm(
   impl: Impl,
   model: Denoiser,
   z: Tensor,
-  options: EdmSamplerOptions,
+  options: EdmSamplerOptions & { solver: Solver },
   noise: NoiseSource | null,
 ): Promise<TrajectoryRun> {
   const rec = new CallRecorder();
   const counting = noise ? new CountingNoise(noise) : null;
   const m = observeDenoiser(model, rec);
-  const out = await edmSampler(m, z, {
+  const plan = planEdm(runner("edm", `edm/${options.solver}`), m, {
     ...options,
     ...(counting ? { noise: counting } : {}),
     observer: stepsOnly(rec),
   });
-  return result(impl, rec, out, counting);
+  return result(impl, rec, await plan.run(z), counting);
 }
 
 /** NVlabs' edm_sampler / ablation_sampler with their original keyword arguments. */
 export async function runNvlabs(
   impl: Impl,
-  which: "edm_sampler" | "ablation_sampler",
+  which: NvlabsSamplerName,
   model: Denoiser,
   z: Tensor,
   kwargs: Record<string, unknown>,
@@ -137,24 +99,11 @@ export async function runNvlabs(
   const rec = new CallRecorder();
   const counting = new CountingNoise(noise);
   const m = observeDenoiser(model, rec);
-  const out = await nvlabsSamplers[which](m, z, kwargs, { randn_like: counting, observer: stepsOnly(rec) });
+  const out = await nvlabs(runner("nvlabs", `edm/${which}`), m, z, kwargs, {
+    randn_like: counting,
+    observer: stepsOnly(rec),
+  });
   return result(impl, rec, out, counting);
-}
-
-export type DiffusersClass =
-  | "EulerDiscreteScheduler"
-  | "HeunDiscreteScheduler"
-  | "EulerAncestralDiscreteScheduler";
-
-export function makeScheduler(cls: DiffusersClass, config: Record<string, unknown>) {
-  switch (cls) {
-    case "EulerDiscreteScheduler":
-      return new EulerDiscreteScheduler(config);
-    case "HeunDiscreteScheduler":
-      return new HeunDiscreteScheduler(config);
-    case "EulerAncestralDiscreteScheduler":
-      return new EulerAncestralDiscreteScheduler(config);
-  }
 }
 
 export interface DiffusersRunOptions {
@@ -163,8 +112,8 @@ export interface DiffusersRunOptions {
   stepKwargs?: Record<string, number>;
   /** Feed the model another timestep than the loop's t (minimal pairs). */
   timestepFor?: (t: number, sigma: number) => number;
-  /** Scale the latents by this instead of initNoiseSigma (minimal pairs). */
-  initScale?: number;
+  /** Scale the latents by this (or the scheduler's sigma_max) instead of initNoiseSigma (minimal pairs). */
+  initScale?: number | "sigma_max";
 }
 
 /**
@@ -173,16 +122,19 @@ export interface DiffusersRunOptions {
  */
 export async function runDiffusers(
   impl: Impl,
-  cls: DiffusersClass,
+  cls: SignedSchedulerName,
   config: Record<string, unknown>,
   model: DiscreteModel,
   z: Tensor,
   opts: DiffusersRunOptions,
   noise: NoiseSource | null,
 ): Promise<TrajectoryRun> {
-  const sched = makeScheduler(cls, config);
-  if (opts.setTimesteps) sched.setTimesteps({ ...opts.setTimesteps });
-  else sched.setTimesteps(opts.numInferenceSteps ?? 10);
+  const sched = prepareScheduler(
+    runner("diffusers", `diffusers/${cls}`),
+    config,
+    {},
+    opts.setTimesteps ?? opts.numInferenceSteps ?? 10,
+  );
   const sigmas = Float64Array.from(sched.sigmas);
   const rec = new CallRecorder((e: ModelCallEvent) => {
     const s = sigmas[e.step ?? 0];
@@ -190,24 +142,38 @@ export async function runDiffusers(
     return { x: Float64Array.from(e.x.data, (v) => v * c), sigma: s };
   });
   const counting = noise ? new CountingNoise(noise) : null;
-  const loopModel = opts.timestepFor
+  const timestepFor = opts.timestepFor;
+  const loopModel = timestepFor
     ? async (sample: Tensor, t: number) => {
         const k = sched.stepIndex ?? 0;
-        const tt = opts.timestepFor!(t, sigmas[k]);
+        const tt = timestepFor(t, sigmas[k]);
         return model.predict(sample, new Float64Array(sample.shape[0]).fill(tt));
       }
     : model;
   let latents = z;
   let scaleLatents = true;
   if (opts.initScale !== undefined) {
-    latents = scale(clone(z), z, opts.initScale);
+    latents = scale(clone(z), z, opts.initScale === "sigma_max" ? sched.sigmas[0] : opts.initScale);
     scaleLatents = false;
   }
-  const out = await denoisingLoop(sched, loopModel, latents, {
+  const out = await loop(sched, loopModel, latents, {
     ...(counting ? { noise: counting } : {}),
     stepKwargs: opts.stepKwargs,
     observer: rec,
     scaleLatents,
   });
-  return { impl, calls: rec.calls, output: Float64Array.from(out.data), draws: counting?.draws ?? 0 };
+  return result(impl, rec, out, counting);
+}
+
+/** A written-out loop (variants, Song et al.) recorded the same way as the ports. */
+export async function runLoop(
+  impl: Impl,
+  model: Denoiser,
+  body: (m: Denoiser, track: { step: number }, noise: NoiseSource) => Promise<Tensor>,
+  noise: NoiseSource,
+): Promise<TrajectoryRun> {
+  const rec = new CallRecorder();
+  const counting = new CountingNoise(noise);
+  const out = await body(observeDenoiser(model, rec), rec, counting);
+  return result(impl, rec, out, counting);
 }

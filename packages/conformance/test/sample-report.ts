@@ -5,8 +5,8 @@
  * the fixture results, pairs, causes and ONNX runs are invented placeholders with plausible
  * numbers. Every human-readable label says "synthetic".
  */
-import type { AccuracyResult, CauseId, CauseResult, Impl, PairResult, Report } from "./schema.js";
-import { formatGap } from "./svg/format.js";
+import type { AccuracyResult, CauseId, CauseResult, Impl, PairResult, Report } from "../src/report/schema.js";
+import { formatGap } from "../src/report/svg/format.js";
 
 /** mulberry32: a tiny deterministic PRNG, so the sample is identical on every run. */
 function rng(seed: number): { uniform: () => number; normal: () => number } {
