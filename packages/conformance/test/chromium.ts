@@ -25,3 +25,27 @@ export async function launchChromium(who: string): Promise<Browser> {
     ],
   });
 }
+
+/**
+ * Tables wider than their container on the open page: each table's rendered width against its
+ * parent's content width and its section's inner right edge (a table inside a scrolling box
+ * counts when it overflows the box). Returns "section #n: table w px > container c px" lines.
+ */
+export async function tablesWiderThanContainer(page: import("playwright-core").Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const out = [];
+    document.querySelectorAll("table").forEach((t, i) => {
+      const parent = t.parentElement;
+      const sec = t.closest("section");
+      const w = t.getBoundingClientRect().width;
+      const cw = parent.clientWidth;
+      const s = sec ? sec.getBoundingClientRect() : null;
+      const pad = sec ? parseFloat(getComputedStyle(sec).paddingRight) : 0;
+      const right = t.getBoundingClientRect().right;
+      const where = (sec ? "#" + sec.id : "page") + " table " + i;
+      if (w > cw + 1) out.push(where + ": table " + Math.round(w) + " px > container " + cw + " px");
+      else if (s && right > s.right - pad + 1) out.push(where + ": table ends " + Math.round(right - (s.right - pad)) + " px past its section");
+    });
+    return out;
+  })()`);
+}

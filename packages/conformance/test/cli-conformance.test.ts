@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { causeIds, type Report, reportSchema } from "../src/report/schema.js";
-import { launchChromium } from "./chromium.js";
+import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
 import { edmkit, FIXTURES } from "./cli-helpers.js";
 import { listFixtureFiles } from "@edmkit/core/node";
 
@@ -113,7 +113,9 @@ describe("edmkit conformance", () => {
   test("the HTML opens in headless Chromium with every section and plot rendered", async () => {
     const browser = await launchChromium("cli-conformance.test");
     try {
-      const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+      const page = await (
+        await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } })
+      ).newPage();
       const external: string[] = [];
       page.on("request", (r) => {
         if (!r.url().startsWith("data:") && !r.url().startsWith("file:")) external.push(r.url());
@@ -150,6 +152,8 @@ describe("edmkit conformance", () => {
           .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
       ).toBeGreaterThan(0);
       expect(external).toEqual([]);
+      // every table of the real report fits its container at 1280 px
+      expect(await tablesWiderThanContainer(page)).toEqual([]);
     } finally {
       await browser.close();
     }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trajectoryAnimation } from "../src/report/gif.js";
 import { renderHtml } from "../src/report/render-html.js";
 import { sampleReport } from "./sample-report.js";
-import { launchChromium } from "./chromium.js";
+import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tmpDir = join(pkgDir, ".tmp");
@@ -109,6 +109,15 @@ describe("the HTML report in a browser", () => {
       await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"),
     );
     expect(overflow).toBeLessThanOrEqual(0);
+    // Every table fits its container at 1280 px: no column pushed off the page or into a scroll box.
+    expect(await page.locator("table").count()).toBeGreaterThan(5);
+    expect(await tablesWiderThanContainer(page)).toEqual([]);
+    // ... and in print (A4 width, print stylesheet).
+    await page.emulateMedia({ media: "print" });
+    await page.setViewportSize({ width: 794, height: 1123 });
+    expect(await tablesWiderThanContainer(page)).toEqual([]);
+    await page.emulateMedia({ media: "screen" });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.screenshot({ path: join(tmpDir, "report-screenshot.png"), fullPage: true });
     expect(external).toEqual([]);

@@ -24,21 +24,24 @@ h3{font-size:16px;margin:18px 0 6px}
 p.lead{margin:0 0 14px;color:var(--muted);font-size:14px}
 code,.mono{font-family:var(--mono);font-size:.86em}
 .num{font-family:var(--mono);font-size:.9em;font-variant-numeric:tabular-nums;white-space:nowrap}
-table{border-collapse:collapse;width:100%;font-size:13.5px}
+table{border-collapse:collapse;width:100%;max-width:100%;font-size:13.5px}
+table caption{caption-side:bottom;text-align:left;font-size:12.5px;color:var(--muted);padding:6px 2px}
 th,td{text-align:left;padding:6px 9px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em;background:#fafbfc;vertical-align:bottom}
 td.r,th.r{text-align:right}
-td.nw,td code,td a{white-space:nowrap}
+td.nw{white-space:nowrap}
+td code,td a{overflow-wrap:anywhere}
 tbody tr:hover{background:#f8f9fb}
 .scroll{overflow:auto;max-height:640px;border:1px solid var(--line);border-radius:8px}
 .scroll table th{position:sticky;top:0;z-index:1}
 .scroll-x{overflow-x:auto}
+.spark{max-width:100%}
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;white-space:nowrap}
 .badge.ok{background:var(--ok-bg);color:var(--ok)}
 .badge.warn{background:var(--warn-bg);color:var(--warn)}
 .badge.bad{background:var(--bad-bg);color:var(--bad)}
 .badge.muted{background:#eef0f3;color:var(--muted)}
-.impl{display:inline-flex;align-items:center;gap:6px;font-family:var(--mono);font-size:12.5px;background:#f4f6f9;border:1px solid #e3e7ee;border-radius:6px;padding:1px 7px;margin:1px 2px 1px 0;white-space:nowrap}
+.impl{display:inline-flex;align-items:center;gap:6px;font-family:var(--mono);font-size:12.5px;background:#f4f6f9;border:1px solid #e3e7ee;border-radius:6px;padding:1px 7px;margin:1px 2px 1px 0;max-width:100%;overflow-wrap:anywhere}
 .impl i{width:8px;height:8px;border-radius:50%;display:inline-block;flex:none}
 .alert{border-radius:8px;padding:12px 16px;margin:0 0 16px;font-size:14.5px}
 .alert.bad{background:var(--bad-bg);border:1px solid #f3b9b5;color:#7d1a14}
@@ -80,7 +83,7 @@ footer dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin
 footer dt{color:var(--faint)}footer dd{margin:0}
 .empty{color:var(--muted);font-style:italic}
 section a{color:var(--accent);text-decoration:none}section a:hover{text-decoration:underline}
-@media print{body{background:#fff}section{box-shadow:none;break-inside:avoid}header.top{background:#fff;color:#000}nav.toc{display:none}}
+@media print{body{background:#fff}section{box-shadow:none;break-inside:auto}header.top{background:#fff;color:#000}nav.toc{display:none}.wrap{max-width:none;padding:0}.scroll,.scroll-x{overflow:visible;max-height:none;border:0}table{font-size:10.5px}th,td{padding:3px 5px}tr{break-inside:avoid}}
 `;
 
 export function implChip(i: Impl): string {
@@ -120,12 +123,12 @@ export interface Column {
   nowrap?: boolean;
 }
 
-export function table(head: Column[], rows: string[][]): string {
+export function table(head: Column[], rows: string[][], caption?: string): string {
   const cls = (h: Column | undefined) => {
     const c = [h?.right ? "r" : "", h?.nowrap ? "nw" : ""].filter(Boolean).join(" ");
     return c ? ` class="${c}"` : "";
   };
-  return `<table><thead><tr>${head.map((h) => `<th${h.right ? ' class="r"' : ""}>${esc(h.label)}</th>`).join("")}</tr></thead><tbody>${rows
+  return `<table>${caption ? `<caption>${caption}</caption>` : ""}<thead><tr>${head.map((h) => `<th${h.right ? ' class="r"' : ""}>${esc(h.label)}</th>`).join("")}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c, i) => `<td${cls(head[i])}>${c}</td>`).join("")}</tr>`)
     .join("")}</tbody></table>`;
 }

@@ -117,7 +117,7 @@ function divergencesSection(report: Report): string {
     p.causePair ? `<code>${esc(p.causePair)}</code>` : '<span class="empty">—</span>',
   ]);
   const body = rows.length
-    ? `<div class="scroll-x">${table(
+    ? `${table(
         [
           { label: "pair" },
           { label: "first step", right: true },
@@ -128,7 +128,7 @@ function divergencesSection(report: Report): string {
           { label: "minimal pair" },
         ],
         rows,
-      )}</div>`
+      )}`
     : '<p class="empty">No pair diverges beyond round-off.</p>';
   return section(
     "divergences",
@@ -199,10 +199,24 @@ function causesSection(report: Report): string {
   );
 }
 
+/**
+ * Long model descriptions abbreviated to M1, M2, ... in table cells (the full text on hover
+ * and in the table's legend), so the numeric columns stay on the page.
+ */
+function modelLegend(models: readonly string[]): { cell: (m: string) => string; legend: string } {
+  const keys = [...new Set(models)];
+  const abbr = new Map(keys.map((m, i) => [m, `M${i + 1}`]));
+  return {
+    cell: (m) => `<abbr title="${esc(m)}">${abbr.get(m)}</abbr>`,
+    legend: keys.length ? `Models: ${keys.map((m) => `<b>${abbr.get(m)}</b> = ${esc(m)}`).join("; ")}.` : "",
+  };
+}
+
 function pairsSection(report: Report): string {
+  const models = modelLegend(report.pairs.map((p) => p.model));
   const rows = report.pairs.map((p) => [
     `<code title="${esc(p.scenario)}">${esc(p.id)}</code><br>${implChip(p.a)}<br>${implChip(p.b)}`,
-    `${esc(p.model)}<br><span style="color:var(--muted)">${p.dtype}</span>`,
+    `${models.cell(p.model)}<br><span style="color:var(--muted)">${p.dtype}</span>`,
     verdictBadge(p),
     formatIndex(p.firstStep),
     `${p.nfe.a} / ${p.nfe.b}`,
@@ -225,6 +239,7 @@ function pairsSection(report: Report): string {
           { label: "cause" },
         ],
         rows,
+        models.legend,
       )}</div>`
     : '<p class="empty">No pairs were compared.</p>';
   return section(
@@ -247,10 +262,11 @@ function accuracySection(report: Report): string {
               `<figure>${plotAccuracy(entries, { title: `Error vs NFE — ${model}`, idSuffix: String(i) })}</figure>`,
           )
           .join("");
+  const models = modelLegend(report.accuracy.map((a) => a.model));
   const rows = report.accuracy.map((a) => [
     `<code>${esc(a.sampler)}</code>`,
     esc(a.library),
-    esc(a.model),
+    models.cell(a.model),
     a.stochastic && a.fittedOrder === null
       ? '<span class="badge muted">stochastic</span>'
       : `<span class="num">${esc(formatOrder(a.fittedOrder))}</span>`,
@@ -267,7 +283,7 @@ function accuracySection(report: Report): string {
     "accuracy",
     "Accuracy",
     "Error against the exact ODE solution (the mixture denoiser makes it computable) versus model evaluations. On log-log axes a method of order p is a line of slope −p.",
-    `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3><div class="scroll-x">${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error" }], rows)}</div>` : ""}`,
+    `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3>${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error" }], rows, models.legend)}` : ""}`,
   );
 }
 
