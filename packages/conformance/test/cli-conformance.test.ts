@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { causeIds, type Report, reportSchema } from "../src/report/schema.js";
+import { formatGap } from "../src/report/svg/format.js";
 import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
 import { edmkit, FIXTURES } from "./cli-helpers.js";
 import { listFixtureFiles } from "@edmkit/core/node";
@@ -91,6 +92,48 @@ describe("edmkit conformance", () => {
     const checks = report.ancestral.checks;
     expect(checks.find((c) => c.what.includes("Song VE"))!.verdict).toBe("identical");
     expect(checks.find((c) => c.what.includes("Song VP ancestral"))!.verdict).toBe("diverge");
+  });
+
+  test("one source per figure: heatmap cells, sparklines and seed-question rows equal the tables' numbers", () => {
+    const hm = report.figures.heatmap;
+    expect(hm.ids?.length).toBe(hm.labels.length);
+    let matched = 0;
+    for (const p of report.pairs) {
+      const i = hm.ids!.indexOf(p.a.id),
+        j = hm.ids!.indexOf(p.b.id);
+      if (i < 0 || j < 0) continue;
+      matched++;
+      expect(hm.gaps[i][j], `heatmap ${p.id}`).toBe(p.outputGap);
+    }
+    expect(matched).toBeGreaterThanOrEqual(4);
+    const html = readFileSync(join(out, "reports", "index.html"), "utf8");
+    const divergences = html.slice(html.indexOf('id="divergences"'), html.indexOf('id="ancestral"'));
+    const maxima = [...divergences.matchAll(/<title>gap \(max[^<]*max ([^<]+)<\/title>/g)].map((m) => m[1]);
+    const diverging = report.pairs.filter((p) => p.verdict === "diverge");
+    expect(maxima).toHaveLength(diverging.length);
+    const shown = diverging.map((p) => formatGap(p.maxGap)).sort();
+    expect([...maxima].sort()).toEqual(shown);
+    for (const c of report.ancestral.checks) {
+      if (/Song('s)? VP/.test(c.what)) expect(c.verdict, c.what).toBe("diverge");
+      expect(c.verdict === "identical", c.what).toBe(c.maxGap <= 1e-12);
+    }
+  });
+
+  test("cause ladders: every built ladder closes, each rung changes one rule, same-method rungs agree", () => {
+    const diverging = report.pairs.filter((p) => p.verdict === "diverge" && !p.id.startsWith("onnx"));
+    expect(report.ladders.map((l) => l.pair).sort()).toEqual(diverging.map((p) => p.id).sort());
+    const built = report.ladders.filter((l) => l.status !== "not built");
+    expect(built.length).toBeGreaterThanOrEqual(12);
+    for (const l of built) {
+      expect(l.status, `${l.pair}: ${l.note}`).toBe("closed");
+      expect(l.closingGap!, l.pair).toBeLessThanOrEqual(
+        report.pairs.find((p) => p.id === l.pair)!.roundoffBound,
+      );
+      for (const r of l.rungs)
+        expect(r.verdict, `${l.pair} ${r.impl.id}`).toBe(
+          r.change === "same method" ? "identical" : "diverge",
+        );
+    }
   });
 
   test("accuracy: fitted orders of convergence near 1 (Euler) and 2 (Heun)", () => {

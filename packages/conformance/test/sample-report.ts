@@ -645,6 +645,7 @@ export function sampleReport(): Report {
     ],
     pairs,
     causes: cs,
+    ladders: [],
     ancestral: {
       question:
         "Does one seed give the same sample in k-diffusion sample_euler_ancestral and diffusers EulerAncestralDiscreteScheduler? (synthetic)",

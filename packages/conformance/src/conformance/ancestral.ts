@@ -64,9 +64,14 @@ export function ancestralAnalysis(pairs: PairResult[]): Report["ancestral"] {
         verdict: verdict(eta0),
       },
       {
-        what: `one-step noise std, Song VP / k-diffusion at (s, u) = (${s}, ${u}): ${ratio.toFixed(4)} (posterior rule / k-diffusion: ${(stds.posterior / stds.kdiffusion).toFixed(15)})`,
+        what: `one-step noise std at (s, u) = (${s}, ${u}): DDPM posterior rule (beta-tilde) vs k-diffusion's sigma_up (|difference|)`,
         maxGap: Math.abs(stds.posterior - stds.kdiffusion),
         verdict: Math.abs(stds.posterior - stds.kdiffusion) < 1e-14 ? "identical" : "diverge",
+      },
+      {
+        what: `one-step noise std at (s, u) = (${s}, ${u}): Song's VP rule (beta) vs k-diffusion's sigma_up (|difference|; VP is ${ratio.toFixed(4)}x k-diffusion's)`,
+        maxGap: Math.abs(stds.songVP - stds.kdiffusion),
+        verdict: Math.abs(stds.songVP - stds.kdiffusion) < 1e-14 ? "identical" : "diverge",
       },
       {
         what: "diffusers EulerAncestralDiscreteScheduler vs k-diffusion eta = 1 on the discrete eps model (timesteps aligned; float32 casts remain)",

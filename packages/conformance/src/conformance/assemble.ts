@@ -117,6 +117,11 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     };
   });
 
+  const ladders = scen?.ladders ?? [];
+  for (const l of ladders)
+    if (l.status === "open")
+      problems.push(`unexplained divergence: the cause ladder of ${l.pair} does not close (${l.note})`);
+
   let ancestral: Report["ancestral"];
   try {
     ancestral = ancestralAnalysis(pairs);
@@ -165,6 +170,7 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     equivalence: equivalenceGroups(pairs),
     pairs,
     causes,
+    ladders,
     ancestral,
     accuracy,
     onnx,

@@ -6,7 +6,8 @@
  * numbers. A pair expected to agree that diverges is reported as unexplained. Root causes
  * are demonstrated by minimal pairs: two runs that differ in exactly one rule.
  */
-import type { CauseId, PairResult } from "../report/schema.js";
+import type { CauseId, LadderResult, PairResult } from "../report/schema.js";
+import { buildLadders, deriveImpl, type RungImpl } from "./ladders.js";
 import { continuousScenarios } from "./scenarios/continuous.js";
 import { discreteScenarios } from "./scenarios/discrete.js";
 import { runRecipe } from "./scenarios/recipes.js";
@@ -24,6 +25,8 @@ export interface ScenarioOutput {
   pairs: PairResult[];
   /** Minimal pairs by cause id, in the order the scenarios demonstrate them. */
   minimal: Map<CauseId, PairResult>;
+  /** The cause ladder of each divergent pair (ladders.ts). */
+  ladders: LadderResult[];
 }
 
 /** Run the scenarios: each implementation once (when a pair first needs it), then every pair. */
@@ -57,7 +60,7 @@ export async function runScenarios(scenarios: readonly ScenarioDef[] = SCENARIOS
   for (const s of scenarios) {
     const setup = setupOf(s.setup);
     const note = (n: Note) => (typeof n === "string" ? n : n(setup.facts));
-    const spec = { model: setup.modelName, dtype: "float64" as const };
+    const spec = { model: setup.modelName, dtype: "float64" as const, schedule: s.schedule };
     for (const p of s.pairs) {
       const cause = p.expect === "equivalent" ? null : p.expect;
       const a = await run(s, p.a);
@@ -81,5 +84,20 @@ export async function runScenarios(scenarios: readonly ScenarioDef[] = SCENARIOS
       );
     }
   }
-  return { pairs, minimal };
+  const runRung = async (r: RungImpl): Promise<TrajectoryRun> => {
+    if (typeof r === "string") {
+      const e = impls.get(r);
+      if (!e) throw new Error(`ladder: no implementation ${r}`);
+      const cached = runs.get(r);
+      if (cached) return cached;
+      const out = await runRecipe(e.def, setupOf(e.setup));
+      runs.set(r, out);
+      return out;
+    }
+    const base = impls.get(r.from);
+    if (!base) throw new Error(`ladder: no implementation ${r.from}`);
+    return runRecipe(deriveImpl(base.def, r), setupOf(base.setup));
+  };
+  const ladders = await buildLadders(pairs, runRung);
+  return { pairs, minimal, ladders };
 }

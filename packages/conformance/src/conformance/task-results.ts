@@ -9,6 +9,7 @@ import {
   causeIdSchema,
   figuresSchema,
   fixtureResultSchema,
+  ladderSchema,
   onnxSchema,
   pairSchema,
 } from "../report/schema.js";
@@ -19,6 +20,7 @@ export const fixtureTaskSchema = fixtureResultSchema;
 export const scenariosTaskSchema = z.object({
   pairs: z.array(pairSchema),
   minimal: z.array(z.tuple([causeIdSchema, pairSchema])),
+  ladders: z.array(ladderSchema).default([]),
 });
 /** The ONNX runs on one device, with their pairs (which join the scenarios' pairs). */
 export const onnxTaskSchema = onnxSchema.extend({ pairs: z.array(pairSchema).optional() });

@@ -55,7 +55,7 @@ async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<un
     }
     case "scenarios": {
       const s = await runScenarios();
-      return { pairs: s.pairs, minimal: [...s.minimal.entries()] };
+      return { pairs: s.pairs, minimal: [...s.minimal.entries()], ladders: s.ladders };
     }
     case "accuracy": {
       const [mode, ...name] = arg.split(":");

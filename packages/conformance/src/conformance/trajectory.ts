@@ -122,6 +122,13 @@ export interface PairSpec {
   cause: PairResult["cause"];
   causePair: string | null;
   note: string;
+  schedule?: string;
+}
+
+function rms(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return a.length ? Math.sqrt(s / a.length) : Number.NaN;
 }
 
 /**
@@ -152,6 +159,12 @@ export function comparePair(spec: PairSpec, a: TrajectoryRun, b: TrajectoryRun):
   const outputGap = a.output.length === b.output.length ? maxAbs(a.output, b.output) : Infinity;
   const finiteGaps = gapPerStep.filter((g) => Number.isFinite(g));
   const maxGap = Math.max(outputGap, ...finiteGaps);
+  let atMax = -1;
+  for (let k = 0; k < gapPerStep.length; k++) if (atMax < 0 || gapPerStep[k] > gapPerStep[atMax]) atMax = k;
+  // the largest gap is at a model call's input (its sigma) unless the output's is larger
+  const sigmaAtMaxGap =
+    atMax >= 0 && gapPerStep[atMax] >= outputGap && gapPerStep[atMax] > 0 ? b.calls[atMax].sigma : null;
+  const outputScale = rms(b.output);
   const identical = firstModelCall === null && outputGap <= bound;
   const firstStep =
     firstModelCall === null ? null : (a.calls[firstModelCall]?.step ?? b.calls[firstModelCall]?.step ?? null);
@@ -172,6 +185,9 @@ export function comparePair(spec: PairSpec, a: TrajectoryRun, b: TrajectoryRun):
     gapPerStep: gapPerStep.map((g) => (Number.isFinite(g) ? g : -1)),
     maxGap: Number.isFinite(maxGap) ? maxGap : null,
     outputGap: Number.isFinite(outputGap) ? outputGap : null,
+    ...(spec.schedule ? { schedule: spec.schedule } : {}),
+    outputScale: Number.isFinite(outputScale) ? outputScale : null,
+    sigmaAtMaxGap: sigmaAtMaxGap !== null && Number.isFinite(sigmaAtMaxGap) ? sigmaAtMaxGap : null,
     cause: identical ? null : spec.cause,
     causePair: identical ? null : spec.causePair,
     note: spec.note,

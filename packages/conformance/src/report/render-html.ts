@@ -106,13 +106,22 @@ function equivalenceSection(report: Report): string {
   );
 }
 
+/** A gap relative to a scale, as a percentage (or "—" when either is missing). */
+function relative(gap: number | null, scale: number | null | undefined): string {
+  if (gap === null || scale === null || scale === undefined || !(scale > 0)) return "";
+  const r = gap / scale;
+  return `<br><span class="num" style="color:var(--muted)">${esc(r >= 0.01 ? `${(100 * r).toPrecision(3)}%` : `${r.toExponential(1)}×`)}</span>`;
+}
+
 function divergencesSection(report: Report): string {
-  const rows = divergingPairs(report).map((p) => [
-    `${implChip(p.a)}<br>${implChip(p.b)}`,
-    formatIndex(p.firstStep),
-    num(p.maxGap),
-    num(p.outputGap),
-    sparkline(p.gapPerStep, p.roundoffBound),
+  const pairs = divergingPairs(report);
+  const models = modelLegend(pairs.map((p) => p.model));
+  const rows = pairs.map((p) => [
+    `${implChip(p.a)}<br>${implChip(p.b)}<br><span style="color:var(--muted);font-size:12.5px">${models.cell(p.model)} · ${esc(p.schedule ?? p.scenario)}</span>`,
+    formatIndex(p.firstModelCall),
+    `${num(p.maxGap)}${p.sigmaAtMaxGap ? `${relative(p.maxGap, p.sigmaAtMaxGap)}<span style="color:var(--muted);font-size:12px"> of σ = ${esc(formatGap(p.sigmaAtMaxGap))}</span>` : ""}`,
+    `${num(p.outputGap)}${relative(p.outputGap, p.outputScale)}${p.outputScale ? `<span style="color:var(--muted);font-size:12px"> of data RMS ${esc(formatGap(p.outputScale))}</span>` : ""}`,
+    sparkline(p.gapPerStep, p.roundoffBound, { outputGap: p.outputGap }),
     causeBadge(p),
     p.causePair ? `<code>${esc(p.causePair)}</code>` : '<span class="empty">—</span>',
   ]);
@@ -120,22 +129,61 @@ function divergencesSection(report: Report): string {
     ? `${table(
         [
           { label: "pair" },
-          { label: "first step", right: true },
+          { label: "first model call", right: true },
           { label: "max gap", right: true },
           { label: "output gap", right: true },
-          { label: "gap per step" },
+          { label: "gap per model call" },
           { label: "root cause" },
           { label: "minimal pair" },
         ],
         rows,
+        `${models.legend} Under each gap: the gap relative to σ at the model call where it is largest (inputs there are ~σ times the data), and the output gap relative to the data's scale (RMS of b's samples).`,
       )}`
     : '<p class="empty">No pair diverges beyond round-off.</p>';
   return section(
     "divergences",
     "Divergences",
-    "Pairs whose trajectories differ beyond round-off, largest output gap first. The sparkline is the gap at each step on a log scale; the dashed line is the round-off bound and the dot marks the first step above it.",
-    body,
+    "Pairs whose trajectories differ beyond round-off, largest output gap first. Model calls are counted from 0. The sparkline is the gap (max |x<sub>a</sub> − x<sub>b</sub>|) at each model call's input, then at the output, on a log scale; its maximum is the max gap column. The dashed line is the round-off bound and the dot marks the first point above it.",
+    body + laddersBlock(report),
   );
+}
+
+function laddersBlock(report: Report): string {
+  if (report.ladders.length === 0) return "";
+  const items = report.ladders.map((l) => {
+    const pair = report.pairs.find((p) => p.id === l.pair);
+    const badge =
+      l.status === "closed"
+        ? '<span class="badge ok">closed</span>'
+        : l.status === "open"
+          ? '<span class="badge bad">⚠ does not close</span>'
+          : '<span class="badge muted">ladder not built</span>';
+    const rows = [
+      ...(pair ? [[`a: ${implChip(pair.a)}`, '<span class="empty">start</span>', "", ""]] : []),
+      ...l.rungs.map((r, i) => [
+        `${i + 1}. ${implChip(r.impl)}`,
+        r.change === "same method"
+          ? "same method, other code"
+          : `<a href="#cause-${esc(r.change)}"><code>${esc(r.change)}</code></a>`,
+        num(r.maxGap),
+        num(r.outputGap),
+      ]),
+    ];
+    const body = l.rungs.length
+      ? table(
+          [
+            { label: "rung" },
+            { label: "rule changed" },
+            { label: "max gap to previous", right: true },
+            { label: "output gap to previous", right: true },
+          ],
+          rows,
+          `${pair ? `b: ${esc(pair.b.id)}. ` : ""}Last rung vs b: max gap ${esc(formatGap(l.closingGap))}. ${esc(l.note)}`,
+        )
+      : `<p class="empty">${esc(l.note)}</p>`;
+    return `<div class="cause" id="ladder-${esc(l.pair)}"><h3><code>${esc(l.pair)}</code>${badge}</h3>${body}</div>`;
+  });
+  return `<h3 id="ladders">Cause ladders</h3><p class="lead">For each divergent pair, runs from a to b that change one rule at a time; each rung's gap to the previous one says how much that rule contributes. A ladder closes when its last rung is identical to b to round-off.</p><div class="causes">${items.join("")}</div>`;
 }
 
 function ancestralSection(report: Report): string {
@@ -176,13 +224,12 @@ function causesSection(report: Report): string {
       `<div class="cause" id="cause-${esc(c.id)}"><h3><code>${esc(c.id)}</code><span>${esc(c.title)}</span></h3><p>${esc(c.explanation)}</p>` +
       `<div>Minimal pair <code>${esc(mp.id)}</code>: ${implChip(mp.a)} vs ${implChip(mp.b)} ${verdictBadge(mp)}</div>` +
       `<div class="kv">` +
-      `<div><span class="k">first step</span>${esc(formatIndex(mp.firstStep))}</div>` +
       `<div><span class="k">first model call</span>${esc(formatIndex(mp.firstModelCall))}</div>` +
       `<div><span class="k">max gap</span>${num(mp.maxGap)}</div>` +
       `<div><span class="k">output gap</span>${num(mp.outputGap)}</div>` +
       `<div><span class="k">NFE a / b</span>${mp.nfe.a} / ${mp.nfe.b}</div>` +
       `<div><span class="k">noise draws a / b</span>${mp.noiseDraws.a} / ${mp.noiseDraws.b}</div>` +
-      `<div><span class="k">gap per step</span>${sparkline(mp.gapPerStep, mp.roundoffBound)}</div>` +
+      `<div><span class="k">gap per model call, then output</span>${sparkline(mp.gapPerStep, mp.roundoffBound, { outputGap: mp.outputGap })}</div>` +
       `</div>` +
       (mp.note ? `<p style="margin:10px 0 0;font-size:13px;color:var(--muted)">${esc(mp.note)}</p>` : "") +
       (c.references.length || covers.length
@@ -218,7 +265,7 @@ function pairsSection(report: Report): string {
     `<code title="${esc(p.scenario)}">${esc(p.id)}</code><br>${implChip(p.a)}<br>${implChip(p.b)}`,
     `${models.cell(p.model)}<br><span style="color:var(--muted)">${p.dtype}</span>`,
     verdictBadge(p),
-    formatIndex(p.firstStep),
+    formatIndex(p.firstModelCall),
     `${p.nfe.a} / ${p.nfe.b}`,
     `${p.noiseDraws.a} / ${p.noiseDraws.b}`,
     num(p.maxGap),
@@ -231,7 +278,7 @@ function pairsSection(report: Report): string {
           { label: "pair" },
           { label: "model", nowrap: true },
           { label: "verdict" },
-          { label: "first step", right: true },
+          { label: "first call", right: true },
           { label: "NFE", right: true, nowrap: true },
           { label: "draws", right: true, nowrap: true },
           { label: "max gap", right: true },
@@ -414,7 +461,6 @@ function problemsSection(report: Report): string {
     ? `<h3>Unexplained divergences</h3>${table(
         [
           { label: "pair" },
-          { label: "first step", right: true },
           { label: "first model call", right: true },
           { label: "max gap", right: true },
           { label: "output gap", right: true },
@@ -422,7 +468,6 @@ function problemsSection(report: Report): string {
         ],
         unexplained.map((p) => [
           `${implChip(p.a)}<br>${implChip(p.b)}`,
-          formatIndex(p.firstStep),
           formatIndex(p.firstModelCall),
           num(p.maxGap),
           num(p.outputGap),

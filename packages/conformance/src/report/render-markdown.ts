@@ -138,10 +138,10 @@ export function renderMarkdown(report: Report): string {
   else {
     push(
       table(
-        ["pair", "first step", "max gap", "output gap", "root cause", "minimal pair"],
+        ["pair", "first model call", "max gap", "output gap", "root cause", "minimal pair"],
         diverging.map((p) => [
           `${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`,
-          formatIndex(p.firstStep),
+          formatIndex(p.firstModelCall),
           formatGap(p.maxGap),
           formatGap(p.outputGap),
           causeCell(p),
@@ -186,7 +186,7 @@ export function renderMarkdown(report: Report): string {
       mdText(c.explanation),
       "",
       `- minimal pair ${mdCode(mp.id)}: ${mdCode(mp.a.id)} vs ${mdCode(mp.b.id)} (${mdText(mp.model)}, ${mp.dtype})`,
-      `- verdict ${verdictMark[mp.verdict]}, first step ${formatIndex(mp.firstStep)}, first model call ${formatIndex(mp.firstModelCall)}, max gap ${formatGap(mp.maxGap)}, output gap ${formatGap(mp.outputGap)} (round-off bound ${formatGap(mp.roundoffBound)})`,
+      `- verdict ${verdictMark[mp.verdict]}, first model call ${formatIndex(mp.firstModelCall)}, max gap ${formatGap(mp.maxGap)}, output gap ${formatGap(mp.outputGap)} (round-off bound ${formatGap(mp.roundoffBound)})`,
       `- NFE ${mp.nfe.a} / ${mp.nfe.b}, noise draws ${mp.noiseDraws.a} / ${mp.noiseDraws.b}${mp.note ? ` — ${mdText(mp.note)}` : ""}`,
     );
     if (c.references.length) push(`- references: ${c.references.map(mdText).join(", ")}`);
@@ -207,7 +207,6 @@ export function renderMarkdown(report: Report): string {
           "model",
           "dtype",
           "verdict",
-          "first step",
           "first call",
           "NFE a/b",
           "draws a/b",
@@ -222,7 +221,6 @@ export function renderMarkdown(report: Report): string {
           mdText(p.model),
           p.dtype,
           verdictMark[p.verdict],
-          formatIndex(p.firstStep),
           formatIndex(p.firstModelCall),
           `${p.nfe.a}/${p.nfe.b}`,
           `${p.noiseDraws.a}/${p.noiseDraws.b}`,
@@ -373,10 +371,9 @@ export function renderMarkdown(report: Report): string {
       "**⚠ Unexplained divergences** (no root cause in the catalogue matches; these are never hidden):",
       "",
       table(
-        ["pair", "first step", "first model call", "max gap", "output gap", "note"],
+        ["pair", "first model call", "max gap", "output gap", "note"],
         unexplained.map((p) => [
           `${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`,
-          formatIndex(p.firstStep),
           formatIndex(p.firstModelCall),
           formatGap(p.maxGap),
           formatGap(p.outputGap),

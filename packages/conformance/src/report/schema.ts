@@ -86,6 +86,12 @@ export const pairSchema = z.object({
   gapPerStep: z.array(num),
   maxGap: maybeNum,
   outputGap: maybeNum,
+  /** The schedule the pair runs on, in words (from the scenario table). */
+  schedule: z.string().optional(),
+  /** The data's scale: root mean square of b's output (the samples), to read gaps against. */
+  outputScale: maybeNum.optional(),
+  /** sigma of the model call whose input gap is the largest (gaps near sigma_max are ~sigma times the data). */
+  sigmaAtMaxGap: maybeNum.optional(),
   /** Root cause from the fixed catalogue; "unexplained" is flagged, never hidden. */
   cause: z.union([causeIdSchema, z.literal("unexplained"), z.null()]),
   /** Id of the minimal pair (in `causes`) that demonstrates the cause. */
@@ -93,6 +99,28 @@ export const pairSchema = z.object({
   note: z.string(),
 });
 export type PairResult = z.infer<typeof pairSchema>;
+
+/** A cause ladder: runs from a to b, each rung changing one rule, each rung's gap measured (src/conformance/ladders.ts). */
+export const ladderSchema = z.object({
+  pair: z.string(),
+  /** closed: the last rung is identical to b; open: it is not (unexplained); not built: no ladder yet. */
+  status: z.enum(["closed", "open", "not built"]),
+  rungs: z.array(
+    z.object({
+      impl: implSchema,
+      /** The one rule this rung changes from the previous run, or another implementation of the same method. */
+      change: z.union([causeIdSchema, z.literal("same method")]),
+      /** Against the previous rung (a for the first). */
+      verdict: z.enum(["identical", "diverge"]),
+      maxGap: maybeNum,
+      outputGap: maybeNum,
+    }),
+  ),
+  /** Max gap between the last rung and b. */
+  closingGap: maybeNum,
+  note: z.string(),
+});
+export type LadderResult = z.infer<typeof ladderSchema>;
 
 /** A root cause shown by a minimal pair: two runs that differ in that one thing only. */
 export const causeSchema = z.object({
@@ -150,7 +178,13 @@ export const figuresSchema = z.object({
   /** 2-D sample clouds per sampler. */
   clouds2d: z.array(z.object({ sampler: z.string(), points: z.array(z.tuple([num, num])) })),
   /** Pairwise divergence heatmap over implementations of one scenario. */
-  heatmap: z.object({ scenario: z.string(), labels: z.array(z.string()), gaps: z.array(z.array(maybeNum)) }),
+  heatmap: z.object({
+    scenario: z.string(),
+    labels: z.array(z.string()),
+    /** The scenario implementation id of each row (a cell equals that pair's output gap). */
+    ids: z.array(z.string()).optional(),
+    gaps: z.array(z.array(maybeNum)),
+  }),
 });
 
 export const onnxSchema = z.object({
@@ -209,6 +243,8 @@ export const reportSchema = z.object({
   equivalence: z.array(equivalenceGroupSchema),
   pairs: z.array(pairSchema),
   causes: z.array(causeSchema),
+  /** The cause ladder of every divergent pair. */
+  ladders: z.array(ladderSchema).default([]),
   ancestral: ancestralSchema,
   accuracy: z.array(accuracySchema),
   onnx: z.array(onnxSchema),

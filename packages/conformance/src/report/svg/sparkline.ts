@@ -6,15 +6,23 @@
 import { logScale, svgDocument } from "./common.js";
 import { formatGap, r1 } from "./format.js";
 
-/** Renders gapPerStep as a small inline <svg class="spark">; values ≤ 0 sit on the floor. */
+/**
+ * Renders a pair's gap at each model call's input (gapPerStep), then its output gap when given,
+ * as a small inline <svg class="spark">; values ≤ 0 sit on the floor. The title's max is the
+ * largest plotted value: the pair's max gap, the same number its table row shows.
+ */
 export function sparkline(
-  gaps: readonly number[],
+  callGaps: readonly number[],
   roundoffBound: number,
-  opts: { width?: number; height?: number } = {},
+  opts: { width?: number; height?: number; outputGap?: number | null } = {},
 ): string {
   const width = opts.width ?? 120;
   const height = opts.height ?? 26;
-  const title = `gap per step: ${gaps.length ? `${formatGap(gaps[0])} … ${formatGap(gaps[gaps.length - 1])}, max ${formatGap(Math.max(...gaps))}` : "none"}`;
+  const withOutput = opts.outputGap !== undefined && opts.outputGap !== null;
+  const gaps = withOutput ? [...callGaps, opts.outputGap as number] : [...callGaps];
+  const title = gaps.length
+    ? `gap (max |x_a - x_b|) at each of ${callGaps.length} model calls' input${withOutput ? ", then at the output" : ""}: first ${formatGap(gaps[0])}, last ${formatGap(gaps[gaps.length - 1])}, max ${formatGap(Math.max(...gaps))}`
+    : "gap per model call: none";
   const frame = { className: "spark", width, height, title };
   if (gaps.length === 0) return svgDocument(frame, "");
   const floor = Math.max(

@@ -1,0 +1,189 @@
+/**
+ * Cause ladders: for a divergent pair A vs B, a chain of runs from A to B, each rung changing
+ * exactly one rule of the previous run's recipe (or swapping in another implementation of the
+ * same method, which must then agree to round-off). Every rung's gap to the previous rung is
+ * measured, so the ladder says how much each rule contributes; it closes when its last rung is
+ * identical to B to round-off. A built ladder that does not close leaves part of the divergence
+ * unexplained (a problem); a pair without a ladder says so ("not built").
+ */
+import type { CauseId, Impl, LadderResult, PairResult } from "../report/schema.js";
+import type { ImplDef, Recipe } from "./scenarios/types.js";
+import { comparePair, type TrajectoryRun } from "./trajectory.js";
+
+/** A rung run as an implementation of the table, or as one derived from one by changing settings. */
+export type RungImpl = string | { from: string; id: string; label: string; set: Partial<Recipe> };
+
+export interface RungDef {
+  impl: RungImpl;
+  /** The one rule this rung changes, or "same method" (another implementation, expected identical). */
+  change: CauseId | "same method";
+}
+
+export interface LadderDef {
+  pair: string;
+  rungs: RungDef[];
+}
+
+const KARRAS_DIFFUSERS = "diffusers/EulerDiscreteScheduler@karras,leading";
+
+/** The ladders, by pair id (pairs of scenarios/*.ts). */
+export const LADDERS: readonly LadderDef[] = [
+  {
+    pair: "heun-final/kd-vs-index-rule",
+    rungs: [
+      { impl: "variant/heun-sigma-zero-rule", change: "same method" },
+      { impl: "variant/heun-index-rule", change: "final-step-handling" },
+    ],
+  },
+  {
+    pair: "churn-euler/kd-vs-edm@stream",
+    rungs: [
+      { impl: "edm/algorithm2-euler-every-step@stream", change: "same method" },
+      { impl: "edm/algorithm2-euler@stream", change: "rng-consumption" },
+    ],
+  },
+  {
+    pair: "ancestral/kd-eta1-vs-song-vp",
+    rungs: [
+      { impl: "song2021/ve-ancestral", change: "same method" },
+      { impl: "song2021/vp-ancestral", change: "noise-injection-rule" },
+    ],
+  },
+  {
+    pair: "ancestral/kd-eta0.5-vs-song-ve",
+    rungs: [
+      { impl: "k-diffusion/sample_euler_ancestral(eta=1)", change: "noise-scaling" },
+      { impl: "song2021/ve-ancestral", change: "same method" },
+    ],
+  },
+  {
+    pair: "discrete-euler/diffusers-vs-kd-own-schedule",
+    rungs: [
+      { impl: "diffusers/EulerDiscreteScheduler@t(sigma)", change: "timestep-mapping" },
+      { impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "float32-casts" },
+      // diffusers' float32 sigmas -> the same np.interp schedule kept in float64 (float32(np.interp)
+      // is not diffusers' sigmas bit for bit: ~2e-9 at the output, so no "same method" rung there)
+      { impl: "k-diffusion/sample_euler@float64-np.interp", change: "float32-casts" },
+      { impl: "k-diffusion/sample_euler@get_sigmas", change: "sigma-interpolation" },
+    ],
+  },
+  {
+    pair: "discrete-euler/diffusers-vs-kd-same-sigmas",
+    rungs: [
+      { impl: "diffusers/EulerDiscreteScheduler@t(sigma)", change: "timestep-mapping" },
+      { impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "float32-casts" },
+    ],
+  },
+  {
+    pair: "discrete-euler/diffusers-t(sigma)-vs-kd-same-sigmas",
+    rungs: [{ impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "float32-casts" }],
+  },
+  {
+    pair: "discrete-euler/kd-vs-kd-quantized",
+    rungs: [{ impl: "k-diffusion/sample_euler@quantize", change: "timestep-rounding" }],
+  },
+  {
+    pair: "discrete-heun/diffusers-t(sigma)-vs-kd",
+    rungs: [{ impl: "k-diffusion/sample_heun@diffusers-sigmas", change: "float32-casts" }],
+  },
+  {
+    pair: "discrete-heun/diffusers-vs-kd",
+    rungs: [
+      { impl: "diffusers/HeunDiscreteScheduler@t(sigma)", change: "timestep-mapping" },
+      { impl: "k-diffusion/sample_heun@diffusers-sigmas", change: "float32-casts" },
+    ],
+  },
+  {
+    pair: "discrete-ancestral/diffusers-vs-kd",
+    rungs: [{ impl: "k-diffusion/sample_euler_ancestral@diffusers-sigmas", change: "float32-casts" }],
+  },
+  {
+    pair: "karras/diffusers-leading-vs-kd",
+    rungs: [
+      {
+        impl: {
+          from: KARRAS_DIFFUSERS,
+          id: `${KARRAS_DIFFUSERS},x=z*sigma_max`,
+          label: "diffusers Euler, use_karras_sigmas, leading, latents scaled by sigma_max",
+          set: { initScale: "sigma_max" },
+        },
+        change: "initial-noise-scale",
+      },
+      {
+        impl: {
+          from: KARRAS_DIFFUSERS,
+          id: `${KARRAS_DIFFUSERS},x=z*sigma_max,t(sigma)`,
+          label:
+            "diffusers Euler, use_karras_sigmas, leading, sigma_max latents, model fed sigma_to_t(sigma)",
+          set: { initScale: "sigma_max", timestep: "sigma_to_t" },
+        },
+        change: "timestep-mapping",
+      },
+      { impl: "k-diffusion/sample_euler@karras(leading range)", change: "float32-casts" },
+      { impl: "k-diffusion/sample_euler@karras(model range)", change: "noise-level-schedule" },
+    ],
+  },
+];
+
+/** Derive a rung's implementation from a table implementation by changing recipe settings. */
+export function deriveImpl(base: ImplDef, rung: Exclude<RungImpl, string>): ImplDef {
+  return { ...base, id: rung.id, label: rung.label, run: { ...base.run, ...rung.set } as Recipe };
+}
+
+/**
+ * Build the ladder of each divergent pair. `run` runs a rung (cached by the caller); pairs with
+ * no ladder definition come back "not built".
+ */
+export async function buildLadders(
+  pairs: readonly PairResult[],
+  run: (impl: RungImpl) => Promise<TrajectoryRun>,
+  ladders: readonly LadderDef[] = LADDERS,
+): Promise<LadderResult[]> {
+  const out: LadderResult[] = [];
+  for (const p of pairs) {
+    if (p.verdict !== "diverge") continue;
+    const def = ladders.find((l) => l.pair === p.id);
+    if (!def) {
+      out.push({ pair: p.id, status: "not built", rungs: [], closingGap: null, note: "ladder not built" });
+      continue;
+    }
+    const spec = (id: string) => ({
+      id,
+      scenario: p.scenario,
+      model: p.model,
+      dtype: p.dtype,
+      cause: null,
+      causePair: null,
+      note: "",
+    });
+    let prev = await run(p.a.id);
+    const rungs: LadderResult["rungs"] = [];
+    const problems: string[] = [];
+    for (const r of def.rungs) {
+      const cur = await run(r.impl);
+      const c = comparePair(spec(`${p.id}#${rungs.length + 1}`), prev, cur);
+      rungs.push({
+        impl: cur.impl as Impl,
+        change: r.change,
+        verdict: c.verdict === "identical" ? "identical" : "diverge",
+        maxGap: c.maxGap,
+        outputGap: c.outputGap,
+      });
+      if (r.change === "same method" && c.verdict !== "identical")
+        problems.push(`rung ${rungs.length} (${cur.impl.id}) should compute the same method but diverges`);
+      prev = cur;
+    }
+    const b = await run(p.b.id);
+    const closing = comparePair(spec(`${p.id}#close`), prev, b);
+    if (closing.verdict !== "identical")
+      problems.push(`the last rung differs from ${p.b.id} by ${closing.outputGap ?? "n/a"}`);
+    out.push({
+      pair: p.id,
+      status: problems.length ? "open" : "closed",
+      rungs,
+      closingGap: closing.maxGap,
+      note: problems.length ? problems.join("; ") : "closed: the last rung is identical to b to round-off",
+    });
+  }
+  return out;
+}
