@@ -12,6 +12,7 @@ import {
   onnxSchema,
   pairSchema,
 } from "../report/schema.js";
+import { imagesTaskSchema } from "../report/images-schema.js";
 
 /** A fixture replay: the report's fixture result. */
 export const fixtureTaskSchema = fixtureResultSchema;
@@ -31,6 +32,7 @@ const valueSchemas = {
   clouds2d: figuresSchema.shape.clouds2d,
   heatmap: figuresSchema.shape.heatmap,
   onnx: onnxTaskSchema,
+  images: imagesTaskSchema,
 } as const;
 
 export type TaskKind = keyof typeof valueSchemas;
@@ -65,6 +67,7 @@ const typedTaskResultSchema = z.discriminatedUnion("kind", [
   variant("clouds2d", valueSchemas.clouds2d),
   variant("heatmap", valueSchemas.heatmap),
   variant("onnx", valueSchemas.onnx),
+  variant("images", valueSchemas.images),
 ]);
 
 export type TaskResult = z.infer<typeof typedTaskResultSchema>;
