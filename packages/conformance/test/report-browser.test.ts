@@ -13,6 +13,7 @@ import { trajectoryAnimation } from "../src/report/gif.js";
 import { renderHtml } from "../src/report/render-html.js";
 import { sampleReport } from "./sample-report.js";
 import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
+import { sampleImages } from "./images-fixture.js";
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tmpDir = join(pkgDir, ".tmp");
@@ -27,6 +28,7 @@ const sections = [
   "clouds",
   "heatmap",
   "onnx",
+  "images",
   "fixtures",
   "problems",
 ];
@@ -45,7 +47,7 @@ afterAll(async () => {
 describe("the HTML report in a browser", () => {
   it("renders every section and plot without JavaScript or network", async () => {
     expect(browser, "Chromium did not start").toBeDefined();
-    const report = sampleReport();
+    const report = { ...sampleReport(), images: sampleImages() };
     const html = renderHtml(report, { animationGif: trajectoryAnimation(report.figures.trajectories1d) });
     mkdirSync(tmpDir, { recursive: true });
     const file = join(tmpDir, "report-browser.html");
@@ -103,6 +105,17 @@ describe("the HTML report in a browser", () => {
     ]);
     expect(natural).toEqual([320, 160]);
     expect(await img.isVisible()).toBe(true);
+
+    // The Images section: every grid and difference map decoded from its data: URI.
+    const digits = page.locator("#images img");
+    expect(await digits.count()).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      const el = digits.nth(i);
+      await expect.poll(() => el.evaluate((e) => (e as unknown as ImageLike).complete)).toBe(true);
+      const w = await el.evaluate((e) => (e as unknown as ImageLike).naturalWidth);
+      expect(w).toBe(138);
+      expect(await el.isVisible()).toBe(true);
+    }
 
     // Layout sanity: nothing wider than the viewport (no horizontal page scroll).
     const overflow = Number(

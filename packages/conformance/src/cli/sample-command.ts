@@ -33,7 +33,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     if (!model.onnx && dim !== undefined && dim !== model.dim)
       throw new UsageError(`sample: --dim ${dim} contradicts the model's dim ${model.dim}`);
     const gen = new TorchGenerator(seed);
-    const latents = gen.randn([batch, model.dim], dtype);
+    const latents = gen.randn([batch, ...(model.shape ?? [model.dim])], dtype);
     result = await runSampler(args.entry, model, latents, gen, args.run);
   } finally {
     await model.onnx?.release();

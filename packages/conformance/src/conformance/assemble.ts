@@ -65,6 +65,18 @@ function equivalenceGroups(pairs: PairResult[]): Report["equivalence"] {
   }));
 }
 
+/** The Images section from the images:* tasks (absent when none ran). */
+function imagesOf(results: TaskResult[], problems: string[]): Report["images"] {
+  const parts = results.flatMap((r) => (r.kind === "images" && r.value ? [r.value] : []));
+  if (!results.some((r) => r.kind === "images")) return undefined;
+  const denoisers = parts.flatMap((p) => (p.denoiser ? [p.denoiser] : []));
+  for (const d of denoisers)
+    for (const p of d.pairs)
+      if (p.psnr !== null && !(p.maxDiff !== null && p.maxDiff >= 0))
+        problems.push(`images ${d.id} ${p.id}: PSNR without a max pixel gap`);
+  return { denoisers, ode: parts.find((p) => p.ode)?.ode ?? null };
+}
+
 export function assembleReport(results: TaskResult[], info: AssembleInfo): Report {
   const problems: string[] = [];
   for (const r of results) if (r.error) problems.push(`task ${r.id} failed: ${r.error}`);
@@ -176,6 +188,7 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     onnx,
     figures,
     quirks,
+    images: imagesOf(results, problems),
     problems,
   };
 }

@@ -13,6 +13,7 @@ import {
   onnxSchema,
   pairSchema,
 } from "../report/schema.js";
+import { imagesTaskSchema } from "../report/images-schema.js";
 
 /** A fixture replay: the report's fixture result. */
 export const fixtureTaskSchema = fixtureResultSchema;
@@ -33,6 +34,7 @@ const valueSchemas = {
   clouds2d: figuresSchema.shape.clouds2d,
   heatmap: figuresSchema.shape.heatmap,
   onnx: onnxTaskSchema,
+  images: imagesTaskSchema,
 } as const;
 
 export type TaskKind = keyof typeof valueSchemas;
@@ -67,6 +69,7 @@ const typedTaskResultSchema = z.discriminatedUnion("kind", [
   variant("clouds2d", valueSchemas.clouds2d),
   variant("heatmap", valueSchemas.heatmap),
   variant("onnx", valueSchemas.onnx),
+  variant("images", valueSchemas.images),
 ]);
 
 export type TaskResult = z.infer<typeof typedTaskResultSchema>;

@@ -10,6 +10,7 @@ import { type OnnxDevice, onnxDevices } from "@edmkit/onnx";
 import { replayOne } from "../replay.js";
 import { DETERMINISTIC, STOCHASTIC_NAMES, deterministicAccuracy, stochasticAccuracy } from "./accuracy.js";
 import { clouds2d, heatmap, trajectories1d } from "./figures.js";
+import { imagesForDenoiser, imagesOde } from "./images/run.js";
 import { onnxRuns } from "./onnx-runs.js";
 import { runScenarios } from "./scenarios.js";
 import { type TaskKind, type TaskResult, taskKind, taskResultSchema } from "./task-results.js";
@@ -37,6 +38,9 @@ export function listTasks(ctx: SuiteContext): string[] {
     "figures:clouds2d",
     "figures:heatmap",
     ...ctx.devices.map((d) => `onnx:${d}`),
+    "images:empirical",
+    "images:ode",
+    ...ctx.devices.map((d) => `images:onnx:${d}`),
   ];
 }
 
@@ -77,6 +81,14 @@ async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<un
       const device = onnxDevices.find((d) => d === arg);
       if (!device) throw new Error(`unknown device ${arg}`);
       return onnxRuns(ctx.fixturesDir, device);
+    }
+    case "images": {
+      if (arg === "ode") return { ode: await imagesOde(ctx.fixturesDir) };
+      if (arg === "empirical")
+        return { denoiser: await imagesForDenoiser(ctx.fixturesDir, "empirical", "cpu") };
+      const device = onnxDevices.find((d) => `onnx:${d}` === arg);
+      if (!device) throw new Error(`unknown images task ${arg}`);
+      return { denoiser: await imagesForDenoiser(ctx.fixturesDir, "unet", device) };
     }
   }
 }

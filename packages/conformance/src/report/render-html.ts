@@ -16,6 +16,7 @@ import {
   table,
   verdictBadge,
 } from "./html-parts.js";
+import { imagesSectionHtml } from "./images-section.js";
 import { divergingPairs } from "./render-markdown.js";
 import type { AccuracyResult, Report } from "./schema.js";
 import { plotAccuracy } from "./svg/accuracy.js";
@@ -44,6 +45,7 @@ export const htmlSections = [
   ["clouds", "Sample clouds"],
   ["heatmap", "Heatmap"],
   ["onnx", "ONNX"],
+  ["images", "Images"],
   ["quirks", "Quirks"],
   ["fixtures", "Fixtures"],
   ["problems", "Problems"],
@@ -372,7 +374,7 @@ function onnxSection(report: Report): string {
               ]),
             )
           : ""
-      }`,
+      }${(o.skipped ?? []).map((k) => `<p class="empty">Skipped <code>${esc(k.model)}</code>: ${esc(k.reason)}.</p>`).join("")}`,
   );
   return section(
     "onnx",
@@ -536,6 +538,7 @@ export function renderHtml(report: Report, opts: RenderHtmlOptions = {}): string
       `<figure>${plotHeatmap(report.figures.heatmap)}</figure>`,
     ),
     onnxSection(report),
+    imagesSectionHtml(report.images),
     quirksSection(report),
     fixturesSection(report),
     problemsSection(report),

@@ -3,6 +3,7 @@
  * counts, the equivalence map, the divergence table), then one section per topic. Every number
  * comes from the Report object and is written with the shared formatters in svg/format.ts.
  */
+import { imagesMarkdown } from "./images-section.js";
 import type { AccuracyResult, PairResult, Report } from "./schema.js";
 import { formatGap, formatIndex, formatOrder, formatSeconds } from "./svg/format.js";
 
@@ -384,6 +385,8 @@ export function renderMarkdown(report: Report): string {
       "",
     );
   }
+
+  push(...imagesMarkdown(report.images));
 
   // --- Run time --------------------------------------------------------------------------------
   const env = report.environment;

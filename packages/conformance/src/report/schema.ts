@@ -4,6 +4,7 @@
  * renderings comes from this object.
  */
 import { z } from "zod";
+import { imagesSchema } from "./images-schema.js";
 
 const num = z.number();
 /** JSON has no NaN/Infinity: absent measurements are null. */
@@ -203,6 +204,8 @@ export const onnxSchema = z.object({
       seconds: num,
     }),
   ),
+  /** Models not run on this device, each with the reason (e.g. float64 graphs on WebGPU). */
+  skipped: z.array(z.object({ model: z.string(), reason: z.string() })).optional(),
 });
 
 /**
@@ -250,6 +253,8 @@ export const reportSchema = z.object({
   onnx: z.array(onnxSchema),
   figures: figuresSchema,
   quirks: z.array(quirkSchema).default([]),
+  /** The Images section (digits 8x8); absent in reports from before it. */
+  images: imagesSchema.optional(),
   /** Unexplained divergences and failed fixtures, listed for the exit status. */
   problems: z.array(z.string()),
 });

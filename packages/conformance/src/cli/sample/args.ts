@@ -61,7 +61,8 @@ sampler's own noise continues from the same generator).
   --device D            cpu (default), cuda or webgpu (ONNX models)
   --dim N               data dimension of an ONNX model that does not declare it
   --out FILE            write the samples: .json or .npy (NPY 1.0, '<f8' or '<f4', C order)
-  --plot FILE           .svg or .png: histogram with the true density (1-D), scatter (2-D)
+  --plot FILE           .svg or .png: histogram with the true density (1-D), scatter (2-D),
+                        a grid of the images (.png, 8x8 image models such as digits8x8)
   --bins N              histogram bins (default 40, at most ${MAX_BINS})
   --json                print a JSON summary on stdout and nothing else
 

@@ -6,10 +6,13 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadDataset } from "@edmkit/core/node";
 import {
   type Denoiser,
   DenoiserAsDiscreteModel,
   DiscreteGmmModel,
+  EmpiricalDenoiser,
   type DiscreteModel,
   denoiserSchema,
   GaussianMixture,
@@ -24,7 +27,7 @@ import { type OnnxDevice, OnnxDenoiser, type OnnxParameterization, parameterizat
 import { UsageError } from "../../errors.js";
 import { isObject, messageOf, readJsonFile } from "./common.js";
 
-export const BUILTIN_MODELS = ["gmm1d-bimodal", "gmm2d-ring8", "gmm2d-ring8-discrete"] as const;
+export const BUILTIN_MODELS = ["gmm1d-bimodal", "gmm2d-ring8", "gmm2d-ring8-discrete", "digits8x8"] as const;
 
 export interface LoadedModel {
   dim: number;
@@ -41,6 +44,22 @@ export interface LoadedModel {
   /** The data distribution (for plots), when known. */
   mixture?: GmmSpec;
   onnx?: OnnxDenoiser;
+  /** Shape of one sample when it is an image (e.g. [1, 8, 8]); latents are [batch, ...shape]. */
+  shape?: number[];
+}
+
+/** The digits data set: ./fixtures/datasets/digits8x8.json, or the repository's. */
+function digitsFile(): string {
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  const found = [
+    resolve("fixtures/datasets/digits8x8.json"),
+    resolve(here, "../../../../../fixtures/datasets/digits8x8.json"),
+  ].find((p) => existsSync(p));
+  if (!found)
+    throw new UsageError(
+      "sample: --model digits8x8: fixtures/datasets/digits8x8.json not found (run from the repository root)",
+    );
+  return found;
 }
 
 export const SD_TRAIN: Record<string, unknown> = {
@@ -117,8 +136,14 @@ async function loadOnnx(
     await m.release();
     throw new UsageError(`sample: ${path}: ${msg}`);
   };
-  if (m.rank !== 2)
-    return fail(`the model's input has rank ${m.rank}; edmkit sample runs models on [batch, dim] data`);
+  let shape: number[] | undefined;
+  if (m.rank !== 2) {
+    if (m.rowShape.some((d) => d === undefined))
+      return fail(
+        `the model's input has rank ${m.rank} with a dynamic image dimension; edmkit sample needs a fixed image shape`,
+      );
+    shape = m.rowShape as number[];
+  }
   const sc = m.sidecar;
   const spec = sc?.denoiser;
   const mixture =
@@ -129,7 +154,7 @@ async function loadOnnx(
         : sc?.trained_on?.kind === "gmm"
           ? sc.trained_on
           : undefined;
-  const declared = mixture?.dim ?? m.rowShape[0];
+  const declared = shape ? shape.reduce((a, b) => a * b, 1) : (mixture?.dim ?? m.rowShape[0]);
   if (declared !== undefined && opts.dim !== undefined && opts.dim !== declared)
     return fail(`--dim ${opts.dim} contradicts the model's dim ${declared}`);
   const dim = declared ?? opts.dim;
@@ -140,7 +165,7 @@ async function loadOnnx(
   const kind =
     m.parameterization === "denoiser" ? "D(x; sigma) denoiser" : `discrete-time ${m.prediction} model`;
   const description = `ONNX ${kind} ${m.file} (${m.dtype}, ${m.device})`;
-  if (m.parameterization === "denoiser") return { dim, description, denoiser: m, mixture, onnx: m };
+  if (m.parameterization === "denoiser") return { dim, description, denoiser: m, mixture, onnx: m, shape };
   let table: Float32Array | Float64Array | undefined;
   if (spec?.kind === "discrete-eps") {
     const f32 = (sc as Record<string, unknown>).alphas_cumprod_table === "float32";
@@ -249,6 +274,15 @@ export async function loadModel(name: string, opts: LoadOptions): Promise<Loaded
       { gmm: namedMixtures["gmm2d-ring8"](), table: sdAlphasCumprod(), train: { ...SD_TRAIN } },
       "exact discrete-time eps model gmm2d-ring8-discrete (SD betas, T = 1000)",
     );
+  }
+  if (name === "digits8x8") {
+    const ds = loadDataset(digitsFile());
+    return {
+      dim: 64,
+      description: `exact denoiser of the ${ds.count} digits 8x8 (EmpiricalDenoiser, y = pixels / 8 - 1)`,
+      denoiser: EmpiricalDenoiser.fromDataset(ds, { scale: 1 / 8, shift: -1 }),
+      shape: [...ds.shape],
+    };
   }
   const ext = extname(name).toLowerCase();
   if (ext === ".onnx") return loadOnnx(name, opts);

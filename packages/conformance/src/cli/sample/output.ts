@@ -4,6 +4,8 @@
  */
 import { writeFileAtomic } from "@edmkit/core/node";
 import type { Tensor } from "@edmkit/core";
+import { UsageError } from "../../errors.js";
+import { digitsGridPng } from "../../report/images-section.js";
 import { encodeNpy } from "../npy.js";
 import { renderPlot } from "../plot.js";
 import type { SampleArgs } from "./args.js";
@@ -92,7 +94,15 @@ export function writeOutputs(
     }
   }
   let plot: Record<string, unknown> | undefined;
-  if (values.plot !== undefined) {
+  if (values.plot !== undefined && model.shape) {
+    const [c, h, w] = model.shape;
+    if (model.shape.length !== 3 || c !== 1 || h !== 8 || w !== 8 || !/\.png$/i.test(values.plot))
+      throw new UsageError(
+        `sample: --plot ${values.plot}: image grids are drawn for 1x8x8 images as .png (the samples are ${model.shape.join("x")})`,
+      );
+    writeFileAtomic(values.plot, digitsGridPng(Array.from(samples.data)));
+    plot = { file: values.plot, images: batch, columns: 4 };
+  } else if (values.plot !== undefined) {
     const title = `${values.sampler}, ${result.steps ?? "adaptive"} steps, on ${values.model}`;
     const { bytes, summary } = renderPlot(values.plot, {
       samples: samples.data,
