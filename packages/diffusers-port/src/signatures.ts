@@ -89,14 +89,24 @@ export const schedulerSignatures = {
     model: "discrete",
     grid: "timesteps",
   },
-  DDPMScheduler: { config: keys(ddpmConfigSchema), step: ["generator", "out"], model: "discrete", grid: "timesteps" },
+  DDPMScheduler: {
+    config: keys(ddpmConfigSchema),
+    step: ["generator", "out"],
+    model: "discrete",
+    grid: "timesteps",
+  },
   DPMSolverMultistepScheduler: {
     config: keys(dpmSolverMultistepConfigSchema),
     step: ["generator", "varianceNoise", "out"],
     model: "discrete",
     grid: "sigmas",
   },
-  EDMEulerScheduler: { config: keys(edmEulerConfigSchema), step: CHURN_STEP_OPTIONS, model: "edm-precond", grid: "sigmas" },
+  EDMEulerScheduler: {
+    config: keys(edmEulerConfigSchema),
+    step: CHURN_STEP_OPTIONS,
+    model: "edm-precond",
+    grid: "sigmas",
+  },
   EDMDPMSolverMultistepScheduler: {
     config: keys(edmDpmSolverMultistepConfigSchema),
     step: ["generator", "out"],
