@@ -89,7 +89,7 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
     references: ["diffusers DPMSolverMultistepScheduler.set_timesteps", "PEERS D4"],
   },
   "clip-sample": {
-    title: "clip_sample: x0 clipped to [-1, 1]",
+    title: "Predicted x0 clipped to the range -1..1 (clip sample)",
     explanation:
       "DDIMScheduler and DDPMScheduler default to clip_sample=True (pixel-space DDPM): the predicted x0 is clamped to [-clip_sample_range, clip_sample_range] before the update. Stable Diffusion's scheduler_config.json turns it off; a scheduler built from class defaults on latents (or on data beyond [-1, 1], like the ring of radius 2) computes another update than k-diffusion, which never clips.",
     references: ["diffusers DDIMScheduler / DDPMScheduler config", "PROVENANCE diffusers (second section)"],
