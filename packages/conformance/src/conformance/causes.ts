@@ -82,4 +82,16 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
       "PEERS D8",
     ],
   },
+  "karras-timestep-rounding": {
+    title: "Rounded timesteps under Karras sigmas",
+    explanation:
+      "With use_karras_sigmas (and exponential / beta sigmas) diffusers' DPMSolverMultistepScheduler maps each Karras sigma to a timestep with _sigma_to_t and then rounds it (.round()), so the model is evaluated at an integer timestep whose sigma is not the sigma_i of the update; k-diffusion feeds the fractional sigma_to_t(sigma_i). The gap is a timestep error of up to half a training step at every call.",
+    references: ["diffusers DPMSolverMultistepScheduler.set_timesteps", "PEERS D4"],
+  },
+  "clip-sample": {
+    title: "Predicted x0 clipped to the range -1..1 (clip sample)",
+    explanation:
+      "DDIMScheduler and DDPMScheduler default to clip_sample=True (pixel-space DDPM): the predicted x0 is clamped to [-clip_sample_range, clip_sample_range] before the update. Stable Diffusion's scheduler_config.json turns it off; a scheduler built from class defaults on latents (or on data beyond [-1, 1], like the ring of radius 2) computes another update than k-diffusion, which never clips.",
+    references: ["diffusers DDIMScheduler / DDPMScheduler config", "PROVENANCE diffusers (second section)"],
+  },
 };

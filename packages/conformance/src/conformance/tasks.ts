@@ -13,6 +13,7 @@ import { clouds2d, heatmap, trajectories1d } from "./figures.js";
 import { imagesForDenoiser, imagesOde } from "./images/run.js";
 import { onnxRuns } from "./onnx-runs.js";
 import { runScenarios } from "./scenarios.js";
+import { reportedPairs, samplerMap } from "./webui.js";
 import { type TaskKind, type TaskResult, taskKind, taskResultSchema } from "./task-results.js";
 
 export interface SuiteContext {
@@ -59,7 +60,13 @@ async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<un
     }
     case "scenarios": {
       const s = await runScenarios();
-      return { pairs: s.pairs, minimal: [...s.minimal.entries()], ladders: s.ladders };
+      // the web-UI sampler map (issue 12): its explained pairs and the minimal pairs of its causes
+      const w = await samplerMap();
+      return {
+        pairs: [...s.pairs, ...reportedPairs(w)],
+        minimal: [...s.minimal.entries(), ...w.minimal],
+        ladders: s.ladders,
+      };
     }
     case "accuracy": {
       const [mode, ...name] = arg.split(":");

@@ -22,6 +22,8 @@ export const causeIds = [
   "rng-consumption",
   "churn-evaluation-point",
   "timestep-mapping",
+  "karras-timestep-rounding",
+  "clip-sample",
 ] as const;
 export const causeIdSchema = z.enum(causeIds);
 export type CauseId = z.infer<typeof causeIdSchema>;

@@ -16,12 +16,20 @@ import {
   type Tensor,
   zerosLike,
 } from "@edmkit/core";
-import type { SignedSchedulerName } from "@edmkit/diffusers";
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  DPMSolverMultistepScheduler,
+  KDPM2AncestralDiscreteScheduler,
+  KDPM2DiscreteScheduler,
+  type SignedSchedulerName,
+} from "@edmkit/diffusers";
 import type { EdmSamplerOptions, Solver } from "@edmkit/edm";
 import type { SamplerName as KSamplerName } from "@edmkit/k-diffusion";
 import { CallRecorder, type TrajectoryRun } from "../conformance/trajectory.js";
 import type { Impl } from "../report/schema.js";
 import {
+  type DrivenScheduler,
   kDiffusionKwargs,
   planEdm,
   prepareScheduler,
@@ -117,8 +125,29 @@ export interface DiffusersRunOptions {
 }
 
 /**
- * diffusers' pipeline loop. Model calls are mapped back to the denoiser frame:
- * x = scaled input * sqrt(sigma^2 + 1) with the sigma the scheduler held at that step.
+ * The noise level (k-diffusion's sigma) a scheduler gives the model at this call, read from
+ * its state after scaleModelInput: the held sigma (KDPM2: the log-midpoint in its second
+ * stage), or for the alpha schedulers (DDIM, DDPM) sqrt((1 - abar_t) / abar_t) at the loop's t.
+ */
+export function callSigma(sched: DrivenScheduler, i: number, t: number): number {
+  if (sched instanceof DDIMScheduler || sched instanceof DDPMScheduler) {
+    const a = sched.alphasCumprod[Math.round(t)];
+    return Math.sqrt((1 - a) / a);
+  }
+  if (sched instanceof KDPM2DiscreteScheduler || sched instanceof KDPM2AncestralDiscreteScheduler) {
+    const k = sched.stepIndex ?? 0;
+    if (sched.stateInFirstOrder) return sched.sigmas[k];
+    return sched.sigmasInterpol[sched instanceof KDPM2DiscreteScheduler ? k : k - 1];
+  }
+  if (sched instanceof DPMSolverMultistepScheduler) return sched.sigmas[sched.stepIndex ?? 0];
+  return sched.sigmas[i];
+}
+
+/**
+ * diffusers' pipeline loop (discrete-time eps / v models). Model calls are mapped back to
+ * the denoiser frame: x = model input * sqrt(sigma^2 + 1) with the sigma the scheduler held
+ * at that call (its scaled input for the sigma schedulers, the VP-frame sample for DDIM,
+ * DDPM and DPM-Solver, whose inputs are unscaled).
  */
 export async function runDiffusers(
   impl: Impl,
@@ -135,25 +164,25 @@ export async function runDiffusers(
     {},
     opts.setTimesteps ?? opts.numInferenceSteps ?? 10,
   );
-  const sigmas = Float64Array.from(sched.sigmas);
+  const callSigmas: number[] = [];
   const rec = new CallRecorder((e: ModelCallEvent) => {
-    const s = sigmas[e.step ?? 0];
+    const s = callSigmas[e.index ?? 0];
     const c = Math.sqrt(s * s + 1);
     return { x: Float64Array.from(e.x.data, (v) => v * c), sigma: s };
   });
   const counting = noise ? new CountingNoise(noise) : null;
   const timestepFor = opts.timestepFor;
-  const loopModel = timestepFor
-    ? async (sample: Tensor, t: number) => {
-        const k = sched.stepIndex ?? 0;
-        const tt = timestepFor(t, sigmas[k]);
-        return model.predict(sample, new Float64Array(sample.shape[0]).fill(tt));
-      }
-    : model;
+  const loopModel = async (sample: Tensor, t: number) => {
+    const s = callSigma(sched, callSigmas.length, t);
+    callSigmas.push(s);
+    const tt = timestepFor ? timestepFor(t, s) : t;
+    return model.predict(sample, new Float64Array(sample.shape[0]).fill(tt));
+  };
   let latents = z;
   let scaleLatents = true;
   if (opts.initScale !== undefined) {
-    latents = scale(clone(z), z, opts.initScale === "sigma_max" ? sched.sigmas[0] : opts.initScale);
+    const sigmaMax = "sigmas" in sched ? sched.sigmas[0] : sched.initNoiseSigma;
+    latents = scale(clone(z), z, opts.initScale === "sigma_max" ? sigmaMax : opts.initScale);
     scaleLatents = false;
   }
   const out = await loop(sched, loopModel, latents, {

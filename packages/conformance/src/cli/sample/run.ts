@@ -242,6 +242,10 @@ async function runDiffusersSampler(
   o: RunOptions,
 ): Promise<RunResult> {
   const { scheduler: name, name: label } = entry;
+  if (entry.signature.model !== "discrete")
+    throw new UsageError(
+      `sample: ${label} drives an ${entry.signature.model} model (FORMAT.md), not a discrete-time one; edmkit sample runs the discrete-time diffusers schedulers only`,
+    );
   const schedules = diffusersSchedules(entry);
   const config = o.config ?? model.train ?? SD_TRAIN;
   const overrides: Record<string, unknown> = {};

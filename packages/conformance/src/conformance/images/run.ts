@@ -22,7 +22,7 @@ import { checkDeviceAvailable, OnnxDenoiser, type OnnxDevice } from "@edmkit/onn
 import type { ImageDenoiser } from "../../report/images-schema.js";
 import type { Impl } from "../../report/schema.js";
 import { runDiffusers, runEdm, runKd } from "../../runners/record.js";
-import { prepareScheduler } from "../../runners/run.js";
+import { type DrivenScheduler, prepareScheduler } from "../../runners/run.js";
 import { runner } from "../../runners/table.js";
 import { AlignedNoise, type TrajectoryRun } from "../trajectory.js";
 import { energyTest, frechetDistance, median, nearestDistances, pixelGaps } from "./stats.js";
@@ -65,12 +65,15 @@ function implDefs(): ImplDef[] {
   const karras = kd.getSigmasKarras(STEPS, 0.002, 80);
   const table = alphasCumprodFromBetas(scaledLinearBetas(0.00085, 0.012, 1000)).alphasCumprod;
   const karrasConfig = { ...SD_TRAIN, use_karras_sigmas: true };
-  const sdSigmas = Float64Array.from(
-    prepareScheduler(runner("diffusers", "diffusers/EulerDiscreteScheduler"), karrasConfig, {}, STEPS).sigmas,
+  const sigmasOf = (s: DrivenScheduler): Float64Array => {
+    if (!("sigmas" in s)) throw new Error(`${s.constructor.name} has no sigmas`);
+    return Float64Array.from(s.sigmas);
+  };
+  const sdSigmas = sigmasOf(
+    prepareScheduler(runner("diffusers", "diffusers/EulerDiscreteScheduler"), karrasConfig, {}, STEPS),
   );
-  const linSigmas = Float64Array.from(
-    prepareScheduler(runner("diffusers", "diffusers/EulerAncestralDiscreteScheduler"), SD_TRAIN, {}, STEPS)
-      .sigmas,
+  const linSigmas = sigmasOf(
+    prepareScheduler(runner("diffusers", "diffusers/EulerAncestralDiscreteScheduler"), SD_TRAIN, {}, STEPS),
   );
   const disc = (m: Denoiser) =>
     new DenoiserAsDiscreteModel(m, { alphasCumprod: table, prediction: "epsilon" });
