@@ -537,21 +537,48 @@ describe("defects 12, 14, 16, 21, 22, 23: options", () => {
     );
   });
 
-  test("16: an unavailable --device exits non-zero with a clear line", () => {
-    const r = edmkit([
-      "conformance",
-      "--only",
-      "onnx",
-      "--device",
-      "cuda",
-      "--workers",
-      "1",
-      "--out",
-      join(tmp("d"), "r"),
-    ]);
-    if (r.status === 0) return; // a machine with CUDA
-    expect(r.stderr).toMatch(/^edmkit: conformance: --device cuda is not available: /m);
-    expect(r.status).toBe(1);
+  test("16: a missing GPU provider is bad input for conformance and sample alike: exit 2, one line, docs/gpu.md", () => {
+    for (const device of ["cuda", "webgpu"]) {
+      const conf = edmkit([
+        "conformance",
+        "--only",
+        "onnx",
+        "--device",
+        device,
+        "--out",
+        join(tmp("d"), "r"),
+      ]);
+      const sample = edmkit([
+        "sample",
+        "--sampler",
+        "k-diffusion/sample_euler",
+        "--model",
+        "fixtures/models/gmm2d-ring8.onnx",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--device",
+        device,
+        "--out",
+        join(tmp("s"), "s.json"),
+      ]);
+      for (const [cmd, r] of [
+        ["conformance", conf],
+        ["sample", sample],
+      ] as const) {
+        if (r.status === 0) continue; // a machine with this provider
+        const line = r.stderr.split("\n").filter((l) => l.startsWith("edmkit:"));
+        expect(line).toHaveLength(1);
+        expect(line[0]).toMatch(
+          new RegExp(
+            `^edmkit: ${cmd}: --device ${device}: \\w+ExecutionProvider is not available here \\(.+\\); docs/gpu\\.md says how to get it$`,
+          ),
+        );
+        expect(line[0].length).toBeLessThan(400);
+        expect(r.status).toBe(2);
+      }
+    }
   });
 
   test("21: --kwargs may not name what the CLI supplies", () => {
