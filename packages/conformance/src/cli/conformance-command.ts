@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { assembleReport } from "../conformance/assemble.js";
 import { runPool } from "../conformance/pool.js";
@@ -15,6 +14,7 @@ import { openReportDir, type ReportDir, writeReportDir } from "../report-dir.js"
 import { type Report, reportSchema } from "../report/schema.js";
 import { fmtErr, table } from "./format.js";
 import { readShardSet, SHARD_FORMAT, type ShardManifest, shardOf } from "./shards.js";
+import { parseCommandArgs } from "./args.js";
 import { Progress } from "./progress.js";
 import { requireDevice } from "./device.js";
 
@@ -32,6 +32,9 @@ before the run starts. The previous report stays intact if the run fails or is k
   --shard i/n    run only every n-th task starting at i (1-based); combine with "edmkit merge"
   --only PATTERN run only tasks whose id contains PATTERN (e.g. fixture:, scenarios, accuracy)
   --fixtures DIR fixture folder (default: the bundled fixtures)
+
+A relative DIR is taken from the folder you ran the command in, also under "pnpm
+conformance" from a subfolder (pnpm and npm pass that folder as INIT_CWD).
 
 Exit status: 0 clean, 1 a fixture failed or a divergence is unexplained, 2 bad input (the
 --device asked for is not available here included: docs/gpu.md says how to get it).`;
@@ -100,6 +103,18 @@ function printSummary(r: Report, out: string): void {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
+/** What --only selected, by kind of task; says when the pairs' task (scenarios) is left out. */
+function onlySummary(suite: string[], all: string[]): string {
+  const kinds = new Map<string, number>();
+  for (const id of suite) {
+    const kind = id.split(":")[0];
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  const parts = [...kinds].map(([k, n]) => `${n} ${k}`).join(", ");
+  const pairs = suite.includes("scenarios") ? "" : '; no pairs (they come from the task "scenarios")';
+  return `${suite.length} of ${all.length} tasks (${parts})${pairs}`;
+}
+
 function parseShard(s: string | undefined): { i: number; n: number } | null {
   if (!s) return null;
   const m = /^(\d+)\/(\d+)$/.exec(s);
@@ -111,19 +126,22 @@ function parseShard(s: string | undefined): { i: number; n: number } | null {
 }
 
 export async function conformanceCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      device: { type: "string", default: "cpu" },
-      workers: { type: "string" },
-      shard: { type: "string" },
-      only: { type: "string" },
-      out: { type: "string", default: "reports" },
-      fixtures: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
+  const { values, positionals } = parseCommandArgs(
+    {
+      args: argv,
+      allowPositionals: false,
+      options: {
+        device: { type: "string", default: "cpu" },
+        workers: { type: "string" },
+        shard: { type: "string" },
+        only: { type: "string" },
+        out: { type: "string", default: "reports" },
+        fixtures: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    "conformance",
+  );
   if (values.help) {
     process.stdout.write(`${conformanceHelp}\n`);
     return 0;
@@ -150,11 +168,17 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     devices: device === "cpu" ? ["cpu"] : ["cpu", device],
     toleranceScale: 1,
   };
-  let suite = listTasks(ctx);
+  const all = listTasks(ctx);
+  let suite = all;
   if (values.only) suite = suite.filter((id) => id.includes(values.only!));
+  if (suite.length === 0)
+    throw new UsageError(
+      `conformance: --only "${values.only}" matches no task (task ids: fixture:<id>, scenarios, accuracy:<kind>:<sampler>, figures:<name>, onnx:<device>)`,
+    );
+  if (values.only) process.stdout.write(`conformance: --only "${values.only}": ${onlySummary(suite, all)}\n`);
   const ids = shard ? shardOf(suite, shard) : suite;
   if (ids.length === 0)
-    throw new UsageError(`conformance: no task matches${values.only ? ` --only "${values.only}"` : ""}`);
+    throw new UsageError(`conformance: shard ${values.shard} holds no task (the suite has ${suite.length})`);
   const versions = readVersions();
   const manifest: ShardManifest = { format: SHARD_FORMAT, shard, suite, versions };
   const cap = Math.min(workers, ids.length, availableParallelism());
@@ -196,14 +220,17 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
 }
 
 export async function mergeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: "string", default: "reports" },
-      help: { type: "boolean", short: "h", default: false },
+  const { values, positionals } = parseCommandArgs(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: "string", default: "reports" },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    "merge",
+  );
   if (values.help) {
     process.stdout.write(`${mergeHelp}\n`);
     return 0;

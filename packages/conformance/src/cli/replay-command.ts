@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { parseCommandArgs } from "./args.js";
 import { UsageError } from "../errors.js";
 import {
@@ -11,11 +12,13 @@ import {
 import { fmtErr, table } from "./format.js";
 import { Progress } from "./progress.js";
 
-export const replayHelp = `edmkit replay <file-or-folder>... [--json] [--tolerance-scale k] [--model exact|recorded]
+const bundledFixtures = fileURLToPath(new URL("../../../../fixtures/reference", import.meta.url));
 
-Replays reference fixtures (any folder tree in the edmkit-fixture/1 format) through the
-port named by each fixture's reference.library, and compares every model call, step and
-output with the recording.
+export const replayHelp = `edmkit replay [file-or-folder...] [--json] [--tolerance-scale k] [--model exact|recorded]
+
+Replays reference fixtures (any folder tree in the edmkit-fixture/1 format; default: the
+bundled fixtures/reference) through the port named by each fixture's reference.library, and
+compares every model call, step and output with the recording.
 
   --json               print one JSON object {results, summary} on stdout and nothing else
   --tolerance-scale k  multiply every fixture tolerance by k (default 1)
@@ -33,7 +36,8 @@ Exit status: 0 all passed, 1 any failed or unsupported, 2 bad input.`;
 
 export function describeDivergence(r: ReplayEntry): string {
   const d = r.firstDivergence;
-  if (d) return `call ${d.modelCall} (step ${d.step ?? "?"}) |d|=${fmtErr(d.maxAbs)} ${d.field}`;
+  if (d)
+    return `call ${d.modelCall}${d.step === null || d.step === undefined ? "" : ` (step ${d.step})`} |d|=${fmtErr(d.maxAbs)} ${d.field}`;
   if (r.status === "fail") {
     const bad = r.checks.find((c) => !c.ok);
     return bad ? `${bad.name}${bad.detail ? `: ${bad.detail}` : ""}` : "";
@@ -60,16 +64,19 @@ function callInputFields(v: readonly number[]): {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean", default: false },
-      "tolerance-scale": { type: "string", default: "1" },
-      model: { type: "string", default: "exact" },
-      help: { type: "boolean", short: "h", default: false },
+  const { values, positionals } = parseCommandArgs(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean", default: false },
+        "tolerance-scale": { type: "string", default: "1" },
+        model: { type: "string", default: "exact" },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    "replay",
+  );
   if (values.help) {
     process.stdout.write(`${replayHelp}\n`);
     return 0;
@@ -83,7 +90,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const model = values.model;
   if (model !== "exact" && model !== "recorded")
     throw new UsageError(`replay: --model must be "exact" or "recorded", got "${model}"`);
-  const files = collectFixtureFiles(positionals);
+  const files = collectFixtureFiles(positionals.length ? positionals : [bundledFixtures]);
   if (files.length === 0) throw new UsageError(`replay: no .json fixtures under ${positionals.join(", ")}`);
   const fixtures = loadAll(files);
   const progress = new Progress(fixtures.length, "replay", values.json);
