@@ -180,8 +180,8 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   if (ids.length === 0)
     throw new UsageError(`conformance: shard ${values.shard} holds no task (the suite has ${suite.length})`);
   const versions = readVersions();
-  const manifest: ShardManifest = { format: SHARD_FORMAT, shard, suite, versions };
   const cap = Math.min(workers, ids.length, availableParallelism());
+  const manifest: ShardManifest = { format: SHARD_FORMAT, shard, suite, versions, workers: cap };
   if (cap < workers && values.workers !== undefined)
     process.stdout.write(
       `conformance: ${cap} workers (--workers ${workers} capped at the ${ids.length} tasks and ${availableParallelism()} CPUs)\n`,
@@ -236,16 +236,18 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("merge: give the output folders of the shards");
-  const { results, manifest, seconds } = readShardSet(positionals);
+  const { results, manifest, seconds, workers } = readShardSet(positionals);
+  const merged = `merged ${positionals.length} shards, workers ${workers.join("+")}`;
   const report = assembleReport(results, {
     durationSeconds: seconds,
-    workers: 0,
-    shard: `merged ${positionals.length}`,
+    workers: workers.reduce((a, b) => a + b, 0),
+    shard: merged,
     partial: false,
     versions: manifest.versions,
   });
   const out = openReportDir(values.out!);
-  await writeReport(out, report, results, { ...manifest, shard: null });
+  await writeReport(out, report, results, { ...manifest, shard: null, workers: report.environment.workers });
+  process.stdout.write(`${merged}\n`);
   printSummary(report, values.out!);
   return report.problems.length === 0 ? 0 : 1;
 }
