@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { parseCommandArgs } from "./args.js";
+import { ArgumentError } from "@edmkit/core";
+import { loadFixture } from "@edmkit/core/node";
 import { UsageError } from "../errors.js";
 import {
   collectFixtureFiles,
   LIVE_ONNX_TOLERANCE_SCALE,
-  loadAll,
   type ReplayEntry,
   replayOne,
   summarize,
@@ -32,7 +33,11 @@ model call answered with PyTorch's recorded output, at the fixture's tolerance. 
 judged at ${LIVE_ONNX_TOLERANCE_SCALE}x the fixture's tolerance; those figures are listed apart and
 do not change the exit status.
 
-Exit status: 0 all passed, 1 any failed or unsupported, 2 bad input.`;
+A malformed fixture file is listed as invalid (with its one-line reason, also on stderr)
+and the others are replayed; the run then exits 2.
+
+Exit status: 0 all passed, 1 any failed or unsupported, 2 bad input (an invalid fixture
+included).`;
 
 export function describeDivergence(r: ReplayEntry): string {
   const d = r.firstDivergence;
@@ -92,7 +97,19 @@ export async function replayCommand(argv: string[]): Promise<number> {
     throw new UsageError(`replay: --model must be "exact" or "recorded", got "${model}"`);
   const files = collectFixtureFiles(positionals.length ? positionals : [bundledFixtures]);
   if (files.length === 0) throw new UsageError(`replay: no .json fixtures under ${positionals.join(", ")}`);
-  const fixtures = loadAll(files);
+  // A malformed file is reported as invalid and the rest replayed; the run then exits 2.
+  const fixtures: { file: string; fixture: ReturnType<typeof loadFixture> }[] = [];
+  const invalid: { file: string; message: string }[] = [];
+  for (const file of files) {
+    try {
+      fixtures.push({ file, fixture: loadFixture(file) });
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      invalid.push({ file, message: e.message.replace(/[\r\n]+/g, " ") });
+    }
+  }
+  for (const bad of invalid) process.stderr.write(`edmkit: replay: invalid fixture: ${bad.message}\n`);
+  if (fixtures.length === 0) return 2;
   const progress = new Progress(fixtures.length, "replay", values.json);
   const results: ReplayEntry[] = [];
   for (const { file, fixture } of fixtures) {
@@ -103,25 +120,28 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const summary = summarize(results);
   if (values.json) {
     const out = {
-      results: results.map((r) => ({
-        id: r.id,
-        library: r.library,
-        entry: r.entry,
-        status: r.status,
-        maxAbsError: Number.isNaN(r.maxAbsError) ? null : r.maxAbsError,
-        ...(r.callInputMaxAbs ? callInputFields(r.callInputMaxAbs) : {}),
-        firstDivergence: r.firstDivergence,
-        ...(r.message ? { message: r.message } : {}),
-        ...(r.live
-          ? {
-              live: {
-                ...r.live,
-                maxAbsError: Number.isNaN(r.live.maxAbsError) ? null : r.live.maxAbsError,
-              },
-            }
-          : {}),
-      })),
-      summary,
+      results: [
+        ...results.map((r) => ({
+          id: r.id,
+          library: r.library,
+          entry: r.entry,
+          status: r.status,
+          maxAbsError: Number.isNaN(r.maxAbsError) ? null : r.maxAbsError,
+          ...(r.callInputMaxAbs ? callInputFields(r.callInputMaxAbs) : {}),
+          firstDivergence: r.firstDivergence,
+          ...(r.message ? { message: r.message } : {}),
+          ...(r.live
+            ? {
+                live: {
+                  ...r.live,
+                  maxAbsError: Number.isNaN(r.live.maxAbsError) ? null : r.live.maxAbsError,
+                },
+              }
+            : {}),
+        })),
+        ...invalid.map((b) => ({ id: b.file, file: b.file, status: "invalid", message: b.message })),
+      ],
+      summary: invalid.length ? { ...summary, invalid: invalid.length } : summary,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
@@ -132,6 +152,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       r.callInputMaxAbs ? fmtErr(maxOf(r.callInputMaxAbs)) : "",
       describeDivergence(r),
     ]);
+    for (const b of invalid) rows.push([b.file, "invalid", "", "", b.message]);
     process.stdout.write(
       `${table(["id", "status", "max abs err", "max call-input err", "first divergence"], rows)}\n`,
     );
@@ -151,8 +172,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
       );
     }
     process.stdout.write(
-      `\n${summary.passed} passed, ${summary.failed} failed, ${summary.unsupported} unsupported (${results.length} fixtures)\n`,
+      `\n${summary.passed} passed, ${summary.failed} failed, ${summary.unsupported} unsupported${invalid.length ? `, ${invalid.length} invalid` : ""} (${results.length + invalid.length} fixtures)\n`,
     );
   }
+  if (invalid.length) return 2;
   return summary.failed + summary.unsupported === 0 ? 0 : 1;
 }
