@@ -3,7 +3,8 @@
  * The `edmkit` command. User mistakes print one line on stderr and exit 2; failures of the
  * thing being checked exit 1 (see exitCodeOf).
  */
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ArgumentError, NonFiniteModelOutputError } from "@edmkit/core";
 import { UsageError } from "./errors.js";
@@ -11,6 +12,7 @@ import { replayCommand, replayHelp } from "./cli/replay-command.js";
 import { conformanceCommand, conformanceHelp, mergeCommand, mergeHelp } from "./cli/conformance-command.js";
 import { sampleCommand, sampleHelp } from "./cli/sample-command.js";
 import { trainCommand, trainHelp } from "./cli/train-command.js";
+import { didYouMean } from "./cli/args.js";
 
 const commands: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   replay: { help: replayHelp, run: replayCommand },
@@ -27,7 +29,21 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(12)}${c.help.split("\n")[0].replace(/^edmkit \S+ ?/, "")}`)
   .join("\n")}
 
-Run "edmkit <command> --help" for a command's options.`;
+Run "edmkit <command> --help" for a command's options. Relative paths (--out, --fixtures,
+--model, fixture folders, ...) are taken from the folder you ran the command in, also under
+"pnpm conformance" / "pnpm edmkit" from a subfolder (pnpm and npm say which in INIT_CWD).`;
+
+/**
+ * The folder the user typed the command in. pnpm and npm run a package script in the
+ * package's folder and keep the caller's folder in INIT_CWD; it is honoured only when this
+ * process runs in that package's folder (npm_package_json), i.e. was started by the script.
+ */
+export function callerFolder(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const init = env.INIT_CWD;
+  const pkg = env.npm_package_json;
+  if (init && pkg && resolve(dirname(pkg)) === resolve(cwd) && existsSync(init)) return resolve(init);
+  return cwd;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -36,7 +52,14 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   const cmd = commands[name];
-  if (!cmd) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(commands).join(", ")})`);
+  if (!cmd) {
+    const guess = didYouMean(name, Object.keys(commands));
+    throw new UsageError(
+      `unknown command "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; commands: ${Object.keys(commands).join(", ")}`,
+    );
+  }
+  const from = callerFolder();
+  if (from !== process.cwd()) process.chdir(from);
   return cmd.run(rest);
 }
 

@@ -105,6 +105,28 @@ describe("edmkit replay", () => {
     expect(r.status).toBe(1);
   });
 
+  test("one malformed fixture in a folder: listed as invalid, the rest replayed, exit 2 at the end", () => {
+    const dir = mkdtempSync(join(tmpdir(), "edmkit-mixed-"));
+    writeFileSync(
+      join(dir, "good.json"),
+      readFileSync(`${FIXTURES}reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json`),
+    );
+    writeFileSync(join(dir, "broken.json"), JSON.stringify({ format: "edmkit-fixture/1", id: "x" }));
+    const r = edmkit(["replay", dir]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/k-diffusion\/sample_euler\/gmm1d-bimodal\/karras12\s+pass/);
+    expect(r.stdout).toMatch(/broken\.json\s+invalid\s+.*field `reference`/);
+    expect(r.stdout).toMatch(/1 passed, 0 failed, 0 unsupported, 1 invalid \(2 fixtures\)/);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^edmkit: replay: invalid fixture: .*broken\.json/),
+    ]);
+    const j = edmkit(["replay", "--json", dir]);
+    expect(j.status).toBe(2);
+    const out = JSON.parse(j.stdout);
+    expect(out.summary).toEqual({ passed: 1, failed: 0, unsupported: 0, invalid: 1 });
+    expect(out.results.map((x: { status: string }) => x.status).sort()).toEqual(["invalid", "pass"]);
+  });
+
   test("bad input: one clear line on stderr, exit 2, no stack trace", () => {
     const dir = mkdtempSync(join(tmpdir(), "edmkit-bad-"));
     writeFileSync(join(dir, "broken.json"), JSON.stringify({ format: "edmkit-fixture/1", id: "x" }));
@@ -112,7 +134,7 @@ describe("edmkit replay", () => {
       [["replay", join(dir, "missing")], /no such file or folder/],
       [["replay", dir], /broken\.json: field `reference`/],
       [["replay", "--tolerance-scale=-1", dir], /--tolerance-scale must be a positive number/],
-      [["replay", "--frobnicate", dir], /Unknown option '--frobnicate'/],
+      [["replay", "--frobnicate", dir], /unknown option --frobnicate/],
       [["nonsense"], /unknown command "nonsense"/],
     ];
     for (const [args, msg] of cases) {

@@ -537,21 +537,48 @@ describe("defects 12, 14, 16, 21, 22, 23: options", () => {
     );
   });
 
-  test("16: an unavailable --device exits non-zero with a clear line", () => {
-    const r = edmkit([
-      "conformance",
-      "--only",
-      "onnx",
-      "--device",
-      "cuda",
-      "--workers",
-      "1",
-      "--out",
-      join(tmp("d"), "r"),
-    ]);
-    if (r.status === 0) return; // a machine with CUDA
-    expect(r.stderr).toMatch(/^edmkit: conformance: --device cuda is not available: /m);
-    expect(r.status).toBe(1);
+  test("16: a missing GPU provider is bad input for conformance and sample alike: exit 2, one line, docs/gpu.md", () => {
+    for (const device of ["cuda", "webgpu"]) {
+      const conf = edmkit([
+        "conformance",
+        "--only",
+        "onnx",
+        "--device",
+        device,
+        "--out",
+        join(tmp("d"), "r"),
+      ]);
+      const sample = edmkit([
+        "sample",
+        "--sampler",
+        "k-diffusion/sample_euler",
+        "--model",
+        "fixtures/models/gmm2d-ring8.onnx",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--device",
+        device,
+        "--out",
+        join(tmp("s"), "s.json"),
+      ]);
+      for (const [cmd, r] of [
+        ["conformance", conf],
+        ["sample", sample],
+      ] as const) {
+        if (r.status === 0) continue; // a machine with this provider
+        const line = r.stderr.split("\n").filter((l) => l.startsWith("edmkit:"));
+        expect(line).toHaveLength(1);
+        expect(line[0]).toMatch(
+          new RegExp(
+            `^edmkit: ${cmd}: --device ${device}: \\w+ExecutionProvider is not available here \\(.+\\); docs/gpu\\.md says how to get it$`,
+          ),
+        );
+        expect(line[0].length).toBeLessThan(400);
+        expect(r.status).toBe(2);
+      }
+    }
   });
 
   test("21: --kwargs may not name what the CLI supplies", () => {
@@ -648,5 +675,88 @@ describe("defects 27, 28, 29: the library API checks at construction / entry", (
   test("29: trained_betas: [] is refused at construction", () => {
     for (const name of ["EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler", "HeunDiscreteScheduler"])
       expect(() => createScheduler(name as never, { trained_betas: [] }), name).toThrow(/trained_betas/);
+  });
+});
+
+describe("issue 14 item 9: typos, --only, unknown steps, the caller's folder", () => {
+  test("an unknown option or command: one line with a did-you-mean, exit 2, never node's parser text", () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ["replay", "--jsn"],
+        /^edmkit: replay: unknown option --jsn \(did you mean --json\?\); see "edmkit replay --help"$/m,
+      ],
+      [["conformance", "--worker", "2"], /unknown option --worker \(did you mean --workers\?\)/],
+      [
+        ["sample", "--sampler=x", "--stpes", "3"],
+        /^edmkit: sample: unknown option --stpes \(did you mean --steps\?\)/m,
+      ],
+      [["merge", "--ot", "x"], /unknown option --ot \(did you mean --out\?\)/],
+      [
+        ["conformence"],
+        /^edmkit: unknown command "conformence" \(did you mean "conformance"\?\); commands: /m,
+      ],
+      [["replay", "--json=x"], /^edmkit: replay: --json takes no value/m],
+      [["conformance", "--out"], /^edmkit: conformance: --out needs a value/m],
+      [["conformance", "extra"], /^edmkit: conformance: unexpected argument "extra"/m],
+    ];
+    for (const [args, message] of cases) {
+      const r = edmkit(args);
+      expectUsage(r, message);
+      expect(r.stderr).not.toMatch(/To specify a positional argument|ERR_PARSE_ARGS|Unknown option '/);
+    }
+    expect(edmkit(["replay", "--xyzzy"]).stderr).not.toMatch(/did you mean/);
+  });
+
+  test("--only: no match exits 2 saying so; a match says what it selected and that it holds no pairs", () => {
+    expectUsage(
+      edmkit(["conformance", "--only", "no-such-task", "--out", join(tmp("o"), "r")]),
+      /^edmkit: conformance: --only "no-such-task" matches no task/m,
+    );
+    const r = edmkit([
+      "conformance",
+      "--only",
+      "sample_euler__gmm1d-bimodal__karras12",
+      "--workers",
+      "1",
+      "--out",
+      join(tmp("o"), "r"),
+    ]);
+    expect(r.stdout).toMatch(
+      /^conformance: --only "sample_euler__gmm1d-bimodal__karras12": 1 of \d+ tasks \(1 fixture\); no pairs/m,
+    );
+  });
+
+  test("a replay failure without a known step prints no (step ?)", async () => {
+    const { describeDivergence } = await import("../src/cli/replay-command.js");
+    const entry = (step: number | null) =>
+      ({ firstDivergence: { modelCall: 3, step, maxAbs: 0.5, field: "denoised" }, status: "fail" }) as never;
+    expect(describeDivergence(entry(null))).toBe("call 3 |d|=5.00e-1 denoised");
+    expect(describeDivergence(entry(2))).toMatch(/^call 3 \(step 2\) /);
+  });
+
+  test("a relative --out is taken from the caller's folder (INIT_CWD under a pnpm script), and --help says so", () => {
+    const caller = join(tmp("init"), "sub");
+    mkdirSync(caller, { recursive: true });
+    const r = spawnSync(
+      process.execPath,
+      edmkitArgs([
+        "conformance",
+        "--only",
+        "sample_euler__gmm1d-bimodal__karras12",
+        "--workers",
+        "1",
+        "--out",
+        "r",
+      ]),
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, INIT_CWD: caller, npm_package_json: join(ROOT, "package.json") },
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(existsSync(join(caller, "r", "report.json"))).toBe(true);
+    expect(existsSync(join(ROOT, "r"))).toBe(false);
+    expect(edmkit(["conformance", "--help"]).stdout).toMatch(/INIT_CWD/);
   });
 });

@@ -19,6 +19,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { UsageError } from "../src/errors.js";
 import { openReportDir, REPORT_MARKER, writeReportDir } from "../src/report-dir.js";
+import { shardOf } from "../src/cli/shards.js";
+import { taskCost } from "../src/conformance/pool.js";
 import { edmkit, edmkitArgs, ROOT } from "./cli-helpers.js";
 
 const ONE = ["--only", "sample_euler__gmm1d-bimodal__karras12", "--workers", "1"];
@@ -225,6 +227,16 @@ describe("merge accepts only one complete, consistent split of one suite", () =>
     expect(ids(a)).toEqual(ids(whole));
   });
 
+  test("merge reports the shards' workers, not 0", () => {
+    const out = join(d, "m-w");
+    const r = edmkit(["merge", s12, s22, "--out", out]);
+    expect(r.stdout).toMatch(/^merged 2 shards, workers 1\+1$/m);
+    const env = JSON.parse(readFileSync(join(out, "report.json"), "utf8")).environment;
+    expect(env.workers).toBe(2);
+    expect(env.shard).toBe("merged 2 shards, workers 1+1");
+    expect(readFileSync(join(out, "report.md"), "utf8")).toMatch(/2 workers, merged 2 shards, workers 1\+1/);
+  });
+
   test("incomplete, duplicated, mixed splits and other versions: exit 2 with the reason", () => {
     const cases: [string[], RegExp][] = [
       [[s12], /incomplete set: shard 2\/2 missing/],
@@ -265,5 +277,28 @@ describe("merge accepts only one complete, consistent split of one suite", () =>
       expect(r.stderr).toMatch(msg);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }
+  });
+});
+
+describe("shards are balanced by estimated cost, deterministically", () => {
+  const suite = [
+    "onnx:cpu",
+    "scenarios",
+    "accuracy:stochastic:a",
+    "accuracy:stochastic:b",
+    "accuracy:deterministic:c",
+    "figures:heatmap",
+    ...Array.from({ length: 40 }, (_, k) => `fixture:f${k}`),
+  ];
+  test("every task in exactly one shard, in suite order; loads within one task's cost", () => {
+    for (const n of [2, 3, 4]) {
+      const parts = Array.from({ length: n }, (_, k) => shardOf(suite, { i: k + 1, n }));
+      expect(parts.flat().sort()).toEqual([...suite].sort());
+      for (const p of parts) expect(p).toEqual(suite.filter((id) => p.includes(id)));
+      const loads = parts.map((p) => p.reduce((a, id) => a + taskCost(id), 0));
+      expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(Math.max(...suite.map(taskCost)));
+      expect(shardOf(suite, { i: 1, n })).toEqual(parts[0]);
+    }
+    expect(shardOf(suite, { i: 1, n: 1 })).toEqual(suite);
   });
 });

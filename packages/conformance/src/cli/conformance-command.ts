@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { assembleReport } from "../conformance/assemble.js";
 import { runPool } from "../conformance/pool.js";
@@ -15,7 +14,9 @@ import { openReportDir, type ReportDir, writeReportDir } from "../report-dir.js"
 import { type Report, reportSchema } from "../report/schema.js";
 import { fmtErr, table } from "./format.js";
 import { readShardSet, SHARD_FORMAT, type ShardManifest, shardOf } from "./shards.js";
+import { parseCommandArgs } from "./args.js";
 import { Progress } from "./progress.js";
+import { requireDevice } from "./device.js";
 
 export const conformanceHelp = `edmkit conformance [--device cpu|cuda|webgpu] [--workers N] [--shard i/n] [--only PATTERN] [--out DIR] [--fixtures DIR]
 
@@ -32,8 +33,11 @@ before the run starts. The previous report stays intact if the run fails or is k
   --only PATTERN run only tasks whose id contains PATTERN (e.g. fixture:, scenarios, accuracy)
   --fixtures DIR fixture folder (default: the bundled fixtures)
 
-Exit status: 0 clean, 1 a fixture failed, a divergence is unexplained or the --device asked
-for is not available, 2 bad input.`;
+A relative DIR is taken from the folder you ran the command in, also under "pnpm
+conformance" from a subfolder (pnpm and npm pass that folder as INIT_CWD).
+
+Exit status: 0 clean, 1 a fixture failed or a divergence is unexplained, 2 bad input (the
+--device asked for is not available here included: docs/gpu.md says how to get it).`;
 
 export const mergeHelp = `edmkit merge <shard-dir>... [--out DIR]
 
@@ -99,6 +103,18 @@ function printSummary(r: Report, out: string): void {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
+/** What --only selected, by kind of task; says when the pairs' task (scenarios) is left out. */
+function onlySummary(suite: string[], all: string[]): string {
+  const kinds = new Map<string, number>();
+  for (const id of suite) {
+    const kind = id.split(":")[0];
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  const parts = [...kinds].map(([k, n]) => `${n} ${k}`).join(", ");
+  const pairs = suite.includes("scenarios") ? "" : '; no pairs (they come from the task "scenarios")';
+  return `${suite.length} of ${all.length} tasks (${parts})${pairs}`;
+}
+
 function parseShard(s: string | undefined): { i: number; n: number } | null {
   if (!s) return null;
   const m = /^(\d+)\/(\d+)$/.exec(s);
@@ -110,19 +126,22 @@ function parseShard(s: string | undefined): { i: number; n: number } | null {
 }
 
 export async function conformanceCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      device: { type: "string", default: "cpu" },
-      workers: { type: "string" },
-      shard: { type: "string" },
-      only: { type: "string" },
-      out: { type: "string", default: "reports" },
-      fixtures: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
+  const { values, positionals } = parseCommandArgs(
+    {
+      args: argv,
+      allowPositionals: false,
+      options: {
+        device: { type: "string", default: "cpu" },
+        workers: { type: "string" },
+        shard: { type: "string" },
+        only: { type: "string" },
+        out: { type: "string", default: "reports" },
+        fixtures: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    "conformance",
+  );
   if (values.help) {
     process.stdout.write(`${conformanceHelp}\n`);
     return 0;
@@ -133,6 +152,7 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `conformance: --device must be one of ${onnxDevices.join(", ")}, got "${values.device}"`,
     );
+  await requireDevice(device, "conformance");
   const workers = values.workers === undefined ? Math.min(availableParallelism(), 4) : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1)
     throw new UsageError(`conformance: --workers must be a positive integer, got "${values.workers}"`);
@@ -148,14 +168,20 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     devices: device === "cpu" ? ["cpu"] : ["cpu", device],
     toleranceScale: 1,
   };
-  let suite = listTasks(ctx);
+  const all = listTasks(ctx);
+  let suite = all;
   if (values.only) suite = suite.filter((id) => id.includes(values.only!));
+  if (suite.length === 0)
+    throw new UsageError(
+      `conformance: --only "${values.only}" matches no task (task ids: fixture:<id>, scenarios, accuracy:<kind>:<sampler>, figures:<name>, onnx:<device>)`,
+    );
+  if (values.only) process.stdout.write(`conformance: --only "${values.only}": ${onlySummary(suite, all)}\n`);
   const ids = shard ? shardOf(suite, shard) : suite;
   if (ids.length === 0)
-    throw new UsageError(`conformance: no task matches${values.only ? ` --only "${values.only}"` : ""}`);
+    throw new UsageError(`conformance: shard ${values.shard} holds no task (the suite has ${suite.length})`);
   const versions = readVersions();
-  const manifest: ShardManifest = { format: SHARD_FORMAT, shard, suite, versions };
   const cap = Math.min(workers, ids.length, availableParallelism());
+  const manifest: ShardManifest = { format: SHARD_FORMAT, shard, suite, versions, workers: cap };
   if (cap < workers && values.workers !== undefined)
     process.stdout.write(
       `conformance: ${cap} workers (--workers ${workers} capped at the ${ids.length} tasks and ${availableParallelism()} CPUs)\n`,
@@ -182,10 +208,11 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   }
   await writeReport(out, report, results, manifest);
   printSummary(report, values.out!);
-  const missing = report.onnx.filter((o) => o.device === device && device !== "cpu" && !o.available);
-  if (missing.length) {
+  const lost = report.onnx.find((o) => o.device === device && device !== "cpu" && !o.available);
+  if (lost) {
+    // the probe ran a graph on it, the suite could not: a failure of the run, not of the input
     process.stderr.write(
-      `edmkit: conformance: --device ${device} is not available: ${missing[0].message.split("\n")[0]}\n`,
+      `edmkit: conformance: --device ${device} failed during the run: ${lost.message.split("\n")[0]}\n`,
     );
     return 1;
   }
@@ -193,29 +220,34 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
 }
 
 export async function mergeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: "string", default: "reports" },
-      help: { type: "boolean", short: "h", default: false },
+  const { values, positionals } = parseCommandArgs(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: "string", default: "reports" },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    "merge",
+  );
   if (values.help) {
     process.stdout.write(`${mergeHelp}\n`);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("merge: give the output folders of the shards");
-  const { results, manifest, seconds } = readShardSet(positionals);
+  const { results, manifest, seconds, workers } = readShardSet(positionals);
+  const merged = `merged ${positionals.length} shards, workers ${workers.join("+")}`;
   const report = assembleReport(results, {
     durationSeconds: seconds,
-    workers: 0,
-    shard: `merged ${positionals.length}`,
+    workers: workers.reduce((a, b) => a + b, 0),
+    shard: merged,
     partial: false,
     versions: manifest.versions,
   });
   const out = openReportDir(values.out!);
-  await writeReport(out, report, results, { ...manifest, shard: null });
+  await writeReport(out, report, results, { ...manifest, shard: null, workers: report.environment.workers });
+  process.stdout.write(`${merged}\n`);
   printSummary(report, values.out!);
   return report.problems.length === 0 ? 0 : 1;
 }

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { taskCost } from "../conformance/pool.js";
 import { type TaskResult, taskResultSchema } from "../conformance/task-results.js";
 import { UsageError } from "../errors.js";
 
@@ -21,14 +22,30 @@ const shardManifestSchema = z.object({
   shard: z.object({ i: z.number().int().min(1), n: z.number().int().min(1) }).nullable(),
   suite: z.array(z.string()),
   versions: z.record(z.string(), z.string()),
+  /** Worker threads the shard ran on (absent in manifests of older runs). */
+  workers: z.number().int().min(0).optional(),
 });
 export type ShardManifest = z.infer<typeof shardManifestSchema>;
 
 const taskResultsSchema = z.array(taskResultSchema);
 
-/** The tasks shard i of n computes: every n-th task of the suite, starting at the i-th. */
+/**
+ * The tasks shard i of n computes, in suite order. The suite is split by estimated cost
+ * (pool.ts's taskCost), not by index: tasks are dealt heaviest first (ties in suite order) to
+ * the shard with the least load so far (ties to the lower shard), so the split is
+ * deterministic and every shard carries about 1/n of the work. merge checks against it.
+ */
 export function shardOf(suite: string[], shard: { i: number; n: number }): string[] {
-  return suite.filter((_, k) => k % shard.n === shard.i - 1);
+  const order = suite.map((id, k) => ({ id, k, c: taskCost(id) })).sort((a, b) => b.c - a.c || a.k - b.k);
+  const load = new Array<number>(shard.n).fill(0);
+  const mine = new Set<number>();
+  for (const t of order) {
+    let best = 0;
+    for (let s = 1; s < shard.n; s++) if (load[s] < load[best]) best = s;
+    load[best] += t.c;
+    if (best === shard.i - 1) mine.add(t.k);
+  }
+  return suite.filter((_, k) => mine.has(k));
 }
 
 function firstIssue(e: z.ZodError): string {
@@ -69,6 +86,8 @@ export function readShardSet(dirs: string[]): {
   results: TaskResult[];
   manifest: ShardManifest;
   seconds: number;
+  /** Each shard's worker threads, in shard order (0 where an older manifest does not say). */
+  workers: number[];
 } {
   const shards = dirs.map((dir) => {
     const tasksFile = join(dir, "tasks.json");
@@ -136,5 +155,8 @@ export function readShardSet(dirs: string[]): {
     results: first.manifest.suite.map((id) => byId.get(id)!),
     manifest: first.manifest,
     seconds: Math.max(...shards.map((s) => s.seconds)),
+    workers: [...shards]
+      .sort((a, b) => (a.manifest.shard?.i ?? 1) - (b.manifest.shard?.i ?? 1))
+      .map((s) => s.manifest.workers ?? 0),
   };
 }

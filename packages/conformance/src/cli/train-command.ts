@@ -112,23 +112,26 @@ async function exportCheck(
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      dataset: { type: "string" },
-      out: { type: "string" },
-      steps: { type: "string" },
-      batch: { type: "string" },
-      lr: { type: "string" },
-      hidden: { type: "string" },
-      depth: { type: "string" },
-      seed: { type: "string" },
-      weights: { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
+  const { values, positionals } = parseCommandArgs(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        dataset: { type: "string" },
+        out: { type: "string" },
+        steps: { type: "string" },
+        batch: { type: "string" },
+        lr: { type: "string" },
+        hidden: { type: "string" },
+        depth: { type: "string" },
+        seed: { type: "string" },
+        weights: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    "train",
+  );
   if (values.help) {
     process.stdout.write(`${trainHelp}\n`);
     return 0;

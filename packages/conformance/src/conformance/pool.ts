@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import { runTask, type SuiteContext, type TaskResult } from "./tasks.js";
 
 /** Rough relative costs, so the heavy tasks do not all land on one worker. */
-function cost(id: string): number {
+export function taskCost(id: string): number {
   if (id.startsWith("fixture:")) return 1;
   if (id.startsWith("accuracy:stochastic")) return 12;
   if (id.startsWith("accuracy:")) return 6;
@@ -33,10 +33,10 @@ export async function runPool(
     ids: [],
     load: 0,
   }));
-  for (const id of [...ids].sort((a, b) => cost(b) - cost(a))) {
+  for (const id of [...ids].sort((a, b) => taskCost(b) - taskCost(a))) {
     const b = buckets.reduce((m, x) => (x.load < m.load ? x : m));
     b.ids.push(id);
-    b.load += cost(id);
+    b.load += taskCost(id);
   }
   const self = import.meta.url;
   const workerUrl = new URL(self.endsWith(".ts") ? "./worker.ts" : "./worker.js", self);

@@ -493,7 +493,7 @@ function footer(report: Report): string {
     ["node", `${env.node} on ${env.platform}`],
     [
       "machine",
-      `${env.cpus} CPUs, ${plural(env.workers, "worker")}${env.shard ? `, shard ${env.shard}` : ""}`,
+      `${env.cpus} CPUs, ${plural(env.workers, "worker")}${env.shard ? (env.shard.startsWith("merged") ? `, ${env.shard}` : `, shard ${env.shard}`) : ""}`,
     ],
     ...Object.entries(report.versions),
   ];

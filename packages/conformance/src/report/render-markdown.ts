@@ -395,7 +395,7 @@ export function renderMarkdown(report: Report): string {
     "",
     `- duration: ${formatSeconds(report.durationSeconds)}`,
     `- generated: ${mdText(report.generatedAt)}`,
-    `- node ${mdText(env.node)} on ${mdText(env.platform)}, ${env.cpus} CPUs, ${env.workers} worker${env.workers === 1 ? "" : "s"}${env.shard ? `, shard ${mdText(env.shard)}` : ""}`,
+    `- node ${mdText(env.node)} on ${mdText(env.platform)}, ${env.cpus} CPUs, ${env.workers} worker${env.workers === 1 ? "" : "s"}${env.shard ? `, ${env.shard.startsWith("merged") ? "" : "shard "}${mdText(env.shard)}` : ""}`,
   );
   const versions = Object.entries(report.versions);
   if (versions.length) push(...versions.map(([k, v]) => `- ${mdText(k)}: ${mdText(v)}`));

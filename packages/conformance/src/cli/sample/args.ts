@@ -178,36 +178,39 @@ export interface SampleArgs {
 
 /** Parse and check the command line; null when --help was asked for (and printed). */
 export function parseSampleArgs(argv: string[]): SampleArgs | null {
-  const { values, positionals } = parseCommandArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      sampler: { type: "string" },
-      model: { type: "string" },
-      steps: { type: "string" },
-      batch: { type: "string" },
-      seed: { type: "string" },
-      dtype: { type: "string" },
-      schedule: { type: "string" },
-      "sigma-min": { type: "string" },
-      "sigma-max": { type: "string" },
-      rho: { type: "string" },
-      preset: { type: "string" },
-      config: { type: "string" },
-      "timestep-spacing": { type: "string" },
-      churn: { type: "string" },
-      eta: { type: "string" },
-      "s-noise": { type: "string" },
-      kwargs: { type: "string" },
-      device: { type: "string" },
-      dim: { type: "string" },
-      out: { type: "string" },
-      plot: { type: "string" },
-      bins: { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
+  const { values, positionals } = parseCommandArgs(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        sampler: { type: "string" },
+        model: { type: "string" },
+        steps: { type: "string" },
+        batch: { type: "string" },
+        seed: { type: "string" },
+        dtype: { type: "string" },
+        schedule: { type: "string" },
+        "sigma-min": { type: "string" },
+        "sigma-max": { type: "string" },
+        rho: { type: "string" },
+        preset: { type: "string" },
+        config: { type: "string" },
+        "timestep-spacing": { type: "string" },
+        churn: { type: "string" },
+        eta: { type: "string" },
+        "s-noise": { type: "string" },
+        kwargs: { type: "string" },
+        device: { type: "string" },
+        dim: { type: "string" },
+        out: { type: "string" },
+        plot: { type: "string" },
+        bins: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    "sample",
+  );
   if (values.help) {
     process.stdout.write(`${sampleHelp}\n`);
     return null;

@@ -25,6 +25,7 @@ import { TOY_MLP_FORMAT, ToyMlpDenoiser, toyDatasets } from "@edmkit/edm";
 import { DiscreteEpsDDPMDenoiser, DiscreteVDDPMDenoiser } from "@edmkit/k-diffusion";
 import { type OnnxDevice, OnnxDenoiser, type OnnxParameterization, parameterizations } from "@edmkit/onnx";
 import { UsageError } from "../../errors.js";
+import { requireDevice } from "../device.js";
 import { isObject, messageOf, readJsonFile } from "./common.js";
 
 export const BUILTIN_MODELS = ["gmm1d-bimodal", "gmm2d-ring8", "gmm2d-ring8-discrete", "digits8x8"] as const;
@@ -123,6 +124,7 @@ async function loadOnnx(
   parameterization?: OnnxParameterization,
 ): Promise<LoadedModel> {
   if (!existsSync(path)) throw new UsageError(`sample: --model ${path}: no such file`);
+  await requireDevice(opts.device, "sample");
   let m: OnnxDenoiser;
   try {
     m = await OnnxDenoiser.load(path, {
