@@ -15,7 +15,12 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
     title: "Sigma interpolation between training timesteps",
     explanation:
       "For a fractional timestep diffusers interpolates sigma linearly in sigma (np.interp over the training table); k-diffusion's DiscreteSchedule.t_to_sigma interpolates linearly in log sigma (with float32 interpolation weights). The same t grid gives different noise levels.",
-    references: ["PROVENANCE k-diffusion 6", "PROVENANCE diffusers 9 (log_linear)", "PEERS D4"],
+    references: [
+      "PROVENANCE k-diffusion 6",
+      "PROVENANCE diffusers 9 (log_linear)",
+      "k-diffusion external.py DiscreteSchedule.t_to_sigma / sigma_to_t",
+      "diffusers scheduling_euler_discrete.py _sigma_to_t",
+    ],
   },
   "timestep-rounding": {
     title: "Timestep rounding (quantize)",
@@ -27,37 +32,64 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
     title: "Which timestep the model is given",
     explanation:
       "diffusers hands the model the timestep of its spacing grid, while its update uses the interpolated sigma_i; the model's own sigma for that timestep (log-linear table lookup) is not sigma_i. k-diffusion computes t = sigma_to_t(sigma_i), so model and update agree.",
-    references: ["PROVENANCE diffusers 9, 11", "PEERS D4"],
+    references: [
+      "PROVENANCE diffusers 9, 11",
+      "k-diffusion external.py DiscreteSchedule.t_to_sigma / sigma_to_t",
+      "diffusers scheduling_euler_discrete.py _sigma_to_t",
+    ],
   },
   "noise-level-schedule": {
     title: "Noise-level schedule endpoints",
     explanation:
       "diffusers' Karras (and exponential, beta) sigmas take sigma_min/sigma_max from the interpolated spacing grid unless the config sets them; with leading spacing and steps_offset = 1 that is sigma(t=951) and sigma(t=1), not the model's 14.61 and 0.029 that k-diffusion uses.",
-    references: ["PROVENANCE diffusers 5, 10", "PEERS D5"],
+    references: [
+      "PROVENANCE diffusers 5, 10",
+      "diffusers scheduling_euler_discrete.py set_timesteps (timestep_spacing)",
+    ],
   },
   "final-step-handling": {
     title: "Final step: Euler or full second-order step",
     explanation:
       "k-diffusion takes a plain Euler step when the next sigma is 0; NVlabs' samplers take Euler on the last step by index; diffusers Heun by the layout of its timestep array. On a schedule ending above 0 the rules disagree (2N vs 2N - 1 model calls).",
-    references: ["PROVENANCE k-diffusion 3", "PROVENANCE EDM 13", "PROVENANCE diffusers 7", "PEERS D3"],
+    references: [
+      "PROVENANCE k-diffusion 3",
+      "PROVENANCE EDM 13",
+      "PROVENANCE diffusers 7",
+      "k-diffusion sampling.py sample_heun (last step)",
+      "diffusers scheduling_heun_discrete.py step",
+    ],
   },
   "noise-injection-rule": {
     title: "Ancestral noise injection rule",
     explanation:
       "k-diffusion's ancestral step (sigma_up, sigma_down) uses the DDPM posterior variance beta-tilde (= Song et al.'s VE ancestral rule); Song et al.'s VP ancestral rule uses variance beta (fixed_large) with the matching mean.",
-    references: ["PROVENANCE k-diffusion 8, 9", "PEERS D7"],
+    references: [
+      "PROVENANCE k-diffusion 8, 9",
+      "k-diffusion sampling.py get_ancestral_step",
+      "diffusers scheduling_euler_ancestral_discrete.py step",
+    ],
   },
   "noise-scaling": {
     title: "Scale of the injected noise",
     explanation:
       "eta < 1 shrinks sigma_up (DDIM(eta)) and s_noise != 1 scales the added noise only, so the marginal noise level after the step is no longer sigma_{i+1}. Song et al.'s rule has neither knob.",
-    references: ["PROVENANCE k-diffusion 8, 11", "PEERS D7"],
+    references: [
+      "PROVENANCE k-diffusion 8, 11",
+      "k-diffusion sampling.py get_ancestral_step",
+      "diffusers scheduling_euler_ancestral_discrete.py step",
+    ],
   },
   "churn-evaluation-point": {
     title: "Where the model is evaluated under churn",
     explanation:
       "k-diffusion and EDM raise the noise to sigma_hat and evaluate D(x_hat; sigma_hat). diffusers' EulerDiscreteScheduler has already run the model at (x, sigma) when step() adds the churn noise, and reuses that eps at sigma_hat: a first-order difference in sqrt(2 gamma) sigma.",
-    references: ["PROVENANCE diffusers 6", "PROVENANCE k-diffusion 2", "PEERS D1"],
+    references: [
+      "PROVENANCE diffusers 6",
+      "PROVENANCE k-diffusion 2",
+      "k-diffusion sampling.py sample_euler / sample_heun (s_churn)",
+      "diffusers scheduling_euler_discrete.py step (s_churn)",
+      "NVlabs edm generate.py edm_sampler (S_churn)",
+    ],
   },
   "float32-casts": {
     title: "float32 casts inside the library",
@@ -69,7 +101,11 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
     title: "Initial noise scale",
     explanation:
       "diffusers scales the latent by init_noise_sigma, which is sqrt(sigma_max^2 + 1) for leading spacing (max(sigmas) otherwise); k-diffusion and EDM use sigma_max (times s(t_0) in EDM).",
-    references: ["PEERS D6"],
+    references: [
+      "diffusers scheduling_euler_discrete.py init_noise_sigma",
+      "k-diffusion sampling.py (the caller scales the noise by sigmas[0])",
+      "NVlabs edm generate.py edm_sampler (latents times t_steps[0])",
+    ],
   },
   "rng-consumption": {
     title: "How many draws a sampler takes",
@@ -79,14 +115,19 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
       "PROVENANCE k-diffusion 1, 9, 10",
       "PROVENANCE EDM 13",
       "PROVENANCE diffusers 8",
-      "PEERS D8",
+      "k-diffusion sampling.py sample_euler / sample_heun / sample_dpm_2 (a draw every step)",
+      "diffusers scheduling_euler_ancestral_discrete.py step (a draw every step)",
     ],
   },
   "karras-timestep-rounding": {
     title: "Rounded timesteps under Karras sigmas",
     explanation:
       "With use_karras_sigmas (and exponential / beta sigmas) diffusers' DPMSolverMultistepScheduler maps each Karras sigma to a timestep with _sigma_to_t and then rounds it (.round()), so the model is evaluated at an integer timestep whose sigma is not the sigma_i of the update; k-diffusion feeds the fractional sigma_to_t(sigma_i). The gap is a timestep error of up to half a training step at every call.",
-    references: ["diffusers DPMSolverMultistepScheduler.set_timesteps", "PEERS D4"],
+    references: [
+      "diffusers DPMSolverMultistepScheduler.set_timesteps",
+      "k-diffusion external.py DiscreteSchedule.t_to_sigma / sigma_to_t",
+      "diffusers scheduling_euler_discrete.py _sigma_to_t",
+    ],
   },
   "clip-sample": {
     title: "Predicted x0 clipped to the range -1..1 (clip sample)",

@@ -130,7 +130,7 @@ export const causeSchema = z.object({
   id: causeIdSchema,
   title: z.string(),
   explanation: z.string(),
-  /** PROVENANCE.md quirk numbers / PEERS_AND_DIVERGENCES ids this cause covers. */
+  /** fixtures/PROVENANCE.md quirk numbers and the originals' files and functions this cause covers. */
   references: z.array(z.string()),
   minimalPair: pairSchema,
 });
