@@ -4,7 +4,9 @@
  * GB/s and its ratio to the copy bandwidth measured in the same run (a `TypedArray.set` of
  * one array of the same size: it reads and writes that many bytes once each).
  *
- *   node --import tsx bench/step-bandwidth.ts [--quick]
+ *   node --import tsx bench/step-bandwidth.ts [--quick] [--only=euler,heun] [--big]
+ *
+ * (--quick: fewer steps and rounds; --only: those samplers; --big: the 1,000,000x2 rows only)
  *
  * The model costs nothing (it returns one preallocated tensor, zeros) and no noise is drawn
  * (the noise source leaves its buffer as it is), so what is timed is the sampler's own work.
@@ -39,6 +41,11 @@ import {
 } from "../src/index.js";
 
 const quick = process.argv.includes("--quick");
+const bigOnly = process.argv.includes("--big");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 
 function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
   const out = tensor(
@@ -59,7 +66,7 @@ type Run = (model: Denoiser, x: Tensor, sigmas: ArrayLike<number>) => Promise<Te
 const samplers: [string, Run, number][] = [
   ["euler", (m, x, s) => sampleEuler(m, x, s), 3], // x, D -> x
   ["euler_ancestral", (m, x, s) => sampleEulerAncestral(m, x, s, { noiseSampler: idle }), 4], // x, D, z -> x
-  ["heun", (m, x, s) => sampleHeun(m, x, s), 7], // x, D -> x2; x, D, D2 -> x
+  ["heun", (m, x, s) => sampleHeun(m, x, s), 8], // x, D -> x2; x, D, x2, D2 -> x
   ["dpm_2", (m, x, s) => sampleDpm2(m, x, s), 7], // x, D -> x2; x, x2, D2 -> x
   ["dpm_2_ancestral", (m, x, s) => sampleDpm2Ancestral(m, x, s, { noiseSampler: idle }), 8], // + z
   ["lms", (m, x, s) => sampleLms(m, x, s), 7], // x, D, d1..d3 -> d0, x
@@ -120,6 +127,7 @@ for (const [n, label] of [
   [16, "16x2"],
   [1_000_000, "1000000x2"],
 ] as const) {
+  if (bigOnly && n < 1000) continue;
   for (const dtype of ["float32", "float64"] as const) {
     const size = n * 2,
       elt = dtype === "float32" ? 4 : 8;
@@ -130,6 +138,7 @@ for (const [n, label] of [
     const tCopy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
     const copyGbs = (2 * size * elt) / (tCopy.cpu * 1e6);
     for (const [name, run, arrays] of samplers) {
+      if (only && !only.includes(name)) continue;
       await run(model, x, schedule(big ? 3 : 200)); // warm-up
       let t: Timing;
       if (big) {

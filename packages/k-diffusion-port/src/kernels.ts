@@ -582,6 +582,7 @@ export function sde3mStep(
   const p1 = (den1 ?? denoised).data,
     p2 = (den2 ?? denoised).data,
     zs = (z ?? denoised).data;
+  // one loop per order (the order is fixed for a call), so each loop's body is straight-line
   if (o instanceof Float32Array) {
     const a32 = f(a),
       e32 = f(e),
@@ -593,40 +594,54 @@ export function sde3mStep(
       n132 = f(n1),
       n232 = f(n2),
       n332 = f(n3);
-    for (let k = 0; k < len; k++) {
-      const dk = dn[k];
-      let t = f(f(a32 * o[k]) + f(e32 * dk));
-      if (order === 3) {
-        const d1k = p1[k];
+    if (order === 3) {
+      for (let k = 0; k < len; k++) {
+        const dk = dn[k],
+          d1k = p1[k];
         const p = f(f(dk - d1k) / r032),
           q = f(f(d1k - p2[k]) / r132);
         const diff = f(p - q);
         const d1 = f(p + f(f(diff * r032) / rs32));
         const d2 = f(diff / rs32);
+        let t = f(f(a32 * o[k]) + f(e32 * dk));
         t = f(f(t + f(p232 * d1)) - f(p332 * d2));
-      } else if (order === 2) {
-        t = f(t + f(p232 * f(f(dk - p1[k]) / r032)));
+        o[k] = hasZ ? t + f(f(f(zs[k] * n132) * n232) * n332) : t;
       }
-      if (hasZ) t = f(t + f(f(f(zs[k] * n132) * n232) * n332));
-      o[k] = t;
+    } else if (order === 2) {
+      for (let k = 0; k < len; k++) {
+        const dk = dn[k];
+        let t = f(f(a32 * o[k]) + f(e32 * dk));
+        t = f(t + f(p232 * f(f(dk - p1[k]) / r032)));
+        o[k] = hasZ ? t + f(f(f(zs[k] * n132) * n232) * n332) : t;
+      }
+    } else {
+      for (let k = 0; k < len; k++) {
+        const t = f(f(a32 * o[k]) + f(e32 * dn[k]));
+        o[k] = hasZ ? t + f(f(f(zs[k] * n132) * n232) * n332) : t;
+      }
+    }
+  } else if (order === 3) {
+    for (let k = 0; k < len; k++) {
+      const dk = dn[k],
+        d1k = p1[k];
+      const p = (dk - d1k) / r0,
+        q = (d1k - p2[k]) / r1;
+      const diff = p - q;
+      const d1 = p + (diff * r0) / rsum;
+      const d2 = diff / rsum;
+      const t = a * o[k] + e * dk + phi2 * d1 - phi3 * d2;
+      o[k] = hasZ ? t + zs[k] * n1 * n2 * n3 : t;
+    }
+  } else if (order === 2) {
+    for (let k = 0; k < len; k++) {
+      const dk = dn[k];
+      const t = a * o[k] + e * dk + phi2 * ((dk - p1[k]) / r0);
+      o[k] = hasZ ? t + zs[k] * n1 * n2 * n3 : t;
     }
   } else {
     for (let k = 0; k < len; k++) {
-      const dk = dn[k];
-      let t = a * o[k] + e * dk;
-      if (order === 3) {
-        const d1k = p1[k];
-        const p = (dk - d1k) / r0,
-          q = (d1k - p2[k]) / r1;
-        const diff = p - q;
-        const d1 = p + (diff * r0) / rsum;
-        const d2 = diff / rsum;
-        t = t + phi2 * d1 - phi3 * d2;
-      } else if (order === 2) {
-        t = t + phi2 * ((dk - p1[k]) / r0);
-      }
-      if (hasZ) t = t + zs[k] * n1 * n2 * n3;
-      o[k] = t;
+      const t = a * o[k] + e * dn[k];
+      o[k] = hasZ ? t + zs[k] * n1 * n2 * n3 : t;
     }
   }
   return x;
