@@ -270,17 +270,17 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
     // the v-prediction division x/(σ² + 1) is a float32 op when the sample is float32, even
     // if the model output is float64
     const s32 = sample.dtype === "float32";
-    /** pred_original_sample from the output at sigma_in, clamped when clip_sample is set. */
-    const predOriginal = (s: number, e: number): number => {
-      // x0 by prediction type, at σ_in: ε → x − σ_in·output; v → output·(−σ_in/√(σ_in² + 1)) +
-      // x/(σ_in² + 1); sample → the output
-      const x0 =
-        mode === 0
-          ? m.sub(s, m.mul(sigmaIn, e))
-          : mode === 1
-            ? m.add(m.mul(e, vOut), s32 ? f(s / vDen) : m.div(s, vDen))
-            : e;
-      // clamped to ±clip_sample_range when clip_sample is set
+    const f64 = m.dtype === "float64";
+    // x0 by prediction type, at σ_in: ε → x − σ_in·output; v → output·(−σ_in/√(σ_in² + 1)) +
+    // x/(σ_in² + 1); sample → the output; clamped to ±clip_sample_range when clip_sample is set.
+    // The loops below write `m`'s ops out per dtype (each float32 op rounded with f), so they
+    // run without a call per op; the operations and their order are m's.
+    const predOriginal32 = (s: number, e: number): number => {
+      const x0 = mode === 0 ? f(s - f(sigmaIn * e)) : mode === 1 ? f(f(e * vOut) + f(s / vDen)) : e;
+      return clip ? Math.min(Math.max(x0, -range), range) : x0;
+    };
+    const predOriginal64 = (s: number, e: number): number => {
+      const x0 = mode === 0 ? s - sigmaIn * e : mode === 1 ? e * vOut + (s32 ? f(s / vDen) : s / vDen) : e;
       return clip ? Math.min(Math.max(x0, -range), range) : x0;
     };
 
@@ -291,14 +291,26 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       const sStore = this.scratch(is64 ? "sample64" : "sample32", modelOutput.shape, dtype);
       const dd = dStore.data,
         sd = sStore.data;
-      for (let k = 0; k < n; k++) {
-        const s = x[k];
-        const x0 = predOriginal(s, mo[k]);
-        const d = m.div(m.sub(s, x0), sigmaHat); // d = (x − x0)/σ̂
-        dd[k] = d;
-        xd[k] = m.add(s, m.mul(d, dt)); // x + d·Δσ
-        sd[k] = s;
-        pd[k] = x0;
+      if (f64) {
+        for (let k = 0; k < n; k++) {
+          const s = x[k];
+          const x0 = predOriginal64(s, mo[k]);
+          const d = (s - x0) / sigmaHat; // d = (x − x0)/σ̂
+          dd[k] = d;
+          xd[k] = s + d * dt; // x + d·Δσ
+          sd[k] = s;
+          pd[k] = x0;
+        }
+      } else {
+        for (let k = 0; k < n; k++) {
+          const s = x[k];
+          const x0 = predOriginal32(s, mo[k]);
+          const d = f(f(s - x0) / sigmaHat);
+          dd[k] = d;
+          xd[k] = f(s + f(d * dt));
+          sd[k] = s;
+          pd[k] = x0;
+        }
       }
       this.prevDerivativeHeld = dStore;
       this.sampleHeld = sStore;
@@ -314,13 +326,23 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
         );
       const dd = dPrev.data,
         sd = sPrev.data;
-      for (let k = 0; k < n; k++) {
-        const s = x[k];
-        const x0 = predOriginal(s, mo[k]);
-        // new derivative (x − x0)/σ_next, added to the stored one, then halved
-        const d = m.div(m.add(dd[k], m.div(m.sub(s, x0), sigmaNext)), 2);
-        xd[k] = m.add(sd[k], m.mul(d, dt)); // stored sample + d·Δσ
-        pd[k] = x0;
+      if (f64) {
+        for (let k = 0; k < n; k++) {
+          const s = x[k];
+          const x0 = predOriginal64(s, mo[k]);
+          // new derivative (x − x0)/σ_next, added to the stored one, then halved
+          const d = (dd[k] + (s - x0) / sigmaNext) / 2;
+          xd[k] = sd[k] + d * dt; // stored sample + d·Δσ
+          pd[k] = x0;
+        }
+      } else {
+        for (let k = 0; k < n; k++) {
+          const s = x[k];
+          const x0 = predOriginal32(s, mo[k]);
+          const d = f(f(dd[k] + f(f(s - x0) / sigmaNext)) / 2);
+          xd[k] = f(sd[k] + f(d * dt));
+          pd[k] = x0;
+        }
       }
       this.prevDerivativeHeld = null;
       this.dtHeld = null;

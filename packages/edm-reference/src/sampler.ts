@@ -44,7 +44,6 @@
 import { allFinite, ArgumentError, checkFiniteModelOutput } from "@edmkit/core";
 import {
   axpby,
-  axpy,
   batchSize,
   type Denoiser,
   divScalar,
@@ -53,7 +52,6 @@ import {
   observeDenoiser,
   type SamplerObserver,
   scale,
-  subDiv,
   type Tensor,
   tensor,
   allocate,
@@ -61,6 +59,7 @@ import {
 import { timeStepsFromSigmas, validateTimeSteps } from "./discretization.js";
 import { type Preset, type PresetName, resolvePreset, type Solver } from "./presets.js";
 import { requireInverse, type Schedule } from "./schedule.js";
+import { correctStep, type Deriv, derivStep } from "./step-kernels.js";
 
 export type { Solver } from "./presets.js";
 
@@ -426,8 +425,7 @@ export async function runPlan(
     denoised = buf();
   const xHatBuf = drawsNeeded || anyRatio ? buf() : undefined;
   const eps = drawsNeeded ? buf() : undefined;
-  const dPrime = anySecond ? buf() : undefined,
-    xPrime = anySecond ? buf() : undefined;
+  const xPrime = anySecond ? buf() : undefined;
   const modelIn = anyScaled ? buf() : undefined;
   const rowSigma = new Float64Array(B);
   const identity = plan.schedule.identity === true;
@@ -443,9 +441,14 @@ export async function runPlan(
     checkFiniteModelOutput(who, step, sigma, out, input);
     return out;
   };
-  // d = f(x, t) into `out`
-  const deriv = (out: Tensor, xin: Tensor, D: Tensor, sig: number, a: number, b: number) =>
-    identity ? subDiv(out, xin, D, sig) : axpby(out, a, xin, -b, D);
+  // d = f(x, t): (x − D)/σ for the identity schedule, else a·x − b·D (set per model call)
+  const g: Deriv = { identity, sigma: 0, a: 0, b: 0 };
+  const setDeriv = (sig: number, a: number, b: number): Deriv => {
+    g.sigma = sig;
+    g.a = a;
+    g.b = b;
+    return g;
+  };
 
   if (options.latentsAreX0) x.data.set(latents.data);
   else scale(x, latents, plan.x0Scale);
@@ -471,9 +474,10 @@ export async function runPlan(
       plan.sigmaHat[i],
       xHat,
     );
-    deriv(d, xHat, D, plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
+    const gHat = setDeriv(plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
     if (plan.second[i]) {
-      axpy(xPrime!, plan.alpha * h, d, xHat);
+      // d = f(x̂, t̂) kept for the correction; x′ = x̂ + αh·d (one pass)
+      derivStep(xPrime!, d, xHat, D, gHat, plan.alpha * h);
       rowSigma.fill(plan.sigmaPrime[i]);
       const D2 = checkOut(
         await den.denoise(
@@ -484,11 +488,21 @@ export async function runPlan(
         plan.sigmaPrime[i],
         xPrime!,
       );
-      deriv(dPrime!, xPrime!, D2, plan.sigmaPrime[i], plan.aPrime[i], plan.bPrime[i]);
-      axpby(dPrime!, plan.c1, d, plan.c2, dPrime!);
-      axpy(xNext, h, dPrime!, xHat);
+      // d′ = f(x′, t′), x_next = x̂ + h·(c1·d + c2·d′) (one pass)
+      correctStep(
+        xNext,
+        xHat,
+        d,
+        xPrime!,
+        D2,
+        setDeriv(plan.sigmaPrime[i], plan.aPrime[i], plan.bPrime[i]),
+        plan.c1,
+        plan.c2,
+        h,
+      );
     } else {
-      axpy(xNext, h, d, xHat);
+      // x_next = x̂ + h·f(x̂, t̂) (one pass)
+      derivStep(xNext, null, xHat, D, gHat, h);
     }
     options.observer?.onStep?.({
       i,

@@ -35,6 +35,15 @@ export class GaussianMixture implements Denoiser {
   readonly variances: Float64Array;
   private readonly logits: Float64Array;
   private readonly shrink: Float64Array;
+  /** Per component, for the noise variance `cachedS2`: 2·v and dim/2·log v (v = s_k² + σ²). */
+  private readonly twoV: Float64Array;
+  private readonly logTerm: Float64Array;
+  /** σ² the per-component terms were computed for (NaN: none yet); a sampler's rows share σ. */
+  private cachedS2 = Number.NaN;
+  /** The row being denoised, as float64 (the loops then read one array type only). */
+  private readonly xrow: Float64Array;
+  /** The row's weighted sums, one per coordinate. */
+  private readonly accRow: Float64Array;
 
   /** Some component has std 0 (a point mass). */
   private readonly pointMass: boolean;
@@ -72,6 +81,10 @@ export class GaussianMixture implements Denoiser {
     this.pointMass = this.variances.some((v) => v === 0);
     this.logits = new Float64Array(k);
     this.shrink = new Float64Array(k);
+    this.twoV = new Float64Array(k);
+    this.logTerm = new Float64Array(k);
+    this.xrow = new Float64Array(dim);
+    this.accRow = new Float64Array(dim);
   }
 
   /** Per-coordinate standard deviation of the data (EDM's sigma_data for this mixture). */
@@ -130,24 +143,33 @@ export class GaussianMixture implements Denoiser {
 
   /** Denoise one point stored at xs[off .. off+dim) into od at the same offset. */
   private denoiseRow(xs: ArrayLike<number>, off: number, sigma: number, od: { [i: number]: number }): void {
-    const { k, dim, means, variances, logWeights, logits, shrink } = this;
+    const { k, dim, means, variances, logWeights, logits, shrink, twoV, logTerm, xrow, accRow } = this;
     const s2 = sigma * sigma;
     if (s2 === 0 && this.pointMass) {
       // D(x; 0) = x; the formula below divides 0 by 0 for a component with std 0
       for (let d = 0; d < dim; d++) od[off + d] = xs[off + d];
       return;
     }
+    if (!(s2 === this.cachedS2)) {
+      // the terms that depend on σ only: once per distinct σ, the same values as per row
+      for (let j = 0; j < k; j++) {
+        const v = variances[j] + s2;
+        twoV[j] = 2 * v;
+        logTerm[j] = 0.5 * dim * libm.log(v);
+        shrink[j] = variances[j] / v;
+      }
+      this.cachedS2 = s2;
+    }
+    for (let d = 0; d < dim; d++) xrow[d] = xs[off + d];
     let maxLogit = -Infinity;
     for (let j = 0; j < k; j++) {
-      const v = variances[j] + s2;
       let d2 = 0;
       for (let d = 0; d < dim; d++) {
-        const diff = xs[off + d] - means[j * dim + d];
+        const diff = xrow[d] - means[j * dim + d];
         d2 += diff * diff;
       }
-      const l = logWeights[j] - d2 / (2 * v) - 0.5 * dim * libm.log(v);
+      const l = logWeights[j] - d2 / twoV[j] - logTerm[j];
       logits[j] = l;
-      shrink[j] = variances[j] / v;
       if (l > maxLogit) maxLogit = l;
     }
     let z = 0;
@@ -156,15 +178,19 @@ export class GaussianMixture implements Denoiser {
       logits[j] = e;
       z += e;
     }
-    for (let d = 0; d < dim; d++) {
-      const xv = xs[off + d];
-      let acc = 0;
-      for (let j = 0; j < k; j++) {
-        const mu = means[j * dim + d];
-        acc += logits[j] * (mu + shrink[j] * (xv - mu));
+    // Σ_j r_j·(μ_j + shrink_j·(x − μ_j)) per coordinate, summed over j in order (one running
+    // sum per coordinate, so the coordinates' sums proceed side by side)
+    accRow.fill(0);
+    for (let j = 0; j < k; j++) {
+      const w = logits[j],
+        sh = shrink[j],
+        mo = j * dim;
+      for (let d = 0; d < dim; d++) {
+        const mu = means[mo + d];
+        accRow[d] += w * (mu + sh * (xrow[d] - mu));
       }
-      od[off + d] = acc / z;
     }
+    for (let d = 0; d < dim; d++) od[off + d] = accRow[d] / z;
   }
 
   /** log p(x; sigma) of the noisy marginal sum_k w_k N(x; mu_k, (s_k^2 + sigma^2) I), normalized. */

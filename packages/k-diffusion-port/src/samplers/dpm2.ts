@@ -1,9 +1,9 @@
 /**
  * Ports of k-diffusion's `sample_dpm_2` and `sample_dpm_2_ancestral` (sampling.py).
  */
-import { axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
-import { addScaled2 } from "../kernels.js";
-import { ancestralStep, toD } from "../utils.js";
+import type { Denoiser, Tensor, TorchMath } from "@edmkit/core";
+import { derivStep, eulerStep } from "../kernels.js";
+import { ancestralStep } from "../utils.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import {
   type ChurnOptions,
@@ -44,27 +44,24 @@ export async function sampleDpm2(
   const c = churnSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
   const eps = run.buffer(),
-    den = run.buffer(),
-    d = run.buffer();
+    den = run.buffer();
   const x2 = run.buffer(),
-    den2 = run.buffer(),
-    d2 = run.buffer();
+    den2 = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const sigmaHat = churn(run, c, i, eps);
     const denoised = await run.denoise(xs, sigmaHat, den);
-    toD(d, xs, sigmaHat, denoised);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
     if (s[i + 1] === 0) {
-      // into σ = 0: one Euler step σ̂ → σ_{i+1}
-      axpy(xs, m.sub(s[i + 1], sigmaHat), d, xs);
+      // into σ = 0: one Euler step σ̂ → σ_{i+1}, d = (x − D)/σ̂
+      eulerStep(xs, denoised, sigmaHat, m.sub(s[i + 1], sigmaHat));
     } else {
       // DPM-Solver-2: midpoint in log σ between σ̂ and σ_{i+1}
       const mid = sigmaMid(m, sigmaHat, s[i + 1]);
-      axpy(x2, m.sub(mid, sigmaHat), d, xs); // Euler half step to the midpoint
+      derivStep(x2, xs, xs, denoised, sigmaHat, m.sub(mid, sigmaHat)); // Euler half step to the midpoint
       const denoised2 = await run.denoise(x2, mid, den2);
-      toD(d2, x2, mid, denoised2); // derivative at the midpoint
-      axpy(xs, m.sub(s[i + 1], sigmaHat), d2, xs); // full step from x with the midpoint derivative
+      // full step from x with the derivative at the midpoint, d₂ = (x₂ − D₂)/σ_mid
+      derivStep(xs, xs, x2, denoised2, mid, m.sub(s[i + 1], sigmaHat));
     }
   }
   return xs;
@@ -86,32 +83,26 @@ export async function sampleDpm2Ancestral(
   const { eta, sNoise, noise } = ancestralSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
   const den = run.buffer(),
-    d = run.buffer(),
     x2 = run.buffer(),
     den2 = run.buffer(),
-    d2 = run.buffer(),
     z = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const denoised = await run.denoise(xs, s[i], den);
     const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
-    toD(d, xs, s[i], denoised);
     if (sigmaDown === 0) {
-      // σ_down = 0: one Euler step σ_i → σ_down, no noise
-      axpy(xs, m.sub(sigmaDown, s[i]), d, xs);
+      // σ_down = 0: one Euler step σ_i → σ_down, d = (x − D)/σ_i, no noise
+      eulerStep(xs, denoised, s[i], m.sub(sigmaDown, s[i]));
     } else {
       // DPM-Solver-2: midpoint in log σ between σ_i and σ_down
       const mid = sigmaMid(m, s[i], sigmaDown);
-      axpy(x2, m.sub(mid, s[i]), d, xs); // Euler half step to the midpoint
+      derivStep(x2, xs, xs, denoised, s[i], m.sub(mid, s[i])); // Euler half step to the midpoint
       const denoised2 = await run.denoise(x2, mid, den2);
-      toD(d2, x2, mid, denoised2); // derivative at the midpoint
-      axpy(xs, m.sub(sigmaDown, s[i]), d2, xs); // full step to σ_down with the midpoint derivative
       // noise z·s_noise·σ_up, z drawn for σ_i → σ_{i+1}
-      if (noise) {
-        run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
-        addScaled2(xs, xs, z, sNoise, sigmaUp);
-      }
+      if (noise) run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
+      // full step to σ_down with the derivative at the midpoint, then the noise (one pass)
+      derivStep(xs, xs, x2, denoised2, mid, m.sub(sigmaDown, s[i]), noise ? z : null, sNoise, sigmaUp);
     }
   }
   return xs;

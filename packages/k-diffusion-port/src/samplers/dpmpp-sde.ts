@@ -11,9 +11,9 @@
  * Without a `noiseSampler` the draws are iid normals from a torch-compatible generator at
  * torch's default seed (not the Brownian tree the original would build).
  */
-import { axpby, axpy, type Denoiser, type NoiseSource, subDiv, type Tensor } from "@edmkit/core";
-import { addScaled2, addScaled3, addScaledDiff, addScaledDiffDiv, dpmpp3mCorrection } from "../kernels.js";
-import { ancestralStep, toD } from "../utils.js";
+import type { Denoiser, NoiseSource, Tensor } from "@edmkit/core";
+import { axpbyNoise, combineStep, eulerStep, sde2mStep, sde3mStep } from "../kernels.js";
+import { ancestralStep } from "../utils.js";
 import { fail, optionalNum } from "../validate.js";
 import { resolveNoise, type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
 import { sigmaOf, tOf } from "./dpmpp.js";
@@ -76,10 +76,8 @@ export async function sampleDpmppSde(
   if (!(r > 0)) fail(run.fn, `r must be > 0, got ${r}`);
   const { x: xs, sigmas: s, m } = run;
   const den = run.buffer(),
-    d = run.buffer(),
     x2 = run.buffer(),
     den2 = run.buffer(),
-    dd = run.buffer(),
     z = run.buffer();
   const fac = 1 / (2 * r);
   for (let i = 0; i < run.steps; i++) {
@@ -88,8 +86,7 @@ export async function sampleDpmppSde(
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     if (s[i + 1] === 0) {
       // into σ = 0: a single Euler step from σ_i with the derivative there
-      toD(d, xs, s[i], denoised);
-      axpy(xs, m.sub(s[i + 1], s[i]), d, xs);
+      eulerStep(xs, denoised, s[i], m.sub(s[i + 1], s[i]));
       continue;
     }
     const t = tOf(m, s[i]),
@@ -102,26 +99,32 @@ export async function sampleDpmppSde(
 
     const a1 = ancestralStep(m, sigT, sigS, eta); // ancestral split of σ(t) → σ(s), both recomputed from t
     const s1 = tOf(m, a1.sigmaDown); // where the first substep lands, in t
-    // first-order data-prediction update from t to that point: x₂ = σ(s′)/σ(t)·x − expm1(t − s′)·D
-    axpby(x2, m.div(sigmaOf(m, s1), sigT), xs, -m.expm1(m.sub(t, s1)), denoised);
-    // then noise z·s_noise·σ_up, z drawn for the interval σ(t) → σ(s)
-    if (noise) {
-      run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigS });
-      addScaled2(x2, x2, z, sNoise, a1.sigmaUp);
-    }
+    // first-order data-prediction update from t to that point: x₂ = σ(s′)/σ(t)·x − expm1(t − s′)·D,
+    // then noise z·s_noise·σ_up, z drawn for the interval σ(t) → σ(s) (one pass)
+    if (noise) run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigS });
+    const ratio1 = m.div(sigmaOf(m, s1), sigT);
+    axpbyNoise(x2, ratio1, xs, -m.expm1(m.sub(t, s1)), denoised, noise ? z : null, sNoise, a1.sigmaUp);
     const denoised2 = await run.denoise(x2, sigS, den2);
 
     const a2 = ancestralStep(m, sigT, sigNext, eta); // ancestral split of the full step σ(t) → σ(t_next)
     const tNext2 = tOf(m, a2.sigmaDown); // the full step's landing point, in t
-    // blend of the two model outputs: (1 − fac)·D + fac·D₂, fac = 1/(2r)
-    axpby(dd, 1 - fac, denoised, fac, denoised2);
-    // update from x (not x₂) with the blend: σ(t′)/σ(t)·x − expm1(t − t′)·D_blend
-    axpby(xs, m.div(sigmaOf(m, tNext2), sigT), xs, -m.expm1(m.sub(t, tNext2)), dd);
     // noise z·s_noise·σ_up, z drawn for the interval σ(t) → σ(t_next)
-    if (noise) {
-      run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigNext });
-      addScaled2(xs, xs, z, sNoise, a2.sigmaUp);
-    }
+    if (noise) run.draw(noise, z, { step: i, sigma: sigT, sigmaNext: sigNext });
+    // update from x (not x₂) with the blend (1 − fac)·D + fac·D₂ (fac = 1/(2r)):
+    // σ(t′)/σ(t)·x − expm1(t − t′)·D_blend, then the noise; blend, update and noise in one pass
+    const ratio2 = m.div(sigmaOf(m, tNext2), sigT);
+    combineStep(
+      xs,
+      ratio2,
+      -m.expm1(m.sub(t, tNext2)),
+      1 - fac,
+      denoised,
+      fac,
+      denoised2,
+      noise ? z : null,
+      sNoise,
+      a2.sigmaUp,
+    );
   }
   return xs;
 }
@@ -170,20 +173,20 @@ export async function sampleDpmpp2mSde(
       const negHEta = m.sub(-h, etaH);
       const em = -m.expm1(negHEta); // E = −expm1(−h − ηh)
       // first-order part: x ← (σ_{i+1}/σ_i)·e^{−ηh}·x + E·D, the σ ratio taken before the exponential
-      axpby(xs, m.mul(m.div(s[i + 1], s[i]), m.exp(-etaH)), xs, em, denoised);
+      const a = m.mul(m.div(s[i + 1], s[i]), m.exp(-etaH));
+      let coef = 0;
       if (old !== null) {
         const r = m.div(hLast, h);
         const invR = m.div(1, r);
         // second-order correction coef·(D − D_prev): (E/(−h − ηh) + 1)·(1/r) for heun, 0.5·E·(1/r) for midpoint
-        const coef =
-          solverType === "heun" ? m.mul(m.add(m.div(em, negHEta), 1), invR) : m.mul3(0.5, em, invR);
-        addScaledDiff(xs, xs, coef, denoised, old);
+        coef = solverType === "heun" ? m.mul(m.add(m.div(em, negHEta), 1), invR) : m.mul3(0.5, em, invR);
       }
       // noise z·σ_{i+1}·√(−expm1(−2ηh))·s_noise, z drawn for σ_i → σ_{i+1}
-      if (eta && noise) {
-        run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
-        addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(m.mul(-2, etaH))), sNoise);
-      }
+      const noisy = eta !== 0 && noise !== null;
+      if (noisy) run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
+      const up = noisy ? m.sqrt(-m.expm1(m.mul(-2, etaH))) : 0;
+      // first-order part, correction and noise in one pass
+      sde2mStep(xs, a, em, denoised, old, coef, noisy ? z : null, s[i + 1], up, sNoise);
     }
     old = denoised;
     hLast = h;
@@ -210,9 +213,7 @@ export async function sampleDpmpp3mSde(
   const { eta, sNoise, noise } = sdeSettings(run, options, drawsBeforeLast(run));
   const { x: xs, sigmas: s, m } = run;
   const bufs = [run.buffer(), run.buffer(), run.buffer()];
-  const d10 = run.buffer(),
-    d11 = run.buffer(),
-    z = run.buffer();
+  const z = run.buffer();
   let den1: Tensor | null = null,
     den2: Tensor | null = null;
   let h = NaN,
@@ -238,28 +239,50 @@ export async function sampleDpmpp3mSde(
       h = m.sub(sNext, t);
       const hEta = m.mul(h, m.r(eta + 1)); // h_η = h·(η + 1), η + 1 summed as a Python float first
       // first-order part: x ← e^{−h_η}·x − expm1(−h_η)·D
-      axpby(xs, m.exp(-hEta), xs, -m.expm1(-hEta), denoised);
+      let third = false,
+        second = false,
+        r0 = 0,
+        r1 = 0,
+        rsum = 0,
+        phi2 = 0,
+        phi3 = 0;
       if (have2 && den1 && den2) {
-        const r0 = m.div(h1, h),
-          r1 = m.div(h2, h);
+        third = true;
+        r0 = m.div(h1, h);
+        r1 = m.div(h2, h);
         // scaled differences of the last three model outputs: δ₀ = (D − D₁)/r₀, δ₁ = (D₁ − D₂)/r₁
-        subDiv(d10, denoised, den1, r0);
-        subDiv(d11, den1, den2, r1);
-        const phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1); // φ₂ = expm1(−h_η)/h_η + 1
-        const phi3 = m.sub(m.div(phi2, hEta), 0.5); // φ₃ = φ₂/h_η − ½
+        phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1); // φ₂ = expm1(−h_η)/h_η + 1
+        phi3 = m.sub(m.div(phi2, hEta), 0.5); // φ₃ = φ₂/h_η − ½
         // third-order correction x ← x + φ₂·d₁ − φ₃·d₂ with d₁ = δ₀ + (δ₀ − δ₁)·r₀/(r₀ + r₁), d₂ = (δ₀ − δ₁)/(r₀ + r₁)
-        dpmpp3mCorrection(xs, d10, d11, r0, m.add(r0, r1), phi2, phi3);
+        rsum = m.add(r0, r1);
       } else if (have1 && den1) {
-        const r = m.div(h1, h);
-        const phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1);
+        second = true;
+        r0 = m.div(h1, h);
+        phi2 = m.add(m.div(m.expm1(-hEta), hEta), 1);
         // second-order correction: x ← x + φ₂·(D − D₁)/r
-        addScaledDiffDiv(xs, xs, phi2, denoised, den1, r);
       }
       // noise z·σ_{i+1}·√(−expm1(−2·h·η))·s_noise (the product formed left to right), z drawn for σ_i → σ_{i+1}
-      if (eta && noise) {
-        run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
-        addScaled3(xs, xs, z, s[i + 1], m.sqrt(-m.expm1(m.mul3(-2, h, m.r(eta)))), sNoise);
-      }
+      const noisy = eta !== 0 && noise !== null;
+      if (noisy) run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
+      const up = noisy ? m.sqrt(-m.expm1(m.mul3(-2, h, m.r(eta)))) : 0;
+      // first-order part, the correction of the order reached and the noise in one pass
+      sde3mStep(
+        xs,
+        m.exp(-hEta),
+        -m.expm1(-hEta),
+        denoised,
+        third || second ? den1 : null,
+        third ? den2 : null,
+        r0,
+        r1,
+        rsum,
+        phi2,
+        phi3,
+        noisy ? z : null,
+        s[i + 1],
+        up,
+        sNoise,
+      );
     }
     den2 = den1;
     den1 = denoised;

@@ -3,9 +3,9 @@
  * and `sample_dpmpp_2m` (sampling.py). They work in t = -log sigma, with sigma(t) = exp(-t)
  * recomputed from t where the original does so (it is not bit-equal to the schedule).
  */
-import { axpby, axpy, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
-import { addScaled2 } from "../kernels.js";
-import { ancestralStep, toD } from "../utils.js";
+import { axpby, type Denoiser, type Tensor, type TorchMath } from "@edmkit/core";
+import { axpbyNoise, combineStep, derivStep } from "../kernels.js";
+import { ancestralStep } from "../utils.js";
 import { type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
 import { ancestralSettings, type EulerAncestralOptions } from "./euler.js";
 
@@ -32,7 +32,6 @@ export async function sampleDpmpp2sAncestral(
   const { eta, sNoise, noise } = ancestralSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
   const den = run.buffer(),
-    d = run.buffer(),
     x2 = run.buffer(),
     den2 = run.buffer(),
     z = run.buffer();
@@ -41,10 +40,13 @@ export async function sampleDpmpp2sAncestral(
     const denoised = await run.denoise(xs, s[i], den);
     const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
+    // noise z·s_noise·σ_up whenever σ_{i+1} > 0, drawn after the step's model calls and
+    // added in the same pass as the step
+    const noisy = s[i + 1] > 0 && noise !== null;
     if (sigmaDown === 0) {
-      // σ_down = 0: one Euler step from σ_i to σ_down
-      toD(d, xs, s[i], denoised);
-      axpy(xs, m.sub(sigmaDown, s[i]), d, xs);
+      // σ_down = 0: one Euler step from σ_i to σ_down, d = (x − D)/σ_i
+      if (noisy) run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
+      derivStep(xs, xs, xs, denoised, s[i], m.sub(sigmaDown, s[i]), noisy ? z : null, sNoise, sigmaUp);
     } else {
       const t = tOf(m, s[i]),
         tNext = tOf(m, sigmaDown);
@@ -54,12 +56,10 @@ export async function sampleDpmpp2sAncestral(
       // first-order update to the midpoint s: x₂ = σ(s)/σ(t)·x − expm1(−h·r)·D
       axpby(x2, m.div(sigmaOf(m, sMid), sigmaOf(m, t)), xs, -m.expm1(m.mul(-h, r)), denoised);
       const denoised2 = await run.denoise(x2, sigmaOf(m, sMid), den2);
-      // full step from x with the midpoint's output: σ(t_next)/σ(t)·x − expm1(−h)·D₂
-      axpby(xs, m.div(sigmaOf(m, tNext), sigmaOf(m, t)), xs, -m.expm1(-h), denoised2);
-    }
-    if (s[i + 1] > 0 && noise) {
-      run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
-      addScaled2(xs, xs, z, sNoise, sigmaUp);
+      if (noisy) run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
+      // full step from x with the midpoint's output: σ(t_next)/σ(t)·x − expm1(−h)·D₂, then the noise
+      const ratio = m.div(sigmaOf(m, tNext), sigmaOf(m, t));
+      axpbyNoise(xs, ratio, xs, -m.expm1(-h), denoised2, noisy ? z : null, sNoise, sigmaUp);
     }
   }
   return xs;
@@ -81,8 +81,7 @@ export async function sampleDpmpp2m(
   const run = new SamplerRun("sample_dpmpp_2m", model, x, sigmas, options);
   const { x: xs, sigmas: s, m } = run;
   const bufA = run.buffer(),
-    bufB = run.buffer(),
-    dd = run.buffer();
+    bufB = run.buffer();
   let old: Tensor | null = null;
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
@@ -99,10 +98,9 @@ export async function sampleDpmpp2m(
       const hLast = m.sub(t, tOf(m, s[i - 1]));
       const r = m.div(hLast, h);
       const c = m.div(1, m.mul(2, r));
-      // extrapolated output (1 + c)·D − c·D_prev, c = 1/(2r)
-      axpby(dd, m.add(1, c), denoised, -c, old);
-      // same update as first order, with the extrapolated output
-      axpby(xs, ratio, xs, -m.expm1(-h), dd);
+      // same update as first order with the extrapolated output (1 + c)·D − c·D_prev,
+      // c = 1/(2r), formed per element in the same pass
+      combineStep(xs, ratio, -m.expm1(-h), m.add(1, c), denoised, -c, old);
     }
     old = denoised;
   }

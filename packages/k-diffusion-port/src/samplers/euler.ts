@@ -2,7 +2,7 @@
  * Ports of k-diffusion's `sample_euler` and `sample_euler_ancestral` (sampling.py).
  */
 import type { Denoiser, NoiseSource, Tensor } from "@edmkit/core";
-import { addScaled2, eulerStep } from "../kernels.js";
+import { addScaled2, derivStep, eulerStep } from "../kernels.js";
 import { ancestralStep } from "../utils.js";
 import { optionalNum } from "../validate.js";
 import { churnGamma, resolveNoise, type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
@@ -149,13 +149,11 @@ export async function sampleEulerAncestral(
     const denoised = await run.denoise(xs, s[i], den);
     const { sigmaDown, sigmaUp } = ancestralStep(m, s[i], s[i + 1], eta);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
-    // Euler step σ_i → σ_down
-    eulerStep(xs, denoised, s[i], m.sub(sigmaDown, s[i]));
     // noise z·s_noise·σ_up only when σ_{i+1} > 0, z drawn for σ_i → σ_{i+1}
-    if (s[i + 1] > 0 && noise) {
-      run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
-      addScaled2(xs, xs, z, sNoise, sigmaUp);
-    }
+    const noisy = s[i + 1] > 0 && noise !== null;
+    if (noisy) run.draw(noise, z, { step: i, sigma: s[i], sigmaNext: s[i + 1] });
+    // Euler step σ_i → σ_down, then the noise (one fused pass)
+    derivStep(xs, xs, xs, denoised, s[i], m.sub(sigmaDown, s[i]), noisy ? z : null, sNoise, sigmaUp);
   }
   return xs;
 }

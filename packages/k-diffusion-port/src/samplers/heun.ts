@@ -1,9 +1,8 @@
 /**
  * Port of k-diffusion's `sample_heun` (sampling.py).
  */
-import { axpy, type Denoiser, type Tensor } from "@edmkit/core";
-import { heunCorrector } from "../kernels.js";
-import { toD } from "../utils.js";
+import type { Denoiser, Tensor } from "@edmkit/core";
+import { derivStep, eulerStep, heunStep } from "../kernels.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import { type ChurnOptions, churn, churnSettings } from "./euler.js";
 
@@ -27,26 +26,25 @@ export async function sampleHeun(
   const c = churnSettings(run, options);
   const { x: xs, sigmas: s, m } = run;
   const eps = run.buffer(),
-    den = run.buffer(),
-    d = run.buffer();
+    den = run.buffer();
   const x2 = run.buffer(),
     den2 = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const sigmaHat = churn(run, c, i, eps);
     const denoised = await run.denoise(xs, sigmaHat, den);
-    toD(d, xs, sigmaHat, denoised);
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: sigmaHat, denoised });
     const dt = m.sub(s[i + 1], sigmaHat);
     if (s[i + 1] === 0) {
-      // into σ = 0: Euler step only
-      axpy(xs, dt, d, xs);
+      // into σ = 0: Euler step only, d = (x − D)/σ̂
+      eulerStep(xs, denoised, sigmaHat, dt);
     } else {
       // predictor: Euler step to σ_{i+1}
-      axpy(x2, dt, d, xs);
+      derivStep(x2, xs, xs, denoised, sigmaHat, dt);
       const denoised2 = await run.denoise(x2, s[i + 1], den2);
       // corrector: derivative at the predicted point, then x ← x + ((d + d₂)/2)·Δσ
-      heunCorrector(xs, d, x2, denoised2, s[i + 1], dt);
+      // (d recomputed from x and D, one fused pass)
+      heunStep(xs, denoised, sigmaHat, x2, denoised2, s[i + 1], dt);
     }
   }
   return xs;

@@ -2,8 +2,8 @@
  * Port of k-diffusion's `sample_lms` (sampling.py).
  */
 import type { Denoiser, Tensor } from "@edmkit/core";
-import { lmsUpdate } from "../kernels.js";
-import { linearMultistepCoeff, toD } from "../utils.js";
+import { lmsStep } from "../kernels.js";
+import { linearMultistepCoeff } from "../utils.js";
 import { integer } from "../validate.js";
 import { type SamplerHooks, SamplerRun, type SigmasInput } from "./common.js";
 
@@ -39,12 +39,12 @@ export async function sampleLms(
     const denoised = await run.denoise(xs, s[i], den);
     // Reuse the oldest buffer once `order` derivatives are held.
     const d = ds.length === order ? (ds.pop() as Tensor) : pool[ds.length];
-    toD(d, xs, s[i], denoised);
-    ds.unshift(d);
+    ds.unshift(d); // filled with d = (x − D)/σ_i by lmsStep below
     if (run.reporting) await run.report({ x: xs, i, sigma: s[i], sigma_hat: s[i], denoised });
     const curOrder = Math.min(i + 1, order);
     for (let j = 0; j < curOrder; j++) coeffs[j] = linearMultistepCoeff(curOrder, s, i, j, m.dtype);
-    lmsUpdate(xs, coeffs, ds, curOrder);
+    // d₀ = to_d(x, σ_i, D) into ds[0] and the update, one fused pass
+    lmsStep(xs, denoised, s[i], coeffs, ds, curOrder);
   }
   return xs;
 }

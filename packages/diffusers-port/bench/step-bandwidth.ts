@@ -1,0 +1,110 @@
+/**
+ * Large-batch `step()` speed against the memory-bandwidth bound (issue 16), for the Euler,
+ * Heun and Euler-ancestral schedulers: per size and dtype, the time of one `step()` call with
+ * caller-owned outputs, the bytes a call must read and write, the achieved GB/s and the ratio
+ * to the copy bandwidth measured in the same run (a `TypedArray.set` of one array of the same
+ * size, which reads and writes that many bytes once each).
+ *
+ *   node --import tsx bench/step-bandwidth.ts
+ *
+ * The model output is a fixed tensor and the generator leaves the noise buffer as it is (no
+ * draws). Bytes a call must move: Euler reads the sample and the output and writes
+ * prev_sample and pred_original_sample (4 arrays); Euler-ancestral also reads the noise (5);
+ * Heun's predictor reads 2 and writes 4 (prev, pred, and the derivative and sample kept for
+ * the corrector), its corrector reads 4 and writes 2 (6 per call). Timed in wall time and in
+ * this process's CPU time (which a busy machine's time slicing does not inflate); GB/s and
+ * the ratio use CPU time. Compare ratios of one run, not absolute times across runs.
+ */
+import { allocate, type DType, tensor } from "@edmkit/core";
+import {
+  type AnyScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+} from "../src/index.js";
+
+const SD = { beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 };
+const makers: [string, () => AnyScheduler, number][] = [
+  ["EulerDiscrete", () => new EulerDiscreteScheduler(SD), 4],
+  ["HeunDiscrete", () => new HeunDiscreteScheduler(SD), 6],
+  ["EulerAncestral", () => new EulerAncestralDiscreteScheduler(SD), 5],
+];
+const idle = { randn: <T>(o: T) => o };
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+const rows: string[][] = [];
+for (const [n, label] of [
+  [16, "16x2"],
+  [1_000_000, "1000000x2"],
+] as const) {
+  for (const dtype of ["float32", "float64"] as DType[]) {
+    const size = n * 2,
+      elt = dtype === "float32" ? 4 : 8,
+      shape = [n, 2];
+    const big = n > 1000,
+      inner = big ? 1 : 2000;
+    const a = allocate(dtype, size).fill(1.5),
+      b = allocate(dtype, size);
+    let copy = Infinity;
+    for (let r = 0; r < (big ? 30 : 10); r++) {
+      const c0 = cpuMs();
+      for (let k = 0; k < inner; k++) b.set(a);
+      copy = Math.min(copy, (cpuMs() - c0) / inner);
+    }
+    const copyGbs = (2 * size * elt) / (copy * 1e6);
+    const x = tensor(allocate(dtype, size).fill(1), shape),
+      mo = tensor(allocate(dtype, size).fill(0.25), shape);
+    const out = {
+      prevSample: tensor(allocate(dtype, size), shape),
+      predOriginalSample: tensor(allocate(dtype, size), shape),
+    };
+    for (const [name, make, arrays] of makers) {
+      let wall = Infinity,
+        cpu = Infinity;
+      for (let rep = 0; rep < (big ? 4 : 6); rep++) {
+        const s = make() as EulerDiscreteScheduler;
+        s.setTimesteps(big ? 6 : inner + 1);
+        const ts = s.timesteps;
+        const calls = big ? ts.length : inner;
+        const t0 = performance.now(),
+          c0 = cpuMs();
+        for (let k = 0; k < calls; k++) s.step(mo, ts[k], x, { out, generator: idle });
+        cpu = Math.min(cpu, (cpuMs() - c0) / calls);
+        wall = Math.min(wall, (performance.now() - t0) / calls);
+      }
+      const bytes = arrays * size * elt,
+        gbs = bytes / (cpu * 1e6);
+      const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
+      rows.push([
+        name,
+        label,
+        dtype,
+        fmt(wall),
+        fmt(cpu),
+        `${bytes}`,
+        gbs.toFixed(2),
+        copyGbs.toFixed(2),
+        (gbs / copyGbs).toFixed(2),
+      ]);
+    }
+  }
+}
+const head = [
+  "scheduler",
+  "batch",
+  "dtype",
+  "wall/step",
+  "cpu/step",
+  "bytes/step",
+  "GB/s",
+  "copy GB/s",
+  "ratio",
+];
+const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+const line = (r: string[]) => r.map((v, c) => (c >= 3 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
+console.log(line(head));
+console.log(w.map((k) => "-".repeat(k)).join("  "));
+for (const r of rows) console.log(line(r));

@@ -1,0 +1,188 @@
+/**
+ * Large-batch step speed against the memory-bandwidth bound (issue 16): per sampler, size and
+ * dtype, the time of one sampler step, the bytes a step must read and write, the achieved
+ * GB/s and its ratio to the copy bandwidth measured in the same run (a `TypedArray.set` of
+ * one array of the same size: it reads and writes that many bytes once each).
+ *
+ *   node --import tsx bench/step-bandwidth.ts [--quick] [--only=euler,heun] [--big]
+ *
+ * (--quick: fewer steps and rounds; --only: those samplers; --big: the 1,000,000x2 rows only)
+ *
+ * The model costs nothing (it returns one preallocated tensor, zeros) and no noise is drawn
+ * (the noise source leaves its buffer as it is), so what is timed is the sampler's own work.
+ * Time per step: (best time of a run of N2 steps − best time of a run of N1 steps) / (N2 − N1),
+ * which cancels the per-call setup (the working copy of x and the step buffers). Small batches
+ * use the best of a few long runs divided by their step count.
+ *
+ * Bytes a step must move: the arrays of x's size that a step reads or writes when each is
+ * touched once (the model's output and input counted, the model's own work not), times the
+ * element size; e.g. Euler reads x and D and writes x (3 arrays). The ratio to copy
+ * bandwidth is (bytes / time) / (2·size / copy time); 1 means the step runs as fast as a
+ * memcpy moving the same bytes. Benchmarks on a shared machine are noisy: compare ratios
+ * of one run, not absolute times across runs. Both the step and the copy are timed in wall
+ * time and in this process's CPU time (`process.cpuUsage`, which a busy machine's time
+ * slicing does not inflate); GB/s and the ratio use CPU time, so they stay meaningful on a
+ * loaded machine (on a quiet one the two agree).
+ */
+import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
+import {
+  getSigmasExponential,
+  sampleDpm2,
+  sampleDpm2Ancestral,
+  sampleDpmpp2m,
+  sampleDpmpp2mSde,
+  sampleDpmpp2sAncestral,
+  sampleDpmpp3mSde,
+  sampleDpmppSde,
+  sampleEuler,
+  sampleEulerAncestral,
+  sampleHeun,
+  sampleLms,
+} from "../src/index.js";
+
+const quick = process.argv.includes("--quick");
+const bigOnly = process.argv.includes("--big");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
+
+function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
+  const out = tensor(
+    allocate(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  );
+  return { denoise: async () => out };
+}
+
+/** Leaves the buffer as it is (zeros): the noise terms are computed, nothing is drawn. */
+const idle: NoiseSource = { randn: (out: Tensor) => out };
+
+type Run = (model: Denoiser, x: Tensor, sigmas: ArrayLike<number>) => Promise<Tensor>;
+/** name, run, arrays of x's size a step must read + write (see the module doc). */
+const samplers: [string, Run, number][] = [
+  ["euler", (m, x, s) => sampleEuler(m, x, s), 3], // x, D -> x
+  ["euler_ancestral", (m, x, s) => sampleEulerAncestral(m, x, s, { noiseSampler: idle }), 4], // x, D, z -> x
+  ["heun", (m, x, s) => sampleHeun(m, x, s), 8], // x, D -> x2; x, D, x2, D2 -> x
+  ["dpm_2", (m, x, s) => sampleDpm2(m, x, s), 7], // x, D -> x2; x, x2, D2 -> x
+  ["dpm_2_ancestral", (m, x, s) => sampleDpm2Ancestral(m, x, s, { noiseSampler: idle }), 8], // + z
+  ["lms", (m, x, s) => sampleLms(m, x, s), 7], // x, D, d1..d3 -> d0, x
+  ["dpmpp_2s_ancestral", (m, x, s) => sampleDpmpp2sAncestral(m, x, s, { noiseSampler: idle }), 7], // x, D -> x2; x, D2, z -> x
+  ["dpmpp_2m", (m, x, s) => sampleDpmpp2m(m, x, s), 4], // x, D, D_prev -> x
+  ["dpmpp_sde", (m, x, s) => sampleDpmppSde(m, x, s, { noiseSampler: idle }), 9], // x, D, z -> x2; x, D, D2, z -> x
+  ["dpmpp_2m_sde", (m, x, s) => sampleDpmpp2mSde(m, x, s, { noiseSampler: idle }), 5], // x, D, D_prev, z -> x
+  ["dpmpp_3m_sde", (m, x, s) => sampleDpmpp3mSde(m, x, s, { noiseSampler: idle }), 6], // x, D, D1, D2, z -> x
+];
+
+/** n steps from sigma 80 to 0.01 without the final 0 (every step is a regular step). */
+const schedule = (n: number) => getSigmasExponential(n + 1, 0.01, 80).subarray(0, n + 1);
+
+interface Timing {
+  /** best wall time, ms */
+  wall: number;
+  /** best CPU time of this process, ms */
+  cpu: number;
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Best time (ms) of `inner` copies of `size` elements (TypedArray.set), divided by `inner`. */
+function copyTime(dtype: DType, size: number, reps: number, inner: number): Timing {
+  const a = allocate(dtype, size).fill(1.5),
+    b = allocate(dtype, size);
+  const best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now(),
+      c0 = cpuMs();
+    for (let k = 0; k < inner; k++) b.set(a);
+    best.cpu = Math.min(best.cpu, (cpuMs() - c0) / inner);
+    best.wall = Math.min(best.wall, (performance.now() - t0) / inner);
+    a[r % size] = b[(r + 1) % size]; // keep the copies observable
+  }
+  return best;
+}
+
+async function bestRun(run: Run, model: Denoiser, x: Tensor, steps: number, reps: number): Promise<Timing> {
+  const best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now(),
+      c0 = cpuMs();
+    await run(model, x, schedule(steps));
+    best.cpu = Math.min(best.cpu, cpuMs() - c0);
+    best.wall = Math.min(best.wall, performance.now() - t0);
+  }
+  return best;
+}
+
+const fmtTime = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
+
+const rows: string[][] = [];
+for (const [n, label] of [
+  [16, "16x2"],
+  [1_000_000, "1000000x2"],
+] as const) {
+  if (bigOnly && n < 1000) continue;
+  for (const dtype of ["float32", "float64"] as const) {
+    const size = n * 2,
+      elt = dtype === "float32" ? 4 : 8;
+    const shape = [n, 2];
+    const x = tensor(allocate(dtype, size).fill(1), shape);
+    const model = zeroModel(shape, dtype);
+    const big = n > 1000;
+    const tCopy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
+    const copyGbs = (2 * size * elt) / (tCopy.cpu * 1e6);
+    for (const [name, run, arrays] of samplers) {
+      if (only && !only.includes(name)) continue;
+      await run(model, x, schedule(big ? 3 : 200)); // warm-up
+      let t: Timing;
+      if (big) {
+        const n1 = 2,
+          n2 = quick ? 6 : 12,
+          reps = quick ? 2 : 3;
+        const long = await bestRun(run, model, x, n2, reps),
+          short = await bestRun(run, model, x, n1, reps);
+        t = { wall: (long.wall - short.wall) / (n2 - n1), cpu: (long.cpu - short.cpu) / (n2 - n1) };
+      } else {
+        const steps = quick ? 500 : 2000;
+        const b = await bestRun(run, model, x, steps, quick ? 3 : 5);
+        t = { wall: b.wall / steps, cpu: b.cpu / steps };
+      }
+      const bytes = arrays * size * elt;
+      const gbs = bytes / (t.cpu * 1e6);
+      rows.push([
+        name,
+        label,
+        dtype,
+        fmtTime(t.wall),
+        fmtTime(t.cpu),
+        `${bytes}`,
+        gbs.toFixed(2),
+        copyGbs.toFixed(2),
+        (gbs / copyGbs).toFixed(2),
+      ]);
+    }
+  }
+}
+
+const head = [
+  "sampler",
+  "batch",
+  "dtype",
+  "wall/step",
+  "cpu/step",
+  "bytes/step",
+  "GB/s",
+  "copy GB/s",
+  "ratio",
+];
+const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+const line = (r: string[]) => r.map((v, c) => (c >= 3 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
+console.log(line(head));
+console.log(w.map((k) => "-".repeat(k)).join("  "));
+for (const r of rows) console.log(line(r));
