@@ -64,6 +64,8 @@ interface RowDef {
   cause: CauseId | null;
   /** The ladder run: the model fed sigma_to_t(sigma_i) and / or the start put at x = z sigma_max (VE frame). */
   ladder?: { tOfSigma?: boolean; init?: boolean };
+  /** Why the row stays open while its ladder does not close (shown in the report's sampler map). */
+  openReason?: string;
 }
 
 export const SAMPLER_MAP_ROWS: RowDef[] = [
@@ -124,6 +126,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared: "same sigmas, same noise per outer step",
     cause: "timestep-mapping",
     ladder: { tOfSigma: true },
+    openReason:
+      "the noise is not aligned: KDPM2AncestralDiscreteScheduler's draws do not map onto sample_dpm_2_ancestral's steps with the key i - 1",
   },
   {
     name: "LMS",
@@ -176,6 +180,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared: "same Karras sigmas, same noise per step",
     cause: "karras-timestep-rounding",
     ladder: { tOfSigma: true, init: true },
+    openReason:
+      "the SDE noise is not aligned: diffusers draws it per step in the sample's dtype, k-diffusion through its noise_sampler keys",
   },
   {
     name: "DPM++ 3M SDE (Karras)",
@@ -190,6 +196,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared: "same Karras sigmas, same noise per step",
     cause: "karras-timestep-rounding",
     ladder: { tOfSigma: true, init: true },
+    openReason:
+      "the SDE noise is not aligned: diffusers draws it per step in the sample's dtype, k-diffusion through its noise_sampler keys",
   },
   {
     name: "DDIM",
@@ -205,6 +213,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
       "the same ODE: DDIM eta = 0 is Euler on dx/dsigma = eps in the VE frame x / sqrt(abar), sigma = sqrt((1 - abar) / abar)",
     cause: "initial-noise-scale",
     ladder: { init: true },
+    openReason:
+      "set_alpha_to_one=False leaves the output in the VP frame at abar_0; no cause in the catalogue names it yet",
   },
   {
     name: "DDIM (class defaults)",
@@ -219,6 +229,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared: "as DDIM, with the class default clip_sample=True (x0 clipped to [-1, 1])",
     cause: "clip-sample",
     ladder: { init: true },
+    openReason: "no ladder run with clip_sample off yet",
   },
   {
     name: "DDPM",
@@ -294,9 +305,13 @@ export interface SamplerMapRow {
   cause: CauseId | null;
   /** Diverges beyond float32 round-off and its ladder does not close: not yet explained. */
   open: boolean;
+  /** Why an open row is open (null when it is not). */
+  openReason: string | null;
 }
 
 export interface SamplerMapValue {
+  /** The model every row runs on. */
+  model: string;
   rows: SamplerMapRow[];
   pairs: PairResult[];
   minimal: [CauseId, PairResult][];
@@ -453,6 +468,10 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       verdict,
       cause: verdict === "identical" ? null : verdict === "float32 round-off" ? "float32-casts" : row.cause,
       open: verdict === "diverge" && ladder?.verdict !== "identical",
+      openReason:
+        verdict === "diverge" && ladder?.verdict !== "identical"
+          ? (row.openReason ?? `the ladder (${ladder ? "named cause removed" : "none"}) does not close`)
+          : null,
     });
   }
 
@@ -489,7 +508,7 @@ export async function samplerMap(): Promise<SamplerMapValue> {
   const answers: SamplerMapValue["answers"] = [];
   answers.push(await seedQuestion(eps, wrapper, z, pairs, runs));
   answers.push(await generality(pairs));
-  return { rows, pairs, minimal, answers };
+  return { model: MODEL, rows, pairs, minimal, answers };
 }
 
 const fmt = (x: number | null) => (x === null ? "n/a" : x.toExponential(2));
