@@ -39,9 +39,11 @@ const VERIFIED: [string, string][] = [
   ["LMS", "timestep-mapping"],
   ["DPM++ 2M", "initial-noise-scale"],
   ["DPM++ 2M Karras", "karras-timestep-rounding"],
+  ["DDIM", "final-alpha-frame"],
+  ["DDIM (class defaults)", "clip-sample"],
   ["DDPM", "initial-noise-scale"],
 ];
-const OPEN = ["DPM2 a", "DPM++ 2M SDE Karras", "DPM++ 3M SDE (Karras)", "DDIM", "DDIM (class defaults)"];
+const OPEN = ["DPM2 a", "DPM++ 2M SDE Karras", "DPM++ 3M SDE (Karras)"];
 
 describe("the web-UI sampler map", () => {
   it("has one row per sampler name users know", () => {
@@ -80,6 +82,8 @@ describe("the web-UI sampler map", () => {
     for (const name of OPEN) {
       const r = row(name);
       expect(r.verdict).toBe("diverge");
+      expect(r.open).toBe(true);
+      expect(r.openReason).toMatch(/noise/);
       expect(r.ladder === null || pair(r.ladder).verdict === "diverge").toBe(true);
     }
   });
@@ -90,6 +94,10 @@ describe("the web-UI sampler map", () => {
     expect(m.get("karras-timestep-rounding")?.maxGap).toBeGreaterThan(1e-4);
     expect(m.get("clip-sample")?.verdict).toBe("diverge");
     expect(m.get("clip-sample")?.outputGap).toBeGreaterThan(0.5);
+    // the output's frame alone: sqrt(abar_0) = 1 - 4.3e-4 times the data's scale, beyond float32 round-off
+    const f = m.get("final-alpha-frame");
+    expect(f?.verdict).toBe("diverge");
+    expect(f?.outputGap).toBeGreaterThan(row("DDIM").bound32);
   });
 
   it("seed question: DDPM fixed_small and DDIM eta = 1 are k-diffusion's Euler-a step, fixed_large is not", () => {

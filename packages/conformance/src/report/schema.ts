@@ -24,6 +24,7 @@ export const causeIds = [
   "timestep-mapping",
   "karras-timestep-rounding",
   "clip-sample",
+  "final-alpha-frame",
 ] as const;
 export const causeIdSchema = z.enum(causeIds);
 export type CauseId = z.infer<typeof causeIdSchema>;
