@@ -14,6 +14,7 @@ import { renderHtml } from "../src/report/render-html.js";
 import { sampleReport } from "./sample-report.js";
 import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
 import { sampleImages } from "./images-fixture.js";
+import { samplerMap } from "../src/conformance/webui.js";
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tmpDir = join(pkgDir, ".tmp");
@@ -22,6 +23,7 @@ const sections = [
   "equivalence",
   "divergences",
   "ancestral",
+  "sampler-map",
   "causes",
   "accuracy",
   "trajectories",
@@ -47,7 +49,13 @@ afterAll(async () => {
 describe("the HTML report in a browser", () => {
   it("renders every section and plot without JavaScript or network", async () => {
     expect(browser, "Chromium did not start").toBeDefined();
-    const report = { ...sampleReport(), images: sampleImages() };
+    // the sampler map as measured (its long scheduler calls are the widest cells of the page)
+    const w = await samplerMap();
+    const report = {
+      ...sampleReport(),
+      images: sampleImages(),
+      samplerMap: { model: w.model, rows: w.rows, answers: w.answers },
+    };
     const html = renderHtml(report, { animationGif: trajectoryAnimation(report.figures.trajectories1d) });
     mkdirSync(tmpDir, { recursive: true });
     const file = join(tmpDir, "report-browser.html");
@@ -105,6 +113,11 @@ describe("the HTML report in a browser", () => {
     ]);
     expect(natural).toEqual([320, 160]);
     expect(await img.isVisible()).toBe(true);
+
+    // The Sampler map: one table row per web-UI sampler, each answer with its checks; in the navigation.
+    expect(await page.locator("nav.toc a[href='#sampler-map']").count()).toBe(1);
+    expect(await page.locator("#sampler-map table").first().locator("tbody tr").count()).toBe(w.rows.length);
+    expect(await page.locator("#sampler-map .qa").count()).toBe(w.answers.length);
 
     // The Images section: every grid and difference map decoded from its data: URI.
     const digits = page.locator("#images img");

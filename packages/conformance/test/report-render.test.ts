@@ -268,6 +268,7 @@ describe("renderMarkdown", () => {
     expect(heads).toEqual([
       "Summary",
       "The seed question",
+      "Sampler map",
       "Root causes",
       "All pairs",
       "Accuracy",

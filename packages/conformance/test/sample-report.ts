@@ -621,8 +621,63 @@ export function sampleReport(): Report {
       ok: true,
     },
   ];
+  const samplerMap: Report["samplerMap"] = {
+    model: "gmm2d-ring8 as a discrete eps model (synthetic)",
+    rows: [
+      {
+        name: "Euler (synthetic)",
+        kdiffusion: "sample_euler(model, x, sigmas)",
+        diffusers: "EulerDiscreteScheduler",
+        compared: "same sigmas, no noise (synthetic)",
+        pair: "webui/Euler",
+        ladder: "webui/Euler/ladder",
+        outputGap: 5.6e-6,
+        maxGap: 5.7e-6,
+        bound64: 9.9e-12,
+        bound32: 1.66e-4,
+        ladderGap: 1.9e-6,
+        verdict: "float32 round-off",
+        cause: "float32-casts",
+        open: false,
+        openReason: null,
+      },
+      {
+        name: "DPM++ 3M SDE (Karras) (synthetic)",
+        kdiffusion: "sample_dpmpp_3m_sde(eta=1), get_sigmas_karras",
+        diffusers:
+          'DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++", solver_order=3, use_karras_sigmas=True)',
+        compared: "same Karras sigmas, same noise per step (synthetic)",
+        pair: "webui/DPM++ 3M SDE (Karras)",
+        ladder: "webui/DPM++ 3M SDE (Karras)/ladder",
+        outputGap: 4.4,
+        maxGap: 28.2,
+        bound64: 9.9e-12,
+        bound32: 1.66e-4,
+        ladderGap: 28.2,
+        verdict: "diverge",
+        cause: "karras-timestep-rounding",
+        open: true,
+        openReason: "the SDE noise is not aligned (synthetic)",
+      },
+    ],
+    answers: [
+      {
+        question: "The seed question against the libraries (synthetic)?",
+        answer: "Yes, to float32 round-off (synthetic).",
+        checks: [
+          {
+            what: "DDPM fixed_small vs k-diffusion Euler-a (synthetic)",
+            gap: 1.3e-6,
+            bound: 1.08e-4,
+            verdict: "float32 round-off",
+          },
+        ],
+      },
+    ],
+  };
   return {
     quirks,
+    samplerMap,
     schema: "edmkit-report/1",
     generatedAt: "2026-01-01T00:00:00.000Z",
     durationSeconds: 74.6,

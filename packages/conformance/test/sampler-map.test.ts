@@ -6,7 +6,14 @@
  * fix shows up here.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { taskResultSchema } from "../src/conformance/task-results.js";
 import { type SamplerMapValue, samplerMap } from "../src/conformance/webui.js";
+import { renderHtml } from "../src/report/render-html.js";
+import { renderMarkdown } from "../src/report/render-markdown.js";
+import { samplerMapCauseText, samplerMapVerdictText } from "../src/report/sampler-map-section.js";
+import { reportSchema } from "../src/report/schema.js";
+import { formatGap } from "../src/report/svg/format.js";
+import { sampleReport } from "./sample-report.js";
 
 let v: SamplerMapValue;
 beforeAll(async () => {
@@ -32,9 +39,11 @@ const VERIFIED: [string, string][] = [
   ["LMS", "timestep-mapping"],
   ["DPM++ 2M", "initial-noise-scale"],
   ["DPM++ 2M Karras", "karras-timestep-rounding"],
+  ["DDIM", "final-alpha-frame"],
+  ["DDIM (class defaults)", "clip-sample"],
   ["DDPM", "initial-noise-scale"],
 ];
-const OPEN = ["DPM2 a", "DPM++ 2M SDE Karras", "DPM++ 3M SDE (Karras)", "DDIM", "DDIM (class defaults)"];
+const OPEN = ["DPM2 a", "DPM++ 2M SDE Karras", "DPM++ 3M SDE (Karras)"];
 
 describe("the web-UI sampler map", () => {
   it("has one row per sampler name users know", () => {
@@ -73,6 +82,8 @@ describe("the web-UI sampler map", () => {
     for (const name of OPEN) {
       const r = row(name);
       expect(r.verdict).toBe("diverge");
+      expect(r.open).toBe(true);
+      expect(r.openReason).toMatch(/noise/);
       expect(r.ladder === null || pair(r.ladder).verdict === "diverge").toBe(true);
     }
   });
@@ -83,6 +94,10 @@ describe("the web-UI sampler map", () => {
     expect(m.get("karras-timestep-rounding")?.maxGap).toBeGreaterThan(1e-4);
     expect(m.get("clip-sample")?.verdict).toBe("diverge");
     expect(m.get("clip-sample")?.outputGap).toBeGreaterThan(0.5);
+    // the output's frame alone: sqrt(abar_0) = 1 - 4.3e-4 times the data's scale, beyond float32 round-off
+    const f = m.get("final-alpha-frame");
+    expect(f?.verdict).toBe("diverge");
+    expect(f?.outputGap).toBeGreaterThan(row("DDIM").bound32);
   });
 
   it("seed question: DDPM fixed_small and DDIM eta = 1 are k-diffusion's Euler-a step, fixed_large is not", () => {
@@ -107,5 +122,70 @@ describe("the web-UI sampler map", () => {
       expect(p.maxGap).toBeLessThan(2e-5);
       expect(p.nfe.a).toBe(p.nfe.b);
     }
+  });
+});
+
+describe("the Sampler map section", () => {
+  const section = () => ({ model: v.model, rows: v.rows, answers: v.answers });
+  const report = () =>
+    reportSchema.parse(JSON.parse(JSON.stringify({ ...sampleReport(), samplerMap: section() })));
+
+  it("round-trips through the report schema, and older reports and shard files without it still parse", () => {
+    expect(report().samplerMap).toEqual(JSON.parse(JSON.stringify(section())));
+    const { samplerMap: _drop, ...old } = sampleReport();
+    expect(reportSchema.parse(JSON.parse(JSON.stringify(old))).samplerMap.rows).toEqual([]);
+    const shard = taskResultSchema.parse({ id: "scenarios", seconds: 1, value: { pairs: [], minimal: [] } });
+    expect(shard.kind === "scenarios" && shard.value?.samplerMap.rows).toEqual([]);
+  });
+
+  it("renders every row with webui.ts's numbers in report.md and index.html", () => {
+    const r = report();
+    const md = renderMarkdown(r);
+    const html = renderHtml(r);
+    const mdSection = md.slice(md.indexOf("## Sampler map"), md.indexOf("## Root causes"));
+    const htmlSection = html.slice(
+      html.indexOf('<section id="sampler-map">'),
+      html.indexOf('<section id="causes">'),
+    );
+    expect(html).toContain('<a href="#sampler-map">Sampler map</a>');
+    for (const row of v.rows) {
+      const line = mdSection
+        .split("\n")
+        .find((l) => l.startsWith(`| ${row.name.replace(/[\\`*_[\]|<>#]/g, (c) => `\\${c}`)} |`));
+      expect(line, row.name).toBeDefined();
+      for (const n of [row.maxGap, row.outputGap]) expect(line).toContain(` ${formatGap(n)} `);
+      if (row.ladder) expect(line).toContain(` ${formatGap(row.ladderGap)} |`);
+      expect(line).toContain(samplerMapVerdictText(row));
+      if (row.open) {
+        expect(line).toContain("open (not yet explained)");
+        expect(htmlSection).toContain("open (not yet explained)");
+      }
+      expect(htmlSection).toContain(`<b>${row.name.replace(/&/g, "&amp;")}</b>`);
+      expect(htmlSection).toContain(formatGap(row.maxGap));
+    }
+    const rowsHtml = htmlSection.slice(0, htmlSection.indexOf("<h3>")).match(/<tr>/g) ?? [];
+    expect(rowsHtml.length).toBe(v.rows.length + 1);
+    for (const a of v.answers)
+      for (const c of a.checks) {
+        expect(mdSection).toContain(`${formatGap(c.gap)} | ${formatGap(c.bound)}`);
+        expect(htmlSection).toContain(formatGap(c.gap));
+      }
+    expect(samplerMapCauseText(v.rows[0])).toBe(v.rows[0].cause ?? "none");
+  });
+
+  it("the seed question section carries the library checks", async () => {
+    const { ancestralAnalysis } = await import("../src/conformance/ancestral.js");
+    // the ancestral scenario's pairs (their numbers do not matter here), then the library checks
+    const base = sampleReport().pairs[0];
+    const pairs = [
+      "ancestral/kd-eta1-vs-song-ve",
+      "ancestral/kd-eta1-vs-song-vp",
+      "ancestral/kd-eta0.5-vs-song-ve",
+      "ancestral/kd-eta0-vs-kd-euler",
+      "discrete-ancestral/diffusers-vs-kd",
+    ].map((id) => ({ ...base, id }));
+    const a = ancestralAnalysis(pairs, section());
+    const seed = v.answers[0].checks;
+    expect(a.checks.slice(-seed.length).map((c) => c.maxGap)).toEqual(seed.map((c) => c.gap));
   });
 });

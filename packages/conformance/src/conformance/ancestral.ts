@@ -3,7 +3,7 @@
  * same as Song et al.'s ancestral update? Answered with a derivation and with numbers
  * computed in this run (the pairs of the ancestral scenario and one-step noise scales).
  */
-import type { PairResult, Report } from "../report/schema.js";
+import type { PairResult, Report, SamplerMapReport } from "../report/schema.js";
 import { ancestralStds } from "./song2021.js";
 
 function gapOf(pairs: PairResult[], id: string): PairResult {
@@ -12,7 +12,21 @@ function gapOf(pairs: PairResult[], id: string): PairResult {
   return p;
 }
 
-export function ancestralAnalysis(pairs: PairResult[]): Report["ancestral"] {
+/**
+ * The seed question against the libraries (the sampler map's first answer): DDPM fixed_small /
+ * fixed_large and DDIM eta = 1 vs k-diffusion Euler-a on the discrete eps model. diffusers holds
+ * its tables in float32, so "identical" here means within the float32 round-off bound.
+ */
+function libraryChecks(map: SamplerMapReport | undefined): Report["ancestral"]["checks"] {
+  const seed = map?.answers.find((a) => a.question.startsWith("The seed question"));
+  return (seed?.checks ?? []).map((c) => ({
+    what: `${c.what}, diffusers on the discrete eps model (${c.verdict}; float32 round-off bound ${c.bound.toExponential(2)})`,
+    maxGap: c.gap ?? NaN,
+    verdict: c.verdict === "diverge" ? ("diverge" as const) : ("identical" as const),
+  }));
+}
+
+export function ancestralAnalysis(pairs: PairResult[], map?: SamplerMapReport): Report["ancestral"] {
   const ve = gapOf(pairs, "ancestral/kd-eta1-vs-song-ve");
   const vp = gapOf(pairs, "ancestral/kd-eta1-vs-song-vp");
   const eta05 = gapOf(pairs, "ancestral/kd-eta0.5-vs-song-ve");
@@ -78,6 +92,7 @@ export function ancestralAnalysis(pairs: PairResult[]): Report["ancestral"] {
         maxGap: diff.maxGap ?? NaN,
         verdict: verdict(diff),
       },
+      ...libraryChecks(map),
     ],
   };
 }

@@ -135,4 +135,10 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
       "DDIMScheduler and DDPMScheduler default to clip_sample=True (pixel-space DDPM): the predicted x0 is clamped to [-clip_sample_range, clip_sample_range] before the update. Stable Diffusion's scheduler_config.json turns it off; a scheduler built from class defaults on latents (or on data beyond [-1, 1], like the ring of radius 2) computes another update than k-diffusion, which never clips.",
     references: ["diffusers DDIMScheduler / DDPMScheduler config", "PROVENANCE diffusers (second section)"],
   },
+  "final-alpha-frame": {
+    title: "Final alpha: the output left in the VP frame at abar_0",
+    explanation:
+      "DDIMScheduler with set_alpha_to_one=False (Stable Diffusion's scheduler_config.json) takes its last step to final_alpha_cumprod = alphas_cumprod[0] instead of 1, and returns that sample in the VP frame: x_VP = sqrt(abar_0) x_VE. k-diffusion's sample_euler on the same grid (ending at sigma(abar_0)) returns x_VE, so the outputs differ by the factor sqrt(abar_0) (1 - 4.3e-4 for SD's betas), a gap proportional to the data's scale.",
+    references: ["diffusers DDIMScheduler set_alpha_to_one"],
+  },
 };

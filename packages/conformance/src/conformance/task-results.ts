@@ -12,6 +12,8 @@ import {
   ladderSchema,
   onnxSchema,
   pairSchema,
+  emptySamplerMap,
+  samplerMapSchema,
 } from "../report/schema.js";
 import { imagesTaskSchema } from "../report/images-schema.js";
 
@@ -22,6 +24,8 @@ export const scenariosTaskSchema = z.object({
   pairs: z.array(pairSchema),
   minimal: z.array(z.tuple([causeIdSchema, pairSchema])),
   ladders: z.array(ladderSchema).default([]),
+  /** The web-UI sampler map (absent in shard files from before it). */
+  samplerMap: samplerMapSchema.default(emptySamplerMap),
 });
 /** The ONNX runs on one device, with their pairs (which join the scenarios' pairs). */
 export const onnxTaskSchema = onnxSchema.extend({ pairs: z.array(pairSchema).optional() });

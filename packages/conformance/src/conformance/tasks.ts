@@ -66,6 +66,7 @@ async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<un
         pairs: [...s.pairs, ...reportedPairs(w)],
         minimal: [...s.minimal.entries(), ...w.minimal],
         ladders: s.ladders,
+        samplerMap: { model: w.model, rows: w.rows, answers: w.answers },
       };
     }
     case "accuracy": {

@@ -46,6 +46,17 @@ const SDE = { ...KARRAS, algorithm_type: "sde-dpmsolver++" };
 /** Noise keys: how a scheduler's draw request maps to the k-diffusion step that draws the same tensor. */
 type NoiseKey = "step" | "kdpm2" | "timestep";
 
+/**
+ * What a ladder run changes: the model fed sigma_to_t(sigma_i), the start put at x = z sigma_max
+ * (VE frame), the output read in the VE frame (x / sqrt(abar_0): DDIM's final alpha), a config override.
+ */
+interface Flags {
+  tOfSigma?: boolean;
+  init?: boolean;
+  veOutput?: boolean;
+  config?: Record<string, unknown>;
+}
+
 interface RowDef {
   name: string;
   kd: { sampler: KSamplerName; kwargs?: Record<string, number>; call: string };
@@ -63,7 +74,9 @@ interface RowDef {
   /** The cause expected beyond float32 round-off, and the ladder run that removes it. */
   cause: CauseId | null;
   /** The ladder run: the model fed sigma_to_t(sigma_i) and / or the start put at x = z sigma_max (VE frame). */
-  ladder?: { tOfSigma?: boolean; init?: boolean };
+  ladder?: Flags;
+  /** Why the row stays open while its ladder does not close (shown in the report's sampler map). */
+  openReason?: string;
 }
 
 export const SAMPLER_MAP_ROWS: RowDef[] = [
@@ -124,6 +137,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared: "same sigmas, same noise per outer step",
     cause: "timestep-mapping",
     ladder: { tOfSigma: true },
+    openReason:
+      "the noise is not aligned: KDPM2AncestralDiscreteScheduler's draws do not map onto sample_dpm_2_ancestral's steps with the key i - 1",
   },
   {
     name: "LMS",
@@ -176,6 +191,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared: "same Karras sigmas, same noise per step",
     cause: "karras-timestep-rounding",
     ladder: { tOfSigma: true, init: true },
+    openReason:
+      "the SDE noise is not aligned: diffusers draws it per step in the sample's dtype, k-diffusion through its noise_sampler keys",
   },
   {
     name: "DPM++ 3M SDE (Karras)",
@@ -190,6 +207,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared: "same Karras sigmas, same noise per step",
     cause: "karras-timestep-rounding",
     ladder: { tOfSigma: true, init: true },
+    openReason:
+      "the SDE noise is not aligned: diffusers draws it per step in the sample's dtype, k-diffusion through its noise_sampler keys",
   },
   {
     name: "DDIM",
@@ -203,8 +222,9 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared:
       "the same ODE: DDIM eta = 0 is Euler on dx/dsigma = eps in the VE frame x / sqrt(abar), sigma = sqrt((1 - abar) / abar)",
-    cause: "initial-noise-scale",
-    ladder: { init: true },
+    cause: "final-alpha-frame",
+    ladder: { init: true, veOutput: true },
+    openReason: "set_alpha_to_one=False leaves the output in the VP frame at abar_0",
   },
   {
     name: "DDIM (class defaults)",
@@ -218,7 +238,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared: "as DDIM, with the class default clip_sample=True (x0 clipped to [-1, 1])",
     cause: "clip-sample",
-    ladder: { init: true },
+    ladder: { init: true, veOutput: true, config: { clip_sample: false } },
+    openReason: "the ladder with clip_sample off does not close",
   },
   {
     name: "DDPM",
@@ -294,9 +315,13 @@ export interface SamplerMapRow {
   cause: CauseId | null;
   /** Diverges beyond float32 round-off and its ladder does not close: not yet explained. */
   open: boolean;
+  /** Why an open row is open (null when it is not). */
+  openReason: string | null;
 }
 
 export interface SamplerMapValue {
+  /** The model every row runs on. */
+  model: string;
   rows: SamplerMapRow[];
   pairs: PairResult[];
   minimal: [CauseId, PairResult][];
@@ -346,17 +371,17 @@ export async function samplerMap(): Promise<SamplerMapValue> {
     const ts = Array.from(s.timesteps);
     return new KeyedNoise(base, (t) => ts.indexOf(t));
   };
-  const runDiff = (
+  const runDiff = async (
     row: RowDef,
     id: string,
     label: string,
-    flags: { tOfSigma?: boolean; init?: boolean },
-    config = row.diffusers.config,
+    flags: Flags,
+    config = { ...row.diffusers.config, ...flags.config },
   ) => {
     const s = build(row.diffusers.scheduler, config);
     const tOfSigma = flags.tOfSigma === true;
     const s0 = kdGrid(row, s)[0];
-    return runDiffusers(
+    const run = await runDiffusers(
       impl(id, "diffusers", label),
       row.diffusers.scheduler,
       config,
@@ -371,6 +396,10 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       },
       noiseFor(row.noise, s),
     );
+    if (!flags.veOutput) return run;
+    // DDIM with set_alpha_to_one=False ends at abar_0, in the VP frame: x_VE = x_VP / sqrt(abar_0)
+    const a0 = (s as { alphasCumprod: ArrayLike<number> }).alphasCumprod[0];
+    return { ...run, output: Float64Array.from(run.output, (x) => x / Math.sqrt(a0)) };
   };
 
   const runs = new Map<string, TrajectoryRun>();
@@ -406,6 +435,8 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       const what = [
         row.ladder.tOfSigma ? "model fed sigma_to_t(sigma)" : "",
         row.ladder.init ? "started at z sigma_max" : "",
+        row.ladder.veOutput ? "output read in the VE frame (x / sqrt(abar_0))" : "",
+        ...Object.entries(row.ladder.config ?? {}).map(([k, x]) => `${k}=${x}`),
       ]
         .filter(Boolean)
         .join(", ");
@@ -453,6 +484,10 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       verdict,
       cause: verdict === "identical" ? null : verdict === "float32 round-off" ? "float32-casts" : row.cause,
       open: verdict === "diverge" && ladder?.verdict !== "identical",
+      openReason:
+        verdict === "diverge" && ladder?.verdict !== "identical"
+          ? (row.openReason ?? `the ladder (${ladder ? "named cause removed" : "none"}) does not close`)
+          : null,
     });
   }
 
@@ -486,10 +521,24 @@ export async function samplerMap(): Promise<SamplerMapValue> {
     ),
   ]);
 
+  const ddim = runs.get("webui/diffusers/DDIM@ladder")!;
+  const ddimA0 = (build("DDIMScheduler", SD_PIPE) as { alphasCumprod: ArrayLike<number> }).alphasCumprod[0];
+  minimal.push([
+    "final-alpha-frame",
+    pairOf(
+      "minimal/final-alpha-frame",
+      "DDIMScheduler, SD pipeline config (set_alpha_to_one=False), N = 15",
+      { ...ddim, output: Float64Array.from(ddim.output, (x) => x * Math.sqrt(ddimA0)) },
+      ddim,
+      "final-alpha-frame",
+      "The same DDIM run (started at z sigma_max); its output as returned (the VP frame at abar_0, x_VP = sqrt(abar_0) x_VE) vs read in the VE frame (x_VP / sqrt(abar_0)), which is what k-diffusion's sample_euler returns on the grid ending at sigma(abar_0).",
+    ),
+  ]);
+
   const answers: SamplerMapValue["answers"] = [];
   answers.push(await seedQuestion(eps, wrapper, z, pairs, runs));
   answers.push(await generality(pairs));
-  return { rows, pairs, minimal, answers };
+  return { model: MODEL, rows, pairs, minimal, answers };
 }
 
 const fmt = (x: number | null) => (x === null ? "n/a" : x.toExponential(2));

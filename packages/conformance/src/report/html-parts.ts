@@ -76,6 +76,7 @@ figcaption{font-size:13px;color:var(--muted);margin-top:6px}
 .anim img{width:640px;max-width:100%;height:auto;image-rendering:pixelated;border:1px solid var(--line);border-radius:6px}
 .anim figcaption{flex:1;min-width:220px}
 .legend-dot{display:inline-block;width:10px;height:10px;border-radius:50%;vertical-align:-1px;margin-right:4px}
+.sampler-map td{overflow-wrap:anywhere}.sampler-map td .badge{white-space:normal}
 ul.problems{margin:6px 0 0;padding-left:20px}
 ul.problems li{margin:3px 0;color:#7d1a14}
 footer{color:var(--muted);font-size:13px;padding:6px 2px 30px}
@@ -83,7 +84,7 @@ footer dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin
 footer dt{color:var(--faint)}footer dd{margin:0}
 .empty{color:var(--muted);font-style:italic}
 section a{color:var(--accent);text-decoration:none}section a:hover{text-decoration:underline}
-@media print{body{background:#fff}section{box-shadow:none;break-inside:auto}header.top{background:#fff;color:#000}nav.toc{display:none}.wrap{max-width:none;padding:0}.scroll,.scroll-x{overflow:visible;max-height:none;border:0}table{font-size:10.5px}th,td{padding:3px 5px}tr{break-inside:avoid}}
+@media print{body{background:#fff}section{box-shadow:none;break-inside:auto}header.top{background:#fff;color:#000}nav.toc{display:none}.wrap{max-width:none;padding:0}.scroll,.scroll-x{overflow:visible;max-height:none;border:0}table{font-size:10.5px}th,td{padding:3px 5px}tr{break-inside:avoid}.sampler-map .num{white-space:normal;overflow-wrap:anywhere}}
 `;
 
 export function implChip(i: Impl): string {

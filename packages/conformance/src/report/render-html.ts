@@ -2,7 +2,7 @@
  * reports/index.html: one self-contained page (inline CSS and SVG, no scripts, no external
  * resources) that opens offline. The top screen answers "does it pass, what is the same method,
  * what differs and why"; the pictures and full tables follow. Section ids are stable (tests and
- * links rely on them): summary, equivalence, divergences, ancestral, causes, pairs, accuracy,
+ * links rely on them): summary, equivalence, divergences, ancestral, sampler-map, causes, pairs, accuracy,
  * trajectories, clouds, heatmap, onnx, fixtures, problems, runtime.
  */
 import {
@@ -17,6 +17,7 @@ import {
   verdictBadge,
 } from "./html-parts.js";
 import { imagesSectionHtml } from "./images-section.js";
+import { samplerMapSectionHtml } from "./sampler-map-section.js";
 import { divergingPairs } from "./render-markdown.js";
 import type { AccuracyResult, Report } from "./schema.js";
 import { plotAccuracy } from "./svg/accuracy.js";
@@ -38,6 +39,7 @@ export const htmlSections = [
   ["equivalence", "Equivalence"],
   ["divergences", "Divergences"],
   ["ancestral", "Seed question"],
+  ["sampler-map", "Sampler map"],
   ["causes", "Root causes"],
   ["pairs", "All pairs"],
   ["accuracy", "Accuracy"],
@@ -521,6 +523,7 @@ export function renderHtml(report: Report, opts: RenderHtmlOptions = {}): string
     equivalenceSection(report),
     divergencesSection(report),
     ancestralSection(report),
+    samplerMapSectionHtml(report.samplerMap),
     causesSection(report),
     pairsSection(report),
     accuracySection(report),

@@ -4,6 +4,7 @@
  * comes from the Report object and is written with the shared formatters in svg/format.ts.
  */
 import { imagesMarkdown } from "./images-section.js";
+import { samplerMapMarkdown } from "./sampler-map-section.js";
 import type { AccuracyResult, PairResult, Report } from "./schema.js";
 import { formatGap, formatIndex, formatOrder, formatSeconds } from "./svg/format.js";
 
@@ -174,6 +175,8 @@ export function renderMarkdown(report: Report): string {
       "",
     );
   }
+
+  push(...samplerMapMarkdown(report.samplerMap));
 
   // --- Root causes -----------------------------------------------------------------------------
   push("## Root causes", "");

@@ -24,6 +24,7 @@ export const causeIds = [
   "timestep-mapping",
   "karras-timestep-rounding",
   "clip-sample",
+  "final-alpha-frame",
 ] as const;
 export const causeIdSchema = z.enum(causeIds);
 export type CauseId = z.infer<typeof causeIdSchema>;
@@ -225,6 +226,47 @@ export const quirkSchema = z.object({
 });
 export type QuirkResult = z.infer<typeof quirkSchema>;
 
+/**
+ * The web-UI sampler map (src/conformance/webui.ts): each sampler name users know with its
+ * k-diffusion call and diffusers scheduler + config, measured on one discrete eps model, and
+ * the two answers (the seed question against the libraries, EDM's generality).
+ */
+export const samplerMapSchema = z.object({
+  model: z.string().default(""),
+  rows: z.array(
+    z.object({
+      name: z.string(),
+      kdiffusion: z.string(),
+      diffusers: z.string(),
+      compared: z.string(),
+      /** Id of the pair (as shipped) and of its ladder run (the named cause removed). */
+      pair: z.string(),
+      ladder: z.string().nullable(),
+      outputGap: maybeNum,
+      maxGap: maybeNum,
+      /** Round-off bounds at float64 and float32. */
+      bound64: num,
+      bound32: num,
+      ladderGap: maybeNum,
+      verdict: z.enum(["identical", "float32 round-off", "diverge"]),
+      cause: causeIdSchema.nullable(),
+      /** Diverges beyond float32 round-off and its ladder does not close: not yet explained. */
+      open: z.boolean(),
+      /** Why an open row is open. */
+      openReason: z.string().nullable().default(null),
+    }),
+  ),
+  answers: z.array(
+    z.object({
+      question: z.string(),
+      answer: z.string(),
+      checks: z.array(z.object({ what: z.string(), gap: maybeNum, bound: num, verdict: z.string() })),
+    }),
+  ),
+});
+export type SamplerMapReport = z.infer<typeof samplerMapSchema>;
+export const emptySamplerMap = (): SamplerMapReport => ({ model: "", rows: [], answers: [] });
+
 export const reportSchema = z.object({
   schema: z.literal("edmkit-report/1"),
   generatedAt: z.string(),
@@ -255,6 +297,8 @@ export const reportSchema = z.object({
   onnx: z.array(onnxSchema),
   figures: figuresSchema,
   quirks: z.array(quirkSchema).default([]),
+  /** The web-UI sampler map; empty in reports from before it. */
+  samplerMap: samplerMapSchema.default(emptySamplerMap),
   /** The Images section (digits 8x8); absent in reports from before it. */
   images: imagesSchema.optional(),
   /** Unexplained divergences and failed fixtures, listed for the exit status. */
