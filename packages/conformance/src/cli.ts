@@ -3,7 +3,7 @@
  * The `edmkit` command. User mistakes print one line on stderr and exit 2; failures of the
  * thing being checked exit 1 (see exitCodeOf).
  */
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ArgumentError, NonFiniteModelOutputError } from "@edmkit/core";
 import { UsageError } from "./errors.js";
@@ -27,10 +27,15 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(12)}${c.help.split("\n")[0].replace(/^edmkit \S+ ?/, "")}`)
   .join("\n")}
 
-Run "edmkit <command> --help" for a command's options.`;
+Run "edmkit <command> --help" for a command's options; "edmkit --version" prints the version.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v" || name === "version") {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(`${usage}\n`);
     return name ? 0 : 2;

@@ -1,9 +1,11 @@
 /**
  * What users install must work, not only the workspace links: pack every package with
  * pnpm (workspace:^ ranges become real versions), install the tarballs with npm into a
- * scratch project outside the workspace, import each package, run the example of each
- * package's README there (from a folder holding a copy of fixtures/models, as a clone of the
- * repository does), and run the installed `edmkit` binary.
+ * scratch project outside the workspace exactly as the READMEs say
+ * (`ONNXRUNTIME_NODE_INSTALL=skip npm install ...`, install scripts on), import each package,
+ * run the example of each package's README there (from a folder holding a copy of
+ * fixtures/models, as a clone of the repository does), and run the installed `edmkit` binary,
+ * `edmkit conformance` with its defaults (the fixtures of @edmkit/fixtures) included.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
@@ -11,10 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { listFixtureFiles } from "@edmkit/core/node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const packages = ["core", "k-diffusion-port", "diffusers-port", "edm-reference", "onnx", "conformance"];
+/** Folders of every published package: the code packages and the fixtures (fixtures/ itself). */
+const packageDirs = [...packages.map((p) => join("packages", p)), "fixtures"];
 let scratch = "";
 
 function pnpm(args: string[], cwd: string): string {
@@ -38,7 +43,7 @@ function readmeExample(pkgDir: string): { lang: "ts" | "js"; code: string } {
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), "edmkit-pack-"));
   const tgz = join(scratch, "tarballs");
-  for (const p of packages) pnpm(["pack", "--pack-destination", tgz], join(root, "packages", p));
+  for (const p of packageDirs) pnpm(["pack", "--pack-destination", tgz], join(root, p));
   writeFileSync(
     join(scratch, "package.json"),
     JSON.stringify({ name: "scratch", private: true, type: "module" }),
@@ -46,15 +51,15 @@ beforeAll(() => {
   // README examples load the models shipped in the repository, as from a clone of it
   cpSync(join(root, "fixtures/models"), join(scratch, "fixtures/models"), { recursive: true });
   const tarballs = readdirSync(tgz).map((f) => join(tgz, f));
-  expect(tarballs).toHaveLength(packages.length);
-  execFileSync(
-    "npm",
-    ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", ...tarballs],
-    {
-      cwd: scratch,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  expect(tarballs).toHaveLength(packageDirs.length);
+  // What the READMEs tell users to run: onnxruntime-node's postinstall would fetch CUDA
+  // libraries from api.nuget.org (outside npm) on Linux x64; ONNXRUNTIME_NODE_INSTALL=skip
+  // keeps it to the CPU and WebGPU providers the npm package ships.
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", ...tarballs], {
+    cwd: scratch,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+  });
 }, 300_000);
 
 afterAll(() => {
@@ -88,6 +93,33 @@ describe("packed packages installed with npm outside the workspace", () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trim().length).toBeGreaterThan(0);
   });
+
+  test("edmkit --version prints the installed version", () => {
+    const r = spawnSync("npx", ["edmkit", "--version"], { cwd: scratch, encoding: "utf8" });
+    const pkg = JSON.parse(readFileSync(join(root, "packages/conformance/package.json"), "utf8"));
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+    expect(r.status).toBe(0);
+  });
+
+  test("npx edmkit conformance runs the whole suite with its defaults on the installed fixtures", () => {
+    const r = spawnSync("npx", ["edmkit", "conformance"], {
+      cwd: scratch,
+      encoding: "utf8",
+      timeout: 240_000,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const report = JSON.parse(readFileSync(join(scratch, "reports/report.json"), "utf8"));
+    const fixtures = listFixtureFiles(join(root, "fixtures/reference"));
+    expect(report.fixtures.summary).toEqual({ passed: fixtures.length, failed: 0, unsupported: 0 });
+    expect(
+      report.fixtures.results.every((f: { file: string }) => f.file.startsWith("fixtures/reference/")),
+    ).toBe(true);
+    expect(report.problems).toEqual([]);
+    for (const name of ["core", "k-diffusion", "diffusers", "edm", "onnx", "fixtures", "conformance"])
+      expect(report.versions[`@edmkit/${name}`]).toMatch(/^\d+\.\d+\.\d+/);
+  }, 300_000);
 
   test("the installed edmkit binary replays a bundled fixture", () => {
     const fixture = join(root, "fixtures/reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json");
