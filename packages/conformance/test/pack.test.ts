@@ -8,7 +8,7 @@
  * `edmkit conformance` with its defaults (the fixtures of @edmkit/fixtures) included.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -18,6 +18,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const packages = ["core", "k-diffusion-port", "diffusers-port", "edm-reference", "onnx", "conformance"];
+/** The published names of the code packages. */
+const codeNames = ["core", "k-diffusion", "diffusers", "edm", "onnx", "conformance"];
 /** Folders of every published package: the code packages and the fixtures (fixtures/ itself). */
 const packageDirs = [...packages.map((p) => join("packages", p)), "fixtures"];
 let scratch = "";
@@ -38,6 +40,13 @@ function readmeExample(pkgDir: string): { lang: "ts" | "js"; code: string } {
   const m = /```(ts|js)\n([\s\S]*?)```/.exec(text);
   if (!m) throw new Error(`packages/${pkgDir}/README.md has no \`\`\`ts or \`\`\`js example`);
   return { lang: m[1] as "ts" | "js", code: m[2] };
+}
+
+/** Every file an exports map points at. */
+function exportTargets(exports: unknown): string[] {
+  if (typeof exports === "string") return [exports];
+  if (exports && typeof exports === "object") return Object.values(exports).flatMap(exportTargets);
+  return [];
 }
 
 beforeAll(() => {
@@ -68,7 +77,7 @@ afterAll(() => {
 
 describe("packed packages installed with npm outside the workspace", () => {
   test("each tarball holds dist, README and package.json, and no sources or tests", () => {
-    for (const name of ["core", "k-diffusion", "diffusers", "edm", "onnx", "conformance"]) {
+    for (const name of codeNames) {
       const dir = join(scratch, "node_modules", "@edmkit", name);
       const files = readdirSync(dir);
       expect(files).toContain("dist");
@@ -77,6 +86,55 @@ describe("packed packages installed with npm outside the workspace", () => {
       expect(files).not.toContain("test");
       const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
       expect(JSON.stringify(pkg.dependencies ?? {})).not.toContain("workspace:");
+    }
+  });
+
+  test("exports name only shipped files: no @edmkit/source condition, no source maps", () => {
+    for (const name of codeNames) {
+      const dir = join(scratch, "node_modules", "@edmkit", name);
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      expect(JSON.stringify(pkg.exports)).not.toContain("@edmkit/source");
+      for (const target of exportTargets(pkg.exports))
+        expect(existsSync(join(dir, target)), `${name}: ${target}`).toBe(true);
+      const dist = readdirSync(join(dir, "dist"), { recursive: true, encoding: "utf8" });
+      expect(dist.filter((f) => f.endsWith(".map"))).toEqual([]);
+      for (const f of dist.filter((f) => /\.(js|d\.ts)$/.test(f)))
+        expect(readFileSync(join(dir, "dist", f), "utf8"), `${name}/dist/${f}`).not.toContain(
+          "sourceMappingURL",
+        );
+    }
+  });
+
+  test("require() from CommonJS loads each entry, or fails with ERR_REQUIRE_ESM on a Node without require(esm)", () => {
+    const entries = codeNames.flatMap((name) => {
+      const pkg = JSON.parse(
+        readFileSync(join(scratch, "node_modules/@edmkit", name, "package.json"), "utf8"),
+      );
+      return (
+        Object.keys(pkg.exports)
+          // ./transformers needs the optional peer @huggingface/transformers, not installed here
+          .filter((k) => k !== "./package.json" && k !== "./transformers")
+          .map((k) => `@edmkit/${name}${k.slice(1)}`)
+      );
+    });
+    expect(entries.length).toBeGreaterThanOrEqual(codeNames.length);
+    const [major, minor] = process.versions.node.split(".").map(Number);
+    const requireEsm = major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
+    const file = join(scratch, "require-check.cjs");
+    for (const entry of entries) {
+      writeFileSync(
+        file,
+        `const m = require(${JSON.stringify(entry)});\nconsole.log(Object.keys(m).length);\n`,
+      );
+      // as this Node runs it, and as a Node without require(esm) (before 20.19 / 22.12) does
+      for (const flags of requireEsm ? [[], ["--no-experimental-require-module"]] : [[]]) {
+        const r = spawnSync(process.execPath, [...flags, file], { cwd: scratch, encoding: "utf8" });
+        if (requireEsm && flags.length === 0) {
+          expect(r.status, `${entry}: ${r.stderr}`).toBe(0);
+          expect(Number(r.stdout)).toBeGreaterThan(0);
+        } else expect(r.stderr, entry).toContain("ERR_REQUIRE_ESM");
+        expect(r.stderr).not.toContain("ERR_PACKAGE_PATH_NOT_EXPORTED");
+      }
     }
   });
 
