@@ -10,7 +10,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { listFixtureFiles } from "@edmkit/core/node";
@@ -23,6 +23,13 @@ const codeNames = ["core", "k-diffusion", "diffusers", "edm", "onnx", "conforman
 /** Folders of every published package: the code packages and the fixtures (fixtures/ itself). */
 const packageDirs = [...packages.map((p) => join("packages", p)), "fixtures"];
 let scratch = "";
+let tarballs: string[] = [];
+
+const requireHere = createRequire(import.meta.url);
+/** attw's CLI (it works on a local tarball, offline). */
+const attwBin = join(dirname(requireHere.resolve("@arethetypeswrong/cli/package.json")), "dist/index.js");
+/** publint on a tarball, through its API (its CLI packs with a package manager instead). */
+const publintCheck = fileURLToPath(new URL("./publint-tarball.mjs", import.meta.url));
 
 function pnpm(args: string[], cwd: string): string {
   const execpath = process.env.npm_execpath;
@@ -59,7 +66,7 @@ beforeAll(() => {
   );
   // README examples load the models shipped in the repository, as from a clone of it
   cpSync(join(root, "fixtures/models"), join(scratch, "fixtures/models"), { recursive: true });
-  const tarballs = readdirSync(tgz).map((f) => join(tgz, f));
+  tarballs = readdirSync(tgz).map((f) => join(tgz, f));
   expect(tarballs).toHaveLength(packageDirs.length);
   // What the READMEs tell users to run: onnxruntime-node's postinstall would fetch CUDA
   // libraries from api.nuget.org (outside npm) on Linux x64; ONNXRUNTIME_NODE_INSTALL=skip
@@ -88,6 +95,35 @@ describe("packed packages installed with npm outside the workspace", () => {
       expect(JSON.stringify(pkg.dependencies ?? {})).not.toContain("workspace:");
     }
   });
+
+  test("every package ships LICENSE (MIT) and lists CHANGELOG.md and keywords; fixtures ship their folders", () => {
+    for (const name of [...codeNames, "fixtures"]) {
+      const dir = join(scratch, "node_modules", "@edmkit", name);
+      expect(readFileSync(join(dir, "LICENSE"), "utf8")).toContain("Copyright (c) 2026 edmkit contributors");
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      expect(pkg.license).toBe("MIT");
+      expect(pkg.files).toContain("CHANGELOG.md");
+      expect(pkg.keywords).toContain("edmkit");
+    }
+    const fixtures = readdirSync(join(scratch, "node_modules/@edmkit/fixtures"));
+    for (const f of ["reference", "models", "datasets", "rng", "FORMAT.md"]) expect(fixtures).toContain(f);
+  });
+
+  test.each(packageDirs)(
+    "publint --strict and attw --profile esm-only find nothing in the tarball of %s",
+    (p) => {
+      const name = JSON.parse(readFileSync(join(root, p, "package.json"), "utf8")).name as string;
+      const tgz = tarballs.find((t) => t.includes(`${name.replace("@", "").replace("/", "-")}-`))!;
+      const lint = spawnSync(process.execPath, [publintCheck, tgz], { encoding: "utf8" });
+      expect(lint.stdout + lint.stderr).toBe("");
+      expect(lint.status).toBe(0);
+      if (p === "fixtures") return; // data only: no entry points to type
+      const attw = spawnSync(process.execPath, [attwBin, "--profile", "esm-only", "--format", "ascii", tgz], {
+        encoding: "utf8",
+      });
+      expect(attw.status, attw.stdout + attw.stderr).toBe(0);
+    },
+  );
 
   test("exports name only shipped files: no @edmkit/source condition, no source maps", () => {
     for (const name of codeNames) {
