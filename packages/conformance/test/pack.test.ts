@@ -23,6 +23,15 @@ const codeNames = ["core", "k-diffusion", "diffusers", "edm", "onnx", "conforman
 /** Folders of every published package: the code packages and the fixtures (fixtures/ itself). */
 const packageDirs = [...packages.map((p) => join("packages", p)), "fixtures"];
 let scratch = "";
+
+/**
+ * The environment a user's shell has: without the npm_config_* / npm_package_* variables that
+ * `pnpm test` sets for its scripts (npm warns about the pnpm-only ones on stderr).
+ */
+const userEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_(config|package|lifecycle)_/i.test(k)),
+);
+
 let tarballs: string[] = [];
 
 const requireHere = createRequire(import.meta.url);
@@ -74,7 +83,7 @@ beforeAll(() => {
   execFileSync("npm", ["install", "--no-audit", "--no-fund", ...tarballs], {
     cwd: scratch,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+    env: { ...userEnv, ONNXRUNTIME_NODE_INSTALL: "skip" },
   });
 }, 300_000);
 
@@ -189,7 +198,7 @@ describe("packed packages installed with npm outside the workspace", () => {
   });
 
   test("edmkit --version prints the installed version", () => {
-    const r = spawnSync("npx", ["edmkit", "--version"], { cwd: scratch, encoding: "utf8" });
+    const r = spawnSync("npx", ["edmkit", "--version"], { cwd: scratch, encoding: "utf8", env: userEnv });
     const pkg = JSON.parse(readFileSync(join(root, "packages/conformance/package.json"), "utf8"));
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe(`${pkg.version}\n`);
@@ -199,6 +208,7 @@ describe("packed packages installed with npm outside the workspace", () => {
   test("npx edmkit conformance runs the whole suite with its defaults on the installed fixtures", () => {
     const r = spawnSync("npx", ["edmkit", "conformance"], {
       cwd: scratch,
+      env: userEnv,
       encoding: "utf8",
       timeout: 240_000,
     });

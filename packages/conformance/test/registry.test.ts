@@ -18,6 +18,15 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const VERDACCIO = "verdaccio@6.8.0";
 let scratch = "";
+
+/**
+ * The environment a user's shell has: without the npm_config_* / npm_package_* variables that
+ * `pnpm test` sets for its scripts (npm warns about the pnpm-only ones on stderr).
+ */
+const userEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_(config|package|lifecycle)_/i.test(k)),
+);
+
 let server: ChildProcess | undefined;
 let skipped = "";
 let registry = "";
@@ -108,7 +117,7 @@ beforeAll(async () => {
   const { token } = (await res.json()) as { token: string };
   userconfig = join(scratch, "npmrc");
   writeFileSync(userconfig, `//127.0.0.1:${port}/:_authToken=${token}\n`);
-  env = { ...process.env, NPM_CONFIG_USERCONFIG: userconfig, PATH: pathWithPnpm() };
+  env = { ...userEnv, NPM_CONFIG_USERCONFIG: userconfig, PATH: pathWithPnpm() };
 }, 300_000);
 
 afterAll(() => {
@@ -155,12 +164,13 @@ describe("publish to a local registry with changesets, install from it as the RE
     });
     expect(install.status, install.stderr).toBe(0);
 
-    const version = spawnSync("npx", ["edmkit", "--version"], { cwd: app, encoding: "utf8" });
+    const version = spawnSync("npx", ["edmkit", "--version"], { cwd: app, encoding: "utf8", env });
     expect(version.stdout.trim()).toBe(
       JSON.parse(readFileSync(join(root, "packages/conformance/package.json"), "utf8")).version,
     );
     const run = spawnSync("npx", ["edmkit", "conformance", "--only", "fixture:fixtures/reference/edm"], {
       cwd: app,
+      env,
       encoding: "utf8",
       timeout: 120_000,
     });

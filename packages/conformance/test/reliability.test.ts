@@ -81,7 +81,7 @@ describe("one ArgumentError: every port's bad-input error is one, and the CLI ma
     expect(new FixtureError("f.json", "id", "bad")).toBeInstanceOf(ArgumentError);
     expect(new UsageError("x")).toBeInstanceOf(ArgumentError);
     expect(() => schedules.get_sigmas_karras(0, 0.1, 10)).toThrow(ArgumentError);
-    expect(() => createScheduler("DDIMScheduler" as never, {})).toThrow(ArgumentError);
+    expect(() => createScheduler("NoSuchScheduler" as never, {})).toThrow(ArgumentError);
     expect(() => createScheduler("EulerDiscreteScheduler", { num_train_timesteps: 0 })).toThrow(
       ArgumentError,
     );
