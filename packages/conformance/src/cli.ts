@@ -3,7 +3,7 @@
  * The `edmkit` command. User mistakes print one line on stderr and exit 2; failures of the
  * thing being checked exit 1 (see exitCodeOf).
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ArgumentError, NonFiniteModelOutputError } from "@edmkit/core";
@@ -29,9 +29,10 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(12)}${c.help.split("\n")[0].replace(/^edmkit \S+ ?/, "")}`)
   .join("\n")}
 
-Run "edmkit <command> --help" for a command's options. Relative paths (--out, --fixtures,
---model, fixture folders, ...) are taken from the folder you ran the command in, also under
-"pnpm conformance" / "pnpm edmkit" from a subfolder (pnpm and npm say which in INIT_CWD).`;
+Run "edmkit <command> --help" for a command's options; "edmkit --version" prints the version.
+Relative paths (--out, --fixtures, --model, fixture folders, ...) are taken from the folder
+you ran the command in, also under "pnpm conformance" / "pnpm edmkit" from a subfolder (pnpm
+and npm say which in INIT_CWD).`;
 
 /**
  * The folder the user typed the command in. pnpm and npm run a package script in the
@@ -47,6 +48,11 @@ export function callerFolder(env: NodeJS.ProcessEnv = process.env, cwd = process
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v" || name === "version") {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(`${usage}\n`);
     return name ? 0 : 2;

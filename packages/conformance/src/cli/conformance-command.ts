@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import { assembleReport } from "../conformance/assemble.js";
 import { runPool } from "../conformance/pool.js";
 import { listTasks, type SuiteContext, type TaskResult } from "../conformance/tasks.js";
@@ -31,7 +31,7 @@ before the run starts. The previous report stays intact if the run fails or is k
                  the number of tasks or of CPUs (the run says when it caps the number)
   --shard i/n    run only every n-th task starting at i (1-based); combine with "edmkit merge"
   --only PATTERN run only tasks whose id contains PATTERN (e.g. fixture:, scenarios, accuracy)
-  --fixtures DIR fixture folder (default: the bundled fixtures)
+  --fixtures DIR fixture folder (default: the installed @edmkit/fixtures package)
 
 A relative DIR is taken from the folder you ran the command in, also under "pnpm
 conformance" from a subfolder (pnpm and npm pass that folder as INIT_CWD).
@@ -45,17 +45,35 @@ Combines the outputs of "edmkit conformance --shard i/n" runs into one report. T
 must be one complete split of one suite: the same tasks, package versions and n, every shard
 1/n .. n/n exactly once (in any order). --out as for "edmkit conformance".`;
 
-const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const require = createRequire(import.meta.url);
+
+/**
+ * The folder of an installed package (the same in this workspace, where pnpm links it, and in
+ * an npm install from the registry), found through its exported package.json; null when it
+ * is not installed.
+ */
+function packageDir(name: string): string | null {
+  try {
+    return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    return null;
+  }
+}
+
+/** The default --fixtures: the @edmkit/fixtures package (the repository's fixtures/ folder). */
+export function defaultFixturesDir(): string | null {
+  return packageDir("@edmkit/fixtures");
+}
 
 function readVersions(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const dir of ["core", "k-diffusion-port", "diffusers-port", "edm-reference", "conformance"]) {
-    const p = join(root, "packages", dir, "package.json");
-    if (existsSync(p)) {
-      const pkg = JSON.parse(readFileSync(p, "utf8"));
-      out[pkg.name] = pkg.version;
-    }
+  const self = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  const names = ["@edmkit/core", "@edmkit/k-diffusion", "@edmkit/diffusers", "@edmkit/edm", "@edmkit/onnx"];
+  for (const name of [...names, "@edmkit/fixtures"]) {
+    const dir = packageDir(name);
+    if (dir) out[name] = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version;
   }
+  out[self.name] = self.version;
   return out;
 }
 
@@ -159,12 +177,18 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
   const shard = parseShard(values.shard);
   if (values.fixtures?.trim() === "")
     throw new UsageError("conformance: --fixtures must name a folder, got an empty string");
-  const fixturesDir = resolve(values.fixtures ?? join(root, "fixtures"));
+  const bundled = values.fixtures === undefined ? defaultFixturesDir() : null;
+  if (values.fixtures === undefined && bundled === null)
+    throw new UsageError(
+      "conformance: the @edmkit/fixtures package is not installed; install it or give --fixtures DIR",
+    );
+  const fixturesDir = resolve(values.fixtures ?? bundled!);
   if (!existsSync(join(fixturesDir, "reference")))
     throw new UsageError(`conformance: ${fixturesDir} has no reference/ folder of fixtures`);
   const ctx: SuiteContext = {
     fixturesDir,
-    root,
+    // fixture ids read fixture:fixtures/reference/..., installed or in the repository
+    root: dirname(fixturesDir),
     devices: device === "cpu" ? ["cpu"] : ["cpu", device],
     toleranceScale: 1,
   };

@@ -51,7 +51,7 @@ export function normalizeSeed(seed: Seed): bigint {
 /** MT19937 with `init_genrand` seeding; `nextUint32()` returns the tempered outputs. */
 export class MT19937 {
   /** The 624-word state (after a twist: the words about to be tempered). */
-  readonly state = new Uint32Array(N);
+  readonly state: Uint32Array = new Uint32Array(N);
   /** Index of the next state word to temper; N means "twist first". */
   index = N;
 
