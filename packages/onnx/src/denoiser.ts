@@ -25,9 +25,11 @@ import { basename, isAbsolute, join } from "node:path";
 import { readFileSync, statSync } from "node:fs";
 import {
   allocate,
+  ArgumentError,
   type Denoiser,
   type DiscreteModel,
   type DType,
+  GaussianMixture,
   type Prediction,
   type Tensor,
   tensor,
@@ -216,7 +218,10 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       ? { value: loadSidecar(sidecarPath), label: basename(sidecarPath) }
       : OnnxDenoiser.inlineSidecar(options, file);
     // the file is read only if onnxruntime gives no input/output metadata (protobuf fallback)
-    return OnnxDenoiser.create(modelPath, () => readFileSync(modelPath), file, sidecar, options);
+    return OnnxDenoiser.checked(
+      await OnnxDenoiser.create(modelPath, () => readFileSync(modelPath), file, sidecar, options),
+      sidecar?.label ?? "options",
+    );
   }
 
   /** Load a model held in memory (e.g. one the writer produced). */
@@ -226,7 +231,10 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       typeof options.sidecar === "string"
         ? { value: loadSidecar(options.sidecar), label: basename(options.sidecar) }
         : OnnxDenoiser.inlineSidecar(options, file);
-    return OnnxDenoiser.create(bytes, () => bytes, file, sidecar, options);
+    return OnnxDenoiser.checked(
+      await OnnxDenoiser.create(bytes, () => bytes, file, sidecar, options),
+      sidecar?.label ?? "options",
+    );
   }
 
   private static inlineSidecar(
@@ -367,7 +375,7 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       source: sidecar ? sidecarName : "OnnxDenoiser",
     };
     const checked = checkSignature(file, signature, expected);
-    return new OnnxDenoiser(session, model, {
+    const den = new OnnxDenoiser(session, model, {
       file,
       parameterization,
       dtype: checked.dtype,
@@ -382,6 +390,44 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       sessionOptions,
       options,
     });
+    return den;
+  }
+
+  /** Runs checkDeclaredDenoiser; a model that fails it is released before the error. */
+  private static async checked(den: OnnxDenoiser, sidecarName: string): Promise<OnnxDenoiser> {
+    try {
+      await den.checkDeclaredDenoiser(sidecarName);
+    } catch (e) {
+      await den.release();
+      throw e;
+    }
+    return den;
+  }
+
+  /**
+   * A sidecar that declares the exact mixture a `denoiser` graph computes is checked against
+   * it: the graph and core's GaussianMixture are evaluated on four probe points (sigma 0.2, 1,
+   * 5, 40) and must agree to the graph's precision (relative 1e-3 in float32, 1e-9 in float64),
+   * or the model is refused — so plots never overlay the density of another mixture. Other
+   * declarations (discrete models, data sets) are not evaluated here.
+   */
+  private async checkDeclaredDenoiser(sidecarName: string): Promise<void> {
+    const spec = this.sidecar?.denoiser;
+    if (!spec || spec.kind !== "gmm" || this.parameterization !== "denoiser" || this.rank !== 2) return;
+    const dim = spec.dim;
+    const sigmas = Float64Array.from([0.2, 1, 5, 40]);
+    const x = tensor(allocate("float64", sigmas.length * dim), [sigmas.length, dim]);
+    for (let k = 0; k < x.data.length; k++) x.data[k] = 2 * Math.sin(1.3 * k + 0.7);
+    const exact = new GaussianMixture(spec).denoiseSync(x, sigmas);
+    const graph = await this.run(x, sigmas);
+    const tol = this.dtype === "float32" ? 1e-3 : 1e-9;
+    for (let k = 0; k < x.data.length; k++) {
+      const gap = Math.abs(graph.data[k] - exact.data[k]) / Math.max(1, Math.abs(exact.data[k]));
+      if (!(gap <= tol))
+        throw new ArgumentError(
+          `${this.file}: the graph does not compute the mixture ${sidecarName} declares (field \`denoiser\`): at probe row ${Math.floor(k / dim)} (sigma ${sigmas[Math.floor(k / dim)]}) it gives ${graph.data[k]}, the mixture ${exact.data[k]}`,
+        );
+    }
   }
 
   /** D(x; sigma): for `denoiser` graphs. `sigma` holds one noise level per row. */
@@ -431,6 +477,22 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     }
     const batch = x.shape[0];
     if (!(batch >= 1)) throw new Error(`${fn}: ${xName} has an empty batch (shape ${formatShape(x.shape)})`);
+    const numel = x.shape.reduce((a, b) => a * b, 1);
+    if (x.data.length !== numel)
+      throw new ArgumentError(
+        `${fn}: ${xName} holds ${x.data.length} values for shape ${formatShape(x.shape)} (${numel} expected)`,
+      );
+    for (let r = 0; r < perRow.length; r++)
+      if (!Number.isFinite(perRow[r]))
+        throw new ArgumentError(`${fn}: ${cName}[${r}] is ${perRow[r]}; expected a finite number`);
+    const limit = this.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
+    for (let k = 0; k < x.data.length; k++) {
+      const v = x.data[k];
+      if (!(Math.abs(v) <= limit))
+        throw new ArgumentError(
+          `${fn}: ${xName}[${k}] is ${v}; expected a finite number${this.dtype === "float32" ? " within float32 range (the graph is float32)" : ""}`,
+        );
+    }
     if (perRow.length !== batch) {
       throw new Error(
         `${fn}: ${perRow.length} ${cName} values for ${batch} rows of ${xName}, expected one per row`,
