@@ -413,7 +413,7 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
    */
   private async checkDeclaredDenoiser(sidecarName: string): Promise<void> {
     const spec = this.sidecar?.denoiser;
-    if (!spec || spec.kind !== "gmm" || this.parameterization !== "denoiser" || this.rank !== 2) return;
+    if (spec?.kind !== "gmm" || this.parameterization !== "denoiser" || this.rank !== 2) return;
     const dim = spec.dim;
     const sigmas = Float64Array.from([0.2, 1, 5, 40]);
     const x = tensor(allocate("float64", sigmas.length * dim), [sigmas.length, dim]);
