@@ -3,6 +3,7 @@
  * (schedulers/scheduling_euler_ancestral_discrete.py): k-diffusion's "Euler a" (ancestral
  * sampling with eta = 1) as a scheduler.
  */
+import { eulerAncestralElements } from "./step-kernels.js";
 import { ArgumentError, type Tensor, torchMath } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
@@ -152,30 +153,8 @@ export class EulerAncestralDiscreteScheduler extends DiscreteScheduler {
       x = sample.data,
       e = noiseT.data,
       pd = pred.data,
-      xd = prev.data,
-      n = mo.length;
-    // One pass per dtype, the arithmetic written out (`m`'s ops inline: each float32 op rounded
-    // with f), so the loop runs without a call per op; the same operations as m's, in order.
-    if (m.dtype === "float32") {
-      for (let k = 0; k < n; k++) {
-        const s = f(x[k]); // the sample is rounded to float32 first, as the original's step does
-        // x0 by prediction type: ε → x − σ·output; v → output·(−σ/√(σ² + 1)) + x/(σ² + 1), the
-        // division done on the float32 sample
-        const x0 = mode === 0 ? f(s - f(sigma * mo[k])) : f(f(mo[k] * vOut) + f(s / vDen));
-        const d = f(f(s - x0) / sigma); // d = (x − x0)/σ
-        pd[k] = x0;
-        // Euler step to σ_down, then noise·σ_up added to the result
-        xd[k] = f(f(s + f(d * dt)) + f(e[k] * sigmaUp));
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        const s = f(x[k]); // rounded to float32 first, in a float64 run too
-        const x0 = mode === 0 ? s - sigma * mo[k] : mo[k] * vOut + f(s / vDen);
-        const d = (s - x0) / sigma;
-        pd[k] = x0;
-        xd[k] = s + d * dt + e[k] * sigmaUp;
-      }
-    }
+      xd = prev.data;
+    eulerAncestralElements(m.dtype, { x, mo, e, pd, xd, mode, sigma, dt, vOut, vDen, sigmaUp });
     this.stepIndexHeld = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
   }

@@ -3,6 +3,7 @@
  * Karras et al.'s Euler step (Algorithm 2, with optional churn) over the sigma table of a
  * discrete-time model, with every config option diffusers supports.
  */
+import { eulerElements } from "./step-kernels.js";
 import { ArgumentError, sleefLogf, type Tensor, torchMath } from "@edmkit/core";
 import { trainingTables, descendingSigmasWithZero } from "./betas.js";
 import {
@@ -276,40 +277,8 @@ export class EulerDiscreteScheduler extends DiscreteScheduler {
     const mo = modelOutput.data,
       x = sample.data,
       pd = pred.data,
-      xd = prev.data,
-      n = mo.length;
-    // One pass per dtype, the arithmetic written out (`m`'s ops inline: each float32 op rounded
-    // with f), so the loop runs without a call per op; the same operations as m's, in order.
-    if (m.dtype === "float32") {
-      for (let k = 0; k < n; k++) {
-        let s = f(x[k]); // the sample is rounded to float32 first, as the original's step does
-        // churn: add ε·s_noise·√(σ̂² − σ²), ε drawn in the model output's dtype
-        if (noise !== null) s = f(s + f(f(noise[k] * sNoiseT) * churnScale));
-        const e = mo[k];
-        // x0 by prediction type: ε → x − σ̂·output; v → output·(−σ/√(σ² + 1)) + x/(σ² + 1);
-        // sample → the output
-        const x0 = mode === 0 ? f(s - f(sigmaHat * e)) : mode === 1 ? f(f(e * vOut) + f(s / vDen)) : e;
-        const d = f(f(s - x0) / sigmaHat); // d = (x − x0)/σ̂
-        pd[k] = x0;
-        xd[k] = f(s + f(d * dt)); // Euler step x + d·(σ_{i+1} − σ̂)
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        let s = f(x[k]); // rounded to float32 first, in a float64 run too
-        if (noise !== null) s = s + noise[k] * sNoiseT * churnScale;
-        const e = mo[k];
-        // the v division is a float32 op unless churn promoted the sample to float64
-        const x0 =
-          mode === 0
-            ? s - sigmaHat * e
-            : mode === 1
-              ? e * vOut + (noise !== null ? s / vDen : f(s / vDen))
-              : e;
-        const d = (s - x0) / sigmaHat;
-        pd[k] = x0;
-        xd[k] = s + d * dt;
-      }
-    }
+      xd = prev.data;
+    eulerElements(m.dtype, { x, mo, noise, pd, xd, mode, sigmaHat, dt, vOut, vDen, sNoiseT, churnScale });
     this.stepIndexHeld = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
   }
