@@ -86,3 +86,23 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
     throw usageOf(e, command, options) ?? e;
   }
 }
+
+/**
+ * A numeric option's value: undefined when not given; otherwise the number, which must pass
+ * `ok`, else a UsageError "COMMAND: --NAME must be EXPECTED, got "V"" (an empty string is
+ * never a number).
+ */
+export function parseNumberOption(
+  command: string,
+  name: string,
+  v: string | undefined,
+  ok: (x: number) => boolean,
+  expected: string,
+): number | undefined {
+  if (v === undefined) return undefined;
+  const x = v.trim() === "" ? NaN : Number(v);
+  if (!ok(x)) throw new UsageError(`${command}: --${name} must be ${expected}, got "${v}"`);
+  return x;
+}
+
+export const positiveInt = (x: number): boolean => Number.isInteger(x) && x >= 1;

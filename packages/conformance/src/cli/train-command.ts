@@ -12,7 +12,7 @@ import {
   type ToyTrainingProgress,
 } from "@edmkit/edm";
 import { checkWritableFile, stageFile } from "@edmkit/core/node";
-import { parseCommandArgs } from "./args.js";
+import { parseCommandArgs, parseNumberOption, positiveInt } from "./args.js";
 import { UsageError } from "../errors.js";
 import {
   edmMlpModel,
@@ -61,19 +61,8 @@ model of that name stays as it was.
 Exit status: 0 done, 1 training diverged (NaN or infinite loss or weights) or the exported
 graph does not reproduce the trained model, 2 bad input.`;
 
-function parseNumber(
-  name: string,
-  v: string | undefined,
-  ok: (x: number) => boolean,
-  expected: string,
-): number | undefined {
-  if (v === undefined) return undefined;
-  const x = v.trim() === "" ? NaN : Number(v);
-  if (!ok(x)) throw new UsageError(`train: --${name} must be ${expected}, got "${v}"`);
-  return x;
-}
-
-const positiveInt = (x: number) => Number.isInteger(x) && x >= 1;
+const parseNumber = (name: string, v: string | undefined, ok: (x: number) => boolean, expected: string) =>
+  parseNumberOption("train", name, v, ok, expected);
 
 /**
  * max |ONNX - model| / max |model| over 256 points x ~ N(0, sd^2 + sigma^2) with sigma

@@ -9,7 +9,7 @@ import type { PresetName } from "@edmkit/edm";
 import { type OnnxDevice, onnxDevices } from "@edmkit/onnx";
 import { UsageError } from "../../errors.js";
 import { diffusersSchedules, findRunner, type RunnerEntry, runners } from "../../runners/table.js";
-import { parseCommandArgs } from "../args.js";
+import { parseCommandArgs, parseNumberOption, positiveInt } from "../args.js";
 import { isObject, readJsonFile } from "./common.js";
 import { BUILTIN_MODELS } from "./models.js";
 import type { RunOptions } from "./run.js";
@@ -134,19 +134,9 @@ function allowedOptions(entry: RunnerEntry, schedule: string | undefined): Sampl
 // ---------------------------------------------------------------------------------------
 // option parsing
 
-function parseNumber(
-  name: string,
-  v: string | undefined,
-  ok: (x: number) => boolean,
-  expected: string,
-): number | undefined {
-  if (v === undefined) return undefined;
-  const x = v.trim() === "" ? NaN : Number(v);
-  if (!ok(x)) throw new UsageError(`sample: --${name} must be ${expected}, got "${v}"`);
-  return x;
-}
+const parseNumber = (name: string, v: string | undefined, ok: (x: number) => boolean, expected: string) =>
+  parseNumberOption("sample", name, v, ok, expected);
 
-const positiveInt = (x: number) => Number.isInteger(x) && x >= 1;
 const positive = (x: number) => Number.isFinite(x) && x > 0;
 const nonNegative = (x: number) => Number.isFinite(x) && x >= 0;
 
