@@ -5,6 +5,7 @@
  * k-diffusion. No row is open. The seed question against the libraries, and EDM's generality.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { assembleReport } from "../src/conformance/assemble.js";
 import { taskResultSchema } from "../src/conformance/task-results.js";
 import { type SamplerMapValue, samplerMap } from "../src/conformance/webui.js";
 import { renderHtml } from "../src/report/render-html.js";
@@ -230,6 +231,20 @@ describe("the Sampler map section", () => {
     expect(reportSchema.parse(JSON.parse(JSON.stringify(old))).samplerMap.rows).toEqual([]);
     const shard = taskResultSchema.parse({ id: "scenarios", seconds: 1, value: { pairs: [], minimal: [] } });
     expect(shard.kind === "scenarios" && shard.value?.samplerMap.rows).toEqual([]);
+  });
+
+  it("an open row is a problem of the report (conformance exits 1 then)", () => {
+    const rows = v.rows.map((r) =>
+      r.name === "DPM2 a" ? { ...r, verdict: "diverge" as const, open: true, openReason: "test" } : r,
+    );
+    const scen = (samplerMap: unknown) =>
+      taskResultSchema.parse({ id: "scenarios", seconds: 1, value: { pairs: [], minimal: [], samplerMap } });
+    const info = { durationSeconds: 1, workers: 1, shard: null, partial: false, versions: {} };
+    const problems = (samplerMap: unknown) => assembleReport([scen(samplerMap)], info).problems;
+    expect(problems({ ...section(), rows })).toContain(
+      "sampler map row DPM2 a is open (not yet explained): test",
+    );
+    expect(problems(section()).filter((p) => p.startsWith("sampler map"))).toEqual([]);
   });
 
   it("renders every row with webui.ts's numbers in report.md and index.html", () => {

@@ -166,7 +166,8 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     },
     grid: "sigmas",
     noise: null,
-    compared: "same Karras sigmas (the scheduler's)",
+    compared:
+      "same Karras sigmas (the scheduler's); both take a first-order last step into sigma = 0 (diffusers for final_sigmas_type zero, k-diffusion for sigma_next = 0), so lower_order_final (fewer than 15 steps only) changes nothing at N = 15",
     cause: "karras-timestep-rounding",
     ladder: [INIT, KARRAS_T],
   },
