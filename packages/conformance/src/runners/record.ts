@@ -122,6 +122,8 @@ export interface DiffusersRunOptions {
   timestepFor?: (t: number, sigma: number) => number;
   /** Scale the latents by this (or the scheduler's sigma_max) instead of initNoiseSigma (minimal pairs). */
   initScale?: number | "sigma_max";
+  /** Also told every model call and step (after the recorder; step events carry the live prev_sample). */
+  observer?: SamplerObserver;
 }
 
 /**
@@ -188,10 +190,23 @@ export async function runDiffusers(
   const out = await loop(sched, loopModel, latents, {
     ...(counting ? { noise: counting } : {}),
     stepKwargs: opts.stepKwargs,
-    observer: rec,
+    observer: opts.observer ? both(rec, opts.observer) : rec,
     scaleLatents,
   });
   return result(impl, rec, out, counting);
+}
+
+function both(a: SamplerObserver, b: SamplerObserver): SamplerObserver {
+  return {
+    onModelCall: (e) => {
+      a.onModelCall?.(e);
+      b.onModelCall?.(e);
+    },
+    onStep: (e) => {
+      a.onStep?.(e);
+      b.onStep?.(e);
+    },
+  };
 }
 
 /** A written-out loop (variants, Song et al.) recorded the same way as the ports. */
