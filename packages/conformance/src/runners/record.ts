@@ -38,6 +38,7 @@ import {
   runNvlabs as nvlabs,
 } from "./run.js";
 import { type NvlabsSamplerName, runner } from "./table.js";
+import { type Uncast, uncastScheduler } from "./uncast.js";
 
 /** Counts draws of an inner source. */
 export class CountingNoise implements NoiseSource {
@@ -122,6 +123,8 @@ export interface DiffusersRunOptions {
   timestepFor?: (t: number, sigma: number) => number;
   /** Scale the latents by this (or the scheduler's sigma_max) instead of initNoiseSigma (minimal pairs). */
   initScale?: number | "sigma_max";
+  /** float32 casts of the scheduler undone (cause-ladder rungs, uncast.ts). */
+  uncast?: readonly Uncast[];
 }
 
 /**
@@ -185,7 +188,10 @@ export async function runDiffusers(
     latents = scale(clone(z), z, opts.initScale === "sigma_max" ? sigmaMax : opts.initScale);
     scaleLatents = false;
   }
-  const out = await loop(sched, loopModel, latents, {
+  const driven = opts.uncast?.length
+    ? uncastScheduler(sched as Parameters<typeof uncastScheduler>[0], opts.uncast)
+    : sched;
+  const out = await loop(driven, loopModel, latents, {
     ...(counting ? { noise: counting } : {}),
     stepKwargs: opts.stepKwargs,
     observer: rec,

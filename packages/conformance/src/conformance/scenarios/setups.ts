@@ -112,6 +112,8 @@ function ring8DiscreteSetup(): Setup {
       "heun-unique": heunUnique,
       "karras-model-range": kd.getSigmasKarras(N, modelMin, modelMax),
       "karras-leading-range": kd.getSigmasKarras(N, ks.sigmas[N - 1], ks.sigmas[0]),
+      // diffusers' own Karras sigmas (float32, with the final 0)
+      "karras-leading-diffusers": Float64Array.from(ks.sigmas),
     },
     configs: { linspace, leading, "karras-leading": karrasLeading },
     facts: {
