@@ -84,7 +84,9 @@ const SCALARS = "the 0-d sigma scalars (dt, sigma_hat, sigma_up, sigma_down) in 
 
 const EULER_T = "diffusers/EulerDiscreteScheduler@t(sigma)";
 const eulerToKd: RungDef[] = [
-  ...uncastRungs(EULER_T, "diffusers Euler, model fed sigma_to_t(sigma_i)", true),
+  // the sample cast is an implementation of the table: it is also the minimal pair of float32-casts
+  { impl: `${EULER_T}+uncast(sample)`, change: "float32-casts", rule: UNCAST_RULES.sample },
+  ...uncastRungs(EULER_T, "diffusers Euler, model fed sigma_to_t(sigma_i)", true).slice(1),
   { impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "same method" },
 ];
 const HEUN_T = "diffusers/HeunDiscreteScheduler@t(sigma)";

@@ -4,6 +4,7 @@
  * comes from the Report object and is written with the shared formatters in svg/format.ts.
  */
 import { imagesMarkdown } from "./images-section.js";
+import { laddersMarkdown } from "./ladders-section.js";
 import { samplerMapMarkdown } from "./sampler-map-section.js";
 import type { AccuracyResult, PairResult, Report } from "./schema.js";
 import { formatGap, formatIndex, formatOrder, formatSeconds } from "./svg/format.js";
@@ -154,6 +155,8 @@ export function renderMarkdown(report: Report): string {
       "",
     );
   }
+
+  push(...laddersMarkdown(report, { text: mdText, code: mdCode }));
 
   // --- Seed question -------------------------------------------------------------------------
   const anc = report.ancestral;

@@ -108,7 +108,6 @@ function ring8DiscreteSetup(): Setup {
       "diffusers-linspace": Float64Array.from(euler.sigmas),
       "kd-own": wrapper.getSigmas(N),
       "np.interp": interp,
-      "np.interp-float32": Float64Array.from(interp, Math.fround),
       "heun-unique": heunUnique,
       "karras-model-range": kd.getSigmasKarras(N, modelMin, modelMax),
       "karras-leading-range": kd.getSigmasKarras(N, ks.sigmas[N - 1], ks.sigmas[0]),

@@ -21,7 +21,6 @@ export type DiscreteGrid =
   | "diffusers-linspace"
   | "kd-own"
   | "np.interp"
-  | "np.interp-float32"
   | "heun-unique"
   | "karras-model-range"
   | "karras-leading-range"
