@@ -80,7 +80,9 @@ function uncastRungs(
   return rungs;
 }
 
-const SCALARS = "the 0-d sigma scalars (dt, sigma_hat, sigma_up, sigma_down) in float64 (diffusers: float32)";
+/** The rule of a rung that leaves diffusers' 0-d sigma arithmetic for k-diffusion's float64 one. */
+const scalars = (which: string) =>
+  `the 0-d sigma scalars (${which}) in float64 (diffusers: float32 0-d tensors)`;
 
 const EULER_T = "diffusers/EulerDiscreteScheduler@t(sigma)";
 const eulerToKd: RungDef[] = [
@@ -166,7 +168,7 @@ export const LADDERS: readonly LadderDef[] = [
       {
         impl: "k-diffusion/sample_euler_ancestral@diffusers-sigmas",
         change: "float32-casts",
-        rule: SCALARS,
+        rule: scalars("sigma_up, sigma_down, dt"),
       },
     ],
   },
@@ -187,7 +189,7 @@ export const LADDERS: readonly LadderDef[] = [
           setup: "ring8-discrete",
         },
         change: "float32-casts",
-        rule: SCALARS,
+        rule: scalars("sigma_hat, the churn amplitude sqrt(sigma_hat^2 - sigma^2), dt"),
       },
       {
         impl: {
