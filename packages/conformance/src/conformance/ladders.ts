@@ -183,6 +183,22 @@ export const LADDERS: readonly LadderDef[] = [
       {
         impl: {
           from: "variant/euler-churn-stale",
+          id: "variant/euler-churn-stale@discrete,float32-scalars",
+          label:
+            "Euler loop with churn, eps taken before the noise (diffusers' rule), diffusers' float32 sigma scalars, on the eps wrapper",
+          set: {
+            model: "wrapper",
+            sigmas: "diffusers-linspace",
+            churn: DISCRETE_CHURN,
+            scalars: "float32",
+          } as Partial<Recipe>,
+          setup: "ring8-discrete",
+        },
+        change: "same method",
+      },
+      {
+        impl: {
+          from: "variant/euler-churn-stale",
           id: "variant/euler-churn-stale@discrete",
           label: "Euler loop with churn, eps taken before the noise (diffusers' rule), on the eps wrapper",
           set: { model: "wrapper", sigmas: "diffusers-linspace", churn: DISCRETE_CHURN } as Partial<Recipe>,

@@ -86,7 +86,13 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
         impl,
         model(r.model ?? "mixture"),
         (m, t, nz) =>
-          eulerChurnLoop(m, x0, grid(r.sigmas), { ...r.churn, evaluate: r.evaluate, noise: nz, track: t }),
+          eulerChurnLoop(m, x0, grid(r.sigmas), {
+            ...r.churn,
+            evaluate: r.evaluate,
+            scalars: r.scalars ?? "float64",
+            noise: nz,
+            track: t,
+          }),
         new AlignedNoise(SEED),
       );
     }

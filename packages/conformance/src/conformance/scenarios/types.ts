@@ -78,6 +78,8 @@ export type Recipe =
       evaluate: "churned" | "stale";
       /** The D it runs on (default the mixture). */
       model?: ModelRef;
+      /** diffusers' float32 sigma scalars (variants.ts), or float64 (default). */
+      scalars?: "float64" | "float32";
       churn: { sChurn: number; sTmin: number; sTmax: number; sNoise: number };
       sigmas: GridName;
     }
