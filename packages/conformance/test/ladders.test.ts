@@ -8,9 +8,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runScenarios, type ScenarioOutput } from "../src/conformance/scenarios.js";
 import { seedLadders } from "../src/conformance/seed-ladders.js";
 import { reportedPairs, samplerMap } from "../src/conformance/webui.js";
-import { laddersMarkdown, ladderSummary } from "../src/report/ladders-section.js";
-import { laddersBlock } from "../src/report/ladders-section.js";
-import { mdCode, mdText } from "../src/report/render-markdown.js";
+import {
+  ladderCellMarkdown,
+  laddersBlock,
+  laddersMarkdown,
+  ladderSummary,
+} from "../src/report/ladders-section.js";
+import { mdCode, mdText, renderMarkdown } from "../src/report/render-markdown.js";
 import { causeIds, type LadderResult, type PairResult, type Report } from "../src/report/schema.js";
 import { formatGap } from "../src/report/svg/format.js";
 import { UNCAST_RULES } from "../src/runners/uncast.js";
@@ -135,6 +139,15 @@ describe("cause ladders", () => {
         expect(row!).toContain(`| ${formatGap(r.maxGap)} | ${formatGap(r.outputGap)} |`);
         if (r.rule) expect(row!).toContain(mdText(r.rule));
       }
+    }
+    // the Divergences table points each pair to its ladder with every cause the ladder measured
+    const full = renderMarkdown(report);
+    for (const l of ladders) {
+      const causes = new Set(l.rungs.map((r) => r.change).filter((c) => c !== "same method"));
+      const cell = ladderCellMarkdown(report, l.pair);
+      expect(cell.startsWith("closed"), l.pair).toBe(true);
+      for (const c of causes) expect(cell, l.pair).toContain(c);
+      expect(full).toContain(`| ${mdText(cell)} |`);
     }
     // the summary line orders causes by their largest rung, e.g. churn's evaluation point first
     expect(ladderSummary(ladder("discrete-churn/diffusers-vs-kd"))).toMatch(/^churn-evaluation-point /);

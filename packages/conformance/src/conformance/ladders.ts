@@ -5,6 +5,11 @@
  * measured, so the ladder says how much each rule contributes; it closes when its last rung is
  * identical to B to round-off. A built ladder that does not close leaves part of the divergence
  * unexplained (a problem); a pair without a ladder says so ("not built").
+ *
+ * diffusers' float32 casts are rungs of their own: the diffusers run itself with one more cast
+ * undone per rung (runners/uncast.ts: the sample rounded every step, then c_in), until it meets
+ * k-diffusion with a "same method" rung; the sigma scalars and the float32 sigmas are rungs
+ * between k-diffusion (or written-out loop) runs that differ in that one rule.
  */
 import type { CauseId, Impl, LadderResult, PairResult } from "../report/schema.js";
 import type { ImplDef, Recipe, SetupName } from "./scenarios/types.js";
@@ -52,7 +57,7 @@ function uncast(
   return {
     from,
     id: `${idBase}+uncast(${rules.join(",")})`,
-    label: `${label}; float64 ${rules.map((r) => (r === "c_in" ? "c_in" : "sample")).join(" and ")}`,
+    label: `${label}; float64 ${rules.join(" and ")}`,
     set: { ...set, uncast: rules } as Partial<Recipe>,
   };
 }

@@ -11,19 +11,41 @@ import { escapeXml as esc, formatGap } from "./svg/format.js";
 type Rung = LadderResult["rungs"][number];
 
 const LEAD =
-  "For each divergent pair, a chain of runs from a to b that changes one rule per rung; each rung's gap to the previous run says how much that rule contributes (largest first in the summary line). A ladder closes when its last rung is identical to b to round-off; one that does not close is listed under Problems as unexplained.";
+  "For each divergent pair, a chain of runs from a to b that changes one rule per rung; each rung's gap to the previous run says how much that rule contributes (the line above each table: the largest rung of each cause). A ladder closes when its last rung is identical to b to round-off; one that does not close is listed under Problems as unexplained.";
 
-/** The causes a ladder measures, largest output gap first: "cause 1.2e-6 + ..." (same-method rungs left out). */
+/** The causes a ladder measures with the largest output gap of each one's rungs, largest first: "cause 1.2e-6, ...". */
 export function ladderSummary(l: LadderResult): string {
-  const byCause = new Map<string, number>();
-  for (const r of l.rungs) {
-    if (r.change === "same method") continue;
-    byCause.set(r.change, Math.max(byCause.get(r.change) ?? 0, r.outputGap ?? r.maxGap ?? 0));
-  }
-  return [...byCause.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .map(([c, g]) => `${c} ${formatGap(g)}`)
+  return ladderCauses(l)
+    .map((c) => {
+      const gaps = l.rungs.filter((r) => r.change === c).map((r) => r.outputGap ?? r.maxGap ?? 0);
+      return `${c} ${formatGap(Math.max(...gaps))}`;
+    })
     .join(", ");
+}
+
+/** The causes of a ladder's rungs, largest first (same-method rungs left out). */
+export function ladderCauses(l: LadderResult): string[] {
+  const byCause = new Map<string, number>();
+  for (const r of l.rungs)
+    if (r.change !== "same method")
+      byCause.set(r.change, Math.max(byCause.get(r.change) ?? 0, r.outputGap ?? r.maxGap ?? 0));
+  return [...byCause.entries()].sort((a, b) => b[1] - a[1]).map(([c]) => c);
+}
+
+/** The Divergences table's pointer to a pair's ladder: its status and causes, linked. */
+export function ladderCellHtml(report: Report, pair: string): string {
+  const l = report.ladders.find((x) => x.pair === pair);
+  if (!l) return "";
+  const causes = ladderCauses(l);
+  return `<br><a class="rule" href="#ladder-${esc(pair)}">ladder ${esc(statusText(l))}${causes.length ? `: ${esc(causes.join(", "))}` : ""}</a>`;
+}
+
+/** The same for Markdown: "closed: cause, cause" or "—". */
+export function ladderCellMarkdown(report: Report, pair: string): string {
+  const l = report.ladders.find((x) => x.pair === pair);
+  if (!l) return "—";
+  const causes = ladderCauses(l);
+  return `${statusText(l)}${causes.length ? `: ${causes.join(", ")}` : ""}`;
 }
 
 function statusText(l: LadderResult): string {
@@ -69,7 +91,7 @@ export function laddersBlock(report: Report): string {
           `${pair ? `b: ${esc(pair.b.id)}. ` : ""}Last rung vs b: max gap ${esc(formatGap(l.closingGap))}. ${esc(l.note)}`,
         )
       : `<p class="empty">${esc(l.note)}</p>`;
-    const what = summary ? `<p>Output gap by cause: ${esc(summary)}.</p>` : "";
+    const what = summary ? `<p>Largest output gap by cause: ${esc(summary)}.</p>` : "";
     return `<div class="cause" id="ladder-${esc(l.pair)}"><h3><code>${esc(l.pair)}</code>${badge}</h3>${what}${body}</div>`;
   });
   return `<h3 id="ladders">Cause ladders</h3><p class="lead">${esc(LEAD)}</p><div class="causes">${items.join("")}</div>`;
@@ -87,7 +109,7 @@ export function laddersMarkdown(
     out.push(`#### ${md.code(l.pair)} — ${statusText(l)}`, "");
     if (pair) out.push(`a: ${md.code(pair.a.id)}; b: ${md.code(pair.b.id)}`, "");
     const summary = ladderSummary(l);
-    if (summary) out.push(`Output gap by cause: ${md.text(summary)}.`, "");
+    if (summary) out.push(`Largest output gap by cause: ${md.text(summary)}.`, "");
     if (l.rungs.length) {
       out.push(
         "| # | rung | rule changed | max gap | output gap |",

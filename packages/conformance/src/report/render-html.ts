@@ -17,7 +17,7 @@ import {
   verdictBadge,
 } from "./html-parts.js";
 import { imagesSectionHtml } from "./images-section.js";
-import { laddersBlock } from "./ladders-section.js";
+import { ladderCellHtml, laddersBlock } from "./ladders-section.js";
 import { samplerMapSectionHtml } from "./sampler-map-section.js";
 import { divergingPairs } from "./render-markdown.js";
 import type { AccuracyResult, Report } from "./schema.js";
@@ -127,7 +127,7 @@ function divergencesSection(report: Report): string {
     `${num(p.maxGap)}${p.sigmaAtMaxGap ? `${relative(p.maxGap, p.sigmaAtMaxGap)}<span style="color:var(--muted);font-size:12px"> of σ = ${esc(formatGap(p.sigmaAtMaxGap))}</span>` : ""}`,
     `${num(p.outputGap)}${relative(p.outputGap, p.outputScale)}${p.outputScale ? `<span style="color:var(--muted);font-size:12px"> of data RMS ${esc(formatGap(p.outputScale))}</span>` : ""}`,
     sparkline(p.gapPerStep, p.roundoffBound, { outputGap: p.outputGap }),
-    causeBadge(p),
+    causeBadge(p) + ladderCellHtml(report, p.id),
     p.causePair ? `<code>${esc(p.causePair)}</code>` : '<span class="empty">—</span>',
   ]);
   const body = rows.length
