@@ -32,10 +32,22 @@ export function ladderCauses(l: LadderResult): string[] {
   return [...byCause.entries()].sort((a, b) => b[1] - a[1]).map(([c]) => c);
 }
 
+/** A sampler-map row's own ladder run (its named cause removed), in words, or null. */
+function mapRow(report: Report, pair: string): string | null {
+  const row = report.samplerMap.rows.find((r) => r.pair === pair);
+  if (!row) return null;
+  return row.ladder
+    ? `sampler map: the named cause removed leaves ${formatGap(row.ladderGap)}`
+    : "sampler map row";
+}
+
 /** The Divergences table's pointer to a pair's ladder: its status and causes, linked. */
 export function ladderCellHtml(report: Report, pair: string): string {
   const l = report.ladders.find((x) => x.pair === pair);
-  if (!l) return "";
+  if (!l) {
+    const row = mapRow(report, pair);
+    return row ? `<br><a class="rule" href="#sampler-map">${esc(row)}</a>` : "";
+  }
   const causes = ladderCauses(l);
   return `<br><a class="rule" href="#ladder-${esc(pair)}">ladder ${esc(statusText(l))}${causes.length ? `: ${esc(causes.join(", "))}` : ""}</a>`;
 }
@@ -43,7 +55,7 @@ export function ladderCellHtml(report: Report, pair: string): string {
 /** The same for Markdown: "closed: cause, cause" or "—". */
 export function ladderCellMarkdown(report: Report, pair: string): string {
   const l = report.ladders.find((x) => x.pair === pair);
-  if (!l) return "—";
+  if (!l) return mapRow(report, pair) ?? "—";
   const causes = ladderCauses(l);
   return `${statusText(l)}${causes.length ? `: ${causes.join(", ")}` : ""}`;
 }
