@@ -94,7 +94,7 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
   "float32-casts": {
     title: "float32 casts inside the library",
     explanation:
-      "diffusers holds sigmas and timesteps in float32, computes scale_model_input's sqrt(sigma^2 + 1) on float32 0-d tensors, and Euler / Euler-ancestral cast the sample to float32 at every step() even in a float64 run.",
+      "diffusers holds sigmas and timesteps in float32, computes scale_model_input's sqrt(sigma^2 + 1) and its step's sigma scalars (dt, sigma_hat, sigma_up, sigma_down) on float32 0-d tensors, and Euler / Euler-ancestral cast the sample to float32 at every step() even in a float64 run. The last is the largest (about 1e-6 at the output on the ring model, the size of the pairs this cause explains) and is the minimal pair; the cause ladders undo the casts one rung at a time.",
     references: ["PROVENANCE diffusers 1, 2, 3, 4", "PROVENANCE k-diffusion 6", "PROVENANCE EDM 16"],
   },
   "initial-noise-scale": {

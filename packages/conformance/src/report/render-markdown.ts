@@ -4,6 +4,7 @@
  * comes from the Report object and is written with the shared formatters in svg/format.ts.
  */
 import { imagesMarkdown } from "./images-section.js";
+import { ladderCellMarkdown, laddersMarkdown } from "./ladders-section.js";
 import { samplerMapMarkdown } from "./sampler-map-section.js";
 import type { AccuracyResult, PairResult, Report } from "./schema.js";
 import { formatGap, formatIndex, formatOrder, formatSeconds } from "./svg/format.js";
@@ -140,7 +141,7 @@ export function renderMarkdown(report: Report): string {
   else {
     push(
       table(
-        ["pair", "first model call", "max gap", "output gap", "root cause", "minimal pair"],
+        ["pair", "first model call", "max gap", "output gap", "root cause", "minimal pair", "cause ladder"],
         diverging.map((p) => [
           `${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`,
           formatIndex(p.firstModelCall),
@@ -148,12 +149,15 @@ export function renderMarkdown(report: Report): string {
           formatGap(p.outputGap),
           causeCell(p),
           p.causePair ? mdCode(p.causePair) : "—",
+          mdText(ladderCellMarkdown(report, p.id)),
         ]),
-        ["l", "r", "r", "r", "l", "l"],
+        ["l", "r", "r", "r", "l", "l", "l"],
       ),
       "",
     );
   }
+
+  push(...laddersMarkdown(report, { text: mdText, code: mdCode }));
 
   // --- Seed question -------------------------------------------------------------------------
   const anc = report.ancestral;

@@ -116,6 +116,8 @@ export const ladderSchema = z.object({
       impl: implSchema,
       /** The one rule this rung changes from the previous run, or another implementation of the same method. */
       change: z.union([causeIdSchema, z.literal("same method")]),
+      /** The rule in words, where the cause names a family of rules (which float32 cast); "" otherwise. */
+      rule: z.string().default(""),
       /** Against the previous rung (a for the first). */
       verdict: z.enum(["identical", "diverge"]),
       maxGap: maybeNum,

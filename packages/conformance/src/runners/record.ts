@@ -38,6 +38,7 @@ import {
   runNvlabs as nvlabs,
 } from "./run.js";
 import { type NvlabsSamplerName, runner } from "./table.js";
+import { type Uncast, uncastScheduler } from "./uncast.js";
 
 /** Counts draws of an inner source. */
 export class CountingNoise implements NoiseSource {
@@ -124,6 +125,8 @@ export interface DiffusersRunOptions {
   initScale?: number | "sigma_max";
   /** Also told every model call and step (after the recorder; step events carry the live prev_sample). */
   observer?: SamplerObserver;
+  /** float32 casts of the scheduler undone (cause-ladder rungs, uncast.ts). */
+  uncast?: readonly Uncast[];
 }
 
 /**
@@ -187,7 +190,10 @@ export async function runDiffusers(
     latents = scale(clone(z), z, opts.initScale === "sigma_max" ? sigmaMax : opts.initScale);
     scaleLatents = false;
   }
-  const out = await loop(sched, loopModel, latents, {
+  const driven = opts.uncast?.length
+    ? uncastScheduler(sched as Parameters<typeof uncastScheduler>[0], opts.uncast)
+    : sched;
+  const out = await loop(driven, loopModel, latents, {
     ...(counting ? { noise: counting } : {}),
     stepKwargs: opts.stepKwargs,
     observer: opts.observer ? both(rec, opts.observer) : rec,
