@@ -13,9 +13,9 @@ import type { Impl, LadderResult, PairResult } from "../report/schema.js";
 import { buildLadders, type LadderDef, type RungImpl } from "./ladders.js";
 import { SEED, SETUPS } from "./scenarios/setups.js";
 import { AlignedNoise, comparePair, type TrajectoryRun } from "./trajectory.js";
-import { N, SD_PIPE } from "./webui-rows.js";
+import { DDPM_SMALL_RUN, N, SD_PIPE } from "./webui-rows.js";
 
-const SMALL = "webui/diffusers/DDPM@ladder";
+const SMALL = DDPM_SMALL_RUN;
 const LARGE = "webui/diffusers/DDPM-fixed_large";
 const DDIM = "webui/diffusers/DDIM-eta1";
 const KD = "webui/k-diffusion/DDPM";

@@ -23,7 +23,7 @@ import { runDiffusers as loop } from "../runners/run.js";
 import type { PairResult } from "../report/schema.js";
 import { SEED } from "./scenarios/setups.js";
 import { AlignedNoise, CallRecorder, comparePair, type TrajectoryRun } from "./trajectory.js";
-import { N, SD_PIPE } from "./webui-rows.js";
+import { DDPM_SMALL_RUN, N, SD_PIPE } from "./webui-rows.js";
 import { build, fmt, impl, KeyedNoise, MODEL, pairOf } from "./webui-util.js";
 
 export interface Answer {
@@ -42,7 +42,7 @@ export async function seedQuestion(
 ): Promise<Answer> {
   const scenario = "seed question vs the libraries: DDPM / DDIM(eta = 1) vs k-diffusion Euler-a, N = 15";
   const kdRun = runs.get("webui/k-diffusion/DDPM")!;
-  const small = runs.get("webui/diffusers/DDPM@rung1")!;
+  const small = runs.get(DDPM_SMALL_RUN)!;
   const mk = async (
     cls: SignedSchedulerName,
     config: Record<string, unknown>,

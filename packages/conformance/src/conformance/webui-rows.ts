@@ -10,6 +10,12 @@ import { SD_CONFIG } from "./scenarios/setups.js";
 
 export const N = 15;
 export const LIN = { ...SD_CONFIG, timestep_spacing: "linspace" };
+/**
+ * The diffusers DDPM run of the seed question (fixed_small, the DDPM row's first rung: same
+ * noise scale as k-diffusion); webui-answers.ts runs it, seed-ladders.ts rebuilds it.
+ */
+export const DDPM_SMALL_RUN = "webui/diffusers/DDPM@rung1";
+
 /** What StableDiffusionPipeline's scheduler_config.json holds (DDIM / DDPM .from_config(pipe.scheduler.config)). */
 export const SD_PIPE = {
   ...SD_CONFIG,
