@@ -209,3 +209,75 @@ export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
   ];
   return new Uint8Array(bytes);
 }
+
+/**
+ * The finiteness check: exports `f32` and `f64`, `(n: i32) -> i32`, 1 when the first n
+ * elements at offset 0 (n a multiple of 16) are all finite: lanes of Σ x·0, which stays ±0
+ * unless some x is NaN or infinite, compared with 0.
+ */
+export function finiteModule(): Uint8Array {
+  const fnBody = (wide: boolean): number[] => {
+    const pL = 1,
+      endL = 2,
+      acc = [3, 4, 5, 6],
+      zero = 7; // v128 locals start zeroed
+    const mulOp = wide ? 0xf2 : 0xe6,
+      addOp = wide ? 0xf0 : 0xe4,
+      eqOp = wide ? 0x47 : 0x41;
+    const code: number[] = [];
+    code.push(0x20, 0, 0x41, wide ? 3 : 2, 0x74, 0x21, endL); // end = n * size (n % 16 == 0)
+    code.push(0x02, 0x40, 0x03, 0x40);
+    code.push(0x20, pL, 0x20, endL, 0x4f, 0x0d, 1);
+    acc.forEach((a, u) => {
+      code.push(0x20, a, 0x20, pL, SIMD, 0x00, 4, ...uleb(16 * u), 0x20, zero, SIMD, ...uleb(mulOp));
+      code.push(SIMD, ...uleb(addOp), 0x21, a);
+    });
+    code.push(0x20, pL, 0x41, ...sleb(64), 0x6a, 0x21, pL, 0x0c, 0, 0x0b, 0x0b);
+    // ((acc0 + acc1) + (acc2 + acc3)) == 0 in every lane
+    code.push(
+      0x20,
+      acc[0],
+      0x20,
+      acc[1],
+      SIMD,
+      ...uleb(addOp),
+      0x20,
+      acc[2],
+      0x20,
+      acc[3],
+      SIMD,
+      ...uleb(addOp),
+    );
+    code.push(SIMD, ...uleb(addOp), 0x20, zero, SIMD, ...uleb(eqOp), SIMD, ...uleb(0xa3), 0x0b);
+    const fn = [
+      ...vec([
+        [2, I32],
+        [5, V128],
+      ]),
+      ...code,
+    ];
+    return [...uleb(fn.length), ...fn];
+  };
+  const sig = [0x60, ...vec([[I32]]), ...vec([[I32]])];
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec([sig])),
+    ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, 1]])),
+    ...section(3, vec([[0], [0]])),
+    ...section(
+      7,
+      vec([
+        [...name("f32"), 0x00, 0],
+        [...name("f64"), 0x00, 1],
+      ]),
+    ),
+    ...section(10, vec([fnBody(false), fnBody(true)])),
+  ]);
+}

@@ -17,7 +17,7 @@
  * Views of the operands' chunks are cached per array (a WeakMap, so a sampler's buffers and a
  * model's reused output tensor cost no allocation after the first step).
  */
-import { type KernelSpec, kernelModule } from "./simd-emit.js";
+import { finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
 
 /** Elements below which the JS loops are used. */
 export const SIMD_MIN = 4096;
@@ -172,4 +172,35 @@ export class SimdKernel {
       ch[j] = NO_CHUNKS;
     }
   }
+}
+
+let finite: { f32: (n: number) => number; f64: (n: number) => number } | null | undefined;
+
+/**
+ * `allFinite` through SIMD for a large array (each chunk copied into the memory and checked
+ * there, the last few elements in JS), or null where WebAssembly SIMD is unavailable.
+ */
+export function simdAllFinite(a: Data): boolean | null {
+  if (finite === undefined) {
+    const s = sharedMemory();
+    finite = null;
+    if (s !== null) {
+      const inst = new s.wasm.Instance(new s.wasm.Module(finiteModule()), { m: { mem: s.mem } });
+      finite = inst.exports as { f32: (n: number) => number; f64: (n: number) => number };
+    }
+  }
+  if (finite === null) return null;
+  const s = shared as Shared,
+    wide = a instanceof Float64Array,
+    fn = wide ? finite.f64 : finite.f32,
+    ch = chunks(a);
+  for (let c = 0; c < ch.length; c++) {
+    const part = ch[c],
+      m = part.length,
+      whole = m & ~15;
+    region(s, wide, 0, m).set(part);
+    if (fn(whole) === 0) return false;
+    for (let k = whole; k < m; k++) if (!Number.isFinite(part[k])) return false;
+  }
+  return true;
 }
