@@ -173,6 +173,7 @@ export {
   type Expr as SimdExpr,
   inp as simdIn,
   type KernelSpec as SimdSpec,
+  r32 as simdRound32,
   mul as simdMul,
   par as simdPar,
   sub as simdSub,

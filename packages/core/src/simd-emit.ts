@@ -22,7 +22,8 @@ export type Expr =
   | { readonly k: "in"; readonly i: number }
   | { readonly k: "par"; readonly i: number }
   | { readonly k: "const"; readonly v: number }
-  | { readonly k: "add" | "sub" | "mul" | "div"; readonly a: Expr; readonly b: Expr };
+  | { readonly k: "add" | "sub" | "mul" | "div"; readonly a: Expr; readonly b: Expr }
+  | { readonly k: "r32"; readonly a: Expr };
 
 /** Per-element operand j (a tensor). */
 export const inp = (i: number): Expr => ({ k: "in", i });
@@ -34,6 +35,12 @@ export const add = (a: Expr, b: Expr): Expr => ({ k: "add", a, b });
 export const sub = (a: Expr, b: Expr): Expr => ({ k: "sub", a, b });
 export const mul = (a: Expr, b: Expr): Expr => ({ k: "mul", a, b });
 export const div = (a: Expr, b: Expr): Expr => ({ k: "div", a, b });
+/**
+ * `Math.fround`: nothing in the float32 function (its lanes are float32 already); in the float64
+ * one each lane is rounded to float32 and back (f32x4.demote_f64x2_zero, f64x2.promote_low_f32x4),
+ * for the float32 ops of a float64 run (diffusers reads the sample as float32 first).
+ */
+export const r32 = (a: Expr): Expr => ({ k: "r32", a });
 
 export interface KernelSpec {
   /** Number of tensor operands read. */
@@ -101,7 +108,7 @@ function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
     if (e.k === "add" || e.k === "sub" || e.k === "mul" || e.k === "div") {
       count(e.a);
       count(e.b);
-    }
+    } else if (e.k === "r32") count(e.a);
   };
   for (const o of spec.outputs) count(o);
   const splatLocal = (key: string, load: number[]): void => {
@@ -138,7 +145,10 @@ function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
       if (e.k === "in") loopBody.push(...load(e.i));
       else if (e.k === "par") loopBody.push(0x20, ...uleb(splat.get(`p${e.i}`) as number));
       else if (e.k === "const") loopBody.push(0x20, ...uleb(splat.get(`c${e.v}`) as number));
-      else {
+      else if (e.k === "r32") {
+        emit(e.a);
+        if (wide) loopBody.push(SIMD, ...uleb(0x5e), SIMD, ...uleb(0x5f));
+      } else {
         emit(e.a);
         emit(e.b);
         loopBody.push(SIMD, ...uleb(LANE_OP[e.k][lane]));

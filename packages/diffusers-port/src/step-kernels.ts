@@ -5,12 +5,67 @@
  * torch op with `f` in the original's order, the float64 loop is the same expression in
  * doubles (`torchMath`'s ops, inlined). Both loops read the sample rounded to float32 first,
  * as diffusers' step does in a float64 run too.
+ *
+ * Large tensors (SIMD_MIN elements or more, every array of the step's dtype) run instead through
+ * WebAssembly SIMD kernels compiled from the same expressions (core's `SimdKernel`, the `SIMD_*`
+ * specs below): IEEE operations per lane in the loops' order, so the results are the loops'
+ * bit for bit, NaN payloads aside (test/simd-step-kernels.test.ts).
  */
-import type { DType } from "@edmkit/core";
+import {
+  type DType,
+  SIMD_MIN,
+  SimdKernel,
+  simdAdd as add,
+  simdDiv as div,
+  type SimdExpr,
+  simdIn as inp,
+  simdMul as mul,
+  simdPar as par,
+  simdRound32 as r32,
+  simdSub as sub,
+} from "@edmkit/core";
 
 const f = Math.fround;
 
 type Data = Float32Array | Float64Array;
+
+/** Whether every array (z optional) is of the dtype's type and large enough for SIMD. */
+function simdArrays(dtype: DType, x: Data, mo: Data, z: Data | null, pd: Data, xd: Data): boolean {
+  const w = dtype === "float64";
+  return mo.length >= SIMD_MIN && is(x, w) && is(mo, w) && (z === null || is(z, w)) && is(pd, w) && is(xd, w);
+}
+
+const is = (a: Data, wide: boolean) => a instanceof Float64Array === wide;
+
+/**
+ * Euler by mode (0 epsilon, 1 v, 2 sample) and churn (+3): outputs pd, xd; operands x, mo,
+ * [noise]; scalars sigmaHat, dt, vOut, vDen, sNoiseT, churnScale.
+ */
+const SIMD_EULER = [0, 1, 2, 3, 4, 5].map((v) => {
+  const mode = v % 3,
+    churn = v >= 3;
+  let s: SimdExpr = r32(inp(0));
+  if (churn) s = add(s, mul(mul(inp(2), par(4)), par(5)));
+  const vTerm = churn ? div(s, par(3)) : r32(div(s, par(3)));
+  const x0 = mode === 0 ? sub(s, mul(par(0), inp(1))) : mode === 1 ? add(mul(inp(1), par(2)), vTerm) : inp(1);
+  const d = div(sub(s, x0), par(0));
+  return new SimdKernel({ inputs: churn ? 3 : 2, params: 6, outputs: [x0, add(s, mul(d, par(1)))] });
+});
+
+/**
+ * Euler-ancestral by mode (0 epsilon, 1 v): outputs pd, xd; operands x, mo, e; scalars sigma,
+ * dt, vOut, vDen, sigmaUp.
+ */
+const SIMD_EULER_A = [0, 1].map((mode) => {
+  const s = r32(inp(0));
+  const x0 = mode === 0 ? sub(s, mul(par(0), inp(1))) : add(mul(inp(1), par(2)), r32(div(s, par(3))));
+  const d = div(sub(s, x0), par(0));
+  return new SimdKernel({
+    inputs: 3,
+    params: 5,
+    outputs: [x0, add(add(s, mul(d, par(1))), mul(inp(2), par(4)))],
+  });
+});
 
 /** Inputs of one Euler step pass (0-d scalars already rounded as the scheduler holds them). */
 export interface EulerElementArgs {
@@ -34,6 +89,17 @@ export interface EulerElementArgs {
 export function eulerElements(dtype: DType, a: EulerElementArgs): void {
   const { x, mo, noise, pd, xd, mode, sigmaHat, dt, vOut, vDen, sNoiseT, churnScale } = a;
   const n = mo.length;
+  const k = SIMD_EULER[mode + (noise !== null ? 3 : 0)];
+  if (simdArrays(dtype, x, mo, noise, pd, xd) && k.ready()) {
+    const ops = k.ops;
+    ops[0] = pd;
+    ops[1] = xd;
+    ops[2] = x;
+    ops[3] = mo;
+    if (noise !== null) ops[4] = noise;
+    k.run(sigmaHat, dt, vOut, vDen, sNoiseT, churnScale);
+    return;
+  }
   // One pass per dtype, the arithmetic written out (`m`'s ops inline: each float32 op rounded
   // with f), so the loop runs without a call per op; the same operations as m's, in order.
   if (dtype === "float32") {
@@ -85,6 +151,17 @@ export interface EulerAncestralElementArgs {
 export function eulerAncestralElements(dtype: DType, a: EulerAncestralElementArgs): void {
   const { x, mo, e, pd, xd, mode, sigma, dt, vOut, vDen, sigmaUp } = a;
   const n = mo.length;
+  const k = SIMD_EULER_A[mode];
+  if (simdArrays(dtype, x, mo, e, pd, xd) && k.ready()) {
+    const ops = k.ops;
+    ops[0] = pd;
+    ops[1] = xd;
+    ops[2] = x;
+    ops[3] = mo;
+    ops[4] = e;
+    k.run(sigma, dt, vOut, vDen, sigmaUp);
+    return;
+  }
   // One pass per dtype, the arithmetic written out (`m`'s ops inline: each float32 op rounded
   // with f), so the loop runs without a call per op; the same operations as m's, in order.
   if (dtype === "float32") {
