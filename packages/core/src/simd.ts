@@ -70,16 +70,21 @@ function sharedMemory(): Shared | null {
   return shared;
 }
 
-/** Chunk views of an array, cached per array. */
-const chunkCache = new WeakMap<Data, Data[]>();
+/**
+ * Chunk views of an array, cached per array: chunks of a float32 kernel (REGION / 4 elements)
+ * and of a float64 one (REGION / 8), so a float32 operand of a float64 kernel (converted exactly
+ * by `set`) is cut like the float64 ones.
+ */
+const chunkCache = [new WeakMap<Data, Data[]>(), new WeakMap<Data, Data[]>()];
 
-function chunks(a: Data): Data[] {
-  let c = chunkCache.get(a);
+function chunks(a: Data, wide: boolean): Data[] {
+  const cache = chunkCache[wide ? 1 : 0];
+  let c = cache.get(a);
   if (c === undefined) {
-    const step = REGION / a.BYTES_PER_ELEMENT;
+    const step = REGION / (wide ? 8 : 4);
     c = [];
     for (let k = 0; k < a.length; k += step) c.push(a.subarray(k, Math.min(a.length, k + step)));
-    chunkCache.set(a, c);
+    cache.set(a, c);
   }
   return c;
 }
@@ -110,7 +115,11 @@ type Fn = (n: number, ...params: number[]) => void;
  * and releases them. Compiled on the first `ready()`.
  */
 export class SimdKernel {
-  /** Outputs (spec.outputs.length of them), then inputs (spec.inputs). */
+  /**
+   * Outputs (spec.outputs.length of them), then inputs (spec.inputs). The kernel's dtype is the
+   * first output's; an input of the other float type is converted as it is copied in
+   * (`TypedArray.set`: float32 to float64 exactly, float64 to float32 rounded to nearest).
+   */
   readonly ops: Data[] = [];
   private f32: Fn | null = null;
   private f64: Fn | null = null;
@@ -157,7 +166,7 @@ export class SimdKernel {
       wide = ops[0] instanceof Float64Array,
       fn = (wide ? this.f64 : this.f32) as Fn,
       ch = this.chunkOf;
-    for (let j = 0; j < nOps; j++) ch[j] = chunks(ops[j]);
+    for (let j = 0; j < nOps; j++) ch[j] = chunks(ops[j], wide);
     const count = ch[0].length;
     for (let c = 0; c < count; c++) {
       const m = ch[0][c].length;
@@ -193,7 +202,7 @@ export function simdAllFinite(a: Data): boolean | null {
   const s = shared as Shared,
     wide = a instanceof Float64Array,
     fn = wide ? finite.f64 : finite.f32,
-    ch = chunks(a);
+    ch = chunks(a, wide);
   for (let c = 0; c < ch.length; c++) {
     const part = ch[c],
       m = part.length,

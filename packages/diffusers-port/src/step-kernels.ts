@@ -185,3 +185,104 @@ export function eulerAncestralElements(dtype: DType, a: EulerAncestralElementArg
     }
   }
 }
+
+/**
+ * DPM-Solver(++) update by order (1..3) and noise (+3): output x_t; operands sample, m0, m1, m2
+ * (as the order reads them), [noise]; scalars a, b0, b1, b2, cn, c0, c1, cr, c2 (DpmUpdate's).
+ * The sample is read as float32 and its term rounded to float32, the noise term too (r32; the
+ * identity in the float32 kernel, whose lanes are float32 anyway).
+ */
+const SIMD_DPM_UPDATE = [0, 1, 2, 3, 4, 5].map((v) => {
+  const order = (v % 3) + 1,
+    noisy = v >= 3;
+  let acc = r32(mul(par(0), r32(inp(0))));
+  acc = add(acc, mul(par(1), inp(1)));
+  if (order === 2) acc = add(acc, mul(par(2), mul(par(5), sub(inp(1), inp(2)))));
+  else if (order === 3) {
+    const d10 = mul(par(5), sub(inp(1), inp(2))),
+      dd = sub(d10, mul(par(6), sub(inp(2), inp(3))));
+    acc = add(acc, mul(par(2), add(d10, mul(par(7), dd))));
+    acc = add(acc, mul(par(3), mul(par(8), dd)));
+  }
+  if (noisy) acc = add(acc, r32(mul(par(4), inp(1 + order))));
+  return new SimdKernel({ inputs: 1 + order + (noisy ? 1 : 0), params: 9, outputs: [acc] });
+});
+
+/** The coefficients of one DPM-Solver update (dpm-solver.ts's DpmUpdate). */
+export interface DpmUpdateScalars {
+  order: 1 | 2 | 3;
+  a: number;
+  b0: number;
+  b1: number;
+  b2: number;
+  cn: number;
+  c0: number;
+  c1: number;
+  cr: number;
+  c2: number;
+}
+
+/**
+ * applyDpmUpdate through SIMD when it applies: a large output, the sample, its term and the noise
+ * term rounded to float32 (`Math.fround`, as DPMSolverMultistep's step passes them) and `round`
+ * the output dtype's (Math.fround for float32, the identity for float64), the history in the
+ * output's type. Returns false (nothing done) otherwise.
+ */
+export function dpmUpdateSimd(
+  u: DpmUpdateScalars,
+  sample: ArrayLike<number>,
+  history: readonly Data[],
+  noise: ArrayLike<number> | null,
+  out: Data,
+  castSample: (v: number) => number,
+  sampleRound: (v: number) => number,
+  round: (v: number) => number,
+  noiseRound: (v: number) => number,
+): boolean {
+  const wide = out instanceof Float64Array,
+    fr = Math.fround;
+  if (out.length < SIMD_MIN || castSample !== fr || sampleRound !== fr || noiseRound !== fr) return false;
+  if (wide ? round(0.1) !== 0.1 : round !== fr) return false;
+  if (!(sample instanceof Float32Array || sample instanceof Float64Array)) return false;
+  if (noise !== null && !(noise instanceof Float32Array || noise instanceof Float64Array)) return false;
+  for (let j = 0; j < u.order; j++) if (!is(history[j], wide)) return false;
+  const k = SIMD_DPM_UPDATE[u.order - 1 + (noise !== null ? 3 : 0)];
+  if (!k.ready()) return false;
+  const ops = k.ops;
+  ops[0] = out;
+  ops[1] = sample;
+  for (let j = 0; j < u.order; j++) ops[2 + j] = history[j];
+  if (noise !== null) ops[2 + u.order] = noise;
+  k.run(u.a, u.b0, u.b1, u.b2, u.cn, u.c0, u.c1, u.cr, u.c2);
+  return true;
+}
+
+/** x0 = (x − σ_t·ε) / α_t: output x0; operands x, ε; scalars σ_t, α_t. */
+const SIMD_X0_EPS = new SimdKernel({
+  inputs: 2,
+  params: 2,
+  outputs: [div(sub(inp(0), mul(par(0), inp(1))), par(1))],
+});
+
+/**
+ * DPMSolverMultistep's epsilon-to-x0 conversion (dpmsolver++) through SIMD when every array is
+ * of x0's type and large; each op rounded in that dtype, as its loop does. False otherwise.
+ */
+export function x0FromEpsSimd(
+  x: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  x0: Data,
+  st: number,
+  alpha: number,
+): boolean {
+  const w = x0 instanceof Float64Array;
+  if (x0.length < SIMD_MIN || !(x instanceof Float32Array || x instanceof Float64Array)) return false;
+  if (!(eps instanceof Float32Array || eps instanceof Float64Array) || !is(x, w) || !is(eps, w)) return false;
+  if (!SIMD_X0_EPS.ready()) return false;
+  const ops = SIMD_X0_EPS.ops;
+  ops[0] = x0;
+  ops[1] = x;
+  ops[2] = eps;
+  SIMD_X0_EPS.run(st, alpha);
+  return true;
+}

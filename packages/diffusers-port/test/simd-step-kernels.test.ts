@@ -10,6 +10,7 @@
 import { type DType, SIMD_MIN } from "@edmkit/core";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { applyDpmUpdate } from "../src/dpm-solver.js";
 import { eulerAncestralElements, eulerElements } from "../src/step-kernels.js";
 
 const N = 9001,
@@ -98,6 +99,33 @@ for (const mode of [0, 1])
         sigmaUp: s[4],
       }),
   ]);
+
+// DPMSolverMultistep's update: order 1..3, with and without noise (a float32 buffer in either
+// dtype), the rounders its step passes (sample, sample term and noise term float32; the result
+// in the dtype)
+for (const order of [1, 2, 3] as const)
+  for (const noisy of [false, true])
+    passes.push([
+      `dpm update order ${order} noise ${noisy}`,
+      (dtype, [x, m0, m1, m2, out], s) => {
+        const f = Math.fround,
+          r = dtype === "float32" ? f : (v: number) => v;
+        const u = {
+          order,
+          a: s[0],
+          b0: s[1],
+          b1: s[2],
+          b2: s[3],
+          cn: s[4],
+          c0: s[5],
+          c1: f(s[0] - s[1]),
+          cr: f(s[2] / 3),
+          c2: f(s[5] * 2),
+        };
+        const noise = noisy ? Float32Array.from(m2, (v) => f(v * 0.7)) : null;
+        applyDpmUpdate(u, x, [m0, m1, m2], noise, out, f, f, r, f);
+      },
+    ]);
 
 test("the arrays are long enough for SIMD, the slices short enough for the loops", () => {
   expect(N).toBeGreaterThan(SIMD_MIN);
