@@ -22,7 +22,6 @@
  */
 import {
   checkOperands,
-  SIMD_MIN,
   SimdKernel,
   simdAdd as add,
   simdConst as cst,
