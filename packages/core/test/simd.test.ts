@@ -8,6 +8,8 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   allFinite,
+  axpby,
+  axpy,
   SIMD_MIN,
   SimdKernel,
   simdAdd,
@@ -16,6 +18,8 @@ import {
   simdMul,
   simdPar,
   simdSub,
+  subDiv,
+  tensor,
 } from "../src/index.js";
 
 const plainFinite = (a: ArrayLike<number>) => {
@@ -50,6 +54,48 @@ describe.each([Float32Array, Float64Array])("%s", (Ctor) => {
       { numRuns: 200 },
     );
     expect(allFinite(new Ctor(SIMD_MIN * 3 + 5).fill(3e38))).toBe(true);
+  });
+
+  test("axpy, axpby and subDiv on large tensors (SIMD) = on slices (their loops)", () => {
+    const n = 9001,
+      vals = [0, -0, 1e-40, -5e-324, 1.5, -2.25, 3e38, 1e308, NaN, Infinity, -Infinity, 7, 0.1];
+    const mk = (m: number) => {
+      const a = new Ctor(n);
+      for (let i = 0; i < n; i++) a[i] = vals[(i * m) % vals.length] * (1 + ((i * 7) % 11) / 3);
+      return a;
+    };
+    const ops: [
+      string,
+      (
+        o: Float32Array | Float64Array,
+        x: Float32Array | Float64Array,
+        y: Float32Array | Float64Array,
+      ) => void,
+    ][] = [
+      ["axpy", (o, x, y) => axpy(tensor(o, [o.length]), 0.3, tensor(x, [x.length]), tensor(y, [y.length]))],
+      [
+        "axpby",
+        (o, x, y) => axpby(tensor(o, [o.length]), -1.7, tensor(x, [x.length]), 0.6, tensor(y, [y.length])),
+      ],
+      [
+        "subDiv",
+        (o, x, y) => subDiv(tensor(o, [o.length]), tensor(x, [x.length]), tensor(y, [y.length]), 0.7),
+      ],
+    ];
+    for (const [name, op] of ops) {
+      const x = mk(5),
+        y = mk(3);
+      const whole = new Ctor(n),
+        sliced = new Ctor(n);
+      op(whole, x, y);
+      for (let a = 0; a < n; a += 1000)
+        op(sliced.subarray(a, a + 1000), x.subarray(a, a + 1000), y.subarray(a, a + 1000));
+      for (let i = 0; i < n; i++) {
+        const [g, w] = [whole[i], sliced[i]];
+        if (!(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w))))
+          expect([name, i, g]).toEqual([name, i, w]);
+      }
+    }
   });
 
   test("a compiled kernel = its expression in JS", () => {
