@@ -16,6 +16,7 @@ import {
   SIMD_MIN,
   SimdKernel,
   simdAdd as add,
+  simdConst as cst,
   simdDiv as div,
   type SimdExpr,
   simdIn as inp,
@@ -284,5 +285,74 @@ export function x0FromEpsSimd(
   ops[1] = x;
   ops[2] = eps;
   SIMD_X0_EPS.run(st, alpha);
+  return true;
+}
+
+/** x0 at σ_in by mode (0 ε, 1 v, 2 sample) from sample s and output e: scalars σ_in, vOut, vDen. */
+function heunX0(mode: number, s: SimdExpr, e: SimdExpr): SimdExpr {
+  return mode === 0 ? sub(s, mul(par(0), e)) : mode === 1 ? add(mul(e, par(1)), div(s, par(2))) : e;
+}
+
+/**
+ * Heun's predictor by mode: outputs d, x_next, the kept sample, x0; operands x, output;
+ * scalars σ_in, vOut, vDen, σ̂, Δσ.
+ */
+const SIMD_HEUN_PREDICT = [0, 1, 2].map((mode) => {
+  const x0 = heunX0(mode, inp(0), inp(1));
+  const d = div(sub(inp(0), x0), par(3));
+  return new SimdKernel({ inputs: 2, params: 5, outputs: [d, add(inp(0), mul(d, par(4))), inp(0), x0] });
+});
+
+/**
+ * Heun's corrector by mode: outputs x_next, x0; operands x, output, the kept d and sample;
+ * scalars σ_in, vOut, vDen, σ_next, Δσ.
+ */
+const SIMD_HEUN_CORRECT = [0, 1, 2].map((mode) => {
+  const x0 = heunX0(mode, inp(0), inp(1));
+  const d = div(add(inp(2), div(sub(inp(0), x0), par(3))), cst(2));
+  return new SimdKernel({ inputs: 4, params: 5, outputs: [add(inp(3), mul(d, par(4))), x0] });
+});
+
+/**
+ * HeunDiscreteScheduler's predictor (`kept` null: writes d and the kept sample into `dd`,
+ * `sd`) or corrector (reads them) through SIMD, when every array is of the step's dtype (the
+ * sample included), the tensors are large and no clipping applies. False otherwise.
+ */
+export function heunSimd(
+  predictor: boolean,
+  mode: number,
+  x: Data,
+  mo: Data,
+  dd: Data,
+  sd: Data,
+  pd: Data,
+  xd: Data,
+  sigmaIn: number,
+  vOut: number,
+  vDen: number,
+  sigma: number,
+  dt: number,
+): boolean {
+  const w = mo instanceof Float64Array;
+  if (mo.length < SIMD_MIN || !is(x, w) || !is(dd, w) || !is(sd, w) || !is(pd, w) || !is(xd, w)) return false;
+  const k = (predictor ? SIMD_HEUN_PREDICT : SIMD_HEUN_CORRECT)[mode];
+  if (!k.ready()) return false;
+  const ops = k.ops;
+  if (predictor) {
+    ops[0] = dd;
+    ops[1] = xd;
+    ops[2] = sd;
+    ops[3] = pd;
+    ops[4] = x;
+    ops[5] = mo;
+  } else {
+    ops[0] = xd;
+    ops[1] = pd;
+    ops[2] = x;
+    ops[3] = mo;
+    ops[4] = dd;
+    ops[5] = sd;
+  }
+  k.run(sigmaIn, vOut, vDen, sigma, dt);
   return true;
 }

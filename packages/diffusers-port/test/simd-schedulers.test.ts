@@ -1,9 +1,9 @@
 /**
  * Scheduler steps with the WebAssembly SIMD passes against the JS loops (issue 16): with an
- * element-wise model and element-wise noise, a denoising run of Euler, Euler-ancestral and
+ * element-wise model and element-wise noise, a denoising run of Euler, Euler-ancestral, Heun and
  * DPMSolverMultistep (2M, 3M, SDE) over a batch of SIMD_MIN elements or more must equal, bit for
  * bit, the same rows run in slices short enough for the loops; float32 and float64, epsilon and
- * v-prediction.
+ * v-prediction (Heun also sample prediction).
  */
 import { type DType, SIMD_MIN, type Tensor, tensor } from "@edmkit/core";
 import { describe, expect, test } from "vitest";
@@ -12,6 +12,7 @@ import {
   DPMSolverMultistepScheduler,
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
+  HeunDiscreteScheduler,
 } from "../src/index.js";
 
 const ROWS = 2600,
@@ -38,6 +39,9 @@ const makers: [string, () => AnyScheduler][] = [
   ["Euler v", () => new EulerDiscreteScheduler({ ...SD, prediction_type: "v_prediction" })],
   ["Euler a", () => new EulerAncestralDiscreteScheduler(SD)],
   ["Euler a v", () => new EulerAncestralDiscreteScheduler({ ...SD, prediction_type: "v_prediction" })],
+  ["Heun", () => new HeunDiscreteScheduler(SD)],
+  ["Heun v", () => new HeunDiscreteScheduler({ ...SD, prediction_type: "v_prediction" })],
+  ["Heun sample", () => new HeunDiscreteScheduler({ ...SD, prediction_type: "sample" })],
   ["DPM++ 2M", () => new DPMSolverMultistepScheduler(SD)],
   ["DPM++ 3M", () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3 })],
   ["DPM++ 2M SDE", () => new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "sde-dpmsolver++" })],
