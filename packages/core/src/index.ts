@@ -165,6 +165,19 @@ export {
 export { TorchNoise, PerSampleTorchNoise } from "./rng/torch-noise.js";
 export * as libm from "./libm.js";
 export { fma32, fma64 } from "./fma.js";
+export { SIMD_MIN, SimdKernel } from "./simd.js";
+export {
+  add as simdAdd,
+  cst as simdConst,
+  div as simdDiv,
+  type Expr as SimdExpr,
+  inp as simdIn,
+  type KernelSpec as SimdSpec,
+  r32 as simdRound32,
+  mul as simdMul,
+  par as simdPar,
+  sub as simdSub,
+} from "./simd-emit.js";
 export { sleefExpf, sleefLogf, torchExpF32 } from "./sleef-f32.js";
 export {
   libcMath,

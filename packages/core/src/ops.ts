@@ -10,6 +10,8 @@
  * states (one torch op per rounding). That is what makes float32 runs of the originals
  * reproducible: `y + a * x` in torch float32 is two rounded ops, not one fused one.
  */
+import { SIMD_MIN, SimdKernel, simdAllFinite } from "./simd.js";
+import { add as vAdd, div as vDiv, inp, mul as vMul, par, sub as vSub } from "./simd-emit.js";
 import type { Tensor, TypedArray } from "./tensor.js";
 
 const f = Math.fround;
@@ -30,6 +32,33 @@ export function checkOperands(name: string, out: Tensor, ...ins: Tensor[]): void
 }
 
 const is32 = (a: TypedArray): boolean => a instanceof Float32Array;
+
+/**
+ * The SIMD versions of axpy, axpby and subDiv (simd.ts), for large tensors whose operands all
+ * have out's type: the same IEEE ops in the same order, so the same results as the loops.
+ * Float64 only for subDiv (its division is where a float64 loop is slow).
+ */
+const SIMD_AXPY = new SimdKernel({ inputs: 2, params: 1, outputs: [vAdd(inp(1), vMul(par(0), inp(0)))] });
+const SIMD_AXPBY = new SimdKernel({
+  inputs: 2,
+  params: 2,
+  outputs: [vAdd(vMul(par(0), inp(0)), vMul(par(1), inp(1)))],
+});
+const SIMD_SUBDIV = new SimdKernel({ inputs: 2, params: 1, outputs: [vDiv(vSub(inp(0), inp(1)), par(0))] });
+
+/** Whether `k` takes out = op(a, b): large, a and b of out's type, WebAssembly SIMD present. */
+function simd2(k: SimdKernel, o: TypedArray, a: TypedArray, b: TypedArray, float64 = false): boolean {
+  const w = is32(o);
+  return is32(a) === w && is32(b) === w && k.accepts(o, float64);
+}
+
+function runSimd2(k: SimdKernel, o: TypedArray, a: TypedArray, b: TypedArray, p0: number, p1 = 0): void {
+  const ops = k.ops;
+  ops[0] = o;
+  ops[1] = a;
+  ops[2] = b;
+  k.run(p0, p1);
+}
 
 /** out = a */
 export function copyInto(out: Tensor, a: Tensor): Tensor {
@@ -84,7 +113,8 @@ export function axpy(out: Tensor, alpha: number, x: Tensor, y: Tensor): Tensor {
     xs = x.data,
     ys = y.data,
     n = o.length;
-  if (is32(o)) {
+  if (simd2(SIMD_AXPY, o, xs, ys)) runSimd2(SIMD_AXPY, o, xs, ys, alpha);
+  else if (is32(o)) {
     const a = f(alpha);
     for (let i = 0; i < n; i++) o[i] = ys[i] + f(a * xs[i]);
   } else {
@@ -100,7 +130,8 @@ export function axpby(out: Tensor, a: number, x: Tensor, b: number, y: Tensor): 
     xs = x.data,
     ys = y.data,
     n = o.length;
-  if (is32(o)) {
+  if (simd2(SIMD_AXPBY, o, xs, ys)) runSimd2(SIMD_AXPBY, o, xs, ys, a, b);
+  else if (is32(o)) {
     const a32 = f(a),
       b32 = f(b);
     for (let i = 0; i < n; i++) o[i] = f(a32 * xs[i]) + f(b32 * ys[i]);
@@ -132,7 +163,8 @@ export function subDiv(out: Tensor, a: Tensor, b: Tensor, s: number): Tensor {
     x = a.data,
     y = b.data,
     n = o.length;
-  if (is32(o)) {
+  if (simd2(SIMD_SUBDIV, o, x, y, true)) runSimd2(SIMD_SUBDIV, o, x, y, s);
+  else if (is32(o)) {
     const s32 = f(s);
     for (let i = 0; i < n; i++) o[i] = f(x[i] - y[i]) / s32;
   } else {
@@ -212,8 +244,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * True when every element is finite. Typed arrays get one monomorphic loop each, cheap enough
  * for a per-step check in a sampler loop: `v · 0` is ±0 for finite v and NaN for ±∞ and NaN,
  * summed into four running sums (no branch per element) checked once per block of 4,096.
+ * Large float arrays take the same sums in WebAssembly SIMD lanes (simd.ts), several times
+ * faster; the answer is the same.
  */
 export function allFinite(a: ArrayLike<number>): boolean {
+  if (a.length >= SIMD_MIN && (a instanceof Float32Array || a instanceof Float64Array)) {
+    const r = simdAllFinite(a);
+    if (r !== null) return r;
+  }
   if (a instanceof Float64Array) return allFinite64(a);
   if (a instanceof Float32Array) return allFinite32(a);
   for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) return false;

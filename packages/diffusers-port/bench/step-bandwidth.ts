@@ -11,13 +11,16 @@
  * draws). Bytes a call must move: Euler reads the sample and the output and writes
  * prev_sample and pred_original_sample (4 arrays); Euler-ancestral also reads the noise (5);
  * Heun's predictor reads 2 and writes 4 (prev, pred, and the derivative and sample kept for
- * the corrector), its corrector reads 4 and writes 2 (6 per call). Timed in wall time and in
+ * the corrector), its corrector reads 4 and writes 2 (6 per call); DPMSolverMultistep (2M,
+ * dpmsolver++) reads the sample, the output and the previous converted output and writes
+ * prev_sample and the converted output it keeps (5). Timed in wall time and in
  * this process's CPU time (which a busy machine's time slicing does not inflate); GB/s and
  * the ratio use CPU time. Compare ratios of one run, not absolute times across runs.
  */
 import { allocate, type DType, tensor } from "@edmkit/core";
 import {
   type AnyScheduler,
+  DPMSolverMultistepScheduler,
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
@@ -28,6 +31,7 @@ const makers: [string, () => AnyScheduler, number][] = [
   ["EulerDiscrete", () => new EulerDiscreteScheduler(SD), 4],
   ["HeunDiscrete", () => new HeunDiscreteScheduler(SD), 6],
   ["EulerAncestral", () => new EulerAncestralDiscreteScheduler(SD), 5],
+  ["DPMSolverMultistep", () => new DPMSolverMultistepScheduler(SD), 5],
 ];
 const idle = { randn: <T>(o: T) => o };
 const cpuMs = () => {

@@ -23,6 +23,7 @@ import {
   torchMath,
   ArgumentError,
 } from "@edmkit/core";
+import { dpmUpdateSimd } from "./step-kernels.js";
 
 const T32 = torchMath("float32");
 
@@ -154,6 +155,7 @@ export function dpmCoefficients(
  * Evaluate one update into `out` (allowed to be `sample` itself). `history` is
  * [m0, m1, m2] (m0 the newest converted output). `sampleRound` rounds the sample term as the
  * sample is held; `round` is the result dtype's rounding, `noiseRound` the noise term's.
+ * Large tensors with DPMSolverMultistep's rounders go through SIMD (step-kernels.ts).
  */
 export function applyDpmUpdate(
   u: DpmUpdate,
@@ -166,6 +168,7 @@ export function applyDpmUpdate(
   round: (v: number) => number,
   noiseRound: (v: number) => number,
 ): void {
+  if (dpmUpdateSimd(u, sample, history, noise, out, castSample, sampleRound, round, noiseRound)) return;
   const n = out.length;
   const m0 = history[0],
     m1 = history[1],

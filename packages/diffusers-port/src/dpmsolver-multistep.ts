@@ -35,6 +35,7 @@ import {
   thresholdSample,
 } from "./dpm-solver.js";
 import { checkGenerator, drawNoise } from "./generator.js";
+import { x0FromEpsSimd } from "./step-kernels.js";
 import { foreignSigma, lastIfAbsent, noisePositions } from "./schedule-index.js";
 import {
   betaSigmas,
@@ -515,8 +516,11 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
       o = x0.data,
       n = o.length;
     if (plus) {
-      if (pt === "epsilon") for (let k = 0; k < n; k++) o[k] = r(r(x[k] - r(st * m[k])) / alpha);
-      else if (pt === "sample") o.set(m);
+      if (pt === "epsilon") {
+        // large tensors through SIMD (step-kernels.ts), the same ops
+        if (!x0FromEpsSimd(x, m, o, st, alpha))
+          for (let k = 0; k < n; k++) o[k] = r(r(x[k] - r(st * m[k])) / alpha);
+      } else if (pt === "sample") o.set(m);
       else if (pt === "v_prediction") for (let k = 0; k < n; k++) o[k] = r(r(alpha * x[k]) - r(st * m[k]));
       else for (let k = 0; k < n; k++) o[k] = r(x[k] - r(sigma * m[k]));
       if (this.init.thresholding)

@@ -21,6 +21,7 @@ import {
   promote,
 } from "./discrete-scheduler.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
+import { heunSimd } from "./step-kernels.js";
 import {
   betaSigmas,
   exponentialSigmas,
@@ -291,7 +292,10 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
       const sStore = this.scratch(is64 ? "sample64" : "sample32", modelOutput.shape, dtype);
       const dd = dStore.data,
         sd = sStore.data;
-      if (f64) {
+      // large tensors without clipping: SIMD (step-kernels.ts), the same ops
+      if (!clip && heunSimd(true, mode, x, mo, dd, sd, pd, xd, sigmaIn, vOut, vDen, sigmaHat, dt)) {
+        // done
+      } else if (f64) {
         for (let k = 0; k < n; k++) {
           const s = x[k];
           const x0 = predOriginal64(s, mo[k]);
@@ -326,7 +330,9 @@ export class HeunDiscreteScheduler extends DiscreteScheduler {
         );
       const dd = dPrev.data,
         sd = sPrev.data;
-      if (f64) {
+      if (!clip && heunSimd(false, mode, x, mo, dd, sd, pd, xd, sigmaIn, vOut, vDen, sigmaNext, dt)) {
+        // done
+      } else if (f64) {
         for (let k = 0; k < n; k++) {
           const s = x[k];
           const x0 = predOriginal64(s, mo[k]);

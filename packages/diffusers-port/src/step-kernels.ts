@@ -5,12 +5,68 @@
  * torch op with `f` in the original's order, the float64 loop is the same expression in
  * doubles (`torchMath`'s ops, inlined). Both loops read the sample rounded to float32 first,
  * as diffusers' step does in a float64 run too.
+ *
+ * Large tensors (SIMD_MIN elements or more, every array of the step's dtype) run instead through
+ * WebAssembly SIMD kernels compiled from the same expressions (core's `SimdKernel`, the `SIMD_*`
+ * specs below): IEEE operations per lane in the loops' order, so the results are the loops'
+ * bit for bit, NaN payloads aside (test/simd-step-kernels.test.ts).
  */
-import type { DType } from "@edmkit/core";
+import {
+  type DType,
+  SIMD_MIN,
+  SimdKernel,
+  simdAdd as add,
+  simdConst as cst,
+  simdDiv as div,
+  type SimdExpr,
+  simdIn as inp,
+  simdMul as mul,
+  simdPar as par,
+  simdRound32 as r32,
+  simdSub as sub,
+} from "@edmkit/core";
 
 const f = Math.fround;
 
 type Data = Float32Array | Float64Array;
+
+/** Whether every array (z optional) is of the dtype's type and large enough for SIMD. */
+function simdArrays(dtype: DType, x: Data, mo: Data, z: Data | null, pd: Data, xd: Data): boolean {
+  const w = dtype === "float64";
+  return mo.length >= SIMD_MIN && is(x, w) && is(mo, w) && (z === null || is(z, w)) && is(pd, w) && is(xd, w);
+}
+
+const is = (a: Data, wide: boolean) => a instanceof Float64Array === wide;
+
+/**
+ * Euler by mode (0 epsilon, 1 v, 2 sample) and churn (+3): outputs pd, xd; operands x, mo,
+ * [noise]; scalars sigmaHat, dt, vOut, vDen, sNoiseT, churnScale.
+ */
+const SIMD_EULER = [0, 1, 2, 3, 4, 5].map((v) => {
+  const mode = v % 3,
+    churn = v >= 3;
+  let s: SimdExpr = r32(inp(0));
+  if (churn) s = add(s, mul(mul(inp(2), par(4)), par(5)));
+  const vTerm = churn ? div(s, par(3)) : r32(div(s, par(3)));
+  const x0 = mode === 0 ? sub(s, mul(par(0), inp(1))) : mode === 1 ? add(mul(inp(1), par(2)), vTerm) : inp(1);
+  const d = div(sub(s, x0), par(0));
+  return new SimdKernel({ inputs: churn ? 3 : 2, params: 6, outputs: [x0, add(s, mul(d, par(1)))] });
+});
+
+/**
+ * Euler-ancestral by mode (0 epsilon, 1 v): outputs pd, xd; operands x, mo, e; scalars sigma,
+ * dt, vOut, vDen, sigmaUp.
+ */
+const SIMD_EULER_A = [0, 1].map((mode) => {
+  const s = r32(inp(0));
+  const x0 = mode === 0 ? sub(s, mul(par(0), inp(1))) : add(mul(inp(1), par(2)), r32(div(s, par(3))));
+  const d = div(sub(s, x0), par(0));
+  return new SimdKernel({
+    inputs: 3,
+    params: 5,
+    outputs: [x0, add(add(s, mul(d, par(1))), mul(inp(2), par(4)))],
+  });
+});
 
 /** Inputs of one Euler step pass (0-d scalars already rounded as the scheduler holds them). */
 export interface EulerElementArgs {
@@ -34,6 +90,17 @@ export interface EulerElementArgs {
 export function eulerElements(dtype: DType, a: EulerElementArgs): void {
   const { x, mo, noise, pd, xd, mode, sigmaHat, dt, vOut, vDen, sNoiseT, churnScale } = a;
   const n = mo.length;
+  const k = SIMD_EULER[mode + (noise !== null ? 3 : 0)];
+  if (simdArrays(dtype, x, mo, noise, pd, xd) && k.ready()) {
+    const ops = k.ops;
+    ops[0] = pd;
+    ops[1] = xd;
+    ops[2] = x;
+    ops[3] = mo;
+    if (noise !== null) ops[4] = noise;
+    k.run(sigmaHat, dt, vOut, vDen, sNoiseT, churnScale);
+    return;
+  }
   // One pass per dtype, the arithmetic written out (`m`'s ops inline: each float32 op rounded
   // with f), so the loop runs without a call per op; the same operations as m's, in order.
   if (dtype === "float32") {
@@ -85,6 +152,17 @@ export interface EulerAncestralElementArgs {
 export function eulerAncestralElements(dtype: DType, a: EulerAncestralElementArgs): void {
   const { x, mo, e, pd, xd, mode, sigma, dt, vOut, vDen, sigmaUp } = a;
   const n = mo.length;
+  const k = SIMD_EULER_A[mode];
+  if (simdArrays(dtype, x, mo, e, pd, xd) && k.ready()) {
+    const ops = k.ops;
+    ops[0] = pd;
+    ops[1] = xd;
+    ops[2] = x;
+    ops[3] = mo;
+    ops[4] = e;
+    k.run(sigma, dt, vOut, vDen, sigmaUp);
+    return;
+  }
   // One pass per dtype, the arithmetic written out (`m`'s ops inline: each float32 op rounded
   // with f), so the loop runs without a call per op; the same operations as m's, in order.
   if (dtype === "float32") {
@@ -107,4 +185,174 @@ export function eulerAncestralElements(dtype: DType, a: EulerAncestralElementArg
       xd[k] = s + d * dt + e[k] * sigmaUp;
     }
   }
+}
+
+/**
+ * DPM-Solver(++) update by order (1..3) and noise (+3): output x_t; operands sample, m0, m1, m2
+ * (as the order reads them), [noise]; scalars a, b0, b1, b2, cn, c0, c1, cr, c2 (DpmUpdate's).
+ * The sample is read as float32 and its term rounded to float32, the noise term too (r32; the
+ * identity in the float32 kernel, whose lanes are float32 anyway).
+ */
+const SIMD_DPM_UPDATE = [0, 1, 2, 3, 4, 5].map((v) => {
+  const order = (v % 3) + 1,
+    noisy = v >= 3;
+  let acc = r32(mul(par(0), r32(inp(0))));
+  acc = add(acc, mul(par(1), inp(1)));
+  if (order === 2) acc = add(acc, mul(par(2), mul(par(5), sub(inp(1), inp(2)))));
+  else if (order === 3) {
+    const d10 = mul(par(5), sub(inp(1), inp(2))),
+      dd = sub(d10, mul(par(6), sub(inp(2), inp(3))));
+    acc = add(acc, mul(par(2), add(d10, mul(par(7), dd))));
+    acc = add(acc, mul(par(3), mul(par(8), dd)));
+  }
+  if (noisy) acc = add(acc, r32(mul(par(4), inp(1 + order))));
+  return new SimdKernel({ inputs: 1 + order + (noisy ? 1 : 0), params: 9, outputs: [acc] });
+});
+
+/** The coefficients of one DPM-Solver update (dpm-solver.ts's DpmUpdate). */
+export interface DpmUpdateScalars {
+  order: 1 | 2 | 3;
+  a: number;
+  b0: number;
+  b1: number;
+  b2: number;
+  cn: number;
+  c0: number;
+  c1: number;
+  cr: number;
+  c2: number;
+}
+
+/**
+ * applyDpmUpdate through SIMD when it applies: a large output, the sample, its term and the noise
+ * term rounded to float32 (`Math.fround`, as DPMSolverMultistep's step passes them) and `round`
+ * the output dtype's (Math.fround for float32, the identity for float64), the history in the
+ * output's type. Returns false (nothing done) otherwise.
+ */
+export function dpmUpdateSimd(
+  u: DpmUpdateScalars,
+  sample: ArrayLike<number>,
+  history: readonly Data[],
+  noise: ArrayLike<number> | null,
+  out: Data,
+  castSample: (v: number) => number,
+  sampleRound: (v: number) => number,
+  round: (v: number) => number,
+  noiseRound: (v: number) => number,
+): boolean {
+  const wide = out instanceof Float64Array,
+    fr = Math.fround;
+  if (out.length < SIMD_MIN || castSample !== fr || sampleRound !== fr || noiseRound !== fr) return false;
+  if (wide ? round(0.1) !== 0.1 : round !== fr) return false;
+  if (!(sample instanceof Float32Array || sample instanceof Float64Array)) return false;
+  if (noise !== null && !(noise instanceof Float32Array || noise instanceof Float64Array)) return false;
+  for (let j = 0; j < u.order; j++) if (!is(history[j], wide)) return false;
+  const k = SIMD_DPM_UPDATE[u.order - 1 + (noise !== null ? 3 : 0)];
+  if (!k.ready()) return false;
+  const ops = k.ops;
+  ops[0] = out;
+  ops[1] = sample;
+  for (let j = 0; j < u.order; j++) ops[2 + j] = history[j];
+  if (noise !== null) ops[2 + u.order] = noise;
+  k.run(u.a, u.b0, u.b1, u.b2, u.cn, u.c0, u.c1, u.cr, u.c2);
+  return true;
+}
+
+/** x0 = (x − σ_t·ε) / α_t: output x0; operands x, ε; scalars σ_t, α_t. */
+const SIMD_X0_EPS = new SimdKernel({
+  inputs: 2,
+  params: 2,
+  outputs: [div(sub(inp(0), mul(par(0), inp(1))), par(1))],
+});
+
+/**
+ * DPMSolverMultistep's epsilon-to-x0 conversion (dpmsolver++) through SIMD when every array is
+ * of x0's type and large; each op rounded in that dtype, as its loop does. False otherwise.
+ */
+export function x0FromEpsSimd(
+  x: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  x0: Data,
+  st: number,
+  alpha: number,
+): boolean {
+  const w = x0 instanceof Float64Array;
+  if (x0.length < SIMD_MIN || !(x instanceof Float32Array || x instanceof Float64Array)) return false;
+  if (!(eps instanceof Float32Array || eps instanceof Float64Array) || !is(x, w) || !is(eps, w)) return false;
+  if (!SIMD_X0_EPS.ready()) return false;
+  const ops = SIMD_X0_EPS.ops;
+  ops[0] = x0;
+  ops[1] = x;
+  ops[2] = eps;
+  SIMD_X0_EPS.run(st, alpha);
+  return true;
+}
+
+/** x0 at σ_in by mode (0 ε, 1 v, 2 sample) from sample s and output e: scalars σ_in, vOut, vDen. */
+function heunX0(mode: number, s: SimdExpr, e: SimdExpr): SimdExpr {
+  return mode === 0 ? sub(s, mul(par(0), e)) : mode === 1 ? add(mul(e, par(1)), div(s, par(2))) : e;
+}
+
+/**
+ * Heun's predictor by mode: outputs d, x_next, the kept sample, x0; operands x, output;
+ * scalars σ_in, vOut, vDen, σ̂, Δσ.
+ */
+const SIMD_HEUN_PREDICT = [0, 1, 2].map((mode) => {
+  const x0 = heunX0(mode, inp(0), inp(1));
+  const d = div(sub(inp(0), x0), par(3));
+  return new SimdKernel({ inputs: 2, params: 5, outputs: [d, add(inp(0), mul(d, par(4))), inp(0), x0] });
+});
+
+/**
+ * Heun's corrector by mode: outputs x_next, x0; operands x, output, the kept d and sample;
+ * scalars σ_in, vOut, vDen, σ_next, Δσ.
+ */
+const SIMD_HEUN_CORRECT = [0, 1, 2].map((mode) => {
+  const x0 = heunX0(mode, inp(0), inp(1));
+  const d = div(add(inp(2), div(sub(inp(0), x0), par(3))), cst(2));
+  return new SimdKernel({ inputs: 4, params: 5, outputs: [add(inp(3), mul(d, par(4))), x0] });
+});
+
+/**
+ * HeunDiscreteScheduler's predictor (`kept` null: writes d and the kept sample into `dd`,
+ * `sd`) or corrector (reads them) through SIMD, when every array is of the step's dtype (the
+ * sample included), the tensors are large and no clipping applies. False otherwise.
+ */
+export function heunSimd(
+  predictor: boolean,
+  mode: number,
+  x: Data,
+  mo: Data,
+  dd: Data,
+  sd: Data,
+  pd: Data,
+  xd: Data,
+  sigmaIn: number,
+  vOut: number,
+  vDen: number,
+  sigma: number,
+  dt: number,
+): boolean {
+  const w = mo instanceof Float64Array;
+  if (mo.length < SIMD_MIN || !is(x, w) || !is(dd, w) || !is(sd, w) || !is(pd, w) || !is(xd, w)) return false;
+  const k = (predictor ? SIMD_HEUN_PREDICT : SIMD_HEUN_CORRECT)[mode];
+  if (!k.ready()) return false;
+  const ops = k.ops;
+  if (predictor) {
+    ops[0] = dd;
+    ops[1] = xd;
+    ops[2] = sd;
+    ops[3] = pd;
+    ops[4] = x;
+    ops[5] = mo;
+  } else {
+    ops[0] = xd;
+    ops[1] = pd;
+    ops[2] = x;
+    ops[3] = mo;
+    ops[4] = dd;
+    ops[5] = sd;
+  }
+  k.run(sigmaIn, vOut, vDen, sigma, dt);
+  return true;
 }

@@ -10,9 +10,12 @@
  *
  * The model costs nothing (it returns one preallocated tensor, zeros) and no noise is drawn
  * (the noise source leaves its buffer as it is), so what is timed is the sampler's own work.
- * Time per step: (best time of a run of N2 steps − best time of a run of N1 steps) / (N2 − N1),
- * which cancels the per-call setup (the working copy of x and the step buffers). Small batches
- * use the best of a few long runs divided by their step count.
+ * Time per step: the model records the time of each of its calls; a step is the time from the
+ * first model call of one step to the first of the next (every step of the schedule below makes
+ * the same number of calls), so the per-call setup (the working copy of x, the step buffers)
+ * and its garbage collections stay out. Per run the median step, best of a few runs. Small
+ * batches (a step takes about a microsecond, below the clocks' resolution) use the best of a
+ * few long runs divided by their step count.
  *
  * Bytes a step must move: the arrays of x's size that a step reads or writes when each is
  * touched once (the model's output and input counted, the model's own work not), times the
@@ -47,6 +50,9 @@ const only = process.argv
   ?.slice("--only=".length)
   .split(",");
 
+/** Times (ms, wall and CPU) of the model's calls, appended by the zero model. */
+const calls: { wall: number[]; cpu: number[] } = { wall: [], cpu: [] };
+
 function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
   const out = tensor(
     allocate(
@@ -55,7 +61,13 @@ function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
     ),
     shape,
   );
-  return { denoise: async () => out };
+  return {
+    denoise: async () => {
+      calls.wall.push(performance.now());
+      calls.cpu.push(cpuMs());
+      return out;
+    },
+  };
 }
 
 /** Leaves the buffer as it is (zeros): the noise terms are computed, nothing is drawn. */
@@ -114,8 +126,30 @@ async function bestRun(run: Run, model: Denoiser, x: Tensor, steps: number, reps
     const t0 = performance.now(),
       c0 = cpuMs();
     await run(model, x, schedule(steps));
-    best.cpu = Math.min(best.cpu, cpuMs() - c0);
-    best.wall = Math.min(best.wall, performance.now() - t0);
+    best.cpu = Math.min(best.cpu, (cpuMs() - c0) / steps);
+    best.wall = Math.min(best.wall, (performance.now() - t0) / steps);
+  }
+  return best;
+}
+
+const median = (v: number[]) => v.sort((a, b) => a - b)[v.length >> 1];
+
+/** Median time of a step (first model call to the next step's first), best of `reps` runs. */
+async function bestStep(run: Run, model: Denoiser, x: Tensor, steps: number, reps: number): Promise<Timing> {
+  const best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < reps; r++) {
+    calls.wall.length = 0;
+    calls.cpu.length = 0;
+    await run(model, x, schedule(steps));
+    const per = calls.wall.length / steps; // model calls per step
+    const wall: number[] = [],
+      cpu: number[] = [];
+    for (let i = 0; i + 1 < steps; i++) {
+      wall.push(calls.wall[(i + 1) * per] - calls.wall[i * per]);
+      cpu.push(calls.cpu[(i + 1) * per] - calls.cpu[i * per]);
+    }
+    best.cpu = Math.min(best.cpu, median(cpu));
+    best.wall = Math.min(best.wall, median(wall));
   }
   return best;
 }
@@ -140,19 +174,9 @@ for (const [n, label] of [
     for (const [name, run, arrays] of samplers) {
       if (only && !only.includes(name)) continue;
       await run(model, x, schedule(big ? 3 : 200)); // warm-up
-      let t: Timing;
-      if (big) {
-        const n1 = 2,
-          n2 = quick ? 6 : 12,
-          reps = quick ? 2 : 3;
-        const long = await bestRun(run, model, x, n2, reps),
-          short = await bestRun(run, model, x, n1, reps);
-        t = { wall: (long.wall - short.wall) / (n2 - n1), cpu: (long.cpu - short.cpu) / (n2 - n1) };
-      } else {
-        const steps = quick ? 500 : 2000;
-        const b = await bestRun(run, model, x, steps, quick ? 3 : 5);
-        t = { wall: b.wall / steps, cpu: b.cpu / steps };
-      }
+      const t = big
+        ? await bestStep(run, model, x, quick ? 6 : 12, quick ? 2 : 3)
+        : await bestRun(run, model, x, quick ? 500 : 2000, quick ? 3 : 5);
       const bytes = arrays * size * elt;
       const gbs = bytes / (t.cpu * 1e6);
       rows.push([

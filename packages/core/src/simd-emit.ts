@@ -1,0 +1,293 @@
+/**
+ * A tiny compiler from element-wise kernel expressions to WebAssembly SIMD (issue 16): no
+ * toolchain, the module's bytes are assembled here. A kernel is a list of output expressions
+ * over per-element operands (`inp(j)`), scalars (`par(j)`) and constants, built from the four
+ * IEEE operations add, sub, mul and div. The same expression compiles to an f32x4 loop
+ * (float32 tensors) and an f64x2 loop (float64 tensors); every operation is a lane-wise IEEE
+ * operation rounded to the lane type, in the expression's order (no reassociation and no fused
+ * multiply-add: WebAssembly has neither), so each element goes through exactly the operations of
+ * the plain JS loop `f(f(a op b) ...)` (JS rounds a float32 sum, difference, product or quotient
+ * computed in float64 to the same float32, the double rounding being innocuous for these four).
+ * Only NaN payloads may differ (WebAssembly leaves them unspecified); NaN stays NaN.
+ *
+ * Scalars are passed as f64 and rounded to float32 with `f32.demote_f64` (round to nearest,
+ * what `Math.fround` does) in the float32 function.
+ *
+ * The generated function `(n: i32, params...: f64)` reads operand j at byte offset
+ * `j * stride` and writes output i at `(inputs + i) * stride` of the imported memory, for
+ * n elements rounded up to whole lanes (the regions are sized for that).
+ */
+
+export type Expr =
+  | { readonly k: "in"; readonly i: number }
+  | { readonly k: "par"; readonly i: number }
+  | { readonly k: "const"; readonly v: number }
+  | { readonly k: "add" | "sub" | "mul" | "div"; readonly a: Expr; readonly b: Expr }
+  | { readonly k: "r32"; readonly a: Expr };
+
+/** Per-element operand j (a tensor). */
+export const inp = (i: number): Expr => ({ k: "in", i });
+/** Scalar j. */
+export const par = (i: number): Expr => ({ k: "par", i });
+/** A constant (rounded to the lane type). */
+export const cst = (v: number): Expr => ({ k: "const", v });
+export const add = (a: Expr, b: Expr): Expr => ({ k: "add", a, b });
+export const sub = (a: Expr, b: Expr): Expr => ({ k: "sub", a, b });
+export const mul = (a: Expr, b: Expr): Expr => ({ k: "mul", a, b });
+export const div = (a: Expr, b: Expr): Expr => ({ k: "div", a, b });
+/**
+ * `Math.fround`: nothing in the float32 function (its lanes are float32 already); in the float64
+ * one each lane is rounded to float32 and back (f32x4.demote_f64x2_zero, f64x2.promote_low_f32x4),
+ * for the float32 ops of a float64 run (diffusers reads the sample as float32 first).
+ */
+export const r32 = (a: Expr): Expr => ({ k: "r32", a });
+
+export interface KernelSpec {
+  /** Number of tensor operands read. */
+  readonly inputs: number;
+  /** Number of scalars. */
+  readonly params: number;
+  /** One expression per output tensor. */
+  readonly outputs: readonly Expr[];
+}
+
+const uleb = (v: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+};
+
+const sleb = (v: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+};
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+const I32 = 0x7f,
+  F64 = 0x7c,
+  V128 = 0x7b;
+const SIMD = 0xfd;
+/** Vectors per loop iteration (independent, so their latencies overlap). */
+export const UNROLL = 4;
+/** lane-wise ops: [f32x4, f64x2] SIMD opcodes */
+const LANE_OP = { add: [0xe4, 0xf0], sub: [0xe5, 0xf1], mul: [0xe6, 0xf2], div: [0xe7, 0xf3] } as const;
+
+/** Body of one function: the loop over `n` elements in lanes of `wide ? 2 : 4`. */
+function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
+  const lane = wide ? 1 : 0;
+  // locals: 0 = n, 1..params = scalars (f64); then i32 p (byte cursor), i32 end, v128 temps
+  const pLocal = 1 + spec.params,
+    endLocal = pLocal + 1;
+  let nextV = endLocal + 1;
+  const code: number[] = [];
+  // scalar and constant splats, hoisted out of the loop
+  const splat = new Map<string, number>();
+  const consts: number[] = [];
+  const refs = new Map<Expr, number>();
+  const count = (e: Expr): void => {
+    const r = (refs.get(e) ?? 0) + 1;
+    refs.set(e, r);
+    if (r > 1) return;
+    if (e.k === "const" && !consts.includes(e.v)) consts.push(e.v);
+    if (e.k === "add" || e.k === "sub" || e.k === "mul" || e.k === "div") {
+      count(e.a);
+      count(e.b);
+    } else if (e.k === "r32") count(e.a);
+  };
+  for (const o of spec.outputs) count(o);
+  const splatLocal = (key: string, load: number[]): void => {
+    const l = nextV++;
+    splat.set(key, l);
+    code.push(...load, SIMD, ...uleb(wide ? 0x14 : 0x13), 0x21, ...uleb(l));
+  };
+  for (let j = 0; j < spec.params; j++) {
+    splatLocal(`p${j}`, wide ? [0x20, ...uleb(1 + j)] : [0x20, ...uleb(1 + j), 0xb6]);
+  }
+  for (const v of consts) {
+    const bytes = new Uint8Array(wide ? 8 : 4);
+    if (wide) new DataView(bytes.buffer).setFloat64(0, v, true);
+    else new DataView(bytes.buffer).setFloat32(0, v, true);
+    splatLocal(`c${v}`, [wide ? 0x44 : 0x43, ...bytes]);
+  }
+  // end = n rounded up to whole iterations of UNROLL vectors, in bytes
+  const shift = wide ? 3 : 2,
+    perIter = 16 * UNROLL;
+  code.push(0x20, 0, 0x41, ...sleb(perIter / (wide ? 8 : 4) - 1), 0x6a, 0x41, ...sleb(shift), 0x74);
+  code.push(0x41, ...sleb(-perIter), 0x71, 0x21, ...uleb(endLocal));
+  // loop: while p < end, UNROLL independent copies of the body (own temporaries), p += perIter
+  const loopBody: number[] = [];
+  for (let u = 0; u < UNROLL; u++) {
+    const tempOf = new Map<Expr, number>();
+    const at = 16 * u;
+    const load = (j: number) => [0x20, ...uleb(pLocal), SIMD, 0x00, 4, ...uleb(j * stride + at)];
+    const emit = (e: Expr): void => {
+      const t = tempOf.get(e);
+      if (t !== undefined) {
+        loopBody.push(0x20, ...uleb(t));
+        return;
+      }
+      if (e.k === "in") loopBody.push(...load(e.i));
+      else if (e.k === "par") loopBody.push(0x20, ...uleb(splat.get(`p${e.i}`) as number));
+      else if (e.k === "const") loopBody.push(0x20, ...uleb(splat.get(`c${e.v}`) as number));
+      else if (e.k === "r32") {
+        emit(e.a);
+        if (wide) loopBody.push(SIMD, ...uleb(0x5e), SIMD, ...uleb(0x5f));
+      } else {
+        emit(e.a);
+        emit(e.b);
+        loopBody.push(SIMD, ...uleb(LANE_OP[e.k][lane]));
+      }
+      if ((refs.get(e) ?? 0) > 1 && e.k !== "par" && e.k !== "const") {
+        const l = nextV++;
+        tempOf.set(e, l);
+        loopBody.push(0x22, ...uleb(l)); // local.tee
+      }
+    };
+    spec.outputs.forEach((o, i) => {
+      loopBody.push(0x20, ...uleb(pLocal));
+      emit(o);
+      loopBody.push(SIMD, 0x0b, 4, ...uleb((spec.inputs + i) * stride + at));
+    });
+  }
+  code.push(0x02, 0x40, 0x03, 0x40); // block, loop
+  code.push(0x20, ...uleb(pLocal), 0x20, ...uleb(endLocal), 0x4f, 0x0d, 1); // p >= end: br_if block
+  code.push(...loopBody);
+  code.push(
+    0x20,
+    ...uleb(pLocal),
+    0x41,
+    ...sleb(perIter),
+    0x6a,
+    0x21,
+    ...uleb(pLocal),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    0x0b,
+  );
+  const locals = [
+    [...uleb(2), I32],
+    [...uleb(nextV - endLocal - 1), V128],
+  ];
+  const fn = [...vec(locals), ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
+/**
+ * The module of one kernel: imports `m.mem` (one page at least), exports `f32` and `f64`.
+ * `stride` is the byte distance between operand regions.
+ */
+export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
+  const sig = [0x60, ...vec([[I32], ...Array.from({ length: spec.params }, () => [F64])]), 0];
+  const bytes = [
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec([sig])),
+    ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, 1]])),
+    ...section(3, vec([[0], [0]])),
+    ...section(
+      7,
+      vec([
+        [...name("f32"), 0x00, 0],
+        [...name("f64"), 0x00, 1],
+      ]),
+    ),
+    ...section(10, vec([body(spec, false, stride), body(spec, true, stride)])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+/**
+ * The finiteness check: exports `f32` and `f64`, `(n: i32) -> i32`, 1 when the first n
+ * elements at offset 0 (n a multiple of 16) are all finite: lanes of Σ x·0, which stays ±0
+ * unless some x is NaN or infinite, compared with 0.
+ */
+export function finiteModule(): Uint8Array {
+  const fnBody = (wide: boolean): number[] => {
+    const pL = 1,
+      endL = 2,
+      acc = [3, 4, 5, 6],
+      zero = 7; // v128 locals start zeroed
+    const mulOp = wide ? 0xf2 : 0xe6,
+      addOp = wide ? 0xf0 : 0xe4,
+      eqOp = wide ? 0x47 : 0x41;
+    const code: number[] = [];
+    code.push(0x20, 0, 0x41, wide ? 3 : 2, 0x74, 0x21, endL); // end = n * size (n % 16 == 0)
+    code.push(0x02, 0x40, 0x03, 0x40);
+    code.push(0x20, pL, 0x20, endL, 0x4f, 0x0d, 1);
+    acc.forEach((a, u) => {
+      code.push(0x20, a, 0x20, pL, SIMD, 0x00, 4, ...uleb(16 * u), 0x20, zero, SIMD, ...uleb(mulOp));
+      code.push(SIMD, ...uleb(addOp), 0x21, a);
+    });
+    code.push(0x20, pL, 0x41, ...sleb(64), 0x6a, 0x21, pL, 0x0c, 0, 0x0b, 0x0b);
+    // ((acc0 + acc1) + (acc2 + acc3)) == 0 in every lane
+    code.push(
+      0x20,
+      acc[0],
+      0x20,
+      acc[1],
+      SIMD,
+      ...uleb(addOp),
+      0x20,
+      acc[2],
+      0x20,
+      acc[3],
+      SIMD,
+      ...uleb(addOp),
+    );
+    code.push(SIMD, ...uleb(addOp), 0x20, zero, SIMD, ...uleb(eqOp), SIMD, ...uleb(0xa3), 0x0b);
+    const fn = [
+      ...vec([
+        [2, I32],
+        [5, V128],
+      ]),
+      ...code,
+    ];
+    return [...uleb(fn.length), ...fn];
+  };
+  const sig = [0x60, ...vec([[I32]]), ...vec([[I32]])];
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec([sig])),
+    ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, 1]])),
+    ...section(3, vec([[0], [0]])),
+    ...section(
+      7,
+      vec([
+        [...name("f32"), 0x00, 0],
+        [...name("f64"), 0x00, 1],
+      ]),
+    ),
+    ...section(10, vec([fnBody(false), fnBody(true)])),
+  ]);
+}

@@ -1,0 +1,215 @@
+/**
+ * WebAssembly SIMD for the element-wise step kernels of large tensors (issue 16).
+ *
+ * A `SimdKernel` compiles a kernel expression (simd-emit.ts) once, lazily, into a tiny
+ * module that works on one shared `WebAssembly.Memory`; `run` then streams the tensors through
+ * it in chunks: each chunk of every operand is copied into the memory (`TypedArray.set`, a
+ * memcpy), computed in f32x4 / f64x2 lanes, and the outputs copied back. The chunks are small
+ * enough to stay in the core's caches, so the copies cost little next to the trip to memory that
+ * any kernel makes, and the arrays stay ordinary `Float32Array` / `Float64Array`s (a model's
+ * output, a caller's buffer) with no wasm-owned storage to manage.
+ *
+ * Results are those of the plain JS loops bit for bit (simd-emit.ts says why), NaN payloads
+ * aside. Nothing node-specific is used; where WebAssembly or its SIMD is missing (or
+ * `EDMKIT_SIMD=0` is set in node), `ready()` is false and callers keep their JS loops.
+ * Small tensors stay on the JS loops (`SIMD_MIN`): the copies and the call would cost more.
+ *
+ * Views of the operands' chunks are cached per array (a WeakMap, so a sampler's buffers and a
+ * model's reused output tensor cost no allocation after the first step).
+ */
+import { finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
+
+/** Elements below which the JS loops are used. */
+export const SIMD_MIN = 4096;
+/** Bytes of one operand region (a chunk of one tensor). */
+const REGION = 16384;
+/** Operand regions (inputs + outputs) a kernel may use. */
+const MAX_OPERANDS = 8;
+
+type Data = Float32Array | Float64Array;
+
+/** The part of the WebAssembly API used here (the project's TS lib has no DOM types). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (mod: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+const wasmApi = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface Shared {
+  wasm: WasmApi;
+  mem: { buffer: ArrayBuffer };
+  f32: Float32Array;
+  f64: Float64Array;
+}
+
+let shared: Shared | null | undefined;
+
+function disabled(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.EDMKIT_SIMD === "0";
+}
+
+/** The shared memory, or null when WebAssembly SIMD is unavailable. */
+function sharedMemory(): Shared | null {
+  if (shared !== undefined) return shared;
+  shared = null;
+  const wasm = wasmApi();
+  if (disabled() || typeof wasm !== "object") return shared;
+  try {
+    const probe = kernelModule({ inputs: 1, params: 0, outputs: [{ k: "in", i: 0 }] }, REGION);
+    if (!wasm.validate(probe)) return shared;
+    const pages = Math.ceil((REGION * MAX_OPERANDS) / 65536);
+    const mem = new wasm.Memory({ initial: pages, maximum: pages });
+    shared = { wasm, mem, f32: new Float32Array(mem.buffer), f64: new Float64Array(mem.buffer) };
+  } catch {
+    shared = null;
+  }
+  return shared;
+}
+
+/**
+ * Chunk views of an array, cached per array: chunks of a float32 kernel (REGION / 4 elements)
+ * and of a float64 one (REGION / 8), so a float32 operand of a float64 kernel (converted exactly
+ * by `set`) is cut like the float64 ones.
+ */
+const chunkCache = [new WeakMap<Data, Data[]>(), new WeakMap<Data, Data[]>()];
+
+function chunks(a: Data, wide: boolean): Data[] {
+  const cache = chunkCache[wide ? 1 : 0];
+  let c = cache.get(a);
+  if (c === undefined) {
+    const step = REGION / (wide ? 8 : 4);
+    c = [];
+    for (let k = 0; k < a.length; k += step) c.push(a.subarray(k, Math.min(a.length, k + step)));
+    cache.set(a, c);
+  }
+  return c;
+}
+
+/** Views of the memory's regions, by region and length (the last chunk is shorter). */
+const regionCache = new Map<number, Data>();
+
+function region(s: Shared, wide: boolean, r: number, len: number): Data {
+  const key = (r * (REGION + 1) + len) * 2 + (wide ? 1 : 0);
+  let v = regionCache.get(key);
+  if (v === undefined) {
+    const heap = wide ? s.f64 : s.f32;
+    const start = (r * REGION) / heap.BYTES_PER_ELEMENT;
+    v = heap.subarray(start, start + len);
+    regionCache.set(key, v);
+  }
+  return v;
+}
+
+const NONE = new Float32Array(0),
+  NO_CHUNKS: Data[] = [];
+
+type Fn = (n: number, ...params: number[]) => void;
+
+/**
+ * One element-wise kernel: `ops` takes the output arrays then the input arrays (all of one
+ * length and one dtype: the caller checked; outputs may alias inputs), `run(params)` computes
+ * and releases them. Compiled on the first `ready()`.
+ */
+export class SimdKernel {
+  /**
+   * Outputs (spec.outputs.length of them), then inputs (spec.inputs). The kernel's dtype is the
+   * first output's; an input of the other float type is converted as it is copied in
+   * (`TypedArray.set`: float32 to float64 exactly, float64 to float32 rounded to nearest).
+   */
+  readonly ops: Data[] = [];
+  private f32: Fn | null = null;
+  private f64: Fn | null = null;
+  private state: "new" | "ready" | "off" = "new";
+  private readonly chunkOf: Data[][] = [];
+
+  constructor(private readonly spec: KernelSpec) {
+    if (spec.inputs + spec.outputs.length > MAX_OPERANDS || spec.params > 10) {
+      throw new RangeError("SimdKernel: at most 8 operands and 10 scalars");
+    }
+  }
+
+  /** Whether the kernel can run here (WebAssembly SIMD present); compiles it the first time. */
+  ready(): boolean {
+    if (this.state === "new") {
+      const s = sharedMemory();
+      if (s === null) this.state = "off";
+      else {
+        const mod = new s.wasm.Module(kernelModule(this.spec, REGION));
+        const inst = new s.wasm.Instance(mod, { m: { mem: s.mem } });
+        this.f32 = inst.exports.f32 as Fn;
+        this.f64 = inst.exports.f64 as Fn;
+        this.state = "ready";
+      }
+    }
+    return this.state === "ready";
+  }
+
+  /**
+   * Whether a call writing `o` should run here: `o` holds at least SIMD_MIN elements, is
+   * float32 (or float64 where `float64` is set: callers enable it where measured to win) and
+   * WebAssembly SIMD is available.
+   */
+  accepts(o: Data, float64 = false): boolean {
+    return o.length >= SIMD_MIN && (float64 || o instanceof Float32Array) && this.ready();
+  }
+
+  /** Computes the outputs from `ops` with these scalars (call `ready()` first), then clears `ops`. */
+  run(p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0, p8 = 0, p9 = 0): void {
+    const s = shared as Shared,
+      ops = this.ops,
+      nOut = this.spec.outputs.length,
+      nOps = nOut + this.spec.inputs,
+      wide = ops[0] instanceof Float64Array,
+      fn = (wide ? this.f64 : this.f32) as Fn,
+      ch = this.chunkOf;
+    for (let j = 0; j < nOps; j++) ch[j] = chunks(ops[j], wide);
+    const count = ch[0].length;
+    for (let c = 0; c < count; c++) {
+      const m = ch[0][c].length;
+      // inputs to regions 0.., outputs from regions inputs..
+      for (let j = nOut; j < nOps; j++) region(s, wide, j - nOut, m).set(ch[j][c]);
+      fn(m, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9);
+      for (let i = 0; i < nOut; i++) ch[i][c].set(region(s, wide, this.spec.inputs + i, m));
+    }
+    // let go of the arrays (no allocation: the slots are reused)
+    for (let j = 0; j < nOps; j++) {
+      ops[j] = NONE;
+      ch[j] = NO_CHUNKS;
+    }
+  }
+}
+
+let finite: { f32: (n: number) => number; f64: (n: number) => number } | null | undefined;
+
+/**
+ * `allFinite` through SIMD for a large array (each chunk copied into the memory and checked
+ * there, the last few elements in JS), or null where WebAssembly SIMD is unavailable.
+ */
+export function simdAllFinite(a: Data): boolean | null {
+  if (finite === undefined) {
+    const s = sharedMemory();
+    finite = null;
+    if (s !== null) {
+      const inst = new s.wasm.Instance(new s.wasm.Module(finiteModule()), { m: { mem: s.mem } });
+      finite = inst.exports as { f32: (n: number) => number; f64: (n: number) => number };
+    }
+  }
+  if (finite === null) return null;
+  const s = shared as Shared,
+    wide = a instanceof Float64Array,
+    fn = wide ? finite.f64 : finite.f32,
+    ch = chunks(a, wide);
+  for (let c = 0; c < ch.length; c++) {
+    const part = ch[c],
+      m = part.length,
+      whole = m & ~15;
+    region(s, wide, 0, m).set(part);
+    if (fn(whole) === 0) return false;
+    for (let k = whole; k < m; k++) if (!Number.isFinite(part[k])) return false;
+  }
+  return true;
+}

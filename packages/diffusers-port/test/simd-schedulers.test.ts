@@ -1,0 +1,96 @@
+/**
+ * Scheduler steps with the WebAssembly SIMD passes against the JS loops (issue 16): with an
+ * element-wise model and element-wise noise, a denoising run of Euler, Euler-ancestral, Heun and
+ * DPMSolverMultistep (2M, 3M, SDE) over a batch of SIMD_MIN elements or more must equal, bit for
+ * bit, the same rows run in slices short enough for the loops; float32 and float64, epsilon and
+ * v-prediction (Heun also sample prediction).
+ */
+import { type DType, SIMD_MIN, type Tensor, tensor } from "@edmkit/core";
+import { describe, expect, test } from "vitest";
+import {
+  type AnyScheduler,
+  DPMSolverMultistepScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  HeunDiscreteScheduler,
+} from "../src/index.js";
+
+const ROWS = 2600,
+  SLICE_ROWS = 1000;
+const SD = { beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 };
+
+/** Noise from (element index + offset, call number): the same values however sliced. */
+function noise(offset: number) {
+  let call = 0;
+  return {
+    randn: (out: Tensor) => {
+      call++;
+      for (let k = 0; k < out.data.length; k++) {
+        const h = Math.sin((offset + k) * 12.9898 + call * 78.233) * 43758.5453;
+        out.data[k] = (h - Math.floor(h) - 0.5) * 3.4;
+      }
+      return out;
+    },
+  };
+}
+
+const makers: [string, () => AnyScheduler][] = [
+  ["Euler", () => new EulerDiscreteScheduler(SD)],
+  ["Euler v", () => new EulerDiscreteScheduler({ ...SD, prediction_type: "v_prediction" })],
+  ["Euler a", () => new EulerAncestralDiscreteScheduler(SD)],
+  ["Euler a v", () => new EulerAncestralDiscreteScheduler({ ...SD, prediction_type: "v_prediction" })],
+  ["Heun", () => new HeunDiscreteScheduler(SD)],
+  ["Heun v", () => new HeunDiscreteScheduler({ ...SD, prediction_type: "v_prediction" })],
+  ["Heun sample", () => new HeunDiscreteScheduler({ ...SD, prediction_type: "sample" })],
+  ["DPM++ 2M", () => new DPMSolverMultistepScheduler(SD)],
+  ["DPM++ 3M", () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3 })],
+  ["DPM++ 2M SDE", () => new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "sde-dpmsolver++" })],
+];
+
+async function denoise(
+  make: () => AnyScheduler,
+  dtype: DType,
+  x0: Float32Array | Float64Array,
+  offset: number,
+) {
+  const s = make() as EulerDiscreteScheduler;
+  s.setTimesteps(8);
+  const rows = x0.length / 2;
+  let x = tensor(x0.slice(), [rows, 2]);
+  const gen = noise(offset);
+  for (const t of s.timesteps) {
+    // ε(x, t) element-wise, in the dtype
+    const r = dtype === "float32" ? Math.fround : (v: number) => v;
+    const mo = tensor(
+      dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
+      x.shape,
+    );
+    for (let k = 0; k < mo.data.length; k++)
+      mo.data[k] = r(r(x.data[k] * 0.01) + r(Math.sin(t * 0.01) * 0.5));
+    x = s.step(mo, t, x, { generator: gen }).prevSample;
+  }
+  return x.data;
+}
+
+test("the batch takes the SIMD passes, the slices the JS loops", () => {
+  expect(ROWS * 2).toBeGreaterThanOrEqual(SIMD_MIN);
+  expect(SLICE_ROWS * 2).toBeLessThan(SIMD_MIN);
+});
+
+describe.each(["float32", "float64"] as const)("%s", (dtype) => {
+  test.each(makers)("%s: batch = slices, bit for bit", async (_name, make) => {
+    const n = ROWS * 2;
+    const x0 = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+    for (let k = 0; k < n; k++) x0[k] = Math.sin(k * 0.37) * 14;
+    const whole = await denoise(make, dtype, x0, 0);
+    for (let r = 0; r < ROWS; r += SLICE_ROWS) {
+      const rows = Math.min(SLICE_ROWS, ROWS - r);
+      const part = await denoise(make, dtype, x0.slice(2 * r, 2 * (r + rows)), 2 * r);
+      for (let k = 0; k < part.length; k++) {
+        if (!Object.is(whole[2 * r + k], part[k]))
+          expect({ k: 2 * r + k, v: whole[2 * r + k] }).toEqual({ k: 2 * r + k, v: part[k] });
+      }
+    }
+    expect(Array.from(whole).every(Number.isFinite)).toBe(true);
+  });
+});
