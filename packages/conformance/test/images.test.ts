@@ -64,6 +64,12 @@ describe("Images section", () => {
     // The network is further from the data than the exact denoiser, which is near the floor.
     expect(exact.frechet!.value).toBeLessThan(unet.frechet!.value);
     expect(exact.frechet!.value).toBeLessThan(3 * exact.frechet!.dataFloor);
+    // The 2,000 samples; the floors are the data's own (the same for both denoisers),
+    // and halves of 898 are noisier than a resample of 2,000.
+    expect(exact.frechet!.n).toBe(2000);
+    expect(unet.frechet!.dataFloor).toBe(exact.frechet!.dataFloor);
+    expect(exact.frechet!.dataFloor).toBeGreaterThan(0);
+    expect(exact.frechet!.halvesFloor).toBeGreaterThan(exact.frechet!.dataFloor);
   });
 
   it("error vs NFE against the probability-flow ODE falls; Heun lands on the reference's images", {

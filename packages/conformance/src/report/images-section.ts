@@ -115,7 +115,7 @@ function denoiserBlock(d: ImageDenoiser): string {
     ];
   });
   const fr = d.frechet
-    ? `<p>Fréchet distance to the data set (pixel space, 64-d), ${esc(d.frechet.sampler)}, ${d.frechet.n} samples: <b class="num">${esc(formatGap(d.frechet.value))}</b>; floor (${d.frechet.n} training images vs all): <span class="num">${esc(formatGap(d.frechet.dataFloor))}</span>. ${esc(d.frechet.note)}.</p>`
+    ? `<p>Fréchet distance to the data set (pixel space, 64-d), ${esc(d.frechet.sampler)}, ${d.frechet.n} samples: <b class="num">${esc(formatGap(d.frechet.value))}</b>; the data's own floor: ${d.frechet.n} training images drawn with replacement vs all <span class="num">${esc(formatGap(d.frechet.dataFloor))}</span>, two disjoint halves (${d.frechet.halves.join(" and ")}) <span class="num">${esc(formatGap(d.frechet.halvesFloor))}</span>. ${esc(d.frechet.note)}.</p>`
     : "";
   const near = d.nearest.length
     ? `<p>Distance of each sample to its nearest training image (${esc(d.nearest[0].sampler)}, ${d.nearest[0].n} seeds): ${d.nearest
@@ -194,7 +194,7 @@ export function imagesMarkdown(images: ImagesReport | undefined): string[] {
     out.push("");
     if (d.frechet)
       out.push(
-        `Fréchet distance to the data (${d.frechet.n} samples, ${d.frechet.sampler}): ${formatGap(d.frechet.value)} (data floor ${formatGap(d.frechet.dataFloor)}).`,
+        `Fréchet distance to the data (${d.frechet.n} samples, ${d.frechet.sampler}): ${formatGap(d.frechet.value)} (data floor: ${d.frechet.n} resampled training images ${formatGap(d.frechet.dataFloor)}, disjoint halves ${formatGap(d.frechet.halvesFloor)}).`,
         "",
       );
   }

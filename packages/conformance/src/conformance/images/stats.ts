@@ -42,6 +42,23 @@ export function nearestDistances(x: ArrayLike<number>, data: Float64Array, d: nu
   return out;
 }
 
+/**
+ * n indices drawn uniformly with replacement from 0..count-1, seeded (a 32-bit mulberry
+ * generator: the draws only need to be reproducible, not torch's).
+ */
+export function resampleIndices(count: number, n: number, seed: number): Int32Array {
+  let state = seed >>> 0;
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[k] = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * count);
+  }
+  return out;
+}
+
 export function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
