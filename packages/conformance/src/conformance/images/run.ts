@@ -104,6 +104,12 @@ function implDefs(): ImplDef[] {
   const sdSigmas = sigmasOf(
     prepareScheduler(runner("diffusers", "diffusers/EulerDiscreteScheduler"), karrasConfig, {}, STEPS),
   );
+  // DPM++ 2M as people configure it in diffusers: dpmsolver++, order 2, Karras sigmas, SD betas
+  // (lower_order_final, as shipped: the last step is first order, as in k-diffusion).
+  const dpmConfig = { ...karrasConfig, algorithm_type: "dpmsolver++", solver_order: 2 };
+  const dpmSigmas = sigmasOf(
+    prepareScheduler(runner("diffusers", "diffusers/DPMSolverMultistepScheduler"), dpmConfig, {}, STEPS),
+  );
   const linSigmas = sigmasOf(
     prepareScheduler(runner("diffusers", "diffusers/EulerAncestralDiscreteScheduler"), SD_TRAIN, {}, STEPS),
   );
@@ -205,6 +211,20 @@ function implDefs(): ImplDef[] {
       karras,
     ),
     kdRun(
+      "kd/dpmpp_2m@sd",
+      "k-diffusion sample_dpmpp_2m on diffusers' sigmas",
+      "DPM++ 2M",
+      "sample_dpmpp_2m",
+      dpmSigmas,
+    ),
+    diffRun(
+      "diffusers/dpmpp_2m",
+      "diffusers DPMSolverMultistepScheduler (dpmsolver++, order 2, karras, SD betas)",
+      "DPM++ 2M",
+      "DPMSolverMultistepScheduler",
+      dpmConfig,
+    ),
+    kdRun(
       "kd/euler_a@sd",
       "k-diffusion sample_euler_ancestral on diffusers' sigmas",
       "Euler a",
@@ -243,6 +263,8 @@ const PAIRS: [string, string][] = [
   ["kd/heun@sd", "diffusers/heun"],
   ["kd/heun", "diffusers/heun"],
   ["kd/heun", "kd/dpmpp_2m"],
+  ["kd/dpmpp_2m@sd", "diffusers/dpmpp_2m"],
+  ["kd/dpmpp_2m", "diffusers/dpmpp_2m"],
   ["kd/euler_a@sd", "diffusers/euler_a"],
   ["kd/heun+churn", "edm/heun+churn"],
 ];
