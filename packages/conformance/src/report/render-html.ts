@@ -16,6 +16,7 @@ import {
   table,
   verdictBadge,
 } from "./html-parts.js";
+import { DISTRIBUTION_NOTE, distributionHtml } from "./distribution-cell.js";
 import { imagesSectionHtml } from "./images-section.js";
 import { samplerMapSectionHtml } from "./sampler-map-section.js";
 import { divergingPairs } from "./render-markdown.js";
@@ -128,6 +129,7 @@ function divergencesSection(report: Report): string {
     sparkline(p.gapPerStep, p.roundoffBound, { outputGap: p.outputGap }),
     causeBadge(p),
     p.causePair ? `<code>${esc(p.causePair)}</code>` : '<span class="empty">—</span>',
+    distributionHtml(p),
   ]);
   const body = rows.length
     ? `${table(
@@ -139,9 +141,10 @@ function divergencesSection(report: Report): string {
           { label: "gap per model call" },
           { label: "root cause" },
           { label: "minimal pair" },
+          { label: "distributions" },
         ],
         rows,
-        `${models.legend} Under each gap: the gap relative to σ at the model call where it is largest (inputs there are ~σ times the data), and the output gap relative to the data's scale (RMS of b's samples).`,
+        `${models.legend} ${esc(DISTRIBUTION_NOTE)} Under each gap: the gap relative to σ at the model call where it is largest (inputs there are ~σ times the data), and the output gap relative to the data's scale (RMS of b's samples).`,
       )}`
     : '<p class="empty">No pair diverges beyond round-off.</p>';
   return section(
@@ -275,6 +278,7 @@ function pairsSection(report: Report): string {
     num(p.maxGap),
     num(p.outputGap),
     causeBadge(p),
+    distributionHtml(p),
   ]);
   const body = rows.length
     ? `<div class="scroll">${table(
@@ -288,9 +292,10 @@ function pairsSection(report: Report): string {
           { label: "max gap", right: true },
           { label: "output gap", right: true },
           { label: "cause" },
+          { label: "distributions" },
         ],
         rows,
-        models.legend,
+        `${models.legend} ${esc(DISTRIBUTION_NOTE)}`,
       )}</div>`
     : '<p class="empty">No pairs were compared.</p>';
   return section(

@@ -3,6 +3,7 @@
  * counts, the equivalence map, the divergence table), then one section per topic. Every number
  * comes from the Report object and is written with the shared formatters in svg/format.ts.
  */
+import { DISTRIBUTION_NOTE, distributionMarkdown } from "./distribution-cell.js";
 import { imagesMarkdown } from "./images-section.js";
 import { samplerMapMarkdown } from "./sampler-map-section.js";
 import type { AccuracyResult, PairResult, Report } from "./schema.js";
@@ -140,7 +141,7 @@ export function renderMarkdown(report: Report): string {
   else {
     push(
       table(
-        ["pair", "first model call", "max gap", "output gap", "root cause", "minimal pair"],
+        ["pair", "first model call", "max gap", "output gap", "root cause", "minimal pair", "distributions"],
         diverging.map((p) => [
           `${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`,
           formatIndex(p.firstModelCall),
@@ -148,9 +149,12 @@ export function renderMarkdown(report: Report): string {
           formatGap(p.outputGap),
           causeCell(p),
           p.causePair ? mdCode(p.causePair) : "—",
+          distributionMarkdown(p),
         ]),
-        ["l", "r", "r", "r", "l", "l"],
+        ["l", "r", "r", "r", "l", "l", "l"],
       ),
+      "",
+      mdText(DISTRIBUTION_NOTE),
       "",
     );
   }
@@ -217,6 +221,7 @@ export function renderMarkdown(report: Report): string {
           "max gap",
           "output gap",
           "cause",
+          "distributions",
         ],
         report.pairs.map((p) => [
           mdCode(p.id),
@@ -231,8 +236,9 @@ export function renderMarkdown(report: Report): string {
           formatGap(p.maxGap),
           formatGap(p.outputGap),
           causeCell(p),
+          distributionMarkdown(p),
         ]),
-        ["l", "l", "l", "l", "l", "l", "r", "r", "r", "r", "r", "r", "l"],
+        ["l", "l", "l", "l", "l", "l", "r", "r", "r", "r", "r", "r", "l", "l"],
       ),
       "",
     );

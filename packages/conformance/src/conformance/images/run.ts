@@ -26,7 +26,7 @@ import { type DrivenScheduler, prepareScheduler } from "../../runners/run.js";
 import { runner } from "../../runners/table.js";
 import { AlignedNoise, type TrajectoryRun } from "../trajectory.js";
 import {
-  energyTest,
+  disjointSeedTest,
   frechetDistance,
   median,
   nearestDistances,
@@ -341,10 +341,9 @@ export async function imagesForDenoiser(
       const A = outs.get(a)!.out,
         B = outs.get(b)!.out;
       const g = pixelGaps(A, B, HALF * DIM);
-      const test = energyTest(A.subarray(0, HALF * DIM), B.subarray(HALF * DIM), DIM, 199, 7);
+      const { verdict: dist, ...test } = disjointSeedTest(A, B, DIM, HALF, 199, 7);
       const fam = defs.find((x) => x.id === a)!.family;
-      const verdict =
-        g.maxDiff <= roundoff(dtype) ? "identical" : test.pValue < 0.01 ? "distributional" : "pathwise";
+      const verdict = g.maxDiff <= roundoff(dtype) ? "identical" : dist;
       return {
         id: `${a} vs ${b}`,
         family: fam,
@@ -352,7 +351,7 @@ export async function imagesForDenoiser(
         b,
         ...g,
         paired: HALF,
-        test: { ...test, n: HALF },
+        test,
         verdict,
       };
     });

@@ -118,6 +118,35 @@ export function energyTest(
   return { value, floor: median(perm), pValue: (1 + above) / (1 + permutations), permutations };
 }
 
+/** p below which two implementations' samples count as different distributions. */
+export const DISTRIBUTIONAL_P = 0.01;
+
+/**
+ * Pathwise only or distributional: the energy test between a's first `n` rows and b's rows
+ * n .. 2n-1 (disjoint seeds, so the two samples are independent even when a and b are
+ * deterministic maps of the same latents).
+ */
+export function disjointSeedTest(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  d: number,
+  n: number,
+  permutations = 199,
+  seed = 0,
+): {
+  value: number;
+  floor: number;
+  pValue: number;
+  permutations: number;
+  n: number;
+  verdict: "pathwise" | "distributional";
+} {
+  const rows = (v: ArrayLike<number>, from: number) =>
+    Float64Array.from({ length: n * d }, (_, k) => v[from * d + k]);
+  const test = energyTest(rows(a, 0), rows(b, n), d, permutations, seed);
+  return { ...test, n, verdict: test.pValue < DISTRIBUTIONAL_P ? "distributional" : "pathwise" };
+}
+
 /** Eigen-decomposition of a symmetric n x n matrix (row-major) by cyclic Jacobi rotations. */
 export function symmetricEigen(
   a: ArrayLike<number>,
