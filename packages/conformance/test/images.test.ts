@@ -93,6 +93,23 @@ describe("Images section", () => {
     expect(last.rms).toBeLessThan(first.rms);
     expect(last.sameImage).toBe(1);
     expect(last.max).toBeLessThan(1e-3);
+    expect(r.value.ode.n).toBe(32);
+    for (const c of r.value.ode.curves) {
+      for (const p of c.points) {
+        // The last step ends at sigma = 0 on D(x; 0): every sample is a training image, at any NFE.
+        expect(p.onTraining).toBe(1);
+        expect(p.medianRms).toBeLessThanOrEqual(p.max);
+      }
+      // Past the first few NFE most samples sit on the reference's image (median ~1e-9) while
+      // the RMS over all samples stays large: a few samples on another image carry it.
+      const mid = c.points[1];
+      expect(mid.medianRms).toBeLessThan(1e-6);
+      expect(mid.rms).toBeGreaterThan(0.1);
+      expect(mid.sameImage).toBeGreaterThan(0.5);
+      expect(mid.sameImage).toBeLessThan(1);
+      for (let k = 1; k < c.points.length; k++)
+        expect(c.points[k].sameImage).toBeGreaterThanOrEqual(c.points[k - 1].sameImage);
+    }
   });
 });
 

@@ -85,9 +85,21 @@ export const imageOdeSchema = z.object({
   curves: z.array(
     z.object({
       sampler: z.string(),
-      /** sameImage: fraction of samples within 1e-3 (max pixel) of the reference's image. */
+      /**
+       * rms, max: over all samples. sameImage: fraction of samples within 1e-3 (max pixel) of the
+       * reference's image; onTraining: fraction within 1e-3 (Euclidean) of their nearest training
+       * image; medianRms: median over the samples of each one's RMS error.
+       */
       points: z.array(
-        z.object({ steps: z.number().int(), nfe: z.number().int(), rms: num, max: num, sameImage: num }),
+        z.object({
+          steps: z.number().int(),
+          nfe: z.number().int(),
+          rms: num,
+          max: num,
+          sameImage: num,
+          onTraining: num,
+          medianRms: num,
+        }),
       ),
     }),
   ),

@@ -148,14 +148,16 @@ export function imagesCss(): string {
 export function imagesSectionHtml(images: ImagesReport | undefined): string {
   if (!images) return section("images", "Images", "", '<p class="empty">Not computed in this run.</p>');
   const ode = images.ode
-    ? `<h3>Error vs NFE against the probability-flow ODE</h3><p>${esc(images.ode.reference)}; ${images.ode.n} seeds. RMS and max pixel error of the sampler's output; "same image": fraction landing within 1e-3 of the reference's training image.</p>${table(
+    ? `<h3>Error vs NFE against the probability-flow ODE</h3><p>${esc(images.ode.reference)}; ${images.ode.n} seeds. RMS and max pixel error of the sampler's output over all samples: one sample that lands on another training image than the reference's weighs a whole image's difference, so they can stay flat while most samples converge; the median per-sample RMS error, "same image" (fraction landing within 1e-3 of the reference's image) and "on a training image" (fraction within 1e-3 of their nearest training image) show the fall with NFE.</p>${table(
         [
           { label: "sampler" },
           { label: "steps", right: true },
           { label: "NFE", right: true },
           { label: "RMS error", right: true },
           { label: "max error", right: true },
+          { label: "median RMS", right: true },
           { label: "same image", right: true },
+          { label: "on a training image", right: true },
         ],
         images.ode.curves.flatMap((c) =>
           c.points.map((p) => [
@@ -164,7 +166,9 @@ export function imagesSectionHtml(images: ImagesReport | undefined): string {
             String(p.nfe),
             esc(formatGap(p.rms)),
             esc(formatGap(p.max)),
+            esc(formatGap(p.medianRms)),
             `${(100 * p.sameImage).toFixed(0)}%`,
+            `${(100 * p.onTraining).toFixed(0)}%`,
           ]),
         ),
       )}`
@@ -199,10 +203,13 @@ export function imagesMarkdown(images: ImagesReport | undefined): string[] {
       );
   }
   if (images.ode) {
-    out.push("Error vs NFE against the probability-flow ODE (exact denoiser):", "");
+    out.push(
+      `Error vs NFE against the probability-flow ODE (exact denoiser, ${images.ode.n} seeds; RMS over all samples, median of the per-sample RMS, fraction on the reference's image, fraction within 1e-3 of a training image):`,
+      "",
+    );
     for (const c of images.ode.curves)
       out.push(
-        `- ${c.sampler}: ${c.points.map((p) => `${p.nfe} NFE: RMS ${formatGap(p.rms)}, same image ${(100 * p.sameImage).toFixed(0)}%`).join("; ")}`,
+        `- ${c.sampler}: ${c.points.map((p) => `${p.nfe} NFE: RMS ${formatGap(p.rms)}, median ${formatGap(p.medianRms)}, same image ${(100 * p.sameImage).toFixed(0)}%, on a training image ${(100 * p.onTraining).toFixed(0)}%`).join("; ")}`,
       );
     out.push("");
   }
