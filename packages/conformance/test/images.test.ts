@@ -12,6 +12,7 @@ import {
   symmetricEigen,
 } from "../src/conformance/images/stats.js";
 import { runTask } from "../src/conformance/tasks.js";
+import { diffGain } from "../src/report/images-section.js";
 import type { ImageDenoiser } from "../src/report/images-schema.js";
 import { FIXTURES, ROOT } from "./cli-helpers.js";
 
@@ -114,6 +115,24 @@ describe("Images section", () => {
 });
 
 describe("image statistics", () => {
+  it("a difference map's gain puts its largest gap between 40% and 100% red, on a 1-2-5 ladder", () => {
+    expect(diffGain(0.193)).toBe(5);
+    expect(diffGain(1.63)).toBe(0.5);
+    expect(diffGain(2)).toBe(0.5);
+    expect(diffGain(0)).toBe(1);
+    for (let k = 0; k < 200; k++) {
+      const gap = 10 ** (-9 + (9.5 * k) / 200);
+      const g = diffGain(gap);
+      expect(g * gap, String(gap)).toBeLessThanOrEqual(1);
+      expect(g * gap, String(gap)).toBeGreaterThanOrEqual(0.4);
+      const mantissa = g / 10 ** Math.floor(Math.log10(g) + 1e-9);
+      expect(
+        [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-9),
+        String(g),
+      ).toBe(true);
+    }
+  });
+
   it("Jacobi eigen-decomposition reconstructs a symmetric matrix", () => {
     const n = 5;
     const a = Array.from({ length: n * n }, (_, k) => {

@@ -17,7 +17,8 @@ export function distributionHtml(p: PairResult): string {
     d.verdict === "pathwise"
       ? '<span class="badge warn">pathwise only</span>'
       : '<span class="badge bad">distributional</span>';
-  return `${badge}<br><span class="num" style="color:var(--muted);font-size:12px">${esc(figures(d))}</span>`;
+  const small = (t: string) => `<span class="num" style="color:var(--muted);font-size:12px">${esc(t)}</span>`;
+  return `${badge}<br>${small(`energy ${formatGap(d.value)} / floor ${formatGap(d.floor)}`)}<br>${small(`p = ${d.pValue.toFixed(3)}, n = ${d.n}`)}`;
 }
 
 export function distributionMarkdown(p: PairResult): string {

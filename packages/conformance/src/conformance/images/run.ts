@@ -73,7 +73,7 @@ export function dataFloors(points: Float64Array) {
     dataFloor: frechetDistance(pick(resampleIndices(count, FRECHET_N, 5)), points, DIM),
     halvesFloor: frechetDistance(pick(order.slice(0, half)), pick(order.slice(half)), DIM),
     halves: [half, count - half] as [number, number],
-    note: `${FRECHET_N} samples against all ${count} training images; floors: ${FRECHET_N} training images drawn with replacement against all ${count} (what finite sampling alone gives at this size), and two disjoint random halves (${half} and ${count - half}) against each other`,
+    note: "both floors are what finite sampling alone gives: a sampler that drew the training images themselves would score about the first",
   };
 }
 
