@@ -103,6 +103,10 @@ describe("scenario pairs get a pathwise / distributional verdict", () => {
     expect(rows.length).toBe(2); // Divergences and All pairs
     expect(md).toContain("energy 0.25 / floor 0.01, p = 0.005, n = 256");
     const html = renderHtml(report);
-    expect(html.match(/<span class="badge bad">distributional<\/span>/g)?.length).toBe(2);
+    // Divergences: badge and figures; All pairs: the badge under the verdict, figures in its tooltip
+    expect(html.match(/<span class="badge bad">distributional<\/span>/g)?.length).toBe(1);
+    expect(html).toContain(
+      '<span class="badge bad" title="energy 0.25 / floor 0.01, p = 0.005, n = 256">distributional</span>',
+    );
   });
 });

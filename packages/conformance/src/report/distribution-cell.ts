@@ -21,6 +21,15 @@ export function distributionHtml(p: PairResult): string {
   return `${badge}<br>${small(`energy ${formatGap(d.value)} / floor ${formatGap(d.floor)}`)}<br>${small(`p = ${d.pValue.toFixed(3)}, n = ${d.n}`)}`;
 }
 
+/** Only the badge, its figures in the tooltip (for the All pairs table's verdict cell). */
+export function distributionBadge(p: PairResult): string {
+  const d = p.distribution;
+  if (!d) return "";
+  const cls = d.verdict === "pathwise" ? "warn" : "bad";
+  const label = d.verdict === "pathwise" ? "pathwise only" : "distributional";
+  return `<br><span class="badge ${cls}" title="${esc(figures(d))}">${label}</span>`;
+}
+
 export function distributionMarkdown(p: PairResult): string {
   const d = p.distribution;
   if (!d) return "—";

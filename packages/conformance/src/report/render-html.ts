@@ -16,7 +16,7 @@ import {
   table,
   verdictBadge,
 } from "./html-parts.js";
-import { DISTRIBUTION_NOTE, distributionHtml } from "./distribution-cell.js";
+import { DISTRIBUTION_NOTE, distributionBadge, distributionHtml } from "./distribution-cell.js";
 import { imagesSectionHtml } from "./images-section.js";
 import { samplerMapSectionHtml } from "./sampler-map-section.js";
 import { divergingPairs } from "./render-markdown.js";
@@ -271,14 +271,13 @@ function pairsSection(report: Report): string {
   const rows = report.pairs.map((p) => [
     `<code title="${esc(p.scenario)}">${esc(p.id)}</code><br>${implChip(p.a)}<br>${implChip(p.b)}`,
     `${models.cell(p.model)}<br><span style="color:var(--muted)">${p.dtype}</span>`,
-    verdictBadge(p),
+    verdictBadge(p) + distributionBadge(p),
     formatIndex(p.firstModelCall),
     `${p.nfe.a} / ${p.nfe.b}`,
     `${p.noiseDraws.a} / ${p.noiseDraws.b}`,
     num(p.maxGap),
     num(p.outputGap),
     causeBadge(p),
-    distributionHtml(p),
   ]);
   const body = rows.length
     ? `<div class="scroll">${table(
@@ -292,7 +291,6 @@ function pairsSection(report: Report): string {
           { label: "max gap", right: true },
           { label: "output gap", right: true },
           { label: "cause" },
-          { label: "distributions" },
         ],
         rows,
         `${models.legend} ${esc(DISTRIBUTION_NOTE)}`,
