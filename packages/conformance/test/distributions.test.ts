@@ -4,7 +4,7 @@
  */
 import { TorchGenerator } from "@edmkit/core";
 import { describe, expect, it } from "vitest";
-import { disjointSeedTest } from "../src/conformance/images/stats.js";
+import { disjointSeedTest, energyTest } from "../src/conformance/images/stats.js";
 import { DISTRIBUTION_N, runScenarios, type ScenarioDef } from "../src/conformance/scenarios.js";
 import { renderHtml } from "../src/report/render-html.js";
 import { renderMarkdown } from "../src/report/render-markdown.js";
@@ -27,6 +27,23 @@ const ancestral = (sNoise: number) => ({
 });
 
 describe("disjoint-seed energy test", () => {
+  it("the statistic is the energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| of the samples", () => {
+    const g = new TorchGenerator(9).randn([17 + 23, 3], "float64").data;
+    const x = g.subarray(0, 17 * 3),
+      y = g.subarray(17 * 3);
+    const mean = (a: Float64Array, b: Float64Array) => {
+      let s = 0;
+      for (let i = 0; i < a.length / 3; i++)
+        for (let j = 0; j < b.length / 3; j++)
+          s += Math.hypot(a[3 * i] - b[3 * j], a[3 * i + 1] - b[3 * j + 1], a[3 * i + 2] - b[3 * j + 2]);
+      return s / ((a.length / 3) * (b.length / 3));
+    };
+    const t = energyTest(x, y, 3, 19, 2);
+    expect(t.value).toBeCloseTo(2 * mean(x, y) - mean(x, x) - mean(y, y), 12);
+    expect(t.pValue).toBeGreaterThanOrEqual(1 / 20);
+    expect(t.permutations).toBe(19);
+  });
+
   it("separates shifted Gaussians and not two halves of one", () => {
     const n = 200;
     const g = new TorchGenerator(3).randn([4 * n, 2], "float64").data;

@@ -20,7 +20,7 @@ export { METHODS } from "./scenarios/methods.js";
 export type { ScenarioDef } from "./scenarios/types.js";
 
 /** Samples per implementation in a divergent pair's distribution test (2n latents are run). */
-export const DISTRIBUTION_N = 256;
+export const DISTRIBUTION_N = 512;
 /** The seed of those latents and noise streams (not the scenarios' SEED: other samples). */
 export const DISTRIBUTION_SEED = 31337;
 const PERMUTATIONS = 199;
