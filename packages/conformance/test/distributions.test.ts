@@ -31,7 +31,7 @@ describe("disjoint-seed energy test", () => {
     const g = new TorchGenerator(9).randn([17 + 23, 3], "float64").data;
     const x = g.subarray(0, 17 * 3),
       y = g.subarray(17 * 3);
-    const mean = (a: Float64Array, b: Float64Array) => {
+    const mean = (a: ArrayLike<number>, b: ArrayLike<number>) => {
       let s = 0;
       for (let i = 0; i < a.length / 3; i++)
         for (let j = 0; j < b.length / 3; j++)
