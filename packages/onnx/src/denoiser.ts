@@ -45,6 +45,7 @@ import {
   providerNames,
 } from "./device.js";
 import { type Placement, profilePlacement } from "./placement.js";
+import { deliverOutput, ShapeCache } from "./run-buffers.js";
 import {
   loadSidecar,
   type OnnxParameterization,
@@ -149,10 +150,9 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
   readonly sigmaMin?: number;
   readonly sigmaMax?: number;
 
-  private readonly buffers = new Map<string, RunBuffers>();
+  private readonly buffers: ShapeCache<RunBuffers>;
   private readonly reuse: boolean;
   private readonly preallocate: boolean;
-  private readonly maxShapes: number;
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
   private released = false;
 
@@ -191,7 +191,7 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
     this.sessionOptions = init.sessionOptions;
     this.reuse = init.options.reuseInputs ?? true;
     this.preallocate = init.options.preallocateOutputs ?? false;
-    this.maxShapes = Math.max(1, init.options.maxCachedShapes ?? 4);
+    this.buffers = new ShapeCache(Math.max(1, init.options.maxCachedShapes ?? 4));
     if (init.options.sigmaMin !== undefined) this.sigmaMin = init.options.sigmaMin;
     if (init.options.sigmaMax !== undefined) this.sigmaMax = init.options.sigmaMax;
   }
@@ -527,25 +527,8 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
   }
 
   private acquire(shape: readonly number[]): RunBuffers {
-    const key = shape.join(",");
-    if (!this.reuse) return this.makeBuffers(shape, key);
-    let b = this.buffers.get(key);
-    if (b) {
-      if (b.busy) return this.makeBuffers(shape, key); // overlapping call: never share
-      this.buffers.delete(key); // re-insert: most recently used last
-    } else {
-      b = this.makeBuffers(shape, key);
-      if (this.buffers.size >= this.maxShapes) {
-        for (const [k, v] of this.buffers) {
-          if (!v.busy) {
-            this.buffers.delete(k);
-            break;
-          }
-        }
-      }
-    }
-    this.buffers.set(key, b);
-    return b;
+    const make = (sh: readonly number[], key: string) => this.makeBuffers(sh, key);
+    return this.reuse ? this.buffers.acquire(shape, make) : make(shape, shape.join(","));
   }
 
   private async execute(
@@ -575,15 +558,7 @@ export class OnnxDenoiser implements Denoiser, DiscreteModel {
       if (result.length !== x.data.length) {
         throw new Error(`${fn}: ${this.file} returned ${result.length} values for ${x.data.length} inputs`);
       }
-      if (out) {
-        out.data.set(result);
-        return out;
-      }
-      if (fresh && (result instanceof Float64Array ? "float64" : "float32") === x.dtype)
-        return tensor(result, x.shape);
-      const target = tensor(allocate(x.dtype, x.data.length), x.shape);
-      target.data.set(result);
-      return target;
+      return deliverOutput(result, x, out, fresh);
     } catch (e) {
       if (e instanceof Error && e.message.startsWith(fn)) throw e;
       throw new Error(

@@ -129,6 +129,12 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     };
   });
 
+  for (const r of scen?.samplerMap.rows ?? [])
+    if (r.open)
+      problems.push(
+        `sampler map row ${r.name} is open (not yet explained): ${r.openReason ?? "its ladder does not close"}`,
+      );
+
   const ladders = scen?.ladders ?? [];
   for (const l of ladders)
     if (l.status === "open")

@@ -94,7 +94,7 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
   "float32-casts": {
     title: "float32 casts inside the library",
     explanation:
-      "diffusers holds sigmas and timesteps in float32, computes scale_model_input's sqrt(sigma^2 + 1) on float32 0-d tensors, and Euler / Euler-ancestral cast the sample to float32 at every step() even in a float64 run.",
+      "diffusers holds sigmas and timesteps in float32, computes scale_model_input's sqrt(sigma^2 + 1) and its step's sigma scalars (dt, sigma_hat, sigma_up, sigma_down) on float32 0-d tensors, and Euler / Euler-ancestral cast the sample to float32 at every step() even in a float64 run. The last is the largest (about 1e-6 at the output on the ring model, the size of the pairs this cause explains) and is the minimal pair; the cause ladders undo the casts one rung at a time.",
     references: ["PROVENANCE diffusers 1, 2, 3, 4", "PROVENANCE k-diffusion 6", "PROVENANCE EDM 16"],
   },
   "initial-noise-scale": {
@@ -140,5 +140,24 @@ export const CAUSES: Record<CauseId, CauseInfo> = {
     explanation:
       "DDIMScheduler with set_alpha_to_one=False (Stable Diffusion's scheduler_config.json) takes its last step to final_alpha_cumprod = alphas_cumprod[0] instead of 1, and returns that sample in the VP frame: x_VP = sqrt(abar_0) x_VE. k-diffusion's sample_euler on the same grid (ending at sigma(abar_0)) returns x_VE, so the outputs differ by the factor sqrt(abar_0) (1 - 4.3e-4 for SD's betas), a gap proportional to the data's scale.",
     references: ["diffusers DDIMScheduler set_alpha_to_one"],
+  },
+  "midpoint-vs-heun": {
+    title: "Second-order multistep term: midpoint or Heun weight",
+    explanation:
+      "DPMSolverMultistepScheduler weights the first difference D1 of its second-order step by solver_type: midpoint (the default) 0.5 (1 - exp(-2h)) in the SDE variant, heun (1 - exp(-2h)) / (-2h) + 1. k-diffusion's sample_dpmpp_3m_sde always uses the Heun-type weight phi_2 in its second-order (warm-up) step, and sample_dpmpp_2m_sde uses its own solver_type argument. With solver_order=3 diffusers takes one second-order step (the second), so the default midpoint makes that step differ from k-diffusion's 3M SDE.",
+    references: [
+      "diffusers scheduling_dpmsolver_multistep.py multistep_dpm_solver_second_order_update (solver_type)",
+      "k-diffusion sampling.py sample_dpmpp_3m_sde (phi_2) / sample_dpmpp_2m_sde (solver_type)",
+    ],
+  },
+  "sde-third-order-weight": {
+    title: "Third-order SDE term: the sign of the 0.5 in the D2 weight",
+    explanation:
+      "For algorithm_type sde-dpmsolver++ at order 3 diffusers weights the second difference D2 by alpha_t ((1 - exp(-2h) - 2h) / (2h)^2 - 0.5); k-diffusion's sample_dpmpp_3m_sde subtracts phi_3 = phi_2 / h_eta - 0.5 (h_eta = 2h at eta = 1), which is the weight alpha_t ((1 - exp(-2h) - 2h) / (2h)^2 + 0.5). The two differ by exactly alpha_t D2 at every third-order step. k-diffusion's weight vanishes as h -> 0 like the deterministic DPM-Solver++(3M) weight; diffusers' tends to -alpha_t, so diffusers' third-order SDE step is not consistent at third order (its branch was added by diffusers PR 9104 by analogy with the lower orders).",
+    references: [
+      "diffusers scheduling_dpmsolver_multistep.py multistep_dpm_solver_third_order_update (sde-dpmsolver++)",
+      "k-diffusion sampling.py sample_dpmpp_3m_sde (phi_3)",
+      "huggingface/diffusers pull request 9104",
+    ],
   },
 };

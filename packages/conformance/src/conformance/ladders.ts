@@ -5,18 +5,35 @@
  * measured, so the ladder says how much each rule contributes; it closes when its last rung is
  * identical to B to round-off. A built ladder that does not close leaves part of the divergence
  * unexplained (a problem); a pair without a ladder says so ("not built").
+ *
+ * diffusers' float32 casts are rungs of their own: the diffusers run itself with one more cast
+ * undone per rung (runners/uncast.ts: the sample rounded every step, then c_in), until it meets
+ * k-diffusion with a "same method" rung; the sigma scalars and the float32 sigmas are rungs
+ * between k-diffusion (or written-out loop) runs that differ in that one rule.
  */
 import type { CauseId, Impl, LadderResult, PairResult } from "../report/schema.js";
-import type { ImplDef, Recipe } from "./scenarios/types.js";
+import type { ImplDef, Recipe, SetupName } from "./scenarios/types.js";
 import { comparePair, type TrajectoryRun } from "./trajectory.js";
+import { UNCAST_RULES, type Uncast } from "../runners/uncast.js";
 
 /** A rung run as an implementation of the table, or as one derived from one by changing settings. */
-export type RungImpl = string | { from: string; id: string; label: string; set: Partial<Recipe> };
+export type RungImpl =
+  | string
+  | {
+      from: string;
+      id: string;
+      label: string;
+      set: Partial<Recipe>;
+      /** The setup it runs on, when not that of `from` (e.g. a written-out loop on the eps wrapper). */
+      setup?: SetupName;
+    };
 
 export interface RungDef {
   impl: RungImpl;
   /** The one rule this rung changes, or "same method" (another implementation, expected identical). */
   change: CauseId | "same method";
+  /** The rule in words, where the cause id names a family of rules (e.g. which float32 cast). */
+  rule?: string;
 }
 
 export interface LadderDef {
@@ -24,7 +41,67 @@ export interface LadderDef {
   rungs: RungDef[];
 }
 
+/** discrete-churn's settings (s_churn 40 over N = 15, window 0.05..50). */
+const DISCRETE_CHURN = { sChurn: 40, sTmin: 0.05, sTmax: 50, sNoise: 1 };
+
 const KARRAS_DIFFUSERS = "diffusers/EulerDiscreteScheduler@karras,leading";
+
+/** A diffusers implementation with float32 casts undone (runners/uncast.ts), all of `rules` at once. */
+function uncast(
+  from: string,
+  label: string,
+  rules: Uncast[],
+  set: Partial<Recipe>,
+  idBase: string,
+): RungImpl {
+  return {
+    from,
+    id: `${idBase}+uncast(${rules.join(",")})`,
+    label: `${label}; float64 ${rules.join(" and ")}`,
+    set: { ...set, uncast: rules } as Partial<Recipe>,
+  };
+}
+
+/** The rungs undoing diffusers' per-step float32 casts one at a time: the sample, then c_in. */
+function uncastRungs(
+  from: string,
+  label: string,
+  sampleCast: boolean,
+  set: Partial<Recipe> = {},
+  idBase = from,
+): RungDef[] {
+  const rungs: RungDef[] = [];
+  if (sampleCast)
+    rungs.push({
+      impl: uncast(from, label, ["sample"], set, idBase),
+      change: "float32-casts",
+      rule: UNCAST_RULES.sample,
+    });
+  rungs.push({
+    impl: uncast(from, label, sampleCast ? ["sample", "c_in"] : ["c_in"], set, idBase),
+    change: "float32-casts",
+    rule: UNCAST_RULES.c_in,
+  });
+  return rungs;
+}
+
+/** The rule of a rung that leaves diffusers' 0-d sigma arithmetic for k-diffusion's float64 one. */
+const scalars = (which: string) =>
+  `the 0-d sigma scalars (${which}) in float64 (diffusers: float32 0-d tensors)`;
+
+const EULER_T = "diffusers/EulerDiscreteScheduler@t(sigma)";
+const eulerToKd: RungDef[] = [
+  // the sample cast is an implementation of the table: it is also the minimal pair of float32-casts
+  { impl: `${EULER_T}+uncast(sample)`, change: "float32-casts", rule: UNCAST_RULES.sample },
+  ...uncastRungs(EULER_T, "diffusers Euler, model fed sigma_to_t(sigma_i)", true).slice(1),
+  { impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "same method" },
+];
+const HEUN_T = "diffusers/HeunDiscreteScheduler@t(sigma)";
+const heunToKd: RungDef[] = [
+  ...uncastRungs(HEUN_T, "diffusers Heun, model fed sigma_to_t(sigma)", false),
+  { impl: "k-diffusion/sample_heun@diffusers-sigmas", change: "same method" },
+];
+const TIMESTEP = "the model fed sigma_to_t(sigma_i) instead of the grid timestep t_i";
 
 /** The ladders, by pair id (pairs of scenarios/*.ts). */
 export const LADDERS: readonly LadderDef[] = [
@@ -59,43 +136,94 @@ export const LADDERS: readonly LadderDef[] = [
   {
     pair: "discrete-euler/diffusers-vs-kd-own-schedule",
     rungs: [
-      { impl: "diffusers/EulerDiscreteScheduler@t(sigma)", change: "timestep-mapping" },
-      { impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "float32-casts" },
+      { impl: EULER_T, change: "timestep-mapping", rule: TIMESTEP },
+      ...eulerToKd,
       // diffusers' float32 sigmas -> the same np.interp schedule kept in float64 (float32(np.interp)
       // is not diffusers' sigmas bit for bit: ~2e-9 at the output, so no "same method" rung there)
-      { impl: "k-diffusion/sample_euler@float64-np.interp", change: "float32-casts" },
+      {
+        impl: "k-diffusion/sample_euler@float64-np.interp",
+        change: "float32-casts",
+        rule: "the sigmas held in float64 (diffusers stores them as float32)",
+      },
       { impl: "k-diffusion/sample_euler@get_sigmas", change: "sigma-interpolation" },
     ],
   },
   {
     pair: "discrete-euler/diffusers-vs-kd-same-sigmas",
-    rungs: [
-      { impl: "diffusers/EulerDiscreteScheduler@t(sigma)", change: "timestep-mapping" },
-      { impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "float32-casts" },
-    ],
+    rungs: [{ impl: EULER_T, change: "timestep-mapping", rule: TIMESTEP }, ...eulerToKd],
   },
-  {
-    pair: "discrete-euler/diffusers-t(sigma)-vs-kd-same-sigmas",
-    rungs: [{ impl: "k-diffusion/sample_euler@diffusers-sigmas", change: "float32-casts" }],
-  },
+  { pair: "discrete-euler/diffusers-t(sigma)-vs-kd-same-sigmas", rungs: eulerToKd },
   {
     pair: "discrete-euler/kd-vs-kd-quantized",
     rungs: [{ impl: "k-diffusion/sample_euler@quantize", change: "timestep-rounding" }],
   },
-  {
-    pair: "discrete-heun/diffusers-t(sigma)-vs-kd",
-    rungs: [{ impl: "k-diffusion/sample_heun@diffusers-sigmas", change: "float32-casts" }],
-  },
+  { pair: "discrete-heun/diffusers-t(sigma)-vs-kd", rungs: heunToKd },
   {
     pair: "discrete-heun/diffusers-vs-kd",
-    rungs: [
-      { impl: "diffusers/HeunDiscreteScheduler@t(sigma)", change: "timestep-mapping" },
-      { impl: "k-diffusion/sample_heun@diffusers-sigmas", change: "float32-casts" },
-    ],
+    rungs: [{ impl: HEUN_T, change: "timestep-mapping", rule: TIMESTEP }, ...heunToKd],
   },
   {
     pair: "discrete-ancestral/diffusers-vs-kd",
-    rungs: [{ impl: "k-diffusion/sample_euler_ancestral@diffusers-sigmas", change: "float32-casts" }],
+    rungs: [
+      ...uncastRungs(
+        "diffusers/EulerAncestralDiscreteScheduler@t(sigma)",
+        "diffusers Euler-a, model fed sigma_to_t(sigma)",
+        true,
+      ),
+      {
+        impl: "k-diffusion/sample_euler_ancestral@diffusers-sigmas",
+        change: "float32-casts",
+        rule: scalars("sigma_up, sigma_down, dt"),
+      },
+    ],
+  },
+  {
+    pair: "discrete-churn/diffusers-vs-kd",
+    rungs: [
+      ...uncastRungs(
+        "diffusers/EulerDiscreteScheduler+churn@t(sigma)",
+        "diffusers Euler, s_churn, model fed sigma_to_t(sigma)",
+        true,
+      ),
+      {
+        impl: {
+          from: "variant/euler-churn-stale",
+          id: "variant/euler-churn-stale@discrete,float32-scalars",
+          label:
+            "Euler loop with churn, eps taken before the noise (diffusers' rule), diffusers' float32 sigma scalars, on the eps wrapper",
+          set: {
+            model: "wrapper",
+            sigmas: "diffusers-linspace",
+            churn: DISCRETE_CHURN,
+            scalars: "float32",
+          } as Partial<Recipe>,
+          setup: "ring8-discrete",
+        },
+        change: "same method",
+      },
+      {
+        impl: {
+          from: "variant/euler-churn-stale",
+          id: "variant/euler-churn-stale@discrete",
+          label: "Euler loop with churn, eps taken before the noise (diffusers' rule), on the eps wrapper",
+          set: { model: "wrapper", sigmas: "diffusers-linspace", churn: DISCRETE_CHURN } as Partial<Recipe>,
+          setup: "ring8-discrete",
+        },
+        change: "float32-casts",
+        rule: scalars("sigma_hat, the churn amplitude sqrt(sigma_hat^2 - sigma^2), dt"),
+      },
+      {
+        impl: {
+          from: "variant/euler-churn-churned",
+          id: "variant/euler-churn-churned@discrete",
+          label: "Euler loop with churn, D evaluated at sigma_hat (k-diffusion's rule), on the eps wrapper",
+          set: { model: "wrapper", sigmas: "diffusers-linspace", churn: DISCRETE_CHURN } as Partial<Recipe>,
+          setup: "ring8-discrete",
+        },
+        change: "churn-evaluation-point",
+      },
+      { impl: "k-diffusion/sample_euler+churn@diffusers-sigmas", change: "same method" },
+    ],
   },
   {
     pair: "karras/diffusers-leading-vs-kd",
@@ -118,8 +246,29 @@ export const LADDERS: readonly LadderDef[] = [
           set: { initScale: "sigma_max", timestep: "sigma_to_t" },
         },
         change: "timestep-mapping",
+        rule: TIMESTEP,
       },
-      { impl: "k-diffusion/sample_euler@karras(leading range)", change: "float32-casts" },
+      ...uncastRungs(
+        KARRAS_DIFFUSERS,
+        "diffusers Euler, use_karras_sigmas, leading, sigma_max latents, model fed sigma_to_t(sigma)",
+        true,
+        { initScale: "sigma_max", timestep: "sigma_to_t" },
+        `${KARRAS_DIFFUSERS},x=z*sigma_max,t(sigma)`,
+      ),
+      {
+        impl: {
+          from: "k-diffusion/sample_euler@karras(leading range)",
+          id: "k-diffusion/sample_euler@diffusers-karras(leading range)",
+          label: "k-diffusion sample_euler on diffusers' float32 Karras sigmas",
+          set: { sigmas: "karras-leading-diffusers" } as Partial<Recipe>,
+        },
+        change: "same method",
+      },
+      {
+        impl: "k-diffusion/sample_euler@karras(leading range)",
+        change: "float32-casts",
+        rule: "the Karras sigmas held in float64 (diffusers stores them as float32)",
+      },
       { impl: "k-diffusion/sample_euler@karras(model range)", change: "noise-level-schedule" },
     ],
   },
@@ -165,6 +314,7 @@ export async function buildLadders(
       rungs.push({
         impl: cur.impl as Impl,
         change: r.change,
+        rule: r.rule ?? "",
         verdict: c.verdict === "identical" ? "identical" : "diverge",
         maxGap: c.maxGap,
         outputGap: c.outputGap,

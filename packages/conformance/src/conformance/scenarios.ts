@@ -134,7 +134,7 @@ export async function runScenarios(scenarios: readonly ScenarioDef[] = SCENARIOS
     }
     const base = impls.get(r.from);
     if (!base) throw new Error(`ladder: no implementation ${r.from}`);
-    return runRecipe(deriveImpl(base.def, r), setupOf(base.setup));
+    return runRecipe(deriveImpl(base.def, r), setupOf(r.setup ?? base.setup));
   };
   const ladders = await buildLadders(pairs, runRung);
   await distributionVerdicts(divergent, (id) => impls.get(id)!.def);

@@ -13,6 +13,7 @@ import { clouds2d, heatmap, trajectories1d } from "./figures.js";
 import { imagesForDenoiser, imagesOde } from "./images/run.js";
 import { onnxRuns } from "./onnx-runs.js";
 import { runScenarios } from "./scenarios.js";
+import { seedLadders } from "./seed-ladders.js";
 import { reportedPairs, samplerMap } from "./webui.js";
 import { type TaskKind, type TaskResult, taskKind, taskResultSchema } from "./task-results.js";
 
@@ -62,10 +63,11 @@ async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<un
       const s = await runScenarios();
       // the web-UI sampler map (issue 12): its explained pairs and the minimal pairs of its causes
       const w = await samplerMap();
+      const mapPairs = reportedPairs(w);
       return {
-        pairs: [...s.pairs, ...reportedPairs(w)],
+        pairs: [...s.pairs, ...mapPairs],
         minimal: [...s.minimal.entries(), ...w.minimal],
-        ladders: s.ladders,
+        ladders: [...s.ladders, ...(await seedLadders(mapPairs))],
         samplerMap: { model: w.model, rows: w.rows, answers: w.answers },
       };
     }

@@ -9,7 +9,11 @@ import { type Denoiser, type NoiseSource, type Tensor, clone, perRow, zerosLike 
 /**
  * Euler with EDM churn. `evaluate: "churned"` evaluates D at (x_hat, sigma_hat) as
  * k-diffusion and EDM do; `"stale"` evaluates at (x, sigma) before the noise is added and
- * reuses that eps at sigma_hat, as diffusers' EulerDiscreteScheduler.step does.
+ * reuses that eps at sigma_hat, as diffusers' EulerDiscreteScheduler.step does. A second
+ * switch for cause ladders, `scalars: "float32"`, takes the per-step scalars as diffusers'
+ * step holds them on float32 0-d tensors: sigma_hat = sigma * (gamma + 1), the churn amplitude
+ * sqrt(sigma_hat^2 - sigma^2) and dt = sigma_next - sigma_hat, each operation rounded to
+ * float32 (and s_tmin / s_tmax compared as float32); the default keeps them in float64.
  */
 export async function eulerChurnLoop(
   model: Denoiser,
@@ -21,6 +25,7 @@ export async function eulerChurnLoop(
     sTmax: number;
     sNoise: number;
     evaluate: "churned" | "stale";
+    scalars?: "float64" | "float32";
     noise: NoiseSource;
     track?: { step: number };
   },
@@ -31,29 +36,31 @@ export async function eulerChurnLoop(
   const xd = x.data,
     ed = eps.data;
   const n = sigmas.length - 1;
+  const r = o.scalars === "float32" ? Math.fround : (v: number) => v;
   for (let i = 0; i < n; i++) {
     if (o.track) o.track.step = i;
     const s = sigmas[i],
       next = sigmas[i + 1];
-    const gamma = o.sTmin <= s && s <= o.sTmax ? Math.min(o.sChurn / n, Math.SQRT2 - 1) : 0;
-    const sHat = s * (gamma + 1);
+    const gamma = r(o.sTmin) <= s && s <= r(o.sTmax) ? Math.min(o.sChurn / n, Math.SQRT2 - 1) : 0;
+    const sHat = r(s * r(gamma + 1));
+    const root = r(Math.sqrt(r(r(sHat * sHat) - r(s * s))));
+    const amp = o.sNoise * root;
+    const dt = r(next - sHat);
     let dEval: Tensor | null = null;
     if (o.evaluate === "stale") dEval = await model.denoise(x, perRow(b, s));
     if (gamma > 0) {
       o.noise.randn(eps, { step: i });
-      const amp = o.sNoise * Math.sqrt(sHat * sHat - s * s);
       for (let k = 0; k < xd.length; k++) xd[k] += ed[k] * amp;
     }
     if (o.evaluate === "churned") {
       const d = await model.denoise(x, perRow(b, sHat));
-      for (let k = 0; k < xd.length; k++) xd[k] += ((xd[k] - d.data[k]) / sHat) * (next - sHat);
+      for (let k = 0; k < xd.length; k++) xd[k] += ((xd[k] - d.data[k]) / sHat) * dt;
     } else {
       // eps from the un-churned state, x0 = x_hat - sigma_hat * eps, derivative = eps
       const dd = dEval!.data;
       for (let k = 0; k < xd.length; k++) {
-        const epsK =
-          (xd[k] - (gamma > 0 ? ed[k] * o.sNoise * Math.sqrt(sHat * sHat - s * s) : 0) - dd[k]) / s;
-        xd[k] += epsK * (next - sHat);
+        const epsK = (xd[k] - (gamma > 0 ? ed[k] * o.sNoise * root : 0) - dd[k]) / s;
+        xd[k] += epsK * dt;
       }
     }
   }

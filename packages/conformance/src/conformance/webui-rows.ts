@@ -10,6 +10,12 @@ import { SD_CONFIG } from "./scenarios/setups.js";
 
 export const N = 15;
 export const LIN = { ...SD_CONFIG, timestep_spacing: "linspace" };
+/**
+ * The diffusers DDPM run of the seed question (fixed_small, the DDPM row's first rung: same
+ * noise scale as k-diffusion); webui-answers.ts runs it, seed-ladders.ts rebuilds it.
+ */
+export const DDPM_SMALL_RUN = "webui/diffusers/DDPM@rung1";
+
 /** What StableDiffusionPipeline's scheduler_config.json holds (DDIM / DDPM .from_config(pipe.scheduler.config)). */
 export const SD_PIPE = {
   ...SD_CONFIG,
@@ -21,18 +27,30 @@ export const SD_PIPE = {
 export const KARRAS = { ...LIN, use_karras_sigmas: true };
 export const SDE = { ...KARRAS, algorithm_type: "sde-dpmsolver++" };
 
-/** Noise keys: how a scheduler's draw request maps to the k-diffusion step that draws the same tensor. */
-export type NoiseKey = "step" | "kdpm2" | "timestep";
+/**
+ * Noise keys: how a scheduler's draw request maps to the k-diffusion step that draws the same
+ * tensor. "step-f32": the same step, every draw made in float32 for both libraries.
+ */
+export type NoiseKey = "step" | "step-f32" | "kdpm2" | "timestep";
 
 /**
- * What a ladder run changes: the model fed sigma_to_t(sigma_i), the start put at x = z sigma_max
- * (VE frame), the output read in the VE frame (x / sqrt(abar_0): DDIM's final alpha), a config override.
+ * What a ladder rung changes in the diffusers run (each rung adds one to the rungs before it):
+ * the model fed sigma_to_t(sigma_i), the start put at x = z sigma_max (VE frame), the output
+ * read in the VE frame (x / sqrt(abar_0): DDIM's final alpha), a config override, or
+ * k-diffusion's weight of the third-order term in DPM-Solver++(3M) SDE steps.
  */
 export interface Flags {
   tOfSigma?: boolean;
   init?: boolean;
   veOutput?: boolean;
   config?: Record<string, unknown>;
+  kdThirdOrderWeight?: boolean;
+}
+
+/** One rung of a row's ladder: the one rule it changes (a cause) and how. */
+export interface Rung {
+  change: CauseId;
+  set: Flags;
 }
 
 export interface RowDef {
@@ -49,13 +67,16 @@ export interface RowDef {
   noise: NoiseKey | null;
   /** What is compared, in words. */
   compared: string;
-  /** The cause expected beyond float32 round-off, and the ladder run that removes it. */
+  /** The cause expected beyond float32 round-off (the largest rung). */
   cause: CauseId | null;
-  /** The ladder run: the model fed sigma_to_t(sigma_i) and / or the start put at x = z sigma_max (VE frame). */
-  ladder?: Flags;
-  /** Why the row stays open while its ladder does not close (shown in the report's sampler map). */
-  openReason?: string;
+  /** The ladder: from diffusers as shipped, one rule per rung; the last rung is compared with k-diffusion. */
+  ladder?: Rung[];
 }
+
+const T_OF_SIGMA: Rung = { change: "timestep-mapping", set: { tOfSigma: true } };
+const KARRAS_T: Rung = { change: "karras-timestep-rounding", set: { tOfSigma: true } };
+const INIT: Rung = { change: "initial-noise-scale", set: { init: true } };
+const VE_OUT: Rung = { change: "final-alpha-frame", set: { veOutput: true } };
 
 export const SAMPLER_MAP_ROWS: RowDef[] = [
   {
@@ -66,7 +87,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared: "same sigmas (the scheduler's), no noise",
     cause: "timestep-mapping",
-    ladder: { tOfSigma: true },
+    ladder: [T_OF_SIGMA],
   },
   {
     name: "Euler a",
@@ -80,7 +101,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: "step",
     compared: "same sigmas, same noise per step",
     cause: "timestep-mapping",
-    ladder: { tOfSigma: true },
+    ladder: [T_OF_SIGMA],
   },
   {
     name: "Heun",
@@ -90,7 +111,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared: "same sigmas (Heun's doubled grid once each)",
     cause: "timestep-mapping",
-    ladder: { tOfSigma: true },
+    ladder: [T_OF_SIGMA],
   },
   {
     name: "DPM2",
@@ -100,7 +121,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared: "same sigmas; both evaluate the log-midpoint",
     cause: "timestep-mapping",
-    ladder: { tOfSigma: true },
+    ladder: [T_OF_SIGMA],
   },
   {
     name: "DPM2 a",
@@ -112,11 +133,10 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     },
     grid: "sigmas",
     noise: "kdpm2",
-    compared: "same sigmas, same noise per outer step",
+    compared:
+      "same sigmas, same noise per outer step: both draw float64 normals like the sample (diffusers in the second of its two step() calls per k-diffusion step, index 2 j + 1 for step j), none on the last step",
     cause: "timestep-mapping",
-    ladder: { tOfSigma: true },
-    openReason:
-      "the noise is not aligned: KDPM2AncestralDiscreteScheduler's draws do not map onto sample_dpm_2_ancestral's steps with the key i - 1",
+    ladder: [T_OF_SIGMA],
   },
   {
     name: "LMS",
@@ -126,7 +146,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared: "same sigmas; both integrate the Lagrange basis with quad (epsrel 1e-4)",
     cause: "timestep-mapping",
-    ladder: { tOfSigma: true },
+    ladder: [T_OF_SIGMA],
   },
   {
     name: "DPM++ 2M",
@@ -140,7 +160,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared: "same sigmas; diffusers in the VP frame (alpha_t, sigma_t), k-diffusion in the VE frame",
     cause: "initial-noise-scale",
-    ladder: { tOfSigma: true, init: true },
+    ladder: [INIT, T_OF_SIGMA],
   },
   {
     name: "DPM++ 2M Karras",
@@ -152,9 +172,10 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     },
     grid: "sigmas",
     noise: null,
-    compared: "same Karras sigmas (the scheduler's)",
+    compared:
+      "same Karras sigmas (the scheduler's); both take a first-order last step into sigma = 0 (diffusers for final_sigmas_type zero, k-diffusion for sigma_next = 0), so lower_order_final (fewer than 15 steps only) changes nothing at N = 15",
     cause: "karras-timestep-rounding",
-    ladder: { tOfSigma: true, init: true },
+    ladder: [INIT, KARRAS_T],
   },
   {
     name: "DPM++ 2M SDE Karras",
@@ -165,12 +186,11 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
       call: 'DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++", use_karras_sigmas=True)',
     },
     grid: "sigmas",
-    noise: "step",
-    compared: "same Karras sigmas, same noise per step",
+    noise: "step-f32",
+    compared:
+      "same Karras sigmas, same noise per step: diffusers draws float32 normals every step (the last one multiplied by 0), so both libraries get the float32 draw of the step (widened exactly for k-diffusion's float64 noise_sampler)",
     cause: "karras-timestep-rounding",
-    ladder: { tOfSigma: true, init: true },
-    openReason:
-      "the SDE noise is not aligned: diffusers draws it per step in the sample's dtype, k-diffusion through its noise_sampler keys",
+    ladder: [INIT, KARRAS_T],
   },
   {
     name: "DPM++ 3M SDE (Karras)",
@@ -181,12 +201,16 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
       call: 'DPMSolverMultistepScheduler(algorithm_type="sde-dpmsolver++", solver_order=3, use_karras_sigmas=True)',
     },
     grid: "sigmas",
-    noise: "step",
-    compared: "same Karras sigmas, same noise per step",
-    cause: "karras-timestep-rounding",
-    ladder: { tOfSigma: true, init: true },
-    openReason:
-      "the SDE noise is not aligned: diffusers draws it per step in the sample's dtype, k-diffusion through its noise_sampler keys",
+    noise: "step-f32",
+    compared:
+      "same Karras sigmas, same float32 noise per step (as DPM++ 2M SDE); both take first, second, then third order, and a plain denoised step into sigma = 0",
+    cause: "sde-third-order-weight",
+    ladder: [
+      INIT,
+      KARRAS_T,
+      { change: "midpoint-vs-heun", set: { config: { solver_type: "heun" } } },
+      { change: "sde-third-order-weight", set: { kdThirdOrderWeight: true } },
+    ],
   },
   {
     name: "DDIM",
@@ -201,8 +225,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared:
       "the same ODE: DDIM eta = 0 is Euler on dx/dsigma = eps in the VE frame x / sqrt(abar), sigma = sqrt((1 - abar) / abar)",
     cause: "final-alpha-frame",
-    ladder: { init: true, veOutput: true },
-    openReason: "set_alpha_to_one=False leaves the output in the VP frame at abar_0",
+    ladder: [INIT, VE_OUT],
   },
   {
     name: "DDIM (class defaults)",
@@ -216,8 +239,7 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     noise: null,
     compared: "as DDIM, with the class default clip_sample=True (x0 clipped to [-1, 1])",
     cause: "clip-sample",
-    ladder: { init: true, veOutput: true, config: { clip_sample: false } },
-    openReason: "the ladder with clip_sample off does not close",
+    ladder: [INIT, VE_OUT, { change: "clip-sample", set: { config: { clip_sample: false } } }],
   },
   {
     name: "DDPM",
@@ -235,6 +257,6 @@ export const SAMPLER_MAP_ROWS: RowDef[] = [
     compared:
       "the posterior step: DDPM fixed_small = k-diffusion's ancestral step at eta = 1 in the VE frame",
     cause: "initial-noise-scale",
-    ladder: { init: true },
+    ladder: [INIT],
   },
 ];

@@ -2,61 +2,26 @@
  * The web-UI sampler map (issue 12): one row per sampler name users know (A1111 / ComfyUI),
  * the k-diffusion call behind it and the diffusers scheduler + config people use for it, run
  * on the same discrete eps model (gmm2d-ring8 on SD's scaled_linear table), the same sigmas
- * (the scheduler's own, handed to k-diffusion) and the same noise (aligned by step). Each row
- * is measured three ways: as shipped (float64 round-off bound), the same pair against
+ * (the scheduler's own, handed to k-diffusion) and the same noise (aligned by step, drawn in
+ * one dtype for both). Each row is measured as shipped (float64 round-off bound), against
  * float32 round-off (diffusers keeps sigmas, timesteps and several updates in float32), and,
- * where the row diverges beyond that, a ladder run with the named cause removed, which must
- * then agree to float32 round-off. Plus the two answers the report carries: the seed question
- * against the libraries (k-diffusion Euler-a vs DDPM / DDIM(eta = 1)) and EDM's generality
- * (FlowMatchEuler = Algorithm 1 with s(t) = 1 - t, sigma(t) = t / (1 - t); EDMEuler = sample_euler).
+ * where it diverges beyond that, by its ladder: the diffusers run with one named rule changed
+ * per rung (each rung's gap measured), the last rung compared with k-diffusion, which must
+ * then agree to float32 round-off. Where the dynamics amplify round-off (a particle left
+ * between the ring's modes as sigma -> 0), float32 round-off is what k-diffusion's own
+ * sampler run in float32 shows: the envelope (see `envelopeCloses`). Plus the two answers
+ * (webui-answers.ts).
  */
-import {
-  type DiscreteModel,
-  EdmPrecondGmmModel,
-  FlowGmmModel,
-  namedMixtureDenoiser,
-  namedMixtures,
-  type NoiseRequest,
-  type NoiseSource,
-  type Tensor,
-} from "@edmkit/core";
-import { type SignedSchedulerName, schedulers } from "@edmkit/diffusers";
-import { defineSchedule } from "@edmkit/edm";
-import * as kd from "@edmkit/k-diffusion";
-import { CountingNoise, runDiffusers, runEdm, runKd } from "../runners/record.js";
-import { runDiffusers as loop } from "../runners/run.js";
-import type { CauseId, Impl, PairResult } from "../report/schema.js";
+import type { DiscreteModel, NoiseSource, StepEvent, Tensor } from "@edmkit/core";
+import { runDiffusers, runKd } from "../runners/record.js";
+import type { CauseId, PairResult } from "../report/schema.js";
 import { SEED, SETUPS } from "./scenarios/setups.js";
-import { AlignedNoise, CallRecorder, comparePair, type TrajectoryRun } from "./trajectory.js";
-
+import { AlignedNoise, comparePair, type TrajectoryRun } from "./trajectory.js";
+import { generality, seedQuestion, type Answer } from "./webui-answers.js";
 import { type Flags, N, type NoiseKey, type RowDef, SAMPLER_MAP_ROWS, SD_PIPE } from "./webui-rows.js";
+import { build, DrawsIn, dedupe, impl, KeyedNoise, MODEL, pairOf, type Scheduler } from "./webui-util.js";
 
 export { SAMPLER_MAP_ROWS };
-
-class KeyedNoise implements NoiseSource {
-  constructor(
-    private readonly inner: NoiseSource,
-    private readonly key: (step: number) => number,
-  ) {}
-  randn(out: Tensor, request?: NoiseRequest): Tensor {
-    const step = request?.step;
-    return this.inner.randn(out, step === undefined ? request : { ...request, step: this.key(step) });
-  }
-}
-
-const dedupe = (a: ArrayLike<number>): number[] => {
-  const out: number[] = [];
-  for (let k = 0; k < a.length; k++) if (k === 0 || a[k] !== a[k - 1]) out.push(a[k]);
-  return out;
-};
-
-type Scheduler = InstanceType<(typeof schedulers)[SignedSchedulerName]>;
-
-function build(name: SignedSchedulerName, config: Record<string, unknown>): Scheduler {
-  const s = new schedulers[name](config, {});
-  s.setTimesteps(N);
-  return s;
-}
 
 /** The k-diffusion sigmas of a row: the scheduler's own, or sigma(abar_t) for DDIM / DDPM. */
 function kdGrid(row: RowDef, s: Scheduler): number[] {
@@ -71,6 +36,16 @@ function kdGrid(row: RowDef, s: Scheduler): number[] {
   return grid;
 }
 
+export interface SamplerMapRung {
+  /** The one rule this rung changes from the previous run (diffusers as shipped for the first). */
+  change: CauseId;
+  /** The run, in words (all rules changed so far). */
+  label: string;
+  /** Gap to the previous run. */
+  maxGap: number | null;
+  outputGap: number | null;
+}
+
 export interface SamplerMapRow {
   name: string;
   kdiffusion: string;
@@ -82,7 +57,15 @@ export interface SamplerMapRow {
   maxGap: number | null;
   bound64: number;
   bound32: number;
+  /** Gap between the last rung and k-diffusion. */
   ladderGap: number | null;
+  /** The ladder's rungs, each with its gap to the previous run. */
+  rungs: SamplerMapRung[];
+  /**
+   * Where the last rung is beyond the fixed float32 bound: k-diffusion's own sampler run in
+   * float32 vs float64 (max gap), the round-off the dynamics make of float32 (null where not needed).
+   */
+  envelope: number | null;
   verdict: "identical" | "float32 round-off" | "diverge";
   cause: CauseId | null;
   /** Diverges beyond float32 round-off and its ladder does not close: not yet explained. */
@@ -97,31 +80,81 @@ export interface SamplerMapValue {
   rows: SamplerMapRow[];
   pairs: PairResult[];
   minimal: [CauseId, PairResult][];
-  answers: {
-    question: string;
-    answer: string;
-    checks: { what: string; gap: number | null; bound: number; verdict: string }[];
-  }[];
+  answers: Answer[];
 }
 
-const MODEL = "gmm2d-ring8 as a discrete eps model (SD scaled_linear betas)";
+/** float32's allowance per compared value (64 ulps of the magnitude), as comparePair holds float32 pairs. */
+const ULPS32 = 64 * 2 ** -24;
 
-function impl(id: string, library: Impl["library"], label: string): Impl {
-  return { id, library, label, settings: {} };
+/**
+ * Whether `run` agrees with `ref` to float32 round-off as these dynamics make it: at every model
+ * call and at the output the gap is within the fixed float32 bound or within twice the gap of
+ * `f32` (k-diffusion's own sampler in float32, same noise) to `ref`. Two float32 implementations
+ * of the same method are each about that far from the float64 run, so up to twice that from each
+ * other; a rule difference (timestep rounding, a coefficient) is not bounded by it.
+ */
+function envelopeCloses(run: TrajectoryRun, ref: TrajectoryRun, f32: TrajectoryRun): boolean {
+  if (run.calls.length !== ref.calls.length || f32.calls.length !== ref.calls.length) return false;
+  const within = (a: ArrayLike<number>, b: ArrayLike<number>, e: ArrayLike<number>) => {
+    let mag = 1,
+      gap = 0,
+      env = 0;
+    for (let k = 0; k < b.length; k++) {
+      mag = Math.max(mag, Math.abs(b[k]));
+      gap = Math.max(gap, Math.abs(a[k] - b[k]));
+      env = Math.max(env, Math.abs(e[k] - b[k]));
+    }
+    return gap <= Math.max(ULPS32 * mag, 2 * env);
+  };
+  for (let k = 0; k < ref.calls.length; k++)
+    if (!within(run.calls[k].x, ref.calls[k].x, f32.calls[k].x)) return false;
+  return within(run.output, ref.output, f32.output);
 }
 
-function pairOf(
-  id: string,
-  scenario: string,
-  a: TrajectoryRun,
-  b: TrajectoryRun,
-  cause: CauseId | null,
-  note: string,
-  dtype: "float32" | "float64" = "float64",
-  model = MODEL,
-): PairResult {
-  return comparePair({ id, scenario, model, dtype, cause, causePair: cause, note }, a, b);
+/**
+ * k-diffusion's weight of the third-order term in diffusers' DPM-Solver++(3M) SDE steps: the
+ * diffusers run's prev_sample gets alpha_t D2 added after each third-order step (the difference
+ * of the two weights, cause sde-third-order-weight), D2 formed from the data predictions
+ * x0_i = (x_i - sigma_i eps_i) / alpha_i (VP frame) and lambda_i = -log sigma_i as diffusers forms it.
+ */
+function thirdOrderWeightPatch(s: Scheduler) {
+  const sig = Float64Array.from((s as { sigmas: ArrayLike<number> }).sigmas);
+  const steps = s.timesteps.length;
+  const x0: Float64Array[] = [];
+  return {
+    onModelCall: (e: { index?: number; x: Tensor; out?: Tensor }) => {
+      const i = e.index ?? x0.length;
+      const a = 1 / Math.sqrt(1 + sig[i] * sig[i]),
+        st = sig[i] * a;
+      const out = e.out as Tensor;
+      x0[i] = Float64Array.from(e.x.data, (v, k) => (v - st * out.data[k]) / a);
+    },
+    onStep: (e: StepEvent) => {
+      const i = e.i;
+      // third order: from the third step on, not on the final (first-order) step into sigma = 0
+      if (i < 2 || i >= steps - 1 || !(sig[i + 1] > 0)) return;
+      const lam = (k: number) => -Math.log(sig[k]);
+      const h = lam(i + 1) - lam(i),
+        r0 = (lam(i) - lam(i - 1)) / h,
+        r1 = (lam(i - 1) - lam(i - 2)) / h;
+      const at = 1 / Math.sqrt(1 + sig[i + 1] * sig[i + 1]);
+      const [m0, m1, m2] = [x0[i], x0[i - 1], x0[i - 2]];
+      const prev = (e.fields.prev_sample as Tensor).data;
+      for (let k = 0; k < prev.length; k++) {
+        const d2 = ((m0[k] - m1[k]) / r0 - (m1[k] - m2[k]) / r1) / (r0 + r1);
+        prev[k] += at * d2;
+      }
+    },
+  };
 }
+
+const FLAG_WORDS = (f: Flags): string[] => [
+  f.init ? "started at z sigma_max" : "",
+  f.tOfSigma ? "model fed sigma_to_t(sigma)" : "",
+  f.veOutput ? "output read in the VE frame (x / sqrt(abar_0))" : "",
+  ...Object.entries(f.config ?? {}).map(([k, x]) => `${k}=${x}`),
+  f.kdThirdOrderWeight ? "k-diffusion's third-order weight (+alpha_t D2)" : "",
+];
 
 /** Run the sampler map, the seed question and the generality checks. */
 export async function samplerMap(): Promise<SamplerMapValue> {
@@ -130,6 +163,7 @@ export async function samplerMap(): Promise<SamplerMapValue> {
   const wrapper = setup.models.wrapper!;
   const sigmaToT = setup.sigmaToT!;
   const z = setup.z;
+  const z32: Tensor = { data: Float32Array.from(z.data), shape: z.shape, dtype: "float32" };
   const rows: SamplerMapRow[] = [];
   const pairs: PairResult[] = [];
   const minimal: [CauseId, PairResult][] = [];
@@ -139,19 +173,18 @@ export async function samplerMap(): Promise<SamplerMapValue> {
     if (key === null) return null;
     const base = new AlignedNoise(SEED);
     if (key === "step") return base;
-    if (key === "kdpm2") return new KeyedNoise(base, (i) => i - 1);
+    if (key === "step-f32") return new DrawsIn(base, "float32");
+    // KDPM2 ancestral takes two step() calls per k-diffusion step and draws in the second:
+    // its step index 2 j + 1 is k-diffusion's step j
+    if (key === "kdpm2") return new KeyedNoise(base, (i) => (i - 1) / 2);
     const ts = Array.from(s.timesteps);
     return new KeyedNoise(base, (t) => ts.indexOf(t));
   };
-  const runDiff = async (
-    row: RowDef,
-    id: string,
-    label: string,
-    flags: Flags,
-    config = { ...row.diffusers.config, ...flags.config },
-  ) => {
+  const kdNoise = (key: NoiseKey | null): NoiseSource | null =>
+    key === null ? null : new DrawsIn(new AlignedNoise(SEED), key === "step-f32" ? "float32" : "float64");
+  const runDiff = async (row: RowDef, id: string, label: string, flags: Flags) => {
+    const config = { ...row.diffusers.config, ...flags.config };
     const s = build(row.diffusers.scheduler, config);
-    const tOfSigma = flags.tOfSigma === true;
     const s0 = kdGrid(row, s)[0];
     const run = await runDiffusers(
       impl(id, "diffusers", label),
@@ -161,10 +194,11 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       z,
       {
         numInferenceSteps: N,
-        ...(tOfSigma ? { timestepFor: (_t: number, sigma: number) => sigmaToT(sigma) } : {}),
+        ...(flags.tOfSigma ? { timestepFor: (_t: number, sigma: number) => sigmaToT(sigma) } : {}),
         ...(row.diffusers.stepKwargs ? { stepKwargs: row.diffusers.stepKwargs } : {}),
         // VP-frame schedulers start at x_VP = z (x = z sqrt(1 + s0^2) in the VE frame); k-diffusion at z s0
         ...(flags.init ? { initScale: s0 / Math.sqrt(1 + s0 * s0) } : {}),
+        ...(flags.kdThirdOrderWeight ? { observer: thirdOrderWeightPatch(s) } : {}),
       },
       noiseFor(row.noise, s),
     );
@@ -173,23 +207,31 @@ export async function samplerMap(): Promise<SamplerMapValue> {
     const a0 = (s as { alphasCumprod: ArrayLike<number> }).alphasCumprod[0];
     return { ...run, output: Float64Array.from(run.output, (x) => x / Math.sqrt(a0)) };
   };
+  const f32 = (id: string, a: TrajectoryRun, b: TrajectoryRun) =>
+    comparePair(
+      { id, scenario, model: MODEL, dtype: "float32", cause: null, causePair: null, note: "" },
+      a,
+      b,
+    );
 
   const runs = new Map<string, TrajectoryRun>();
   for (const row of SAMPLER_MAP_ROWS) {
     const s = build(row.diffusers.scheduler, row.diffusers.config);
     const grid = kdGrid(row, s);
     const kdId = `webui/k-diffusion/${row.name}`;
+    const kdKwargs = {
+      ...(row.kd.sampler.includes("ancestral") || row.kd.sampler.includes("sde") ? { eta: 1 } : {}),
+      ...row.kd.kwargs,
+    };
+    const kdLabel = `k-diffusion ${row.kd.call}`;
     const kdRun = await runKd(
-      impl(kdId, "k-diffusion", `k-diffusion ${row.kd.call}`),
+      impl(kdId, "k-diffusion", kdLabel),
       row.kd.sampler,
       wrapper,
       z,
       grid,
-      {
-        ...(row.kd.sampler.includes("ancestral") || row.kd.sampler.includes("sde") ? { eta: 1 } : {}),
-        ...row.kd.kwargs,
-      },
-      row.noise === null ? null : new AlignedNoise(SEED),
+      kdKwargs,
+      kdNoise(row.noise),
     );
     const dId = `webui/diffusers/${row.name}`;
     const dRun = await runDiff(row, dId, `diffusers ${row.diffusers.call}`, {});
@@ -197,41 +239,59 @@ export async function samplerMap(): Promise<SamplerMapValue> {
     runs.set(dId, dRun);
     const pid = `webui/${row.name}`;
     const p64 = pairOf(pid, scenario, dRun, kdRun, row.cause ?? "float32-casts", `${row.compared}.`);
-    const p32 = comparePair(
-      { id: `${pid}@f32`, scenario, model: MODEL, dtype: "float32", cause: null, causePair: null, note: "" },
-      dRun,
-      kdRun,
-    );
+    const p32 = f32(`${pid}@f32`, dRun, kdRun);
+
+    // the ladder: one rule per rung, each rung's gap to the previous run measured
+    const rungs: SamplerMapRung[] = [];
+    let flags: Flags = {};
+    let prev = dRun;
+    for (const [k, rung] of (row.ladder ?? []).entries()) {
+      flags = {
+        ...flags,
+        ...rung.set,
+        ...(rung.set.config ? { config: { ...flags.config, ...rung.set.config } } : {}),
+      };
+      const what = FLAG_WORDS(flags).filter(Boolean).join(", ");
+      const id = `${dId}@rung${k + 1}`;
+      const cur = await runDiff(row, id, `diffusers ${row.diffusers.call}, ${what}`, flags);
+      runs.set(id, cur);
+      const g = f32(`${pid}/rung${k + 1}`, prev, cur);
+      rungs.push({ change: rung.change, label: cur.impl.label, maxGap: g.maxGap, outputGap: g.outputGap });
+      prev = cur;
+    }
     let ladder: PairResult | null = null;
-    if (row.ladder) {
-      const what = [
-        row.ladder.tOfSigma ? "model fed sigma_to_t(sigma)" : "",
-        row.ladder.init ? "started at z sigma_max" : "",
-        row.ladder.veOutput ? "output read in the VE frame (x / sqrt(abar_0))" : "",
-        ...Object.entries(row.ladder.config ?? {}).map(([k, x]) => `${k}=${x}`),
-      ]
-        .filter(Boolean)
-        .join(", ");
-      const lRun = await runDiff(
-        row,
-        `${dId}@ladder`,
-        `diffusers ${row.diffusers.call}, ${what}`,
-        row.ladder,
-      );
-      runs.set(`${dId}@ladder`, lRun);
-      ladder = comparePair(
-        {
-          id: `${pid}/ladder`,
-          scenario,
-          model: MODEL,
-          dtype: "float32",
-          cause: "float32-casts",
-          causePair: "float32-casts",
-          note: `The named cause removed (${what}): what remains must be float32 round-off.`,
-        },
-        lRun,
+    let envelope: number | null = null;
+    let closes = false;
+    if (rungs.length) {
+      const changed = rungs.map((r) => r.change).join(", ");
+      ladder = pairOf(
+        `${pid}/ladder`,
+        scenario,
+        prev,
         kdRun,
+        "float32-casts",
+        `The named causes removed one per rung (${changed}): what remains must be float32 round-off.`,
+        "float32",
       );
+      closes = ladder.verdict === "identical";
+      if (!closes) {
+        const kd32 = await runKd(
+          impl(`${kdId}@float32`, "k-diffusion", `${kdLabel} in float32`),
+          row.kd.sampler,
+          wrapper,
+          z32,
+          grid,
+          kdKwargs,
+          kdNoise(row.noise),
+        );
+        envelope = f32("", kd32, kdRun).maxGap;
+        closes = envelopeCloses(prev, kdRun, kd32);
+        if (closes)
+          ladder = {
+            ...ladder,
+            note: `${ladder.note} It is: within twice the gap of k-diffusion's own sampler run in float32 (max ${envelope?.toExponential(2)}), the dynamics amplifying float32 round-off near sigma = 0.`,
+          };
+      }
       pairs.push(ladder);
     }
     pairs.push(p64);
@@ -241,6 +301,7 @@ export async function samplerMap(): Promise<SamplerMapValue> {
         : p32.verdict === "identical"
           ? "float32 round-off"
           : "diverge";
+    const open = verdict === "diverge" && !closes;
     rows.push({
       name: row.name,
       kdiffusion: row.kd.call,
@@ -253,17 +314,18 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       bound64: p64.roundoffBound,
       bound32: p32.roundoffBound,
       ladderGap: ladder?.maxGap ?? null,
+      rungs,
+      envelope,
       verdict,
       cause: verdict === "identical" ? null : verdict === "float32 round-off" ? "float32-casts" : row.cause,
-      open: verdict === "diverge" && ladder?.verdict !== "identical",
-      openReason:
-        verdict === "diverge" && ladder?.verdict !== "identical"
-          ? (row.openReason ?? `the ladder (${ladder ? "named cause removed" : "none"}) does not close`)
-          : null,
+      open,
+      openReason: open
+        ? `the last rung (${rungs.map((r) => r.change).join(", ") || "none"} removed) is ${ladder?.maxGap?.toExponential(2) ?? "n/a"} from k-diffusion, beyond float32 round-off${envelope !== null ? ` and twice k-diffusion's own float32 gap (${envelope.toExponential(2)})` : ""}`
+        : null,
     });
   }
 
-  // minimal pairs of the new causes
+  // minimal pairs of the causes the map adds
   const karrasRow = SAMPLER_MAP_ROWS.find((r) => r.name === "DPM++ 2M Karras")!;
   minimal.push([
     "karras-timestep-rounding",
@@ -293,7 +355,7 @@ export async function samplerMap(): Promise<SamplerMapValue> {
     ),
   ]);
 
-  const ddim = runs.get("webui/diffusers/DDIM@ladder")!;
+  const ddim = runs.get("webui/diffusers/DDIM@rung2")!;
   const ddimA0 = (build("DDIMScheduler", SD_PIPE) as { alphasCumprod: ArrayLike<number> }).alphasCumprod[0];
   minimal.push([
     "final-alpha-frame",
@@ -306,271 +368,34 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       "The same DDIM run (started at z sigma_max); its output as returned (the VP frame at abar_0, x_VP = sqrt(abar_0) x_VE) vs read in the VE frame (x_VP / sqrt(abar_0)), which is what k-diffusion's sample_euler returns on the grid ending at sigma(abar_0).",
     ),
   ]);
+  const m3 = "webui/diffusers/DPM++ 3M SDE (Karras)";
+  minimal.push([
+    "midpoint-vs-heun",
+    pairOf(
+      "minimal/midpoint-vs-heun",
+      "DPMSolverMultistepScheduler(sde-dpmsolver++, solver_order=3, Karras), N = 15",
+      runs.get(`${m3}@rung2`)!,
+      runs.get(`${m3}@rung3`)!,
+      "midpoint-vs-heun",
+      "The same DPM++ 3M SDE run (started at z sigma_max, unrounded timesteps, same float32 noise); solver_type midpoint (the default) vs heun: only the second step, the one second-order step, differs.",
+    ),
+  ]);
+  minimal.push([
+    "sde-third-order-weight",
+    pairOf(
+      "minimal/sde-third-order-weight",
+      "DPMSolverMultistepScheduler(sde-dpmsolver++, solver_order=3, solver_type=heun, Karras), N = 15",
+      runs.get(`${m3}@rung3`)!,
+      runs.get(`${m3}@rung4`)!,
+      "sde-third-order-weight",
+      "The same DPM++ 3M SDE run; diffusers' weight of D2, alpha_t ((1 - exp(-2h) - 2h) / (2h)^2 - 0.5), vs k-diffusion's (+ 0.5): alpha_t D2 added after each third-order step (steps 3 to N - 1).",
+    ),
+  ]);
 
-  const answers: SamplerMapValue["answers"] = [];
+  const answers: Answer[] = [];
   answers.push(await seedQuestion(eps, wrapper, z, pairs, runs));
   answers.push(await generality(pairs));
   return { model: MODEL, rows, pairs, minimal, answers };
-}
-
-const fmt = (x: number | null) => (x === null ? "n/a" : x.toExponential(2));
-
-/** k-diffusion Euler-a (eta = 1) vs DDPM fixed_small / fixed_large and DDIM eta = 1 on DDPM's grid. */
-async function seedQuestion(
-  eps: DiscreteModel,
-  wrapper: import("@edmkit/core").Denoiser,
-  z: Tensor,
-  pairs: PairResult[],
-  runs: Map<string, TrajectoryRun>,
-): Promise<SamplerMapValue["answers"][number]> {
-  const scenario = "seed question vs the libraries: DDPM / DDIM(eta = 1) vs k-diffusion Euler-a, N = 15";
-  const kdRun = runs.get("webui/k-diffusion/DDPM")!;
-  const small = runs.get("webui/diffusers/DDPM@ladder")!;
-  const mk = async (
-    cls: SignedSchedulerName,
-    config: Record<string, unknown>,
-    id: string,
-    label: string,
-    stepKwargs?: Record<string, number>,
-  ) => {
-    const s = build(cls, config);
-    const ts = Array.from(s.timesteps);
-    const a0 = (s as { alphasCumprod: ArrayLike<number> }).alphasCumprod[ts[0]];
-    const s0 = Math.sqrt((1 - a0) / a0);
-    return runDiffusers(
-      impl(id, "diffusers", label),
-      cls,
-      config,
-      eps,
-      z,
-      { numInferenceSteps: N, initScale: s0 / Math.sqrt(1 + s0 * s0), ...(stepKwargs ? { stepKwargs } : {}) },
-      new KeyedNoise(new AlignedNoise(SEED), (t) => ts.indexOf(t)),
-    );
-  };
-  const large = await mk(
-    "DDPMScheduler",
-    { ...SD_PIPE, variance_type: "fixed_large" },
-    "webui/diffusers/DDPM-fixed_large",
-    'diffusers DDPMScheduler(variance_type="fixed_large")',
-  );
-  // DDIM on DDPM's timesteps and final alpha (set_alpha_to_one=True: DDPM steps to abar = 1)
-  const ddim = await mk(
-    "DDIMScheduler",
-    { ...SD_PIPE, set_alpha_to_one: true },
-    "webui/diffusers/DDIM-eta1",
-    "diffusers DDIMScheduler(set_alpha_to_one=True), eta=1",
-    { eta: 1 },
-  );
-  void wrapper;
-  const pS = pairOf(
-    "seed/ddpm-fixed_small-vs-kd-euler-a",
-    scenario,
-    small,
-    kdRun,
-    "float32-casts",
-    "DDPM's posterior variance beta-tilde is k-diffusion's sigma_up^2 at eta = 1 (VE frame).",
-  );
-  const pL = pairOf(
-    "seed/ddpm-fixed_large-vs-kd-euler-a",
-    scenario,
-    large,
-    kdRun,
-    "noise-injection-rule",
-    "fixed_large adds variance beta instead of beta-tilde (Song et al.'s VP rule).",
-  );
-  const pD = pairOf(
-    "seed/ddim-eta1-vs-kd-euler-a",
-    scenario,
-    ddim,
-    kdRun,
-    "float32-casts",
-    "DDIM(eta = 1): std = sqrt(beta-tilde), the same posterior step.",
-  );
-  const f32 = (a: TrajectoryRun, b: TrajectoryRun) =>
-    comparePair(
-      { id: "", scenario, model: MODEL, dtype: "float32", cause: null, causePair: null, note: "" },
-      a,
-      b,
-    );
-  const [sS, sL, sD] = [f32(small, kdRun), f32(large, kdRun), f32(ddim, kdRun)];
-  pairs.push(pS, pL, pD);
-  const v = (p: PairResult, q: PairResult) =>
-    p.verdict === "identical" ? "identical" : q.verdict === "identical" ? "float32 round-off" : "diverge";
-  return {
-    question:
-      "The seed question against the libraries: is k-diffusion's sample_euler_ancestral (eta = 1) what DDPMScheduler and DDIMScheduler(eta = 1) compute, on the same discrete model, timesteps and noise?",
-    answer:
-      `DDPM fixed_small: yes, to float32 round-off (output gap ${fmt(pS.outputGap)}, float32 bound ${fmt(sS.roundoffBound)}; verdict ${v(pS, sS)}). ` +
-      `DDIM eta = 1: the same step again (${fmt(pD.outputGap)}; ${v(pD, sD)}). ` +
-      `DDPM fixed_large: no, it injects variance beta instead of the posterior beta-tilde (output gap ${fmt(pL.outputGap)}; ${v(pL, sL)}, cause noise-injection-rule).`,
-    checks: [
-      {
-        what: "DDPM fixed_small vs k-diffusion Euler-a (eta = 1)",
-        gap: pS.maxGap,
-        bound: sS.roundoffBound,
-        verdict: v(pS, sS),
-      },
-      {
-        what: "DDIM eta = 1 vs k-diffusion Euler-a (eta = 1)",
-        gap: pD.maxGap,
-        bound: sD.roundoffBound,
-        verdict: v(pD, sD),
-      },
-      {
-        what: "DDPM fixed_large vs k-diffusion Euler-a (eta = 1)",
-        gap: pL.maxGap,
-        bound: sL.roundoffBound,
-        verdict: v(pL, sL),
-      },
-    ],
-  };
-}
-
-/** FlowMatchEuler (shift 1, 3) vs EDM Algorithm 1; EDMEuler vs k-diffusion sample_euler. */
-async function generality(pairs: PairResult[]): Promise<SamplerMapValue["answers"][number]> {
-  const gmm = namedMixtures["gmm2d-ring8"]();
-  const mixture = namedMixtureDenoiser("gmm2d-ring8");
-  const z = new (await import("@edmkit/core")).TorchGenerator(SEED + 2).randn([64, 2], "float64");
-  const flowSchedule = defineSchedule({
-    name: "flow",
-    sigma: (t: number) => t / (1 - t),
-    sigmaDeriv: (t: number) => 1 / ((1 - t) * (1 - t)),
-    s: (t: number) => 1 - t,
-    sDeriv: () => -1,
-  });
-  const checks: SamplerMapValue["answers"][number]["checks"] = [];
-  const flowPairs: PairResult[] = [];
-  for (const shift of [1, 3]) {
-    const sched = new schedulers.FlowMatchEulerDiscreteScheduler({ shift }, {});
-    // flow time 1 is sigma = infinity in EDM's frame: both start from the same x at t_0 < 1
-    const u = Array.from({ length: N }, (_, k) => 0.98 - (0.98 - 1 / N) * (k / (N - 1)));
-    sched.setTimesteps({ sigmas: u });
-    const ts = Float64Array.from(sched.sigmas);
-    const T = 1000;
-    const flow = new FlowGmmModel({ gmm, numTrainTimesteps: T });
-    const rec = new CallRecorder();
-    let k = 0;
-    const model = async (sample: Tensor, t: number) => {
-      const s = ts[k++];
-      const o = await flow.predict(sample, new Float64Array(sample.shape[0]).fill(t));
-      rec.calls.push({
-        x: Float64Array.from(sample.data, (v) => v / (1 - s)),
-        sigma: s / (1 - s),
-        step: k - 1,
-      });
-      return o;
-    };
-    const out = await loop(sched, model, z, { scaleLatents: true });
-    const fRun: TrajectoryRun = {
-      impl: impl(
-        `webui/diffusers/FlowMatchEuler(shift=${shift})`,
-        "diffusers",
-        `diffusers FlowMatchEulerDiscreteScheduler(shift=${shift})`,
-      ),
-      calls: rec.calls,
-      output: Float64Array.from(out.data),
-      draws: 0,
-    };
-    const eRun = await runEdm(
-      impl(
-        `webui/edm/algorithm1-euler-flow(shift=${shift})`,
-        "edm",
-        `EDM Algorithm 1, Euler, s(t) = 1 - t, sigma(t) = t / (1 - t) (shift ${shift} grid)`,
-      ),
-      mixture,
-      z,
-      { schedule: flowSchedule, timeSteps: ts, solver: "euler", conventions: "paper", latentsAreX0: true },
-      null,
-    );
-    const p = pairOf(
-      `generality/flow-match-shift${shift}-vs-edm`,
-      `EDM's generality: FlowMatchEulerDiscreteScheduler (shift ${shift}) vs Algorithm 1 on the same time grid (N = ${N})`,
-      fRun,
-      eRun,
-      "float32-casts",
-      "Rectified flow x = (1 - t) y + t n is EDM's ODE with s(t) = 1 - t, sigma(t) = t / (1 - t): dx/dt = (x - D(x / s; sigma)) / t = the flow velocity. diffusers holds t, timesteps and the update in float32, so the comparison is held to float32 round-off.",
-      "float32",
-      "gmm2d-ring8 (exact D; FlowGmmModel velocity for diffusers)",
-    );
-    flowPairs.push(p);
-    checks.push({
-      what: `FlowMatchEuler shift ${shift} vs EDM Algorithm 1 (Euler, flow schedule)`,
-      gap: p.maxGap,
-      bound: p.roundoffBound,
-      verdict: p.verdict,
-    });
-  }
-  // EDMEulerScheduler vs k-diffusion sample_euler on the EDM-preconditioned model
-  {
-    const sched = new schedulers.EDMEulerScheduler({}, {});
-    sched.setTimesteps(N);
-    const sig = Float64Array.from(sched.sigmas);
-    const sd = 0.5;
-    const net = new EdmPrecondGmmModel({ gmm, sigmaData: sd });
-    const rec = new CallRecorder();
-    let k = 0;
-    const model = async (sample: Tensor, t: number) => {
-      const s = sig[k++];
-      const c = Math.sqrt(s * s + sd * sd);
-      rec.calls.push({ x: Float64Array.from(sample.data, (v) => v * c), sigma: s, step: k - 1 });
-      return net.predict(sample, new Float64Array(sample.shape[0]).fill(t));
-    };
-    // EDMEuler's init_noise_sigma is sqrt(sigma_max^2 + 1) (initial-noise-scale): start both at z sigma_max
-    const x0 = (await import("@edmkit/core")).scale((await import("@edmkit/core")).zerosLike(z), z, sig[0]);
-    const out = await loop(sched, model, x0, { scaleLatents: false });
-    const dRun: TrajectoryRun = {
-      impl: impl(
-        "webui/diffusers/EDMEulerScheduler",
-        "diffusers",
-        "diffusers EDMEulerScheduler (sigma_data 0.5, Karras 0.002..80)",
-      ),
-      calls: rec.calls,
-      output: Float64Array.from(out.data),
-      draws: 0,
-    };
-    const kRun = await runKd(
-      impl(
-        "webui/k-diffusion/sample_euler@edm",
-        "k-diffusion",
-        "k-diffusion sample_euler on the EDM-preconditioned model's D",
-      ),
-      "sample_euler",
-      mixture,
-      z,
-      sig,
-      {},
-      null,
-    );
-    const p = pairOf(
-      "generality/edm-euler-vs-kd-euler",
-      `EDMEulerScheduler vs k-diffusion sample_euler on the EDM-preconditioned model (N = ${N})`,
-      dRun,
-      kRun,
-      "float32-casts",
-      "The scheduler applies c_in, c_skip, c_out itself; D = c_skip x + c_out F is the mixture's D, so the loop is sample_euler. Both start at z sigma_max (EDMEuler's own init_noise_sigma is sqrt(sigma_max^2 + 1): initial-noise-scale). Held to float32 round-off (float32 sigmas and scalars).",
-      "float32",
-      "gmm2d-ring8 (EdmPrecondGmmModel F for diffusers)",
-    );
-    flowPairs.push(p);
-    checks.push({
-      what: "EDMEulerScheduler vs k-diffusion sample_euler",
-      gap: p.maxGap,
-      bound: p.roundoffBound,
-      verdict: p.verdict,
-    });
-  }
-  pairs.push(...flowPairs);
-  void CountingNoise;
-  void kd;
-  const [f1, f3, e] = flowPairs;
-  return {
-    question:
-      "EDM's generality: is FlowMatchEulerDiscreteScheduler Algorithm 1 with Euler steps for s(t) = 1 - t, sigma(t) = t / (1 - t), and EDMEulerScheduler k-diffusion's sample_euler?",
-    answer:
-      `Yes, to float32 round-off: FlowMatchEuler shift 1 ${fmt(f1.maxGap)} and shift 3 ${fmt(f3.maxGap)} against EDM Algorithm 1 on the same time grid (bounds ${fmt(f1.roundoffBound)}, ${fmt(f3.roundoffBound)}); ` +
-      `EDMEulerScheduler vs sample_euler ${fmt(e.maxGap)} (bound ${fmt(e.roundoffBound)}). The flow grid starts at t_0 = 0.98 before the shift: t = 1 is sigma = infinity in EDM's frame, where Algorithm 1's x_0 = z sigma(t_0) s(t_0) is undefined.`,
-    checks,
-  };
 }
 
 /**

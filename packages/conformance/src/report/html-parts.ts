@@ -83,6 +83,7 @@ footer{color:var(--muted);font-size:13px;padding:6px 2px 30px}
 footer dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0 0}
 footer dt{color:var(--faint)}footer dd{margin:0}
 .empty{color:var(--muted);font-style:italic}
+.rule{font-size:12.5px;color:var(--muted)}
 section a{color:var(--accent);text-decoration:none}section a:hover{text-decoration:underline}
 @media print{body{background:#fff}section{box-shadow:none;break-inside:auto}header.top{background:#fff;color:#000}nav.toc{display:none}.wrap{max-width:none;padding:0}.scroll,.scroll-x{overflow:visible;max-height:none;border:0}table{font-size:10.5px}th,td{padding:3px 5px}tr{break-inside:avoid}.sampler-map .num{white-space:normal;overflow-wrap:anywhere}}
 `;

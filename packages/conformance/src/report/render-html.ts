@@ -18,6 +18,7 @@ import {
 } from "./html-parts.js";
 import { DISTRIBUTION_NOTE, distributionBadge, distributionHtml } from "./distribution-cell.js";
 import { imagesSectionHtml } from "./images-section.js";
+import { ladderCellHtml, laddersBlock } from "./ladders-section.js";
 import { samplerMapSectionHtml } from "./sampler-map-section.js";
 import { divergingPairs } from "./render-markdown.js";
 import type { AccuracyResult, Report } from "./schema.js";
@@ -127,7 +128,7 @@ function divergencesSection(report: Report): string {
     `${num(p.maxGap)}${p.sigmaAtMaxGap ? `${relative(p.maxGap, p.sigmaAtMaxGap)}<span style="color:var(--muted);font-size:12px"> of σ = ${esc(formatGap(p.sigmaAtMaxGap))}</span>` : ""}`,
     `${num(p.outputGap)}${relative(p.outputGap, p.outputScale)}${p.outputScale ? `<span style="color:var(--muted);font-size:12px"> of data RMS ${esc(formatGap(p.outputScale))}</span>` : ""}`,
     sparkline(p.gapPerStep, p.roundoffBound, { outputGap: p.outputGap }),
-    causeBadge(p),
+    causeBadge(p) + ladderCellHtml(report, p.id),
     p.causePair ? `<code>${esc(p.causePair)}</code>` : '<span class="empty">—</span>',
     distributionHtml(p),
   ]);
@@ -153,44 +154,6 @@ function divergencesSection(report: Report): string {
     "Pairs whose trajectories differ beyond round-off, largest output gap first. Model calls are counted from 0. The sparkline is the gap (max |x<sub>a</sub> − x<sub>b</sub>|) at each model call's input, then at the output, on a log scale; its maximum is the max gap column. The dashed line is the round-off bound and the dot marks the first point above it.",
     body + laddersBlock(report),
   );
-}
-
-function laddersBlock(report: Report): string {
-  if (report.ladders.length === 0) return "";
-  const items = report.ladders.map((l) => {
-    const pair = report.pairs.find((p) => p.id === l.pair);
-    const badge =
-      l.status === "closed"
-        ? '<span class="badge ok">closed</span>'
-        : l.status === "open"
-          ? '<span class="badge bad">⚠ does not close</span>'
-          : '<span class="badge muted">ladder not built</span>';
-    const rows = [
-      ...(pair ? [[`a: ${implChip(pair.a)}`, '<span class="empty">start</span>', "", ""]] : []),
-      ...l.rungs.map((r, i) => [
-        `${i + 1}. ${implChip(r.impl)}`,
-        r.change === "same method"
-          ? "same method, other code"
-          : `<a href="#cause-${esc(r.change)}"><code>${esc(r.change)}</code></a>`,
-        num(r.maxGap),
-        num(r.outputGap),
-      ]),
-    ];
-    const body = l.rungs.length
-      ? table(
-          [
-            { label: "rung" },
-            { label: "rule changed" },
-            { label: "max gap to previous", right: true },
-            { label: "output gap to previous", right: true },
-          ],
-          rows,
-          `${pair ? `b: ${esc(pair.b.id)}. ` : ""}Last rung vs b: max gap ${esc(formatGap(l.closingGap))}. ${esc(l.note)}`,
-        )
-      : `<p class="empty">${esc(l.note)}</p>`;
-    return `<div class="cause" id="ladder-${esc(l.pair)}"><h3><code>${esc(l.pair)}</code>${badge}</h3>${body}</div>`;
-  });
-  return `<h3 id="ladders">Cause ladders</h3><p class="lead">For each divergent pair, runs from a to b that change one rule at a time; each rung's gap to the previous one says how much that rule contributes. A ladder closes when its last rung is identical to b to round-off.</p><div class="causes">${items.join("")}</div>`;
 }
 
 function ancestralSection(report: Report): string {

@@ -5,6 +5,7 @@
  */
 import { DISTRIBUTION_NOTE, distributionMarkdown } from "./distribution-cell.js";
 import { imagesMarkdown } from "./images-section.js";
+import { ladderCellMarkdown, laddersMarkdown } from "./ladders-section.js";
 import { samplerMapMarkdown } from "./sampler-map-section.js";
 import type { AccuracyResult, PairResult, Report } from "./schema.js";
 import { formatGap, formatIndex, formatOrder, formatSeconds } from "./svg/format.js";
@@ -141,7 +142,16 @@ export function renderMarkdown(report: Report): string {
   else {
     push(
       table(
-        ["pair", "first model call", "max gap", "output gap", "root cause", "minimal pair", "distributions"],
+        [
+          "pair",
+          "first model call",
+          "max gap",
+          "output gap",
+          "root cause",
+          "minimal pair",
+          "cause ladder",
+          "distributions",
+        ],
         diverging.map((p) => [
           `${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`,
           formatIndex(p.firstModelCall),
@@ -149,15 +159,18 @@ export function renderMarkdown(report: Report): string {
           formatGap(p.outputGap),
           causeCell(p),
           p.causePair ? mdCode(p.causePair) : "—",
+          mdText(ladderCellMarkdown(report, p.id)),
           distributionMarkdown(p),
         ]),
-        ["l", "r", "r", "r", "l", "l", "l"],
+        ["l", "r", "r", "r", "l", "l", "l", "l"],
       ),
       "",
       mdText(DISTRIBUTION_NOTE),
       "",
     );
   }
+
+  push(...laddersMarkdown(report, { text: mdText, code: mdCode }));
 
   // --- Seed question -------------------------------------------------------------------------
   const anc = report.ancestral;

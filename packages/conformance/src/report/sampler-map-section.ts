@@ -25,7 +25,14 @@ export function samplerMapVerdictText(r: Row): string {
 }
 
 const LEAD =
-  "Each sampler name of the web UIs (A1111 / ComfyUI) with the k-diffusion call behind it and the diffusers scheduler + config people use for it, run on the same discrete eps model, sigmas and noise. Max and output gaps are as shipped; the ladder gap is the same pair with the named cause removed, which must agree to float32 round-off for the row to count as explained.";
+  "Each sampler name of the web UIs (A1111 / ComfyUI) with the k-diffusion call behind it and the diffusers scheduler + config people use for it, run on the same discrete eps model, sigmas and noise (each step's draw made in one dtype for both libraries). Max and output gaps are as shipped. The ladder changes the diffusers run one rule (cause) per rung, each rung's gap to the previous run measured; the ladder gap is its last rung against k-diffusion, which must agree to float32 round-off for the row to count as explained: within the fixed float32 bound, or, where the dynamics amplify round-off, within twice the gap of k-diffusion's own sampler run in float32 (the envelope).";
+
+/** A row's ladder in words: each rung's cause and gap, then the last rung against k-diffusion. */
+export function samplerMapLadderText(r: Row): string {
+  const rungs = r.rungs.map((g) => `${g.change} ${formatGap(g.maxGap)}`).join(" → ");
+  const env = r.envelope === null ? "" : ` (float32 envelope ${formatGap(r.envelope)})`;
+  return `${rungs}; last rung vs k-diffusion ${formatGap(r.ladderGap)}${env}`;
+}
 
 function rowCells(r: Row): string[] {
   const verdict =
@@ -77,6 +84,13 @@ function answersHtml(m: SamplerMapReport): string {
     .join("");
 }
 
+function laddersHtml(m: SamplerMapReport): string {
+  const withRungs = m.rows.filter((r) => r.rungs.length > 0);
+  if (withRungs.length === 0) return "";
+  const items = withRungs.map((r) => `<li><b>${esc(r.name)}</b>: ${esc(samplerMapLadderText(r))}</li>`);
+  return `<h3>Ladders (max gap per rung)</h3><ul class="ladders">${items.join("")}</ul>`;
+}
+
 export function samplerMapSectionHtml(m: SamplerMapReport): string {
   if (m.rows.length === 0 && m.answers.length === 0)
     return section("sampler-map", "Sampler map", "", '<p class="empty">Not computed in this run.</p>');
@@ -99,7 +113,7 @@ export function samplerMapSectionHtml(m: SamplerMapReport): string {
     "sampler-map",
     "Sampler map",
     esc(LEAD),
-    `<div class="sampler-map">${rows}<h3>The two answers</h3>${answersHtml(m)}</div>`,
+    `<div class="sampler-map">${rows}${laddersHtml(m)}<h3>The two answers</h3>${answersHtml(m)}</div>`,
   );
 }
 
@@ -119,6 +133,12 @@ export function samplerMapMarkdown(m: SamplerMapReport): string[] {
       `| ${md(r.name)} | ${mdCode(r.kdiffusion)} | ${mdCode(r.diffusers)} | ${formatGap(r.maxGap)} | ${formatGap(r.outputGap)} | ${samplerMapVerdictText(r)} | ${r.open ? `**${md(samplerMapCauseText(r))}**` : r.cause ? mdCode(r.cause) : "none"} | ${r.ladder ? formatGap(r.ladderGap) : "—"} |`,
     );
   out.push("");
+  const withRungs = m.rows.filter((r) => r.rungs.length > 0);
+  if (withRungs.length) {
+    out.push("Ladders (max gap per rung):", "");
+    for (const r of withRungs) out.push(`- **${md(r.name)}**: ${md(samplerMapLadderText(r))}`);
+    out.push("");
+  }
   for (const a of m.answers) {
     out.push(`**Q:** ${md(a.question)}`, "", `**A:** ${md(a.answer)}`, "");
     out.push("| check | gap | bound | verdict |", "| --- | ---: | ---: | --- |");

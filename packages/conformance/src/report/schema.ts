@@ -25,6 +25,8 @@ export const causeIds = [
   "karras-timestep-rounding",
   "clip-sample",
   "final-alpha-frame",
+  "midpoint-vs-heun",
+  "sde-third-order-weight",
 ] as const;
 export const causeIdSchema = z.enum(causeIds);
 export type CauseId = z.infer<typeof causeIdSchema>;
@@ -131,6 +133,8 @@ export const ladderSchema = z.object({
       impl: implSchema,
       /** The one rule this rung changes from the previous run, or another implementation of the same method. */
       change: z.union([causeIdSchema, z.literal("same method")]),
+      /** The rule in words, where the cause names a family of rules (which float32 cast); "" otherwise. */
+      rule: z.string().default(""),
       /** Against the previous rung (a for the first). */
       verdict: z.enum(["identical", "diverge"]),
       maxGap: maybeNum,
@@ -256,7 +260,7 @@ export const samplerMapSchema = z.object({
       kdiffusion: z.string(),
       diffusers: z.string(),
       compared: z.string(),
-      /** Id of the pair (as shipped) and of its ladder run (the named cause removed). */
+      /** Id of the pair (as shipped) and of its ladder pair (the last rung vs k-diffusion). */
       pair: z.string(),
       ladder: z.string().nullable(),
       outputGap: maybeNum,
@@ -264,7 +268,17 @@ export const samplerMapSchema = z.object({
       /** Round-off bounds at float64 and float32. */
       bound64: num,
       bound32: num,
+      /** Max gap between the ladder's last rung and k-diffusion. */
       ladderGap: maybeNum,
+      /** The ladder: from diffusers as shipped, one rule (cause) per rung, each rung's gap to the previous run. */
+      rungs: z
+        .array(z.object({ change: causeIdSchema, label: z.string(), maxGap: maybeNum, outputGap: maybeNum }))
+        .default([]),
+      /**
+       * Where the last rung is beyond the fixed float32 bound: k-diffusion's own sampler in float32
+       * vs float64 (max gap), the float32 round-off these dynamics make; null where not needed.
+       */
+      envelope: maybeNum.default(null),
       verdict: z.enum(["identical", "float32 round-off", "diverge"]),
       cause: causeIdSchema.nullable(),
       /** Diverges beyond float32 round-off and its ladder does not close: not yet explained. */

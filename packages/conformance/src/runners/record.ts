@@ -38,6 +38,7 @@ import {
   runNvlabs as nvlabs,
 } from "./run.js";
 import { type NvlabsSamplerName, runner } from "./table.js";
+import { type Uncast, uncastScheduler } from "./uncast.js";
 
 /** Counts draws of an inner source. */
 export class CountingNoise implements NoiseSource {
@@ -122,6 +123,10 @@ export interface DiffusersRunOptions {
   timestepFor?: (t: number, sigma: number) => number;
   /** Scale the latents by this (or the scheduler's sigma_max) instead of initNoiseSigma (minimal pairs). */
   initScale?: number | "sigma_max";
+  /** Also told every model call and step (after the recorder; step events carry the live prev_sample). */
+  observer?: SamplerObserver;
+  /** float32 casts of the scheduler undone (cause-ladder rungs, uncast.ts). */
+  uncast?: readonly Uncast[];
 }
 
 /**
@@ -185,13 +190,29 @@ export async function runDiffusers(
     latents = scale(clone(z), z, opts.initScale === "sigma_max" ? sigmaMax : opts.initScale);
     scaleLatents = false;
   }
-  const out = await loop(sched, loopModel, latents, {
+  const driven = opts.uncast?.length
+    ? uncastScheduler(sched as Parameters<typeof uncastScheduler>[0], opts.uncast)
+    : sched;
+  const out = await loop(driven, loopModel, latents, {
     ...(counting ? { noise: counting } : {}),
     stepKwargs: opts.stepKwargs,
-    observer: rec,
+    observer: opts.observer ? both(rec, opts.observer) : rec,
     scaleLatents,
   });
   return result(impl, rec, out, counting);
+}
+
+function both(a: SamplerObserver, b: SamplerObserver): SamplerObserver {
+  return {
+    onModelCall: (e) => {
+      a.onModelCall?.(e);
+      b.onModelCall?.(e);
+    },
+    onStep: (e) => {
+      a.onStep?.(e);
+      b.onStep?.(e);
+    },
+  };
 }
 
 /** A written-out loop (variants, Song et al.) recorded the same way as the ports. */

@@ -5,7 +5,7 @@
  */
 import type { Denoiser, NoiseSource, SamplerObserver, Tensor } from "@edmkit/core";
 import {
-  type AnyScheduler,
+  type LoopScheduler,
   type DenoisingLoopOptions,
   denoisingLoop,
   type LoopModel,
@@ -121,7 +121,7 @@ export function prepareScheduler(
 
 /** diffusers' pipeline loop with a prepared scheduler. */
 export function runDiffusers(
-  scheduler: AnyScheduler,
+  scheduler: LoopScheduler,
   model: LoopModel,
   latents: Tensor,
   options: DenoisingLoopOptions,

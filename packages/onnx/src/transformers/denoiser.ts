@@ -20,7 +20,6 @@ import {
   type DType,
   type Prediction,
   type Tensor,
-  tensor,
   type TypedArray,
 } from "@edmkit/core";
 import { type OnnxParameterization, type OnnxSidecar, parseSidecar, predictionOf } from "../sidecar.js";
@@ -30,6 +29,7 @@ import {
   signatureFromModelBytes,
   signatureFromSession,
 } from "../signature.js";
+import { deliverOutput, ShapeCache } from "../run-buffers.js";
 import { checkContractOptions, type ContractOptions, resolveContract } from "./contract.js";
 import { EDMKIT_CONFIG_KEY, TRANSFORMERS_CONFIG_FILE } from "./folder.js";
 import { loadTransformers, type TransformersModule } from "./module.js";
@@ -103,7 +103,7 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
   readonly sigmaMin?: number;
   readonly sigmaMax?: number;
 
-  private readonly feeds = new Map<string, Feeds>();
+  private readonly feeds = new ShapeCache<Feeds>(MAX_SHAPES);
   private disposed = false;
 
   private constructor(
@@ -340,38 +340,23 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
 
   /** Input buffers and their transformers.js tensors, per input shape (a few kept). */
   private acquire(shape: readonly number[]): Feeds {
-    const key = shape.join(",");
-    const cached = this.feeds.get(key);
-    if (cached && !cached.busy) {
-      this.feeds.delete(key); // re-insert as most recently used
-      this.feeds.set(key, cached);
-      return cached;
-    }
-    const n = shape.reduce((a, b) => a * b, 1);
-    const x = allocate(this.dtype, n),
-      cond = allocate(this.dtype, shape[0]);
-    const [xName, cName] = this.inputNames;
-    const { Tensor } = this.tf;
-    const f: Feeds = {
-      key,
-      x,
-      cond,
-      busy: false,
-      inputs: {
-        [xName]: new Tensor(this.dtype, x, [...shape]),
-        [cName]: new Tensor(this.dtype, cond, [shape[0]]),
-      },
-    };
-    if (cached) return f; // an overlapping call holds the cached buffers: never share them
-    if (this.feeds.size >= MAX_SHAPES) {
-      for (const [k, v] of this.feeds)
-        if (!v.busy) {
-          this.feeds.delete(k);
-          break;
-        }
-    }
-    this.feeds.set(key, f);
-    return f;
+    return this.feeds.acquire(shape, (sh, key) => {
+      const n = sh.reduce((a, b) => a * b, 1);
+      const x = allocate(this.dtype, n),
+        cond = allocate(this.dtype, sh[0]);
+      const [xName, cName] = this.inputNames;
+      const { Tensor } = this.tf;
+      return {
+        key,
+        x,
+        cond,
+        busy: false,
+        inputs: {
+          [xName]: new Tensor(this.dtype, x, [...sh]),
+          [cName]: new Tensor(this.dtype, cond, [sh[0]]),
+        },
+      };
+    });
   }
 
   private async execute(
@@ -408,15 +393,8 @@ export class TransformersDenoiser implements Denoiser, DiscreteModel {
         throw new Error(
           `${fn}: ${this.modelFile} returned ${data.length} values for ${x.data.length} inputs`,
         );
-      if (out) {
-        out.data.set(data);
-        return out;
-      }
-      // the output array is fresh (onnxruntime allocates it per run): hand it over when the dtype fits
-      if ((data instanceof Float64Array ? "float64" : "float32") === x.dtype) return tensor(data, x.shape);
-      const result = tensor(allocate(x.dtype, data.length), x.shape);
-      result.data.set(data);
-      return result;
+      // the output array is fresh: onnxruntime allocates it per run
+      return deliverOutput(data, x, out, true);
     } finally {
       f.busy = false;
     }

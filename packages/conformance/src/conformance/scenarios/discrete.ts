@@ -72,11 +72,20 @@ export const discreteScenarios: ScenarioDef[] = [
         "k-diffusion sample_euler, diffusers' sigmas kept in float64",
         "np.interp",
       ),
-      kdEuler(
-        "k-diffusion/sample_euler@float32-np.interp",
-        "k-diffusion sample_euler, diffusers' sigmas rounded to float32",
-        "np.interp-float32",
-      ),
+      {
+        id: "diffusers/EulerDiscreteScheduler@t(sigma)+uncast(sample)",
+        library: "diffusers",
+        label: "diffusers Euler, model fed sigma_to_t(sigma_i), the sample kept in float64 through step()",
+        run: {
+          runner: "diffusers",
+          steps: 15,
+          scheduler: "EulerDiscreteScheduler",
+          config: "linspace",
+          timestep: "sigma_to_t",
+          uncast: ["sample"],
+          noise: "none",
+        },
+      },
       {
         id: "k-diffusion/sample_euler@quantize",
         library: "k-diffusion",
@@ -135,9 +144,9 @@ export const discreteScenarios: ScenarioDef[] = [
       },
       {
         cause: "float32-casts",
-        a: "k-diffusion/sample_euler@float64-np.interp",
-        b: "k-diffusion/sample_euler@float32-np.interp",
-        note: "Same sampler and schedule; the schedule held in float64 vs rounded to float32 as diffusers stores it.",
+        a: "diffusers/EulerDiscreteScheduler@t(sigma)",
+        b: "diffusers/EulerDiscreteScheduler@t(sigma)+uncast(sample)",
+        note: "Same diffusers loop, model fed sigma_to_t(sigma_i); step() rounds the float64 sample to float32 every step (as shipped) vs keeps it in float64. The largest of diffusers' float32 casts; the others (c_in on float32 0-d tensors, float32 sigmas and sigma scalars) are rungs of the ladders below.",
       },
       {
         cause: "timestep-rounding",

@@ -73,6 +73,7 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
           ...(sigmaToT ? { timestepFor: (_t: number, sigma: number) => sigmaToT(sigma) } : {}),
           ...(r.stepKwargs ? { stepKwargs: r.stepKwargs } : {}),
           ...(r.initScale ? { initScale: r.initScale } : {}),
+          ...(r.uncast ? { uncast: r.uncast } : {}),
         },
         noiseOf(r.noise, setup.seed),
       );
@@ -90,9 +91,15 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
       const x0 = start(r.sigmas);
       return runLoop(
         impl,
-        model("mixture"),
+        model(r.model ?? "mixture"),
         (m, t, nz) =>
-          eulerChurnLoop(m, x0, grid(r.sigmas), { ...r.churn, evaluate: r.evaluate, noise: nz, track: t }),
+          eulerChurnLoop(m, x0, grid(r.sigmas), {
+            ...r.churn,
+            evaluate: r.evaluate,
+            scalars: r.scalars ?? "float64",
+            noise: nz,
+            track: t,
+          }),
         new AlignedNoise(setup.seed),
       );
     }

@@ -118,10 +118,11 @@ function ring8DiscreteSetup(draw?: SetupDraw): Setup {
       "diffusers-linspace": Float64Array.from(euler.sigmas),
       "kd-own": wrapper.getSigmas(N),
       "np.interp": interp,
-      "np.interp-float32": Float64Array.from(interp, Math.fround),
       "heun-unique": heunUnique,
       "karras-model-range": kd.getSigmasKarras(N, modelMin, modelMax),
       "karras-leading-range": kd.getSigmasKarras(N, ks.sigmas[N - 1], ks.sigmas[0]),
+      // diffusers' own Karras sigmas (float32, with the final 0)
+      "karras-leading-diffusers": Float64Array.from(ks.sigmas),
     },
     configs: { linspace, leading, "karras-leading": karrasLeading },
     facts: {

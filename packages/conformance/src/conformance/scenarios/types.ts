@@ -9,6 +9,7 @@ import type { SamplerConventions, Solver } from "@edmkit/edm";
 import type { SamplerName as KSamplerName } from "@edmkit/k-diffusion";
 import type { CauseId, Impl } from "../../report/schema.js";
 import type { NvlabsSamplerName } from "../../runners/table.js";
+import type { Uncast } from "../../runners/uncast.js";
 
 /** Where a run's noise comes from: none, AlignedNoise(SEED) by step, or one sequential stream. */
 export type NoiseSpec = "none" | "aligned" | "stream";
@@ -20,10 +21,10 @@ export type DiscreteGrid =
   | "diffusers-linspace"
   | "kd-own"
   | "np.interp"
-  | "np.interp-float32"
   | "heun-unique"
   | "karras-model-range"
-  | "karras-leading-range";
+  | "karras-leading-range"
+  | "karras-leading-diffusers";
 export type GridName = ContinuousGrid | DiscreteGrid;
 
 /** The discrete setup's scheduler configs (SD betas with a spacing). */
@@ -66,6 +67,8 @@ export type Recipe =
       timestep?: "sigma_to_t";
       /** The latents are scaled by sigma_max instead of init_noise_sigma. */
       initScale?: "sigma_max";
+      /** float32 casts of the scheduler undone (cause-ladder rungs; runners/uncast.ts). */
+      uncast?: Uncast[];
       stepKwargs?: Record<string, number>;
       noise: NoiseSpec;
     }
@@ -73,6 +76,10 @@ export type Recipe =
   | {
       runner: "euler-churn-loop";
       evaluate: "churned" | "stale";
+      /** The D it runs on (default the mixture). */
+      model?: ModelRef;
+      /** diffusers' float32 sigma scalars (variants.ts), or float64 (default). */
+      scalars?: "float64" | "float32";
       churn: { sChurn: number; sTmin: number; sTmax: number; sNoise: number };
       sigmas: GridName;
     }
