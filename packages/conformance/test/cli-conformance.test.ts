@@ -250,6 +250,37 @@ describe("edmkit conformance", () => {
     expect(r.fixtures.results.map((f) => f.id).sort()).toEqual(edmIds);
   });
 
+  test("shards 1/2 and 2/2 of the whole suite, images included, merge into the same report.json as one run", {
+    timeout: 600_000,
+  }, () => {
+    const dirs = ["1/2", "2/2"].map((shard, k) => {
+      const dir = join(out, `whole${k + 1}`);
+      const r = edmkit(["conformance", "--workers", "1", "--shard", shard, "--out", dir]);
+      expect(r.status, r.stderr).toBe(0);
+      return dir;
+    });
+    const tasks = dirs.map((d) =>
+      (JSON.parse(readFileSync(join(d, "tasks.json"), "utf8")) as { id: string }[]).map((t) => t.id),
+    );
+    // the images tasks are split between the shards, not all in one
+    for (const t of tasks) expect(t.some((id) => id.startsWith("images:"))).toBe(true);
+    const merged = join(out, "whole-merged");
+    const m = edmkit(["merge", ...dirs, "--out", merged]);
+    expect(m.status, m.stderr).toBe(0);
+    /** The report without what a run measures of itself: timings, dates and the machine. */
+    const withoutTimings = (file: string): unknown =>
+      JSON.parse(readFileSync(file, "utf8"), (k, v) =>
+        k === "seconds" || k === "durationSeconds" || k === "generatedAt" || k === "environment"
+          ? undefined
+          : v,
+      );
+    const one = withoutTimings(join(out, "reports", "report.json")) as Report;
+    const two = withoutTimings(join(merged, "report.json")) as Report;
+    expect(one.images?.denoisers.length).toBeGreaterThan(0);
+    expect(one.images?.ode).not.toBeNull();
+    expect(two).toEqual(one);
+  });
+
   test("a run that cannot complete leaves the previous report intact", () => {
     const dir = join(out, "reports");
     const before = readFileSync(join(dir, "report.json"), "utf8");

@@ -340,8 +340,8 @@ describe("renderMarkdown", () => {
     const out = renderMarkdown(evil);
     expect(out).not.toContain("<script>");
     const row = out.split("\n").find((l) => l.startsWith(`| \`${evil.pairs[0].id}\``))!;
-    // Unescaped pipes only as cell separators: 12 columns → 13 bars.
-    expect(row.replace(/\\\|/g, "").split("|").length - 1).toBe(13);
+    // Unescaped pipes only as cell separators: 13 columns → 14 bars (the last: distributions).
+    expect(row.replace(/\\\|/g, "").split("|").length - 1).toBe(14);
   });
 
   it("says so when there is nothing to report", () => {

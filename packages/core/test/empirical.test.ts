@@ -74,7 +74,7 @@ describe("EmpiricalDenoiser", () => {
   }
 
   test("agrees with the direct formula for every block size and sigma; float32 rounds once", () => {
-    const rows = 19; // two full blocks of 8 and a partial one
+    const rows = 37; // two full blocks of 16 and a partial one of a full and a partial 4-row tile
     const x = new Float64Array(rows * 64);
     for (let k = 0; k < x.length; k++) x[k] = Math.sin(k * 0.37) * 1.3;
     const sigmas = Float64Array.from({ length: rows }, (_, r) => [0.05, 0.3, 1, 3, 20][r % 5]);
@@ -88,6 +88,48 @@ describe("EmpiricalDenoiser", () => {
     const x32 = Float32Array.from(x);
     const ref32 = D.denoiseSync(tensor(Float64Array.from(x32), [rows, 1, 8, 8]), sigmas);
     expect(Array.from(got32.data)).toEqual(Array.from(ref32.data, Math.fround));
+  });
+
+  test("the same bits as a plain triple loop in the documented order, for any dim and batch", async () => {
+    const { fastExp } = await import("../src/fast-exp.js");
+    /** Distances summed over d in order, z and the weighted sums over the points in order. */
+    function plain(E: EmpiricalDenoiser, x: Float64Array, sigma: number): Float64Array {
+      const { count, dim, points } = E;
+      const d2 = new Float64Array(count);
+      let best = 0;
+      for (let i = 0; i < count; i++) {
+        for (let d = 0; d < dim; d++) d2[i] += (x[d] - points[i * dim + d]) ** 2;
+        if (d2[i] < d2[best]) best = i;
+      }
+      let z = 0;
+      const inv = 1 / (2 * sigma * sigma);
+      const w = d2.map((v) => fastExp(-(v - d2[best]) * inv));
+      for (let i = 0; i < count; i++) z += w[i];
+      const out = new Float64Array(dim);
+      for (let i = 0; i < count; i++)
+        for (let d = 0; d < dim; d++) out[d] += (w[i] / z) * points[i * dim + d];
+      return out;
+    }
+    for (const [dim, count, rows] of [
+      [64, 1797, 21],
+      [5, 43, 11],
+      [3, 2, 6],
+    ]) {
+      const E =
+        dim === 64
+          ? D
+          : new EmpiricalDenoiser(
+              Float64Array.from({ length: dim * count }, (_, k) => Math.cos(k * 1.3)),
+              dim,
+            );
+      const x = Float64Array.from({ length: rows * dim }, (_, k) => Math.sin(k * 0.71) * 1.1);
+      const sigmas = Float64Array.from({ length: rows }, (_, r) => [0.01, 0.1, 0.5, 2, 40][r % 5]);
+      const got = E.denoiseSync(tensor(x, [rows, dim]), sigmas);
+      for (let r = 0; r < rows; r++) {
+        const want = plain(E, x.subarray(r * dim, (r + 1) * dim), sigmas[r]);
+        expect(Array.from(got.data.subarray(r * dim, (r + 1) * dim))).toEqual(Array.from(want));
+      }
+    }
   });
 
   test("limits: sigma 0 is the nearest image, a huge sigma the data mean; out is reused", () => {

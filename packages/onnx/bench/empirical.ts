@@ -1,8 +1,8 @@
 /**
  * The exact denoiser of the 8x8 digits (1,797 images of 64 pixels): core's EmpiricalDenoiser
  * (TypeScript, float64 arithmetic, blocked) against onnxruntime on the same function as an
- * ONNX graph (MatMul-Softmax-MatMul; fixtures/models/digits8x8-exact[-f64].onnx), at batch 64
- * and 4,096, on one thread each. Per variant the best of interleaved rounds, ms per call, the
+ * ONNX graph (MatMul-Softmax-MatMul; fixtures/models/digits8x8-exact[-f64].onnx), at batch 64,
+ * 4,096 and 65,536, on one thread each. Per variant the best of interleaved rounds, ms per call, the
  * rate in multiply-adds (2·B·N·d per call) and the ratio to onnxruntime in the same run.
  *
  *   node --conditions=@edmkit/source --import tsx bench/empirical.ts
@@ -34,14 +34,14 @@ for (const dtype of ["float32", "float64"] as const) {
     `${fixtures}models/digits8x8-exact${dtype === "float64" ? "-f64" : ""}.onnx`,
     { parameterization: "denoiser", intraOpNumThreads: 1 },
   );
-  for (const batch of [64, 4096]) {
+  for (const batch of [64, 4096, 65536]) {
     const n = batch * d;
     const data = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
     for (let k = 0; k < n; k++) data[k] = Math.sin(k * 0.61) * 1.2;
     const x = tensor(data, [batch, 1, 8, 8]);
     const sigma = Float64Array.from({ length: batch }, (_, r) => 0.05 + (r % 7) * 0.4);
     const out = tensor(dtype === "float32" ? new Float32Array(n) : new Float64Array(n), x.shape);
-    const calls = batch === 64 ? 40 : 2;
+    const calls = batch === 64 ? 40 : batch === 4096 ? 2 : 1;
     const variants: [string, () => Promise<unknown>][] = [
       ["onnxruntime", () => onnx.denoise(x, sigma, out)],
       ["EmpiricalDenoiser", () => D.denoise(x, sigma, out)],

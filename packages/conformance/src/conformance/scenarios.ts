@@ -11,12 +11,19 @@ import { buildLadders, deriveImpl, type RungImpl } from "./ladders.js";
 import { continuousScenarios } from "./scenarios/continuous.js";
 import { discreteScenarios } from "./scenarios/discrete.js";
 import { runRecipe } from "./scenarios/recipes.js";
+import { disjointSeedTest } from "./images/stats.js";
 import { SETUPS, type Setup } from "./scenarios/setups.js";
 import type { ImplDef, Note, ScenarioDef, SetupName } from "./scenarios/types.js";
 import { comparePair, type TrajectoryRun } from "./trajectory.js";
 
 export { METHODS } from "./scenarios/methods.js";
 export type { ScenarioDef } from "./scenarios/types.js";
+
+/** Samples per implementation in a divergent pair's distribution test (2n latents are run). */
+export const DISTRIBUTION_N = 512;
+/** The seed of those latents and noise streams (not the scenarios' SEED: other samples). */
+export const DISTRIBUTION_SEED = 31337;
+const PERMUTATIONS = 199;
 
 /** Every scenario of the suite, in report order. */
 export const SCENARIOS: readonly ScenarioDef[] = [...continuousScenarios, ...discreteScenarios];
@@ -27,6 +34,36 @@ export interface ScenarioOutput {
   minimal: Map<CauseId, PairResult>;
   /** The cause ladder of each divergent pair (ladders.ts). */
   ladders: LadderResult[];
+}
+
+/**
+ * Pathwise only or distributional, by measurement: each implementation of a divergent pair run
+ * once more on 2 DISTRIBUTION_N other latents and noise (DISTRIBUTION_SEED), then the energy
+ * test on disjoint seeds (images/stats.ts, the Images section's test).
+ */
+async function distributionVerdicts(
+  divergent: { pair: PairResult; a: string; b: string; setup: SetupName }[],
+  def: (id: string) => ImplDef,
+): Promise<void> {
+  const setups = new Map<SetupName, Setup>();
+  const runs = new Map<string, Float64Array>();
+  const output = async (id: string, name: SetupName) => {
+    let out = runs.get(id);
+    if (out) return out;
+    let setup = setups.get(name);
+    if (!setup)
+      setups.set(name, (setup = SETUPS[name]({ batch: 2 * DISTRIBUTION_N, seed: DISTRIBUTION_SEED })));
+    out = (await runRecipe(def(id), setup)).output;
+    runs.set(id, out);
+    return out;
+  };
+  for (const d of divergent) {
+    const a = await output(d.a, d.setup);
+    const b = await output(d.b, d.setup);
+    const dim = a.length / (2 * DISTRIBUTION_N);
+    const t = disjointSeedTest(a, b, dim, DISTRIBUTION_N, PERMUTATIONS, 11);
+    d.pair.distribution = { ...t, seed: DISTRIBUTION_SEED };
+  }
 }
 
 /** Run the scenarios: each implementation once (when a pair first needs it), then every pair. */
@@ -57,6 +94,7 @@ export async function runScenarios(scenarios: readonly ScenarioDef[] = SCENARIOS
 
   const pairs: PairResult[] = [];
   const minimal = new Map<CauseId, PairResult>();
+  const divergent: { pair: PairResult; a: string; b: string; setup: SetupName }[] = [];
   for (const s of scenarios) {
     const setup = setupOf(s.setup);
     const note = (n: Note) => (typeof n === "string" ? n : n(setup.facts));
@@ -65,13 +103,13 @@ export async function runScenarios(scenarios: readonly ScenarioDef[] = SCENARIOS
       const cause = p.expect === "equivalent" ? null : p.expect;
       const a = await run(s, p.a);
       const b = await run(s, p.b);
-      pairs.push(
-        comparePair(
-          { id: p.id, scenario: s.title, ...spec, cause, causePair: cause, note: note(p.note) },
-          a,
-          b,
-        ),
+      const pair = comparePair(
+        { id: p.id, scenario: s.title, ...spec, cause, causePair: cause, note: note(p.note) },
+        a,
+        b,
       );
+      pairs.push(pair);
+      if (pair.verdict === "diverge") divergent.push({ pair, a: p.a, b: p.b, setup: s.setup });
     }
     for (const m of s.minimal) {
       const a = await run(s, m.a);
@@ -99,5 +137,6 @@ export async function runScenarios(scenarios: readonly ScenarioDef[] = SCENARIOS
     return runRecipe(deriveImpl(base.def, r), setupOf(r.setup ?? base.setup));
   };
   const ladders = await buildLadders(pairs, runRung);
+  await distributionVerdicts(divergent, (id) => impls.get(id)!.def);
   return { pairs, minimal, ladders };
 }

@@ -47,9 +47,20 @@ export const imageDenoiserSchema = z.object({
   seeds: z.string(),
   impls: z.array(imageImplSchema),
   pairs: z.array(imagePairSchema),
-  /** Fréchet distance (pixel space, 64-d) of n samples to the data set, and of n data images to the data set (the floor). */
+  /**
+   * Fréchet distance (pixel space, 64-d) of n samples to the data set; the data's floors: n data
+   * images drawn with replacement against the data set, and two disjoint halves of it.
+   */
   frechet: z
-    .object({ sampler: z.string(), n: z.number().int(), value: num, dataFloor: num, note: z.string() })
+    .object({
+      sampler: z.string(),
+      n: z.number().int(),
+      value: num,
+      dataFloor: num,
+      halvesFloor: num,
+      halves: z.tuple([z.number().int(), z.number().int()]),
+      note: z.string(),
+    })
     .nullable(),
   /** Exact denoiser: distance of each sample to its nearest training image, by NFE. */
   nearest: z
@@ -74,9 +85,21 @@ export const imageOdeSchema = z.object({
   curves: z.array(
     z.object({
       sampler: z.string(),
-      /** sameImage: fraction of samples within 1e-3 (max pixel) of the reference's image. */
+      /**
+       * rms, max: over all samples. sameImage: fraction of samples within 1e-3 (max pixel) of the
+       * reference's image; onTraining: fraction within 1e-3 (Euclidean) of their nearest training
+       * image; medianRms: median over the samples of each one's RMS error.
+       */
       points: z.array(
-        z.object({ steps: z.number().int(), nfe: z.number().int(), rms: num, max: num, sameImage: num }),
+        z.object({
+          steps: z.number().int(),
+          nfe: z.number().int(),
+          rms: num,
+          max: num,
+          sameImage: num,
+          onTraining: num,
+          medianRms: num,
+        }),
       ),
     }),
   ),

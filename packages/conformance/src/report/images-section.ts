@@ -65,10 +65,15 @@ function diffPng(a: readonly (number | null)[], b: readonly (number | null)[], g
   );
 }
 
-/** The amplification of a difference map: the largest gap maps to full red (a power of ten). */
+/**
+ * The amplification of a difference map: the largest of 1, 2, 5 times a power of ten that
+ * keeps the largest gap at or below full red (so it shows between 40% and 100% red).
+ */
 export function diffGain(maxDiff: number | null): number {
   if (!maxDiff || !Number.isFinite(maxDiff)) return 1;
-  return 10 ** Math.floor(Math.log10(1 / maxDiff));
+  const decade = 10 ** Math.floor(Math.log10(1 / maxDiff));
+  for (const m of [5, 2]) if (m * decade * maxDiff <= 1) return m * decade;
+  return decade;
 }
 
 const verdictText: Record<ImageDenoiser["pairs"][number]["verdict"], string> = {
@@ -115,7 +120,7 @@ function denoiserBlock(d: ImageDenoiser): string {
     ];
   });
   const fr = d.frechet
-    ? `<p>Fréchet distance to the data set (pixel space, 64-d), ${esc(d.frechet.sampler)}, ${d.frechet.n} samples: <b class="num">${esc(formatGap(d.frechet.value))}</b>; floor (${d.frechet.n} training images vs all): <span class="num">${esc(formatGap(d.frechet.dataFloor))}</span>. ${esc(d.frechet.note)}.</p>`
+    ? `<p>Fréchet distance to the data set (pixel space, 64-d), ${esc(d.frechet.sampler)}, ${d.frechet.n.toLocaleString("en-US")} samples against the ${(d.frechet.halves[0] + d.frechet.halves[1]).toLocaleString("en-US")} training images: <b class="num">${esc(formatGap(d.frechet.value))}</b>. The data's own floors: ${d.frechet.n.toLocaleString("en-US")} training images drawn with replacement against all of them <span class="num">${esc(formatGap(d.frechet.dataFloor))}</span>; two disjoint random halves (${d.frechet.halves.join(" and ")}) against each other <span class="num">${esc(formatGap(d.frechet.halvesFloor))}</span>; ${esc(d.frechet.note)}.</p>`
     : "";
   const near = d.nearest.length
     ? `<p>Distance of each sample to its nearest training image (${esc(d.nearest[0].sampler)}, ${d.nearest[0].n} seeds): ${d.nearest
@@ -148,14 +153,16 @@ export function imagesCss(): string {
 export function imagesSectionHtml(images: ImagesReport | undefined): string {
   if (!images) return section("images", "Images", "", '<p class="empty">Not computed in this run.</p>');
   const ode = images.ode
-    ? `<h3>Error vs NFE against the probability-flow ODE</h3><p>${esc(images.ode.reference)}; ${images.ode.n} seeds. RMS and max pixel error of the sampler's output; "same image": fraction landing within 1e-3 of the reference's training image.</p>${table(
+    ? `<h3>Error vs NFE against the probability-flow ODE</h3><p>${esc(images.ode.reference)}; ${images.ode.n} seeds. RMS and max pixel error of the sampler's output over all samples: one sample that lands on another training image than the reference's weighs a whole image's difference, so they can stay flat while most samples converge; the median per-sample RMS error, "same image" (fraction landing within 1e-3 of the reference's image) and "on a training image" (fraction within 1e-3 of their nearest training image; 100% at any NFE, since the last step, D(x; 0), returns a training image) show the fall with NFE.</p>${table(
         [
           { label: "sampler" },
           { label: "steps", right: true },
           { label: "NFE", right: true },
           { label: "RMS error", right: true },
           { label: "max error", right: true },
+          { label: "median RMS", right: true },
           { label: "same image", right: true },
+          { label: "on a training image", right: true },
         ],
         images.ode.curves.flatMap((c) =>
           c.points.map((p) => [
@@ -164,7 +171,9 @@ export function imagesSectionHtml(images: ImagesReport | undefined): string {
             String(p.nfe),
             esc(formatGap(p.rms)),
             esc(formatGap(p.max)),
+            esc(formatGap(p.medianRms)),
             `${(100 * p.sameImage).toFixed(0)}%`,
+            `${(100 * p.onTraining).toFixed(0)}%`,
           ]),
         ),
       )}`
@@ -194,15 +203,18 @@ export function imagesMarkdown(images: ImagesReport | undefined): string[] {
     out.push("");
     if (d.frechet)
       out.push(
-        `Fréchet distance to the data (${d.frechet.n} samples, ${d.frechet.sampler}): ${formatGap(d.frechet.value)} (data floor ${formatGap(d.frechet.dataFloor)}).`,
+        `Fréchet distance to the data (${d.frechet.n} samples, ${d.frechet.sampler}): ${formatGap(d.frechet.value)} (data floor: ${d.frechet.n} resampled training images ${formatGap(d.frechet.dataFloor)}, disjoint halves ${formatGap(d.frechet.halvesFloor)}).`,
         "",
       );
   }
   if (images.ode) {
-    out.push("Error vs NFE against the probability-flow ODE (exact denoiser):", "");
+    out.push(
+      `Error vs NFE against the probability-flow ODE (exact denoiser, ${images.ode.n} seeds; RMS over all samples, median of the per-sample RMS, fraction on the reference's image, fraction within 1e-3 of a training image):`,
+      "",
+    );
     for (const c of images.ode.curves)
       out.push(
-        `- ${c.sampler}: ${c.points.map((p) => `${p.nfe} NFE: RMS ${formatGap(p.rms)}, same image ${(100 * p.sameImage).toFixed(0)}%`).join("; ")}`,
+        `- ${c.sampler}: ${c.points.map((p) => `${p.nfe} NFE: RMS ${formatGap(p.rms)}, median ${formatGap(p.medianRms)}, same image ${(100 * p.sameImage).toFixed(0)}%, on a training image ${(100 * p.onTraining).toFixed(0)}%`).join("; ")}`,
       );
     out.push("");
   }

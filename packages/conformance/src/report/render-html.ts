@@ -16,6 +16,7 @@ import {
   table,
   verdictBadge,
 } from "./html-parts.js";
+import { DISTRIBUTION_NOTE, distributionBadge, distributionHtml } from "./distribution-cell.js";
 import { imagesSectionHtml } from "./images-section.js";
 import { ladderCellHtml, laddersBlock } from "./ladders-section.js";
 import { samplerMapSectionHtml } from "./sampler-map-section.js";
@@ -129,6 +130,7 @@ function divergencesSection(report: Report): string {
     sparkline(p.gapPerStep, p.roundoffBound, { outputGap: p.outputGap }),
     causeBadge(p) + ladderCellHtml(report, p.id),
     p.causePair ? `<code>${esc(p.causePair)}</code>` : '<span class="empty">—</span>',
+    distributionHtml(p),
   ]);
   const body = rows.length
     ? `${table(
@@ -140,9 +142,10 @@ function divergencesSection(report: Report): string {
           { label: "gap per model call" },
           { label: "root cause" },
           { label: "minimal pair" },
+          { label: "distributions" },
         ],
         rows,
-        `${models.legend} Under each gap: the gap relative to σ at the model call where it is largest (inputs there are ~σ times the data), and the output gap relative to the data's scale (RMS of b's samples).`,
+        `${models.legend} ${esc(DISTRIBUTION_NOTE)} Under each gap: the gap relative to σ at the model call where it is largest (inputs there are ~σ times the data), and the output gap relative to the data's scale (RMS of b's samples).`,
       )}`
     : '<p class="empty">No pair diverges beyond round-off.</p>';
   return section(
@@ -231,7 +234,7 @@ function pairsSection(report: Report): string {
   const rows = report.pairs.map((p) => [
     `<code title="${esc(p.scenario)}">${esc(p.id)}</code><br>${implChip(p.a)}<br>${implChip(p.b)}`,
     `${models.cell(p.model)}<br><span style="color:var(--muted)">${p.dtype}</span>`,
-    verdictBadge(p),
+    verdictBadge(p) + distributionBadge(p),
     formatIndex(p.firstModelCall),
     `${p.nfe.a} / ${p.nfe.b}`,
     `${p.noiseDraws.a} / ${p.noiseDraws.b}`,
@@ -253,7 +256,7 @@ function pairsSection(report: Report): string {
           { label: "cause" },
         ],
         rows,
-        models.legend,
+        `${models.legend} ${esc(DISTRIBUTION_NOTE)}`,
       )}</div>`
     : '<p class="empty">No pairs were compared.</p>';
   return section(

@@ -3,6 +3,7 @@
  * counts, the equivalence map, the divergence table), then one section per topic. Every number
  * comes from the Report object and is written with the shared formatters in svg/format.ts.
  */
+import { DISTRIBUTION_NOTE, distributionMarkdown } from "./distribution-cell.js";
 import { imagesMarkdown } from "./images-section.js";
 import { ladderCellMarkdown, laddersMarkdown } from "./ladders-section.js";
 import { samplerMapMarkdown } from "./sampler-map-section.js";
@@ -141,7 +142,16 @@ export function renderMarkdown(report: Report): string {
   else {
     push(
       table(
-        ["pair", "first model call", "max gap", "output gap", "root cause", "minimal pair", "cause ladder"],
+        [
+          "pair",
+          "first model call",
+          "max gap",
+          "output gap",
+          "root cause",
+          "minimal pair",
+          "cause ladder",
+          "distributions",
+        ],
         diverging.map((p) => [
           `${mdCode(p.a.id)} vs ${mdCode(p.b.id)}`,
           formatIndex(p.firstModelCall),
@@ -150,9 +160,12 @@ export function renderMarkdown(report: Report): string {
           causeCell(p),
           p.causePair ? mdCode(p.causePair) : "—",
           mdText(ladderCellMarkdown(report, p.id)),
+          distributionMarkdown(p),
         ]),
-        ["l", "r", "r", "r", "l", "l", "l"],
+        ["l", "r", "r", "r", "l", "l", "l", "l"],
       ),
+      "",
+      mdText(DISTRIBUTION_NOTE),
       "",
     );
   }
@@ -221,6 +234,7 @@ export function renderMarkdown(report: Report): string {
           "max gap",
           "output gap",
           "cause",
+          "distributions",
         ],
         report.pairs.map((p) => [
           mdCode(p.id),
@@ -235,8 +249,9 @@ export function renderMarkdown(report: Report): string {
           formatGap(p.maxGap),
           formatGap(p.outputGap),
           causeCell(p),
+          distributionMarkdown(p),
         ]),
-        ["l", "l", "l", "l", "l", "l", "r", "r", "r", "r", "r", "r", "l"],
+        ["l", "l", "l", "l", "l", "l", "r", "r", "r", "r", "r", "r", "l", "l"],
       ),
       "",
     );

@@ -98,6 +98,23 @@ export const pairSchema = z.object({
   outputScale: maybeNum.optional(),
   /** sigma of the model call whose input gap is the largest (gaps near sigma_max are ~sigma times the data). */
   sigmaAtMaxGap: maybeNum.optional(),
+  /**
+   * For a divergent pair: do the two implementations sample the same distribution? Both run on
+   * 2n other latents (and noise) drawn from `seed`; an energy-distance permutation test compares
+   * a's first n samples with b's last n (disjoint seeds). pathwise: p >= 0.01, the distributions
+   * agree within sampling error; distributional: they do not.
+   */
+  distribution: z
+    .object({
+      verdict: z.enum(["pathwise", "distributional"]),
+      value: num,
+      floor: num,
+      pValue: num,
+      permutations: z.number().int(),
+      n: z.number().int(),
+      seed: z.number().int(),
+    })
+    .optional(),
   /** Root cause from the fixed catalogue; "unexplained" is flagged, never hidden. */
   cause: z.union([causeIdSchema, z.literal("unexplained"), z.null()]),
   /** Id of the minimal pair (in `causes`) that demonstrates the cause. */

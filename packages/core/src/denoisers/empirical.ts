@@ -5,15 +5,24 @@
  *   D(x; sigma) = sum_i w_i(x) y_i,   w = softmax_i( -|x - y_i|^2 / (2 sigma^2) ).
  *
  * Cost: one squared distance and one weighted sum per (row, data point): about 2·B·N·d
- * multiply-adds per call (N points of d coordinates, B rows). Written as two blocked
- * matrix-product-shaped passes over the data (a block of rows against every point), into
- * buffers allocated once, so a call allocates nothing but its output (and not even that when
- * `out` is given).
+ * multiply-adds per call (N points of d coordinates, B rows). Rows go in blocks of 16 through
+ * two matrix-product-shaped passes held in registers: pass 1 computes 4 rows x 2 points of
+ * squared distances per sweep of the coordinates; pass 2 computes 4 rows x 4 coordinates of
+ * weighted sums per sweep of the points, reading the data transposed ([d, N], built once) and
+ * only the points that weigh something in the block (at small sigma most weights underflow to
+ * 0). Every buffer is allocated once in the constructor (sized by the block, not the batch), so
+ * a call allocates nothing but its output (and not even that when `out` is given).
+ *
+ * Summation order, which the fixtures pin: each squared distance is summed over the
+ * coordinates in order; each weighted sum over the points in increasing index order (a point
+ * skipped for a zero weight adds nothing: the sums start at +0); the normaliser z over the
+ * points in order, each weight divided by z. The tiling changes none of these orders, so the
+ * results are the same bits as a plain triple loop.
  *
  * The distances are summed as sum_d (x_d - y_d)^2 rather than expanded into
  * |x|^2 - 2 x·y + |y|^2: the expansion cancels catastrophically at small sigma, where the
  * logits are divided by sigma^2 and an absolute error of 1e-14 in x·y becomes one of 1e-9 in
- * the weights. The weights go through log-sum-exp (the largest logit subtracted) with core's
+ * the weights (so no precomputed squared norms here). The weights go through log-sum-exp (the largest logit subtracted) with core's
  * `fastExp` (IEEE arithmetic only), so results are the same on every JavaScript runtime.
  *
  * sigma = 0 gives the nearest data point (the first one of equally near points). float32
@@ -25,8 +34,11 @@ import { type Dataset, datasetPoints, type PixelTransform } from "../datasets/da
 import { fastExp } from "../fast-exp.js";
 import { allocate, type Tensor, tensor } from "../tensor.js";
 
-/** Rows denoised together: their distances to one data point are computed while it is in cache. */
-const BLOCK = 8;
+/**
+ * Rows denoised together (a multiple of the 4-row register tile): the block's distances and
+ * weights, BLOCK x N float64, stay in cache between the two passes.
+ */
+const BLOCK = 16;
 
 export class EmpiricalDenoiser implements Denoiser {
   /** Number of data points N. */
@@ -35,12 +47,20 @@ export class EmpiricalDenoiser implements Denoiser {
   readonly dim: number;
   /** The data points, row-major [N, d]. */
   readonly points: Float64Array;
-  /** Logits, then weights, of one block of rows: [BLOCK, N]. */
+  /** The data points transposed, [dpad, N], coordinates past d zero (pass 2 reads 4 at a time). */
+  private readonly pointsT: Float64Array;
+  /** d rounded up to a multiple of 4. */
+  private readonly dpad: number;
+  /** Squared distances, then weights, of one block of rows: [BLOCK, N]. */
   private readonly weights: Float64Array;
-  /** Weighted sums of one block of rows: [BLOCK, d]. */
+  /** Weighted sums of one block of rows: [BLOCK, dpad]. */
   private readonly acc: Float64Array;
   /** One block of input rows, as float64: [BLOCK, d]. */
   private readonly xblock: Float64Array;
+  /** Indices of the points with a non-zero weight in some row of the block. */
+  private readonly live: Int32Array;
+  /** Per point: 1 when it has a non-zero weight in some row of the block. */
+  private readonly used: Uint8Array;
 
   /**
    * @param points the data, row-major [count, dim] (copied)
@@ -58,9 +78,15 @@ export class EmpiricalDenoiser implements Denoiser {
         throw new RangeError(`empirical: point ${Math.floor(k / dim)} holds ${this.points[k]}`);
     this.count = count;
     this.dim = dim;
+    this.dpad = (dim + 3) & ~3;
+    this.pointsT = new Float64Array(this.dpad * count);
+    for (let i = 0; i < count; i++)
+      for (let d = 0; d < dim; d++) this.pointsT[d * count + i] = this.points[i * dim + d];
     this.weights = new Float64Array(BLOCK * count);
-    this.acc = new Float64Array(BLOCK * dim);
+    this.acc = new Float64Array(BLOCK * this.dpad);
     this.xblock = new Float64Array(BLOCK * dim);
+    this.live = new Int32Array(count);
+    this.used = new Uint8Array(count);
   }
 
   /** The exact denoiser of a data set's images under y = pixels * scale + shift. */
@@ -103,50 +129,111 @@ export class EmpiricalDenoiser implements Denoiser {
     sigma: ArrayLike<number>,
     od: { [i: number]: number },
   ): void {
-    const { count, dim, points, weights, acc, xblock } = this;
-    // The block's rows as float64 (one monomorphic array for the inner loops).
+    const { dim, dpad, acc, xblock } = this;
+    // The block's rows as float64 (one monomorphic array for the inner loops), zero rows
+    // past the end of a partial block so the 4-row tiles never read stale values.
     for (let k = 0; k < nr * dim; k++) xblock[k] = xs[r0 * dim + k];
-    // Pass 1: squared distances of the block's rows to every point, four rows per sweep of
-    // a point's coordinates.
-    for (let i = 0; i < count; i++) {
-      const yo = i * dim;
-      let r = 0;
-      for (; r + 4 <= nr; r += 4) {
-        const x0 = r * dim,
-          x1 = x0 + dim,
-          x2 = x1 + dim,
-          x3 = x2 + dim;
-        let s0 = 0,
-          s1 = 0,
-          s2 = 0,
-          s3 = 0;
+    xblock.fill(0, nr * dim);
+    this.distances(nr);
+    const live = this.softmax(r0, nr, sigma);
+    this.weightedSums(nr, live);
+    for (let r = 0; r < nr; r++) for (let d = 0; d < dim; d++) od[(r0 + r) * dim + d] = acc[r * dpad + d];
+  }
+
+  /**
+   * Pass 1: squared distances of the block's rows to every point into `weights`, one 4-row by
+   * 2-point register tile at a time; each distance is summed over the coordinates in order.
+   */
+  private distances(nr: number): void {
+    const { count, dim, points, weights, xblock } = this;
+    const tiles = (nr + 3) >> 2;
+    for (let t = 0; t < tiles; t++) {
+      const x0 = 4 * t * dim,
+        x1 = x0 + dim,
+        x2 = x1 + dim,
+        x3 = x2 + dim;
+      const w0 = 4 * t * count,
+        w1 = w0 + count,
+        w2 = w1 + count,
+        w3 = w2 + count;
+      let i = 0;
+      for (; i + 2 <= count; i += 2) {
+        const ya = i * dim,
+          yb = ya + dim;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0,
+          b0 = 0,
+          b1 = 0,
+          b2 = 0,
+          b3 = 0;
         for (let d = 0; d < dim; d++) {
-          const y = points[yo + d];
-          const e0 = xblock[x0 + d] - y,
-            e1 = xblock[x1 + d] - y,
-            e2 = xblock[x2 + d] - y,
-            e3 = xblock[x3 + d] - y;
-          s0 += e0 * e0;
-          s1 += e1 * e1;
-          s2 += e2 * e2;
-          s3 += e3 * e3;
+          const p = points[ya + d],
+            q = points[yb + d];
+          const v0 = xblock[x0 + d],
+            v1 = xblock[x1 + d],
+            v2 = xblock[x2 + d],
+            v3 = xblock[x3 + d];
+          let e = v0 - p;
+          a0 += e * e;
+          e = v1 - p;
+          a1 += e * e;
+          e = v2 - p;
+          a2 += e * e;
+          e = v3 - p;
+          a3 += e * e;
+          e = v0 - q;
+          b0 += e * e;
+          e = v1 - q;
+          b1 += e * e;
+          e = v2 - q;
+          b2 += e * e;
+          e = v3 - q;
+          b3 += e * e;
         }
-        weights[r * count + i] = s0;
-        weights[(r + 1) * count + i] = s1;
-        weights[(r + 2) * count + i] = s2;
-        weights[(r + 3) * count + i] = s3;
+        weights[w0 + i] = a0;
+        weights[w1 + i] = a1;
+        weights[w2 + i] = a2;
+        weights[w3 + i] = a3;
+        weights[w0 + i + 1] = b0;
+        weights[w1 + i + 1] = b1;
+        weights[w2 + i + 1] = b2;
+        weights[w3 + i + 1] = b3;
       }
-      for (; r < nr; r++) {
-        const xo = r * dim;
-        let s0 = 0;
+      for (; i < count; i++) {
+        const ya = i * dim;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0;
         for (let d = 0; d < dim; d++) {
-          const e = xblock[xo + d] - points[yo + d];
-          s0 += e * e;
+          const p = points[ya + d];
+          let e = xblock[x0 + d] - p;
+          a0 += e * e;
+          e = xblock[x1 + d] - p;
+          a1 += e * e;
+          e = xblock[x2 + d] - p;
+          a2 += e * e;
+          e = xblock[x3 + d] - p;
+          a3 += e * e;
         }
-        weights[r * count + i] = s0;
+        weights[w0 + i] = a0;
+        weights[w1 + i] = a1;
+        weights[w2 + i] = a2;
+        weights[w3 + i] = a3;
       }
     }
-    // Softmax of -d2 / (2 sigma^2) per row (sigma = 0: the nearest point).
+  }
+
+  /**
+   * Softmax of -d2 / (2 sigma^2) per row (sigma = 0: the nearest point), in place. Returns how
+   * many points have a non-zero weight in at least one row of the block; their indices, in
+   * increasing order, are the first entries of `live`.
+   */
+  private softmax(r0: number, nr: number, sigma: ArrayLike<number>): number {
+    const { count, weights, live, used } = this;
+    used.fill(0);
     for (let r = 0; r < nr; r++) {
       const wo = r * count;
       let best = 0;
@@ -154,6 +241,7 @@ export class EmpiricalDenoiser implements Denoiser {
       const s = sigma[r0 + r];
       if (s === 0) {
         for (let i = 0; i < count; i++) weights[wo + i] = i === best ? 1 : 0;
+        used[best] = 1;
         continue;
       }
       const inv = 1 / (2 * s * s);
@@ -164,19 +252,102 @@ export class EmpiricalDenoiser implements Denoiser {
         weights[wo + i] = w;
         z += w;
       }
-      for (let i = 0; i < count; i++) weights[wo + i] /= z;
-    }
-    // Pass 2: weighted sums of the points (points with weight 0 skipped: they add nothing).
-    acc.fill(0, 0, nr * dim);
-    for (let i = 0; i < count; i++) {
-      const yo = i * dim;
-      for (let r = 0; r < nr; r++) {
-        const w = weights[r * count + i];
-        if (w === 0) continue;
-        const ao = r * dim;
-        for (let d = 0; d < dim; d++) acc[ao + d] += w * points[yo + d];
+      for (let i = 0; i < count; i++) {
+        const w = weights[wo + i] / z;
+        weights[wo + i] = w;
+        if (w !== 0) used[i] = 1;
       }
     }
-    for (let k = 0; k < nr * dim; k++) od[r0 * dim + k] = acc[k];
+    // Rows past a partial block weigh nothing.
+    weights.fill(0, nr * count, ((nr + 3) & ~3) * count);
+    let n = 0;
+    for (let i = 0; i < count; i++) if (used[i] === 1) live[n++] = i;
+    return n;
+  }
+
+  /**
+   * Pass 2: acc = weights · points over the points that weigh something, one 4-row by
+   * 4-coordinate register tile at a time (the points read transposed, [d, N]); each sum runs
+   * over the points in increasing order, as a plain loop would (skipped zero weights add
+   * nothing to a sum that starts at +0).
+   */
+  private weightedSums(nr: number, nlive: number): void {
+    const { count, dpad, pointsT, weights, acc, live } = this;
+    const tiles = (nr + 3) >> 2;
+    for (let t = 0; t < tiles; t++) {
+      const w0 = 4 * t * count,
+        w1 = w0 + count,
+        w2 = w1 + count,
+        w3 = w2 + count;
+      const o0 = 4 * t * dpad,
+        o1 = o0 + dpad,
+        o2 = o1 + dpad,
+        o3 = o2 + dpad;
+      for (let d = 0; d < dpad; d += 4) {
+        const pa = d * count,
+          pb = pa + count,
+          pc = pb + count,
+          pd = pc + count;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0,
+          b0 = 0,
+          b1 = 0,
+          b2 = 0,
+          b3 = 0,
+          c0 = 0,
+          c1 = 0,
+          c2 = 0,
+          c3 = 0,
+          e0 = 0,
+          e1 = 0,
+          e2 = 0,
+          e3 = 0;
+        for (let k = 0; k < nlive; k++) {
+          const i = live[k];
+          const u0 = weights[w0 + i],
+            u1 = weights[w1 + i],
+            u2 = weights[w2 + i],
+            u3 = weights[w3 + i];
+          const ya = pointsT[pa + i],
+            yb = pointsT[pb + i],
+            yc = pointsT[pc + i],
+            yd = pointsT[pd + i];
+          a0 += u0 * ya;
+          a1 += u0 * yb;
+          a2 += u0 * yc;
+          a3 += u0 * yd;
+          b0 += u1 * ya;
+          b1 += u1 * yb;
+          b2 += u1 * yc;
+          b3 += u1 * yd;
+          c0 += u2 * ya;
+          c1 += u2 * yb;
+          c2 += u2 * yc;
+          c3 += u2 * yd;
+          e0 += u3 * ya;
+          e1 += u3 * yb;
+          e2 += u3 * yc;
+          e3 += u3 * yd;
+        }
+        acc[o0 + d] = a0;
+        acc[o0 + d + 1] = a1;
+        acc[o0 + d + 2] = a2;
+        acc[o0 + d + 3] = a3;
+        acc[o1 + d] = b0;
+        acc[o1 + d + 1] = b1;
+        acc[o1 + d + 2] = b2;
+        acc[o1 + d + 3] = b3;
+        acc[o2 + d] = c0;
+        acc[o2 + d + 1] = c1;
+        acc[o2 + d + 2] = c2;
+        acc[o2 + d + 3] = c3;
+        acc[o3 + d] = e0;
+        acc[o3 + d + 1] = e1;
+        acc[o3 + d + 2] = e2;
+        acc[o3 + d + 3] = e3;
+      }
+    }
   }
 }

@@ -42,6 +42,23 @@ export function nearestDistances(x: ArrayLike<number>, data: Float64Array, d: nu
   return out;
 }
 
+/**
+ * n indices drawn uniformly with replacement from 0..count-1, seeded (a 32-bit mulberry
+ * generator: the draws only need to be reproducible, not torch's).
+ */
+export function resampleIndices(count: number, n: number, seed: number): Int32Array {
+  let state = seed >>> 0;
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[k] = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * count);
+  }
+  return out;
+}
+
 export function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -72,18 +89,29 @@ export function energyTest(
       for (let k = 0; k < d; k++) s += (row(i, k) - row(j, k)) ** 2;
       dist[i * n + j] = dist[j * n + i] = Math.sqrt(s);
     }
+  // The statistic from the two groups' index lists: the within-group sums gathered, the cross
+  // sum as the rest of the whole matrix's (each ordered pair once, as the definition counts).
+  let total = 0;
+  for (let k = 0; k < n * n; k++) total += dist[k];
+  const xs = new Int32Array(nx),
+    ys = new Int32Array(ny);
+  const within = (idx: Int32Array) => {
+    let s = 0;
+    for (let a = 0; a < idx.length; a++) {
+      const base = idx[a] * n;
+      for (let b = 0; b < idx.length; b++) s += dist[base + idx[b]];
+    }
+    return s;
+  };
   const stat = (inX: Uint8Array) => {
-    let xy = 0,
-      xx = 0,
-      yy = 0;
+    let kx = 0,
+      ky = 0;
     for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) {
-        const v = dist[i * n + j];
-        if (inX[i] && inX[j]) xx += v;
-        else if (!inX[i] && !inX[j]) yy += v;
-        else xy += v;
-      }
-    return xy / (nx * ny) - xx / (nx * nx) - yy / (ny * ny);
+      if (inX[i]) xs[kx++] = i;
+      else ys[ky++] = i;
+    const xx = within(xs),
+      yy = within(ys);
+    return (total - xx - yy) / (nx * ny) - xx / (nx * nx) - yy / (ny * ny);
   };
   const labels = new Uint8Array(n);
   for (let i = 0; i < nx; i++) labels[i] = 1;
@@ -99,6 +127,35 @@ export function energyTest(
   }
   const above = perm.filter((v) => v >= value).length;
   return { value, floor: median(perm), pValue: (1 + above) / (1 + permutations), permutations };
+}
+
+/** p below which two implementations' samples count as different distributions. */
+export const DISTRIBUTIONAL_P = 0.01;
+
+/**
+ * Pathwise only or distributional: the energy test between a's first `n` rows and b's rows
+ * n .. 2n-1 (disjoint seeds, so the two samples are independent even when a and b are
+ * deterministic maps of the same latents).
+ */
+export function disjointSeedTest(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  d: number,
+  n: number,
+  permutations = 199,
+  seed = 0,
+): {
+  value: number;
+  floor: number;
+  pValue: number;
+  permutations: number;
+  n: number;
+  verdict: "pathwise" | "distributional";
+} {
+  const rows = (v: ArrayLike<number>, from: number) =>
+    Float64Array.from({ length: n * d }, (_, k) => v[from * d + k]);
+  const test = energyTest(rows(a, 0), rows(b, n), d, permutations, seed);
+  return { ...test, n, verdict: test.pValue < DISTRIBUTIONAL_P ? "distributional" : "pathwise" };
 }
 
 /** Eigen-decomposition of a symmetric n x n matrix (row-major) by cyclic Jacobi rotations. */

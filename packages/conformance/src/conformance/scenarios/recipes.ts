@@ -6,12 +6,12 @@ import type { Impl } from "../../report/schema.js";
 import { songAncestralVE, songAncestralVP } from "../song2021.js";
 import { AlignedNoise, type TrajectoryRun } from "../trajectory.js";
 import { eulerChurnLoop, heunLoop } from "../variants.js";
-import { SEED, type Setup } from "./setups.js";
+import type { Setup } from "./setups.js";
 import type { GridName, ImplDef, ModelRef, NoiseSpec } from "./types.js";
 
-function noiseOf(spec: NoiseSpec): NoiseSource | null {
+function noiseOf(spec: NoiseSpec, seed: number): NoiseSource | null {
   if (spec === "none") return null;
-  return spec === "stream" ? new AlignedNoise(SEED, "sequential") : new AlignedNoise(SEED);
+  return spec === "stream" ? new AlignedNoise(seed, "sequential") : new AlignedNoise(seed);
 }
 
 function need<T>(v: T | undefined, what: string): T {
@@ -35,7 +35,7 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
         setup.z,
         grid(r.sigmas),
         r.kwargs ?? {},
-        noiseOf(r.noise),
+        noiseOf(r.noise, setup.seed),
       );
     case "edm":
       return runEdm(
@@ -49,10 +49,17 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
           solver: r.solver,
           ...r.churn,
         },
-        noiseOf(r.noise),
+        noiseOf(r.noise, setup.seed),
       );
     case "nvlabs":
-      return runNvlabs(impl, r.sampler, model("mixture"), setup.z, { ...r.kwargs }, new AlignedNoise(SEED));
+      return runNvlabs(
+        impl,
+        r.sampler,
+        model("mixture"),
+        setup.z,
+        { ...r.kwargs },
+        new AlignedNoise(setup.seed),
+      );
     case "diffusers": {
       const sigmaToT = r.timestep ? need(setup.sigmaToT, "sigma_to_t") : undefined;
       return runDiffusers(
@@ -68,7 +75,7 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
           ...(r.initScale ? { initScale: r.initScale } : {}),
           ...(r.uncast ? { uncast: r.uncast } : {}),
         },
-        noiseOf(r.noise),
+        noiseOf(r.noise, setup.seed),
       );
     }
     case "heun-loop": {
@@ -77,7 +84,7 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
         impl,
         model("mixture"),
         (m, t) => heunLoop(m, x0, grid(r.sigmas), r.lastStep, t),
-        new AlignedNoise(SEED),
+        new AlignedNoise(setup.seed),
       );
     }
     case "euler-churn-loop": {
@@ -93,7 +100,7 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
             noise: nz,
             track: t,
           }),
-        new AlignedNoise(SEED),
+        new AlignedNoise(setup.seed),
       );
     }
     case "song2021": {
@@ -111,7 +118,7 @@ export function runRecipe(def: ImplDef, setup: Setup): Promise<TrajectoryRun> {
               },
             },
           }),
-        new AlignedNoise(SEED),
+        new AlignedNoise(setup.seed),
       );
     }
   }

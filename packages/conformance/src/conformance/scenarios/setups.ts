@@ -22,7 +22,15 @@ const B = 64;
 /** The seed of the latents (the discrete setup uses SEED + 1) and of the aligned noise. */
 export const SEED = 20221128;
 
+/** A setup on other latents: `batch` rows drawn from `seed`, and the noise streams seeded by it too. */
+export interface SetupDraw {
+  batch: number;
+  seed: number;
+}
+
 export interface Setup {
+  /** The seed of the noise streams (AlignedNoise) of the recipes run on this setup. */
+  seed: number;
   /** The model as the report names it. */
   modelName: string;
   models: Partial<Record<ModelRef, Denoiser>>;
@@ -36,14 +44,15 @@ export interface Setup {
   facts: Facts;
 }
 
-const z2d = (seed: number): Tensor => new TorchGenerator(seed).randn([B, 2], "float64");
+const z2d = (seed: number, batch = B): Tensor => new TorchGenerator(seed).randn([batch, 2], "float64");
 
-function ring8Setup(): Setup {
+function ring8Setup(draw?: SetupDraw): Setup {
   const karras = kd.getSigmasKarras(12, 0.002, 80);
   return {
+    seed: draw?.seed ?? SEED,
     modelName: "gmm2d-ring8 (exact)",
     models: { mixture: namedMixtureDenoiser("gmm2d-ring8") },
-    z: z2d(SEED),
+    z: draw ? z2d(draw.seed, draw.batch) : z2d(SEED),
     grids: { karras, "karras-tail": karras.slice(0, -1) },
     configs: {},
     facts: {},
@@ -57,7 +66,7 @@ export const SD_CONFIG = {
   beta_schedule: "scaled_linear",
 };
 
-function ring8DiscreteSetup(): Setup {
+function ring8DiscreteSetup(draw?: SetupDraw): Setup {
   const N = 15;
   const table = new EulerDiscreteScheduler({ ...SD_CONFIG }).alphasCumprod;
   const eps = new DiscreteGmmModel({
@@ -98,12 +107,13 @@ function ring8DiscreteSetup(): Setup {
   const modelMax = wrapper.sigmas[wrapper.sigmas.length - 1];
 
   return {
+    seed: draw?.seed ?? SEED,
     modelName:
       "gmm2d-ring8 as a discrete eps model (SD scaled_linear betas, diffusers' float32 alphas_cumprod)",
     models: { wrapper, "quantized-wrapper": quantized },
     discrete: eps,
     sigmaToT: (sigma) => wrapper.sigmaToT(sigma),
-    z: z2d(SEED + 1),
+    z: draw ? z2d(draw.seed, draw.batch) : z2d(SEED + 1),
     grids: {
       "diffusers-linspace": Float64Array.from(euler.sigmas),
       "kd-own": wrapper.getSigmas(N),
@@ -126,7 +136,8 @@ function ring8DiscreteSetup(): Setup {
   };
 }
 
-export const SETUPS: Record<SetupName, () => Setup> = {
+/** The setups by name; a `draw` puts one on other latents and noise (the distribution tests). */
+export const SETUPS: Record<SetupName, (draw?: SetupDraw) => Setup> = {
   ring8: ring8Setup,
   "ring8-discrete": ring8DiscreteSetup,
 };
