@@ -387,7 +387,7 @@ function onnxSection(report: Report): string {
 }
 
 function fixturesSection(report: Report): string {
-  const rank: Record<string, number> = { error: 0, fail: 1, unsupported: 2, pass: 3 };
+  const rank: Record<string, number> = { invalid: 0, error: 1, fail: 2, unsupported: 3, pass: 4 };
   const results = report.fixtures.results
     .slice()
     .sort((a, b) => (rank[a.status] ?? 9) - (rank[b.status] ?? 9) || a.id.localeCompare(b.id));
@@ -426,7 +426,7 @@ function fixturesSection(report: Report): string {
   return section(
     "fixtures",
     "Fixtures",
-    `${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported. Failures first.`,
+    `${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported${s.invalid ? `, ${s.invalid} invalid (the file did not parse or validate; not replayed)` : ""}. Failures first.`,
     rows.length
       ? `<div class="scroll">${table([{ label: "fixture" }, { label: "status" }, { label: "max abs error", right: true }, { label: "tolerance abs / rel", right: true }, { label: "first divergence" }, { label: "time", right: true }], rows)}</div>${liveTable}`
       : '<p class="empty">No fixtures were replayed.</p>',

@@ -315,7 +315,7 @@ export function renderMarkdown(report: Report): string {
   push(
     "## Fixtures",
     "",
-    `${fx.summary.passed} passed, ${fx.summary.failed} failed, ${fx.summary.unsupported} unsupported.`,
+    `${fx.summary.passed} passed, ${fx.summary.failed} failed, ${fx.summary.unsupported} unsupported${fx.summary.invalid ? `, ${fx.summary.invalid} invalid (the file did not parse or validate; not replayed)` : ""}.`,
     "",
   );
   if (fx.results.length) {

@@ -45,7 +45,8 @@ export const fixtureResultSchema = z.object({
   file: z.string(),
   library: z.string(),
   entry: z.string(),
-  status: z.enum(["pass", "fail", "unsupported", "error"]),
+  /** invalid: the file did not parse or validate (message names the file and field); not replayed. */
+  status: z.enum(["pass", "fail", "unsupported", "error", "invalid"]),
   maxAbsError: maybeNum,
   tolerance: z.object({ abs: num, rel: num }).nullable(),
   firstDivergence: z
@@ -280,7 +281,13 @@ export const reportSchema = z.object({
   }),
   versions: z.record(z.string(), z.string()),
   fixtures: z.object({
-    summary: z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
+    summary: z.object({
+      passed: z.number().int(),
+      failed: z.number().int(),
+      unsupported: z.number().int(),
+      /** Fixture files that did not parse or validate (0 in reports from before it). */
+      invalid: z.number().int().default(0),
+    }),
     byLibrary: z.record(
       z.string(),
       z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
