@@ -421,7 +421,8 @@ export function plotScene(input: PlotInput): { scene: Scene; summary: PlotSummar
   const items: Item[] = [{ kind: "rect", cls: "background", x: 0, y: 0, w: W, h: H, fill: "#ffffff" }];
   const summary = input.dim === 1 ? histogramScene(input, items) : scatterScene(input, items);
   const dropped = summary.dropped ? ` (${summary.dropped} non-finite rows left out)` : "";
-  titleLines(`${input.title}${dropped}`, W - 2 * TITLE_X).forEach((line, k) =>
+  const lines = titleLines(`${input.title}${dropped}`, W - 2 * TITLE_X);
+  for (const [k, line] of lines.entries())
     items.push({
       kind: "text",
       cls: "title",
@@ -430,8 +431,7 @@ export function plotScene(input: PlotInput): { scene: Scene; summary: PlotSummar
       text: line,
       anchor: "start",
       size: TITLE_SIZE,
-    }),
-  );
+    });
   return { scene: { width: W, height: H, items }, summary };
 }
 
