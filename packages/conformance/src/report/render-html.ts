@@ -301,6 +301,35 @@ function pairsSection(report: Report): string {
   );
 }
 
+/**
+ * The title and notes of one accuracy panel: what is plotted against NFE, on which model (the
+ * model text up to its first ";"), and below the axes the rest of it and, for a distance, how
+ * its sampling floor was computed.
+ */
+export function accuracyPanelText(
+  model: string,
+  entries: readonly AccuracyResult[],
+): { title: string; notes: string } {
+  const cut = model.indexOf(";");
+  const head = cut < 0 ? model : model.slice(0, cut);
+  const rest = cut < 0 ? "" : model.slice(cut + 1).trim();
+  const stochastic = entries.length > 0 && entries.every((e) => e.stochastic);
+  const what = stochastic ? (entries[0].distanceName ?? "distance") : "error";
+  const floor = entries.find((e) => e.distanceFloor !== undefined);
+  const notes = [
+    rest ? `${rest[0].toUpperCase()}${rest.slice(1)}.` : "",
+    floor?.distanceFloor !== undefined
+      ? `Sampling floor ${formatGap(floor.distanceFloor)}: the ${floor.distanceFloorMethod ?? "distance of exact samples"}; a sampler at or below it cannot be told apart from exact sampling with this many samples.`
+      : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  return {
+    title: `${stochastic ? "Stochastic" : "Deterministic"} samplers: ${what} vs NFE — ${head}`,
+    notes,
+  };
+}
+
 function accuracySection(report: Report): string {
   const byModel = new Map<string, AccuracyResult[]>();
   for (const a of report.accuracy) byModel.set(a.model, [...(byModel.get(a.model) ?? []), a]);
@@ -310,7 +339,7 @@ function accuracySection(report: Report): string {
       : [...byModel.entries()]
           .map(
             ([model, entries], i) =>
-              `<figure>${plotAccuracy(entries, { title: `Error vs NFE — ${model}`, idSuffix: String(i) })}</figure>`,
+              `<figure>${plotAccuracy(entries, { ...accuracyPanelText(model, entries), idSuffix: String(i) })}</figure>`,
           )
           .join("");
   const models = modelLegend(report.accuracy.map((a) => a.model));
@@ -327,13 +356,13 @@ function accuracySection(report: Report): string {
       .map((p) => `<span class="num">${p.nfe}→${esc(formatGap(p.error))}</span>`)
       .join(" · ") +
       (a.distance?.length
-        ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(a.distanceName ?? "distance")}: ${a.distance.map((d) => `${d.nfe}→${formatGap(d.value)}`).join(" · ")}</span>`
+        ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(a.distanceName ?? "distance")}: ${a.distance.map((d) => `${d.nfe}→${formatGap(d.value)}`).join(" · ")}${a.distanceFloor !== undefined ? ` (sampling floor ${formatGap(a.distanceFloor)})` : ""}</span>`
         : ""),
   ]);
   return section(
     "accuracy",
     "Accuracy",
-    "Error against the exact ODE solution (the mixture denoiser makes it computable) versus model evaluations. On log-log axes a method of order p is a line of slope −p.",
+    "Deterministic samplers: error against the exact ODE solution (the mixture denoiser makes it computable) versus model evaluations; on log-log axes a method of order p is a line of slope −p. Stochastic samplers have no pathwise target: their panel plots the W1 distance of their samples to the true mixture, with the sampling floor of that many exact samples drawn as a line.",
     `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3>${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error" }], rows, models.legend)}` : ""}`,
   );
 }

@@ -263,7 +263,7 @@ export function renderMarkdown(report: Report): string {
     );
     for (const a of report.accuracy.filter((x) => x.distance?.length)) {
       push(
-        `- ${mdCode(a.sampler)} ${mdText(a.distanceName ?? "distance to the mixture")}: ${a.distance!.map((d) => `${d.nfe} → ${formatGap(d.value)}`).join(", ")}`,
+        `- ${mdCode(a.sampler)} ${mdText(a.distanceName ?? "distance to the mixture")}: ${a.distance!.map((d) => `${d.nfe} → ${formatGap(d.value)}`).join(", ")}${a.distanceFloor !== undefined ? ` (sampling floor ${formatGap(a.distanceFloor)}: ${mdText(a.distanceFloorMethod ?? "")})` : ""}`,
       );
     }
     if (report.accuracy.some((x) => x.distance?.length)) push("");

@@ -158,6 +158,13 @@ export const accuracySchema = z.object({
   /** For stochastic samplers: a distribution distance to the true mixture at each point. */
   distance: z.array(z.object({ nfe: z.number().int(), value: num })).optional(),
   distanceName: z.string().optional(),
+  /**
+   * The distance's sampling floor: its expected value for exact samples of the same count
+   * (below it the sampler's error cannot be seen); absent in reports from before it.
+   */
+  distanceFloor: num.optional(),
+  /** How the floor was computed. */
+  distanceFloorMethod: z.string().optional(),
 });
 export type AccuracyResult = z.infer<typeof accuracySchema>;
 

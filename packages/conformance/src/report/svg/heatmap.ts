@@ -4,7 +4,17 @@
  * Pairs that were not compared (null) are hatched, never coloured as if they agreed.
  */
 import type { Report } from "../schema.js";
-import { emptyPlot, linearScale, svgDocument, text, textOn, textWidth, truncate, viridis } from "./common.js";
+import {
+  emptyPlot,
+  linearScale,
+  svgDocument,
+  text,
+  textOn,
+  textWidth,
+  truncate,
+  viridis,
+  wrapText,
+} from "./common.js";
 import { escapeXml, formatGap, r1, superscript } from "./format.js";
 
 export type Heatmap = Report["figures"]["heatmap"];
@@ -23,9 +33,11 @@ export function plotHeatmap(hm: Heatmap): string {
   const labelFont = 12;
   const labelW =
     Math.min(300, Math.max(80, ...hm.labels.map((l, i) => textWidth(`${i + 1}  ${l}`, labelFont)))) + 8;
-  const m = { left: labelW + 12, top: 46 };
   const gridW = n * cell;
-  const width = Math.max(560, m.left + gridW + 30);
+  const width = Math.max(560, labelW + 12 + gridW + 30);
+  // the title wraps to the figure's width (a long scenario text is never clipped)
+  const titleLines = wrapText(`scenario: ${hm.scenario}`, width - 16, 13, true);
+  const m = { left: labelW + 12, top: 24 + 17 * titleLines.length + 12 };
   const height = m.top + gridW + 84;
   const frame = { className: "plot-heatmap", width, height, title: `Pairwise max gap, ${hm.scenario}` };
   if (n === 0) return emptyPlot(frame, "No pairwise comparison recorded.");
@@ -48,7 +60,8 @@ export function plotHeatmap(hm: Heatmap): string {
   const parts: string[] = [];
   const gx = m.left;
   const gy = m.top;
-  parts.push(text(gx, 18, `scenario: ${hm.scenario}`, 'font-weight="600" fill="#1d2330" font-size="13"'));
+  for (const [k, line] of titleLines.entries())
+    parts.push(text(8, 20 + 17 * k, line, 'font-weight="600" fill="#1d2330" font-size="13"'));
   for (let i = 0; i < n; i++) {
     parts.push(
       text(
