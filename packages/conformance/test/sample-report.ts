@@ -591,6 +591,13 @@ export function sampleReport(): Report {
   );
   // Symmetrize (the random factor above is drawn per cell).
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) gapsMatrix[i][j] = gapsMatrix[j][i];
+  // One source: a cell of a compared pair is that pair's output gap.
+  const heatIds = heatLabels.map((h) => h.id);
+  for (const p of pairs) {
+    const i = heatIds.indexOf(p.a.id),
+      j = heatIds.indexOf(p.b.id);
+    if (i >= 0 && j >= 0 && p.outputGap !== null) gapsMatrix[i][j] = gapsMatrix[j][i] = p.outputGap;
+  }
   const problems = [
     ...pairs
       .filter((p) => p.cause === "unexplained")
@@ -754,6 +761,7 @@ export function sampleReport(): Report {
       heatmap: {
         scenario: "gmm-1d, Euler family (synthetic)",
         labels: heatLabels.map((h) => h.label),
+        ids: heatIds,
         gaps: gapsMatrix,
       },
     },

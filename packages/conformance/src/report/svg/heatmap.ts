@@ -1,5 +1,6 @@
 /**
- * Pairwise divergence heatmap: the max gap between every two implementations of one scenario, on
+ * Pairwise divergence heatmap: the output gap (max |x_a - x_b| over the final samples, the
+ * pairs table's "output gap") between every two implementations of one scenario, on
  * a log colour scale (round-off agreement and real divergence differ by ten orders of magnitude).
  * Pairs that were not compared (null) are hatched, never coloured as if they agreed.
  */
@@ -39,7 +40,7 @@ export function plotHeatmap(hm: Heatmap): string {
   const titleLines = wrapText(`scenario: ${hm.scenario}`, width - 16, 13, true);
   const m = { left: labelW + 12, top: 24 + 17 * titleLines.length + 12 };
   const height = m.top + gridW + 84;
-  const frame = { className: "plot-heatmap", width, height, title: `Pairwise max gap, ${hm.scenario}` };
+  const frame = { className: "plot-heatmap", width, height, title: `Pairwise output gap, ${hm.scenario}` };
   if (n === 0) return emptyPlot(frame, "No pairwise comparison recorded.");
   for (const [i, row] of hm.gaps.entries()) {
     if (row.length !== n)
@@ -91,7 +92,7 @@ export function plotHeatmap(hm: Heatmap): string {
       const v = hm.gaps[i][j];
       const x = gx + j * cell;
       const y = gy + i * cell;
-      const tip = `${hm.labels[i]} vs ${hm.labels[j]}: ${v === null ? "not compared" : `max gap ${formatGap(v)}`}`;
+      const tip = `${hm.labels[i]} vs ${hm.labels[j]}: ${v === null ? "not compared" : `output gap ${formatGap(v)}`}`;
       if (v === null || !Number.isFinite(v)) {
         cells.push(
           `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="url(#hm-hatch)" stroke="#ffffff"><title>${escapeXml(tip)}</title></rect>`,
@@ -132,7 +133,7 @@ export function plotHeatmap(hm: Heatmap): string {
   ).join("");
   parts.push(
     `<rect x="${barX}" y="${barY}" width="${barW}" height="12" fill="url(#hm-bar)" stroke="#c9cfd9"/>`,
-    text(barX, barY - 6, "max |x_a − x_b| (log colour scale)", 'fill="#3b4250" font-size="11"'),
+    text(barX, barY - 6, "output gap max |x_a − x_b| (log colour scale)", 'fill="#3b4250" font-size="11"'),
   );
   const bs = linearScale(eLo, eHi, barX, barX + barW);
   const step = Math.max(1, Math.ceil((eHi - eLo) / 8));
