@@ -350,20 +350,24 @@ function accuracySection(report: Report): string {
     a.stochastic && a.fittedOrder === null
       ? '<span class="badge muted">stochastic</span>'
       : `<span class="num">${esc(formatOrder(a.fittedOrder))}</span>`,
-    a.points
-      .slice()
-      .sort((x, y) => x.nfe - y.nfe)
-      .map((p) => `<span class="num">${p.nfe}→${esc(formatGap(p.error))}</span>`)
-      .join(" · ") +
-      (a.distance?.length
-        ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(a.distanceName ?? "distance")}: ${a.distance.map((d) => `${d.nfe}→${formatGap(d.value)}`).join(" · ")}${a.distanceFloor !== undefined ? ` (sampling floor ${formatGap(a.distanceFloor)})` : ""}</span>`
-        : ""),
+    // a stochastic curve's points are its distance: shown once, named, with the floor
+    a.distance?.length
+      ? `<span style="font-size:12.5px">${esc(a.distanceName ?? "distance")}:</span> ${a.distance
+          .map((d) => `<span class="num">${d.nfe}→${esc(formatGap(d.value))}</span>`)
+          .join(
+            " · ",
+          )}${a.distanceFloor !== undefined ? `<br><span style="color:var(--muted);font-size:12.5px">sampling floor ${esc(formatGap(a.distanceFloor))}</span>` : ""}`
+      : a.points
+          .slice()
+          .sort((x, y) => x.nfe - y.nfe)
+          .map((p) => `<span class="num">${p.nfe}→${esc(formatGap(p.error))}</span>`)
+          .join(" · "),
   ]);
   return section(
     "accuracy",
     "Accuracy",
     "Deterministic samplers: error against the exact ODE solution (the mixture denoiser makes it computable) versus model evaluations; on log-log axes a method of order p is a line of slope −p. Stochastic samplers have no pathwise target: their panel plots the W1 distance of their samples to the true mixture, with the sampling floor of that many exact samples drawn as a line.",
-    `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3>${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error" }], rows, models.legend)}` : ""}`,
+    `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3>${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error (or distance)" }], rows, models.legend)}` : ""}`,
   );
 }
 
@@ -566,7 +570,7 @@ export function renderHtml(report: Report, opts: RenderHtmlOptions = {}): string
     section(
       "heatmap",
       "Pairwise divergence",
-      "Max gap between every two implementations of one scenario, on a log colour scale: dark cells agree to round-off, bright cells diverge; hatched cells were not compared.",
+      "Output gap (max |x_a − x_b| over the final samples, the pairs tables' output gap) between every two implementations of one scenario, on a log colour scale: dark cells agree to round-off, bright cells diverge; hatched cells were not compared.",
       `<figure>${plotHeatmap(report.figures.heatmap)}</figure>`,
     ),
     onnxSection(report),
