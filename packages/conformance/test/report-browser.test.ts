@@ -174,6 +174,12 @@ describe("the HTML report in a browser", () => {
     const cell = html.indexOf(`<span class="num">${formatGap(p.maxGap)}</span>`, allPairs);
     expect(cell).toBeGreaterThan(allPairs);
     html = `${html.slice(0, cell)}<span class="num">9.99</span>${html.slice(cell + `<span class="num">${formatGap(p.maxGap)}</span>`.length)}`;
+    // the first Root causes card shows another max gap than its minimal pair
+    const causes = html.indexOf('id="causes"');
+    const kv = html.indexOf('<span class="k">max gap</span><span class="num">', causes);
+    expect(kv).toBeGreaterThan(causes);
+    const numAt = kv + '<span class="k">max gap</span><span class="num">'.length;
+    html = `${html.slice(0, numAt)}7.77${html.slice(html.indexOf("</span>", numAt))}`;
     // a legend text moved onto the accuracy title
     html = html.replace(/(<svg[^>]*class="plot-accuracy"[^>]*>)/, '$1<text x="10" y="20">sampler</text>');
     const file = join(tmpDir, "report-browser-broken.html");
@@ -189,6 +195,7 @@ describe("the HTML report in a browser", () => {
       expect.arrayContaining([
         expect.stringMatching(/sparkline: tooltip max 0, the pair's max gap/),
         `All pairs ${p.id} max gap: shows 9.99, the pair has ${formatGap(p.maxGap)}`,
+        expect.stringMatching(/^Root causes [a-z0-9-]+ max gap: shows 7\.77, the pair has /),
       ]),
     );
     expect(await plotTextOverlaps(page)).toEqual(

@@ -3,8 +3,9 @@
  *
  * - consistencyProblems: one source per figure. Every place that shows a pair's first divergent
  *   model call, max gap or output gap — its All pairs row, its Divergences row, the sparkline
- *   tooltip of that row, its heatmap cell — must show the numbers the pair carries, formatted
- *   one way (formatGap). Reads the page as rendered, not the HTML string.
+ *   tooltip of that row, its heatmap cell, and for a cause's minimal pair its Root causes card
+ *   and that card's sparkline — must show the numbers the pair carries, formatted one way
+ *   (formatGap). Reads the page as rendered, not the HTML string.
  * - plotTextOverlaps: no plot title overlaps another text of its figure or leaves the figure.
  */
 import type { Page } from "playwright-core";
@@ -21,9 +22,17 @@ interface Row {
   sparks: string[];
 }
 
+interface CauseCard {
+  id: string;
+  /** label -> value of the card's key-value list (the value's first .num, else its text). */
+  kv: Record<string, string>;
+  sparks: string[];
+}
+
 interface PageData {
   rows: Row[];
   heatTips: string[];
+  cards: CauseCard[];
 }
 
 function readPage(page: Page): Promise<PageData> {
@@ -46,7 +55,18 @@ function readPage(page: Page): Promise<PageData> {
       });
     });
     const heatTips = [...document.querySelectorAll("svg.plot-heatmap rect > title")].map((s) => s.textContent);
-    return { rows, heatTips };
+    const cards = [...document.querySelectorAll("section#causes .cause[id^='cause-']")].map((card) => {
+      const kv = {};
+      card.querySelectorAll(".kv > div").forEach((d) => {
+        const k = d.querySelector(".k");
+        if (!k) return;
+        const num = d.querySelector(".num");
+        kv[k.textContent.trim()] = num ? num.textContent.trim() : d.textContent.slice(k.textContent.length).trim();
+      });
+      const sparks = [...card.querySelectorAll("svg.spark > title")].map((t) => t.textContent);
+      return { id: card.id.slice("cause-".length), kv, sparks };
+    });
+    return { rows, heatTips, cards };
   })()`) as Promise<PageData>;
 }
 
@@ -56,9 +76,23 @@ export async function consistencyProblems(
   page: Page,
   report: Report,
 ): Promise<{ checked: number; problems: string[] }> {
-  const { rows, heatTips } = await readPage(page);
+  const { rows, heatTips, cards } = await readPage(page);
   const problems: string[] = [];
   let checked = 0;
+  function checkSparks(where: string, sparks: string[], p: Report["pairs"][number]) {
+    if (sparks.length === 0) problems.push(`${where}: no sparkline`);
+    for (const tip of sparks) {
+      checked++;
+      const max = /max ([^\s,]+)$/.exec(tip)?.[1];
+      if (max !== formatGap(p.maxGap))
+        problems.push(`${where} sparkline: tooltip max ${max}, the pair's max gap ${formatGap(p.maxGap)}`);
+      const last = /last ([^\s,]+),/.exec(tip)?.[1];
+      if (tip.includes("then at the output") && last !== formatGap(p.outputGap))
+        problems.push(
+          `${where} sparkline: tooltip last ${last}, the pair's output gap ${formatGap(p.outputGap)}`,
+        );
+    }
+  }
   const expectCell = (where: string, row: Row, header: string, want: string) => {
     const k = row.headers.indexOf(header);
     if (k < 0) return problems.push(`${where}: no column "${header}"`);
@@ -88,19 +122,27 @@ export async function consistencyProblems(
       expectCell(where, r, "first model call", call(p.firstModelCall));
       expectCell(where, r, "max gap", formatGap(p.maxGap));
       expectCell(where, r, "output gap", formatGap(p.outputGap));
-      for (const tip of r.sparks) {
-        checked++;
-        const max = /max ([^\s,]+)$/.exec(tip)?.[1];
-        if (max !== formatGap(p.maxGap))
-          problems.push(`${where} sparkline: tooltip max ${max}, the pair's max gap ${formatGap(p.maxGap)}`);
-        const last = /last ([^\s,]+),/.exec(tip)?.[1];
-        if (tip.includes("then at the output") && last !== formatGap(p.outputGap))
-          problems.push(
-            `${where} sparkline: tooltip last ${last}, the pair's output gap ${formatGap(p.outputGap)}`,
-          );
-      }
-      if (r.sparks.length === 0) problems.push(`${where}: no sparkline`);
+      checkSparks(where, r.sparks, p);
     }
+  }
+  for (const c of report.causes) {
+    const where = `Root causes ${c.id}`;
+    const card = cards.find((x) => x.id === c.id);
+    if (!card) {
+      problems.push(`${where}: no card`);
+      continue;
+    }
+    const p = c.minimalPair;
+    for (const [label, want] of [
+      ["first model call", call(p.firstModelCall)],
+      ["max gap", formatGap(p.maxGap)],
+      ["output gap", formatGap(p.outputGap)],
+    ] as const) {
+      checked++;
+      if (card.kv[label] !== want)
+        problems.push(`${where} ${label}: shows ${card.kv[label]}, the pair has ${want}`);
+    }
+    checkSparks(where, card.sparks, p);
   }
   const hm = report.figures.heatmap;
   for (const p of report.pairs) {
