@@ -4,7 +4,7 @@
  * - consistencyProblems: one source per figure. Every place that shows a pair's first divergent
  *   model call, max gap or output gap — its All pairs row, its Divergences row, the sparkline
  *   tooltip of that row, its heatmap cell, and for a cause's minimal pair its Root causes card
- *   and that card's sparkline — must show the numbers the pair carries, formatted one way
+ *   and that card's sparkline, its Sampler map row — must show the numbers the pair carries, formatted one way
  *   (formatGap). Reads the page as rendered, not the HTML string.
  * - plotTextOverlaps: no plot title overlaps another text of its figure or leaves the figure.
  */
@@ -124,6 +124,20 @@ export async function consistencyProblems(
       expectCell(where, r, "output gap", formatGap(p.outputGap));
       checkSparks(where, r.sparks, p);
     }
+  }
+  // the Sampler map's rows show their pair's gaps
+  for (const row of report.samplerMap.rows) {
+    const p = report.pairs.find((x) => x.id === row.pair);
+    if (!p) continue;
+    const r = rows.find(
+      (x) => x.section === "sampler-map" && x.headers[0] === "sampler" && x.cells[0] === row.name,
+    );
+    if (!r) {
+      problems.push(`Sampler map: no row ${row.name}`);
+      continue;
+    }
+    expectCell(`Sampler map ${row.name}`, r, "max gap", formatGap(p.maxGap));
+    expectCell(`Sampler map ${row.name}`, r, "output gap", formatGap(p.outputGap));
   }
   for (const c of report.causes) {
     const where = `Root causes ${c.id}`;
