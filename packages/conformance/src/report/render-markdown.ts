@@ -242,14 +242,14 @@ export function renderMarkdown(report: Report): string {
   push(
     "## Accuracy",
     "",
-    "Error against the exact ODE solution (mixture denoiser) versus model evaluations; the fitted order is the slope of log error vs log steps.",
+    "Deterministic samplers: error against the exact ODE solution (mixture denoiser) versus model evaluations; the fitted order is the slope of log error vs log steps. Stochastic samplers: the distance of their samples to the true mixture (W1, listed below the table with its sampling floor, the expected W1 of that many exact samples).",
     "",
   );
   if (report.accuracy.length === 0) push("_No accuracy measurements._", "");
   else {
     push(
       table(
-        ["sampler", "library", "model", "fitted order", "NFE → error"],
+        ["sampler", "library", "model", "fitted order", "NFE → error (or distance)"],
         report.accuracy.map((a) => [
           mdCode(a.sampler),
           mdText(a.library),
