@@ -36,7 +36,13 @@ const BLOCK_ROWS = 256;
  * lg[base + r] = e^(lg[base + r] − max[r]) and z[r] += it, r < count: a small function of its
  * own, so that V8 inlines `fastExp` into the loop (no boxed number per call).
  */
-function softmaxTerms(lg: Float64Array, base: number, max: Float64Array, z: Float64Array, count: number): void {
+function softmaxTerms(
+  lg: Float64Array,
+  base: number,
+  max: Float64Array,
+  z: Float64Array,
+  count: number,
+): void {
   for (let r = 0; r < count; r++) {
     const e = fastExp(lg[base + r] - max[r]);
     lg[base + r] = e;
@@ -73,7 +79,7 @@ export class GaussianMixture implements Denoiser {
   private readonly zb: Float64Array;
   /** Logits, then their exponentials, component-major [k, block]. */
   private readonly lg: Float64Array;
-  /** Per distinct variance and row, when the block's rows have different σ: [distinct, block]. */
+  /** Per distinct variance and row, when the block's rows have different σ: [distinct, count]. */
   private readonly twoVb: Float64Array;
   private readonly logTb: Float64Array;
   private readonly shrinkb: Float64Array;
@@ -206,13 +212,16 @@ export class GaussianMixture implements Denoiser {
     this.cachedS2 = s2;
   }
 
-  /** Per distinct variance and row, the terms of the rows' own σ² (rows of one block with different σ). */
+  /**
+   * Per distinct variance u and row r of the block, the terms of the row's own σ² (rows of one
+   * block with different σ), at [u·count + r].
+   */
   private rowTerms(count: number): void {
-    const { block, dim, distinctVar, s2b, twoVb, logTb, shrinkb } = this;
+    const { dim, distinctVar, s2b, twoVb, logTb, shrinkb } = this;
     const nu = distinctVar.length;
     for (let u = 0; u < nu; u++) {
       const vu = distinctVar[u],
-        base = u * block;
+        base = u * count;
       for (let r = 0; r < count; r++) {
         const v = vu + s2b[r];
         twoVb[base + r] = 2 * v;
@@ -220,10 +229,9 @@ export class GaussianMixture implements Denoiser {
         shrinkb[base + r] = vu / v;
       }
     }
-    // the rows past `count` hold earlier values (positive or unset 0): harmless to take the log of
-    libm.logArray(logTb, logTb, nu * block);
+    libm.logArray(logTb, logTb, nu * count);
     const halfDim = 0.5 * dim;
-    for (let i = 0; i < nu * block; i++) logTb[i] = halfDim * logTb[i];
+    for (let i = 0; i < nu * count; i++) logTb[i] = halfDim * logTb[i];
   }
 
   /**
@@ -278,7 +286,7 @@ export class GaussianMixture implements Denoiser {
           if (l > maxb[r]) maxb[r] = l;
         }
       } else {
-        const ub = varIndex[j] * block;
+        const ub = varIndex[j] * count;
         for (let r = 0; r < count; r++) {
           const l = lw - d2b[r] / twoVb[ub + r] - logTb[ub + r];
           lg[base + r] = l;
@@ -288,7 +296,7 @@ export class GaussianMixture implements Denoiser {
     }
     // softmax numerators and their sum; the weighted sums Σ_j e_j·(μ_j + shrink_j·(x − μ_j))
     zb.fill(0, 0, count);
-    acc.fill(0);
+    for (let d = 0; d < dim; d++) acc.fill(0, d * block, d * block + count);
     for (let j = 0; j < k; j++) {
       const mo = j * dim,
         base = j * block;
@@ -301,7 +309,7 @@ export class GaussianMixture implements Denoiser {
           for (let r = 0; r < count; r++) acc[xo + r] += lg[base + r] * (mu + sh * (xt[xo + r] - mu));
         }
       } else {
-        const ub = varIndex[j] * block;
+        const ub = varIndex[j] * count;
         for (let d = 0; d < dim; d++) {
           const mu = means[mo + d],
             xo = d * block;
