@@ -9,6 +9,11 @@
  * Only IEEE arithmetic and core's deterministic functions are used (`libm.log`, correctly
  * rounded; `fastExp` in the per-point softmax; `libm.exp` elsewhere), so the output has the
  * same bits on every JavaScript runtime.
+ * Rows are evaluated in blocks (components outer, rows inner: issue 16's large batches); every
+ * row still sees the one-row formula's float64 operations in the same order, so the blocking
+ * changes no bit of the result (test/gmm-blocked.test.ts). A row's terms that depend on σ only
+ * (2v, dim/2·log v, s²/v) are computed once per σ shared by a block's rows, or per row and
+ * distinct component variance otherwise: the same values either way.
  * Because the posterior is known in closed form, every sampler's error against the true
  * probability-flow ODE can be measured with it.
  */
