@@ -37,15 +37,9 @@ const POW2 = (() => {
   return t;
 })();
 
-/** 2^k for an integer k in [-1022, 1023]. */
-function pow2(k: number): number {
-  return POW2[k + 1022];
-}
-
 /** e^x, deterministic on every runtime, within 1 ulp. */
 export function fastExp(x: number): number {
-  if (Number.isNaN(x)) return x;
-  if (x > OVERFLOW) return Infinity;
+  if (!(x <= OVERFLOW)) return Number.isNaN(x) ? x : Infinity; // NaN, or too large
   if (x < UNDERFLOW) return 0;
   const k = Math.floor(x * INV_LN2 + 0.5);
   const hi = x - k * LN2_HI;
@@ -54,7 +48,11 @@ export function fastExp(x: number): number {
   const t = r * r;
   const c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
   const y = 1 - (lo - (r * c) / (2 - c) - hi);
-  if (k >= -1021) return k === 1024 ? y * 2 * pow2(1023) : y * pow2(k);
-  // subnormal results: scale in two steps so the rounding happens once, at the end
-  return y * pow2(k + 1000) * pow2(-1000);
+  // k is an integer in [-1075, 1024]: as an int32 it indexes POW2 (2^k = POW2[k + 1022])
+  // without a float-to-index conversion (the hot path of the exact denoisers)
+  const ki = k | 0;
+  if (ki >= -1021) return ki === 1024 ? y * 2 * POW2[2045] : y * POW2[ki + 1022];
+  // subnormal results: scale in two steps (2^(k+1000), then 2^-1000) so the rounding happens
+  // once, at the end
+  return y * POW2[ki + 2022] * POW2[22];
 }

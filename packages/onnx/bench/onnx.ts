@@ -10,7 +10,10 @@
  * - `denoise`: OnnxDenoiser.denoise(x, sigma) (float64 tensors in, a fresh result tensor out);
  * - `denoise(out)`: the same writing into a caller-owned `out`;
  * - `denoise(out), preallocateOutputs`: with per-shape output tensors passed as fetches;
- * - `TS exact`: core's GaussianMixture.denoiseSync in float64 (mixture models only).
+ * - `TS exact (float32)` / `TS exact (float64)`: core's GaussianMixture.denoiseSync on float32
+ *   and on float64 tensors of the same inputs, writing into a caller-owned `out` (mixture
+ *   models only); a second table gives their ratio to the bare run (TS / onnxruntime, best
+ *   and paired median; below 1: TypeScript is faster).
  * The variants of one model and batch size run interleaved in rounds (one onnxruntime
  * intra-op thread); per variant the best and the median round, and the difference to the
  * bare run as best minus best and as the median of the per-round differences (on a busy
@@ -33,6 +36,8 @@ interface Row {
   usPerCall: number;
   medianUs: number;
   overheadUs: number;
+  /** median over rounds of this variant's time / the bare run's time in the same round */
+  pairedRatio: number;
   bytesPerCall: number;
 }
 
@@ -78,7 +83,7 @@ async function measureGroup(
   variants: [string, Fn][],
   targetMs: number,
   rounds: number,
-): Promise<{ what: string; us: number; median: number; overhead: number; bytes: number }[]> {
+): Promise<{ what: string; us: number; median: number; overhead: number; ratio: number; bytes: number }[]> {
   for (const [, fn] of variants) for (let i = 0; i < 3; i++) await fn(); // warm-up
   const probe = await timeLoop(variants[0][1], 3);
   const n = Math.max(1, Math.round((targetMs * 1000) / Math.max(probe, 0.05)));
@@ -97,6 +102,7 @@ async function measureGroup(
       us: Math.min(...times[v]),
       median: median(times[v]),
       overhead: median(diffs),
+      ratio: median(times[v].map((t, r) => t / times[0][r])),
       bytes: await bytesPerCall(variants[v][1]),
     });
   }
@@ -138,6 +144,8 @@ export async function runOnnxBench(
       };
       const fetches = { denoised: new ort.Tensor(dtype, new Arr(B * dim), [B, dim]) };
       const out = tensor(new Float64Array(B * dim), [B, dim]);
+      const x32 = tensor(Float32Array.from(x64), [B, dim]);
+      const out32 = tensor(new Float32Array(B * dim), [B, dim]);
       const variants: [string, Fn][] = [
         ["bare run", () => session.run(feeds)],
         ["bare run+fetch", () => session.run(feeds, fetches)],
@@ -145,7 +153,10 @@ export async function runOnnxBench(
         ["denoise(out)", () => den.denoise(x, sig, out)],
         ["denoise(out), preallocateOutputs", () => denPre.denoise(x, sig, out)],
       ];
-      if (gmm) variants.push(["TS exact (float64)", () => gmm.denoiseSync(x, sig, out)]);
+      if (gmm) {
+        variants.push(["TS exact (float32)", () => gmm.denoiseSync(x32, sig, out32)]);
+        variants.push(["TS exact (float64)", () => gmm.denoiseSync(x, sig, out)]);
+      }
       for (const r of await measureGroup(variants, targetMs, rounds)) {
         rows.push({
           model: name,
@@ -154,6 +165,7 @@ export async function runOnnxBench(
           usPerCall: r.us,
           medianUs: r.median,
           overheadUs: r.overhead,
+          pairedRatio: r.ratio,
           bytesPerCall: r.bytes,
         });
       }
@@ -186,6 +198,22 @@ export function formatOnnxBench(rows: Row[]): string {
   return lines.join("\n");
 }
 
+/** TS exact / bare onnxruntime run, per mixture model, batch and TS dtype (issue 16's goal: <= 1). */
+export function formatTsRatio(rows: Row[]): string {
+  const lines = [
+    "| model | batch | TS | TS best µs | ORT best µs | TS / ORT (best) | TS / ORT (paired median) |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    if (!r.what.startsWith("TS exact")) continue;
+    const bare = rows.find((b) => b.model === r.model && b.batch === r.batch && b.what === "bare run")!;
+    lines.push(
+      `| ${r.model} | ${r.batch} | ${r.what.slice("TS exact ".length)} | ${r.usPerCall.toFixed(1)} | ${bare.usPerCall.toFixed(1)} | ${(r.usPerCall / bare.usPerCall).toFixed(2)} | ${r.pairedRatio.toFixed(2)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (!gc) console.error("(run node with --expose-gc to measure allocations)");
   // optional argument: comma-separated batch sizes (default 1,16,1024,65536)
@@ -193,4 +221,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const rows = await runOnnxBench(batches ? { batches } : {});
   console.log(`onnxruntime-node ${ort.env.versions.node ?? "?"}, Node ${process.version}, 1 intra-op thread`);
   console.log(formatOnnxBench(rows));
+  if (rows.some((r) => r.what.startsWith("TS exact"))) {
+    console.log("");
+    console.log(formatTsRatio(rows));
+  }
 }
