@@ -264,7 +264,8 @@ export function openReportDir(outArg: string, opt = "--out"): ReportDir {
   };
 }
 
-function realOrSelf(p: string): string {
+/** The real path of p (links resolved), or p itself where it does not exist. */
+export function realOrSelf(p: string): string {
   try {
     return realpathSync(p);
   } catch {

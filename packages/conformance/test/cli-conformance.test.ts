@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { causeIds, type Report, reportSchema } from "../src/report/schema.js";
 import { formatGap } from "../src/report/svg/format.js";
 import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
+import { consistencyProblems, plotTextOverlaps } from "./report-consistency.js";
 import { edmkit, FIXTURES } from "./cli-helpers.js";
 import { listFixtureFiles } from "@edmkit/core/node";
 
@@ -43,7 +44,7 @@ describe("edmkit conformance", () => {
   test("every bundled fixture is replayed and passes", () => {
     const files = listFixtureFiles(`${FIXTURES}reference`);
     expect(report.fixtures.results).toHaveLength(files.length);
-    expect(report.fixtures.summary).toEqual({ passed: files.length, failed: 0, unsupported: 0 });
+    expect(report.fixtures.summary).toEqual({ passed: files.length, failed: 0, unsupported: 0, invalid: 0 });
     for (const lib of ["k-diffusion", "diffusers", "edm"])
       expect(report.fixtures.byLibrary[lib].passed).toBeGreaterThan(0);
   });
@@ -205,6 +206,11 @@ describe("edmkit conformance", () => {
       expect(external).toEqual([]);
       // every table of the real report fits its container at 1280 px
       expect(await tablesWiderThanContainer(page)).toEqual([]);
+      // one source per figure in the real report, as rendered; plot titles clear of legends
+      const consistency = await consistencyProblems(page, report);
+      expect(consistency.checked).toBeGreaterThan(3 * report.pairs.length);
+      expect(consistency.problems).toEqual([]);
+      expect(await plotTextOverlaps(page)).toEqual([]);
     } finally {
       await browser.close();
     }

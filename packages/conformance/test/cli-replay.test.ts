@@ -127,6 +127,54 @@ describe("edmkit replay", () => {
     expect(out.results.map((x: { status: string }) => x.status).sort()).toEqual(["invalid", "pass"]);
   });
 
+  test("conformance --fixtures with one malformed file: listed as invalid, the rest replayed, report written, exit 2", () => {
+    const root = mkdtempSync(join(tmpdir(), "edmkit-confmixed-"));
+    const ref = join(root, "reference");
+    mkdirSync(ref);
+    for (const name of ["sample_euler__gmm1d-bimodal__karras12", "sample_dpmpp_2m__gmm1d-bimodal__karras12"])
+      writeFileSync(join(ref, `${name}.json`), readFileSync(`${FIXTURES}reference/k-diffusion/${name}.json`));
+    // the same fixture with its `shape` removed, and one with a step moved by 1e-3
+    const f = JSON.parse(
+      readFileSync(`${FIXTURES}reference/k-diffusion/sample_euler__gmm1d-bimodal__karras12.json`, "utf8"),
+    );
+    const noShape = { ...f, id: "x/no-shape" };
+    delete noShape.shape;
+    writeFileSync(join(ref, "no-shape.json"), JSON.stringify(noShape));
+    const moved = structuredClone(f);
+    moved.id = "x/moved-step";
+    moved.steps[3].x[1] += 1e-3;
+    writeFileSync(join(ref, "moved.json"), JSON.stringify(moved));
+    const out = join(root, "out");
+    const r = edmkit([
+      "conformance",
+      "--fixtures",
+      root,
+      "--only",
+      "fixture:",
+      "--workers",
+      "1",
+      "--out",
+      out,
+    ]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toMatch(/fixtures: 2 passed, 1 failed, 0 unsupported, 1 invalid/);
+    expect(r.stdout).toMatch(/PROBLEM: fixture .*no-shape\.json invalid: .*no-shape\.json: field `shape`/);
+    // a failure outside the model calls names its first failed check, never "(step ?)"
+    expect(r.stdout).toMatch(/PROBLEM: fixture x\/moved-step fail: steps: first at steps\[3\]\.x/);
+    expect(r.stdout).not.toMatch(/step \?/);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^edmkit: conformance: invalid fixture: .*no-shape\.json: field `shape`/),
+    ]);
+    const rep = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+    expect(rep.fixtures.summary).toEqual({ passed: 2, failed: 1, unsupported: 0, invalid: 1 });
+    const bad = rep.fixtures.results.find((x: { status: string }) => x.status === "invalid");
+    expect(bad.file).toMatch(/no-shape\.json$/);
+    expect(bad.message).toMatch(/field `shape`/);
+    const html = readFileSync(join(out, "index.html"), "utf8");
+    expect(html).toMatch(/<span class="badge bad">invalid<\/span>/);
+    expect(html).toMatch(/1 invalid \(the file did not parse or validate; not replayed\)/);
+  });
+
   test("bad input: one clear line on stderr, exit 2, no stack trace", () => {
     const dir = mkdtempSync(join(tmpdir(), "edmkit-bad-"));
     writeFileSync(join(dir, "broken.json"), JSON.stringify({ format: "edmkit-fixture/1", id: "x" }));

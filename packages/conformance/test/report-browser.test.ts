@@ -15,6 +15,8 @@ import { sampleReport } from "./sample-report.js";
 import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
 import { sampleImages } from "./images-fixture.js";
 import { mapDistributions, samplerMap } from "../src/conformance/webui.js";
+import { consistencyProblems, plotTextOverlaps } from "./report-consistency.js";
+import { formatGap } from "../src/report/svg/format.js";
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tmpDir = join(pkgDir, ".tmp");
@@ -147,9 +149,60 @@ describe("the HTML report in a browser", () => {
     await page.emulateMedia({ media: "screen" });
     await page.setViewportSize({ width: 1280, height: 900 });
 
+    // One source per figure: every place that shows a pair's first divergent call, max gap or
+    // output gap (All pairs, Divergences, the sparkline tooltips, the heatmap cells) shows the
+    // number the pair carries, as the browser renders it.
+    const mismatches = await consistencyProblems(page, report);
+    expect(mismatches.checked).toBeGreaterThan(3 * report.pairs.length);
+    expect(mismatches.problems).toEqual([]);
+
+    // Plots: no title runs into a legend or off its figure, as laid out by the browser.
+    expect(await plotTextOverlaps(page)).toEqual([]);
+
     await page.screenshot({ path: join(tmpDir, "report-screenshot.png"), fullPage: true });
     expect(external).toEqual([]);
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("the consistency and layout checks catch a wrong number and an overlapping title", async () => {
+    expect(browser, "Chromium did not start").toBeDefined();
+    const report = sampleReport();
+    const p = report.pairs.find((x) => x.verdict === "diverge" && x.maxGap !== null && x.maxGap > 0)!;
+    let html = renderHtml(report);
+    // the first sparkline says max 0 (the issue's Heun case), one All pairs cell another max gap
+    html = html.replace(/(<title>gap \(max[^<]*max )[^<]+(<\/title>)/, "$10$2");
+    const allPairs = html.indexOf('id="pairs"');
+    const cell = html.indexOf(`<span class="num">${formatGap(p.maxGap)}</span>`, allPairs);
+    expect(cell).toBeGreaterThan(allPairs);
+    html = `${html.slice(0, cell)}<span class="num">9.99</span>${html.slice(cell + `<span class="num">${formatGap(p.maxGap)}</span>`.length)}`;
+    // the first Root causes card shows another max gap than its minimal pair
+    const causes = html.indexOf('id="causes"');
+    const kv = html.indexOf('<span class="k">max gap</span><span class="num">', causes);
+    expect(kv).toBeGreaterThan(causes);
+    const numAt = kv + '<span class="k">max gap</span><span class="num">'.length;
+    html = `${html.slice(0, numAt)}7.77${html.slice(html.indexOf("</span>", numAt))}`;
+    // a legend text moved onto the accuracy title
+    html = html.replace(/(<svg[^>]*class="plot-accuracy"[^>]*>)/, '$1<text x="10" y="20">sampler</text>');
+    const file = join(tmpDir, "report-browser-broken.html");
+    writeFileSync(file, html);
+    const context = await browser!.newContext({
+      javaScriptEnabled: false,
+      viewport: { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    const { problems } = await consistencyProblems(page, report);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/sparkline: tooltip max 0, the pair's max gap/),
+        `All pairs ${p.id} max gap: shows 9.99, the pair has ${formatGap(p.maxGap)}`,
+        expect.stringMatching(/^Root causes [a-z0-9-]+ max gap: shows 7\.77, the pair has /),
+      ]),
+    );
+    expect(await plotTextOverlaps(page)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/plot-accuracy 0 title .*: overlaps 'sampler'/)]),
+    );
     await context.close();
   });
 });

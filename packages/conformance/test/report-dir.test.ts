@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -235,6 +236,28 @@ describe("merge accepts only one complete, consistent split of one suite", () =>
     expect(env.workers).toBe(2);
     expect(env.shard).toBe("merged 2 shards, workers 1+1");
     expect(readFileSync(join(out, "report.md"), "utf8")).toMatch(/2 workers, merged 2 shards, workers 1\+1/);
+  });
+
+  test("merge never writes into one of its shard folders (the default --out included)", () => {
+    const before = snapshot(s12);
+    const r = edmkit(["merge", s12, s22, "--out", s12]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /--out .* is the shard folder .*: the merged report would replace one of its inputs/,
+    );
+    expect(snapshot(s12)).toEqual(before);
+    // a shard written to the default reports/ and merged without --out: refused, shard intact
+    const cwd = tmp("merge-default");
+    cpSync(s12, join(cwd, "reports"), { recursive: true });
+    const inside = snapshot(join(cwd, "reports"));
+    const m = edmkit(["merge", "reports", s22], { cwd });
+    expect(m.status).toBe(2);
+    expect(m.stderr).toMatch(/--out reports is the shard folder reports/);
+    expect(snapshot(join(cwd, "reports"))).toEqual(inside);
+    // with another --out it merges and says where it wrote
+    const ok = edmkit(["merge", "reports", s22, "--out", "merged"], { cwd });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/report written to merged\//);
   });
 
   test("incomplete, duplicated, mixed splits and other versions: exit 2 with the reason", () => {

@@ -248,6 +248,8 @@ function accuracy(): AccuracyResult[] {
       stochastic: true,
       distance: ancestralPoints.map((p) => ({ nfe: p.nfe, value: p.error })),
       distanceName: "W1 to the mixture (sorted samples)",
+      distanceFloor: 0.02,
+      distanceFloorMethod: "expected W1 of the synthetic sample count",
     },
   ];
 }
@@ -480,7 +482,7 @@ function fixtures(): Report["fixtures"] {
     }),
     { passed: 0, failed: 0, unsupported: 0 },
   );
-  return { summary, byLibrary, results };
+  return { summary: { ...summary, invalid: 0 }, byLibrary, results };
 }
 
 /**
@@ -589,6 +591,13 @@ export function sampleReport(): Report {
   );
   // Symmetrize (the random factor above is drawn per cell).
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) gapsMatrix[i][j] = gapsMatrix[j][i];
+  // One source: a cell of a compared pair is that pair's output gap.
+  const heatIds = heatLabels.map((h) => h.id);
+  for (const p of pairs) {
+    const i = heatIds.indexOf(p.a.id),
+      j = heatIds.indexOf(p.b.id);
+    if (i >= 0 && j >= 0 && p.outputGap !== null) gapsMatrix[i][j] = gapsMatrix[j][i] = p.outputGap;
+  }
   const problems = [
     ...pairs
       .filter((p) => p.cause === "unexplained")
@@ -763,6 +772,7 @@ export function sampleReport(): Report {
       heatmap: {
         scenario: "gmm-1d, Euler family (synthetic)",
         labels: heatLabels.map((h) => h.label),
+        ids: heatIds,
         gaps: gapsMatrix,
       },
     },

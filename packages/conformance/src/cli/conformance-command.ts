@@ -10,7 +10,7 @@ import { onnxDevices } from "@edmkit/onnx";
 import { trajectoryAnimation } from "../report/gif.js";
 import { renderHtml } from "../report/render-html.js";
 import { renderMarkdown } from "../report/render-markdown.js";
-import { openReportDir, type ReportDir, writeReportDir } from "../report-dir.js";
+import { openReportDir, type ReportDir, realOrSelf, writeReportDir } from "../report-dir.js";
 import { type Report, reportSchema } from "../report/schema.js";
 import { fmtErr, table } from "./format.js";
 import { readShardSet, SHARD_FORMAT, type ShardManifest, shardOf } from "./shards.js";
@@ -36,14 +36,20 @@ before the run starts. The previous report stays intact if the run fails or is k
 A relative DIR is taken from the folder you ran the command in, also under "pnpm
 conformance" from a subfolder (pnpm and npm pass that folder as INIT_CWD).
 
-Exit status: 0 clean, 1 a fixture failed or a divergence is unexplained, 2 bad input (the
---device asked for is not available here included: docs/gpu.md says how to get it).`;
+A malformed fixture file is listed as invalid (which file, which field; also on stderr),
+the rest of the suite runs and the report is written; the run then exits 2.
+
+Exit status: 0 clean, 1 a fixture failed or a divergence is unexplained, 2 bad input (an
+invalid fixture file, or the --device asked for not available here: docs/gpu.md says how
+to get it).`;
 
 export const mergeHelp = `edmkit merge <shard-dir>... [--out DIR]
 
 Combines the outputs of "edmkit conformance --shard i/n" runs into one report. The folders
 must be one complete split of one suite: the same tasks, package versions and n, every shard
-1/n .. n/n exactly once (in any order). --out as for "edmkit conformance".`;
+1/n .. n/n exactly once (in any order). --out (default: reports) as for "edmkit
+conformance", and never one of the shard folders: merging into an input is refused. The
+output says where the report was written and the worker threads of each shard.`;
 
 const require = createRequire(import.meta.url);
 
@@ -100,25 +106,38 @@ async function writeReport(
 function printSummary(r: Report, out: string): void {
   const s = r.fixtures.summary;
   const lines = [
-    `fixtures: ${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported`,
+    `fixtures: ${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported${s.invalid ? `, ${s.invalid} invalid` : ""}`,
     "",
-    table(
-      ["pair", "verdict", "first call", "max gap", "output gap", "cause"],
-      r.pairs.map((p) => [
-        p.id,
-        p.verdict,
-        p.firstModelCall === null ? "-" : String(p.firstModelCall),
-        fmtErr(p.maxGap ?? NaN),
-        fmtErr(p.outputGap ?? NaN),
-        p.cause ?? "-",
-      ]),
-    ),
+    r.pairs.length === 0
+      ? 'pairs: none in this run (they come from the task "scenarios" and the ONNX tasks)'
+      : table(
+          ["pair", "verdict", "first call", "max gap", "output gap", "cause"],
+          r.pairs.map((p) => [
+            p.id,
+            p.verdict,
+            p.firstModelCall === null ? "-" : String(p.firstModelCall),
+            fmtErr(p.maxGap ?? NaN),
+            fmtErr(p.outputGap ?? NaN),
+            p.cause ?? "-",
+          ]),
+        ),
     "",
     `equivalence groups: ${r.equivalence.length}; root causes demonstrated: ${r.causes.length}; accuracy curves: ${r.accuracy.length}`,
     ...r.problems.map((p) => `PROBLEM: ${p}`),
     `report written to ${out}/ (index.html, report.md, report.json) in ${r.durationSeconds.toFixed(1)} s`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * The exit status of a written report: 2 when a fixture file was invalid (bad input, named on
+ * stderr; the rest of the suite still ran and the report lists it), else 1 for any problem.
+ */
+function exitStatus(r: Report, command: string): number {
+  const invalid = r.fixtures.results.filter((f) => f.status === "invalid");
+  for (const f of invalid) process.stderr.write(`edmkit: ${command}: invalid fixture: ${f.message}\n`);
+  if (invalid.length) return 2;
+  return r.problems.length === 0 ? 0 : 1;
 }
 
 /** What --only selected, by kind of task; says when the pairs' task (scenarios) is left out. */
@@ -240,7 +259,7 @@ export async function conformanceCommand(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  return report.problems.length === 0 ? 0 : 1;
+  return exitStatus(report, "conformance");
 }
 
 export async function mergeCommand(argv: string[]): Promise<number> {
@@ -260,6 +279,14 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("merge: give the output folders of the shards");
+  // the merged report never replaces one of its own inputs (the default --out is reports/,
+  // where a shard run without --out wrote)
+  const outReal = realOrSelf(resolve(values.out!));
+  for (const dir of positionals)
+    if (realOrSelf(resolve(dir)) === outReal)
+      throw new UsageError(
+        `merge: --out ${values.out} is the shard folder ${dir}: the merged report would replace one of its inputs; give another --out (e.g. --out reports-merged)`,
+      );
   const { results, manifest, seconds, workers } = readShardSet(positionals);
   const merged = `merged ${positionals.length} shards, workers ${workers.join("+")}`;
   const report = assembleReport(results, {
@@ -273,5 +300,5 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   await writeReport(out, report, results, { ...manifest, shard: null, workers: report.environment.workers });
   process.stdout.write(`${merged}\n`);
   printSummary(report, values.out!);
-  return report.problems.length === 0 ? 0 : 1;
+  return exitStatus(report, "merge");
 }

@@ -8,6 +8,7 @@
 import { GaussianMixture, type GmmSpec } from "@edmkit/core";
 import { encodePng } from "../graphics/png.js";
 import { parseHex, Raster } from "../graphics/raster.js";
+import { textWidth as svgTextWidth } from "../report/svg/common.js";
 import { linearTicks, PLOT_STEPS } from "../graphics/ticks.js";
 
 export interface PlotInput {
@@ -73,7 +74,8 @@ export interface PlotSummary {
 
 const W = 640,
   H = 480;
-const M = { left: 64, right: 24, top: 44, bottom: 48 };
+const M = { left: 64, right: 24, top: 56, bottom: 48 };
+const TITLE_SIZE = 14;
 const BLUE = "#1f77b4",
   RED = "#d62728",
   GREY = "#444444",
@@ -374,6 +376,39 @@ function scatterScene(input: PlotInput, items: Item[]): PlotSummary {
   return { kind: "scatter", points: n, dropped, density: spec !== undefined };
 }
 
+const TITLE_X = 12;
+
+/** Width of a title in whichever rendering is wider: the SVG's sans-serif or the PNG's 5x7 font. */
+function titleWidth(s: string): number {
+  return Math.max(svgTextWidth(s, TITLE_SIZE), Raster.textWidth(s, 1));
+}
+
+/**
+ * A title broken at spaces into at most two lines that fit `maxWidth` (the second ends in "…"
+ * when even two are not enough), so no title runs off the image.
+ */
+export function titleLines(title: string, maxWidth: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of title.split(" ")) {
+    const next = line ? `${line} ${word}` : word;
+    if (titleWidth(next) <= maxWidth || !line) line = next;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  lines.push(line);
+  const fit = (s: string) => {
+    if (titleWidth(s) <= maxWidth) return s;
+    let t = s;
+    while (t.length > 1 && titleWidth(`${t}…`) > maxWidth) t = t.slice(0, -1);
+    return `${t}…`;
+  };
+  if (lines.length <= 2) return lines.map(fit);
+  return [fit(lines[0]), fit(lines.slice(1).join(" "))];
+}
+
 /** The scene of a plot, and what it shows. */
 export function plotScene(input: PlotInput): { scene: Scene; summary: PlotSummary } {
   if (!(input.dim >= 1) || input.samples.length !== input.rows * input.dim) {
@@ -386,15 +421,17 @@ export function plotScene(input: PlotInput): { scene: Scene; summary: PlotSummar
   const items: Item[] = [{ kind: "rect", cls: "background", x: 0, y: 0, w: W, h: H, fill: "#ffffff" }];
   const summary = input.dim === 1 ? histogramScene(input, items) : scatterScene(input, items);
   const dropped = summary.dropped ? ` (${summary.dropped} non-finite rows left out)` : "";
-  items.push({
-    kind: "text",
-    cls: "title",
-    x: M.left,
-    y: 22,
-    text: `${input.title}${dropped}`,
-    anchor: "start",
-    size: 14,
-  });
+  const lines = titleLines(`${input.title}${dropped}`, W - 2 * TITLE_X);
+  for (const [k, line] of lines.entries())
+    items.push({
+      kind: "text",
+      cls: "title",
+      x: TITLE_X,
+      y: 20 + 16 * k,
+      text: line,
+      anchor: "start",
+      size: TITLE_SIZE,
+    });
   return { scene: { width: W, height: H, items }, summary };
 }
 
@@ -443,7 +480,7 @@ export function renderSvg(scene: Scene): string {
   return `${out.join("\n")}\n`;
 }
 
-/** The scene rasterized to PNG (text in a 3x5 pixel font). */
+/** The scene rasterized to PNG (text in the 5x7 pixel font, titles in black). */
 export function renderPng(scene: Scene): Uint8Array {
   const img = new Raster(scene.width, scene.height);
   for (const it of scene.items) {
@@ -471,14 +508,7 @@ export function renderPng(scene: Scene): Uint8Array {
         }
         break;
       case "text":
-        img.text(
-          it.x,
-          it.y,
-          it.text,
-          parseHex(it.cls === "title" ? "#000000" : GREY),
-          it.size >= 14 ? 2 : it.size >= 11 ? 2 : 1,
-          it.anchor,
-        );
+        img.text(it.x, it.y, it.text, parseHex(it.cls === "title" ? "#000000" : GREY), 1, it.anchor);
         break;
     }
   }

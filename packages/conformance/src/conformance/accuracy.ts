@@ -114,13 +114,7 @@ export async function deterministicAccuracy(sampler: DetSampler): Promise<Accura
 /** W1 distance between an empirical 1-D sample and the bimodal mixture (numerical CDF integral). */
 export function wassersteinToBimodal(samples: ArrayLike<number>): number {
   const xs = Float64Array.from(samples).sort();
-  const cdf = (x: number) => {
-    let s = 0;
-    for (let k = 0; k < BIMODAL.weights.length; k++) {
-      s += BIMODAL.weights[k] * 0.5 * (1 + erf((x - BIMODAL.means[k][0]) / (BIMODAL.stds[k] * Math.SQRT2)));
-    }
-    return s;
-  };
+  const cdf = bimodalCdf;
   const lo = Math.min(xs[0], -4),
     hi = Math.max(xs[xs.length - 1], 4),
     m = 8000,
@@ -133,6 +127,35 @@ export function wassersteinToBimodal(samples: ArrayLike<number>): number {
     w += Math.abs(j / xs.length - cdf(x)) * h;
   }
   return w;
+}
+
+/** The bimodal mixture's CDF. */
+function bimodalCdf(x: number): number {
+  let s = 0;
+  for (let k = 0; k < BIMODAL.weights.length; k++)
+    s += BIMODAL.weights[k] * 0.5 * (1 + erf((x - BIMODAL.means[k][0]) / (BIMODAL.stds[k] * Math.SQRT2)));
+  return s;
+}
+
+/**
+ * The sampling floor of the W1 measurement: the expected W1 distance between n independent
+ * samples of the bimodal mixture itself and the mixture. W1 in 1-D is the integral of
+ * |F_n(x) - F(x)|; for large n, F_n(x) - F(x) is normal with variance F(1 - F) / n, whose mean
+ * absolute value is sqrt(2 / (pi n)) sqrt(F(1 - F)). So E[W1] = sqrt(2 / (pi n)) times the
+ * integral of sqrt(F(1 - F)) (midpoint rule on [-6, 6], where the mixture's tails are below
+ * 1e-40). A sampler whose W1 sits at this level is as close to the mixture as n exact samples.
+ */
+export function w1SamplingFloor(n: number): number {
+  const lo = -6,
+    hi = 6,
+    m = 12000,
+    h = (hi - lo) / m;
+  let integral = 0;
+  for (let i = 0; i < m; i++) {
+    const f = bimodalCdf(lo + (i + 0.5) * h);
+    integral += Math.sqrt(Math.max(0, f * (1 - f))) * h;
+  }
+  return Math.sqrt(2 / (Math.PI * n)) * integral;
 }
 
 /** erf with |error| < 1.2e-7 (Numerical Recipes' erfc Chebyshev fit); enough for a W1 estimate. */
@@ -168,12 +191,14 @@ const STOCHASTIC: { name: string; sampler: KdSamplerName | "edm churn"; kwargs?:
     { name: "edm churn (S_churn = 40)", sampler: "edm churn" },
   ];
 export const STOCHASTIC_NAMES = STOCHASTIC.map((s) => s.name);
+/** Samples per stochastic accuracy point (W1 is measured on this many). */
+export const STOCHASTIC_SAMPLES = 4000;
 
 export async function stochasticAccuracy(name: string): Promise<AccuracyResult> {
   const s = STOCHASTIC.find((x) => x.name === name);
   if (!s) throw new Error(`unknown stochastic sampler ${name}`);
   const model = namedMixtureDenoiser("gmm1d-bimodal");
-  const z = new TorchGenerator(12).randn([4000, 1], "float64");
+  const z = new TorchGenerator(12).randn([STOCHASTIC_SAMPLES, 1], "float64");
   const distance: { nfe: number; value: number }[] = [];
   const points: AccuracyResult["points"] = [];
   for (const n of STEP_COUNTS) {
@@ -218,11 +243,13 @@ export async function stochasticAccuracy(name: string): Promise<AccuracyResult> 
   return {
     sampler: s.name,
     library: s.sampler === "edm churn" ? "edm" : "k-diffusion",
-    model: "gmm1d-bimodal (exact), 4000 samples",
+    model: `gmm1d-bimodal (exact), ${STOCHASTIC_SAMPLES} samples`,
     points,
     fittedOrder: null,
     stochastic: true,
     distance,
     distanceName: "W1 to the true mixture",
+    distanceFloor: w1SamplingFloor(STOCHASTIC_SAMPLES),
+    distanceFloorMethod: `expected W1 of ${STOCHASTIC_SAMPLES} exact samples of the mixture: sqrt(2/(π n)) ∫ sqrt(F(1 − F)) dx (F the mixture's CDF)`,
   };
 }

@@ -82,9 +82,14 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
   for (const r of results) if (r.error) problems.push(`task ${r.id} failed: ${r.error}`);
 
   const fixtures = results.flatMap((r) => (r.kind === "fixture" && r.value ? [r.value] : []));
-  const summary = { passed: 0, failed: 0, unsupported: 0 };
+  const summary = { passed: 0, failed: 0, unsupported: 0, invalid: 0 };
   const byLibrary: Report["fixtures"]["byLibrary"] = {};
   for (const f of fixtures) {
+    if (f.status === "invalid") {
+      summary.invalid++;
+      problems.push(`fixture ${f.file} invalid: ${f.message ?? "malformed"}`);
+      continue;
+    }
     const lib = (byLibrary[f.library] ??= { passed: 0, failed: 0, unsupported: 0 });
     const key = f.status === "pass" ? "passed" : f.status === "unsupported" ? "unsupported" : "failed";
     summary[key]++;
@@ -92,7 +97,7 @@ export function assembleReport(results: TaskResult[], info: AssembleInfo): Repor
     if (f.status !== "pass") {
       const d = f.firstDivergence;
       problems.push(
-        `fixture ${f.id} ${f.status}${d ? `: first diverging model call ${d.modelCall} (step ${d.step ?? "?"}, |d| = ${d.maxAbs?.toExponential(2) ?? "?"}, ${d.field})` : f.message ? `: ${f.message}` : ""}`,
+        `fixture ${f.id} ${f.status}${d ? `: first diverging model call ${d.modelCall} (${d.step === null ? "" : `step ${d.step}, `}|d| = ${d.maxAbs === null ? "not finite" : d.maxAbs.toExponential(2)}, ${d.field})` : f.message ? `: ${f.message}` : ""}`,
       );
     }
   }

@@ -2,13 +2,23 @@
  * Data for the report's pictures: 1-D trajectories over the noisy data density, 2-D sample
  * clouds per sampler, and a pairwise divergence heatmap.
  */
-import { TorchGenerator, maxAbsDiff, scale, zerosLike } from "@edmkit/core";
+import {
+  EdmPrecondGmmModel,
+  type Tensor,
+  TorchGenerator,
+  maxAbsDiff,
+  namedMixtures,
+  scale,
+  zerosLike,
+} from "@edmkit/core";
+import { schedulers } from "@edmkit/diffusers";
 import { linearSchedule } from "@edmkit/edm";
 import * as kd from "@edmkit/k-diffusion";
 import type { Report } from "../report/schema.js";
 import { namedMixtureDenoiser } from "@edmkit/core";
 import type { SamplerName as KdSamplerName } from "@edmkit/k-diffusion";
 import { runEdm, runKd, runNvlabs } from "../runners/record.js";
+import { runDiffusers as diffusersLoop } from "../runners/run.js";
 import { SEED } from "./scenarios/setups.js";
 import { AlignedNoise, type TrajectoryRun } from "./trajectory.js";
 
@@ -26,7 +36,27 @@ const HEATMAP_IDS = [
   "edm/edm_sampler",
   "k-diffusion/sample_dpm_2",
   "k-diffusion/sample_dpmpp_2m",
+  // no scenario pair: this row's cells come from this figure alone
+  "diffusers/EDMEulerScheduler@heatmap",
 ];
+
+/**
+ * diffusers' EDMEulerScheduler on the same mixture, grid (its Karras 0.002..80, rho 7, then 0)
+ * and latents: the scheduler applies c_in, c_skip, c_out to an EDM-preconditioned network
+ * whose D is the mixture's, in float32 scalars. Started at z sigma_max like the others (its own
+ * init_noise_sigma is sqrt(sigma_max^2 + 1)).
+ */
+async function diffusersEdmEuler(z: Tensor, steps: number): Promise<Float64Array> {
+  const sched = new schedulers.EDMEulerScheduler({}, {});
+  sched.setTimesteps(steps);
+  const sigmaData = 0.5;
+  const net = new EdmPrecondGmmModel({ gmm: namedMixtures["gmm2d-ring8"](), sigmaData });
+  const model = async (sample: Tensor, t: number) =>
+    net.predict(sample, new Float64Array(sample.shape[0]).fill(t));
+  const x0 = scale(zerosLike(z), z, sched.sigmas[0]);
+  const out = await diffusersLoop(sched, model, x0, { scaleLatents: false });
+  return Float64Array.from(out.data);
+}
 
 type Figures = Report["figures"];
 
@@ -232,11 +262,12 @@ export async function heatmap(): Promise<Figures["heatmap"]> {
   ];
   const outs: Float64Array[] = [];
   for (const [, p] of runs) outs.push((await p).output);
+  outs.push(await diffusersEdmEuler(z, 12));
   const gaps = outs.map((a, i) => outs.map((b, j) => (i === j ? null : maxAbsDiff(a, b))));
   return {
     scenario:
-      "deterministic samplers, gmm2d-ring8, Karras N = 12, the scenarios' latents: max |output_a - output_b| (the output gap of the pairs table)",
-    labels: runs.map((r) => r[0]),
+      "deterministic samplers of k-diffusion, EDM, NVlabs and diffusers, gmm2d-ring8, Karras N = 12, the scenarios' latents: max |output_a - output_b| (the output gap of the pairs table where the pair is one)",
+    labels: [...runs.map((r) => r[0]), "diffusers EDMEuler (float32)"],
     ids: HEATMAP_IDS,
     gaps,
   };

@@ -5,6 +5,7 @@
  * `edmkit merge` can assemble a report from several shards.
  */
 import { relative } from "node:path";
+import { ArgumentError } from "@edmkit/core";
 import { listFixtureFiles, loadFixture } from "@edmkit/core/node";
 import { type OnnxDevice, onnxDevices } from "@edmkit/onnx";
 import { replayOne } from "../replay.js";
@@ -46,18 +47,50 @@ export function listTasks(ctx: SuiteContext): string[] {
   ];
 }
 
+/** The report's entry for a fixture file that does not parse or validate. */
+function invalidFixture(file: string, message: string) {
+  return {
+    id: file,
+    file,
+    library: "",
+    entry: "",
+    status: "invalid" as const,
+    maxAbsError: null,
+    tolerance: null,
+    firstDivergence: null,
+    message: message.replace(/[\r\n]+/g, " "),
+    seconds: 0,
+  };
+}
+
+/** "steps: first at steps[4].x": the first failed check of a replay, as the replay table shows it. */
+function failedCheck(checks: readonly { name: string; ok: boolean; detail?: string }[]): string | undefined {
+  const bad = checks.find((c) => !c.ok);
+  return bad ? `${bad.name}${bad.detail ? `: ${bad.detail}` : ""}` : undefined;
+}
+
 /** What a task computes, by kind; `arg` is the rest of its id. */
 async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<unknown> {
   switch (kind) {
     case "fixture": {
       const file = `${ctx.root}/${arg}`;
-      const fixture = loadFixture(file);
+      let fixture: ReturnType<typeof loadFixture>;
+      try {
+        fixture = loadFixture(file);
+      } catch (e) {
+        // a malformed file is listed as invalid (which file, which field); the rest still run
+        if (!(e instanceof ArgumentError)) throw e;
+        return invalidFixture(arg, e.message);
+      }
       const r = await replayOne(arg, fixture, ctx.toleranceScale);
       const tol =
         "tolerance" in fixture && fixture.tolerance
           ? { abs: fixture.tolerance.abs, rel: fixture.tolerance.rel }
           : null;
-      return { ...r, tolerance: tol };
+      // a failure outside the model calls (a step, the output, the NFE) names its first failed check
+      const failed =
+        r.status === "fail" && !r.firstDivergence && !r.message ? failedCheck(r.checks) : undefined;
+      return { ...r, tolerance: tol, ...(failed ? { message: failed } : {}) };
     }
     case "scenarios": {
       const s = await runScenarios();

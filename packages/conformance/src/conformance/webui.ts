@@ -320,10 +320,13 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       pairs.push(ladder);
     }
     pairs.push(p64);
+    // A row whose ladder measures a named rule diverges for that rule, however small its gap
+    // (the pair's verdict in All pairs and Divergences says the same); "float32 round-off" is
+    // kept for a row that differs only within float32's bound and has no rule to name.
     const verdict: SamplerMapRow["verdict"] =
       p64.verdict === "identical"
         ? "identical"
-        : p32.verdict === "identical"
+        : p32.verdict === "identical" && rungs.length === 0
           ? "float32 round-off"
           : "diverge";
     const open = verdict === "diverge" && !closes;

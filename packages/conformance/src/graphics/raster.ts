@@ -1,9 +1,10 @@
 /**
  * The rasters edmkit draws on, without a graphics dependency: an RGBA raster with alpha
- * blending (the CLI's PNG plots) and an indexed-colour canvas (the report's GIF animation),
- * both writing text in the one 3x5 pixel font (./font.ts).
+ * blending (the CLI's PNG plots, text in the 5x7 font of ./font5x7.ts, with lower case) and an
+ * indexed-colour canvas (the report's GIF animation, text in the 3x5 font of ./font.ts).
  */
 import { drawText, textAdvance } from "./font.js";
+import { drawText5x7, textAdvance5x7 } from "./font5x7.js";
 
 export type Rgb = readonly [number, number, number];
 
@@ -84,19 +85,23 @@ export class Raster {
     }
   }
 
-  /** Text in the 3x5 font, `scale` pixels per font pixel; (x, y) is the left (or anchor) of the baseline. */
+  /** Text in the 5x7 font, `scale` pixels per font pixel; (x, y) is the left (or anchor) of the baseline. */
   text(
     x: number,
     y: number,
     s: string,
     color: Rgb,
-    scale = 2,
+    scale = 1,
     anchor: "start" | "middle" | "end" = "start",
   ): void {
-    const width = textAdvance(s, scale) - scale;
+    const width = Raster.textWidth(s, scale);
     const left = Math.round(anchor === "start" ? x : anchor === "middle" ? x - width / 2 : x - width);
-    const top = Math.round(y - 5 * scale);
-    drawText((px, py, w, h) => this.fillRect(px, py, w, h, color), left, top, s, scale);
+    drawText5x7((px, py, w, h) => this.fillRect(px, py, w, h, color), left, Math.round(y), s, scale);
+  }
+
+  /** The inked width of `text` (its advance less the trailing gap). */
+  static textWidth(s: string, scale = 1): number {
+    return Math.max(0, textAdvance5x7(s, scale) - scale);
   }
 }
 

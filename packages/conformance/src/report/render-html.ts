@@ -267,6 +267,35 @@ function pairsSection(report: Report): string {
   );
 }
 
+/**
+ * The title and notes of one accuracy panel: what is plotted against NFE, on which model (the
+ * model text up to its first ";"), and below the axes the rest of it and, for a distance, how
+ * its sampling floor was computed.
+ */
+export function accuracyPanelText(
+  model: string,
+  entries: readonly AccuracyResult[],
+): { title: string; notes: string } {
+  const cut = model.indexOf(";");
+  const head = cut < 0 ? model : model.slice(0, cut);
+  const rest = cut < 0 ? "" : model.slice(cut + 1).trim();
+  const stochastic = entries.length > 0 && entries.every((e) => e.stochastic);
+  const what = stochastic ? (entries[0].distanceName ?? "distance") : "error";
+  const floor = entries.find((e) => e.distanceFloor !== undefined);
+  const notes = [
+    rest ? `${rest[0].toUpperCase()}${rest.slice(1)}.` : "",
+    floor?.distanceFloor !== undefined
+      ? `Sampling floor ${formatGap(floor.distanceFloor)}: the ${floor.distanceFloorMethod ?? "distance of exact samples"}; a sampler at or below it cannot be told apart from exact sampling with this many samples.`
+      : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  return {
+    title: `${stochastic ? "Stochastic" : "Deterministic"} samplers: ${what} vs NFE — ${head}`,
+    notes,
+  };
+}
+
 function accuracySection(report: Report): string {
   const byModel = new Map<string, AccuracyResult[]>();
   for (const a of report.accuracy) byModel.set(a.model, [...(byModel.get(a.model) ?? []), a]);
@@ -276,7 +305,7 @@ function accuracySection(report: Report): string {
       : [...byModel.entries()]
           .map(
             ([model, entries], i) =>
-              `<figure>${plotAccuracy(entries, { title: `Error vs NFE — ${model}`, idSuffix: String(i) })}</figure>`,
+              `<figure>${plotAccuracy(entries, { ...accuracyPanelText(model, entries), idSuffix: String(i) })}</figure>`,
           )
           .join("");
   const models = modelLegend(report.accuracy.map((a) => a.model));
@@ -287,20 +316,24 @@ function accuracySection(report: Report): string {
     a.stochastic && a.fittedOrder === null
       ? '<span class="badge muted">stochastic</span>'
       : `<span class="num">${esc(formatOrder(a.fittedOrder))}</span>`,
-    a.points
-      .slice()
-      .sort((x, y) => x.nfe - y.nfe)
-      .map((p) => `<span class="num">${p.nfe}→${esc(formatGap(p.error))}</span>`)
-      .join(" · ") +
-      (a.distance?.length
-        ? `<br><span style="color:var(--muted);font-size:12.5px">${esc(a.distanceName ?? "distance")}: ${a.distance.map((d) => `${d.nfe}→${formatGap(d.value)}`).join(" · ")}</span>`
-        : ""),
+    // a stochastic curve's points are its distance: shown once, named, with the floor
+    a.distance?.length
+      ? `<span style="font-size:12.5px">${esc(a.distanceName ?? "distance")}:</span> ${a.distance
+          .map((d) => `<span class="num">${d.nfe}→${esc(formatGap(d.value))}</span>`)
+          .join(
+            " · ",
+          )}${a.distanceFloor !== undefined ? `<br><span style="color:var(--muted);font-size:12.5px">sampling floor ${esc(formatGap(a.distanceFloor))}</span>` : ""}`
+      : a.points
+          .slice()
+          .sort((x, y) => x.nfe - y.nfe)
+          .map((p) => `<span class="num">${p.nfe}→${esc(formatGap(p.error))}</span>`)
+          .join(" · "),
   ]);
   return section(
     "accuracy",
     "Accuracy",
-    "Error against the exact ODE solution (the mixture denoiser makes it computable) versus model evaluations. On log-log axes a method of order p is a line of slope −p.",
-    `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3>${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error" }], rows, models.legend)}` : ""}`,
+    "Deterministic samplers: error against the exact ODE solution (the mixture denoiser makes it computable) versus model evaluations; on log-log axes a method of order p is a line of slope −p. Stochastic samplers have no pathwise target: their panel plots the W1 distance of their samples to the true mixture, with the sampling floor of that many exact samples drawn as a line.",
+    `${byModel.size === 0 ? `<figure>${plots}</figure>` : plots}${rows.length ? `<h3>Measurements</h3>${table([{ label: "sampler" }, { label: "library", nowrap: true }, { label: "model", nowrap: true }, { label: "fitted order", right: true }, { label: "NFE → error (or distance)" }], rows, models.legend)}` : ""}`,
   );
 }
 
@@ -353,7 +386,7 @@ function onnxSection(report: Report): string {
 }
 
 function fixturesSection(report: Report): string {
-  const rank: Record<string, number> = { error: 0, fail: 1, unsupported: 2, pass: 3 };
+  const rank: Record<string, number> = { invalid: 0, error: 1, fail: 2, unsupported: 3, pass: 4 };
   const results = report.fixtures.results
     .slice()
     .sort((a, b) => (rank[a.status] ?? 9) - (rank[b.status] ?? 9) || a.id.localeCompare(b.id));
@@ -392,7 +425,7 @@ function fixturesSection(report: Report): string {
   return section(
     "fixtures",
     "Fixtures",
-    `${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported. Failures first.`,
+    `${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported${s.invalid ? `, ${s.invalid} invalid (the file did not parse or validate; not replayed)` : ""}. Failures first.`,
     rows.length
       ? `<div class="scroll">${table([{ label: "fixture" }, { label: "status" }, { label: "max abs error", right: true }, { label: "tolerance abs / rel", right: true }, { label: "first divergence" }, { label: "time", right: true }], rows)}</div>${liveTable}`
       : '<p class="empty">No fixtures were replayed.</p>',
@@ -503,7 +536,7 @@ export function renderHtml(report: Report, opts: RenderHtmlOptions = {}): string
     section(
       "heatmap",
       "Pairwise divergence",
-      "Max gap between every two implementations of one scenario, on a log colour scale: dark cells agree to round-off, bright cells diverge; hatched cells were not compared.",
+      "Output gap (max |x_a − x_b| over the final samples, the pairs tables' output gap) between every two implementations of one scenario, on a log colour scale: dark cells agree to round-off, bright cells diverge; hatched cells were not compared.",
       `<figure>${plotHeatmap(report.figures.heatmap)}</figure>`,
     ),
     onnxSection(report),

@@ -261,14 +261,14 @@ export function renderMarkdown(report: Report): string {
   push(
     "## Accuracy",
     "",
-    "Error against the exact ODE solution (mixture denoiser) versus model evaluations; the fitted order is the slope of log error vs log steps.",
+    "Deterministic samplers: error against the exact ODE solution (mixture denoiser) versus model evaluations; the fitted order is the slope of log error vs log steps. Stochastic samplers: the distance of their samples to the true mixture (W1, listed below the table with its sampling floor, the expected W1 of that many exact samples).",
     "",
   );
   if (report.accuracy.length === 0) push("_No accuracy measurements._", "");
   else {
     push(
       table(
-        ["sampler", "library", "model", "fitted order", "NFE → error"],
+        ["sampler", "library", "model", "fitted order", "NFE → error (or distance)"],
         report.accuracy.map((a) => [
           mdCode(a.sampler),
           mdText(a.library),
@@ -282,7 +282,7 @@ export function renderMarkdown(report: Report): string {
     );
     for (const a of report.accuracy.filter((x) => x.distance?.length)) {
       push(
-        `- ${mdCode(a.sampler)} ${mdText(a.distanceName ?? "distance to the mixture")}: ${a.distance!.map((d) => `${d.nfe} → ${formatGap(d.value)}`).join(", ")}`,
+        `- ${mdCode(a.sampler)} ${mdText(a.distanceName ?? "distance to the mixture")}: ${a.distance!.map((d) => `${d.nfe} → ${formatGap(d.value)}`).join(", ")}${a.distanceFloor !== undefined ? ` (sampling floor ${formatGap(a.distanceFloor)}: ${mdText(a.distanceFloorMethod ?? "")})` : ""}`,
       );
     }
     if (report.accuracy.some((x) => x.distance?.length)) push("");
@@ -334,7 +334,7 @@ export function renderMarkdown(report: Report): string {
   push(
     "## Fixtures",
     "",
-    `${fx.summary.passed} passed, ${fx.summary.failed} failed, ${fx.summary.unsupported} unsupported.`,
+    `${fx.summary.passed} passed, ${fx.summary.failed} failed, ${fx.summary.unsupported} unsupported${fx.summary.invalid ? `, ${fx.summary.invalid} invalid (the file did not parse or validate; not replayed)` : ""}.`,
     "",
   );
   if (fx.results.length) {

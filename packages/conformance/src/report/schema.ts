@@ -47,7 +47,8 @@ export const fixtureResultSchema = z.object({
   file: z.string(),
   library: z.string(),
   entry: z.string(),
-  status: z.enum(["pass", "fail", "unsupported", "error"]),
+  /** invalid: the file did not parse or validate (message names the file and field); not replayed. */
+  status: z.enum(["pass", "fail", "unsupported", "error", "invalid"]),
   maxAbsError: maybeNum,
   tolerance: z.object({ abs: num, rel: num }).nullable(),
   firstDivergence: z
@@ -183,6 +184,13 @@ export const accuracySchema = z.object({
   /** For stochastic samplers: a distribution distance to the true mixture at each point. */
   distance: z.array(z.object({ nfe: z.number().int(), value: num })).optional(),
   distanceName: z.string().optional(),
+  /**
+   * The distance's sampling floor: its expected value for exact samples of the same count
+   * (below it the sampler's error cannot be seen); absent in reports from before it.
+   */
+  distanceFloor: num.optional(),
+  /** How the floor was computed. */
+  distanceFloorMethod: z.string().optional(),
 });
 export type AccuracyResult = z.infer<typeof accuracySchema>;
 
@@ -318,7 +326,13 @@ export const reportSchema = z.object({
   }),
   versions: z.record(z.string(), z.string()),
   fixtures: z.object({
-    summary: z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
+    summary: z.object({
+      passed: z.number().int(),
+      failed: z.number().int(),
+      unsupported: z.number().int(),
+      /** Fixture files that did not parse or validate (0 in reports from before it). */
+      invalid: z.number().int().default(0),
+    }),
     byLibrary: z.record(
       z.string(),
       z.object({ passed: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),

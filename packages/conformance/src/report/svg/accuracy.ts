@@ -2,11 +2,23 @@
  * Error against the exact ODE solution versus the number of model evaluations, log-log, one
  * curve per sampler. On these axes a method of order p is a line of slope -p, so the fitted
  * order is printed in the legend and faint order-1 / order-2 guides sit behind the data.
+ * Stochastic samplers have no pathwise target: their panel plots the distribution distance the
+ * entries name (W1 to the true mixture), labelled as such, with its sampling floor drawn as a
+ * line. The title spans the figure above the legend; the notes are wrapped under the axes.
  */
 import type { AccuracyResult } from "../schema.js";
-import { categorical, emptyPlot, logScale, svgDocument, text, textWidth, truncate } from "./common.js";
+import {
+  categorical,
+  emptyPlot,
+  logScale,
+  svgDocument,
+  text,
+  textWidth,
+  truncate,
+  wrapText,
+} from "./common.js";
 import { logTicks } from "../../graphics/ticks.js";
-import { formatOrder, formatTick, r1 } from "./format.js";
+import { formatGap, formatOrder, formatTick, r1 } from "./format.js";
 
 type Shape = "circle" | "square" | "triangle" | "diamond";
 const shapes: Shape[] = ["circle", "square", "triangle", "diamond"];
@@ -36,7 +48,7 @@ export function accuracyLabel(entry: AccuracyResult): string {
  */
 export function plotAccuracy(
   entries: readonly AccuracyResult[],
-  opts: { title?: string; idSuffix?: string } = {},
+  opts: { title?: string; idSuffix?: string; notes?: string } = {},
 ): string {
   const title = opts.title ?? "Error vs NFE";
   const clipId = `acc-clip${opts.idSuffix ? `-${opts.idSuffix.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}`;
@@ -48,6 +60,13 @@ export function plotAccuracy(
       .filter((p) => p.nfe > 0 && p.error > 0 && Number.isFinite(p.error))
       .sort((a, b) => a.nfe - b.nfe),
   }));
+  // A panel of stochastic samplers plots their distance to the true distribution, not an error.
+  const distance =
+    entries.length > 0 && entries.every((e) => e.stochastic) ? (entries[0].distanceName ?? null) : null;
+  const floors = entries.flatMap((e) =>
+    e.distanceFloor !== undefined && e.distanceFloor > 0 ? [e.distanceFloor] : [],
+  );
+  const floor = floors.length ? Math.max(...floors) : null;
   const legendFont = 12;
   const labelW = Math.min(
     300,
@@ -55,9 +74,12 @@ export function plotAccuracy(
   );
   const legendW = 34 + labelW + 78;
   const plotW = 560;
-  const m = { left: 64, top: 34, bottom: 50 };
-  const width = m.left + plotW + 28 + legendW;
-  const height = Math.max(380, m.top + series.length * 20 + 40);
+  const width = 64 + plotW + 28 + legendW;
+  const titleLines = wrapText(title, width - 16, 13, true);
+  const noteLines = opts.notes ? wrapText(opts.notes, width - 16, 11) : [];
+  const m = { left: 64, top: 22 + 17 * titleLines.length + 16, bottom: 50 };
+  const plotH = Math.max(300, series.length * 20 + 40);
+  const height = m.top + plotH + m.bottom + (noteLines.length ? 8 + 14 * noteLines.length : 0);
   const frame = {
     className: "plot-accuracy",
     width,
@@ -72,7 +94,7 @@ export function plotAccuracy(
 
   const nfeLo = Math.min(...all.map((p) => p.nfe));
   const nfeHi = Math.max(...all.map((p) => p.nfe));
-  const errLo = Math.min(...all.map((p) => p.error));
+  const errLo = Math.min(...all.map((p) => p.error), ...(floor === null ? [] : [floor]));
   const errHi = Math.max(...all.map((p) => p.error));
   // Pad by a fraction of a decade so points never sit on the frame.
   const xd0 = nfeLo / 1.25;
@@ -82,7 +104,7 @@ export function plotAccuracy(
   const x0 = m.left;
   const x1 = m.left + plotW;
   const y0 = m.top;
-  const y1 = height - m.bottom;
+  const y1 = m.top + plotH;
   const sx = logScale(xd0, xd1, x0, x1);
   const sy = logScale(yd0, yd1, y1, y0);
   const xt = logTicks(xd0, xd1);
@@ -101,24 +123,30 @@ export function plotAccuracy(
       .join("")}</g>`,
     `<g fill="#3b4250" font-size="11" text-anchor="middle">${xt.major.map((t) => text(sx(t), y1 + 17, formatTick(t))).join("")}</g>`,
     `<g fill="#3b4250" font-size="11" text-anchor="end">${yt.major.map((t) => text(x0 - 7, sy(t) + 4, formatTick(t))).join("")}</g>`,
-    text(
-      (x0 + x1) / 2,
-      height - 12,
-      "model evaluations (NFE, log scale)",
-      'text-anchor="middle" fill="#3b4250"',
-    ),
+    text((x0 + x1) / 2, y1 + 38, "model evaluations (NFE, log scale)", 'text-anchor="middle" fill="#3b4250"'),
     text(
       16,
       (y0 + y1) / 2,
-      "error vs exact solution (log scale)",
+      distance ? `${distance} (log scale)` : "max |x − x_ODE| (log scale)",
       `text-anchor="middle" fill="#3b4250" transform="rotate(-90 16 ${r1((y0 + y1) / 2)})"`,
     ),
-    text(x0, y0 - 12, title, 'font-weight="600" fill="#1d2330" font-size="13"'),
+    ...titleLines.map((line, k) =>
+      text(8, 20 + 17 * k, line, 'font-weight="600" fill="#1d2330" font-size="13"'),
+    ),
+    ...noteLines.map((line, k) => text(8, y1 + 58 + 14 * k, line, 'fill="#6b7280" font-size="11"')),
   );
+  if (floor !== null) {
+    const fy = r1(sy(floor));
+    parts.push(
+      `<line class="noise-floor" x1="${x0}" x2="${x1}" y1="${fy}" y2="${fy}" stroke="#6b7280" stroke-width="1.5" stroke-dasharray="8 3 2 3"/>`,
+      text(x0 + 6, sy(floor) - 5, `sampling floor ${formatGap(floor)}`, 'fill="#4b5563" font-size="11"'),
+    );
+  }
 
-  // Order guides: slope -1 and -2 through the upper-left data corner.
+  // Order guides: slope -1 and -2 through the upper-left data corner (not for a distance,
+  // which has no order).
   const guides: string[] = [];
-  for (const order of [1, 2]) {
+  for (const order of distance ? [] : [1, 2]) {
     const ya = errHi;
     const yb = errHi * (xd1 / nfeLo) ** -order;
     guides.push(
@@ -146,8 +174,13 @@ export function plotAccuracy(
   // Legend with the fitted order of each curve.
   const lx = x1 + 28;
   parts.push(
-    text(lx, y0 - 12, "sampler", 'font-weight="600" fill="#1d2330"'),
-    text(lx + legendW - 4, y0 - 12, "fitted order", 'font-weight="600" fill="#1d2330" text-anchor="end"'),
+    text(lx, y0 - 8, "sampler", 'font-weight="600" fill="#1d2330"'),
+    text(
+      lx + legendW - 4,
+      y0 - 8,
+      distance ? "at most NFE" : "fitted order",
+      'font-weight="600" fill="#1d2330" text-anchor="end"',
+    ),
   );
   series.forEach((s, i) => {
     const ly = y0 + 8 + i * 20;
@@ -158,7 +191,11 @@ export function plotAccuracy(
       text(
         lx + legendW - 4,
         ly + 4,
-        s.entry.stochastic && s.entry.fittedOrder === null ? "stochastic" : formatOrder(s.entry.fittedOrder),
+        distance
+          ? formatGap(s.pts.at(-1)?.error ?? null)
+          : s.entry.stochastic && s.entry.fittedOrder === null
+            ? "stochastic"
+            : formatOrder(s.entry.fittedOrder),
         'text-anchor="end" fill="#1d2330" font-variant-numeric="tabular-nums"',
       ),
     );
@@ -171,6 +208,13 @@ export function plotAccuracy(
         "dashed: stochastic sampler",
         'fill="#6b7280" font-size="11"',
       ),
+    );
+  }
+  if (floor !== null) {
+    const ly = y0 + 8 + series.length * 20 + 26;
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="#6b7280" stroke-width="1.5" stroke-dasharray="8 3 2 3"/>`,
+      text(lx + 32, ly, "sampling floor (exact samples)", 'fill="#6b7280" font-size="11"'),
     );
   }
   const defs = `<clipPath id="${clipId}"><rect x="${x0}" y="${y0}" width="${plotW}" height="${y1 - y0}"/></clipPath>`;

@@ -153,3 +153,23 @@ export function emptyPlot(frame: SvgFrame, message: string): string {
       ),
   );
 }
+
+/**
+ * Breaks `content` at spaces into lines no wider than `maxWidth` (a single long word stays
+ * whole). Bold text is measured 12% wider (textWidth estimates the regular weight).
+ */
+export function wrapText(content: string, maxWidth: number, fontSize = 12, bold = false): string[] {
+  if (bold) return wrapText(content, maxWidth / 1.12, fontSize);
+  const lines: string[] = [];
+  let line = "";
+  for (const word of content.split(/\s+/).filter(Boolean)) {
+    const next = line ? `${line} ${word}` : word;
+    if (!line || textWidth(next, fontSize) <= maxWidth) line = next;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}

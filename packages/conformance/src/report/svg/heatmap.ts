@@ -1,10 +1,21 @@
 /**
- * Pairwise divergence heatmap: the max gap between every two implementations of one scenario, on
+ * Pairwise divergence heatmap: the output gap (max |x_a - x_b| over the final samples, the
+ * pairs table's "output gap") between every two implementations of one scenario, on
  * a log colour scale (round-off agreement and real divergence differ by ten orders of magnitude).
  * Pairs that were not compared (null) are hatched, never coloured as if they agreed.
  */
 import type { Report } from "../schema.js";
-import { emptyPlot, linearScale, svgDocument, text, textOn, textWidth, truncate, viridis } from "./common.js";
+import {
+  emptyPlot,
+  linearScale,
+  svgDocument,
+  text,
+  textOn,
+  textWidth,
+  truncate,
+  viridis,
+  wrapText,
+} from "./common.js";
 import { escapeXml, formatGap, r1, superscript } from "./format.js";
 
 export type Heatmap = Report["figures"]["heatmap"];
@@ -23,11 +34,13 @@ export function plotHeatmap(hm: Heatmap): string {
   const labelFont = 12;
   const labelW =
     Math.min(300, Math.max(80, ...hm.labels.map((l, i) => textWidth(`${i + 1}  ${l}`, labelFont)))) + 8;
-  const m = { left: labelW + 12, top: 46 };
   const gridW = n * cell;
-  const width = Math.max(560, m.left + gridW + 30);
+  const width = Math.max(560, labelW + 12 + gridW + 30);
+  // the title wraps to the figure's width (a long scenario text is never clipped)
+  const titleLines = wrapText(`scenario: ${hm.scenario}`, width - 16, 13, true);
+  const m = { left: labelW + 12, top: 24 + 17 * titleLines.length + 12 };
   const height = m.top + gridW + 84;
-  const frame = { className: "plot-heatmap", width, height, title: `Pairwise max gap, ${hm.scenario}` };
+  const frame = { className: "plot-heatmap", width, height, title: `Pairwise output gap, ${hm.scenario}` };
   if (n === 0) return emptyPlot(frame, "No pairwise comparison recorded.");
   for (const [i, row] of hm.gaps.entries()) {
     if (row.length !== n)
@@ -48,7 +61,8 @@ export function plotHeatmap(hm: Heatmap): string {
   const parts: string[] = [];
   const gx = m.left;
   const gy = m.top;
-  parts.push(text(gx, 18, `scenario: ${hm.scenario}`, 'font-weight="600" fill="#1d2330" font-size="13"'));
+  for (const [k, line] of titleLines.entries())
+    parts.push(text(8, 20 + 17 * k, line, 'font-weight="600" fill="#1d2330" font-size="13"'));
   for (let i = 0; i < n; i++) {
     parts.push(
       text(
@@ -78,7 +92,7 @@ export function plotHeatmap(hm: Heatmap): string {
       const v = hm.gaps[i][j];
       const x = gx + j * cell;
       const y = gy + i * cell;
-      const tip = `${hm.labels[i]} vs ${hm.labels[j]}: ${v === null ? "not compared" : `max gap ${formatGap(v)}`}`;
+      const tip = `${hm.labels[i]} vs ${hm.labels[j]}: ${v === null ? "not compared" : `output gap ${formatGap(v)}`}`;
       if (v === null || !Number.isFinite(v)) {
         cells.push(
           `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="url(#hm-hatch)" stroke="#ffffff"><title>${escapeXml(tip)}</title></rect>`,
@@ -119,7 +133,7 @@ export function plotHeatmap(hm: Heatmap): string {
   ).join("");
   parts.push(
     `<rect x="${barX}" y="${barY}" width="${barW}" height="12" fill="url(#hm-bar)" stroke="#c9cfd9"/>`,
-    text(barX, barY - 6, "max |x_a − x_b| (log colour scale)", 'fill="#3b4250" font-size="11"'),
+    text(barX, barY - 6, "output gap max |x_a − x_b| (log colour scale)", 'fill="#3b4250" font-size="11"'),
   );
   const bs = linearScale(eLo, eHi, barX, barX + barW);
   const step = Math.max(1, Math.ceil((eHi - eLo) / 8));
