@@ -14,7 +14,7 @@ import { renderHtml } from "../src/report/render-html.js";
 import { sampleReport } from "./sample-report.js";
 import { launchChromium, tablesWiderThanContainer } from "./chromium.js";
 import { sampleImages } from "./images-fixture.js";
-import { samplerMap } from "../src/conformance/webui.js";
+import { mapDistributions, samplerMap } from "../src/conformance/webui.js";
 import { consistencyProblems, plotTextOverlaps } from "./report-consistency.js";
 import { formatGap } from "../src/report/svg/format.js";
 
@@ -53,6 +53,8 @@ describe("the HTML report in a browser", () => {
     expect(browser, "Chromium did not start").toBeDefined();
     // the sampler map as measured (its long scheduler calls are the widest cells of the page)
     const w = await samplerMap();
+    // with its pathwise / distributional badges (fewer samples: only the cells' width matters here)
+    await mapDistributions(w, 64);
     const report = {
       ...sampleReport(),
       images: sampleImages(),

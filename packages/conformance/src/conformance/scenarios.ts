@@ -57,13 +57,22 @@ async function distributionVerdicts(
     runs.set(id, out);
     return out;
   };
-  for (const d of divergent) {
-    const a = await output(d.a, d.setup);
-    const b = await output(d.b, d.setup);
-    const dim = a.length / (2 * DISTRIBUTION_N);
-    const t = disjointSeedTest(a, b, dim, DISTRIBUTION_N, PERMUTATIONS, 11);
-    d.pair.distribution = { ...t, seed: DISTRIBUTION_SEED };
-  }
+  for (const d of divergent)
+    d.pair.distribution = distributionOf(await output(d.a, d.setup), await output(d.b, d.setup));
+}
+
+/**
+ * The verdict of a pair from its two implementations' outputs on 2n rows drawn from
+ * DISTRIBUTION_SEED: the energy test of a's first n rows against b's last n (disjoint seeds).
+ * The scenarios' divergent pairs and the sampler map's (webui.ts) get it the same way.
+ */
+export function distributionOf(
+  a: Float64Array,
+  b: Float64Array,
+  n = DISTRIBUTION_N,
+): NonNullable<PairResult["distribution"]> {
+  const t = disjointSeedTest(a, b, a.length / (2 * n), n, PERMUTATIONS, 11);
+  return { ...t, seed: DISTRIBUTION_SEED };
 }
 
 /** Run the scenarios: each implementation once (when a pair first needs it), then every pair. */

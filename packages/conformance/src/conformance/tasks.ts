@@ -15,7 +15,7 @@ import { imagesForDenoiser, imagesOde } from "./images/run.js";
 import { onnxRuns } from "./onnx-runs.js";
 import { runScenarios } from "./scenarios.js";
 import { seedLadders } from "./seed-ladders.js";
-import { reportedPairs, samplerMap } from "./webui.js";
+import { mapDistributions, reportedPairs, samplerMap } from "./webui.js";
 import { type TaskKind, type TaskResult, taskKind, taskResultSchema } from "./task-results.js";
 
 export interface SuiteContext {
@@ -96,6 +96,8 @@ async function value(kind: TaskKind, arg: string, ctx: SuiteContext): Promise<un
       const s = await runScenarios();
       // the web-UI sampler map (issue 12): its explained pairs and the minimal pairs of its causes
       const w = await samplerMap();
+      // pathwise only or distributional: the map's divergent pairs repeated on other seeds
+      await mapDistributions(w);
       const mapPairs = reportedPairs(w);
       return {
         pairs: [...s.pairs, ...mapPairs],

@@ -5,8 +5,6 @@
  * EDMEuler = sample_euler).
  */
 import {
-  type Denoiser,
-  type DiscreteModel,
   EdmPrecondGmmModel,
   FlowGmmModel,
   namedMixtureDenoiser,
@@ -24,7 +22,7 @@ import type { PairResult } from "../report/schema.js";
 import { SEED } from "./scenarios/setups.js";
 import { AlignedNoise, CallRecorder, comparePair, type TrajectoryRun } from "./trajectory.js";
 import { DDPM_SMALL_RUN, N, SD_PIPE } from "./webui-rows.js";
-import { build, fmt, impl, KeyedNoise, MODEL, pairOf } from "./webui-util.js";
+import { build, fmt, impl, KeyedNoise, MODEL, type MapRecipe, pairOf } from "./webui-util.js";
 
 export interface Answer {
   question: string;
@@ -32,18 +30,19 @@ export interface Answer {
   checks: { what: string; gap: number | null; bound: number; verdict: string }[];
 }
 
-/** k-diffusion Euler-a (eta = 1) vs DDPM fixed_small / fixed_large and DDIM eta = 1 on DDPM's grid. */
+/**
+ * k-diffusion Euler-a (eta = 1) vs DDPM fixed_small / fixed_large and DDIM eta = 1 on DDPM's
+ * grid; the map's runs in `runs`, its new runs made through the map's `record` (in its context).
+ */
 export async function seedQuestion(
-  eps: DiscreteModel,
-  wrapper: Denoiser,
-  z: Tensor,
   pairs: PairResult[],
   runs: Map<string, TrajectoryRun>,
+  record: (id: string, recipe: MapRecipe) => Promise<TrajectoryRun>,
 ): Promise<Answer> {
   const scenario = "seed question vs the libraries: DDPM / DDIM(eta = 1) vs k-diffusion Euler-a, N = 15";
   const kdRun = runs.get("webui/k-diffusion/DDPM")!;
   const small = runs.get(DDPM_SMALL_RUN)!;
-  const mk = async (
+  const mk = (
     cls: SignedSchedulerName,
     config: Record<string, unknown>,
     id: string,
@@ -54,14 +53,20 @@ export async function seedQuestion(
     const ts = Array.from(s.timesteps);
     const a0 = (s as { alphasCumprod: ArrayLike<number> }).alphasCumprod[ts[0]];
     const s0 = Math.sqrt((1 - a0) / a0);
-    return runDiffusers(
-      impl(id, "diffusers", label),
-      cls,
-      config,
-      eps,
-      z,
-      { numInferenceSteps: N, initScale: s0 / Math.sqrt(1 + s0 * s0), ...(stepKwargs ? { stepKwargs } : {}) },
-      new KeyedNoise(new AlignedNoise(SEED), (t) => ts.indexOf(t)),
+    return record(id, (c) =>
+      runDiffusers(
+        impl(id, "diffusers", label),
+        cls,
+        config,
+        c.eps,
+        c.z,
+        {
+          numInferenceSteps: N,
+          initScale: s0 / Math.sqrt(1 + s0 * s0),
+          ...(stepKwargs ? { stepKwargs } : {}),
+        },
+        new KeyedNoise(new AlignedNoise(c.seed), (t) => ts.indexOf(t)),
+      ),
     );
   };
   const large = await mk(
@@ -78,7 +83,6 @@ export async function seedQuestion(
     "diffusers DDIMScheduler(set_alpha_to_one=True), eta=1",
     { eta: 1 },
   );
-  void wrapper;
   const pS = pairOf(
     "seed/ddpm-fixed_small-vs-kd-euler-a",
     scenario,

@@ -1,15 +1,54 @@
 /**
  * What the web-UI sampler map (webui.ts) and its two answers (webui-answers.ts) share: the
- * model's name, the keyed and dtype-fixed noise sources, the scheduler builder and the pair
- * helper.
+ * model's name, the context its runs are made in (model, latents, noise seed), the keyed and
+ * dtype-fixed noise sources, the scheduler builder and the pair helper.
  */
-import type { DType, NoiseRequest, NoiseSource, Tensor, TypedArray } from "@edmkit/core";
+import type {
+  Denoiser,
+  DiscreteModel,
+  DType,
+  NoiseRequest,
+  NoiseSource,
+  Tensor,
+  TypedArray,
+} from "@edmkit/core";
 import { type SignedSchedulerName, schedulers } from "@edmkit/diffusers";
 import type { CauseId, Impl, PairResult } from "../report/schema.js";
+import type { Setup } from "./scenarios/setups.js";
 import { comparePair, type TrajectoryRun } from "./trajectory.js";
 import { N } from "./webui-rows.js";
 
 export const MODEL = "gmm2d-ring8 as a discrete eps model (SD scaled_linear betas)";
+
+/**
+ * What the map's runs are made from: the discrete eps model, k-diffusion's wrapper of it, the
+ * latents and the seed of the aligned noise. The map's own runs use SETUPS["ring8-discrete"]()
+ * (its latents, noise seed SEED); a drawn setup repeats every run on other latents and noise.
+ */
+export interface MapContext {
+  eps: DiscreteModel;
+  wrapper: Denoiser;
+  sigmaToT: (sigma: number) => number;
+  z: Tensor;
+  seed: number;
+}
+
+export function mapContext(setup: Setup): MapContext {
+  const need = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`the sampler map's setup has no ${what}`);
+    return v;
+  };
+  return {
+    eps: need(setup.discrete, "discrete model"),
+    wrapper: need(setup.models.wrapper, "wrapper"),
+    sigmaToT: need(setup.sigmaToT, "sigma_to_t"),
+    z: setup.z,
+    seed: setup.seed,
+  };
+}
+
+/** A run of the map as a function of its context: the map's run, or the same on a draw. */
+export type MapRecipe = (ctx: MapContext) => Promise<TrajectoryRun>;
 
 /** Re-keys a source's draws: the draw for `request.step` comes from step `key(step)` of `inner`. */
 export class KeyedNoise implements NoiseSource {

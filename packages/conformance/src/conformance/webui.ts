@@ -10,16 +10,30 @@
  * then agree to float32 round-off. Where the dynamics amplify round-off (a particle left
  * between the ring's modes as sigma -> 0), float32 round-off is what k-diffusion's own
  * sampler run in float32 shows: the envelope (see `envelopeCloses`). Plus the two answers
- * (webui-answers.ts).
+ * (webui-answers.ts). Every run is kept as a recipe of its context (model, latents, noise
+ * seed), so `mapDistributions` can repeat the divergent pairs' runs on other seeds.
  */
-import type { DiscreteModel, NoiseSource, StepEvent, Tensor } from "@edmkit/core";
+import type { NoiseSource, StepEvent, Tensor } from "@edmkit/core";
 import { runDiffusers, runKd } from "../runners/record.js";
 import type { CauseId, PairResult } from "../report/schema.js";
-import { SEED, SETUPS } from "./scenarios/setups.js";
+import { DISTRIBUTION_N, DISTRIBUTION_SEED, distributionOf } from "./scenarios.js";
+import { SETUPS } from "./scenarios/setups.js";
 import { AlignedNoise, comparePair, type TrajectoryRun } from "./trajectory.js";
 import { generality, seedQuestion, type Answer } from "./webui-answers.js";
 import { type Flags, N, type NoiseKey, type RowDef, SAMPLER_MAP_ROWS, SD_PIPE } from "./webui-rows.js";
-import { build, DrawsIn, dedupe, impl, KeyedNoise, MODEL, pairOf, type Scheduler } from "./webui-util.js";
+import {
+  build,
+  DrawsIn,
+  dedupe,
+  impl,
+  KeyedNoise,
+  MODEL,
+  type MapContext,
+  type MapRecipe,
+  mapContext,
+  pairOf,
+  type Scheduler,
+} from "./webui-util.js";
 
 export { SAMPLER_MAP_ROWS };
 
@@ -72,6 +86,8 @@ export interface SamplerMapRow {
   open: boolean;
   /** Why an open row is open (null when it is not). */
   openReason: string | null;
+  /** Pathwise only or distributional, for the pair as shipped (set by `mapDistributions`). */
+  distribution?: PairResult["distribution"];
 }
 
 export interface SamplerMapValue {
@@ -81,6 +97,8 @@ export interface SamplerMapValue {
   pairs: PairResult[];
   minimal: [CauseId, PairResult][];
   answers: Answer[];
+  /** Each run of the map and the seed question by implementation id, as a function of its context. */
+  recipes: Map<string, MapRecipe>;
 }
 
 /** float32's allowance per compared value (64 ulps of the magnitude), as comparePair holds float32 pairs. */
@@ -158,20 +176,23 @@ const FLAG_WORDS = (f: Flags): string[] => [
 
 /** Run the sampler map, the seed question and the generality checks. */
 export async function samplerMap(): Promise<SamplerMapValue> {
-  const setup = SETUPS["ring8-discrete"]();
-  const eps = setup.discrete as DiscreteModel;
-  const wrapper = setup.models.wrapper!;
-  const sigmaToT = setup.sigmaToT!;
-  const z = setup.z;
+  const ctx = mapContext(SETUPS["ring8-discrete"]());
+  const { wrapper, z } = ctx;
   const z32: Tensor = { data: Float32Array.from(z.data), shape: z.shape, dtype: "float32" };
   const rows: SamplerMapRow[] = [];
   const pairs: PairResult[] = [];
   const minimal: [CauseId, PairResult][] = [];
   const scenario = "web-UI sampler map: k-diffusion vs diffusers on the discrete eps model (N = 15)";
+  const recipes = new Map<string, MapRecipe>();
+  /** A run of the map: kept as a recipe by its id, run here in the map's own context. */
+  const record = (id: string, recipe: MapRecipe): Promise<TrajectoryRun> => {
+    recipes.set(id, recipe);
+    return recipe(ctx);
+  };
 
-  const noiseFor = (key: NoiseKey | null, s: Scheduler): NoiseSource | null => {
+  const noiseFor = (key: NoiseKey | null, s: Scheduler, seed: number): NoiseSource | null => {
     if (key === null) return null;
-    const base = new AlignedNoise(SEED);
+    const base = new AlignedNoise(seed);
     if (key === "step") return base;
     if (key === "step-f32") return new DrawsIn(base, "float32");
     // KDPM2 ancestral takes two step() calls per k-diffusion step and draws in the second:
@@ -180,9 +201,9 @@ export async function samplerMap(): Promise<SamplerMapValue> {
     const ts = Array.from(s.timesteps);
     return new KeyedNoise(base, (t) => ts.indexOf(t));
   };
-  const kdNoise = (key: NoiseKey | null): NoiseSource | null =>
-    key === null ? null : new DrawsIn(new AlignedNoise(SEED), key === "step-f32" ? "float32" : "float64");
-  const runDiff = async (row: RowDef, id: string, label: string, flags: Flags) => {
+  const kdNoise = (key: NoiseKey | null, seed: number): NoiseSource | null =>
+    key === null ? null : new DrawsIn(new AlignedNoise(seed), key === "step-f32" ? "float32" : "float64");
+  const diffusersRun = async (c: MapContext, row: RowDef, id: string, label: string, flags: Flags) => {
     const config = { ...row.diffusers.config, ...flags.config };
     const s = build(row.diffusers.scheduler, config);
     const s0 = kdGrid(row, s)[0];
@@ -190,23 +211,25 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       impl(id, "diffusers", label),
       row.diffusers.scheduler,
       config,
-      eps,
-      z,
+      c.eps,
+      c.z,
       {
         numInferenceSteps: N,
-        ...(flags.tOfSigma ? { timestepFor: (_t: number, sigma: number) => sigmaToT(sigma) } : {}),
+        ...(flags.tOfSigma ? { timestepFor: (_t: number, sigma: number) => c.sigmaToT(sigma) } : {}),
         ...(row.diffusers.stepKwargs ? { stepKwargs: row.diffusers.stepKwargs } : {}),
         // VP-frame schedulers start at x_VP = z (x = z sqrt(1 + s0^2) in the VE frame); k-diffusion at z s0
         ...(flags.init ? { initScale: s0 / Math.sqrt(1 + s0 * s0) } : {}),
         ...(flags.kdThirdOrderWeight ? { observer: thirdOrderWeightPatch(s) } : {}),
       },
-      noiseFor(row.noise, s),
+      noiseFor(row.noise, s, c.seed),
     );
     if (!flags.veOutput) return run;
     // DDIM with set_alpha_to_one=False ends at abar_0, in the VP frame: x_VE = x_VP / sqrt(abar_0)
     const a0 = (s as { alphasCumprod: ArrayLike<number> }).alphasCumprod[0];
     return { ...run, output: Float64Array.from(run.output, (x) => x / Math.sqrt(a0)) };
   };
+  const runDiff = (row: RowDef, id: string, label: string, flags: Flags) =>
+    record(id, (c) => diffusersRun(c, row, id, label, flags));
   const f32 = (id: string, a: TrajectoryRun, b: TrajectoryRun) =>
     comparePair(
       { id, scenario, model: MODEL, dtype: "float32", cause: null, causePair: null, note: "" },
@@ -224,14 +247,16 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       ...row.kd.kwargs,
     };
     const kdLabel = `k-diffusion ${row.kd.call}`;
-    const kdRun = await runKd(
-      impl(kdId, "k-diffusion", kdLabel),
-      row.kd.sampler,
-      wrapper,
-      z,
-      grid,
-      kdKwargs,
-      kdNoise(row.noise),
+    const kdRun = await record(kdId, (c) =>
+      runKd(
+        impl(kdId, "k-diffusion", kdLabel),
+        row.kd.sampler,
+        c.wrapper,
+        c.z,
+        grid,
+        kdKwargs,
+        kdNoise(row.noise, c.seed),
+      ),
     );
     const dId = `webui/diffusers/${row.name}`;
     const dRun = await runDiff(row, dId, `diffusers ${row.diffusers.call}`, {});
@@ -282,7 +307,7 @@ export async function samplerMap(): Promise<SamplerMapValue> {
           z32,
           grid,
           kdKwargs,
-          kdNoise(row.noise),
+          kdNoise(row.noise, ctx.seed),
         );
         envelope = f32("", kd32, kdRun).maxGap;
         closes = envelopeCloses(prev, kdRun, kd32);
@@ -396,9 +421,52 @@ export async function samplerMap(): Promise<SamplerMapValue> {
   ]);
 
   const answers: Answer[] = [];
-  answers.push(await seedQuestion(eps, wrapper, z, pairs, runs));
+  answers.push(await seedQuestion(pairs, runs, record));
   answers.push(await generality(pairs));
-  return { model: MODEL, rows, pairs, minimal, answers };
+  return { model: MODEL, rows, pairs, minimal, answers, recipes };
+}
+
+/**
+ * Pathwise only or distributional, for each divergent pair of the map and the seed question
+ * (each pair whose two runs are the map's): both runs repeated on the discrete setup drawn with
+ * 2n other latents and noise streams (DISTRIBUTION_SEED; the noise aligned between the two
+ * libraries as in the map: same keys, same draw dtype), then the scenarios' test
+ * (`distributionOf`). Sets each such pair's `distribution` and each row's (its pair as shipped).
+ */
+export async function mapDistributions(v: SamplerMapValue, n = DISTRIBUTION_N): Promise<void> {
+  const ctx = mapContext(SETUPS["ring8-discrete"]({ batch: 2 * n, seed: DISTRIBUTION_SEED }));
+  const outputs = new Map<string, Float64Array>();
+  const output = async (id: string) => {
+    let out = outputs.get(id);
+    if (!out) {
+      out = (await (v.recipes.get(id) as MapRecipe)(ctx)).output;
+      outputs.set(id, out);
+    }
+    return out;
+  };
+  for (const p of v.pairs) {
+    if (p.verdict !== "diverge" || !v.recipes.has(p.a.id) || !v.recipes.has(p.b.id)) continue;
+    p.distribution = distributionOf(await output(p.a.id), await output(p.b.id), n);
+  }
+  for (const r of v.rows) {
+    const d = v.pairs.find((p) => p.id === r.pair)?.distribution;
+    if (d) r.distribution = d;
+  }
+  // the seed question's answer says whether each difference is in the paths or the distributions
+  const seed = v.answers.find((a) => a.question.startsWith("The seed question"));
+  const said = (id: string, what: string) => {
+    const d = v.pairs.find((p) => p.id === id)?.distribution;
+    return d
+      ? `${what} ${d.verdict === "pathwise" ? "pathwise only" : "distributional"} (p = ${d.pValue.toFixed(3)})`
+      : null;
+  };
+  const parts = [
+    said("seed/ddpm-fixed_small-vs-kd-euler-a", "fixed_small"),
+    said("seed/ddim-eta1-vs-kd-euler-a", "DDIM eta = 1"),
+    said("seed/ddpm-fixed_large-vs-kd-euler-a", "fixed_large"),
+  ].filter((x) => x !== null);
+  if (seed && parts.length)
+    seed.answer += ` Distributions (each pair run again on ${2 * n} other latents and noise streams, energy test of ${n} against ${n} samples): ${parts.join(", ")}.`;
 }
 
 /**

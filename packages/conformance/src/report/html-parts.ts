@@ -76,7 +76,7 @@ figcaption{font-size:13px;color:var(--muted);margin-top:6px}
 .anim img{width:640px;max-width:100%;height:auto;image-rendering:pixelated;border:1px solid var(--line);border-radius:6px}
 .anim figcaption{flex:1;min-width:220px}
 .legend-dot{display:inline-block;width:10px;height:10px;border-radius:50%;vertical-align:-1px;margin-right:4px}
-.sampler-map td{overflow-wrap:anywhere}.sampler-map td .badge{white-space:normal}
+.sampler-map td{overflow-wrap:anywhere}.sampler-map td .badge{white-space:normal;overflow-wrap:normal}
 ul.problems{margin:6px 0 0;padding-left:20px}
 ul.problems li{margin:3px 0;color:#7d1a14}
 footer{color:var(--muted);font-size:13px;padding:6px 2px 30px}

@@ -6,6 +6,7 @@
  * report's samplerMap (computed in src/conformance/webui.ts). Open rows read "open (not yet
  * explained): reason", never as explained.
  */
+import { distributionBadge, distributionMarkdown } from "./distribution-cell.js";
 import { num, section, table } from "./html-parts.js";
 import type { SamplerMapReport } from "./schema.js";
 import { escapeXml as esc, formatGap } from "./svg/format.js";
@@ -24,8 +25,15 @@ export function samplerMapVerdictText(r: Row): string {
   return r.open ? "diverge (open)" : "diverge (explained)";
 }
 
-const LEAD =
+const LEAD_MAP =
   "Each sampler name of the web UIs (A1111 / ComfyUI) with the k-diffusion call behind it and the diffusers scheduler + config people use for it, run on the same discrete eps model, sigmas and noise (each step's draw made in one dtype for both libraries). Max and output gaps are as shipped. The ladder changes the diffusers run one rule (cause) per rung, each rung's gap to the previous run measured; the ladder gap is its last rung against k-diffusion, which must agree to float32 round-off for the row to count as explained: within the fixed float32 bound, or, where the dynamics amplify round-off, within twice the gap of k-diffusion's own sampler run in float32 (the envelope).";
+
+/** The lead, with what the distributions verdict is and on how many samples it was measured. */
+function lead(m: SamplerMapReport): string {
+  const n = m.rows.find((r) => r.distribution)?.distribution?.n;
+  if (n === undefined) return LEAD_MAP;
+  return `${LEAD_MAP} Under the verdict, pathwise only or distributional: the diverging pair as shipped run again on ${2 * n} other latents and noise streams (the noise aligned between the libraries as above), then the Divergences table's energy test of the diffusers run's first ${n} samples against k-diffusion's last ${n}; pathwise only: p ≥ 0.01, the two distributions agree within sampling error.`;
+}
 
 /** A row's ladder in words: each rung's cause and gap, then the last rung against k-diffusion. */
 export function samplerMapLadderText(r: Row): string {
@@ -43,6 +51,8 @@ function rowCells(r: Row): string[] {
         : r.open
           ? '<span class="badge bad">diverge (open)</span>'
           : '<span class="badge warn">diverge (explained)</span>';
+  // pathwise only or distributional, its figures in the tooltip
+  const dist = distributionBadge(r);
   const cause = r.open
     ? `<span class="badge bad">open (not yet explained)</span> ${esc(r.openReason ?? "the ladder does not close")}`
     : r.cause
@@ -54,7 +64,7 @@ function rowCells(r: Row): string[] {
     `<code>${esc(r.diffusers)}</code>`,
     num(r.maxGap),
     num(r.outputGap),
-    verdict,
+    verdict + dist,
     cause,
     r.ladder ? num(r.ladderGap) : '<span class="empty">—</span>',
   ];
@@ -112,7 +122,7 @@ export function samplerMapSectionHtml(m: SamplerMapReport): string {
   return section(
     "sampler-map",
     "Sampler map",
-    esc(LEAD),
+    esc(lead(m)),
     `<div class="sampler-map">${rows}${laddersHtml(m)}<h3>The two answers</h3>${answersHtml(m)}</div>`,
   );
 }
@@ -123,14 +133,14 @@ const mdCode = (s: string) => `\`${s.replace(/`/g, "'").replace(/\|/g, "\\|")}\`
 export function samplerMapMarkdown(m: SamplerMapReport): string[] {
   const out = ["## Sampler map", ""];
   if (m.rows.length === 0 && m.answers.length === 0) return [...out, "_Not computed in this run._", ""];
-  out.push(md(LEAD), "", `Model: ${md(m.model)}.`, "");
+  out.push(md(lead(m)), "", `Model: ${md(m.model)}.`, "");
   out.push(
-    "| sampler | k-diffusion | diffusers scheduler + config | max gap | output gap | verdict | cause | ladder gap |",
-    "| --- | --- | --- | ---: | ---: | --- | --- | ---: |",
+    "| sampler | k-diffusion | diffusers scheduler + config | max gap | output gap | verdict | cause | ladder gap | distributions |",
+    "| --- | --- | --- | ---: | ---: | --- | --- | ---: | --- |",
   );
   for (const r of m.rows)
     out.push(
-      `| ${md(r.name)} | ${mdCode(r.kdiffusion)} | ${mdCode(r.diffusers)} | ${formatGap(r.maxGap)} | ${formatGap(r.outputGap)} | ${samplerMapVerdictText(r)} | ${r.open ? `**${md(samplerMapCauseText(r))}**` : r.cause ? mdCode(r.cause) : "none"} | ${r.ladder ? formatGap(r.ladderGap) : "—"} |`,
+      `| ${md(r.name)} | ${mdCode(r.kdiffusion)} | ${mdCode(r.diffusers)} | ${formatGap(r.maxGap)} | ${formatGap(r.outputGap)} | ${samplerMapVerdictText(r)} | ${r.open ? `**${md(samplerMapCauseText(r))}**` : r.cause ? mdCode(r.cause) : "none"} | ${r.ladder ? formatGap(r.ladderGap) : "—"} | ${distributionMarkdown(r)} |`,
     );
   out.push("");
   const withRungs = m.rows.filter((r) => r.rungs.length > 0);

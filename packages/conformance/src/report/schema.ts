@@ -73,6 +73,21 @@ export const fixtureResultSchema = z.object({
 });
 
 /** Implementation vs implementation on one model, schedule and noise stream. */
+/**
+ * Pathwise only or distributional (a divergent pair's, or a sampler map row's): both runs on
+ * 2n other latents and noise drawn from `seed`; the energy-distance permutation test of a's
+ * first n samples against b's last n (disjoint seeds).
+ */
+export const distributionSchema = z.object({
+  verdict: z.enum(["pathwise", "distributional"]),
+  value: num,
+  floor: num,
+  pValue: num,
+  permutations: z.number().int(),
+  n: z.number().int(),
+  seed: z.number().int(),
+});
+
 export const pairSchema = z.object({
   id: z.string(),
   scenario: z.string(),
@@ -105,17 +120,7 @@ export const pairSchema = z.object({
    * a's first n samples with b's last n (disjoint seeds). pathwise: p >= 0.01, the distributions
    * agree within sampling error; distributional: they do not.
    */
-  distribution: z
-    .object({
-      verdict: z.enum(["pathwise", "distributional"]),
-      value: num,
-      floor: num,
-      pValue: num,
-      permutations: z.number().int(),
-      n: z.number().int(),
-      seed: z.number().int(),
-    })
-    .optional(),
+  distribution: distributionSchema.optional(),
   /** Root cause from the fixed catalogue; "unexplained" is flagged, never hidden. */
   cause: z.union([causeIdSchema, z.literal("unexplained"), z.null()]),
   /** Id of the minimal pair (in `causes`) that demonstrates the cause. */
@@ -293,6 +298,8 @@ export const samplerMapSchema = z.object({
       open: z.boolean(),
       /** Why an open row is open. */
       openReason: z.string().nullable().default(null),
+      /** Pathwise only or distributional, for the pair as shipped when it diverges (its `distribution`). */
+      distribution: distributionSchema.optional(),
     }),
   ),
   answers: z.array(
