@@ -1,0 +1,340 @@
+/**
+ * The two matrix-product passes of `EmpiricalDenoiser` in WebAssembly SIMD (issues 13, 16): a
+ * module assembled here per data set (its sizes baked in as constants), with its own memory in
+ * which the data set lives for good, in the two layouts the passes read.
+ *
+ * Pass 1 (`dist`): squared distances of a block's rows to every point. Lanes are two points of
+ * one row, read from the points transposed ([d, Npad], Npad = N rounded up to the tile); a
+ * register tile is RD rows x PD vectors (2·PD points), and each lane sums (x_d - y_d)^2 over the
+ * coordinates d in order, from +0 (sub, mul, add: the JS loop's three IEEE operations).
+ *
+ * Pass 2 (`wsum`): acc = weights · points over the points listed in `live` (those weighing
+ * something in the block), in their increasing order. Lanes are two coordinates of one row, read
+ * from the points row-major ([N, dW], dW = d rounded up to the tile); a register tile is RW rows
+ * x QW vectors, each lane summing w_i · y_id over the listed points in order, from +0 (mul, add).
+ *
+ * Every lane thus performs exactly the operations of the JS loops (empirical.ts) in their order:
+ * only independent rows, points and coordinates share a vector, and no sum is reassociated, so
+ * the results are the same bits (WebAssembly has no fused multiply-add; NaN payloads aside).
+ *
+ * Memory layout (bytes, 16-aligned): x block [BLOCK, d] | points^T [d, Npad] | points [N, dW] |
+ * weights [BLOCK, Npad] | live [N] i32 | acc [BLOCK, dW]. The softmax between the passes stays
+ * in JS and works in place on the weights through a Float64Array view of this memory.
+ */
+import { I32, name, SIMD, section, sleb, uleb, V128, vec } from "../simd-emit.js";
+import { simdWasm } from "../simd.js";
+
+/** Rows per register tile of pass 1 and its vectors (2 points each) per row. */
+const RD = 4,
+  PD = 3;
+/** Rows per register tile of pass 2 and its vectors (2 coordinates each) per row. */
+const RW = 4,
+  QW = 2;
+
+const get = (l: number) => [0x20, ...uleb(l)];
+const set = (l: number) => [0x21, ...uleb(l)];
+const i32c = (v: number) => [0x41, ...sleb(v)];
+const ADD = 0x6a,
+  MUL = 0x6c,
+  GE_U = 0x4f,
+  LT_U = 0x49;
+const f64x2 = (op: "add" | "sub" | "mul") => [SIMD, ...uleb({ add: 0xf0, sub: 0xf1, mul: 0xf2 }[op])];
+const load = (offset: number) => [SIMD, 0x00, 4, ...uleb(offset)];
+const splat = (offset: number) => [SIMD, 0x0a, 3, ...uleb(offset)];
+const store = (offset: number) => [SIMD, 0x0b, 4, ...uleb(offset)];
+const zero = [SIMD, 0x0c, ...new Array<number>(16).fill(0)];
+/** `while (cond) { body }` as block/loop; `cond` leaves an i32 that is 0 to stop. */
+const whileLoop = (exitIf: number[], bodyCode: number[]) => [
+  0x02,
+  0x40,
+  0x03,
+  0x40,
+  ...exitIf,
+  0x0d,
+  1,
+  ...bodyCode,
+  0x0c,
+  0,
+  0x0b,
+  0x0b,
+];
+const fnBody = (nI32: number, nV128: number, code: number[]) => {
+  const fn = [
+    ...vec([
+      [...uleb(nI32), I32],
+      [...uleb(nV128), V128],
+    ]),
+    ...code,
+    0x0b,
+  ];
+  return [...uleb(fn.length), ...fn];
+};
+
+export interface Layout {
+  block: number;
+  count: number;
+  dim: number;
+  npad: number;
+  dw: number;
+  x: number;
+  pt: number;
+  p: number;
+  w: number;
+  live: number;
+  acc: number;
+  bytes: number;
+}
+
+export function layout(count: number, dim: number, block: number): Layout {
+  const npad = Math.ceil(count / (2 * PD)) * 2 * PD,
+    dw = Math.ceil(dim / (2 * QW)) * 2 * QW;
+  const a16 = (v: number) => Math.ceil(v / 16) * 16;
+  const x = 0,
+    pt = a16(x + block * dim * 8),
+    p = a16(pt + dim * npad * 8),
+    w = a16(p + count * dw * 8),
+    live = a16(w + block * npad * 8),
+    acc = a16(live + count * 4),
+    bytes = acc + block * dw * 8;
+  return { block, count, dim, npad, dw, x, pt, p, w, live, acc, bytes };
+}
+
+/** `dist(tiles)`: pass 1 for rows 0 .. RD·tiles-1 of the x block. */
+function distBody(L: Layout): number[] {
+  // params: 0 tiles; i32 locals: 1 xRow, 2 wRow, 3 tEnd, 4 pt, 5 px, 6 py, 7 dEnd
+  const xRow = 1,
+    wRow = 2,
+    tEnd = 3,
+    pt = 4,
+    px = 5,
+    py = 6,
+    dEnd = 7;
+  // v128 locals: acc[RD*PD], v[PD], s, e
+  const acc = (r: number, p: number) => 8 + r * PD + p,
+    v = (p: number) => 8 + RD * PD + p,
+    s = 8 + RD * PD + PD,
+    e = s + 1;
+  const inner: number[] = [];
+  for (let p = 0; p < PD; p++) inner.push(...get(py), ...load(16 * p), ...set(v(p)));
+  for (let r = 0; r < RD; r++) {
+    inner.push(...get(px), ...splat(r * L.dim * 8), ...set(s));
+    for (let p = 0; p < PD; p++)
+      inner.push(
+        ...get(acc(r, p)),
+        ...get(s),
+        ...get(v(p)),
+        ...f64x2("sub"),
+        0x22,
+        ...uleb(e),
+        ...get(e),
+        ...f64x2("mul"),
+        ...f64x2("add"),
+        ...set(acc(r, p)),
+      );
+  }
+  inner.push(...get(px), ...i32c(8), ADD, ...set(px), ...get(py), ...i32c(L.npad * 8), ADD, ...set(py));
+  const pointLoop: number[] = [];
+  for (let r = 0; r < RD; r++) for (let p = 0; p < PD; p++) pointLoop.push(...zero, ...set(acc(r, p)));
+  pointLoop.push(...get(xRow), ...set(px), ...i32c(L.pt), ...get(pt), ADD, ...set(py));
+  pointLoop.push(...get(xRow), ...i32c(L.dim * 8), ADD, ...set(dEnd));
+  // do { inner } while (px < dEnd)
+  pointLoop.push(0x03, 0x40, ...inner, ...get(px), ...get(dEnd), LT_U, 0x0d, 0, 0x0b);
+  for (let r = 0; r < RD; r++)
+    for (let p = 0; p < PD; p++)
+      pointLoop.push(...get(wRow), ...get(pt), ADD, ...get(acc(r, p)), ...store(r * L.npad * 8 + 16 * p));
+  pointLoop.push(...get(pt), ...i32c(2 * PD * 8), ADD, ...set(pt));
+  const tileLoop = [
+    ...i32c(0),
+    ...set(pt),
+    ...whileLoop([...get(pt), ...i32c(L.npad * 8), GE_U], pointLoop),
+    ...get(xRow),
+    ...i32c(RD * L.dim * 8),
+    ADD,
+    ...set(xRow),
+    ...get(wRow),
+    ...i32c(RD * L.npad * 8),
+    ADD,
+    ...set(wRow),
+  ];
+  const code = [
+    ...i32c(L.x),
+    ...set(xRow),
+    ...i32c(L.w),
+    ...set(wRow),
+    ...get(0),
+    ...i32c(RD * L.dim * 8),
+    MUL,
+    ...i32c(L.x),
+    ADD,
+    ...set(tEnd),
+    ...whileLoop([...get(xRow), ...get(tEnd), GE_U], tileLoop),
+  ];
+  return fnBody(7, RD * PD + PD + 2, code);
+}
+
+/** `wsum(tiles, nlive)`: pass 2 for rows 0 .. RW·tiles-1 over the first nlive listed points. */
+function wsumBody(L: Layout): number[] {
+  // params: 0 tiles, 1 nlive; i32 locals: 2 wRow, 3 aRow, 4 tEnd, 5 q, 6 k, 7 kEnd, 8 i, 9 pw, 10 py
+  const wRow = 2,
+    aRow = 3,
+    tEnd = 4,
+    q = 5,
+    k = 6,
+    kEnd = 7,
+    i = 8,
+    pw = 9,
+    py = 10;
+  const acc = (r: number, c: number) => 11 + r * QW + c,
+    v = (c: number) => 11 + RW * QW + c,
+    s = 11 + RW * QW + QW;
+  const inner: number[] = [...get(k), 0x28, 2, 0, ...set(i)];
+  inner.push(...get(wRow), ...get(i), ...i32c(3), 0x74, ADD, ...set(pw));
+  inner.push(...i32c(L.p), ...get(i), ...i32c(L.dw * 8), MUL, ADD, ...get(q), ADD, ...set(py));
+  for (let c = 0; c < QW; c++) inner.push(...get(py), ...load(16 * c), ...set(v(c)));
+  for (let r = 0; r < RW; r++) {
+    inner.push(...get(pw), ...splat(r * L.npad * 8), ...set(s));
+    for (let c = 0; c < QW; c++)
+      inner.push(
+        ...get(acc(r, c)),
+        ...get(s),
+        ...get(v(c)),
+        ...f64x2("mul"),
+        ...f64x2("add"),
+        ...set(acc(r, c)),
+      );
+  }
+  inner.push(...get(k), ...i32c(4), ADD, ...set(k));
+  const coordLoop: number[] = [];
+  for (let r = 0; r < RW; r++) for (let c = 0; c < QW; c++) coordLoop.push(...zero, ...set(acc(r, c)));
+  coordLoop.push(...i32c(L.live), ...set(k));
+  coordLoop.push(...whileLoop([...get(k), ...get(kEnd), GE_U], inner));
+  for (let r = 0; r < RW; r++)
+    for (let c = 0; c < QW; c++)
+      coordLoop.push(...get(aRow), ...get(q), ADD, ...get(acc(r, c)), ...store(r * L.dw * 8 + 16 * c));
+  coordLoop.push(...get(q), ...i32c(2 * QW * 8), ADD, ...set(q));
+  const tileLoop = [
+    ...i32c(0),
+    ...set(q),
+    ...whileLoop([...get(q), ...i32c(L.dw * 8), GE_U], coordLoop),
+    ...get(wRow),
+    ...i32c(RW * L.npad * 8),
+    ADD,
+    ...set(wRow),
+    ...get(aRow),
+    ...i32c(RW * L.dw * 8),
+    ADD,
+    ...set(aRow),
+  ];
+  const code = [
+    ...i32c(L.w),
+    ...set(wRow),
+    ...i32c(L.acc),
+    ...set(aRow),
+    ...get(0),
+    ...i32c(RW * L.npad * 8),
+    MUL,
+    ...i32c(L.w),
+    ADD,
+    ...set(tEnd),
+    ...get(1),
+    ...i32c(2),
+    0x74,
+    ...i32c(L.live),
+    ADD,
+    ...set(kEnd),
+    ...whileLoop([...get(wRow), ...get(tEnd), GE_U], tileLoop),
+  ];
+  return fnBody(9, RW * QW + QW + 1, code);
+}
+
+/** The module: imports `m.mem`, exports `dist(tiles)` and `wsum(tiles, nlive)`. */
+export function empiricalModule(L: Layout): Uint8Array {
+  const sig1 = [0x60, ...vec([[I32]]), 0],
+    sig2 = [0x60, ...vec([[I32], [I32]]), 0];
+  const pages = Math.ceil(L.bytes / 65536);
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec([sig1, sig2])),
+    ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, ...uleb(pages)]])),
+    ...section(3, vec([[0], [1]])),
+    ...section(
+      7,
+      vec([
+        [...name("dist"), 0x00, 0],
+        [...name("wsum"), 0x00, 1],
+      ]),
+    ),
+    ...section(10, vec([distBody(L), wsumBody(L)])),
+  ]);
+}
+
+/**
+ * The passes of one data set in WebAssembly SIMD, or null from `create` where it is unavailable.
+ * `x`, `weights` (row stride `stride`), `live` and `acc` (row stride `accStride`) are views of the
+ * module's memory that the caller fills and reads around `distances` and `weightedSums`.
+ */
+export class EmpiricalSimd {
+  readonly x: Float64Array;
+  readonly weights: Float64Array;
+  readonly live: Int32Array;
+  readonly acc: Float64Array;
+  readonly stride: number;
+  readonly accStride: number;
+  /** Rows per tile of each pass (the block's rows are rounded up to it). */
+  static readonly rowTiles = [RD, RW] as const;
+  private constructor(
+    private readonly L: Layout,
+    private readonly fns: { dist: (t: number) => void; wsum: (t: number, n: number) => void },
+    buffer: ArrayBuffer,
+  ) {
+    this.x = new Float64Array(buffer, L.x, L.block * L.dim);
+    this.weights = new Float64Array(buffer, L.w, L.block * L.npad);
+    this.live = new Int32Array(buffer, L.live, L.count);
+    this.acc = new Float64Array(buffer, L.acc, L.block * L.dw);
+    this.stride = L.npad;
+    this.accStride = L.dw;
+  }
+
+  /** Loads the points (row-major [count, dim]) into a fresh module, or null without SIMD. */
+  static create(points: Float64Array, count: number, dim: number, block: number): EmpiricalSimd | null {
+    if (block % RD !== 0 || block % RW !== 0)
+      throw new RangeError("EmpiricalSimd: block not a multiple of the tiles");
+    const wasm = simdWasm();
+    if (wasm === null) return null;
+    const L = layout(count, dim, block);
+    if (L.bytes > 2 ** 31) return null;
+    const pages = Math.ceil(L.bytes / 65536);
+    const mem = new wasm.Memory({ initial: pages, maximum: pages });
+    const inst = new wasm.Instance(new wasm.Module(empiricalModule(L)), { m: { mem } });
+    const f64 = new Float64Array(mem.buffer);
+    for (let i = 0; i < count; i++)
+      for (let d = 0; d < dim; d++) {
+        const y = points[i * dim + d];
+        f64[L.pt / 8 + d * L.npad + i] = y;
+        f64[L.p / 8 + i * L.dw + d] = y;
+      }
+    const fns = inst.exports as { dist: (t: number) => void; wsum: (t: number, n: number) => void };
+    return new EmpiricalSimd(L, fns, mem.buffer);
+  }
+
+  /** Pass 1 for rows 0 .. nr-1 of `x` (rows past nr zero) into `weights`. */
+  distances(nr: number): void {
+    this.fns.dist(Math.ceil(nr / RD));
+  }
+
+  /** Pass 2 for rows 0 .. nr-1 over the first `nlive` entries of `live` into `acc`. */
+  weightedSums(nr: number, nlive: number): void {
+    this.fns.wsum(Math.ceil(nr / RW), nlive);
+  }
+
+  get count(): number {
+    return this.L.count;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * EmpiricalDenoiser's two passes in WebAssembly SIMD (empirical-simd.ts) against its JS passes,
+ * bit for bit: random data sets of several shapes (odd point counts and dimensions, so the padded
+ * tiles of both passes are exercised), float32 and float64 inputs, batches that end in partial
+ * blocks and partial register tiles, and sigmas from 0 (nearest point) through tiny (one point
+ * weighs everything, most weights underflow) to large (every point weighs something).
+ */
+import { describe, expect, test } from "vitest";
+import { EmpiricalDenoiser, tensor } from "../src/index.js";
+import { loadDataset } from "../src/node.js";
+import { FIXTURES } from "./helpers.js";
+
+/** A small deterministic generator (xorshift32) for uniform draws in [0, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Indices where a and b differ in their bits (Object.is: -0 and +0 differ). */
+function mismatches(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  const bad: number[] = [];
+  for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) bad.push(k);
+  return bad;
+}
+
+function batch(
+  rand: () => number,
+  rows: number,
+  dim: number,
+  points: Float64Array,
+  f32: boolean,
+): { x: Float32Array | Float64Array; sigma: Float64Array } {
+  const x = f32 ? new Float32Array(rows * dim) : new Float64Array(rows * dim);
+  const count = points.length / dim;
+  const sigma = new Float64Array(rows);
+  const scales = [0, 1e-3, 0.02, 0.1, 0.5, 2, 10, 80];
+  for (let r = 0; r < rows; r++) {
+    const s = scales[Math.floor(rand() * scales.length)];
+    sigma[r] = s * (0.5 + rand());
+    // x = a data point plus noise of about sigma, or anywhere
+    const i = Math.floor(rand() * count);
+    for (let d = 0; d < dim; d++)
+      x[r * dim + d] = rand() < 0.8 ? points[i * dim + d] + sigma[r] * (rand() * 2 - 1) : rand() * 4 - 2;
+  }
+  return { x, sigma };
+}
+
+describe("EmpiricalDenoiser: SIMD passes = JS passes, bit for bit", () => {
+  const shapes: [number, number][] = [
+    [1, 1],
+    [7, 3],
+    [13, 5],
+    [50, 9],
+    [301, 64],
+  ];
+  for (const [count, dim] of shapes)
+    for (const f32 of [false, true])
+      test(`${count} points of ${dim}, ${f32 ? "float32" : "float64"} input`, () => {
+        const rand = rng(count * 131 + dim * 7 + (f32 ? 1 : 0));
+        const points = Float64Array.from(
+          { length: count * dim },
+          () => (rand() * 2 - 1) * (rand() < 0.1 ? 30 : 1),
+        );
+        const simd = new EmpiricalDenoiser(points, dim);
+        const js = new EmpiricalDenoiser(points, dim, { simd: false });
+        expect(simd.usesSimd(64)).toBe(true);
+        expect(js.usesSimd(64)).toBe(false);
+        for (const rows of [1, 2, 3, 4, 5, 15, 16, 17, 33, 70]) {
+          const { x, sigma } = batch(rand, rows, dim, points, f32);
+          const shape = [rows, dim];
+          const a = simd.denoiseSync(tensor(x, shape), sigma).data;
+          const b = js.denoiseSync(tensor(x, shape), sigma).data;
+          expect(a.constructor).toBe(x.constructor);
+          expect(mismatches(a, b)).toEqual([]);
+        }
+      });
+
+  test("the digits (1,797 x 64), both dtypes, batches 1 to 100", () => {
+    const digits = loadDataset(`${FIXTURES}datasets/digits8x8.json`);
+    const transform = { scale: 0.125, shift: -1 };
+    const simd = EmpiricalDenoiser.fromDataset(digits, transform);
+    const js = EmpiricalDenoiser.fromDataset(digits, transform, { simd: false });
+    const rand = rng(2026);
+    for (const f32 of [false, true])
+      for (const rows of [1, 6, 16, 29, 100]) {
+        const { x, sigma } = batch(rand, rows, 64, js.points, f32);
+        const a = simd.denoiseSync(tensor(x, [rows, 1, 8, 8]), sigma).data;
+        const b = js.denoiseSync(tensor(x, [rows, 1, 8, 8]), sigma).data;
+        expect(mismatches(a, b)).toEqual([]);
+      }
+  });
+});
