@@ -6,7 +6,8 @@
  * weighs everything, most weights underflow) to large (every point weighs something).
  */
 import { describe, expect, test } from "vitest";
-import { EmpiricalDenoiser, tensor } from "../src/index.js";
+import { EmpiricalSimd } from "../src/denoisers/empirical-simd.js";
+import { EmpiricalDenoiser, fastExp, tensor } from "../src/index.js";
 import { loadDataset } from "../src/node.js";
 import { FIXTURES } from "./helpers.js";
 
@@ -95,5 +96,52 @@ describe("EmpiricalDenoiser: SIMD passes = JS passes, bit for bit", () => {
         const b = js.denoiseSync(tensor(x, [rows, 1, 8, 8]), sigma).data;
         expect(mismatches(a, b)).toEqual([]);
       }
+  });
+});
+
+describe("the SIMD exponential of the softmax = fastExp, bit for bit", () => {
+  test("arguments over the whole range: normal, subnormal and underflowing results, ±0, NaN, -Infinity", () => {
+    const count = 4001;
+    const simd = EmpiricalSimd.create(new Float64Array(count), count, 1, 16) as EmpiricalSimd;
+    expect(simd).not.toBeNull();
+    const rand = rng(7);
+    // distances d with dmin and inv chosen so x = -(d - dmin) * inv covers [-760, 0]
+    const special = [
+      0,
+      -0,
+      1e-300,
+      5e-324,
+      NaN,
+      Infinity,
+      708.39,
+      708.4,
+      709.08,
+      745.13,
+      745.1332191019412,
+      745.14,
+    ];
+    for (const [dmin, inv] of [
+      [0, 1],
+      [0.37, 3.1],
+      [2.5, 1e-3],
+      [1e-12, 2e6],
+    ]) {
+      const d = new Float64Array(count);
+      for (let i = 0; i < count; i++) {
+        const target = i < special.length ? special[i] : rand() < 0.3 ? 700 + rand() * 60 : rand() * 760;
+        d[i] = target / inv + dmin;
+        if (i < special.length && (Number.isNaN(target) || !Number.isFinite(target) || target === 0))
+          d[i] = Object.is(target, -0) ? dmin : target;
+      }
+      simd.weights.set(d, 3 * simd.stride);
+      simd.exp(3, dmin, inv);
+      const got = simd.weights.subarray(3 * simd.stride, 3 * simd.stride + count);
+      const want = d.map((v) => fastExp(-(v - dmin) * inv));
+      const bad = mismatches(got, want).filter((k) => !(Number.isNaN(got[k]) && Number.isNaN(want[k])));
+      expect(bad.map((k) => [d[k], got[k], want[k]])).toEqual([]);
+      // the subnormal and the underflow branches were both taken
+      expect(want.some((v) => v > 0 && v < 2 ** -1022)).toBe(true);
+      expect(want.filter((v) => v === 0).length).toBeGreaterThan(0);
+    }
   });
 });

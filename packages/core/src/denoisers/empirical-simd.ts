@@ -21,7 +21,8 @@
  * weights [BLOCK, Npad] | live [N] i32 | acc [BLOCK, dW]. The softmax between the passes stays
  * in JS and works in place on the weights through a Float64Array view of this memory.
  */
-import { I32, name, SIMD, section, sleb, uleb, V128, vec } from "../simd-emit.js";
+import { FAST_EXP } from "../fast-exp.js";
+import { F64, I32, name, SIMD, section, sleb, uleb, V128, vec } from "../simd-emit.js";
 import { simdWasm } from "../simd.js";
 
 /** Rows per register tile of pass 1 and its vectors (2 points each) per row. */
@@ -247,10 +248,219 @@ function wsumBody(L: Layout): number[] {
   return fnBody(9, RW * QW + QW + 1, code);
 }
 
-/** The module: imports `m.mem`, exports `dist(tiles)` and `wsum(tiles, nlive)`. */
+/** v128.const of two equal f64 lanes / two equal i64 lanes. */
+const f64c2 = (v: number) => {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setFloat64(0, v, true);
+  dv.setFloat64(8, v, true);
+  return [SIMD, 0x0c, ...b];
+};
+const i64c2 = (v: number) => {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setBigInt64(0, BigInt(v), true);
+  dv.setBigInt64(8, BigInt(v), true);
+  return [SIMD, 0x0c, ...b];
+};
+const vop = (op: number) => [SIMD, ...uleb(op)];
+const V = {
+  add: vop(0xf0),
+  sub: vop(0xf1),
+  mul: vop(0xf2),
+  div: vop(0xf3),
+  neg: vop(0xed),
+  floor: vop(0x75),
+  ne: vop(0x48),
+  lt: vop(0x49),
+  ge: vop(0x4c),
+  truncSatZero: vop(0xfc),
+  extendLowS: vop(0xc7),
+  i64add: vop(0xce),
+  i64shl: vop(0xcb),
+  bitselect: vop(0x52),
+};
+
+/**
+ * `expw(off, n, dmin, inv)`: w = fastExp(-(w - dmin) · inv) in place for the n values (rounded
+ * up to whole vectors) at byte offset `off`: core's `fastExp` (fast-exp.ts) lane by lane, its
+ * operations in its order (the argument reduction k = floor(x / ln2 + 1/2) with its split ln2,
+ * the rational approximation of e^r, the scaling by 2^k built from exponent bits, in two steps
+ * for subnormal results), its branches taken as lane selects: NaN stays NaN, x below its
+ * underflow bound gives +0. Its arguments here are <= 0 or NaN (the distances minus their
+ * minimum, times a positive 1 / (2 sigma^2)), so its overflow branches cannot be reached.
+ */
+function expBody(): number[] {
+  const { LN2_HI, LN2_LO, INV_LN2, P: EXP_P, UNDERFLOW: EXP_UNDERFLOW } = FAST_EXP;
+  // params: 0 off, 1 n, 2 dmin (f64), 3 inv (f64); i32: 4 p, 5 end; v128: 6 vdmin, 7 vinv,
+  // 8 x, 9 k, 10 hi, 11 lo, 12 r, 13 t, 14 c, 15 y, 16 ki
+  const p = 4,
+    end = 5,
+    vdmin = 6,
+    vinv = 7,
+    x = 8,
+    k = 9,
+    hi = 10,
+    lo = 11,
+    r = 12,
+    t = 13,
+    c = 14,
+    y = 15,
+    ki = 16;
+  const body = [
+    // x = -(w - dmin) * inv
+    ...get(p),
+    ...get(p),
+    ...load(0),
+    ...get(vdmin),
+    ...V.sub,
+    ...V.neg,
+    ...get(vinv),
+    ...V.mul,
+    ...set(x),
+    // k = floor(x * INV_LN2 + 0.5)
+    ...get(x),
+    ...f64c2(INV_LN2),
+    ...V.mul,
+    ...f64c2(0.5),
+    ...V.add,
+    ...V.floor,
+    ...set(k),
+    // hi = x - k * LN2_HI; lo = k * LN2_LO; r = hi - lo; t = r * r
+    ...get(x),
+    ...get(k),
+    ...f64c2(LN2_HI),
+    ...V.mul,
+    ...V.sub,
+    ...set(hi),
+    ...get(k),
+    ...f64c2(LN2_LO),
+    ...V.mul,
+    ...set(lo),
+    ...get(hi),
+    ...get(lo),
+    ...V.sub,
+    0x22,
+    ...uleb(r),
+    ...get(r),
+    ...V.mul,
+    ...set(t),
+    // c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))))
+    ...get(r),
+    ...get(t),
+    ...f64c2(EXP_P[0]),
+    ...get(t),
+    ...f64c2(EXP_P[1]),
+    ...get(t),
+    ...f64c2(EXP_P[2]),
+    ...get(t),
+    ...f64c2(EXP_P[3]),
+    ...get(t),
+    ...f64c2(EXP_P[4]),
+    ...V.mul,
+    ...V.add,
+    ...V.mul,
+    ...V.add,
+    ...V.mul,
+    ...V.add,
+    ...V.mul,
+    ...V.add,
+    ...V.mul,
+    ...V.sub,
+    ...set(c),
+    // y = 1 - ((lo - (r * c) / (2 - c)) - hi)
+    ...f64c2(1),
+    ...get(lo),
+    ...get(r),
+    ...get(c),
+    ...V.mul,
+    ...f64c2(2),
+    ...get(c),
+    ...V.sub,
+    ...V.div,
+    ...V.sub,
+    ...get(hi),
+    ...V.sub,
+    ...V.sub,
+    ...set(y),
+    // k as i64 lanes
+    ...get(k),
+    ...V.truncSatZero,
+    ...V.extendLowS,
+    ...set(ki),
+    // normal: y * 2^k; subnormal: (y * 2^(k+1000)) * 2^-1000; selected by k >= -1021
+    ...get(y),
+    ...get(ki),
+    ...i64c2(1023),
+    ...V.i64add,
+    ...i32c(52),
+    ...V.i64shl,
+    ...V.mul,
+    ...get(y),
+    ...get(ki),
+    ...i64c2(2023),
+    ...V.i64add,
+    ...i32c(52),
+    ...V.i64shl,
+    ...V.mul,
+    ...f64c2(2 ** -1000),
+    ...V.mul,
+    ...get(k),
+    ...f64c2(-1021),
+    ...V.ge,
+    ...V.bitselect,
+    // x < UNDERFLOW: +0, then NaN: x
+    ...set(y),
+    ...f64c2(0),
+    ...get(y),
+    ...get(x),
+    ...f64c2(EXP_UNDERFLOW),
+    ...V.lt,
+    ...V.bitselect,
+    ...set(y),
+    ...get(x),
+    ...get(y),
+    ...get(x),
+    ...get(x),
+    ...V.ne,
+    ...V.bitselect,
+    ...store(0),
+    ...get(p),
+    ...i32c(16),
+    ADD,
+    ...set(p),
+  ];
+  const code = [
+    ...get(2),
+    SIMD,
+    0x14,
+    ...set(vdmin),
+    ...get(3),
+    SIMD,
+    0x14,
+    ...set(vinv),
+    ...get(0),
+    ...set(p),
+    ...get(0),
+    ...get(1),
+    ...i32c(1),
+    ADD,
+    ...i32c(-2),
+    0x71,
+    ...i32c(3),
+    0x74,
+    ADD,
+    ...set(end),
+    ...whileLoop([...get(p), ...get(end), GE_U], body),
+  ];
+  return fnBody(2, 11, code);
+}
+
+/** The module: imports `m.mem`, exports `dist(tiles)`, `wsum(tiles, nlive)` and `expw`. */
 export function empiricalModule(L: Layout): Uint8Array {
   const sig1 = [0x60, ...vec([[I32]]), 0],
-    sig2 = [0x60, ...vec([[I32], [I32]]), 0];
+    sig2 = [0x60, ...vec([[I32], [I32]]), 0],
+    sig3 = [0x60, ...vec([[I32], [I32], [F64], [F64]]), 0];
   const pages = Math.ceil(L.bytes / 65536);
   return new Uint8Array([
     0x00,
@@ -261,18 +471,25 @@ export function empiricalModule(L: Layout): Uint8Array {
     0,
     0,
     0,
-    ...section(1, vec([sig1, sig2])),
+    ...section(1, vec([sig1, sig2, sig3])),
     ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, ...uleb(pages)]])),
-    ...section(3, vec([[0], [1]])),
+    ...section(3, vec([[0], [1], [2]])),
     ...section(
       7,
       vec([
         [...name("dist"), 0x00, 0],
         [...name("wsum"), 0x00, 1],
+        [...name("expw"), 0x00, 2],
       ]),
     ),
-    ...section(10, vec([distBody(L), wsumBody(L)])),
+    ...section(10, vec([distBody(L), wsumBody(L), expBody()])),
   ]);
+}
+
+interface Fns {
+  dist(tiles: number): void;
+  wsum(tiles: number, nlive: number): void;
+  expw(off: number, n: number, dmin: number, inv: number): void;
 }
 
 /**
@@ -291,7 +508,7 @@ export class EmpiricalSimd {
   static readonly rowTiles = [RD, RW] as const;
   private constructor(
     private readonly L: Layout,
-    private readonly fns: { dist: (t: number) => void; wsum: (t: number, n: number) => void },
+    private readonly fns: Fns,
     buffer: ArrayBuffer,
   ) {
     this.x = new Float64Array(buffer, L.x, L.block * L.dim);
@@ -320,7 +537,7 @@ export class EmpiricalSimd {
         f64[L.pt / 8 + d * L.npad + i] = y;
         f64[L.p / 8 + i * L.dw + d] = y;
       }
-    const fns = inst.exports as { dist: (t: number) => void; wsum: (t: number, n: number) => void };
+    const fns = inst.exports as unknown as Fns;
     return new EmpiricalSimd(L, fns, mem.buffer);
   }
 
@@ -332,6 +549,14 @@ export class EmpiricalSimd {
   /** Pass 2 for rows 0 .. nr-1 over the first `nlive` entries of `live` into `acc`. */
   weightedSums(nr: number, nlive: number): void {
     this.fns.wsum(Math.ceil(nr / RW), nlive);
+  }
+
+  /**
+   * weights[row, i] = fastExp(-(weights[row, i] - dmin) · inv) for i < count (and the padding
+   * up to a whole vector), the same bits as `fastExp` for these arguments (<= 0 or NaN).
+   */
+  exp(row: number, dmin: number, inv: number): void {
+    this.fns.expw(this.L.w + row * this.L.npad * 8, this.L.count, dmin, inv);
   }
 
   get count(): number {

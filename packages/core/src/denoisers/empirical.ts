@@ -183,7 +183,7 @@ export class EmpiricalDenoiser implements Denoiser {
     for (let k = 0; k < nr * dim; k++) x[k] = xs[r0 * dim + k];
     x.fill(0, nr * dim);
     s.distances(nr);
-    const live = this.softmax(r0, nr, sigma, s.weights, s.stride, s.live, EmpiricalSimd.rowTiles[1]);
+    const live = this.softmax(r0, nr, sigma, s.weights, s.stride, s.live, EmpiricalSimd.rowTiles[1], s);
     s.weightedSums(nr, live);
     for (let r = 0; r < nr; r++)
       for (let d = 0; d < dim; d++) od[(r0 + r) * dim + d] = acc[r * accStride + d];
@@ -289,6 +289,7 @@ export class EmpiricalDenoiser implements Denoiser {
     stride: number,
     live: Int32Array,
     tile: number,
+    simd?: EmpiricalSimd,
   ): number {
     const { count, used } = this;
     used.fill(0);
@@ -305,11 +306,15 @@ export class EmpiricalDenoiser implements Denoiser {
       const inv = 1 / (2 * s * s);
       const dmin = weights[wo + best];
       let z = 0;
-      for (let i = 0; i < count; i++) {
-        const w = fastExp(-(weights[wo + i] - dmin) * inv);
-        weights[wo + i] = w;
-        z += w;
-      }
+      if (simd !== undefined) {
+        simd.exp(r, dmin, inv);
+        for (let i = 0; i < count; i++) z += weights[wo + i];
+      } else
+        for (let i = 0; i < count; i++) {
+          const w = fastExp(-(weights[wo + i] - dmin) * inv);
+          weights[wo + i] = w;
+          z += w;
+        }
       for (let i = 0; i < count; i++) {
         const w = weights[wo + i] / z;
         weights[wo + i] = w;
