@@ -145,3 +145,20 @@ describe("the SIMD exponential of the softmax = fastExp, bit for bit", () => {
     }
   });
 });
+
+describe("the SIMD argmin of the softmax = the sequential scan", () => {
+  test("ties across lanes, NaN (first or later), infinities, odd and even counts", () => {
+    const rand = rng(11);
+    for (const count of [1, 2, 3, 8, 9, 31]) {
+      const simd = EmpiricalSimd.create(new Float64Array(count), count, 1, 16) as EmpiricalSimd;
+      for (let trial = 0; trial < 300; trial++) {
+        const vals = [0, 1, 2, 2, 3, Infinity, NaN, -0];
+        const row = Float64Array.from({ length: count }, () => vals[Math.floor(rand() * vals.length)]);
+        simd.weights.set(row, 5 * simd.stride);
+        let best = 0;
+        for (let i = 1; i < count; i++) if (row[i] < row[best]) best = i;
+        expect([count, Array.from(row), simd.argmin(5)]).toEqual([count, Array.from(row), best]);
+      }
+    }
+  });
+});

@@ -83,6 +83,7 @@ export interface Layout {
   w: number;
   live: number;
   acc: number;
+  scratch: number;
   bytes: number;
 }
 
@@ -96,8 +97,9 @@ export function layout(count: number, dim: number, block: number): Layout {
     w = a16(p + count * dw * 8),
     live = a16(w + block * npad * 8),
     acc = a16(live + count * 4),
-    bytes = acc + block * dw * 8;
-  return { block, count, dim, npad, dw, x, pt, p, w, live, acc, bytes };
+    scratch = a16(acc + block * dw * 8),
+    bytes = scratch + 32;
+  return { block, count, dim, npad, dw, x, pt, p, w, live, acc, scratch, bytes };
 }
 
 /** `dist(tiles)`: pass 1 for rows 0 .. RD·tiles-1 of the x block. */
@@ -456,6 +458,137 @@ function expBody(): number[] {
   return fnBody(2, 11, code);
 }
 
+/**
+ * `amin(off, nvec)`: per lane (even, odd indices) of the first 2·nvec values at `off`, the
+ * smallest value under `<` (NaN never taken) and the first index holding it (-1 if none), written
+ * as [min0, min1, index0, index1] (f64) at `scratch`; the caller combines the two lanes.
+ */
+function aminBody(L: Layout): number[] {
+  // params: 0 off, 1 nvec; i32: 2 p, 3 end; v128: 4 minv, 5 mini, 6 idx, 7 v, 8 m
+  const p = 2,
+    end = 3,
+    minv = 4,
+    mini = 5,
+    idx = 6,
+    v = 7,
+    m = 8;
+  const idx0 = [SIMD, 0x0c, ...new Uint8Array(new Float64Array([0, 1]).buffer)];
+  const body = [
+    ...get(p),
+    ...load(0),
+    0x22,
+    ...uleb(v),
+    ...get(minv),
+    ...V.lt,
+    ...set(m),
+    ...get(v),
+    ...get(minv),
+    ...get(m),
+    ...V.bitselect,
+    ...set(minv),
+    ...get(idx),
+    ...get(mini),
+    ...get(m),
+    ...V.bitselect,
+    ...set(mini),
+    ...get(idx),
+    ...f64c2(2),
+    ...V.add,
+    ...set(idx),
+    ...get(p),
+    ...i32c(16),
+    ADD,
+    ...set(p),
+  ];
+  const code = [
+    ...f64c2(Infinity),
+    ...set(minv),
+    ...f64c2(-1),
+    ...set(mini),
+    ...idx0,
+    ...set(idx),
+    ...get(0),
+    ...set(p),
+    ...get(0),
+    ...get(1),
+    ...i32c(4),
+    0x74,
+    ADD,
+    ...set(end),
+    ...whileLoop([...get(p), ...get(end), GE_U], body),
+    ...i32c(L.scratch),
+    ...get(minv),
+    ...store(0),
+    ...i32c(L.scratch),
+    ...get(mini),
+    ...store(16),
+  ];
+  return fnBody(2, 5, code);
+}
+
+/**
+ * `norm(off, n)`: z = the sum of the n values at `off` in order (scalar f64 adds, from +0), then
+ * each value divided by z (lanes; the padding up to a whole vector too).
+ */
+function normBody(): number[] {
+  // params: 0 off, 1 n; i32: 2 p, 3 end; f64: 4 z; v128: 5 vz
+  const p = 2,
+    end = 3,
+    z = 4,
+    vz = 5;
+  const sum = [...get(z), ...get(p), 0x2b, 3, 0, 0xa0, ...set(z), ...get(p), ...i32c(8), ADD, ...set(p)];
+  const div = [
+    ...get(p),
+    ...get(p),
+    ...load(0),
+    ...get(vz),
+    ...V.div,
+    ...store(0),
+    ...get(p),
+    ...i32c(16),
+    ADD,
+    ...set(p),
+  ];
+  const code = [
+    ...get(0),
+    ...set(p),
+    ...get(0),
+    ...get(1),
+    ...i32c(3),
+    0x74,
+    ADD,
+    ...set(end),
+    ...whileLoop([...get(p), ...get(end), GE_U], sum),
+    ...get(z),
+    SIMD,
+    0x14,
+    ...set(vz),
+    ...get(0),
+    ...set(p),
+    ...get(0),
+    ...get(1),
+    ...i32c(1),
+    ADD,
+    ...i32c(-2),
+    0x71,
+    ...i32c(3),
+    0x74,
+    ADD,
+    ...set(end),
+    ...whileLoop([...get(p), ...get(end), GE_U], div),
+  ];
+  const fn = [
+    ...vec([
+      [...uleb(2), I32],
+      [...uleb(1), F64],
+      [...uleb(1), V128],
+    ]),
+    ...code,
+    0x0b,
+  ];
+  return [...uleb(fn.length), ...fn];
+}
+
 /** The module: imports `m.mem`, exports `dist(tiles)`, `wsum(tiles, nlive)` and `expw`. */
 export function empiricalModule(L: Layout): Uint8Array {
   const sig1 = [0x60, ...vec([[I32]]), 0],
@@ -473,16 +606,18 @@ export function empiricalModule(L: Layout): Uint8Array {
     0,
     ...section(1, vec([sig1, sig2, sig3])),
     ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, ...uleb(pages)]])),
-    ...section(3, vec([[0], [1], [2]])),
+    ...section(3, vec([[0], [1], [2], [1], [1]])),
     ...section(
       7,
       vec([
         [...name("dist"), 0x00, 0],
         [...name("wsum"), 0x00, 1],
         [...name("expw"), 0x00, 2],
+        [...name("amin"), 0x00, 3],
+        [...name("norm"), 0x00, 4],
       ]),
     ),
-    ...section(10, vec([distBody(L), wsumBody(L), expBody()])),
+    ...section(10, vec([distBody(L), wsumBody(L), expBody(), aminBody(L), normBody()])),
   ]);
 }
 
@@ -490,6 +625,8 @@ interface Fns {
   dist(tiles: number): void;
   wsum(tiles: number, nlive: number): void;
   expw(off: number, n: number, dmin: number, inv: number): void;
+  amin(off: number, nvec: number): void;
+  norm(off: number, n: number): void;
 }
 
 /**
@@ -502,6 +639,7 @@ export class EmpiricalSimd {
   readonly weights: Float64Array;
   readonly live: Int32Array;
   readonly acc: Float64Array;
+  private readonly scratch: Float64Array;
   readonly stride: number;
   readonly accStride: number;
   /** Rows per tile of each pass (the block's rows are rounded up to it). */
@@ -515,6 +653,7 @@ export class EmpiricalSimd {
     this.weights = new Float64Array(buffer, L.w, L.block * L.npad);
     this.live = new Int32Array(buffer, L.live, L.count);
     this.acc = new Float64Array(buffer, L.acc, L.block * L.dw);
+    this.scratch = new Float64Array(buffer, L.scratch, 4);
     this.stride = L.npad;
     this.accStride = L.dw;
   }
@@ -557,6 +696,31 @@ export class EmpiricalSimd {
    */
   exp(row: number, dmin: number, inv: number): void {
     this.fns.expw(this.L.w + row * this.L.npad * 8, this.L.count, dmin, inv);
+  }
+
+  /**
+   * The first index of the smallest of weights[row, 0 .. count-1] under `<`, as the sequential
+   * scan `best = 0; if (w[i] < w[best]) best = i` finds it (so 0 when w[0] is NaN).
+   */
+  argmin(row: number): number {
+    const { count, npad } = this.L,
+      w = this.weights,
+      o = row * npad;
+    if (Number.isNaN(w[o])) return 0;
+    const nvec = count >> 1;
+    this.fns.amin(this.L.w + o * 8, nvec);
+    const [v0, v1, i0, i1] = this.scratch;
+    let best: number;
+    if (i0 < 0 && i1 < 0) best = 0;
+    else if (i1 < 0 || (i0 >= 0 && (v0 < v1 || (v0 === v1 && i0 < i1)))) best = i0;
+    else best = i1;
+    for (let i = 2 * nvec; i < count; i++) if (w[o + i] < w[o + best]) best = i;
+    return best;
+  }
+
+  /** weights[row, i] /= z for i < count, z their sum in order (from +0). */
+  normalise(row: number): void {
+    this.fns.norm(this.L.w + row * this.L.npad * 8, this.L.count);
   }
 
   get count(): number {

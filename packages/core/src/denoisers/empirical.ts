@@ -296,7 +296,8 @@ export class EmpiricalDenoiser implements Denoiser {
     for (let r = 0; r < nr; r++) {
       const wo = r * stride;
       let best = 0;
-      for (let i = 1; i < count; i++) if (weights[wo + i] < weights[wo + best]) best = i;
+      if (simd !== undefined) best = simd.argmin(r);
+      else for (let i = 1; i < count; i++) if (weights[wo + i] < weights[wo + best]) best = i;
       const s = sigma[r0 + r];
       if (s === 0) {
         for (let i = 0; i < count; i++) weights[wo + i] = i === best ? 1 : 0;
@@ -305,16 +306,18 @@ export class EmpiricalDenoiser implements Denoiser {
       }
       const inv = 1 / (2 * s * s);
       const dmin = weights[wo + best];
-      let z = 0;
       if (simd !== undefined) {
         simd.exp(r, dmin, inv);
-        for (let i = 0; i < count; i++) z += weights[wo + i];
-      } else
-        for (let i = 0; i < count; i++) {
-          const w = fastExp(-(weights[wo + i] - dmin) * inv);
-          weights[wo + i] = w;
-          z += w;
-        }
+        simd.normalise(r);
+        for (let i = 0; i < count; i++) if (weights[wo + i] !== 0) used[i] = 1;
+        continue;
+      }
+      let z = 0;
+      for (let i = 0; i < count; i++) {
+        const w = fastExp(-(weights[wo + i] - dmin) * inv);
+        weights[wo + i] = w;
+        z += w;
+      }
       for (let i = 0; i < count; i++) {
         const w = weights[wo + i] / z;
         weights[wo + i] = w;
