@@ -71,8 +71,8 @@ describe("EmpiricalDenoiser: SIMD passes = JS passes, bit for bit", () => {
         );
         const simd = new EmpiricalDenoiser(points, dim);
         const js = new EmpiricalDenoiser(points, dim, { simd: false });
-        expect(simd.usesSimd(64)).toBe(true);
-        expect(js.usesSimd(64)).toBe(false);
+        expect(simd.usesSimd()).toBe(true);
+        expect(js.usesSimd()).toBe(false);
         for (const rows of [1, 2, 3, 4, 5, 15, 16, 17, 33, 70]) {
           const { x, sigma } = batch(rand, rows, dim, points, f32);
           const shape = [rows, dim];
