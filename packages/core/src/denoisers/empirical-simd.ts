@@ -79,8 +79,17 @@ export class EmpiricalSimd {
     const L = layout(count, dim, block);
     if (L.bytes > 2 ** 31) return null;
     const pages = Math.ceil(L.bytes / 65536);
-    const mem = new wasm.Memory({ initial: pages, maximum: pages });
-    const inst = new wasm.Instance(new wasm.Module(empiricalModule(L)), { m: { mem } });
+    const bytes = empiricalModule(L);
+    let mem: { buffer: ArrayBuffer };
+    let inst: { exports: Record<string, unknown> };
+    try {
+      // an engine that rejects the module or cannot give the memory keeps the JS loops
+      if (!wasm.validate(bytes)) return null;
+      mem = new wasm.Memory({ initial: pages, maximum: pages });
+      inst = new wasm.Instance(new wasm.Module(bytes), { m: { mem } });
+    } catch {
+      return null;
+    }
     const f64 = new Float64Array(mem.buffer);
     for (let i = 0; i < count; i++)
       for (let d = 0; d < dim; d++) {
