@@ -171,7 +171,7 @@ export class EmpiricalDenoiser implements Denoiser {
     for (let r = 0; r < nr; r++) for (let d = 0; d < dim; d++) od[(r0 + r) * dim + d] = acc[r * dpad + d];
   }
 
-  /** `block` with both passes in WebAssembly SIMD (the same operations in the same order). */
+  /** `block` through WebAssembly SIMD (empirical-simd.ts: the same operations in the same order). */
   private blockSimd(
     xs: ArrayLike<number>,
     r0: number,
