@@ -25,6 +25,9 @@ const P5 = 4.13813679705723846039e-8;
 const OVERFLOW = 7.09782712893383973096e2;
 const UNDERFLOW = -7.4513321910194110842e2;
 
+/** The constants, for the WebAssembly SIMD copy of `fastExp` (denoisers/empirical-simd.ts). */
+export const FAST_EXP = { LN2_HI, LN2_LO, INV_LN2, P: [P1, P2, P3, P4, P5], UNDERFLOW } as const;
+
 /** 2^k for the integers k in [-1022, 1023], built from their exponent bits once. */
 const POW2 = (() => {
   const t = new Float64Array(2046);

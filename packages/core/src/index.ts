@@ -77,7 +77,7 @@ export {
   sigmasFromAlphasCumprod,
   type TimeMap,
 } from "./denoisers/discrete.js";
-export { EmpiricalDenoiser } from "./denoisers/empirical.js";
+export { EmpiricalDenoiser, type EmpiricalOptions } from "./denoisers/empirical.js";
 export { EdmPrecondGmmModel, type EdmPrecondSpec } from "./denoisers/edm-precond.js";
 export { FlowGmmModel, type FlowSpec } from "./denoisers/flow.js";
 export {

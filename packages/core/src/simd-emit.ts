@@ -51,7 +51,7 @@ export interface KernelSpec {
   readonly outputs: readonly Expr[];
 }
 
-const uleb = (v: number): number[] => {
+export const uleb = (v: number): number[] => {
   const out: number[] = [];
   do {
     let b = v & 0x7f;
@@ -62,7 +62,7 @@ const uleb = (v: number): number[] => {
   return out;
 };
 
-const sleb = (v: number): number[] => {
+export const sleb = (v: number): number[] => {
   const out: number[] = [];
   for (;;) {
     const b = v & 0x7f;
@@ -75,14 +75,14 @@ const sleb = (v: number): number[] => {
   }
 };
 
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+export const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+export const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 
-const I32 = 0x7f,
+export const I32 = 0x7f,
   F64 = 0x7c,
   V128 = 0x7b;
-const SIMD = 0xfd;
+export const SIMD = 0xfd;
 /** Vectors per loop iteration (independent, so their latencies overlap). */
 export const UNROLL = 4;
 /** lane-wise ops: [f32x4, f64x2] SIMD opcodes */

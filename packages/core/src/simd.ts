@@ -29,7 +29,7 @@ const MAX_OPERANDS = 8;
 type Data = Float32Array | Float64Array;
 
 /** The part of the WebAssembly API used here (the project's TS lib has no DOM types). */
-interface WasmApi {
+export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
   Module: new (bytes: Uint8Array) => object;
@@ -50,6 +50,14 @@ let shared: Shared | null | undefined;
 function disabled(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   return env?.EDMKIT_SIMD === "0";
+}
+
+/**
+ * The WebAssembly API where its SIMD is available (and not turned off by `EDMKIT_SIMD=0`), for
+ * kernels that own their memory (the empirical denoiser's resident data set); otherwise null.
+ */
+export function simdWasm(): WasmApi | null {
+  return sharedMemory()?.wasm ?? null;
 }
 
 /** The shared memory, or null when WebAssembly SIMD is unavailable. */

@@ -1,6 +1,7 @@
 /**
  * The exact denoiser of the 8x8 digits (1,797 images of 64 pixels): core's EmpiricalDenoiser
- * (TypeScript, float64 arithmetic, blocked) against onnxruntime on the same function as an
+ * (TypeScript, float64 arithmetic, blocked; WebAssembly SIMD where available, and its JS loops
+ * as "EmpiricalDenoiser (JS)", the same bits) against onnxruntime on the same function as an
  * ONNX graph (MatMul-Softmax-MatMul; fixtures/models/digits8x8-exact[-f64].onnx), at batch 64,
  * 4,096 and 65,536, on one thread each. Per variant the best of interleaved rounds, ms per call, the
  * rate in multiply-adds (2·B·N·d per call) and the ratio to onnxruntime in the same run.
@@ -15,6 +16,7 @@ import { OnnxDenoiser } from "../src/index.js";
 const fixtures = fileURLToPath(new URL("../../../fixtures/", import.meta.url));
 const ds = loadDataset(`${fixtures}datasets/digits8x8.json`);
 const D = EmpiricalDenoiser.fromDataset(ds, { scale: 0.125, shift: -1 });
+const Djs = EmpiricalDenoiser.fromDataset(ds, { scale: 0.125, shift: -1 }, { simd: false });
 const N = D.count,
   d = D.dim;
 
@@ -44,7 +46,8 @@ for (const dtype of ["float32", "float64"] as const) {
     const calls = batch === 64 ? 40 : batch === 4096 ? 2 : 1;
     const variants: [string, () => Promise<unknown>][] = [
       ["onnxruntime", () => onnx.denoise(x, sigma, out)],
-      ["EmpiricalDenoiser", () => D.denoise(x, sigma, out)],
+      [D.usesSimd() ? "EmpiricalDenoiser (SIMD)" : "EmpiricalDenoiser", () => D.denoise(x, sigma, out)],
+      ["EmpiricalDenoiser (JS)", () => Djs.denoise(x, sigma, out)],
     ];
     const results = new Map<string, number>();
     for (let r = 0; r < 3; r++)

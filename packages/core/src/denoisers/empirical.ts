@@ -25,6 +25,11 @@
  * the weights (so no precomputed squared norms here). The weights go through log-sum-exp (the largest logit subtracted) with core's
  * `fastExp` (IEEE arithmetic only), so results are the same on every JavaScript runtime.
  *
+ * Where WebAssembly SIMD is available (node, browsers; not with `EDMKIT_SIMD=0`) the passes,
+ * the nearest point, the exponentials and the normalisation run in f64x2 lanes instead
+ * (empirical-simd.ts), each lane performing the operations above in the same order: the same
+ * bits, about 3x faster. The JS loops stay for runtimes without it and `{ simd: false }`.
+ *
  * sigma = 0 gives the nearest data point (the first one of equally near points). float32
  * input is computed in float64 on the float32 values and rounded once to float32 on output
  * (FORMAT.md's rule for float32 models).
@@ -33,12 +38,21 @@ import type { Denoiser } from "../contracts.js";
 import { type Dataset, datasetPoints, type PixelTransform } from "../datasets/dataset.js";
 import { fastExp } from "../fast-exp.js";
 import { allocate, type Tensor, tensor } from "../tensor.js";
+import { EmpiricalSimd } from "./empirical-simd.js";
 
 /**
  * Rows denoised together (a multiple of the 4-row register tile): the block's distances and
  * weights, BLOCK x N float64, stay in cache between the two passes.
  */
 const BLOCK = 16;
+
+export interface EmpiricalOptions {
+  /**
+   * false: always the JS loops. Default true: WebAssembly SIMD where available (empirical-simd.ts,
+   * the same bits; faster at every batch size measured, one row included).
+   */
+  readonly simd?: boolean;
+}
 
 export class EmpiricalDenoiser implements Denoiser {
   /** Number of data points N. */
@@ -61,12 +75,16 @@ export class EmpiricalDenoiser implements Denoiser {
   private readonly live: Int32Array;
   /** Per point: 1 when it has a non-zero weight in some row of the block. */
   private readonly used: Uint8Array;
+  /** Whether the SIMD passes may be used. */
+  private readonly simdAllowed: boolean;
+  /** The SIMD passes with the data resident in their memory: created on first use, null where unavailable. */
+  private simd: EmpiricalSimd | null | undefined;
 
   /**
    * @param points the data, row-major [count, dim] (copied)
    * @param dim coordinates per point
    */
-  constructor(points: ArrayLike<number>, dim: number) {
+  constructor(points: ArrayLike<number>, dim: number, options: EmpiricalOptions = {}) {
     if (!Number.isInteger(dim) || dim < 1)
       throw new RangeError(`empirical: dim must be a positive integer, got ${dim}`);
     const count = points.length / dim;
@@ -87,13 +105,22 @@ export class EmpiricalDenoiser implements Denoiser {
     this.xblock = new Float64Array(BLOCK * dim);
     this.live = new Int32Array(count);
     this.used = new Uint8Array(count);
+    this.simdAllowed = options.simd ?? true;
+  }
+
+  /** Whether calls run in WebAssembly SIMD (creating its module with the data the first time). */
+  usesSimd(): boolean {
+    if (!this.simdAllowed) return false;
+    if (this.simd === undefined) this.simd = EmpiricalSimd.create(this.points, this.count, this.dim, BLOCK);
+    return this.simd !== null;
   }
 
   /** The exact denoiser of a data set's images under y = pixels * scale + shift. */
-  static fromDataset(ds: Dataset, transform: PixelTransform): EmpiricalDenoiser {
+  static fromDataset(ds: Dataset, transform: PixelTransform, options?: EmpiricalOptions): EmpiricalDenoiser {
     return new EmpiricalDenoiser(
       datasetPoints(ds, transform),
       ds.shape.reduce((a, b) => a * b, 1),
+      options,
     );
   }
 
@@ -116,8 +143,12 @@ export class EmpiricalDenoiser implements Denoiser {
     const o = out ?? tensor(allocate(x.dtype, n), x.shape);
     if (o.data.length !== n)
       throw new RangeError(`empirical: out has ${o.data.length} elements, expected ${n}`);
-    for (let r0 = 0; r0 < rows; r0 += BLOCK)
-      this.block(x.data, r0, Math.min(BLOCK, rows - r0), sigma, o.data);
+    const simd = rows > 0 && this.usesSimd();
+    for (let r0 = 0; r0 < rows; r0 += BLOCK) {
+      const nr = Math.min(BLOCK, rows - r0);
+      if (simd) this.blockSimd(x.data, r0, nr, sigma, o.data);
+      else this.block(x.data, r0, nr, sigma, o.data);
+    }
     return o;
   }
 
@@ -135,9 +166,29 @@ export class EmpiricalDenoiser implements Denoiser {
     for (let k = 0; k < nr * dim; k++) xblock[k] = xs[r0 * dim + k];
     xblock.fill(0, nr * dim);
     this.distances(nr);
-    const live = this.softmax(r0, nr, sigma);
+    const live = this.softmax(r0, nr, sigma, this.weights, this.count, this.live, 4);
     this.weightedSums(nr, live);
     for (let r = 0; r < nr; r++) for (let d = 0; d < dim; d++) od[(r0 + r) * dim + d] = acc[r * dpad + d];
+  }
+
+  /** `block` through WebAssembly SIMD (empirical-simd.ts: the same operations in the same order). */
+  private blockSimd(
+    xs: ArrayLike<number>,
+    r0: number,
+    nr: number,
+    sigma: ArrayLike<number>,
+    od: { [i: number]: number },
+  ): void {
+    const { dim } = this;
+    const s = this.simd as EmpiricalSimd;
+    const { x, acc, accStride } = s;
+    for (let k = 0; k < nr * dim; k++) x[k] = xs[r0 * dim + k];
+    x.fill(0, nr * dim);
+    s.distances(nr);
+    const live = this.softmax(r0, nr, sigma, s.weights, s.stride, s.live, EmpiricalSimd.rowTiles[1], s);
+    s.weightedSums(nr, live);
+    for (let r = 0; r < nr; r++)
+      for (let d = 0; d < dim; d++) od[(r0 + r) * dim + d] = acc[r * accStride + d];
   }
 
   /**
@@ -227,17 +278,28 @@ export class EmpiricalDenoiser implements Denoiser {
   }
 
   /**
-   * Softmax of -d2 / (2 sigma^2) per row (sigma = 0: the nearest point), in place. Returns how
-   * many points have a non-zero weight in at least one row of the block; their indices, in
-   * increasing order, are the first entries of `live`.
+   * Softmax of -d2 / (2 sigma^2) per row (sigma = 0: the nearest point), in place in `weights`
+   * (rows `stride` apart). Returns how many points have a non-zero weight in at least one row of
+   * the block; their indices, in increasing order, are the first entries of `live`. The rows
+   * past nr, up to a multiple of `tile`, are zeroed.
    */
-  private softmax(r0: number, nr: number, sigma: ArrayLike<number>): number {
-    const { count, weights, live, used } = this;
+  private softmax(
+    r0: number,
+    nr: number,
+    sigma: ArrayLike<number>,
+    weights: Float64Array,
+    stride: number,
+    live: Int32Array,
+    tile: number,
+    simd?: EmpiricalSimd,
+  ): number {
+    const { count, used } = this;
     used.fill(0);
     for (let r = 0; r < nr; r++) {
-      const wo = r * count;
+      const wo = r * stride;
       let best = 0;
-      for (let i = 1; i < count; i++) if (weights[wo + i] < weights[wo + best]) best = i;
+      if (simd !== undefined) best = simd.argmin(r);
+      else for (let i = 1; i < count; i++) if (weights[wo + i] < weights[wo + best]) best = i;
       const s = sigma[r0 + r];
       if (s === 0) {
         for (let i = 0; i < count; i++) weights[wo + i] = i === best ? 1 : 0;
@@ -246,6 +308,12 @@ export class EmpiricalDenoiser implements Denoiser {
       }
       const inv = 1 / (2 * s * s);
       const dmin = weights[wo + best];
+      if (simd !== undefined) {
+        simd.exp(r, dmin, inv);
+        simd.normalise(r);
+        for (let i = 0; i < count; i++) if (weights[wo + i] !== 0) used[i] = 1;
+        continue;
+      }
       let z = 0;
       for (let i = 0; i < count; i++) {
         const w = fastExp(-(weights[wo + i] - dmin) * inv);
@@ -259,7 +327,7 @@ export class EmpiricalDenoiser implements Denoiser {
       }
     }
     // Rows past a partial block weigh nothing.
-    weights.fill(0, nr * count, ((nr + 3) & ~3) * count);
+    weights.fill(0, nr * stride, Math.ceil(nr / tile) * tile * stride);
     let n = 0;
     for (let i = 0; i < count; i++) if (used[i] === 1) live[n++] = i;
     return n;
