@@ -216,7 +216,12 @@ describe("packed packages installed with npm outside the workspace", () => {
     expect(r.status).toBe(0);
     const report = JSON.parse(readFileSync(join(scratch, "reports/report.json"), "utf8"));
     const fixtures = listFixtureFiles(join(root, "fixtures/reference"));
-    expect(report.fixtures.summary).toEqual({ passed: fixtures.length, failed: 0, unsupported: 0, invalid: 0 });
+    expect(report.fixtures.summary).toEqual({
+      passed: fixtures.length,
+      failed: 0,
+      unsupported: 0,
+      invalid: 0,
+    });
     expect(
       report.fixtures.results.every((f: { file: string }) => f.file.startsWith("fixtures/reference/")),
     ).toBe(true);
