@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assembleReport } from "../src/conformance/assemble.js";
 import { taskResultSchema } from "../src/conformance/task-results.js";
 import { type SamplerMapValue, samplerMap } from "../src/conformance/webui.js";
+import { ladderCellMarkdown } from "../src/report/ladders-section.js";
 import { renderHtml } from "../src/report/render-html.js";
 import { renderMarkdown } from "../src/report/render-markdown.js";
 import {
@@ -261,6 +262,15 @@ describe("the Sampler map section", () => {
       "sampler map row DPM2 a is open (not yet explained): test",
     );
     expect(problems(section()).filter((p) => p.startsWith("sampler map"))).toEqual([]);
+  });
+
+  it("the last rung of a ladder closed by the envelope says so in the Divergences table", () => {
+    const r = report();
+    for (const row of v.rows.filter((x) => x.envelope !== null && x.ladder)) {
+      const cell = ladderCellMarkdown(r, row.ladder!);
+      expect(cell).toContain(`last rung of the ${row.name} ladder`);
+      expect(cell).toContain(formatGap(row.envelope));
+    }
   });
 
   it("renders every row with webui.ts's numbers in report.md and index.html", () => {

@@ -35,7 +35,14 @@ export function ladderCauses(l: LadderResult): string[] {
 /** A sampler-map row's own ladder run (its named cause removed), in words, or null. */
 function mapRow(report: Report, pair: string): string | null {
   const row = report.samplerMap.rows.find((r) => r.pair === pair);
-  if (!row) return null;
+  if (!row) {
+    // the last rung of a row's ladder against k-diffusion: what is left once every named cause is removed
+    const of = report.samplerMap.rows.find((r) => r.ladder === pair);
+    if (!of) return null;
+    return of.envelope !== null && !of.open
+      ? `sampler map: last rung of the ${of.name} ladder; closes within twice k-diffusion's own float32-vs-float64 gap (${formatGap(of.envelope)})`
+      : `sampler map: last rung of the ${of.name} ladder`;
+  }
   return row.ladder
     ? `sampler map: the named cause removed leaves ${formatGap(row.ladderGap)}`
     : "sampler map row";
