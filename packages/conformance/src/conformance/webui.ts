@@ -291,7 +291,7 @@ export async function samplerMap(): Promise<SamplerMapValue> {
       const changed = rungs.map((r) => r.change).join(", ");
       ladder = pairOf(
         `${pid}/ladder`,
-        scenario,
+        `web-UI sampler map, ${row.name}: diffusers with ${changed} undone vs k-diffusion (float32)`,
         prev,
         kdRun,
         "float32-casts",

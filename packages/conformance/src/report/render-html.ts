@@ -107,7 +107,7 @@ function equivalenceSection(report: Report): string {
   return section(
     "equivalence",
     "Equivalence map",
-    "Implementations that compute the same method: every pair inside a group agrees to float64 round-off. The badge is the largest gap measured between any two members.",
+    "Implementations that compute the same method: every pair inside a group agrees to round-off (the float64 bound; the float32 bound where the pair runs in float32, as the sampler map's ladders do). The badge is the largest gap measured between any two members.",
     body,
   );
 }
