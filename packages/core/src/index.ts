@@ -165,7 +165,7 @@ export {
 export { TorchNoise, PerSampleTorchNoise } from "./rng/torch-noise.js";
 export * as libm from "./libm.js";
 export { fma32, fma64 } from "./fma.js";
-export { SIMD_MIN, SimdKernel } from "./simd.js";
+export { SIMD_MIN, SimdArena, SimdKernel } from "./simd.js";
 export {
   add as simdAdd,
   cst as simdConst,

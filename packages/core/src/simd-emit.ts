@@ -15,7 +15,8 @@
  *
  * The generated function `(n: i32, params...: f64)` reads operand j at byte offset
  * `j * stride` and writes output i at `(inputs + i) * stride` of the imported memory, for
- * n elements rounded up to whole lanes (the regions are sized for that).
+ * n elements rounded up to whole lanes (the regions are sized for that). The in-place variant
+ * (`stride` 0) takes each operand's byte address as an i32 parameter after `n` instead.
  */
 
 export type Expr =
@@ -88,11 +89,18 @@ export const UNROLL = 4;
 /** lane-wise ops: [f32x4, f64x2] SIMD opcodes */
 const LANE_OP = { add: [0xe4, 0xf0], sub: [0xe5, 0xf1], mul: [0xe6, 0xf2], div: [0xe7, 0xf3] } as const;
 
-/** Body of one function: the loop over `n` elements in lanes of `wide ? 2 : 4`. */
-function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
+/**
+ * Body of one function: the loop over `n` elements in lanes of `wide ? 2 : 4`. With `based`, the
+ * operands' byte addresses are i32 parameters after `n` (inputs, then outputs), otherwise the
+ * fixed regions `j * stride`.
+ */
+function body(spec: KernelSpec, wide: boolean, stride: number, based: boolean): number[] {
   const lane = wide ? 1 : 0;
-  // locals: 0 = n, 1..params = scalars (f64); then i32 p (byte cursor), i32 end, v128 temps
-  const pLocal = 1 + spec.params,
+  const nBase = based ? spec.inputs + spec.outputs.length : 0;
+  // locals: 0 = n, then the bases (i32) when based, then the scalars (f64); then i32 p
+  // (byte cursor), i32 end, v128 temps
+  const parLocal = 1 + nBase,
+    pLocal = parLocal + spec.params,
     endLocal = pLocal + 1;
   let nextV = endLocal + 1;
   const code: number[] = [];
@@ -117,7 +125,7 @@ function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
     code.push(...load, SIMD, ...uleb(wide ? 0x14 : 0x13), 0x21, ...uleb(l));
   };
   for (let j = 0; j < spec.params; j++) {
-    splatLocal(`p${j}`, wide ? [0x20, ...uleb(1 + j)] : [0x20, ...uleb(1 + j), 0xb6]);
+    splatLocal(`p${j}`, wide ? [0x20, ...uleb(parLocal + j)] : [0x20, ...uleb(parLocal + j), 0xb6]);
   }
   for (const v of consts) {
     const bytes = new Uint8Array(wide ? 8 : 4);
@@ -135,7 +143,11 @@ function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
   for (let u = 0; u < UNROLL; u++) {
     const tempOf = new Map<Expr, number>();
     const at = 16 * u;
-    const load = (j: number) => [0x20, ...uleb(pLocal), SIMD, 0x00, 4, ...uleb(j * stride + at)];
+    // address of operand j (inputs first) at this copy: p + base_j (based) or p + j * stride
+    const addr = (j: number) =>
+      based ? [0x20, ...uleb(pLocal), 0x20, ...uleb(1 + j), 0x6a] : [0x20, ...uleb(pLocal)];
+    const off = (j: number) => uleb((based ? 0 : j * stride) + at);
+    const load = (j: number) => [...addr(j), SIMD, 0x00, 4, ...off(j)];
     const emit = (e: Expr): void => {
       const t = tempOf.get(e);
       if (t !== undefined) {
@@ -160,9 +172,9 @@ function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
       }
     };
     spec.outputs.forEach((o, i) => {
-      loopBody.push(0x20, ...uleb(pLocal));
+      loopBody.push(...addr(spec.inputs + i));
       emit(o);
-      loopBody.push(SIMD, 0x0b, 4, ...uleb((spec.inputs + i) * stride + at));
+      loopBody.push(SIMD, 0x0b, 4, ...off(spec.inputs + i));
     });
   }
   code.push(0x02, 0x40, 0x03, 0x40); // block, loop
@@ -192,10 +204,23 @@ function body(spec: KernelSpec, wide: boolean, stride: number): number[] {
 
 /**
  * The module of one kernel: imports `m.mem` (one page at least), exports `f32` and `f64`.
- * `stride` is the byte distance between operand regions.
+ * `stride` is the byte distance between operand regions; `stride` 0 makes the functions take
+ * each operand's byte address instead, `(n, inputs..., outputs..., params...)`, for tensors
+ * that already lie in the memory (a `SimdArena`): the loop still runs to whole iterations of
+ * UNROLL vectors, so each operand must be followed by up to 64 bytes it may read and write.
  */
 export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
-  const sig = [0x60, ...vec([[I32], ...Array.from({ length: spec.params }, () => [F64])]), 0];
+  const based = stride === 0;
+  const nBase = based ? spec.inputs + spec.outputs.length : 0;
+  const sig = [
+    0x60,
+    ...vec([
+      [I32],
+      ...Array.from({ length: nBase }, () => [I32]),
+      ...Array.from({ length: spec.params }, () => [F64]),
+    ]),
+    0,
+  ];
   const bytes = [
     0x00,
     0x61,
@@ -215,7 +240,7 @@ export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
         [...name("f64"), 0x00, 1],
       ]),
     ),
-    ...section(10, vec([body(spec, false, stride), body(spec, true, stride)])),
+    ...section(10, vec([body(spec, false, stride, based), body(spec, true, stride, based)])),
   ];
   return new Uint8Array(bytes);
 }

@@ -16,6 +16,10 @@
  *
  * Views of the operands' chunks are cached per array (a WeakMap, so a sampler's buffers and a
  * model's reused output tensor cost no allocation after the first step).
+ *
+ * Arrays that already lie in wasm memory skip the copies: a `SimdArena` hands out arrays on a
+ * memory of its own, and a kernel call whose operands all lie in one arena runs in place on it
+ * (an instance of the kernel's in-place module per arena, made on first use).
  */
 import { finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
 
@@ -116,6 +120,74 @@ const NONE = new Float32Array(0),
   NO_CHUNKS: Data[] = [];
 
 type Fn = (n: number, ...params: number[]) => void;
+type PlacedFn = (...args: number[]) => void;
+
+/** The memory of each arena, by its buffer (`SimdKernel.run` works in place on these). */
+const arenaMemory = new WeakMap<ArrayBuffer, { buffer: ArrayBuffer }>();
+
+/** Bytes between the starts of an arena's arrays: whole kernel iterations (UNROLL vectors). */
+const ARENA_ALIGN = 64;
+
+/**
+ * A fixed set of float arrays on one `WebAssembly.Memory` of their own, on which the SIMD
+ * kernels run in place (no chunk copies) when every operand of a call lies in it. Sized once
+ * for `slots` arrays of `length` elements and never grown (growing would detach the views);
+ * `alloc` returns null once they are used up, and callers then allocate ordinary arrays (the
+ * kernels take the chunked path for calls that mix them). Each array is followed by padding
+ * the kernels may scribble on (they run to whole 64-byte iterations). The memory belongs to
+ * whoever holds the arrays: an arena is never reset, so handing out one of its arrays (a
+ * sampler's result) is safe; it keeps the whole memory alive while referenced.
+ */
+export class SimdArena {
+  private readonly mem: { buffer: ArrayBuffer };
+  private readonly stride: number;
+  private used = 0;
+
+  private constructor(
+    wasm: WasmApi,
+    private readonly length: number,
+    private readonly wide: boolean,
+    private readonly slots: number,
+  ) {
+    this.stride = Math.ceil((length * (wide ? 8 : 4)) / ARENA_ALIGN) * ARENA_ALIGN + ARENA_ALIGN;
+    const pages = Math.ceil((this.stride * slots) / 65536);
+    this.mem = new wasm.Memory({ initial: pages, maximum: pages });
+    arenaMemory.set(this.mem.buffer, this.mem);
+  }
+
+  /**
+   * An arena for `slots` arrays of `length` elements of `dtype`, or null where the kernels would
+   * not use it: fewer than SIMD_MIN elements, float64 unless `float64`, no WebAssembly SIMD, or
+   * a memory that cannot be had (over 2 GiB, out of memory).
+   */
+  static create(
+    dtype: "float32" | "float64",
+    length: number,
+    slots: number,
+    float64 = false,
+  ): SimdArena | null {
+    if (length < SIMD_MIN || (dtype === "float64" && !float64)) return null;
+    const s = sharedMemory();
+    if (s === null) return null;
+    const bytes =
+      (Math.ceil((length * (dtype === "float64" ? 8 : 4)) / ARENA_ALIGN) + 1) * ARENA_ALIGN * slots;
+    if (bytes > 2 ** 31) return null;
+    try {
+      return new SimdArena(s.wasm, length, dtype === "float64", slots);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The next free array (zeros), or null when all slots are taken. */
+  alloc(): Float32Array | Float64Array | null {
+    if (this.used === this.slots) return null;
+    const at = this.used++ * this.stride;
+    return this.wide
+      ? new Float64Array(this.mem.buffer, at, this.length)
+      : new Float32Array(this.mem.buffer, at, this.length);
+  }
+}
 
 /**
  * One element-wise kernel: `ops` takes the output arrays then the input arrays (all of one
@@ -133,6 +205,10 @@ export class SimdKernel {
   private f64: Fn | null = null;
   private state: "new" | "ready" | "off" = "new";
   private readonly chunkOf: Data[][] = [];
+  /** The in-place module (compiled on first use) and its instance per arena memory. */
+  private placed: object | null = null;
+  private readonly inArena = new WeakMap<ArrayBuffer, { f32: PlacedFn; f64: PlacedFn }>();
+  private readonly args: number[] = new Array(19).fill(0);
 
   constructor(private readonly spec: KernelSpec) {
     if (spec.inputs + spec.outputs.length > MAX_OPERANDS || spec.params > 10) {
@@ -165,6 +241,39 @@ export class SimdKernel {
     return o.length >= SIMD_MIN && (float64 || o instanceof Float32Array) && this.ready();
   }
 
+  /**
+   * The kernel's functions on an arena's memory when every operand is a view on it, of one
+   * dtype, and no output overlaps an input or another output (except an output that is exactly
+   * an input of a one-output kernel: each vector is read before it is written); otherwise null.
+   */
+  private placedFor(ops: Data[], nOut: number, nOps: number): { f32: PlacedFn; f64: PlacedFn } | null {
+    const buf = ops[0].buffer as ArrayBuffer,
+      mem = arenaMemory.get(buf);
+    if (mem === undefined) return null;
+    const ctor = ops[0].constructor;
+    for (let j = 1; j < nOps; j++) if (ops[j].buffer !== buf || ops[j].constructor !== ctor) return null;
+    for (let i = 0; i < nOut; i++) {
+      const a = ops[i].byteOffset,
+        ae = a + ops[i].byteLength;
+      for (let j = 0; j < nOps; j++) {
+        if (j === i) continue;
+        const b = ops[j].byteOffset,
+          be = b + ops[j].byteLength;
+        if (a >= be || b >= ae) continue;
+        if (!(nOut === 1 && j >= nOut && a === b)) return null;
+      }
+    }
+    let f = this.inArena.get(buf);
+    if (f === undefined) {
+      const s = shared as Shared;
+      this.placed ??= new s.wasm.Module(kernelModule(this.spec, 0));
+      const inst = new s.wasm.Instance(this.placed, { m: { mem } });
+      f = { f32: inst.exports.f32 as PlacedFn, f64: inst.exports.f64 as PlacedFn };
+      this.inArena.set(buf, f);
+    }
+    return f;
+  }
+
   /** Computes the outputs from `ops` with these scalars (call `ready()` first), then clears `ops`. */
   run(p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0, p8 = 0, p9 = 0): void {
     const s = shared as Shared,
@@ -174,6 +283,49 @@ export class SimdKernel {
       wide = ops[0] instanceof Float64Array,
       fn = (wide ? this.f64 : this.f32) as Fn,
       ch = this.chunkOf;
+    const placed = this.placedFor(ops, nOut, nOps);
+    if (placed !== null) {
+      // in place: inputs' then outputs' byte addresses, then the scalars
+      // (a wasm function ignores the arguments past its own)
+      const a = this.args;
+      let k = 0;
+      a[k++] = ops[0].length;
+      for (let j = nOut; j < nOps; j++) a[k++] = ops[j].byteOffset;
+      for (let i = 0; i < nOut; i++) a[k++] = ops[i].byteOffset;
+      a[k++] = p0;
+      a[k++] = p1;
+      a[k++] = p2;
+      a[k++] = p3;
+      a[k++] = p4;
+      a[k++] = p5;
+      a[k++] = p6;
+      a[k++] = p7;
+      a[k++] = p8;
+      a[k++] = p9;
+      (wide ? placed.f64 : placed.f32)(
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+        a[4],
+        a[5],
+        a[6],
+        a[7],
+        a[8],
+        a[9],
+        a[10],
+        a[11],
+        a[12],
+        a[13],
+        a[14],
+        a[15],
+        a[16],
+        a[17],
+        a[18],
+      );
+      for (let j = 0; j < nOps; j++) ops[j] = NONE;
+      return;
+    }
     for (let j = 0; j < nOps; j++) ch[j] = chunks(ops[j], wide);
     const count = ch[0].length;
     for (let c = 0; c < count; c++) {

@@ -11,6 +11,7 @@ import {
   axpby,
   axpy,
   SIMD_MIN,
+  SimdArena,
   SimdKernel,
   simdAdd,
   simdDiv,
@@ -133,5 +134,86 @@ describe.each([Float32Array, Float64Array])("%s", (Ctor) => {
           expect([i, got]).toEqual([i, want]);
       }
     }
+  });
+
+  const put = (k: SimdKernel, ...arrays: (Float32Array | Float64Array)[]) => {
+    arrays.forEach((x, j) => {
+      k.ops[j] = x;
+    });
+  };
+
+  test("kernels on an arena's arrays (in place) = their expression in JS; neighbours untouched", () => {
+    const dtype = Ctor === Float32Array ? "float32" : "float64";
+    const f = Ctor === Float32Array ? Math.fround : (v: number) => v;
+    const n = 10007; // not whole 64-byte iterations: the kernels run into the padding
+    expect(SimdArena.create(dtype, SIMD_MIN - 1, 2, true)).toBeNull();
+    if (dtype === "float64") expect(SimdArena.create(dtype, n, 2)).toBeNull();
+    const arena = SimdArena.create(dtype, n, 5, true) as SimdArena;
+    const [a, b, c, d, guard] = [0, 1, 2, 3, 4].map(() => arena.alloc() as Float32Array | Float64Array);
+    expect(arena.alloc()).toBeNull();
+    expect(a).toBeInstanceOf(Ctor);
+    expect(a.length).toBe(n);
+    const vals = [0, -0, 1e-40, -5e-324, 1.5, -2.25, 3e38, 1e308, NaN, Infinity, -Infinity, 7];
+    const fill = () => {
+      for (let i = 0; i < n; i++) {
+        a[i] = vals[i % vals.length] * (1 + (i % 5));
+        b[i] = vals[(i * 7) % vals.length] - (i % 3);
+        c[i] = 11;
+        d[i] = 13;
+        guard[i] = 17;
+      }
+    };
+    const same = (got: ArrayLike<number>, want: ArrayLike<number>) => {
+      for (let i = 0; i < n; i++) {
+        const g = got[i],
+          w = want[i];
+        if (!(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)))) expect([i, g]).toEqual([i, w]);
+      }
+    };
+    const one = new SimdKernel({
+      inputs: 2,
+      params: 1,
+      outputs: [simdSub(simdIn(0), simdMul(simdIn(1), simdPar(0)))],
+    });
+    const two = new SimdKernel({
+      inputs: 2,
+      params: 0,
+      outputs: [simdAdd(simdIn(0), simdIn(1)), simdDiv(simdIn(0), simdIn(1))],
+    });
+    expect(one.ready() && two.ready()).toBe(true);
+    // one output written over its first input (in place), then into a separate array
+    for (const into of ["a", "c"] as const) {
+      fill();
+      const want = a.map((v, i) => f(v - f(b[i] * f(0.7))));
+      const out = into === "a" ? a : c;
+      put(one, out, a, b);
+      one.run(0.7);
+      same(out, want);
+      same(
+        b,
+        new Ctor(b).map((_, i) => vals[(i * 7) % vals.length] - (i % 3)),
+      );
+    }
+    // two outputs into separate arrays (in place), and one of them over an input (the chunked
+    // path: the second output reads the input after the first wrote it, in place)
+    for (const alias of [false, true]) {
+      fill();
+      const want0 = a.map((v, i) => f(v + b[i])),
+        want1 = a.map((v, i) => f(v / b[i]));
+      const out0 = alias ? a : c;
+      put(two, out0, d, a, b);
+      two.run();
+      same(out0, want0);
+      same(d, want1);
+    }
+    // the last iteration's padding writes stayed out of the next array
+    expect(guard.every((v) => v === 17)).toBe(true);
+    // an operand off the arena (a plain array): the chunked path, same values
+    fill();
+    const plain = new Ctor(b);
+    const want = a.map((v, i) => f(v - f(plain[i] * f(2.5))));
+    put(one, c, a, plain);
+    one.run(2.5);
+    same(c, want);
   });
 });

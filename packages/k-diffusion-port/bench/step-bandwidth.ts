@@ -50,6 +50,8 @@ const only = process.argv
   ?.slice("--only=".length)
   .split(",");
 
+const intoOut = process.argv.includes("--into-out");
+
 /** Times (ms, wall and CPU) of the model's calls, appended by the zero model. */
 const calls: { wall: number[]; cpu: number[] } = { wall: [], cpu: [] };
 
@@ -62,10 +64,12 @@ function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
     shape,
   );
   return {
-    denoise: async () => {
+    denoise: async (_x: Tensor, _s: Float64Array, into?: Tensor) => {
       calls.wall.push(performance.now());
       calls.cpu.push(cpuMs());
-      return out;
+      // --into-out: the model fills the buffer the sampler passes (as a model writing into
+      // `out` does), so it lies in the run's arena; otherwise its own tensor
+      return intoOut && into !== undefined ? into : out;
     },
   };
 }

@@ -24,18 +24,25 @@ const ROWS = 2600,
   SLICE_ROWS = 1000; // 5,200 elements against slices of 2,000 at most
 const sigmas = [12, 6, 3, 1.5, 0.7, 0.3, 0.1, 0];
 
-/** D(x; σ) = x·a(σ) + b(σ)·sin-ish(x), per element, each op rounded in the dtype. */
-function model(dtype: DType): Denoiser {
+/**
+ * D(x; σ) = x·a(σ) + b(σ)·sin-ish(x), per element, each op rounded in the dtype; with `intoOut`
+ * written into the buffer the sampler passes (for a large batch, one in the run's SIMD arena, so
+ * the step kernels run in place on every operand), otherwise into a tensor of its own.
+ */
+function model(dtype: DType, intoOut = false): Denoiser {
   const r = dtype === "float32" ? Math.fround : (v: number) => v;
   return {
-    denoise: async (x: Tensor, sigma: Float64Array) => {
+    denoise: async (x: Tensor, sigma: Float64Array, into?: Tensor) => {
       const s = sigma[0],
         a = r(1 / (1 + s * s)),
         b = r((0.3 * s) / (1 + s * s));
-      const out = tensor(
-        dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
-        x.shape,
-      );
+      const out =
+        intoOut && into !== undefined
+          ? into
+          : tensor(
+              dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
+              x.shape,
+            );
       for (let k = 0; k < x.data.length; k++) {
         const v = x.data[k];
         out.data[k] = r(r(v * a) + r(b * r(v / r(1 + r(v * v)))));
@@ -80,12 +87,28 @@ test("the batch takes the SIMD kernels, the slices the JS loops", () => {
   expect(SLICE_ROWS * 2).toBeLessThan(SIMD_MIN);
 });
 
-describe.each(["float32", "float64"] as const)("%s", (dtype) => {
+describe.each([
+  ["float32", false],
+  ["float64", false],
+  ["float32", true],
+  ["float64", true],
+] as const)("%s, model writing into out: %s", (dtype, intoOut) => {
   test.each(runs)("%s: batch = slices, bit for bit", async (_name, run) => {
     const n = ROWS * 2;
     const x0 = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
     for (let k = 0; k < n; k++) x0[k] = Math.sin(k * 0.37) * 12;
-    const whole = await run(model(dtype), tensor(x0, [ROWS, 2]), noise(0));
+    const whole = await run(model(dtype, intoOut), tensor(x0, [ROWS, 2]), noise(0));
+    const kept = whole.data.slice();
+    // a second run (its own arena) leaves the first one's result as it was
+    await run(
+      model(dtype, intoOut),
+      tensor(
+        x0.map((v) => -v),
+        [ROWS, 2],
+      ),
+      noise(7),
+    );
+    expect(whole.data).toEqual(kept);
     for (let r = 0; r < ROWS; r += SLICE_ROWS) {
       const rows = Math.min(SLICE_ROWS, ROWS - r);
       const part = await run(model(dtype), tensor(x0.slice(2 * r, 2 * (r + rows)), [rows, 2]), noise(2 * r));

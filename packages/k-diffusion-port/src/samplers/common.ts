@@ -11,6 +11,7 @@
 import {
   allFinite,
   allocate,
+  SimdArena,
   checkFiniteModelOutput,
   batchSize,
   type Denoiser,
@@ -152,6 +153,9 @@ export function resolveNoise(
   return needed ? new TorchNoise(new TorchGenerator(TORCH_DEFAULT_SEED)) : null;
 }
 
+/** Buffers of a run in its SimdArena: x and up to 7 more (the most any sampler here takes). */
+const ARENA_SLOTS = 8;
+
 /** The state of one sampler call. */
 export class SamplerRun {
   readonly model: Denoiser;
@@ -167,6 +171,8 @@ export class SamplerRun {
   private readonly shape: readonly number[];
   private readonly callback?: StepCallback;
   private readonly observer?: SamplerObserver;
+  /** Large tensors: the run's buffers, on one wasm memory of its own (null: plain arrays). */
+  private readonly arena: SimdArena | null;
 
   constructor(
     readonly fn: string,
@@ -186,14 +192,21 @@ export class SamplerRun {
     this.observer = hooks.observer;
     this.model = this.observer?.onModelCall ? observeDenoiser(inner, this.observer, () => this.step) : inner;
     this.shape = xt.shape;
+    this.arena = SimdArena.create(xt.dtype, xt.data.length, ARENA_SLOTS, true);
     this.x = this.buffer();
     this.x.data.set(xt.data);
     this.sigmaRow = new Float64Array(batchSize(xt));
   }
 
-  /** A new zero tensor like x. */
+  /**
+   * A new zero tensor like x. For large tensors the first ARENA_SLOTS (x included) lie in the
+   * run's own `SimdArena`, so the SIMD step kernels work on them in place (also on the model's
+   * output where the model writes into the `out` given); the rest are plain arrays. The arena
+   * belongs to this run alone and is never reused, so the returned x, one of its arrays, is
+   * the caller's to keep (it holds the run's whole memory alive while referenced).
+   */
   buffer(): Tensor {
-    return tensor(allocate(this.m.dtype, numel(this.shape)), this.shape);
+    return tensor(this.arena?.alloc() ?? allocate(this.m.dtype, numel(this.shape)), this.shape);
   }
 
   /**
