@@ -21,7 +21,7 @@
  * memory of its own, and a kernel call whose operands all lie in one arena runs in place on it
  * (an instance of the kernel's in-place module per arena, made on first use).
  */
-import { finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
+import { type Expr, finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
 
 /** Elements below which the JS loops are used. */
 export const SIMD_MIN = 4096;
@@ -209,11 +209,23 @@ export class SimdKernel {
   private placed: object | null = null;
   private readonly inArena = new WeakMap<ArrayBuffer, { f32: PlacedFn; f64: PlacedFn }>();
   private readonly args: number[] = new Array(19).fill(0);
+  /** Per input, the last output whose expression reads it (-1: none). */
+  private readonly lastReader: number[];
 
   constructor(private readonly spec: KernelSpec) {
     if (spec.inputs + spec.outputs.length > MAX_OPERANDS || spec.params > 10) {
       throw new RangeError("SimdKernel: at most 8 operands and 10 scalars");
     }
+    this.lastReader = new Array(spec.inputs).fill(-1);
+    const mark = (e: Expr, i: number): void => {
+      if (e.k === "in") this.lastReader[e.i] = i;
+      else if (e.k === "r32") mark(e.a, i);
+      else if (e.k !== "par" && e.k !== "const") {
+        mark(e.a, i);
+        mark(e.b, i);
+      }
+    };
+    spec.outputs.forEach(mark);
   }
 
   /** Whether the kernel can run here (WebAssembly SIMD present); compiles it the first time. */
@@ -243,8 +255,9 @@ export class SimdKernel {
 
   /**
    * The kernel's functions on an arena's memory when every operand is a view on it, of one
-   * dtype, and no output overlaps an input or another output (except an output that is exactly
-   * an input of a one-output kernel: each vector is read before it is written); otherwise null.
+   * dtype, and no output overlaps an input or another output, except an output that is exactly
+   * an input no later output reads (each output's vectors are read before it is written, and
+   * the outputs are written in order, so every read still sees the input); otherwise null.
    */
   private placedFor(ops: Data[], nOut: number, nOps: number): { f32: PlacedFn; f64: PlacedFn } | null {
     const buf = ops[0].buffer as ArrayBuffer,
@@ -260,7 +273,7 @@ export class SimdKernel {
         const b = ops[j].byteOffset,
           be = b + ops[j].byteLength;
         if (a >= be || b >= ae) continue;
-        if (!(nOut === 1 && j >= nOut && a === b)) return null;
+        if (!(j >= nOut && a === b && this.lastReader[j - nOut] <= i)) return null;
       }
     }
     let f = this.inArena.get(buf);

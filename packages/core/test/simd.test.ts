@@ -194,17 +194,19 @@ describe.each([Float32Array, Float64Array])("%s", (Ctor) => {
         new Ctor(b).map((_, i) => vals[(i * 7) % vals.length] - (i % 3)),
       );
     }
-    // two outputs into separate arrays (in place), and one of them over an input (the chunked
-    // path: the second output reads the input after the first wrote it, in place)
-    for (const alias of [false, true]) {
+    // two outputs: into separate arrays (in place); the second over an input (in place: no
+    // later output reads it); the first over an input (the chunked path: in place, the second
+    // output would read what the first wrote)
+    for (const alias of ["none", "second", "first"] as const) {
       fill();
       const want0 = a.map((v, i) => f(v + b[i])),
         want1 = a.map((v, i) => f(v / b[i]));
-      const out0 = alias ? a : c;
-      put(two, out0, d, a, b);
+      const out0 = alias === "first" ? a : c,
+        out1 = alias === "second" ? b : d;
+      put(two, out0, out1, a, b);
       two.run();
       same(out0, want0);
-      same(d, want1);
+      same(out1, want1);
     }
     // the last iteration's padding writes stayed out of the next array
     expect(guard.every((v) => v === 17)).toBe(true);
