@@ -246,11 +246,16 @@ export class SimdKernel {
 
   /**
    * Whether a call writing `o` should run here: `o` holds at least SIMD_MIN elements, is
-   * float32 (or float64 where `float64` is set: callers enable it where measured to win) and
+   * float32 (or float64 where `float64` is set: callers enable it where measured to win, or
+   * lies in a `SimdArena`: with no chunk copies float64 SIMD wins everywhere measured) and
    * WebAssembly SIMD is available.
    */
   accepts(o: Data, float64 = false): boolean {
-    return o.length >= SIMD_MIN && (float64 || o instanceof Float32Array) && this.ready();
+    return (
+      o.length >= SIMD_MIN &&
+      (float64 || o instanceof Float32Array || arenaMemory.has(o.buffer as ArrayBuffer)) &&
+      this.ready()
+    );
   }
 
   /**

@@ -181,6 +181,9 @@ describe.each([Float32Array, Float64Array])("%s", (Ctor) => {
       outputs: [simdAdd(simdIn(0), simdIn(1)), simdDiv(simdIn(0), simdIn(1))],
     });
     expect(one.ready() && two.ready()).toBe(true);
+    // float64 takes SIMD on an arena's arrays without the caller's opt-in (no copies to pay for)
+    expect(one.accepts(a)).toBe(true);
+    expect(one.accepts(new Ctor(n))).toBe(Ctor === Float32Array);
     // one output written over its first input (in place), then into a separate array
     for (const into of ["a", "c"] as const) {
       fill();
