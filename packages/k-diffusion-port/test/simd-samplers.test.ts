@@ -99,6 +99,10 @@ describe.each([
     for (let k = 0; k < n; k++) x0[k] = Math.sin(k * 0.37) * 12;
     const whole = await run(model(dtype, intoOut), tensor(x0, [ROWS, 2]), noise(0));
     const kept = whole.data.slice();
+    // the result owns exactly its memory: not a view on the run's arena
+    expect(whole.data.byteOffset).toBe(0);
+    expect(whole.data.buffer.byteLength).toBe(whole.data.byteLength);
+    expect(whole.data.buffer).toBeInstanceOf(ArrayBuffer);
     // a second run (its own arena) leaves the first one's result as it was
     await run(
       model(dtype, intoOut),

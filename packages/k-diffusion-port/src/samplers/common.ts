@@ -201,12 +201,24 @@ export class SamplerRun {
   /**
    * A new zero tensor like x. For large tensors the first ARENA_SLOTS (x included) lie in the
    * run's own `SimdArena`, so the SIMD step kernels work on them in place (also on the model's
-   * output where the model writes into the `out` given); the rest are plain arrays. The arena
-   * belongs to this run alone and is never reused, so the returned x, one of its arrays, is
-   * the caller's to keep (it holds the run's whole memory alive while referenced).
+   * output where the model writes into the `out` given); the rest are plain arrays. What a
+   * sampler returns is `result()`, never an arena view.
    */
   buffer(): Tensor {
     return tensor(this.arena?.alloc() ?? allocate(this.m.dtype, numel(this.shape)), this.shape);
+  }
+
+  /**
+   * The run's x as the sampler returns it: x itself when it is a plain array; a plain copy
+   * when it lies in the arena (one pass over x), so a caller's result owns exactly its own
+   * memory (`data.buffer` of the tensor's size, offset 0) and does not keep the run's other
+   * buffers alive.
+   */
+  result(): Tensor {
+    if (this.arena === null) return this.x;
+    const out = tensor(allocate(this.m.dtype, this.x.data.length), this.shape);
+    out.data.set(this.x.data);
+    return out;
   }
 
   /**

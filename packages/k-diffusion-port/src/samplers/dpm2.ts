@@ -64,7 +64,7 @@ export async function sampleDpm2(
       derivStep(xs, xs, x2, denoised2, mid, m.sub(s[i + 1], sigmaHat));
     }
   }
-  return xs;
+  return run.result();
 }
 
 /**
@@ -105,5 +105,5 @@ export async function sampleDpm2Ancestral(
       derivStep(xs, xs, x2, denoised2, mid, m.sub(sigmaDown, s[i]), noise ? z : null, sNoise, sigmaUp);
     }
   }
-  return xs;
+  return run.result();
 }

@@ -126,7 +126,7 @@ export async function sampleDpmppSde(
       a2.sigmaUp,
     );
   }
-  return xs;
+  return run.result();
 }
 
 export interface Dpmpp2mSdeOptions extends SdeOptions {
@@ -191,7 +191,7 @@ export async function sampleDpmpp2mSde(
     old = denoised;
     hLast = h;
   }
-  return xs;
+  return run.result();
 }
 
 export type Dpmpp3mSdeOptions = SdeOptions;
@@ -291,5 +291,5 @@ export async function sampleDpmpp3mSde(
     h2 = h1;
     h1 = h;
   }
-  return xs;
+  return run.result();
 }

@@ -62,7 +62,7 @@ export async function sampleDpmpp2sAncestral(
       axpbyNoise(xs, ratio, xs, -m.expm1(-h), denoised2, noisy ? z : null, sNoise, sigmaUp);
     }
   }
-  return xs;
+  return run.result();
 }
 
 export type Dpmpp2mOptions = SamplerHooks;
@@ -104,5 +104,5 @@ export async function sampleDpmpp2m(
     }
     old = denoised;
   }
-  return xs;
+  return run.result();
 }

@@ -93,7 +93,7 @@ export async function sampleEuler(
     // Euler step σ̂ → σ_{i+1}: x ← x + d·(σ_{i+1} − σ̂)
     eulerStep(xs, denoised, sigmaHat, m.sub(s[i + 1], sigmaHat));
   }
-  return xs;
+  return run.result();
 }
 
 export interface EulerAncestralOptions extends SamplerHooks {
@@ -155,5 +155,5 @@ export async function sampleEulerAncestral(
     // Euler step σ_i → σ_down, then the noise (one fused pass)
     derivStep(xs, xs, xs, denoised, s[i], m.sub(sigmaDown, s[i]), noisy ? z : null, sNoise, sigmaUp);
   }
-  return xs;
+  return run.result();
 }

@@ -47,5 +47,5 @@ export async function sampleHeun(
       heunStep(xs, denoised, sigmaHat, x2, denoised2, s[i + 1], dt);
     }
   }
-  return xs;
+  return run.result();
 }

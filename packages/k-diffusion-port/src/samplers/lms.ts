@@ -46,5 +46,5 @@ export async function sampleLms(
     // d₀ = to_d(x, σ_i, D) into ds[0] and the update, one fused pass
     lmsStep(xs, denoised, s[i], coeffs, ds, curOrder);
   }
-  return xs;
+  return run.result();
 }
