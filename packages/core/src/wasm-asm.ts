@@ -3,7 +3,7 @@
  * kernels): locals, constants, f64x2 lane operations, loops. Opcodes from the WebAssembly core
  * and SIMD specifications; `simd-emit.ts` holds the module-level encoders (LEB128, sections).
  */
-import { I32, SIMD, sleb, uleb, V128, vec } from "./simd-emit.js";
+import { F64, I32, SIMD, sleb, uleb, V128, vec } from "./simd-emit.js";
 
 export const get = (l: number) => [0x20, ...uleb(l)];
 export const set = (l: number) => [0x21, ...uleb(l)];
@@ -32,17 +32,34 @@ export const whileLoop = (exitIf: number[], bodyCode: number[]) => [
   0x0b,
   0x0b,
 ];
-export const fnBody = (nI32: number, nV128: number, code: number[]) => {
+/** A function body: its locals (nI32 i32s, then nF64 f64s if any, then nV128 v128s) and code. */
+export const fnBody = (nI32: number, nV128: number, code: number[], nF64 = 0) => {
   const fn = [
-    ...vec([
-      [...uleb(nI32), I32],
-      [...uleb(nV128), V128],
-    ]),
+    ...vec([[...uleb(nI32), I32], ...(nF64 > 0 ? [[...uleb(nF64), F64]] : []), [...uleb(nV128), V128]]),
     ...code,
     0x0b,
   ];
   return [...uleb(fn.length), ...fn];
 };
+/** `l += by` on an i32 local. */
+export const advance = (l: number, by: number) => [...get(l), ...i32c(by), ADD, ...set(l)];
+/** f64x2.splat of the f64 local `l`. */
+export const splatF64 = (l: number) => [...get(l), SIMD, 0x14];
+/**
+ * `p = off; end = off + (n << shift)` for the i32 locals `p`, `end` and the params `off`, `n`;
+ * with `pairs`, n rounded up to even first (a loop over whole f64x2 vectors, padding included).
+ */
+export const span = (p: number, end: number, off: number, n: number, shift: number, pairs = false) => [
+  ...get(off),
+  ...set(p),
+  ...get(off),
+  ...get(n),
+  ...(pairs ? [...i32c(1), ADD, ...i32c(-2), 0x71] : []),
+  ...i32c(shift),
+  0x74,
+  ADD,
+  ...set(end),
+];
 
 /** v128.const of two equal f64 lanes / two equal i64 lanes. */
 export const f64c2 = (v: number) => {

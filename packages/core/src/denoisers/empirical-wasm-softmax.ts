@@ -4,8 +4,23 @@
  * normalisation (`norm`). Each gives the bits of the JS loop it replaces (empirical.ts).
  */
 import { FAST_EXP } from "../fast-exp.js";
-import { F64, I32, SIMD, uleb, V128, vec } from "../simd-emit.js";
-import { ADD, f64c2, fnBody, GE_U, get, i32c, i64c2, load, set, store, V, whileLoop } from "../wasm-asm.js";
+import { SIMD, uleb } from "../simd-emit.js";
+import {
+  advance,
+  f64c2,
+  fnBody,
+  GE_U,
+  get,
+  i32c,
+  i64c2,
+  load,
+  set,
+  span,
+  splatF64,
+  store,
+  V,
+  whileLoop,
+} from "../wasm-asm.js";
 import type { Layout } from "./empirical-wasm.js";
 
 /**
@@ -152,32 +167,14 @@ export function expBody(): number[] {
     ...V.ne,
     ...V.bitselect,
     ...store(0),
-    ...get(p),
-    ...i32c(16),
-    ADD,
-    ...set(p),
+    ...advance(p, 16),
   ];
   const code = [
-    ...get(2),
-    SIMD,
-    0x14,
+    ...splatF64(2),
     ...set(vdmin),
-    ...get(3),
-    SIMD,
-    0x14,
+    ...splatF64(3),
     ...set(vinv),
-    ...get(0),
-    ...set(p),
-    ...get(0),
-    ...get(1),
-    ...i32c(1),
-    ADD,
-    ...i32c(-2),
-    0x71,
-    ...i32c(3),
-    0x74,
-    ADD,
-    ...set(end),
+    ...span(p, end, 0, 1, 3, true),
     ...whileLoop([...get(p), ...get(end), GE_U], body),
   ];
   return fnBody(2, 11, code);
@@ -220,10 +217,7 @@ export function aminBody(L: Layout): number[] {
     ...f64c2(2),
     ...V.add,
     ...set(idx),
-    ...get(p),
-    ...i32c(16),
-    ADD,
-    ...set(p),
+    ...advance(p, 16),
   ];
   const code = [
     ...f64c2(Infinity),
@@ -232,14 +226,7 @@ export function aminBody(L: Layout): number[] {
     ...set(mini),
     ...idx0,
     ...set(idx),
-    ...get(0),
-    ...set(p),
-    ...get(0),
-    ...get(1),
-    ...i32c(4),
-    0x74,
-    ADD,
-    ...set(end),
+    ...span(p, end, 0, 1, 4),
     ...whileLoop([...get(p), ...get(end), GE_U], body),
     ...i32c(L.scratch),
     ...get(minv),
@@ -261,55 +248,15 @@ export function normBody(): number[] {
     end = 3,
     z = 4,
     vz = 5;
-  const sum = [...get(z), ...get(p), 0x2b, 3, 0, 0xa0, ...set(z), ...get(p), ...i32c(8), ADD, ...set(p)];
-  const div = [
-    ...get(p),
-    ...get(p),
-    ...load(0),
-    ...get(vz),
-    ...V.div,
-    ...store(0),
-    ...get(p),
-    ...i32c(16),
-    ADD,
-    ...set(p),
-  ];
+  const sum = [...get(z), ...get(p), 0x2b, 3, 0, 0xa0, ...set(z), ...advance(p, 8)];
+  const div = [...get(p), ...get(p), ...load(0), ...get(vz), ...V.div, ...store(0), ...advance(p, 16)];
   const code = [
-    ...get(0),
-    ...set(p),
-    ...get(0),
-    ...get(1),
-    ...i32c(3),
-    0x74,
-    ADD,
-    ...set(end),
+    ...span(p, end, 0, 1, 3),
     ...whileLoop([...get(p), ...get(end), GE_U], sum),
-    ...get(z),
-    SIMD,
-    0x14,
+    ...splatF64(z),
     ...set(vz),
-    ...get(0),
-    ...set(p),
-    ...get(0),
-    ...get(1),
-    ...i32c(1),
-    ADD,
-    ...i32c(-2),
-    0x71,
-    ...i32c(3),
-    0x74,
-    ADD,
-    ...set(end),
+    ...span(p, end, 0, 1, 3, true),
     ...whileLoop([...get(p), ...get(end), GE_U], div),
   ];
-  const fn = [
-    ...vec([
-      [...uleb(2), I32],
-      [...uleb(1), F64],
-      [...uleb(1), V128],
-    ]),
-    ...code,
-    0x0b,
-  ];
-  return [...uleb(fn.length), ...fn];
+  return fnBody(2, 1, code, 1);
 }

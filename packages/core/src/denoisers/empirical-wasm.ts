@@ -7,6 +7,7 @@
 import { F64, I32, name, section, uleb, vec } from "../simd-emit.js";
 import {
   ADD,
+  advance,
   f64x2,
   fnBody,
   GE_U,
@@ -94,7 +95,7 @@ function distBody(L: Layout): number[] {
         ...set(acc(r, p)),
       );
   }
-  inner.push(...get(px), ...i32c(8), ADD, ...set(px), ...get(py), ...i32c(L.npad * 8), ADD, ...set(py));
+  inner.push(...advance(px, 8), ...advance(py, L.npad * 8));
   const pointLoop: number[] = [];
   for (let r = 0; r < RD; r++) for (let p = 0; p < PD; p++) pointLoop.push(...zero, ...set(acc(r, p)));
   pointLoop.push(...get(xRow), ...set(px), ...i32c(L.pt), ...get(pt), ADD, ...set(py));
@@ -104,19 +105,13 @@ function distBody(L: Layout): number[] {
   for (let r = 0; r < RD; r++)
     for (let p = 0; p < PD; p++)
       pointLoop.push(...get(wRow), ...get(pt), ADD, ...get(acc(r, p)), ...store(r * L.npad * 8 + 16 * p));
-  pointLoop.push(...get(pt), ...i32c(2 * PD * 8), ADD, ...set(pt));
+  pointLoop.push(...advance(pt, 2 * PD * 8));
   const tileLoop = [
     ...i32c(0),
     ...set(pt),
     ...whileLoop([...get(pt), ...i32c(L.npad * 8), GE_U], pointLoop),
-    ...get(xRow),
-    ...i32c(RD * L.dim * 8),
-    ADD,
-    ...set(xRow),
-    ...get(wRow),
-    ...i32c(RD * L.npad * 8),
-    ADD,
-    ...set(wRow),
+    ...advance(xRow, RD * L.dim * 8),
+    ...advance(wRow, RD * L.npad * 8),
   ];
   const code = [
     ...i32c(L.x),
@@ -165,7 +160,7 @@ function wsumBody(L: Layout): number[] {
         ...set(acc(r, c)),
       );
   }
-  inner.push(...get(k), ...i32c(4), ADD, ...set(k));
+  inner.push(...advance(k, 4));
   const coordLoop: number[] = [];
   for (let r = 0; r < RW; r++) for (let c = 0; c < QW; c++) coordLoop.push(...zero, ...set(acc(r, c)));
   coordLoop.push(...i32c(L.live), ...set(k));
@@ -173,19 +168,13 @@ function wsumBody(L: Layout): number[] {
   for (let r = 0; r < RW; r++)
     for (let c = 0; c < QW; c++)
       coordLoop.push(...get(aRow), ...get(q), ADD, ...get(acc(r, c)), ...store(r * L.dw * 8 + 16 * c));
-  coordLoop.push(...get(q), ...i32c(2 * QW * 8), ADD, ...set(q));
+  coordLoop.push(...advance(q, 2 * QW * 8));
   const tileLoop = [
     ...i32c(0),
     ...set(q),
     ...whileLoop([...get(q), ...i32c(L.dw * 8), GE_U], coordLoop),
-    ...get(wRow),
-    ...i32c(RW * L.npad * 8),
-    ADD,
-    ...set(wRow),
-    ...get(aRow),
-    ...i32c(RW * L.dw * 8),
-    ADD,
-    ...set(aRow),
+    ...advance(wRow, RW * L.npad * 8),
+    ...advance(aRow, RW * L.dw * 8),
   ];
   const code = [
     ...i32c(L.w),
