@@ -165,7 +165,15 @@ export {
 export { TorchNoise, PerSampleTorchNoise } from "./rng/torch-noise.js";
 export * as libm from "./libm.js";
 export { fma32, fma64 } from "./fma.js";
-export { SIMD_MIN, SimdArena, SimdKernel } from "./simd.js";
+export { SIMD_MIN, SimdArena, SimdKernel, THREAD_MIN } from "./simd.js";
+export {
+  setSimdThreads,
+  SimdThreads,
+  type SimdWorkerHandle,
+  type SimdWorkerMessage,
+  simdThreads,
+} from "./simd-threads.js";
+export { serveSimdWorker } from "./simd-worker.js";
 export {
   add as simdAdd,
   cst as simdConst,

@@ -12,3 +12,4 @@ export {
 } from "./fixtures/load.js";
 export { checkWritableFile, makeParents, type StagedFile, stageFile, writeFileAtomic } from "./atomic.js";
 export { attachDataset, findFixtureAsset, loadDataset } from "./datasets/load.js";
+export { useSimdThreads } from "./simd-threads-node.js";

@@ -50,6 +50,13 @@ export interface KernelSpec {
   readonly params: number;
   /** One expression per output tensor. */
   readonly outputs: readonly Expr[];
+  /**
+   * Inputs (at most 2) checked for NaN and infinity as they are read: the function then returns
+   * an i32 with bit k set when some element of input `check[k]` is not finite, over the whole
+   * 64-byte iterations (the last partial one, which reads past n, is not checked: the caller
+   * checks those few elements itself).
+   */
+  readonly check?: readonly number[];
 }
 
 export const uleb = (v: number): number[] => {
@@ -102,7 +109,11 @@ function body(spec: KernelSpec, wide: boolean, stride: number, based: boolean): 
   const parLocal = 1 + nBase,
     pLocal = parLocal + spec.params,
     endLocal = pLocal + 1;
-  let nextV = endLocal + 1;
+  // with checks, one more i32 local: `full` (the checked iterations' end)
+  const check = spec.check ?? [],
+    fullLocal = endLocal + 1,
+    firstV = endLocal + (check.length > 0 ? 2 : 1);
+  let nextV = firstV;
   const code: number[] = [];
   // scalar and constant splats, hoisted out of the loop
   const splat = new Map<string, number>();
@@ -133,70 +144,95 @@ function body(spec: KernelSpec, wide: boolean, stride: number, based: boolean): 
     else new DataView(bytes.buffer).setFloat32(0, v, true);
     splatLocal(`c${v}`, [wide ? 0x44 : 0x43, ...bytes]);
   }
-  // end = n rounded up to whole iterations of UNROLL vectors, in bytes
+  // end = n rounded up to whole iterations of UNROLL vectors, in bytes; full = n rounded down
   const shift = wide ? 3 : 2,
     perIter = 16 * UNROLL;
   code.push(0x20, 0, 0x41, ...sleb(perIter / (wide ? 8 : 4) - 1), 0x6a, 0x41, ...sleb(shift), 0x74);
   code.push(0x41, ...sleb(-perIter), 0x71, 0x21, ...uleb(endLocal));
-  // loop: while p < end, UNROLL independent copies of the body (own temporaries), p += perIter
-  const loopBody: number[] = [];
-  for (let u = 0; u < UNROLL; u++) {
-    const tempOf = new Map<Expr, number>();
-    const at = 16 * u;
-    // address of operand j (inputs first) at this copy: p + base_j (based) or p + j * stride
-    const addr = (j: number) =>
-      based ? [0x20, ...uleb(pLocal), 0x20, ...uleb(1 + j), 0x6a] : [0x20, ...uleb(pLocal)];
-    const off = (j: number) => uleb((based ? 0 : j * stride) + at);
-    const load = (j: number) => [...addr(j), SIMD, 0x00, 4, ...off(j)];
-    const emit = (e: Expr): void => {
-      const t = tempOf.get(e);
-      if (t !== undefined) {
-        loopBody.push(0x20, ...uleb(t));
-        return;
+  // accumulators of the checked inputs: lanes of v − v (+0 for finite v, NaN otherwise) or-ed
+  const acc = check.map(() => nextV++);
+  // one iteration: UNROLL independent copies of the body (own temporaries), p += perIter
+  const iteration = (checked: boolean): number[] => {
+    const out: number[] = [];
+    for (let u = 0; u < UNROLL; u++) {
+      const tempOf = new Map<Expr, number>();
+      const at = 16 * u;
+      // address of operand j (inputs first) at this copy: p + base_j (based) or p + j * stride
+      const addr = (j: number) =>
+        based ? [0x20, ...uleb(pLocal), 0x20, ...uleb(1 + j), 0x6a] : [0x20, ...uleb(pLocal)];
+      const off = (j: number) => uleb((based ? 0 : j * stride) + at);
+      const load = (j: number) => [...addr(j), SIMD, 0x00, 4, ...off(j)];
+      if (checked) {
+        check.forEach((j, c) => {
+          const t = nextV++;
+          out.push(...load(j), 0x22, ...uleb(t), 0x20, ...uleb(t), SIMD, ...uleb(LANE_OP.sub[lane]));
+          out.push(0x20, ...uleb(acc[c]), SIMD, ...uleb(0x50), 0x21, ...uleb(acc[c])); // v128.or
+        });
       }
-      if (e.k === "in") loopBody.push(...load(e.i));
-      else if (e.k === "par") loopBody.push(0x20, ...uleb(splat.get(`p${e.i}`) as number));
-      else if (e.k === "const") loopBody.push(0x20, ...uleb(splat.get(`c${e.v}`) as number));
-      else if (e.k === "r32") {
-        emit(e.a);
-        if (wide) loopBody.push(SIMD, ...uleb(0x5e), SIMD, ...uleb(0x5f));
-      } else {
-        emit(e.a);
-        emit(e.b);
-        loopBody.push(SIMD, ...uleb(LANE_OP[e.k][lane]));
-      }
-      if ((refs.get(e) ?? 0) > 1 && e.k !== "par" && e.k !== "const") {
-        const l = nextV++;
-        tempOf.set(e, l);
-        loopBody.push(0x22, ...uleb(l)); // local.tee
-      }
-    };
-    spec.outputs.forEach((o, i) => {
-      loopBody.push(...addr(spec.inputs + i));
-      emit(o);
-      loopBody.push(SIMD, 0x0b, 4, ...off(spec.inputs + i));
-    });
-  }
-  code.push(0x02, 0x40, 0x03, 0x40); // block, loop
-  code.push(0x20, ...uleb(pLocal), 0x20, ...uleb(endLocal), 0x4f, 0x0d, 1); // p >= end: br_if block
-  code.push(...loopBody);
-  code.push(
+      const emit = (e: Expr): void => {
+        const t = tempOf.get(e);
+        if (t !== undefined) {
+          out.push(0x20, ...uleb(t));
+          return;
+        }
+        if (e.k === "in") out.push(...load(e.i));
+        else if (e.k === "par") out.push(0x20, ...uleb(splat.get(`p${e.i}`) as number));
+        else if (e.k === "const") out.push(0x20, ...uleb(splat.get(`c${e.v}`) as number));
+        else if (e.k === "r32") {
+          emit(e.a);
+          if (wide) out.push(SIMD, ...uleb(0x5e), SIMD, ...uleb(0x5f));
+        } else {
+          emit(e.a);
+          emit(e.b);
+          out.push(SIMD, ...uleb(LANE_OP[e.k][lane]));
+        }
+        if ((refs.get(e) ?? 0) > 1 && e.k !== "par" && e.k !== "const") {
+          const l = nextV++;
+          tempOf.set(e, l);
+          out.push(0x22, ...uleb(l)); // local.tee
+        }
+      };
+      spec.outputs.forEach((o, i) => {
+        out.push(...addr(spec.inputs + i));
+        emit(o);
+        out.push(SIMD, 0x0b, 4, ...off(spec.inputs + i));
+      });
+    }
+    return [...out, 0x20, ...uleb(pLocal), 0x41, ...sleb(perIter), 0x6a, 0x21, ...uleb(pLocal)];
+  };
+  /** while p < limit (the local): body */
+  const loop = (limit: number, b: number[]): number[] => [
+    0x02,
+    0x40,
+    0x03,
+    0x40,
     0x20,
     ...uleb(pLocal),
-    0x41,
-    ...sleb(perIter),
-    0x6a,
-    0x21,
-    ...uleb(pLocal),
+    0x20,
+    ...uleb(limit),
+    0x4f,
+    0x0d,
+    1, // p >= limit: br_if block
+    ...b,
     0x0c,
     0,
     0x0b,
     0x0b,
-    0x0b,
-  );
+  ];
+  if (check.length > 0) {
+    // the whole iterations checked (limit: n·size rounded down, in the local `full`), then the rest
+    code.push(0x20, 0, 0x41, ...sleb(shift), 0x74, 0x41, ...sleb(-perIter), 0x71, 0x21, ...uleb(fullLocal));
+    code.push(...loop(fullLocal, iteration(true)), ...loop(endLocal, iteration(false)));
+    // flags: bit c when accumulator c has a set bit
+    code.push(0x41, 0);
+    acc.forEach((a, c) => {
+      code.push(0x20, ...uleb(a), SIMD, ...uleb(0x53), 0x41, c, 0x74, 0x72); // any_true << c, or
+    });
+    code.push(0x0b);
+  } else code.push(...loop(endLocal, iteration(false)), 0x0b);
   const locals = [
-    [...uleb(2), I32],
-    [...uleb(nextV - endLocal - 1), V128],
+    [...uleb(firstV - pLocal), I32],
+    [...uleb(nextV - firstV), V128],
   ];
   const fn = [...vec(locals), ...code];
   return [...uleb(fn.length), ...fn];
@@ -209,7 +245,14 @@ function body(spec: KernelSpec, wide: boolean, stride: number, based: boolean): 
  * that already lie in the memory (a `SimdArena`): the loop still runs to whole iterations of
  * UNROLL vectors, so each operand must be followed by up to 64 bytes it may read and write.
  */
-export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
+/**
+ * The memory import: a plain memory of at least one page, or (`shared`) a shared one, which
+ * WebAssembly requires to declare a maximum (the largest, 65,536 pages: any shared memory fits).
+ */
+const memoryImport = (shared: boolean): number[] =>
+  shared ? [0x02, 0x03, 1, ...uleb(65536)] : [0x02, 0x00, 1];
+
+export function kernelModule(spec: KernelSpec, stride: number, shared = false): Uint8Array {
   const based = stride === 0;
   const nBase = based ? spec.inputs + spec.outputs.length : 0;
   const sig = [
@@ -219,7 +262,7 @@ export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
       ...Array.from({ length: nBase }, () => [I32]),
       ...Array.from({ length: spec.params }, () => [F64]),
     ]),
-    0,
+    ...(spec.check !== undefined && spec.check.length > 0 ? vec([[I32]]) : [0]),
   ];
   const bytes = [
     0x00,
@@ -231,7 +274,7 @@ export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
     0,
     0,
     ...section(1, vec([sig])),
-    ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, 1]])),
+    ...section(2, vec([[...name("m"), ...name("mem"), ...memoryImport(shared)]])),
     ...section(3, vec([[0], [0]])),
     ...section(
       7,
@@ -246,11 +289,12 @@ export function kernelModule(spec: KernelSpec, stride: number): Uint8Array {
 }
 
 /**
- * The finiteness check: exports `f32` and `f64`, `(n: i32) -> i32`, 1 when the first n
- * elements at offset 0 (n a multiple of 16) are all finite: lanes of Σ x·0, which stays ±0
- * unless some x is NaN or infinite, compared with 0.
+ * The finiteness check: exports `f32` and `f64`, `(n: i32, at: i32) -> i32`, 0 when the n
+ * elements from byte address `at` (n a multiple of 16) are all finite, 1 otherwise (a flag, like
+ * a checking kernel's): lanes of Σ x·0, which stays ±0 unless some x is NaN or infinite,
+ * compared with 0. `shared`: for a shared memory.
  */
-export function finiteModule(): Uint8Array {
+export function finiteModule(shared = false): Uint8Array {
   const fnBody = (wide: boolean): number[] => {
     const pL = 1,
       endL = 2,
@@ -260,7 +304,8 @@ export function finiteModule(): Uint8Array {
       addOp = wide ? 0xf0 : 0xe4,
       eqOp = wide ? 0x47 : 0x41;
     const code: number[] = [];
-    code.push(0x20, 0, 0x41, wide ? 3 : 2, 0x74, 0x21, endL); // end = n * size (n % 16 == 0)
+    // end = at + n * size (n % 16 == 0); the cursor is the parameter `at`
+    code.push(0x20, pL, 0x20, 0, 0x41, wide ? 3 : 2, 0x74, 0x6a, 0x21, endL);
     code.push(0x02, 0x40, 0x03, 0x40);
     code.push(0x20, pL, 0x20, endL, 0x4f, 0x0d, 1);
     acc.forEach((a, u) => {
@@ -283,17 +328,17 @@ export function finiteModule(): Uint8Array {
       SIMD,
       ...uleb(addOp),
     );
-    code.push(SIMD, ...uleb(addOp), 0x20, zero, SIMD, ...uleb(eqOp), SIMD, ...uleb(0xa3), 0x0b);
+    code.push(SIMD, ...uleb(addOp), 0x20, zero, SIMD, ...uleb(eqOp), SIMD, ...uleb(0xa3), 0x45, 0x0b); // all_true, eqz
     const fn = [
       ...vec([
-        [2, I32],
+        [1, I32],
         [5, V128],
       ]),
       ...code,
     ];
     return [...uleb(fn.length), ...fn];
   };
-  const sig = [0x60, ...vec([[I32]]), ...vec([[I32]])];
+  const sig = [0x60, ...vec([[I32], [I32]]), ...vec([[I32]])];
   return new Uint8Array([
     0x00,
     0x61,
@@ -304,7 +349,7 @@ export function finiteModule(): Uint8Array {
     0,
     0,
     ...section(1, vec([sig])),
-    ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, 1]])),
+    ...section(2, vec([[...name("m"), ...name("mem"), ...memoryImport(shared)]])),
     ...section(3, vec([[0], [0]])),
     ...section(
       7,

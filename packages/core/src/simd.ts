@@ -20,8 +20,16 @@
  * Arrays that already lie in wasm memory skip the copies: a `SimdArena` hands out arrays on a
  * memory of its own, and a kernel call whose operands all lie in one arena runs in place on it
  * (an instance of the kernel's in-place module per arena, made on first use).
+ *
+ * Threads (simd-threads.ts): an arena made while a pool of SIMD workers is set lies on shared
+ * memory, and an in-place call of at least THREAD_MIN elements on it is cut over the pool's
+ * threads (each part the same loop on its own elements, so the results are the same).
  */
+
+/** Elements from which an in-place call on shared memory is cut over the threads. */
+export const THREAD_MIN = 65536;
 import { type Expr, finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
+import { type PartFn, simdThreads } from "./simd-threads.js";
 
 /** Elements below which the JS loops are used. */
 export const SIMD_MIN = 4096;
@@ -35,7 +43,7 @@ type Data = Float32Array | Float64Array;
 /** The part of the WebAssembly API used here (the project's TS lib has no DOM types). */
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+  Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: ArrayBuffer };
   Module: new (bytes: Uint8Array) => object;
   Instance: new (mod: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -119,11 +127,53 @@ function region(s: Shared, wide: boolean, r: number, len: number): Data {
 const NONE = new Float32Array(0),
   NO_CHUNKS: Data[] = [];
 
-type Fn = (n: number, ...params: number[]) => void;
-type PlacedFn = (...args: number[]) => void;
+type Fn = (n: number, ...params: number[]) => number | undefined;
+
+/** A kernel's in-place functions on one arena's memory. */
+interface Placed {
+  f32: PartFn;
+  f64: PartFn;
+  module: object;
+  mem: object;
+  shared: boolean;
+}
+
+const isShared = (b: ArrayBufferLike): boolean =>
+  typeof SharedArrayBuffer !== "undefined" && b instanceof SharedArrayBuffer;
 
 /** The memory of each arena, by its buffer (`SimdKernel.run` works in place on these). */
 const arenaMemory = new WeakMap<ArrayBuffer, { buffer: ArrayBuffer }>();
+
+/**
+ * A finiteness check of a model output `d` (and of the model's input `x`) left to the next
+ * kernel call on the arena that reads `d` (SimdArena.deferFiniteCheck).
+ */
+interface FiniteWatch {
+  d: Data;
+  x: Data;
+  /** null until a kernel read d; then bit 0: d held NaN or ±∞, bit 1: x did. */
+  flags: number | null;
+}
+
+/** The pending watch of each arena memory (at most one). */
+const watches = new WeakMap<ArrayBuffer, FiniteWatch>();
+
+/** Elements of the whole kernel iterations of an n-element call (the checked ones). */
+const checkedPart = (n: number, wide: boolean): number => n & (wide ? ~7 : ~15);
+
+/** Flags of `d` and `x` over elements from..n (JS: the partial last iteration). */
+function tailFlags(d: Data, x: Data, from: number): number {
+  let f = 0;
+  for (let k = from; k < d.length; k++) {
+    if (!Number.isFinite(d[k])) f |= 1;
+    if (!Number.isFinite(x[k])) f |= 2;
+  }
+  return f;
+}
+
+/** Released arena memories kept for reuse (the most recent first), at most IDLE_MEMORIES. */
+const idleMemories: { mem: { buffer: ArrayBuffer }; pages: number; shared: boolean }[] = [];
+const IDLE_MEMORIES = 2;
 
 /** Bytes between the starts of an arena's arrays: whole kernel iterations (UNROLL vectors). */
 const ARENA_ALIGN = 64;
@@ -135,13 +185,20 @@ const ARENA_ALIGN = 64;
  * `alloc` returns null once they are used up, and callers then allocate ordinary arrays (the
  * kernels take the chunked path for calls that mix them). Each array is followed by padding
  * the kernels may scribble on (they run to whole 64-byte iterations). The memory belongs to
- * whoever holds the arrays: an arena is never reset, so handing out one of its arrays (a
- * sampler's result) is safe; it keeps the whole memory alive while referenced.
+ * whoever holds the arrays: handing out one of its arrays is safe as long as the arena is not
+ * released; it keeps the whole memory alive while referenced.
+ *
+ * `release()` hands the memory back for a later arena of the same size (a sampler's next run):
+ * its pages are then already mapped (a fresh memory costs a page fault per 4 KiB on first touch,
+ * several ms per run at a million elements) and, with threads, already known to the workers.
+ * Only whoever holds no view of it any more may release it.
  */
 export class SimdArena {
   private readonly mem: { buffer: ArrayBuffer };
   private readonly stride: number;
   private used = 0;
+  /** Whether the memory held an earlier arena (its arrays are zeroed as they are handed out). */
+  private readonly recycled: boolean;
 
   private constructor(
     wasm: WasmApi,
@@ -151,8 +208,30 @@ export class SimdArena {
   ) {
     this.stride = Math.ceil((length * (wide ? 8 : 4)) / ARENA_ALIGN) * ARENA_ALIGN + ARENA_ALIGN;
     const pages = Math.ceil((this.stride * slots) / 65536);
-    this.mem = new wasm.Memory({ initial: pages, maximum: pages });
-    arenaMemory.set(this.mem.buffer, this.mem);
+    // shared (for the threads) only while a pool is set
+    const shared = simdThreads() !== null;
+    const idle = idleMemories.findIndex((m) => m.pages === pages && m.shared === shared);
+    if (idle >= 0) {
+      this.mem = idleMemories.splice(idle, 1)[0].mem;
+      this.recycled = true;
+    } else {
+      this.mem = new wasm.Memory({ initial: pages, maximum: pages, shared });
+      arenaMemory.set(this.mem.buffer, this.mem);
+      this.recycled = false;
+    }
+  }
+
+  /**
+   * Gives the memory back for reuse by a later arena of the same size; the arena hands out no
+   * more arrays. Every view of it must be dead: the next arena overwrites them.
+   */
+  release(): void {
+    if (this.used < 0) return;
+    this.used = -1;
+    watches.delete(this.mem.buffer);
+    const pages = this.mem.buffer.byteLength / 65536;
+    idleMemories.unshift({ mem: this.mem, pages, shared: isShared(this.mem.buffer) });
+    if (idleMemories.length > IDLE_MEMORIES) idleMemories.pop();
   }
 
   /**
@@ -179,13 +258,41 @@ export class SimdArena {
     }
   }
 
-  /** The next free array (zeros), or null when all slots are taken. */
+  /**
+   * Leaves the finiteness check of the model output `d` (and of its input `x`) to the next SIMD
+   * kernel call that reads `d` in place: that call checks them as it reads them (no pass of
+   * its own). True when deferred; false (check now) unless both are large arrays of this arena
+   * and no other check is pending. `settleFiniteCheck` then says what the kernel found.
+   */
+  deferFiniteCheck(d: Data, x: Data): boolean {
+    const buf = this.mem.buffer;
+    if (this.used < 0 || watches.has(buf) || d.buffer !== buf || x.buffer !== buf) return false;
+    if (d.length !== x.length || d.length < SIMD_MIN || d.constructor !== x.constructor) return false;
+    watches.set(buf, { d, x, flags: null });
+    return true;
+  }
+
+  /**
+   * Ends the deferred check: null when no kernel read `d` since (the caller checks itself);
+   * else bit 0 set when `d` held NaN or ±∞, bit 1 when `x` did (as the kernel read them).
+   * Undefined when none was pending.
+   */
+  settleFiniteCheck(): number | null | undefined {
+    const buf = this.mem.buffer,
+      w = watches.get(buf);
+    if (w === undefined) return undefined;
+    watches.delete(buf);
+    return w.flags;
+  }
+
+  /** The next free array (zeros), or null when all slots are taken or the arena is released. */
   alloc(): Float32Array | Float64Array | null {
-    if (this.used === this.slots) return null;
+    if (this.used === this.slots || this.used < 0) return null;
     const at = this.used++ * this.stride;
-    return this.wide
+    const a = this.wide
       ? new Float64Array(this.mem.buffer, at, this.length)
       : new Float32Array(this.mem.buffer, at, this.length);
+    return this.recycled ? a.fill(0) : a;
   }
 }
 
@@ -205,12 +312,14 @@ export class SimdKernel {
   private f64: Fn | null = null;
   private state: "new" | "ready" | "off" = "new";
   private readonly chunkOf: Data[][] = [];
-  /** The in-place module (compiled on first use) and its instance per arena memory. */
-  private placed: object | null = null;
-  private readonly inArena = new WeakMap<ArrayBuffer, { f32: PlacedFn; f64: PlacedFn }>();
+  /** The in-place modules (plain and shared memory, compiled on first use) and the instance per arena. */
+  private readonly placed: [object | null, object | null] = [null, null];
+  private readonly inArena = new WeakMap<ArrayBuffer, Placed>();
   private readonly args: number[] = new Array(19).fill(0);
   /** Per input, the last output whose expression reads it (-1: none). */
   private readonly lastReader: number[];
+  /** The variants that check inputs for NaN / ±∞ (spec.check), by the checked inputs. */
+  private readonly checking = new Map<number, SimdKernel>();
 
   constructor(private readonly spec: KernelSpec) {
     if (spec.inputs + spec.outputs.length > MAX_OPERANDS || spec.params > 10) {
@@ -264,7 +373,7 @@ export class SimdKernel {
    * an input no later output reads (each output's vectors are read before it is written, and
    * the outputs are written in order, so every read still sees the input); otherwise null.
    */
-  private placedFor(ops: Data[], nOut: number, nOps: number): { f32: PlacedFn; f64: PlacedFn } | null {
+  private placedFor(ops: Data[], nOut: number, nOps: number): Placed | null {
     const buf = ops[0].buffer as ArrayBuffer,
       mem = arenaMemory.get(buf);
     if (mem === undefined) return null;
@@ -283,17 +392,24 @@ export class SimdKernel {
     }
     let f = this.inArena.get(buf);
     if (f === undefined) {
-      const s = shared as Shared;
-      this.placed ??= new s.wasm.Module(kernelModule(this.spec, 0));
-      const inst = new s.wasm.Instance(this.placed, { m: { mem } });
-      f = { f32: inst.exports.f32 as PlacedFn, f64: inst.exports.f64 as PlacedFn };
+      const s = shared as Shared,
+        sh = isShared(buf) ? 1 : 0;
+      const module = (this.placed[sh] ??= new s.wasm.Module(kernelModule(this.spec, 0, sh === 1)));
+      const inst = new s.wasm.Instance(module, { m: { mem } });
+      f = { f32: inst.exports.f32 as PartFn, f64: inst.exports.f64 as PartFn, module, mem, shared: sh === 1 };
       this.inArena.set(buf, f);
     }
     return f;
   }
 
-  /** Computes the outputs from `ops` with these scalars (call `ready()` first), then clears `ops`. */
-  run(p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0, p8 = 0, p9 = 0): void {
+  /**
+   * Computes the outputs from `ops` with these scalars (call `ready()` first), then clears `ops`.
+   * When an input is the model output of a deferred finiteness check on its arena
+   * (SimdArena.deferFiniteCheck), the call is made by the variant of the kernel that checks it
+   * (and the model's input, when also an input) as it reads them. Returns the variant's flags
+   * (0 for a kernel without checks).
+   */
+  run(p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0, p8 = 0, p9 = 0): number {
     const s = shared as Shared,
       ops = this.ops,
       nOut = this.spec.outputs.length,
@@ -301,6 +417,11 @@ export class SimdKernel {
       wide = ops[0] instanceof Float64Array,
       fn = (wide ? this.f64 : this.f32) as Fn,
       ch = this.chunkOf;
+    const watch = this.spec.check === undefined ? watches.get(ops[0].buffer as ArrayBuffer) : undefined;
+    if (watch !== undefined && watch.flags === null) {
+      const flags = this.runChecking(watch, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9);
+      if (flags !== null) return flags;
+    }
     const placed = this.placedFor(ops, nOut, nOps);
     if (placed !== null) {
       // in place: inputs' then outputs' byte addresses, then the scalars
@@ -320,7 +441,16 @@ export class SimdKernel {
       a[k++] = p7;
       a[k++] = p8;
       a[k++] = p9;
-      (wide ? placed.f64 : placed.f32)(
+      const fn = wide ? placed.f64 : placed.f32;
+      if (placed.shared && a[0] >= THREAD_MIN) {
+        const pool = simdThreads();
+        const flags = pool?.run(placed.module, placed.mem, wide, fn, a, nOps, this.spec.params) ?? null;
+        if (flags !== null) {
+          for (let j = 0; j < nOps; j++) ops[j] = NONE;
+          return flags;
+        }
+      }
+      const flags = fn(
         a[0],
         a[1],
         a[2],
@@ -342,15 +472,16 @@ export class SimdKernel {
         a[18],
       );
       for (let j = 0; j < nOps; j++) ops[j] = NONE;
-      return;
+      return flags ?? 0;
     }
     for (let j = 0; j < nOps; j++) ch[j] = chunks(ops[j], wide);
     const count = ch[0].length;
+    let flags = 0;
     for (let c = 0; c < count; c++) {
       const m = ch[0][c].length;
       // inputs to regions 0.., outputs from regions inputs..
       for (let j = nOut; j < nOps; j++) region(s, wide, j - nOut, m).set(ch[j][c]);
-      fn(m, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9);
+      flags |= fn(m, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9) ?? 0;
       for (let i = 0; i < nOut; i++) ch[i][c].set(region(s, wide, this.spec.inputs + i, m));
     }
     // let go of the arrays (no allocation: the slots are reused)
@@ -358,36 +489,119 @@ export class SimdKernel {
       ops[j] = NONE;
       ch[j] = NO_CHUNKS;
     }
+    return flags;
+  }
+
+  /**
+   * The call by the checking variant when the watch's `d` is one of the inputs (null when not):
+   * the few elements past the whole iterations checked here first, the rest by the variant as
+   * it computes; the flags recorded on the watch. The variant checks `d` (bit 0) and, when it is
+   * an input too, `x` (bit 1; otherwise x is checked here).
+   */
+  private runChecking(
+    w: FiniteWatch,
+    p0: number,
+    p1: number,
+    p2: number,
+    p3: number,
+    p4: number,
+    p5: number,
+    p6: number,
+    p7: number,
+    p8: number,
+    p9: number,
+  ): number | null {
+    const ops = this.ops,
+      nOut = this.spec.outputs.length,
+      nIn = this.spec.inputs;
+    let di = -1,
+      xi = -1;
+    for (let j = 0; j < nIn; j++) {
+      if (ops[nOut + j] === w.d && di < 0) di = j;
+      if (ops[nOut + j] === w.x && xi < 0) xi = j;
+    }
+    if (di < 0 || ops[0].length !== w.d.length) return null;
+    const key = di * 16 + xi + 1;
+    let v = this.checking.get(key);
+    if (v === undefined) {
+      v = new SimdKernel({ ...this.spec, check: xi >= 0 ? [di, xi] : [di] });
+      this.checking.set(key, v);
+    }
+    if (!v.ready()) return null;
+    const wide = ops[0] instanceof Float64Array;
+    // before the call: the elements it does not check, and x where it is not an input
+    let flags = tailFlags(w.d, w.x, checkedPart(w.d.length, wide));
+    if (xi < 0 && simdAllFinite(w.x) === false) flags |= 2;
+    for (let j = 0; j < nOut + nIn; j++) {
+      v.ops[j] = ops[j];
+      ops[j] = NONE;
+    }
+    flags |= v.run(p0, p1, p2, p3, p4, p5, p6, p7, p8, p9);
+    w.flags = flags;
+    return flags;
   }
 }
 
-let finite: { f32: (n: number) => number; f64: (n: number) => number } | null | undefined;
+/** The finiteness module's functions: on the shared regions, and per arena memory. */
+interface FiniteFns {
+  f32: PartFn;
+  f64: PartFn;
+  module: object;
+  mem: object;
+  shared: boolean;
+}
+
+let finite: FiniteFns | null | undefined;
+const finiteModules: [object | null, object | null] = [null, null];
+const finiteInArena = new WeakMap<ArrayBuffer, FiniteFns>();
+
+function finiteOn(s: Shared, mem: { buffer: ArrayBuffer }): FiniteFns {
+  const sh = isShared(mem.buffer) ? 1 : 0;
+  const module = (finiteModules[sh] ??= new s.wasm.Module(finiteModule(sh === 1)));
+  const ex = new s.wasm.Instance(module, { m: { mem } }).exports;
+  return { f32: ex.f32 as PartFn, f64: ex.f64 as PartFn, module, mem, shared: sh === 1 };
+}
+
+const finiteArgs = [0, 0];
 
 /**
- * `allFinite` through SIMD for a large array (each chunk copied into the memory and checked
- * there, the last few elements in JS), or null where WebAssembly SIMD is unavailable.
+ * `allFinite` through SIMD for a large array, or null where WebAssembly SIMD is unavailable.
+ * An array of an arena is checked where it lies (cut over the threads when the arena is shared
+ * and a pool is set); any other is copied into the shared regions chunk by chunk. The last
+ * elements (fewer than 16) are checked in JS.
  */
 export function simdAllFinite(a: Data): boolean | null {
-  if (finite === undefined) {
-    const s = sharedMemory();
-    finite = null;
-    if (s !== null) {
-      const inst = new s.wasm.Instance(new s.wasm.Module(finiteModule()), { m: { mem: s.mem } });
-      finite = inst.exports as { f32: (n: number) => number; f64: (n: number) => number };
+  const s = sharedMemory();
+  if (s === null) return null;
+  const wide = a instanceof Float64Array,
+    n = a.length,
+    whole = n & ~15;
+  const mem = arenaMemory.get(a.buffer as ArrayBuffer);
+  if (mem !== undefined) {
+    let f = finiteInArena.get(mem.buffer);
+    if (f === undefined) {
+      f = finiteOn(s, mem);
+      finiteInArena.set(mem.buffer, f);
     }
+    const fn = wide ? f.f64 : f.f32;
+    finiteArgs[0] = whole;
+    finiteArgs[1] = a.byteOffset;
+    const pool = f.shared && whole >= THREAD_MIN ? simdThreads() : null;
+    const bad = pool?.run(f.module, f.mem, wide, fn, finiteArgs, 1, 0) ?? fn(whole, a.byteOffset);
+    if (bad !== 0) return false;
+    for (let k = whole; k < n; k++) if (!Number.isFinite(a[k])) return false;
+    return true;
   }
-  if (finite === null) return null;
-  const s = shared as Shared,
-    wide = a instanceof Float64Array,
-    fn = wide ? finite.f64 : finite.f32,
+  finite ??= finiteOn(s, s.mem);
+  const fn = wide ? finite.f64 : finite.f32,
     ch = chunks(a, wide);
   for (let c = 0; c < ch.length; c++) {
     const part = ch[c],
       m = part.length,
-      whole = m & ~15;
+      w = m & ~15;
     region(s, wide, 0, m).set(part);
-    if (fn(whole) === 0) return false;
-    for (let k = whole; k < m; k++) if (!Number.isFinite(part[k])) return false;
+    if (fn(w, 0) !== 0) return false;
+    for (let k = w; k < m; k++) if (!Number.isFinite(part[k])) return false;
   }
   return true;
 }

@@ -4,83 +4,9 @@
  * (SIMD kernels) must equal, bit for bit, the same rows run in slices short enough for the JS
  * loops. Every sampler of the step bench, float32 and float64, to a final sigma of 0.
  */
-import { type Denoiser, type DType, type NoiseSource, SIMD_MIN, type Tensor, tensor } from "@edmkit/core";
+import { SIMD_MIN, tensor } from "@edmkit/core";
 import { describe, expect, test } from "vitest";
-import {
-  sampleDpm2,
-  sampleDpm2Ancestral,
-  sampleDpmpp2m,
-  sampleDpmpp2mSde,
-  sampleDpmpp2sAncestral,
-  sampleDpmpp3mSde,
-  sampleDpmppSde,
-  sampleEuler,
-  sampleEulerAncestral,
-  sampleHeun,
-  sampleLms,
-} from "../src/index.js";
-
-const ROWS = 2600,
-  SLICE_ROWS = 1000; // 5,200 elements against slices of 2,000 at most
-const sigmas = [12, 6, 3, 1.5, 0.7, 0.3, 0.1, 0];
-
-/**
- * D(x; σ) = x·a(σ) + b(σ)·sin-ish(x), per element, each op rounded in the dtype; with `intoOut`
- * written into the buffer the sampler passes (for a large batch, one in the run's SIMD arena, so
- * the step kernels run in place on every operand), otherwise into a tensor of its own.
- */
-function model(dtype: DType, intoOut = false): Denoiser {
-  const r = dtype === "float32" ? Math.fround : (v: number) => v;
-  return {
-    denoise: async (x: Tensor, sigma: Float64Array, into?: Tensor) => {
-      const s = sigma[0],
-        a = r(1 / (1 + s * s)),
-        b = r((0.3 * s) / (1 + s * s));
-      const out =
-        intoOut && into !== undefined
-          ? into
-          : tensor(
-              dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
-              x.shape,
-            );
-      for (let k = 0; k < x.data.length; k++) {
-        const v = x.data[k];
-        out.data[k] = r(r(v * a) + r(b * r(v / r(1 + r(v * v)))));
-      }
-      return out;
-    },
-  };
-}
-
-/** Unit-ish noise from (element index + offset, call number): the same values however sliced. */
-function noise(offset: number): NoiseSource {
-  let call = 0;
-  return {
-    randn: (out: Tensor) => {
-      call++;
-      for (let k = 0; k < out.data.length; k++) {
-        const h = Math.sin((offset + k) * 12.9898 + call * 78.233) * 43758.5453;
-        out.data[k] = (h - Math.floor(h) - 0.5) * 3.4;
-      }
-      return out;
-    },
-  };
-}
-
-type Run = (m: Denoiser, x: Tensor, n: NoiseSource) => Promise<Tensor>;
-const runs: [string, Run][] = [
-  ["euler (churn)", (m, x, n) => sampleEuler(m, x, sigmas, { sChurn: 2, noise: n })],
-  ["euler_ancestral", (m, x, n) => sampleEulerAncestral(m, x, sigmas, { noiseSampler: n })],
-  ["heun", (m, x, n) => sampleHeun(m, x, sigmas, { sChurn: 1, noise: n })],
-  ["dpm_2", (m, x) => sampleDpm2(m, x, sigmas)],
-  ["dpm_2_ancestral", (m, x, n) => sampleDpm2Ancestral(m, x, sigmas, { noiseSampler: n })],
-  ["lms", (m, x) => sampleLms(m, x, sigmas)],
-  ["dpmpp_2s_ancestral", (m, x, n) => sampleDpmpp2sAncestral(m, x, sigmas, { noiseSampler: n })],
-  ["dpmpp_2m", (m, x) => sampleDpmpp2m(m, x, sigmas)],
-  ["dpmpp_sde", (m, x, n) => sampleDpmppSde(m, x, sigmas, { noiseSampler: n })],
-  ["dpmpp_2m_sde", (m, x, n) => sampleDpmpp2mSde(m, x, sigmas, { noiseSampler: n })],
-  ["dpmpp_3m_sde", (m, x, n) => sampleDpmpp3mSde(m, x, sigmas, { noiseSampler: n })],
-];
+import { model, noise, ROWS, runs, SLICE_ROWS } from "./simd-runs.js";
 
 test("the batch takes the SIMD kernels, the slices the JS loops", () => {
   expect(ROWS * 2).toBeGreaterThanOrEqual(SIMD_MIN);

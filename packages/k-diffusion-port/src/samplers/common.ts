@@ -13,6 +13,7 @@ import {
   allocate,
   SimdArena,
   checkFiniteModelOutput,
+  NonFiniteModelOutputError,
   batchSize,
   type Denoiser,
   type NoiseRequest,
@@ -79,6 +80,13 @@ export function checkX(fn: string, x: unknown): Tensor {
  * the sampler, the step and sigma; one caused by a non-finite x says so.
  */
 export function checkModelOutput(fn: string, step: number, sigma: number, d: Tensor, x: Tensor): Tensor {
+  checkModelShape(fn, step, d, x);
+  checkFiniteModelOutput(fn, step, sigma, d, x);
+  return d;
+}
+
+/** The shape and dtype part of `checkModelOutput`. */
+function checkModelShape(fn: string, step: number, d: Tensor, x: Tensor): void {
   if (
     !d ||
     !(d.data instanceof Float32Array || d.data instanceof Float64Array) ||
@@ -92,8 +100,6 @@ export function checkModelOutput(fn: string, step: number, sigma: number, d: Ten
     );
   }
   if (d.dtype !== x.dtype) fail(fn, `model returned ${d.dtype} for ${x.dtype} x at step ${step}`);
-  checkFiniteModelOutput(fn, step, sigma, d, x);
-  return d;
 }
 
 function checkModel(fn: string, model: unknown): Denoiser {
@@ -167,7 +173,10 @@ export class SamplerRun {
   readonly steps: number;
   /** The loop's current step (for observers). */
   step = 0;
-  private readonly sigmaRow: Float64Array;
+  /** The model call whose finiteness check a kernel makes (see `denoise`), if any. */
+  private pending: { step: number; sigma: number; d: Tensor; x: Tensor } | null = null;
+  /** sigma per row for `model.denoise` (made on the first call that needs it). */
+  private sigmaRow: Float64Array | null = null;
   private readonly shape: readonly number[];
   private readonly callback?: StepCallback;
   private readonly observer?: SamplerObserver;
@@ -195,7 +204,6 @@ export class SamplerRun {
     this.arena = SimdArena.create(xt.dtype, xt.data.length, ARENA_SLOTS, true);
     this.x = this.buffer();
     this.x.data.set(xt.data);
-    this.sigmaRow = new Float64Array(batchSize(xt));
   }
 
   /**
@@ -215,20 +223,57 @@ export class SamplerRun {
    * buffers alive.
    */
   result(): Tensor {
+    this.settle();
     if (this.arena === null) return this.x;
     const out = tensor(allocate(this.m.dtype, this.x.data.length), this.shape);
     out.data.set(this.x.data);
+    // the buffers are dead now, unless a callback or observer was handed them (it may keep
+    // them, against the advice to copy): then the arena is left to the garbage collector
+    if (!this.reporting) this.arena.release();
     return out;
   }
 
   /**
    * D(x; sigma) with sigma repeated per row (`sigma * s_in`), written into `out` when the
-   * model supports it. Checks the output's shape and that it is finite.
+   * model supports it: the model's `denoiseUniform` where it has one, else `denoise` with a
+   * per-row array. Checks the output's shape and that it is finite.
+   *
+   * The finiteness check of a large output in the run's arena is left to the step kernel that
+   * reads it next (it checks the output and x as it reads them: no pass of its own); `settle`,
+   * called by the next `denoise` and by `result`, throws the error of a non-finite output
+   * then, naming this call's step and sigma, before the next model call. Runs with a callback
+   * or observer check at once (they see the output before any kernel).
    */
   async denoise(x: Tensor, sigma: number, out: Tensor): Promise<Tensor> {
-    this.sigmaRow.fill(sigma);
-    const d = await this.model.denoise(x, this.sigmaRow, out);
-    return checkModelOutput(this.fn, this.step, sigma, d, x);
+    this.settle();
+    const model = this.model;
+    let d: Tensor;
+    if (model.denoiseUniform !== undefined) d = await model.denoiseUniform(x, sigma, out);
+    else {
+      this.sigmaRow ??= new Float64Array(batchSize(x));
+      d = await model.denoise(x, this.sigmaRow.fill(sigma), out);
+    }
+    checkModelShape(this.fn, this.step, d, x);
+    if (!this.reporting && this.arena?.deferFiniteCheck(d.data, x.data)) {
+      this.pending = { step: this.step, sigma, d, x };
+    } else checkFiniteModelOutput(this.fn, this.step, sigma, d, x);
+    return d;
+  }
+
+  /**
+   * Ends a deferred finiteness check (see `denoise`): throws NonFiniteModelOutputError when the
+   * kernel that read the output found NaN or infinity; checks the output itself when no kernel
+   * read it.
+   */
+  settle(): void {
+    const p = this.pending;
+    if (p === null || this.arena === null) return;
+    this.pending = null;
+    const flags = this.arena.settleFiniteCheck();
+    if (flags === null || flags === undefined) checkFiniteModelOutput(this.fn, p.step, p.sigma, p.d, p.x);
+    else if ((flags & 1) !== 0) {
+      throw new NonFiniteModelOutputError(this.fn, p.step, p.sigma, (flags & 2) !== 0 ? "x" : "model");
+    }
   }
 
   /** Draw unit normals into `out` from `source`. */

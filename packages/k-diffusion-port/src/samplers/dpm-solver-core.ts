@@ -85,15 +85,13 @@ export class DpmSolverCore {
    * (`sigma(t) * x.new_ones([B])`, so in x's dtype).
    */
   async evalEps(out: Tensor, x: Tensor, t: number): Promise<Tensor> {
-    const sigma = this.sigma(t);
-    this.sigmaRow.fill(this.m.r(sigma));
-    const d = checkModelOutput(
-      this.fn,
-      this.step,
-      sigma,
-      await this.model.denoise(x, this.sigmaRow, this.modelOut),
-      x,
-    );
+    const sigma = this.sigma(t),
+      model = this.model;
+    const given =
+      model.denoiseUniform !== undefined
+        ? await model.denoiseUniform(x, this.m.r(sigma), this.modelOut)
+        : await model.denoise(x, this.sigmaRow.fill(this.m.r(sigma)), this.modelOut);
+    const d = checkModelOutput(this.fn, this.step, sigma, given, x);
     this.nfe++;
     return subDiv(out, x, d, sigma);
   }

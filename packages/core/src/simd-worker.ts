@@ -1,0 +1,102 @@
+/**
+ * The body of a SIMD worker thread (simd-threads.ts has the protocol). `listen` registers the
+ * handler of the messages the pool posts: in a browser worker
+ * `serveSimdWorker((h) => { self.onmessage = (e) => h(e.data); })`, with `worker_threads`
+ * `serveSimdWorker((h) => parentPort.on("message", h))` (what `@edmkit/core/node` runs).
+ *
+ * Between jobs the worker blocks in `Atomics.wait` on the job counter; a YIELD job returns it to
+ * its event loop, where the next message (a function to instantiate) arrives, after which it
+ * waits for jobs again.
+ */
+import { CTRL, OP_EXIT, OP_YIELD, partStart, type PartFn, type SimdWorkerMessage } from "./simd-threads.js";
+
+interface WasmLike {
+  Instance: new (mod: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+export function serveSimdWorker(listen: (handler: (message: SimdWorkerMessage) => void) => void): void {
+  const wasm = (globalThis as { WebAssembly?: WasmLike }).WebAssembly as WasmLike;
+  const fns: [PartFn, PartFn][] = [];
+  const args: number[] = new Array(19).fill(0);
+  let ctrl: Int32Array | null = null,
+    pars: Float64Array | null = null,
+    index = 0,
+    last = 0,
+    looping = false,
+    ended = false;
+
+  /** Runs jobs until a YIELD or EXIT. */
+  const loop = (): void => {
+    const c = ctrl as Int32Array,
+      p = pars as Float64Array;
+    const done = CTRL.WORKER + 4 * index;
+    looping = true;
+    for (;;) {
+      Atomics.wait(c, CTRL.SEQ, last);
+      last = Atomics.load(c, CTRL.SEQ);
+      const op = c[CTRL.OP];
+      if (op === OP_YIELD) break;
+      if (op === OP_EXIT) {
+        ended = true;
+        break;
+      }
+      const wide = c[CTRL.WIDE],
+        n = c[CTRL.N],
+        parts = c[CTRL.PARTS],
+        nAddr = c[CTRL.NADDR];
+      const start = partStart(n, parts, index + 1),
+        end = partStart(n, parts, index + 2);
+      const shift = wide === 1 ? 3 : 2;
+      args[0] = end - start;
+      for (let j = 0; j < nAddr; j++) args[1 + j] = c[CTRL.ADDR + j] + (start << shift);
+      for (let j = 0; j < 10; j++) args[1 + nAddr + j] = p[CTRL.PAR64 + j];
+      let r = 0;
+      if (end > start) {
+        const fn = fns[c[CTRL.FN]][wide];
+        r =
+          fn(
+            args[0],
+            args[1],
+            args[2],
+            args[3],
+            args[4],
+            args[5],
+            args[6],
+            args[7],
+            args[8],
+            args[9],
+            args[10],
+            args[11],
+            args[12],
+            args[13],
+            args[14],
+            args[15],
+            args[16],
+            args[17],
+            args[18],
+          ) ?? 0;
+      }
+      c[done + 1] = r;
+      Atomics.store(c, done, last);
+    }
+    looping = false;
+  };
+
+  listen((m) => {
+    if (ended) return;
+    if (m.kind === "start") {
+      ctrl = new Int32Array(m.control);
+      pars = new Float64Array(m.control);
+      index = m.index;
+      // jobs count from 1: one posted before this worker started (the YIELD of a function it
+      // is about to receive) is still seen
+      last = 0;
+      Atomics.store(ctrl, CTRL.WORKER + 4 * index + 3, 1); // READY
+    } else {
+      const inst = new wasm.Instance(m.module, { m: { mem: m.memory } });
+      fns[m.id] = [inst.exports.f32 as PartFn, inst.exports.f64 as PartFn];
+      Atomics.store(ctrl as Int32Array, CTRL.WORKER + 4 * index + 2, m.id);
+    }
+    if (!looping) loop();
+  });
+}
