@@ -246,6 +246,34 @@ function body(spec: KernelSpec, wide: boolean, stride: number, based: boolean): 
  * UNROLL vectors, so each operand must be followed by up to 64 bytes it may read and write.
  */
 /**
+ * The expressions with every division by a constant power of two 2^k (|k| <= 126) made a
+ * multiplication by 2^-k: the same IEEE result for every operand, NaN payloads aside (both
+ * round the same exact value, a / 2^k, and 2^-k is exact in either lane type), for a fraction of
+ * a division's cost (the divider is what bounds the step kernels). Shared subexpressions stay
+ * shared.
+ */
+function withoutPowerOfTwoDivisions(outputs: readonly Expr[]): Expr[] {
+  const done = new Map<Expr, Expr>();
+  const walk = (e: Expr): Expr => {
+    const seen = done.get(e);
+    if (seen !== undefined) return seen;
+    let r: Expr = e;
+    if (e.k === "r32") r = { k: "r32", a: walk(e.a) };
+    else if (e.k === "add" || e.k === "sub" || e.k === "mul" || e.k === "div") {
+      const a = walk(e.a),
+        b = walk(e.b);
+      const k = b.k === "const" && b.v !== 0 ? Math.log2(Math.abs(b.v)) : Number.NaN;
+      if (e.k === "div" && b.k === "const" && Number.isInteger(k) && Math.abs(k) <= 126) {
+        r = { k: "mul", a, b: { k: "const", v: 1 / b.v } };
+      } else r = a === e.a && b === e.b ? e : { k: e.k, a, b };
+    }
+    done.set(e, r);
+    return r;
+  };
+  return outputs.map(walk);
+}
+
+/**
  * The memory import: a plain memory of at least one page, or (`shared`) a shared one, which
  * WebAssembly requires to declare a maximum (the largest, 65,536 pages: any shared memory fits).
  */
@@ -253,6 +281,7 @@ const memoryImport = (shared: boolean): number[] =>
   shared ? [0x02, 0x03, 1, ...uleb(65536)] : [0x02, 0x00, 1];
 
 export function kernelModule(spec: KernelSpec, stride: number, shared = false): Uint8Array {
+  const reduced = { ...spec, outputs: withoutPowerOfTwoDivisions(spec.outputs) };
   const based = stride === 0;
   const nBase = based ? spec.inputs + spec.outputs.length : 0;
   const sig = [
@@ -283,7 +312,7 @@ export function kernelModule(spec: KernelSpec, stride: number, shared = false): 
         [...name("f64"), 0x00, 1],
       ]),
     ),
-    ...section(10, vec([body(spec, false, stride, based), body(spec, true, stride, based)])),
+    ...section(10, vec([body(reduced, false, stride, based), body(reduced, true, stride, based)])),
   ];
   return new Uint8Array(bytes);
 }

@@ -35,6 +35,7 @@ import {
 } from "@edmkit/core";
 
 export * from "./op-kernels.js";
+import { heunCorrector } from "./op-kernels.js";
 export { lmsStep, sde2mStep, sde3mStep } from "./sde-kernels.js";
 
 const f = Math.fround;
@@ -176,98 +177,90 @@ function deriv64(
   }
 }
 
-/** operands x, denoised, x2, denoised2; scalars sigmaHat, sigmaNext, dt */
-const SIMD_HEUN = new SimdKernel({
-  inputs: 4,
-  params: 3,
-  outputs: [
-    add(
-      inp(0),
-      mul(div(add(div(sub(inp(0), inp(1)), par(0)), div(sub(inp(2), inp(3)), par(1))), cst(2)), par(2)),
-    ),
-  ],
+/** operands x, denoised; scalars sigma, dt; outputs d = (x − D)/sigma, x + d·dt */
+const heunD = div(sub(inp(0), inp(1)), par(0));
+const SIMD_HEUN_PREDICT = new SimdKernel({
+  inputs: 2,
+  params: 2,
+  outputs: [heunD, add(inp(0), mul(heunD, par(1)))],
 });
 
 /**
- * Heun's corrector from the stored inputs, in place: d = (x − denoised) / sigmaHat (recomputed,
- * bit for bit what the predictor used), d₂ = (x₂ − denoised₂) / sigmaNext,
- * x ← x + ((d + d₂) / 2) · dt. Returns x.
+ * Heun's predictor: d = (x − denoised) / sigma (k-diffusion's `to_d`) into `d`, and the Euler
+ * step x₂ = x + d·dt into `x2` (one pass; d is kept for the corrector, as the original keeps
+ * it, so the corrector need not divide again). Returns x2.
+ */
+export function heunPredict(
+  x2: Tensor,
+  d: Tensor,
+  x: Tensor,
+  denoised: Tensor,
+  sigma: number,
+  dt: number,
+): Tensor {
+  checkOperands("heunPredict", x2, d, x, denoised);
+  const o = x2.data;
+  if (SIMD_HEUN_PREDICT.accepts(o, true)) {
+    const ops = SIMD_HEUN_PREDICT.ops;
+    ops[0] = d.data;
+    ops[1] = o;
+    ops[2] = x.data;
+    ops[3] = denoised.data;
+    SIMD_HEUN_PREDICT.run(sigma, dt);
+  } else if (o instanceof Float32Array) {
+    const ds = d.data as Float32Array,
+      xs = x.data as Float32Array,
+      dn = denoised.data as Float32Array,
+      s = f(sigma),
+      h = f(dt);
+    for (let k = 0; k < o.length; k++) {
+      const dk = f(f(xs[k] - dn[k]) / s);
+      ds[k] = dk;
+      o[k] = xs[k] + f(dk * h);
+    }
+  } else {
+    const ds = d.data as Float64Array,
+      xs = x.data as Float64Array,
+      dn = denoised.data as Float64Array;
+    for (let k = 0; k < o.length; k++) {
+      const dk = (xs[k] - dn[k]) / sigma;
+      ds[k] = dk;
+      o[k] = xs[k] + dk * dt;
+    }
+  }
+  return x2;
+}
+
+/** operands x, d, x2, denoised2; scalars sigmaNext, dt */
+const SIMD_HEUN = new SimdKernel({
+  inputs: 4,
+  params: 2,
+  outputs: [add(inp(0), mul(div(add(inp(1), div(sub(inp(2), inp(3)), par(0))), cst(2)), par(1)))],
+});
+
+/**
+ * Heun's corrector in place (heunCorrector fused, and in SIMD for large tensors): with the
+ * predictor's d, d₂ = (x₂ − denoised₂) / sigmaNext, x ← x + ((d + d₂) / 2) · dt. Returns x.
  */
 export function heunStep(
   x: Tensor,
-  denoised: Tensor,
-  sigmaHat: number,
+  d: Tensor,
   x2: Tensor,
   denoised2: Tensor,
   sigmaNext: number,
   dt: number,
 ): Tensor {
-  checkOperands("heunStep", x, denoised, x2, denoised2);
+  checkOperands("heunStep", x, d, x2, denoised2);
   const o = x.data;
-  if (SIMD_HEUN.accepts(o, true)) {
-    const ops = SIMD_HEUN.ops;
-    ops[0] = o;
-    ops[1] = o;
-    ops[2] = denoised.data;
-    ops[3] = x2.data;
-    ops[4] = denoised2.data;
-    SIMD_HEUN.run(sigmaHat, sigmaNext, dt);
-  } else if (o instanceof Float32Array) {
-    heun32(
-      o,
-      denoised.data as Float32Array,
-      x2.data as Float32Array,
-      denoised2.data as Float32Array,
-      f(sigmaHat),
-      f(sigmaNext),
-      f(dt),
-    );
-  } else {
-    heun64(
-      o,
-      denoised.data as Float64Array,
-      x2.data as Float64Array,
-      denoised2.data as Float64Array,
-      sigmaHat,
-      sigmaNext,
-      dt,
-    );
-  }
+  if (!SIMD_HEUN.accepts(o, true)) return heunCorrector(x, d, x2, denoised2, sigmaNext, dt);
+  const ops = SIMD_HEUN.ops;
+  ops[0] = o;
+  ops[1] = o;
+  ops[2] = d.data;
+  ops[3] = x2.data;
+  ops[4] = denoised2.data;
+  SIMD_HEUN.run(sigmaNext, dt);
   return x;
-}
-
-function heun32(
-  o: Float32Array,
-  dn: Float32Array,
-  xs2: Float32Array,
-  dn2: Float32Array,
-  sh: number,
-  sn: number,
-  dt: number,
-): void {
-  for (let k = 0; k < o.length; k++) {
-    const xk = o[k];
-    const d = f(f(xk - dn[k]) / sh);
-    const d2 = f(f(xs2[k] - dn2[k]) / sn);
-    o[k] = xk + f(f(f(d + d2) / 2) * dt);
-  }
-}
-
-function heun64(
-  o: Float64Array,
-  dn: Float64Array,
-  xs2: Float64Array,
-  dn2: Float64Array,
-  sh: number,
-  sn: number,
-  dt: number,
-): void {
-  for (let k = 0; k < o.length; k++) {
-    const xk = o[k];
-    const d = (xk - dn[k]) / sh;
-    const d2 = (xs2[k] - dn2[k]) / sn;
-    o[k] = xk + ((d + d2) / 2) * dt;
-  }
 }
 
 /** a·x + b·y: operands x, y; scalars a, b */

@@ -2,7 +2,7 @@
  * Port of k-diffusion's `sample_heun` (sampling.py).
  */
 import type { Denoiser, Tensor } from "@edmkit/core";
-import { derivStep, eulerStep, heunStep } from "../kernels.js";
+import { eulerStep, heunPredict, heunStep } from "../kernels.js";
 import { SamplerRun, type SigmasInput } from "./common.js";
 import { type ChurnOptions, churn, churnSettings } from "./euler.js";
 
@@ -28,7 +28,8 @@ export async function sampleHeun(
   const eps = run.buffer(),
     den = run.buffer();
   const x2 = run.buffer(),
-    den2 = run.buffer();
+    den2 = run.buffer(),
+    d = run.buffer();
   for (let i = 0; i < run.steps; i++) {
     run.step = i;
     const sigmaHat = churn(run, c, i, eps);
@@ -39,12 +40,11 @@ export async function sampleHeun(
       // into σ = 0: Euler step only, d = (x − D)/σ̂
       eulerStep(xs, denoised, sigmaHat, dt);
     } else {
-      // predictor: Euler step to σ_{i+1}
-      derivStep(x2, xs, xs, denoised, sigmaHat, dt);
+      // predictor: d = (x − D)/σ̂, Euler step to σ_{i+1}
+      heunPredict(x2, d, xs, denoised, sigmaHat, dt);
       const denoised2 = await run.denoise(x2, s[i + 1], den2);
       // corrector: derivative at the predicted point, then x ← x + ((d + d₂)/2)·Δσ
-      // (d recomputed from x and D, one fused pass)
-      heunStep(xs, denoised, sigmaHat, x2, denoised2, s[i + 1], dt);
+      heunStep(xs, d, x2, denoised2, s[i + 1], dt);
     }
   }
   return run.result();
