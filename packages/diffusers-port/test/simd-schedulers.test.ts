@@ -47,29 +47,42 @@ const makers: [string, () => AnyScheduler][] = [
   ["DPM++ 2M SDE", () => new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "sde-dpmsolver++" })],
 ];
 
+/**
+ * A denoising run. `inArena`: as denoisingLoop runs it, on the scheduler's own buffers
+ * (stepBuffer: its SIMD arena for a large batch), the model writing into the modelOutput
+ * buffer and each step writing prev_sample over the sample (the kernels in place); otherwise
+ * ordinary arrays and a new prev_sample per step.
+ */
 async function denoise(
   make: () => AnyScheduler,
   dtype: DType,
   x0: Float32Array | Float64Array,
   offset: number,
+  inArena = false,
 ) {
   const s = make() as EulerDiscreteScheduler;
   s.setTimesteps(8);
   const rows = x0.length / 2;
-  let x = tensor(x0.slice(), [rows, 2]);
+  const shape = [rows, 2];
+  let x = inArena ? s.stepBuffer("sample", shape, dtype) : tensor(x0.slice(), shape);
+  if (inArena) x.data.set(x0);
+  const pred = s.stepBuffer("predOriginalSample", shape, dtype);
   const gen = noise(offset);
   for (const t of s.timesteps) {
     // ε(x, t) element-wise, in the dtype
     const r = dtype === "float32" ? Math.fround : (v: number) => v;
-    const mo = tensor(
-      dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
-      x.shape,
-    );
+    const mo = inArena
+      ? s.stepBuffer("modelOutput", shape, dtype)
+      : tensor(
+          dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
+          shape,
+        );
     for (let k = 0; k < mo.data.length; k++)
       mo.data[k] = r(r(x.data[k] * 0.01) + r(Math.sin(t * 0.01) * 0.5));
-    x = s.step(mo, t, x, { generator: gen }).prevSample;
+    const out = inArena ? { prevSample: x, predOriginalSample: pred } : undefined;
+    x = s.step(mo, t, x, { generator: gen, out }).prevSample;
   }
-  return x.data;
+  return x.data.slice();
 }
 
 test("the batch takes the SIMD passes, the slices the JS loops", () => {
@@ -93,4 +106,29 @@ describe.each(["float32", "float64"] as const)("%s", (dtype) => {
     }
     expect(Array.from(whole).every(Number.isFinite)).toBe(true);
   });
+
+  test.each(makers)(
+    "%s: in the scheduler's arena, in place = plain arrays, bit for bit",
+    async (_name, make) => {
+      const n = ROWS * 2;
+      const x0 = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+      for (let k = 0; k < n; k++) x0[k] = Math.sin(k * 0.41) * 14;
+      const plain = await denoise(make, dtype, x0, 0);
+      const inArena = await denoise(make, dtype, x0, 0, true);
+      for (let k = 0; k < n; k++)
+        if (!Object.is(plain[k], inArena[k])) expect({ k, v: inArena[k] }).toEqual({ k, v: plain[k] });
+    },
+  );
+});
+
+test("a large step buffer lies in the scheduler's arena, a small one is an ordinary array", () => {
+  const s = new EulerDiscreteScheduler(SD);
+  const big = s.stepBuffer("sample", [ROWS, 2], "float32"),
+    small = s.stepBuffer("sample", [4, 2], "float64");
+  // an arena array is a view on a wasm memory holding the arena's other slots too
+  expect(big.data.buffer.byteLength).toBeGreaterThan(4 * big.data.byteLength);
+  expect(small.data.buffer.byteLength).toBe(small.data.byteLength);
+  expect(s.stepBuffer("sample", [ROWS, 2], "float32")).toBe(big);
+  expect(s.stepBuffer("sample", [2, ROWS], "float32").data).toBe(big.data);
+  expect(s.stepBuffer("modelOutput", [ROWS, 2], "float32").data).not.toBe(big.data);
 });
