@@ -7,6 +7,7 @@
 import { ArgumentError, type DType, type Tensor, allocate, tensor, torchMath } from "@edmkit/core";
 import type { Generator } from "./generator.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
+import { divideSimd } from "./step-kernels.js";
 import { ROLE_NAMES, StepBuffers, type StepBufferRole } from "./step-buffers.js";
 
 const f = Math.fround;
@@ -219,7 +220,8 @@ export abstract class DiscreteScheduler {
     const x = sample.data,
       od = o.data,
       n = x.length;
-    for (let k = 0; k < n; k++) od[k] = m.div(x[k], c);
+    // large tensors through SIMD (step-kernels.ts), the same divisions
+    if (!divideSimd(x, c, od)) for (let k = 0; k < n; k++) od[k] = m.div(x[k], c);
     this.afterScaleModelInput();
     return o;
   }

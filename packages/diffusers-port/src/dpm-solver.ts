@@ -24,6 +24,7 @@ import {
   ArgumentError,
 } from "@edmkit/core";
 import { dpmUpdateSimd } from "./step-kernels.js";
+import type { StepBuffers } from "./step-buffers.js";
 
 const T32 = torchMath("float32");
 
@@ -242,15 +243,10 @@ export class OutputHistory {
 
   /**
    * Shift the list left and return the (recycled) buffer for the newest output: the oldest
-   * one when of this size and dtype, else `buffer(name)` of the oldest slot's name (default: a
-   * new tensor).
+   * one when of this size and dtype, else the oldest slot's name's tensor of `buffers` (the
+   * scheduler's), or a new tensor.
    */
-  push(
-    shape: readonly number[],
-    dtype: DType,
-    n: number,
-    buffer: (name: string) => Tensor = () => tensor(allocate(dtype, n), shape),
-  ): Tensor {
+  push(shape: readonly number[], dtype: DType, n: number, buffers?: StepBuffers): Tensor {
     const oldest = this.slots[0],
       name = this.names[0];
     for (let i = 0; i < this.size - 1; i++) {
@@ -259,7 +255,7 @@ export class OutputHistory {
       this.names[i] = this.names[i + 1];
     }
     const reuse = oldest && oldest.data.length === n && oldest.dtype === dtype ? oldest : null;
-    const t = reuse ?? buffer(name);
+    const t = reuse ?? buffers?.get(name, shape, dtype) ?? tensor(allocate(dtype, n), shape);
     this.slots[this.size - 1] = t;
     this.filled[this.size - 1] = true;
     this.names[this.size - 1] = name;

@@ -460,7 +460,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     // the converted model output goes into the newest history slot
     const dtype = this.stepDtype(mo.dtype, sample.dtype);
     const n = sample.data.length;
-    const x0 = this.history.push(sample.shape, dtype, n, (name) => this.scratch(name, sample.shape, dtype));
+    const x0 = this.history.push(sample.shape, dtype, n, this.buffers);
     // large tensors (dpmsolver++, no thresholding): conversion and update in one SIMD pass below
     const fuse = plus && !c.thresholding && mo.data.length >= SIMD_MIN;
     if (!fuse) this.convert(mo, sample, x0, sigmas[i], flow, pt, plus);
@@ -483,17 +483,7 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
       const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : pt === "sample" ? 2 : 3;
       const as = vpAlphaSigma(sigmas[i], flow);
       const conv = { st: as.sigma, alpha: as.alpha, sigma: sigmas[i] };
-      done = dpmConvertUpdateSimd(
-        mode,
-        u,
-        conv,
-        sample.data,
-        mo.data,
-        x0.data,
-        history.slice(1),
-        noise,
-        prev.data,
-      );
+      done = dpmConvertUpdateSimd(mode, u, conv, sample.data, mo.data, history, noise, prev.data);
       if (!done) this.convert(mo, sample, x0, sigmas[i], flow, pt, plus);
     }
     if (!done) applyDpmUpdate(u, sample.data, history, noise, prev.data, f, f, r, f);

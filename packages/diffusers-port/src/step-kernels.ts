@@ -263,7 +263,8 @@ const SIMD_DPM_CONVERT_UPDATE = Array.from({ length: 24 }, (_, v) => {
   const acc = dpmUpdateExpr(order, x, x0, inp(2), inp(3), noisy ? inp(1 + order) : null, p);
   if (scalars.length > 10) return null;
   const inputs = 1 + order + (noisy ? 1 : 0);
-  return { kernel: new SimdKernel({ inputs, params: scalars.length, outputs: [x0, acc] }), scalars };
+  const kernel = new SimdKernel({ inputs, params: scalars.length, outputs: [x0, acc] });
+  return { kernel, scalars, values: new Array<number>(10).fill(0) };
 });
 
 /** The coefficients of one DPM-Solver update (dpm-solver.ts's DpmUpdate). */
@@ -315,45 +316,42 @@ export function dpmUpdateSimd(
   return true;
 }
 
-/** The conversion's scalars: σ_t and α_t of the step's sigma, and that sigma (flow). */
-export interface DpmConvertScalars {
-  st: number;
-  alpha: number;
-  sigma: number;
-}
-
 /**
  * DPMSolverMultistep's step (dpmsolver++, prediction type `mode` as in SIMD_DPM_CONVERT_UPDATE,
- * no thresholding) in one SIMD pass when it applies: large float arrays, x0, `out` and the
- * history (m1, m2) of one type. Writes x0 (the converted output) and `out`, as convert and
- * applyDpmUpdate (with the float32 sample cast and roundings DPMSolverMultistep passes) would.
- * False (nothing done) otherwise.
+ * no thresholding) in one SIMD pass when it applies: large float arrays, `out`, the newest
+ * history entry x0 (written) and the older ones the order reads of one type. `history` is
+ * newest first, as OutputHistory.recent gives it; st, alpha: σ_t and α_t of the step's sigma.
+ * Writes x0 (the converted output) and `out`, as convert and applyDpmUpdate (with the float32
+ * sample cast and roundings DPMSolverMultistep passes) would. False (nothing done) otherwise.
  */
 export function dpmConvertUpdateSimd(
   mode: number,
   u: DpmUpdateScalars,
-  c: DpmConvertScalars,
+  conv: { st: number; alpha: number; sigma: number },
   sample: ArrayLike<number>,
   modelOutput: ArrayLike<number>,
-  x0: Data,
-  older: readonly Data[],
+  history: readonly Data[],
   noise: ArrayLike<number> | null,
   out: Data,
 ): boolean {
   const w = out instanceof Float64Array;
-  if (out.length < SIMD_MIN || !is(x0, w) || !isData(sample) || !isData(modelOutput)) return false;
+  if (out.length < SIMD_MIN || !isData(sample) || !isData(modelOutput)) return false;
   if (noise !== null && !isData(noise)) return false;
-  for (let j = 0; j < u.order - 1; j++) if (!is(older[j], w)) return false;
+  for (let j = 0; j < u.order; j++) if (!is(history[j], w)) return false;
   const k = SIMD_DPM_CONVERT_UPDATE[mode * 6 + u.order - 1 + (noise !== null ? 3 : 0)];
   if (k === null || !k.kernel.ready()) return false;
   const ops = k.kernel.ops;
-  ops[0] = x0;
+  ops[0] = history[0];
   ops[1] = out;
   ops[2] = sample;
   ops[3] = modelOutput;
-  for (let j = 0; j < u.order - 1; j++) ops[4 + j] = older[j];
+  for (let j = 1; j < u.order; j++) ops[3 + j] = history[j];
   if (noise !== null) ops[3 + u.order] = noise;
-  const v = k.scalars.map((s) => (s === "st" || s === "alpha" || s === "sigma" ? c[s] : u[s]));
+  const v = k.values;
+  for (let j = 0; j < k.scalars.length; j++) {
+    const s = k.scalars[j];
+    v[j] = s === "st" || s === "alpha" || s === "sigma" ? conv[s] : u[s];
+  }
   k.kernel.run(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
   return true;
 }
@@ -457,5 +455,21 @@ export function heunSimd(
     ops[5] = sd;
   }
   k.run(sigmaIn, vOut, vDen, sigma, dt);
+  return true;
+}
+
+/** x / c: output the quotient; operand x; scalar c. */
+const SIMD_DIVIDE = new SimdKernel({ inputs: 1, params: 1, outputs: [div(inp(0), par(0))] });
+
+/**
+ * `scale_model_input`'s x / c (each quotient rounded in the arrays' dtype, as its loop does)
+ * through SIMD when x and `out` are large and of one type; false (nothing done) otherwise.
+ */
+export function divideSimd(x: Data, c: number, out: Data): boolean {
+  const w = out instanceof Float64Array;
+  if (out.length < SIMD_MIN || !is(x, w) || !SIMD_DIVIDE.ready()) return false;
+  SIMD_DIVIDE.ops[0] = out;
+  SIMD_DIVIDE.ops[1] = x;
+  SIMD_DIVIDE.run(c);
   return true;
 }

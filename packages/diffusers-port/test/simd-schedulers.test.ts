@@ -45,10 +45,34 @@ const makers: [string, () => AnyScheduler][] = [
   ["DPM++ 2M", () => new DPMSolverMultistepScheduler(SD)],
   ["DPM++ 3M", () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3 })],
   ["DPM++ 2M SDE", () => new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "sde-dpmsolver++" })],
+  [
+    "DPM++ 3M SDE",
+    () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3, algorithm_type: "sde-dpmsolver++" }),
+  ],
+  ["DPM++ 2M v", () => new DPMSolverMultistepScheduler({ ...SD, prediction_type: "v_prediction" })],
+  [
+    "DPM++ 3M sample",
+    () => new DPMSolverMultistepScheduler({ ...SD, solver_order: 3, prediction_type: "sample" }),
+  ],
+  [
+    "DPM++ 2M flow",
+    () =>
+      new DPMSolverMultistepScheduler({
+        ...SD,
+        use_flow_sigmas: true,
+        prediction_type: "flow_prediction",
+        flow_shift: 3,
+      }),
+  ],
+  [
+    "DPM-Solver 2M (fallback)",
+    () =>
+      new DPMSolverMultistepScheduler({ ...SD, algorithm_type: "dpmsolver", final_sigmas_type: "sigma_min" }),
+  ],
 ];
 
 /**
- * A denoising run. `inArena`: as denoisingLoop runs it, on the scheduler's own buffers
+ * A denoising run (the model reads scale_model_input's result). `inArena`: as denoisingLoop runs it, on the scheduler's own buffers
  * (stepBuffer: its SIMD arena for a large batch), the model writing into the modelOutput
  * buffer and each step writing prev_sample over the sample (the kernels in place); otherwise
  * ordinary arrays and a new prev_sample per step.
@@ -77,8 +101,9 @@ async function denoise(
           dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
           shape,
         );
+    const xIn = s.scaleModelInput(x, t, inArena ? s.stepBuffer("modelInput", shape, dtype) : undefined);
     for (let k = 0; k < mo.data.length; k++)
-      mo.data[k] = r(r(x.data[k] * 0.01) + r(Math.sin(t * 0.01) * 0.5));
+      mo.data[k] = r(r(xIn.data[k] * 0.01) + r(Math.sin(t * 0.01) * 0.5));
     const out = inArena ? { prevSample: x, predOriginalSample: pred } : undefined;
     x = s.step(mo, t, x, { generator: gen, out }).prevSample;
   }
