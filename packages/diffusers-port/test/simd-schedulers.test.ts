@@ -5,7 +5,7 @@
  * bit, the same rows run in slices short enough for the loops; float32 and float64, epsilon and
  * v-prediction (Heun also sample prediction).
  */
-import { type DType, SIMD_MIN, type Tensor, tensor } from "@edmkit/core";
+import { type DiscreteModel, type DType, SIMD_MIN, type Tensor, tensor } from "@edmkit/core";
 import { describe, expect, test } from "vitest";
 import {
   type AnyScheduler,
@@ -13,6 +13,7 @@ import {
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
   HeunDiscreteScheduler,
+  denoisingLoop,
 } from "../src/index.js";
 
 const ROWS = 2600,
@@ -156,4 +157,45 @@ test("a large step buffer lies in the scheduler's arena, a small one is an ordin
   expect(s.stepBuffer("sample", [ROWS, 2], "float32")).toBe(big);
   expect(s.stepBuffer("sample", [2, ROWS], "float32").data).toBe(big.data);
   expect(s.stepBuffer("modelOutput", [ROWS, 2], "float32").data).not.toBe(big.data);
+});
+
+describe.each(["float32", "float64"] as const)("denoisingLoop, %s", (dtype) => {
+  /** An element-wise model writing into the tensor it is handed. */
+  const model: DiscreteModel = {
+    prediction: "epsilon",
+    predict: async (x: Tensor, t: Float64Array, out?: Tensor) => {
+      const o =
+        out ??
+        tensor(
+          x.dtype === "float32" ? new Float32Array(x.data.length) : new Float64Array(x.data.length),
+          x.shape,
+        );
+      const r = x.dtype === "float32" ? Math.fround : (v: number) => v;
+      for (let k = 0; k < o.data.length; k++)
+        o.data[k] = r(r(x.data[k] * 0.01) + r(Math.sin(t[0] * 0.01) * 0.5));
+      return o;
+    },
+  };
+  test.each(makers)(
+    "%s: on the scheduler's buffers = on the loop's own, bit for bit",
+    async (_name, make) => {
+      const n = ROWS * 2;
+      const latents = tensor(dtype === "float32" ? new Float32Array(n) : new Float64Array(n), [ROWS, 2]);
+      for (let k = 0; k < n; k++) latents.data[k] = Math.sin(k * 0.29) * 2;
+      const run = async (ownBuffers: boolean) => {
+        const s = make() as EulerDiscreteScheduler;
+        s.setTimesteps(6);
+        // without stepBuffer the loop allocates ordinary arrays (the kernels' chunked path)
+        if (ownBuffers) Object.defineProperty(s, "stepBuffer", { value: undefined });
+        return denoisingLoop(s, model, latents, { noise: noise(0) });
+      };
+      const inArena = await run(false),
+        plain = await run(true);
+      // the result owns exactly its memory (not a view of the scheduler's arena)
+      expect(inArena.data.buffer.byteLength).toBe(inArena.data.byteLength);
+      for (let k = 0; k < n; k++)
+        if (!Object.is(plain.data[k], inArena.data[k]))
+          expect({ k, v: inArena.data[k] }).toEqual({ k, v: plain.data[k] });
+    },
+  );
 });
