@@ -6,8 +6,10 @@
  * scheduler scales the model input, the model is called on it, and the scheduler's step turns
  * the model output into the next sample.
  *
- * Buffers are allocated once per call; steps write into them in place (no allocation per
- * step beyond what the model itself allocates). Observers see every model call and every step with
+ * The working buffers are the scheduler's `stepBuffer`s where it has them (for large tensors in
+ * its SIMD arena, where step's kernels run in place) or allocated once per call; steps write
+ * into them in place (no allocation per step beyond what the model itself allocates). The
+ * result is a tensor of its own. Observers see every model call and every step with
  * diffusers' names, which is what fixture recording compares.
  */
 import { allFinite, ArgumentError, checkFiniteModelOutput } from "@edmkit/core";
