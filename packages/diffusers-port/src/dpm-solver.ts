@@ -223,7 +223,7 @@ export function dpmStepOrder(cfg: {
  * diffusers' `model_outputs` list: `solver_order` slots, the newest last. Buffers are
  * recycled (the oldest becomes the newest), so stepping allocates nothing after the first
  * steps of a run. Each slot has a name (`history0`, ...) that moves with its buffer, so a
- * scheduler can keep the buffers among its own named ones (`push`'s `buffer`).
+ * scheduler can keep the buffers among its own named ones (`push`'s `buffers`).
  */
 export class OutputHistory {
   private slots: (Tensor | null)[];
