@@ -1,23 +1,36 @@
 /**
  * Large-batch `step()` speed against the memory-bandwidth bound (issue 16), for the Euler,
- * Heun and Euler-ancestral schedulers: per size and dtype, the time of one `step()` call with
- * caller-owned outputs, the bytes a call must read and write, the achieved GB/s and the ratio
- * to the copy bandwidth measured in the same run (a `TypedArray.set` of one array of the same
- * size, which reads and writes that many bytes once each).
+ * Heun, Euler-ancestral and DPMSolverMultistep schedulers: per size, dtype and buffer setup,
+ * the time of one `step()` call with caller-given outputs, the bytes a call must read and
+ * write, the achieved GB/s and the ratio to the copy bandwidth measured in the same run (a
+ * `TypedArray.set` of one array of the same size, which reads and writes that many bytes once
+ * each).
  *
- *   node --import tsx bench/step-bandwidth.ts
+ *   node --import tsx bench/step-bandwidth.ts [--big]      (--big: the 1,000,000x2 rows only)
  *
+ * Setups (the `setup` column):
+ * - plain: the sample, the model output and both outputs are ordinary arrays of the caller's;
+ *   the sample stays as it is and prev_sample goes to a buffer of its own (the bench before
+ *   the SIMD arena; a caller not using `stepBuffer`);
+ * - arena: the four tensors are the scheduler's `stepBuffer`s (large ones in its SIMD arena),
+ *   the model output placed there as a model writing into the buffer it is handed would; still
+ *   a separate prev_sample buffer;
+ * - in place: as arena, and prev_sample is written over the sample, as denoisingLoop does.
  * The model output is a fixed tensor and the generator leaves the noise buffer as it is (no
- * draws). Bytes a call must move: Euler reads the sample and the output and writes
- * prev_sample and pred_original_sample (4 arrays); Euler-ancestral also reads the noise (5);
- * Heun's predictor reads 2 and writes 4 (prev, pred, and the derivative and sample kept for
- * the corrector), its corrector reads 4 and writes 2 (6 per call); DPMSolverMultistep (2M,
- * dpmsolver++) reads the sample, the output and the previous converted output and writes
- * prev_sample and the converted output it keeps (5). Timed in wall time and in
- * this process's CPU time (which a busy machine's time slicing does not inflate); GB/s and
+ * draws). Each scheduler is made once per size and dtype and rerun (setTimesteps) a few times,
+ * the best run counted, so its state buffers are warm (before the arena the bench made a new
+ * scheduler per run).
+ *
+ * Bytes a call must move (the same count in every setup): Euler reads the sample and the
+ * output and writes prev_sample and pred_original_sample (4 arrays); Euler-ancestral also
+ * reads the noise (5); Heun's predictor reads 2 and writes 4 (prev, pred, and the derivative
+ * and sample kept for the corrector), its corrector reads 4 and writes 2 (6 per call);
+ * DPMSolverMultistep (2M, dpmsolver++) reads the sample, the output and the previous converted
+ * output and writes prev_sample and the converted output it keeps (5). Timed in wall time and
+ * in this process's CPU time (which a busy machine's time slicing does not inflate); GB/s and
  * the ratio use CPU time. Compare ratios of one run, not absolute times across runs.
  */
-import { allocate, type DType, tensor } from "@edmkit/core";
+import { allocate, type DType, type Tensor, tensor } from "@edmkit/core";
 import {
   type AnyScheduler,
   DPMSolverMultistepScheduler,
@@ -33,17 +46,20 @@ const makers: [string, () => AnyScheduler, number][] = [
   ["EulerAncestral", () => new EulerAncestralDiscreteScheduler(SD), 5],
   ["DPMSolverMultistep", () => new DPMSolverMultistepScheduler(SD), 5],
 ];
+const setups = ["plain", "arena", "in place"] as const;
 const idle = { randn: <T>(o: T) => o };
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+const bigOnly = process.argv.includes("--big");
 
 const rows: string[][] = [];
 for (const [n, label] of [
   [16, "16x2"],
   [1_000_000, "1000000x2"],
 ] as const) {
+  if (bigOnly && n < 1000) continue;
   for (const dtype of ["float32", "float64"] as DType[]) {
     const size = n * 2,
       elt = dtype === "float32" ? 4 : 8,
@@ -59,40 +75,53 @@ for (const [n, label] of [
       copy = Math.min(copy, (cpuMs() - c0) / inner);
     }
     const copyGbs = (2 * size * elt) / (copy * 1e6);
-    const x = tensor(allocate(dtype, size).fill(1), shape),
-      mo = tensor(allocate(dtype, size).fill(0.25), shape);
-    const out = {
-      prevSample: tensor(allocate(dtype, size), shape),
-      predOriginalSample: tensor(allocate(dtype, size), shape),
+    const plain = {
+      x: tensor(allocate(dtype, size), shape),
+      mo: tensor(allocate(dtype, size), shape),
+      prev: tensor(allocate(dtype, size), shape),
+      pred: tensor(allocate(dtype, size), shape),
     };
     for (const [name, make, arrays] of makers) {
-      let wall = Infinity,
-        cpu = Infinity;
-      for (let rep = 0; rep < (big ? 4 : 6); rep++) {
+      for (const setup of setups) {
         const s = make() as EulerDiscreteScheduler;
-        s.setTimesteps(big ? 6 : inner + 1);
-        const ts = s.timesteps;
-        const calls = big ? ts.length : inner;
-        const t0 = performance.now(),
-          c0 = cpuMs();
-        for (let k = 0; k < calls; k++) s.step(mo, ts[k], x, { out, generator: idle });
-        cpu = Math.min(cpu, (cpuMs() - c0) / calls);
-        wall = Math.min(wall, (performance.now() - t0) / calls);
+        const buf = (role: "sample" | "modelOutput" | "prevSample" | "predOriginalSample", p: Tensor) =>
+          setup === "plain" ? p : s.stepBuffer(role, shape, dtype);
+        const x = buf("sample", plain.x),
+          mo = buf("modelOutput", plain.mo);
+        const out = {
+          prevSample: setup === "in place" ? x : buf("prevSample", plain.prev),
+          predOriginalSample: buf("predOriginalSample", plain.pred),
+        };
+        let wall = Infinity,
+          cpu = Infinity;
+        for (let rep = 0; rep < (big ? 5 : 6); rep++) {
+          x.data.fill(1);
+          mo.data.fill(0.25);
+          s.setTimesteps(big ? 6 : inner + 1);
+          const ts = s.timesteps;
+          const calls = big ? ts.length : inner;
+          const t0 = performance.now(),
+            c0 = cpuMs();
+          for (let k = 0; k < calls; k++) s.step(mo, ts[k], x, { out, generator: idle });
+          cpu = Math.min(cpu, (cpuMs() - c0) / calls);
+          wall = Math.min(wall, (performance.now() - t0) / calls);
+        }
+        const bytes = arrays * size * elt,
+          gbs = bytes / (cpu * 1e6);
+        const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
+        rows.push([
+          name,
+          label,
+          dtype,
+          setup,
+          fmt(wall),
+          fmt(cpu),
+          `${bytes}`,
+          gbs.toFixed(2),
+          copyGbs.toFixed(2),
+          (gbs / copyGbs).toFixed(2),
+        ]);
       }
-      const bytes = arrays * size * elt,
-        gbs = bytes / (cpu * 1e6);
-      const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
-      rows.push([
-        name,
-        label,
-        dtype,
-        fmt(wall),
-        fmt(cpu),
-        `${bytes}`,
-        gbs.toFixed(2),
-        copyGbs.toFixed(2),
-        (gbs / copyGbs).toFixed(2),
-      ]);
     }
   }
 }
@@ -100,6 +129,7 @@ const head = [
   "scheduler",
   "batch",
   "dtype",
+  "setup",
   "wall/step",
   "cpu/step",
   "bytes/step",
@@ -108,7 +138,7 @@ const head = [
   "ratio",
 ];
 const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-const line = (r: string[]) => r.map((v, c) => (c >= 3 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
+const line = (r: string[]) => r.map((v, c) => (c >= 4 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
 console.log(line(head));
 console.log(w.map((k) => "-".repeat(k)).join("  "));
 for (const r of rows) console.log(line(r));

@@ -7,6 +7,8 @@
 import { ArgumentError, type DType, type Tensor, allocate, tensor, torchMath } from "@edmkit/core";
 import type { Generator } from "./generator.js";
 import { sqrtSigmaSqPlusOneF32 } from "./float32.js";
+import { divideSimd } from "./step-kernels.js";
+import { ROLE_NAMES, StepBuffers, type StepBufferRole } from "./step-buffers.js";
 
 const f = Math.fround;
 
@@ -218,7 +220,8 @@ export abstract class DiscreteScheduler {
     const x = sample.data,
       od = o.data,
       n = x.length;
-    for (let k = 0; k < n; k++) od[k] = m.div(x[k], c);
+    // large tensors through SIMD (step-kernels.ts), the same divisions
+    if (!divideSimd(x, c, od)) for (let k = 0; k < n; k++) od[k] = m.div(x[k], c);
     this.afterScaleModelInput();
     return o;
   }
@@ -341,18 +344,30 @@ export abstract class DiscreteScheduler {
     }
   }
 
-  /** A scratch tensor kept between calls (same shape and dtype reuse it). */
-  protected scratch(slot: string, shape: readonly number[], dtype: DType): Tensor {
-    let n = 1;
-    for (const d of shape) n *= d;
-    const cur = this.scratchBuffers.get(slot);
-    if (cur && cur.data.length === n && cur.dtype === dtype) return cur;
-    const t = tensor(allocate(dtype, n), shape);
-    this.scratchBuffers.set(slot, t);
-    return t;
+  /**
+   * A tensor of the scheduler's own for a denoising loop's working buffers (the sample, the
+   * model input and output, the step's outputs), one per role and dtype: the same tensor on
+   * every call with the same role, dtype and size. For large tensors it lies in the
+   * scheduler's SIMD arena (step-buffers.ts), where `step` runs its kernels in place when the
+   * sample, the model output and the `out` tensors all come from here (a model writing its
+   * output into the tensor it is handed; `out.prevSample` may be the sample itself).
+   *
+   * Lifetime: the tensor stays valid memory for as long as it is referenced (holding it keeps
+   * the scheduler's arena alive), but its values are overwritten by whoever uses the role next;
+   * copy what you keep. What `step` returns is always the caller's `out` or a new tensor of its
+   * own, never one of these unless the caller passed it.
+   */
+  stepBuffer(role: StepBufferRole, shape: readonly number[], dtype: DType): Tensor {
+    return this.buffers.get(ROLE_NAMES[role], shape, dtype);
   }
 
-  private readonly scratchBuffers = new Map<string, Tensor>();
+  /** A scratch tensor kept between calls (same size and dtype reuse it; large ones in the arena). */
+  protected scratch(slot: string, shape: readonly number[], dtype: DType): Tensor {
+    return this.buffers.get(slot, shape, dtype);
+  }
+
+  /** The scratch, state and loop buffers (step-buffers.ts). */
+  protected readonly buffers = new StepBuffers();
 }
 
 /**

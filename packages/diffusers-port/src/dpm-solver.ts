@@ -24,6 +24,7 @@ import {
   ArgumentError,
 } from "@edmkit/core";
 import { dpmUpdateSimd } from "./step-kernels.js";
+import type { StepBuffers } from "./step-buffers.js";
 
 const T32 = torchMath("float32");
 
@@ -221,15 +222,18 @@ export function dpmStepOrder(cfg: {
 /**
  * diffusers' `model_outputs` list: `solver_order` slots, the newest last. Buffers are
  * recycled (the oldest becomes the newest), so stepping allocates nothing after the first
- * steps of a run.
+ * steps of a run. Each slot has a name (`history0`, ...) that moves with its buffer, so a
+ * scheduler can keep the buffers among its own named ones (`push`'s `buffers`).
  */
 export class OutputHistory {
   private slots: (Tensor | null)[];
   private filled: boolean[];
+  private names: string[];
 
   constructor(readonly size: number) {
     this.slots = Array.from({ length: size }, () => null);
     this.filled = Array.from({ length: size }, () => false);
+    this.names = Array.from({ length: size }, (_, j) => `history${j}`);
   }
 
   /** Forget every stored output (set_timesteps). */
@@ -237,17 +241,24 @@ export class OutputHistory {
     this.filled.fill(false);
   }
 
-  /** Shift the list left and return the (recycled) buffer for the newest output. */
-  push(shape: readonly number[], dtype: DType, n: number): Tensor {
-    const oldest = this.slots[0];
+  /**
+   * Shift the list left and return the (recycled) buffer for the newest output: the oldest
+   * one when of this size and dtype, else the oldest slot's name's tensor of `buffers` (the
+   * scheduler's), or a new tensor.
+   */
+  push(shape: readonly number[], dtype: DType, n: number, buffers?: StepBuffers): Tensor {
+    const oldest = this.slots[0],
+      name = this.names[0];
     for (let i = 0; i < this.size - 1; i++) {
       this.slots[i] = this.slots[i + 1];
       this.filled[i] = this.filled[i + 1];
+      this.names[i] = this.names[i + 1];
     }
     const reuse = oldest && oldest.data.length === n && oldest.dtype === dtype ? oldest : null;
-    const t = reuse ?? tensor(allocate(dtype, n), shape);
+    const t = reuse ?? buffers?.get(name, shape, dtype) ?? tensor(allocate(dtype, n), shape);
     this.slots[this.size - 1] = t;
     this.filled[this.size - 1] = true;
+    this.names[this.size - 1] = name;
     return t;
   }
 

@@ -7,6 +7,7 @@
  */
 import {
   type DType,
+  SIMD_MIN,
   type Tensor,
   libcMath,
   numpyLinspace,
@@ -35,7 +36,7 @@ import {
   thresholdSample,
 } from "./dpm-solver.js";
 import { checkGenerator, drawNoise } from "./generator.js";
-import { x0FromEpsSimd } from "./step-kernels.js";
+import { dpmConvertUpdateSimd, x0FromEpsSimd } from "./step-kernels.js";
 import { foreignSigma, lastIfAbsent, noisePositions } from "./schedule-index.js";
 import {
   betaSigmas,
@@ -459,8 +460,10 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     // the converted model output goes into the newest history slot
     const dtype = this.stepDtype(mo.dtype, sample.dtype);
     const n = sample.data.length;
-    const x0 = this.history.push(sample.shape, dtype, n);
-    this.convert(mo, sample, x0, sigmas[i], flow, pt, plus);
+    const x0 = this.history.push(sample.shape, dtype, n, this.buffers);
+    // large tensors (dpmsolver++, no thresholding): conversion and update in one SIMD pass below
+    const fuse = plus && !c.thresholding && mo.data.length >= SIMD_MIN;
+    if (!fuse) this.convert(mo, sample, x0, sigmas[i], flow, pt, plus);
 
     let noise: ArrayLike<number> | null = null;
     if (this.algorithmType === "sde-dpmsolver++" || this.algorithmType === "sde-dpmsolver") {
@@ -474,7 +477,16 @@ export class DPMSolverMultistepScheduler extends DiscreteScheduler {
     }
     const prev = this.outTensor(who, options.out?.prevSample, sample.shape, dtype, "out.prevSample");
     const r = torchMath(dtype).r;
-    applyDpmUpdate(u, sample.data, this.history.recent(order), noise, prev.data, f, f, r, f);
+    const history = this.history.recent(order);
+    let done = false;
+    if (fuse) {
+      const mode = pt === "epsilon" ? 0 : pt === "v_prediction" ? 1 : pt === "sample" ? 2 : 3;
+      const as = vpAlphaSigma(sigmas[i], flow);
+      const conv = { st: as.sigma, alpha: as.alpha, sigma: sigmas[i] };
+      done = dpmConvertUpdateSimd(mode, u, conv, sample.data, mo.data, history, noise, prev.data);
+      if (!done) this.convert(mo, sample, x0, sigmas[i], flow, pt, plus);
+    }
+    if (!done) applyDpmUpdate(u, sample.data, history, noise, prev.data, f, f, r, f);
     if (this.lowerOrderNums < c.solver_order) this.lowerOrderNums++;
     this.stepIndexHeld = i + 1;
     return { prevSample: prev };

@@ -43,6 +43,7 @@ export {
   type SetTimestepsOptions,
   type StepOutBuffers,
 } from "./discrete-scheduler.js";
+export type { StepBufferRole } from "./step-buffers.js";
 export {
   type AlphaSigma,
   applyDpmUpdate,

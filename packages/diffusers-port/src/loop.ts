@@ -6,8 +6,10 @@
  * scheduler scales the model input, the model is called on it, and the scheduler's step turns
  * the model output into the next sample.
  *
- * Buffers are allocated once per call; steps write into them in place (no allocation per
- * step beyond what the model itself allocates). Observers see every model call and every step with
+ * The working buffers are the scheduler's `stepBuffer`s where it has them (for large tensors in
+ * its SIMD arena, where step's kernels run in place) or allocated once per call; steps write
+ * into them in place (no allocation per step beyond what the model itself allocates). The
+ * result is a tensor of its own. Observers see every model call and every step with
  * diffusers' names, which is what fixture recording compares.
  */
 import { allFinite, ArgumentError, checkFiniteModelOutput } from "@edmkit/core";
@@ -22,6 +24,7 @@ import {
   tensor,
 } from "@edmkit/core";
 import { type SchedulerOutput, type StepOutBuffers, checkTensor } from "./discrete-scheduler.js";
+import type { StepBufferRole } from "./step-buffers.js";
 import type { Generator } from "./generator.js";
 
 /** A model as the loop calls it: (scaled sample, timestep) -> output, or a core DiscreteModel. */
@@ -35,6 +38,11 @@ export interface LoopScheduler {
   readonly stepIndex: number | null;
   readonly stateInFirstOrder?: boolean;
   scaleModelInput(sample: Tensor, t: number, out?: Tensor): Tensor;
+  /**
+   * The scheduler's own working buffer for a role (DiscreteScheduler.stepBuffer: for large
+   * tensors in its SIMD arena, where step runs in place); the loop allocates its own without it.
+   */
+  stepBuffer?(role: StepBufferRole, shape: readonly number[], dtype: DType): Tensor;
   /** dtype of prev_sample for a model output / sample dtype pair. */
   stepDtype(modelOutput: DType, sample: DType): DType;
   step(
@@ -66,7 +74,8 @@ export interface DenoisingLoopOptions {
   scaleLatents?: boolean;
 }
 
-type Role = "x" | "xIn" | "out" | "pred";
+/** The buffers the loop uses (prev_sample goes into the sample's). */
+type LoopRole = Exclude<StepBufferRole, "prevSample">;
 
 function isDiscreteModel(m: LoopModel): m is DiscreteModel {
   return typeof m === "object" && m !== null && typeof (m as DiscreteModel).predict === "function";
@@ -103,18 +112,15 @@ export async function denoisingLoop(
   const n = latents.data.length;
 
   // One buffer per role and dtype, made on first use: steps write prev_sample in place (the
-  // kernels read each element before writing it), so x needs no second buffer.
-  const buffers: Record<Role, [Tensor | null, Tensor | null]> = {
-    x: [null, null],
-    xIn: [null, null],
-    out: [null, null],
-    pred: [null, null],
-  };
-  const buffer = (role: Role, dtype: DType): Tensor => {
-    const slot = dtype === "float64" ? 1 : 0;
-    return (buffers[role][slot] ??= tensor(allocate(dtype, n), shape));
-  };
-  let x = buffer("x", latents.dtype);
+  // kernels read each element before writing it), so x needs no second buffer. They are the
+  // scheduler's (stepBuffer: large ones in its SIMD arena, so step's kernels run in place on
+  // them and on the output of a model writing into the buffer it is handed) or, for a scheduler
+  // without stepBuffer, the loop's own.
+  const own: [Partial<Record<LoopRole, Tensor>>, Partial<Record<LoopRole, Tensor>>] = [{}, {}];
+  const buffer = (role: LoopRole, dtype: DType): Tensor =>
+    scheduler.stepBuffer?.(role, shape, dtype) ??
+    (own[dtype === "float64" ? 1 : 0][role] ??= tensor(allocate(dtype, n), shape));
+  let x = buffer("sample", latents.dtype);
   if (options.scaleLatents === false) x.data.set(latents.data);
   else scale(x, latents, scheduler.initNoiseSigma);
   const tRow = new Float64Array(rows);
@@ -125,10 +131,10 @@ export async function denoisingLoop(
 
   for (let i = 0; i < timesteps.length; i++) {
     const t = timesteps[i];
-    const xScaled = scheduler.scaleModelInput(x, t, buffer("xIn", x.dtype));
+    const xScaled = scheduler.scaleModelInput(x, t, buffer("modelInput", x.dtype));
     tRow.fill(t);
     const o = isDiscreteModel(model)
-      ? await model.predict(xScaled, tRow, buffer("out", xScaled.dtype))
+      ? await model.predict(xScaled, tRow, buffer("modelOutput", xScaled.dtype))
       : await model(xScaled, t);
     if (!o || o.data.length !== n) {
       throw new ArgumentError(
@@ -143,8 +149,8 @@ export async function denoisingLoop(
 
     const phase = scheduler.stateInFirstOrder === undefined ? undefined : scheduler.stateInFirstOrder ? 1 : 2;
     const target = scheduler.stepDtype(o.dtype, x.dtype);
-    out.prevSample = buffer("x", target);
-    out.predOriginalSample = buffer("pred", target);
+    out.prevSample = buffer("sample", target);
+    out.predOriginalSample = buffer("predOriginalSample", target);
     const res = scheduler.step(o, t, x, stepOptions);
     x = res.prevSample;
     observer?.onStep?.({

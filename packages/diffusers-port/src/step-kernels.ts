@@ -187,26 +187,84 @@ export function eulerAncestralElements(dtype: DType, a: EulerAncestralElementArg
   }
 }
 
+/** The scalars of the DPM-Solver kernels: DpmUpdate's, then the conversion's (σ_t, α_t, σ). */
+type DpmScalar = "a" | "b0" | "b1" | "b2" | "cn" | "c0" | "c1" | "cr" | "c2" | "st" | "alpha" | "sigma";
+const UPDATE_SCALARS: readonly DpmScalar[] = ["a", "b0", "b1", "b2", "cn", "c0", "c1", "cr", "c2"];
+
+/**
+ * The DPM-Solver(++) update x_t of one order from the sample x, the newest converted output
+ * m0, the older m1, m2 (as the order reads them) and the noise: the sample read as float32 and
+ * its term rounded to float32, the noise term too (r32; the identity in the float32 kernel,
+ * whose lanes are float32 anyway); applyDpmUpdate's operations in its order.
+ */
+function dpmUpdateExpr(
+  order: number,
+  x: SimdExpr,
+  m0: SimdExpr,
+  m1: SimdExpr,
+  m2: SimdExpr,
+  noise: SimdExpr | null,
+  p: (s: DpmScalar) => SimdExpr,
+): SimdExpr {
+  let acc = r32(mul(p("a"), r32(x)));
+  acc = add(acc, mul(p("b0"), m0));
+  if (order === 2) acc = add(acc, mul(p("b1"), mul(p("c0"), sub(m0, m1))));
+  else if (order === 3) {
+    const d10 = mul(p("c0"), sub(m0, m1)),
+      dd = sub(d10, mul(p("c1"), sub(m1, m2)));
+    acc = add(acc, mul(p("b1"), add(d10, mul(p("cr"), dd))));
+    acc = add(acc, mul(p("b2"), mul(p("c2"), dd)));
+  }
+  if (noise !== null) acc = add(acc, r32(mul(p("cn"), noise)));
+  return acc;
+}
+
 /**
  * DPM-Solver(++) update by order (1..3) and noise (+3): output x_t; operands sample, m0, m1, m2
  * (as the order reads them), [noise]; scalars a, b0, b1, b2, cn, c0, c1, cr, c2 (DpmUpdate's).
- * The sample is read as float32 and its term rounded to float32, the noise term too (r32; the
- * identity in the float32 kernel, whose lanes are float32 anyway).
  */
 const SIMD_DPM_UPDATE = [0, 1, 2, 3, 4, 5].map((v) => {
   const order = (v % 3) + 1,
     noisy = v >= 3;
-  let acc = r32(mul(par(0), r32(inp(0))));
-  acc = add(acc, mul(par(1), inp(1)));
-  if (order === 2) acc = add(acc, mul(par(2), mul(par(5), sub(inp(1), inp(2)))));
-  else if (order === 3) {
-    const d10 = mul(par(5), sub(inp(1), inp(2))),
-      dd = sub(d10, mul(par(6), sub(inp(2), inp(3))));
-    acc = add(acc, mul(par(2), add(d10, mul(par(7), dd))));
-    acc = add(acc, mul(par(3), mul(par(8), dd)));
-  }
-  if (noisy) acc = add(acc, r32(mul(par(4), inp(1 + order))));
+  const p = (s: DpmScalar) => par(UPDATE_SCALARS.indexOf(s));
+  const acc = dpmUpdateExpr(order, inp(0), inp(1), inp(2), inp(3), noisy ? inp(1 + order) : null, p);
   return new SimdKernel({ inputs: 1 + order + (noisy ? 1 : 0), params: 9, outputs: [acc] });
+});
+
+/**
+ * DPMSolverMultistep's (dpmsolver++) conversion of the model output to x0 and the update in one
+ * pass, by prediction type (0 epsilon (x − σ_t·ε)/α_t, 1 v α_t·x − σ_t·v, 2 sample, 3 flow
+ * x − σ·v, each op in the kernel's dtype as convert's loops do), order and noise (index
+ * mode·6 + order − 1 + 3 if noisy): outputs x0 (the history's newest entry), x_t (last, so it
+ * may be written over the sample); operands sample, output, m1, m2 (as the order reads them),
+ * [noise]; scalars as `scalars` lists them. x0 is computed again where the update reads it (the
+ * same operations, so the same value). Null where the scalars exceed a kernel's 10 (order 3,
+ * noisy, with two conversion scalars).
+ */
+const SIMD_DPM_CONVERT_UPDATE = Array.from({ length: 24 }, (_, v) => {
+  const mode = Math.floor(v / 6),
+    order = (v % 3) + 1,
+    noisy = v % 6 >= 3;
+  const scalars: DpmScalar[] = [];
+  const p = (s: DpmScalar) => {
+    if (!scalars.includes(s)) scalars.push(s);
+    return par(scalars.indexOf(s));
+  };
+  const x = inp(0),
+    e = inp(1);
+  const x0 =
+    mode === 0
+      ? div(sub(x, mul(p("st"), e)), p("alpha"))
+      : mode === 1
+        ? sub(mul(p("alpha"), x), mul(p("st"), e))
+        : mode === 2
+          ? e
+          : sub(x, mul(p("sigma"), e));
+  const acc = dpmUpdateExpr(order, x, x0, inp(2), inp(3), noisy ? inp(1 + order) : null, p);
+  if (scalars.length > 10) return null;
+  const inputs = 1 + order + (noisy ? 1 : 0);
+  const kernel = new SimdKernel({ inputs, params: scalars.length, outputs: [x0, acc] });
+  return { kernel, scalars, values: new Array<number>(10).fill(0) };
 });
 
 /** The coefficients of one DPM-Solver update (dpm-solver.ts's DpmUpdate). */
@@ -258,6 +316,48 @@ export function dpmUpdateSimd(
   return true;
 }
 
+/**
+ * DPMSolverMultistep's step (dpmsolver++, prediction type `mode` as in SIMD_DPM_CONVERT_UPDATE,
+ * no thresholding) in one SIMD pass when it applies: large float arrays, `out`, the newest
+ * history entry x0 (written) and the older ones the order reads of one type. `history` is
+ * newest first, as OutputHistory.recent gives it; st, alpha: σ_t and α_t of the step's sigma.
+ * Writes x0 (the converted output) and `out`, as convert and applyDpmUpdate (with the float32
+ * sample cast and roundings DPMSolverMultistep passes) would. False (nothing done) otherwise.
+ */
+export function dpmConvertUpdateSimd(
+  mode: number,
+  u: DpmUpdateScalars,
+  conv: { st: number; alpha: number; sigma: number },
+  sample: ArrayLike<number>,
+  modelOutput: ArrayLike<number>,
+  history: readonly Data[],
+  noise: ArrayLike<number> | null,
+  out: Data,
+): boolean {
+  const w = out instanceof Float64Array;
+  if (out.length < SIMD_MIN || !isData(sample) || !isData(modelOutput)) return false;
+  if (noise !== null && !isData(noise)) return false;
+  for (let j = 0; j < u.order; j++) if (!is(history[j], w)) return false;
+  const k = SIMD_DPM_CONVERT_UPDATE[mode * 6 + u.order - 1 + (noise !== null ? 3 : 0)];
+  if (k === null || !k.kernel.ready()) return false;
+  const ops = k.kernel.ops;
+  ops[0] = history[0];
+  ops[1] = out;
+  ops[2] = sample;
+  ops[3] = modelOutput;
+  for (let j = 1; j < u.order; j++) ops[3 + j] = history[j];
+  if (noise !== null) ops[3 + u.order] = noise;
+  const v = k.values;
+  for (let j = 0; j < k.scalars.length; j++) {
+    const s = k.scalars[j];
+    v[j] = s === "st" || s === "alpha" || s === "sigma" ? conv[s] : u[s];
+  }
+  k.kernel.run(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+  return true;
+}
+
+const isData = (a: ArrayLike<number>): a is Data => a instanceof Float32Array || a instanceof Float64Array;
+
 /** x0 = (x − σ_t·ε) / α_t: output x0; operands x, ε; scalars σ_t, α_t. */
 const SIMD_X0_EPS = new SimdKernel({
   inputs: 2,
@@ -294,23 +394,24 @@ function heunX0(mode: number, s: SimdExpr, e: SimdExpr): SimdExpr {
 }
 
 /**
- * Heun's predictor by mode: outputs d, x_next, the kept sample, x0; operands x, output;
- * scalars σ_in, vOut, vDen, σ̂, Δσ.
+ * Heun's predictor by mode: outputs d, the kept sample, x0, x_next; operands x, output;
+ * scalars σ_in, vOut, vDen, σ̂, Δσ. x_next comes last, so it may be written over x in place
+ * (core's rule: an output may be an input no later output reads).
  */
 const SIMD_HEUN_PREDICT = [0, 1, 2].map((mode) => {
   const x0 = heunX0(mode, inp(0), inp(1));
   const d = div(sub(inp(0), x0), par(3));
-  return new SimdKernel({ inputs: 2, params: 5, outputs: [d, add(inp(0), mul(d, par(4))), inp(0), x0] });
+  return new SimdKernel({ inputs: 2, params: 5, outputs: [d, inp(0), x0, add(inp(0), mul(d, par(4)))] });
 });
 
 /**
- * Heun's corrector by mode: outputs x_next, x0; operands x, output, the kept d and sample;
- * scalars σ_in, vOut, vDen, σ_next, Δσ.
+ * Heun's corrector by mode: outputs x0, x_next (last, so it may be written over x); operands
+ * x, output, the kept d and sample; scalars σ_in, vOut, vDen, σ_next, Δσ.
  */
 const SIMD_HEUN_CORRECT = [0, 1, 2].map((mode) => {
   const x0 = heunX0(mode, inp(0), inp(1));
   const d = div(add(inp(2), div(sub(inp(0), x0), par(3))), cst(2));
-  return new SimdKernel({ inputs: 4, params: 5, outputs: [add(inp(3), mul(d, par(4))), x0] });
+  return new SimdKernel({ inputs: 4, params: 5, outputs: [x0, add(inp(3), mul(d, par(4)))] });
 });
 
 /**
@@ -340,19 +441,35 @@ export function heunSimd(
   const ops = k.ops;
   if (predictor) {
     ops[0] = dd;
-    ops[1] = xd;
-    ops[2] = sd;
-    ops[3] = pd;
+    ops[1] = sd;
+    ops[2] = pd;
+    ops[3] = xd;
     ops[4] = x;
     ops[5] = mo;
   } else {
-    ops[0] = xd;
-    ops[1] = pd;
+    ops[0] = pd;
+    ops[1] = xd;
     ops[2] = x;
     ops[3] = mo;
     ops[4] = dd;
     ops[5] = sd;
   }
   k.run(sigmaIn, vOut, vDen, sigma, dt);
+  return true;
+}
+
+/** x / c: output the quotient; operand x; scalar c. */
+const SIMD_DIVIDE = new SimdKernel({ inputs: 1, params: 1, outputs: [div(inp(0), par(0))] });
+
+/**
+ * `scale_model_input`'s x / c (each quotient rounded in the arrays' dtype, as its loop does)
+ * through SIMD when x and `out` are large and of one type; false (nothing done) otherwise.
+ */
+export function divideSimd(x: Data, c: number, out: Data): boolean {
+  const w = out instanceof Float64Array;
+  if (out.length < SIMD_MIN || !is(x, w) || !SIMD_DIVIDE.ready()) return false;
+  SIMD_DIVIDE.ops[0] = out;
+  SIMD_DIVIDE.ops[1] = x;
+  SIMD_DIVIDE.run(c);
   return true;
 }
