@@ -6,7 +6,16 @@
  * `TypedArray.set` of one array of the same size, which reads and writes that many bytes once
  * each).
  *
- *   node --import tsx bench/step-bandwidth.ts [--big]      (--big: the 1,000,000x2 rows only)
+ *   node --import tsx bench/step-bandwidth.ts [--big] [--threads=N]
+ *
+ * (--big: the 1,000,000x2 rows only; --threads: the threads of the second set of large rows,
+ * default the machine's available parallelism, 1 for none)
+ *
+ * Threads: the large rows run once on one thread and once with core's SIMD worker threads
+ * (`useSimdThreads`, made before the schedulers, so their arenas are shared): each in-place
+ * kernel call is cut over the threads. Their copy is core's `copyTime` over the same threads
+ * (the SIMD copy kernel between two arrays of a shared arena), and both are timed in wall time
+ * (CPU time adds the threads up); the plain setup, which no thread helps, is left out there.
  *
  * Setups (the `setup` column):
  * - plain: the sample, the model output and both outputs are ordinary arrays of the caller's;
@@ -30,7 +39,9 @@
  * in this process's CPU time (which a busy machine's time slicing does not inflate); GB/s and
  * the ratio use CPU time. Compare ratios of one run, not absolute times across runs.
  */
+import { availableParallelism } from "node:os";
 import { allocate, type DType, type Tensor, tensor } from "@edmkit/core";
+import { copyTime, useSimdThreads } from "@edmkit/core/node";
 import {
   type AnyScheduler,
   DPMSolverMultistepScheduler,
@@ -53,6 +64,9 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 const bigOnly = process.argv.includes("--big");
+const poolThreads = Number(
+  process.argv.find((a) => a.startsWith("--threads="))?.slice("--threads=".length) ?? availableParallelism(),
+);
 
 const rows: string[][] = [];
 for (const [n, label] of [
@@ -60,76 +74,77 @@ for (const [n, label] of [
   [1_000_000, "1000000x2"],
 ] as const) {
   if (bigOnly && n < 1000) continue;
-  for (const dtype of ["float32", "float64"] as DType[]) {
-    const size = n * 2,
-      elt = dtype === "float32" ? 4 : 8,
-      shape = [n, 2];
-    const big = n > 1000,
-      inner = big ? 1 : 2000;
-    const a = allocate(dtype, size).fill(1.5),
-      b = allocate(dtype, size);
-    let copy = Infinity;
-    for (let r = 0; r < (big ? 30 : 10); r++) {
-      const c0 = cpuMs();
-      for (let k = 0; k < inner; k++) b.set(a);
-      copy = Math.min(copy, (cpuMs() - c0) / inner);
-    }
-    const copyGbs = (2 * size * elt) / (copy * 1e6);
-    const plain = {
-      x: tensor(allocate(dtype, size), shape),
-      mo: tensor(allocate(dtype, size), shape),
-      prev: tensor(allocate(dtype, size), shape),
-      pred: tensor(allocate(dtype, size), shape),
-    };
-    for (const [name, make, arrays] of makers) {
-      for (const setup of setups) {
-        const s = make() as EulerDiscreteScheduler;
-        const buf = (role: "sample" | "modelOutput" | "prevSample" | "predOriginalSample", p: Tensor) =>
-          setup === "plain" ? p : s.stepBuffer(role, shape, dtype);
-        const x = buf("sample", plain.x),
-          mo = buf("modelOutput", plain.mo);
-        const out = {
-          prevSample: setup === "in place" ? x : buf("prevSample", plain.prev),
-          predOriginalSample: buf("predOriginalSample", plain.pred),
-        };
-        let wall = Infinity,
-          cpu = Infinity;
-        for (let rep = 0; rep < (big ? 5 : 6); rep++) {
-          x.data.fill(1);
-          mo.data.fill(0.25);
-          s.setTimesteps(big ? 6 : inner + 1);
-          const ts = s.timesteps;
-          const calls = big ? ts.length : inner;
-          const t0 = performance.now(),
-            c0 = cpuMs();
-          for (let k = 0; k < calls; k++) s.step(mo, ts[k], x, { out, generator: idle });
-          cpu = Math.min(cpu, (cpuMs() - c0) / calls);
-          wall = Math.min(wall, (performance.now() - t0) / calls);
+  for (const threads of n > 1000 && poolThreads > 1 ? [1, poolThreads] : [1]) {
+    const used = await useSimdThreads(threads);
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      const size = n * 2,
+        elt = dtype === "float32" ? 4 : 8,
+        shape = [n, 2];
+      const big = n > 1000,
+        inner = big ? 1 : 2000;
+      // one thread: TypedArray.set, CPU time; threads: the copy kernel over them, wall time
+      const ct = copyTime(dtype, size, big ? 30 : 10, inner);
+      const copyGbs = (2 * size * elt) / ((ct.threads > 1 ? ct.wall : ct.cpu) * 1e6);
+      const plain = {
+        x: tensor(allocate(dtype, size), shape),
+        mo: tensor(allocate(dtype, size), shape),
+        prev: tensor(allocate(dtype, size), shape),
+        pred: tensor(allocate(dtype, size), shape),
+      };
+      for (const [name, make, arrays] of makers) {
+        for (const setup of setups) {
+          if (used > 1 && setup === "plain") continue;
+          const s = make() as EulerDiscreteScheduler;
+          const buf = (role: "sample" | "modelOutput" | "prevSample" | "predOriginalSample", p: Tensor) =>
+            setup === "plain" ? p : s.stepBuffer(role, shape, dtype);
+          const x = buf("sample", plain.x),
+            mo = buf("modelOutput", plain.mo);
+          const out = {
+            prevSample: setup === "in place" ? x : buf("prevSample", plain.prev),
+            predOriginalSample: buf("predOriginalSample", plain.pred),
+          };
+          let wall = Infinity,
+            cpu = Infinity;
+          for (let rep = 0; rep < (big ? 5 : 6); rep++) {
+            x.data.fill(1);
+            mo.data.fill(0.25);
+            s.setTimesteps(big ? 6 : inner + 1);
+            const ts = s.timesteps;
+            const calls = big ? ts.length : inner;
+            const t0 = performance.now(),
+              c0 = cpuMs();
+            for (let k = 0; k < calls; k++) s.step(mo, ts[k], x, { out, generator: idle });
+            cpu = Math.min(cpu, (cpuMs() - c0) / calls);
+            wall = Math.min(wall, (performance.now() - t0) / calls);
+          }
+          const bytes = arrays * size * elt,
+            gbs = bytes / ((used > 1 ? wall : cpu) * 1e6);
+          const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
+          rows.push([
+            name,
+            label,
+            dtype,
+            setup,
+            `${used}`,
+            fmt(wall),
+            fmt(cpu),
+            `${bytes}`,
+            gbs.toFixed(2),
+            copyGbs.toFixed(2),
+            (gbs / copyGbs).toFixed(2),
+          ]);
         }
-        const bytes = arrays * size * elt,
-          gbs = bytes / (cpu * 1e6);
-        const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
-        rows.push([
-          name,
-          label,
-          dtype,
-          setup,
-          fmt(wall),
-          fmt(cpu),
-          `${bytes}`,
-          gbs.toFixed(2),
-          copyGbs.toFixed(2),
-          (gbs / copyGbs).toFixed(2),
-        ]);
       }
     }
   }
 }
+await useSimdThreads(1);
 const head = [
   "scheduler",
   "batch",
   "dtype",
   "setup",
+  "threads",
   "wall/step",
   "cpu/step",
   "bytes/step",
@@ -138,7 +153,7 @@ const head = [
   "ratio",
 ];
 const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-const line = (r: string[]) => r.map((v, c) => (c >= 4 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
+const line = (r: string[]) => r.map((v, c) => (c >= 5 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
 console.log(line(head));
 console.log(w.map((k) => "-".repeat(k)).join("  "));
 for (const r of rows) console.log(line(r));

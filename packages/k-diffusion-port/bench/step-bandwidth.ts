@@ -40,18 +40,8 @@
  * slicing does not inflate); GB/s and the ratio use CPU time, so they stay meaningful on a
  * loaded machine (on a quiet one the two agree).
  */
-import {
-  allocate,
-  type Denoiser,
-  type DType,
-  type NoiseSource,
-  SimdArena,
-  SimdKernel,
-  simdIn,
-  type Tensor,
-  tensor,
-} from "@edmkit/core";
-import { useSimdThreads } from "@edmkit/core/node";
+import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
+import { copyTime, useSimdThreads } from "@edmkit/core/node";
 import { availableParallelism } from "node:os";
 import {
   getSigmasExponential,
@@ -135,50 +125,10 @@ interface Timing {
   cpu: number;
 }
 
-const cpuMs = () => {
+const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-
-/** Best time (ms) of `inner` copies of `size` elements (TypedArray.set), divided by `inner`. */
-function copyTime(dtype: DType, size: number, reps: number, inner: number): Timing {
-  const a = allocate(dtype, size).fill(1.5),
-    b = allocate(dtype, size);
-  const best = { wall: Infinity, cpu: Infinity };
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now(),
-      c0 = cpuMs();
-    for (let k = 0; k < inner; k++) b.set(a);
-    best.cpu = Math.min(best.cpu, (cpuMs() - c0) / inner);
-    best.wall = Math.min(best.wall, (performance.now() - t0) / inner);
-    a[r % size] = b[(r + 1) % size]; // keep the copies observable
-  }
-  return best;
-}
-
-const COPY = new SimdKernel({ inputs: 1, params: 0, outputs: [simdIn(0)] });
-
-/**
- * Best wall time (ms) of one copy of `size` elements by the SIMD copy kernel from one array of
- * an arena to another, cut over the SIMD threads in use (made after the pool, so shared).
- */
-function threadedCopyTime(dtype: DType, size: number, reps: number): Timing {
-  const arena = SimdArena.create(dtype, size, 2, true);
-  const a = arena?.alloc(),
-    b = arena?.alloc();
-  if (!a || !b || !COPY.accepts(a, true)) throw new Error("bench: no SIMD arena for the threaded copy");
-  a.fill(1.5);
-  const best = { wall: Infinity, cpu: Infinity };
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    COPY.ops[0] = b;
-    COPY.ops[1] = a;
-    COPY.run();
-    best.wall = Math.min(best.wall, performance.now() - t0);
-    a[r % size] = b[(r + 1) % size];
-  }
-  return best;
-}
 
 async function bestRun(run: Run, model: Denoiser, x: Tensor, steps: number, reps: number): Promise<Timing> {
   const best = { wall: Infinity, cpu: Infinity };
@@ -232,14 +182,13 @@ for (const [n, label] of [
       const x = tensor(allocate(dtype, size).fill(1), shape);
       const model = zeroModel(shape, dtype);
       // one thread: TypedArray.set, CPU time; threads: the copy kernel over them, wall time
-      const copyMs =
-        used > 1
-          ? threadedCopyTime(dtype, size, 30).wall
-          : copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000).cpu;
+      const copy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
+      const copyMs = copy.threads > 1 ? copy.wall : copy.cpu;
       const copyGbs = (2 * size * elt) / (copyMs * 1e6);
       for (const [name, run, arrays] of samplers) {
         if (only && !only.includes(name)) continue;
-        await run(model, x, schedule(big ? 3 : 200)); // warm-up
+        // warm-up (small rows: long enough for the JIT to settle)
+        for (let w = 0; w < (big ? 1 : 20); w++) await run(model, x, schedule(big ? 3 : 500));
         const t = big
           ? await bestStep(run, model, x, quick ? 6 : 12, quick ? 2 : 3)
           : await bestRun(run, model, x, quick ? 500 : 2000, quick ? 3 : 5);
