@@ -71,8 +71,9 @@ const poolThreads = Number(
   process.argv.find((a) => a.startsWith("--threads="))?.slice("--threads=".length) ?? availableParallelism(),
 );
 
-/** Times (ms, wall and CPU) of the model's calls, appended by the zero model. */
+/** Times (ms, wall and CPU) of the model's calls, appended by the zero model while `recording`. */
 const calls: { wall: number[]; cpu: number[] } = { wall: [], cpu: [] };
+let recording = false;
 
 function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
   const out = tensor(
@@ -83,8 +84,10 @@ function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
     shape,
   );
   const denoise = async (_x: Tensor, into?: Tensor) => {
-    calls.wall.push(performance.now());
-    calls.cpu.push(cpuMs());
+    if (recording) {
+      calls.wall.push(performance.now());
+      calls.cpu.push(cpuMs());
+    }
     // the buffer the sampler passes (in the run's arena), or with --own-output its own tensor
     return intoOut && into !== undefined ? into : out;
   };
@@ -115,8 +118,19 @@ const samplers: [string, Run, number][] = [
   ["dpmpp_3m_sde", (m, x, s) => sampleDpmpp3mSde(m, x, s, { noiseSampler: idle }), 6], // x, D, D1, D2, z -> x
 ];
 
-/** n steps from sigma 80 to 0.01 without the final 0 (every step is a regular step). */
-const schedule = (n: number) => getSigmasExponential(n + 1, 0.01, 80).subarray(0, n + 1);
+/**
+ * n steps from sigma 80 to 0.01 without the final 0 (every step is a regular step); made once
+ * per n, outside the timed runs (getSigmasExponential takes microseconds per entry).
+ */
+const schedules = new Map<number, Float64Array>();
+const schedule = (n: number): Float64Array => {
+  let s = schedules.get(n);
+  if (s === undefined) {
+    s = getSigmasExponential(n + 1, 0.01, 80).subarray(0, n + 1);
+    schedules.set(n, s);
+  }
+  return s;
+};
 
 interface Timing {
   /** best wall time, ms */
@@ -132,10 +146,11 @@ const cpuMs = (): number => {
 
 async function bestRun(run: Run, model: Denoiser, x: Tensor, steps: number, reps: number): Promise<Timing> {
   const best = { wall: Infinity, cpu: Infinity };
+  const sigmas = schedule(steps);
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now(),
       c0 = cpuMs();
-    await run(model, x, schedule(steps));
+    await run(model, x, sigmas);
     best.cpu = Math.min(best.cpu, (cpuMs() - c0) / steps);
     best.wall = Math.min(best.wall, (performance.now() - t0) / steps);
   }
@@ -150,7 +165,9 @@ async function bestStep(run: Run, model: Denoiser, x: Tensor, steps: number, rep
   for (let r = 0; r < reps; r++) {
     calls.wall.length = 0;
     calls.cpu.length = 0;
+    recording = true;
     await run(model, x, schedule(steps));
+    recording = false;
     const per = calls.wall.length / steps; // model calls per step
     const wall: number[] = [],
       cpu: number[] = [];
