@@ -5,7 +5,7 @@
  */
 import { allocate, type DType } from "./tensor.js";
 import { SimdArena, SimdKernel, THREAD_MIN } from "./simd.js";
-import { inp } from "./simd-emit.js";
+import { div, inp, par } from "./simd-emit.js";
 import { simdThreads } from "./simd-threads.js";
 
 export interface CopyTime {
@@ -54,4 +54,34 @@ export function copyTime(dtype: DType, n: number, reps = 30, inner = 1): CopyTim
   }
   arena?.release();
   return { ...best, threads: threaded && n >= THREAD_MIN ? (pool?.threads ?? 1) : 1 };
+}
+
+const DIVIDE = new SimdKernel({ inputs: 1, params: 1, outputs: [div(inp(0), par(0))] });
+
+/**
+ * Time of one lane division of `dtype` in the SIMD kernels on one thread, ms per element: a
+ * kernel dividing an array that stays in the core's cache by a scalar, in place (its loads and
+ * stores hidden behind the divider), best of `reps`. Exact division has no shortcut (no
+ * reciprocal: it would change results), so a step kernel dividing k times per element takes at
+ * least k · n times this on one thread, whatever the memory does.
+ */
+export function divisionTime(dtype: DType, reps = 30): number {
+  const n = 16384,
+    arena = SimdArena.create(dtype, n, 1, true),
+    a = arena?.alloc();
+  if (!a || !DIVIDE.accepts(a, true)) return Number.NaN;
+  a.fill(1.25);
+  const inner = 50;
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    for (let k = 0; k < inner; k++) {
+      DIVIDE.ops[0] = a;
+      DIVIDE.ops[1] = a;
+      DIVIDE.run(k % 2 === 0 ? 1.0625 : 0.94);
+    }
+    best = Math.min(best, (performance.now() - t0) / inner / n);
+  }
+  arena?.release();
+  return best;
 }

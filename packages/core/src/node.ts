@@ -13,4 +13,4 @@ export {
 export { checkWritableFile, makeParents, type StagedFile, stageFile, writeFileAtomic } from "./atomic.js";
 export { attachDataset, findFixtureAsset, loadDataset } from "./datasets/load.js";
 export { useSimdThreads } from "./simd-threads-node.js";
-export { type CopyTime, copyTime } from "./bandwidth.js";
+export { type CopyTime, copyTime, divisionTime } from "./bandwidth.js";

@@ -19,6 +19,14 @@
  * (`denoiseUniform`; --sigma-rows: only `denoise`, so the sampler fills a per-row sigma array
  * on every call, 8 bytes a row).
  *
+ * Two more columns say why a large row falls short of 1: `same-bytes` is the step against a copy
+ * moving as many bytes (a copy of arrays/2 times x's size: a working set as large as the step's,
+ * which may no longer fit the cache that the copy of x's size fits), and `div floor` the time
+ * the step's exact divisions alone take at the lane-division rate measured in the same run (a
+ * cache-resident division kernel, `divisionTime`), over the threads; `div cap` is the ratio a
+ * step taking just that long would reach. A division cannot be made a multiplication by the
+ * reciprocal without changing results, so a row's ratio cannot pass its cap.
+ *
  * Threads: the large rows run once on one thread and once with core's SIMD worker threads
  * (`useSimdThreads`): each kernel call on the run's arena is cut over the threads. Their copy
  * bandwidth is a copy kernel cut the same way over the same threads (an arena array to
@@ -41,7 +49,7 @@
  * loaded machine (on a quiet one the two agree).
  */
 import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
-import { copyTime, useSimdThreads } from "@edmkit/core/node";
+import { copyTime, divisionTime, useSimdThreads } from "@edmkit/core/node";
 import { availableParallelism } from "node:os";
 import {
   getSigmasExponential,
@@ -103,19 +111,22 @@ function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
 const idle: NoiseSource = { randn: (out: Tensor) => out };
 
 type Run = (model: Denoiser, x: Tensor, sigmas: ArrayLike<number>) => Promise<Tensor>;
-/** name, run, arrays of x's size a step must read + write (see the module doc). */
-const samplers: [string, Run, number][] = [
-  ["euler", (m, x, s) => sampleEuler(m, x, s), 3], // x, D -> x
-  ["euler_ancestral", (m, x, s) => sampleEulerAncestral(m, x, s, { noiseSampler: idle }), 4], // x, D, z -> x
-  ["heun", (m, x, s) => sampleHeun(m, x, s), 8], // x, D -> x2; x, D, x2, D2 -> x
-  ["dpm_2", (m, x, s) => sampleDpm2(m, x, s), 7], // x, D -> x2; x, x2, D2 -> x
-  ["dpm_2_ancestral", (m, x, s) => sampleDpm2Ancestral(m, x, s, { noiseSampler: idle }), 8], // + z
-  ["lms", (m, x, s) => sampleLms(m, x, s), 7], // x, D, d1..d3 -> d0, x
-  ["dpmpp_2s_ancestral", (m, x, s) => sampleDpmpp2sAncestral(m, x, s, { noiseSampler: idle }), 7], // x, D -> x2; x, D2, z -> x
-  ["dpmpp_2m", (m, x, s) => sampleDpmpp2m(m, x, s), 4], // x, D, D_prev -> x
-  ["dpmpp_sde", (m, x, s) => sampleDpmppSde(m, x, s, { noiseSampler: idle }), 9], // x, D, z -> x2; x, D, D2, z -> x
-  ["dpmpp_2m_sde", (m, x, s) => sampleDpmpp2mSde(m, x, s, { noiseSampler: idle }), 5], // x, D, D_prev, z -> x
-  ["dpmpp_3m_sde", (m, x, s) => sampleDpmpp3mSde(m, x, s, { noiseSampler: idle }), 6], // x, D, D1, D2, z -> x
+/**
+ * name, run, arrays of x's size a step must read + write (see the module doc), divisions per
+ * element of a step (exact IEEE divisions: the floor column).
+ */
+const samplers: [string, Run, number, number][] = [
+  ["euler", (m, x, s) => sampleEuler(m, x, s), 3, 1], // x, D -> x
+  ["euler_ancestral", (m, x, s) => sampleEulerAncestral(m, x, s, { noiseSampler: idle }), 4, 1], // x, D, z -> x
+  ["heun", (m, x, s) => sampleHeun(m, x, s), 8, 2], // x, D -> x2; x, D, x2, D2 -> x
+  ["dpm_2", (m, x, s) => sampleDpm2(m, x, s), 7, 2], // x, D -> x2; x, x2, D2 -> x
+  ["dpm_2_ancestral", (m, x, s) => sampleDpm2Ancestral(m, x, s, { noiseSampler: idle }), 8, 2], // + z
+  ["lms", (m, x, s) => sampleLms(m, x, s), 7, 1], // x, D, d1..d3 -> d0, x
+  ["dpmpp_2s_ancestral", (m, x, s) => sampleDpmpp2sAncestral(m, x, s, { noiseSampler: idle }), 7, 0], // x, D -> x2; x, D2, z -> x
+  ["dpmpp_2m", (m, x, s) => sampleDpmpp2m(m, x, s), 4, 0], // x, D, D_prev -> x
+  ["dpmpp_sde", (m, x, s) => sampleDpmppSde(m, x, s, { noiseSampler: idle }), 9, 0], // x, D, z -> x2; x, D, D2, z -> x
+  ["dpmpp_2m_sde", (m, x, s) => sampleDpmpp2mSde(m, x, s, { noiseSampler: idle }), 5, 0], // x, D, D_prev, z -> x
+  ["dpmpp_3m_sde", (m, x, s) => sampleDpmpp3mSde(m, x, s, { noiseSampler: idle }), 6, 4], // x, D, D1, D2, z -> x
 ];
 
 /**
@@ -202,7 +213,8 @@ for (const [n, label] of [
       const copy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
       const copyMs = copy.threads > 1 ? copy.wall : copy.cpu;
       const copyGbs = (2 * size * elt) / (copyMs * 1e6);
-      for (const [name, run, arrays] of samplers) {
+      const tDiv = big ? divisionTime(dtype) : Number.NaN;
+      for (const [name, run, arrays, divs] of samplers) {
         if (only && !only.includes(name)) continue;
         // warm-up (small rows: long enough for the JIT to settle)
         for (let w = 0; w < (big ? 1 : 20); w++) await run(model, x, schedule(big ? 3 : 500));
@@ -210,7 +222,13 @@ for (const [n, label] of [
           ? await bestStep(run, model, x, quick ? 6 : 12, quick ? 2 : 3)
           : await bestRun(run, model, x, quick ? 500 : 2000, quick ? 3 : 5);
         const bytes = arrays * size * elt;
-        const gbs = bytes / ((used > 1 ? t.wall : t.cpu) * 1e6);
+        const stepMs = used > 1 ? t.wall : t.cpu,
+          gbs = bytes / (stepMs * 1e6);
+        // the copy moving the step's bytes (arrays/2 of x's size: a working set as large)
+        const same = big ? copyTime(dtype, Math.round((arrays * size) / 2), 10) : null;
+        const sameMs = same === null ? Number.NaN : same.threads > 1 ? same.wall : same.cpu;
+        // the divisions alone, at the measured lane-division rate, over the threads
+        const floorMs = (divs * size * tDiv) / used;
         rows.push([
           name,
           label,
@@ -222,6 +240,9 @@ for (const [n, label] of [
           gbs.toFixed(2),
           copyGbs.toFixed(2),
           (gbs / copyGbs).toFixed(2),
+          big ? (sameMs / stepMs).toFixed(2) : "",
+          big && divs > 0 ? fmtTime(floorMs) : "",
+          big && divs > 0 ? (bytes / (floorMs * 1e6) / copyGbs).toFixed(2) : "",
         ]);
       }
     }
@@ -240,6 +261,9 @@ const head = [
   "GB/s",
   "copy GB/s",
   "ratio",
+  "same-bytes",
+  "div floor",
+  "div cap",
 ];
 const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
 const line = (r: string[]) => r.map((v, c) => (c >= 4 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
