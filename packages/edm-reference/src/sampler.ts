@@ -38,20 +38,21 @@
  *   an ulp (NVlabs `ablation_sampler`).
  *
  * All schedule scalars are evaluated before the loop (they do not depend on x), and the
- * loop allocates nothing: buffers are allocated once per call. Arithmetic follows the
+ * loop allocates nothing: buffers are allocated once per call (for large tensors in a
+ * `SimdArena` of the run's own, where the fused step passes of step-kernels.ts run in place;
+ * the result is then copied out once). Arithmetic follows the
  * dtype of the work buffers (default: the latents' dtype) with core's kernel semantics.
  */
 import { allFinite, ArgumentError, checkFiniteModelOutput } from "@edmkit/core";
 import {
-  axpby,
   batchSize,
   type Denoiser,
-  divScalar,
   type DType,
   type NoiseSource,
   observeDenoiser,
   type SamplerObserver,
   scale,
+  SimdArena,
   type Tensor,
   tensor,
   allocate,
@@ -59,7 +60,7 @@ import {
 import { timeStepsFromSigmas, validateTimeSteps } from "./discretization.js";
 import { type Preset, type PresetName, resolvePreset, type Solver } from "./presets.js";
 import { requireInverse, type Schedule } from "./schedule.js";
-import { correctStep, type Deriv, derivStep } from "./step-kernels.js";
+import { correctStep, type Deriv, derivStep, prepare } from "./step-kernels.js";
 
 export type { Solver } from "./presets.js";
 
@@ -409,7 +410,6 @@ export async function runPlan(
   const n = latents.data.length,
     shape = latents.shape;
   const B = batchSize(latents);
-  const buf = () => tensor(allocate(dtype, n), shape);
   // buffers, allocated once and only where the plan needs them
   let anySecond = false,
     anyScaled = false,
@@ -419,13 +419,19 @@ export async function runPlan(
     if (plan.sHat[i] !== 1 || (plan.second[i] && plan.sPrime[i] !== 1)) anyScaled = true;
     if (plan.ratio[i] !== 1) anyRatio = true;
   }
+  const needHat = drawsNeeded || anyRatio;
+  const slots = 3 + (anySecond ? 2 : 0) + (needHat ? 1 : 0) + (drawsNeeded ? 1 : 0) + (anyScaled ? 1 : 0);
+  // large tensors: the buffers on one wasm memory of the run's own, where the SIMD step kernels
+  // work in place (the model's output too when the model writes into the buffer it is given)
+  const arena = SimdArena.create(dtype, n, slots, true);
+  const buf = () => tensor(arena?.alloc() ?? allocate(dtype, n), shape);
   let x = buf(),
     xNext = buf();
-  const d = buf(),
-    denoised = buf();
-  const xHatBuf = drawsNeeded || anyRatio ? buf() : undefined;
+  const denoised = buf();
+  const xHatBuf = needHat ? buf() : undefined;
   const eps = drawsNeeded ? buf() : undefined;
   const xPrime = anySecond ? buf() : undefined;
+  const d = anySecond ? buf() : undefined;
   const modelIn = anyScaled ? buf() : undefined;
   const rowSigma = new Float64Array(B);
   const identity = plan.schedule.identity === true;
@@ -439,6 +445,16 @@ export async function runPlan(
     if (out.data.length !== n)
       throw new ArgumentError(`${who}: the denoiser returned ${out.data.length} values for ${n} inputs`);
     checkFiniteModelOutput(who, step, sigma, out, input);
+    // an output outside the arena (a model's own tensor) is copied in: one copy costs less
+    // than the step passes' chunked copies of every operand
+    if (
+      arena !== null &&
+      out.data.buffer !== denoised.data.buffer &&
+      out.data.constructor === denoised.data.constructor
+    ) {
+      denoised.data.set(out.data);
+      return denoised;
+    }
     return out;
   };
   // d = f(x, t): (x − D)/σ for the identity schedule, else a·x − b·D (set per model call)
@@ -449,42 +465,50 @@ export async function runPlan(
     g.b = b;
     return g;
   };
+  // The model's input x / s(t) of step j's first call, when step j evaluates at x itself
+  // (no churn point), is computed by the pass that makes x (step j − 1's last). Not with an
+  // onStep observer, which sees x_next before the next step reads it.
+  const fuseNext = (j: number): boolean =>
+    j < N && plan.sHat[j] !== 1 && !plan.draw[j] && plan.ratio[j] === 1 && !options.observer?.onStep;
+  let inputReady = false;
 
   if (options.latentsAreX0) x.data.set(latents.data);
+  else if (latents.data.constructor === x.data.constructor)
+    prepare(x, null, latents, plan.x0Scale, null, 0, 1);
   else scale(x, latents, plan.x0Scale);
 
   const { t } = plan;
   for (let i = 0; i < N; i++) {
     step = i;
     let xHat = x;
+    const sHat = plan.sHat[i];
+    const scaledIn = sHat !== 1 ? modelIn! : null;
     if (plan.draw[i]) {
       noise!.randn(eps!, { step: i, sigma: plan.sigmaCur[i], sigmaNext: plan.sigmaNext[i] });
-      xHat = axpby(xHatBuf!, plan.ratio[i], x, plan.noiseCoef[i], eps!);
+      prepare(xHatBuf!, scaledIn, x, plan.ratio[i], eps!, plan.noiseCoef[i], sHat);
+      xHat = xHatBuf!;
     } else if (plan.ratio[i] !== 1) {
-      xHat = scale(xHatBuf!, x, plan.ratio[i]);
+      prepare(xHatBuf!, scaledIn, x, plan.ratio[i], null, 0, sHat);
+      xHat = xHatBuf!;
+    } else if (scaledIn && !inputReady) {
+      prepare(null, scaledIn, x, 1, null, 0, sHat);
     }
+    inputReady = false;
     const h = plan.h[i];
     rowSigma.fill(plan.sigmaHat[i]);
-    const D = checkOut(
-      await den.denoise(
-        plan.sHat[i] === 1 ? xHat : divScalar(modelIn!, xHat, plan.sHat[i]),
-        rowSigma,
-        denoised,
-      ),
-      plan.sigmaHat[i],
-      xHat,
-    );
+    const D = checkOut(await den.denoise(scaledIn ?? xHat, rowSigma, denoised), plan.sigmaHat[i], xHat);
     const gHat = setDeriv(plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
+    const fuse = fuseNext(i + 1);
+    const sNext = fuse ? plan.sHat[i + 1] : 1;
     if (plan.second[i]) {
-      // d = f(x̂, t̂) kept for the correction; x′ = x̂ + αh·d (one pass)
-      derivStep(xPrime!, d, xHat, D, gHat, plan.alpha * h);
+      // d = f(x̂, t̂) kept for the correction; x′ = x̂ + αh·d and the model's input x′/s(t′)
+      // (one pass)
+      const sP = plan.sPrime[i];
+      const scaledP = sP !== 1 ? modelIn! : null;
+      derivStep(xPrime!, d!, xHat, D, gHat, plan.alpha * h, scaledP, sP);
       rowSigma.fill(plan.sigmaPrime[i]);
       const D2 = checkOut(
-        await den.denoise(
-          plan.sPrime[i] === 1 ? xPrime! : divScalar(modelIn!, xPrime!, plan.sPrime[i]),
-          rowSigma,
-          denoised,
-        ),
+        await den.denoise(scaledP ?? xPrime!, rowSigma, denoised),
         plan.sigmaPrime[i],
         xPrime!,
       );
@@ -492,18 +516,21 @@ export async function runPlan(
       correctStep(
         xNext,
         xHat,
-        d,
+        d!,
         xPrime!,
         D2,
         setDeriv(plan.sigmaPrime[i], plan.aPrime[i], plan.bPrime[i]),
         plan.c1,
         plan.c2,
         h,
+        fuse ? modelIn! : null,
+        sNext,
       );
     } else {
       // x_next = x̂ + h·f(x̂, t̂) (one pass)
-      derivStep(xNext, null, xHat, D, gHat, h);
+      derivStep(xNext, null, xHat, D, gHat, h, fuse ? modelIn! : null, sNext);
     }
+    inputReady = fuse;
     options.observer?.onStep?.({
       i,
       fields: { t_cur: t[i], t_next: t[i + 1], t_hat: plan.tHat[i], x_hat: xHat, x_next: xNext },
@@ -512,5 +539,9 @@ export async function runPlan(
     x = xNext;
     xNext = tmp;
   }
-  return x;
+  if (arena === null) return x;
+  // a plain copy: the result owns exactly its memory, not the run's arena
+  const result = tensor(allocate(dtype, n), shape);
+  result.data.set(x.data);
+  return result;
 }

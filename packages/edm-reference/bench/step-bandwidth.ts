@@ -1,0 +1,207 @@
+/**
+ * Large-batch step speed of `edmSampler` against the memory-bandwidth bound (issue 16): per
+ * configuration, size and dtype, the time of one sampler step, the bytes a step must read and
+ * write, the achieved GB/s and its ratio to the copy bandwidth measured in the same run (a
+ * `TypedArray.set` of one array of the same size: it reads and writes that many bytes once each).
+ * The same measure as packages/k-diffusion-port/bench/step-bandwidth.ts.
+ *
+ *   node --import tsx bench/step-bandwidth.ts [--quick] [--only=euler,heun] [--big] [--into-out]
+ *
+ * (--quick: fewer steps and rounds; --only: those rows; --big: the 1,000,000x2 rows only;
+ * --into-out: the model returns the buffer the sampler passes instead of a tensor of its own)
+ *
+ * The model costs nothing (it returns one preallocated tensor, zeros) and no noise is drawn
+ * (the noise source leaves its buffer as it is: the churn terms are computed, nothing is
+ * drawn), so what is timed is the sampler's own work. Time per step: the model records the
+ * time of each of its calls; a step is the time from the first model call of one step to the
+ * first of the next (every step but the last makes the same number of calls; the last, to
+ * sigma = 0, is left out), so the per-call setup (planning, the buffers) stays out. Per run the
+ * median step, best of a few runs. Small batches (a step takes microseconds, near the clocks'
+ * resolution and below the cost of reading them) use the best of a few long runs divided by
+ * their step count (planning included), the model recording nothing.
+ *
+ * Bytes a step must move: the arrays of x's size that a step reads or writes when each is
+ * touched once (the model's output and input counted, the model's own work not), times the
+ * element size. Euler reads x and D and writes x (3 arrays). Heun keeps the first derivative
+ * d for the correction (the model may reuse its output tensor, so D is gone by then): x, D ->
+ * x', d; x, d, x', D' -> x (9). Churn adds x, eps -> x_hat (3). A scaling s(t) != 1 (the VP
+ * preset) adds the model's input x/s(t) (written once, read by the model: 1 array per model
+ * call, computed in the pass that makes the point it scales). The ratio to copy bandwidth is
+ * (bytes / time) / (2·size / copy time); 1 means the step runs as fast as a memcpy moving the
+ * same bytes. Benchmarks on a shared machine are noisy: compare ratios of one run, not absolute
+ * times across runs. Both the step and the copy are timed in wall time and in this process's
+ * CPU time (`process.cpuUsage`, which a busy machine's time slicing does not inflate); GB/s and
+ * the ratio use CPU time, so they stay meaningful on a loaded machine.
+ */
+import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
+import { type EdmSamplerOptions, edmSampler } from "../src/index.js";
+
+const quick = process.argv.includes("--quick");
+const bigOnly = process.argv.includes("--big");
+const intoOut = process.argv.includes("--into-out");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
+
+/** Times (ms, wall and CPU) of the model's calls, appended by the zero model while `record` is set. */
+const calls: { wall: number[]; cpu: number[] } = { wall: [], cpu: [] };
+let record = false;
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
+  const out = tensor(
+    allocate(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  );
+  return {
+    denoise: async (_x: Tensor, _s: Float64Array, into?: Tensor) => {
+      if (record) {
+        calls.wall.push(performance.now());
+        calls.cpu.push(cpuMs());
+      }
+      return intoOut && into !== undefined ? into : out;
+    },
+  };
+}
+
+/** Leaves the buffer as it is (zeros): the noise terms are computed, nothing is drawn. */
+const idle: NoiseSource = { randn: (out: Tensor) => out };
+
+/** name, options, model calls per step, arrays of x's size a step must read + write (module doc). */
+const configs: [string, EdmSamplerOptions, number, number][] = [
+  ["euler", { solver: "euler" }, 1, 3], // x, D -> x
+  ["heun", { solver: "heun" }, 2, 9], // x, D -> x', d; x, d, x', D' -> x
+  ["euler_churn", { solver: "euler", S_churn: 40, noise: idle }, 1, 6], // x, eps -> x^; x^, D -> x
+  ["heun_churn", { solver: "heun", S_churn: 40, noise: idle }, 2, 12], // + x^, D -> x', d; ...
+  ["vp_euler", { preset: "vp", solver: "euler" }, 1, 4], // x, D -> x, x/s
+  ["vp_heun", { preset: "vp", solver: "heun" }, 2, 11], // x, D -> x', d, x'/s'; x, d, x', D' -> x, x/s
+  ["vp_euler_churn", { preset: "vp", solver: "euler", S_churn: 40, noise: idle }, 1, 7], // x, eps -> x^, x^/s; x^, D -> x
+  ["vp_heun_churn", { preset: "vp", solver: "heun", S_churn: 40, noise: idle }, 2, 14],
+];
+
+interface Timing {
+  /** best wall time, ms */
+  wall: number;
+  /** best CPU time of this process, ms */
+  cpu: number;
+}
+
+/** Best time (ms) of `inner` copies of `size` elements (TypedArray.set), divided by `inner`. */
+function copyTime(dtype: DType, size: number, reps: number, inner: number): Timing {
+  const a = allocate(dtype, size).fill(1.5),
+    b = allocate(dtype, size);
+  const best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now(),
+      c0 = cpuMs();
+    for (let k = 0; k < inner; k++) b.set(a);
+    best.cpu = Math.min(best.cpu, (cpuMs() - c0) / inner);
+    best.wall = Math.min(best.wall, (performance.now() - t0) / inner);
+    a[r % size] = b[(r + 1) % size]; // keep the copies observable
+  }
+  return best;
+}
+
+type Run = (steps: number) => Promise<Tensor>;
+
+async function bestRun(run: Run, steps: number, reps: number): Promise<Timing> {
+  const best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now(),
+      c0 = cpuMs();
+    await run(steps);
+    best.cpu = Math.min(best.cpu, (cpuMs() - c0) / steps);
+    best.wall = Math.min(best.wall, (performance.now() - t0) / steps);
+  }
+  return best;
+}
+
+const median = (v: number[]) => v.sort((a, b) => a - b)[v.length >> 1];
+
+/** Median time of a step (first model call to the next step's first), best of `reps` runs. */
+async function bestStep(run: Run, per: number, steps: number, reps: number): Promise<Timing> {
+  const best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < reps; r++) {
+    calls.wall.length = 0;
+    calls.cpu.length = 0;
+    record = true;
+    await run(steps);
+    record = false;
+    const wall: number[] = [],
+      cpu: number[] = [];
+    // steps 0..N-2 (the last, to sigma = 0, is an Euler step)
+    for (let i = 0; i + 1 < steps; i++) {
+      wall.push(calls.wall[(i + 1) * per] - calls.wall[i * per]);
+      cpu.push(calls.cpu[(i + 1) * per] - calls.cpu[i * per]);
+    }
+    best.cpu = Math.min(best.cpu, median(cpu));
+    best.wall = Math.min(best.wall, median(wall));
+  }
+  return best;
+}
+
+const fmtTime = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
+
+const rows: string[][] = [];
+for (const [n, label] of [
+  [16, "16x2"],
+  [1_000_000, "1000000x2"],
+] as const) {
+  if (bigOnly && n < 1000) continue;
+  for (const dtype of ["float32", "float64"] as const) {
+    const size = n * 2,
+      elt = dtype === "float32" ? 4 : 8;
+    const shape = [n, 2];
+    const latents = tensor(allocate(dtype, size).fill(1), shape);
+    const model = zeroModel(shape, dtype);
+    const big = n > 1000;
+    const tCopy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
+    const copyGbs = (2 * size * elt) / (tCopy.cpu * 1e6);
+    for (const [name, opts, per, arrays] of configs) {
+      if (only && !only.includes(name)) continue;
+      const run: Run = (steps) => edmSampler(model, latents, { ...opts, numSteps: steps });
+      await run(big ? 4 : 200); // warm-up
+      const t = big
+        ? await bestStep(run, per, quick ? 6 : 12, quick ? 2 : 3)
+        : await bestRun(run, quick ? 500 : 2000, quick ? 3 : 5);
+      const bytes = arrays * size * elt;
+      const gbs = bytes / (t.cpu * 1e6);
+      rows.push([
+        name,
+        label,
+        dtype,
+        fmtTime(t.wall),
+        fmtTime(t.cpu),
+        `${bytes}`,
+        gbs.toFixed(2),
+        copyGbs.toFixed(2),
+        (gbs / copyGbs).toFixed(2),
+      ]);
+    }
+  }
+}
+
+const head = [
+  "config",
+  "batch",
+  "dtype",
+  "wall/step",
+  "cpu/step",
+  "bytes/step",
+  "GB/s",
+  "copy GB/s",
+  "ratio",
+];
+const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+const line = (r: string[]) => r.map((v, c) => (c >= 3 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
+console.log(line(head));
+console.log(w.map((k) => "-".repeat(k)).join("  "));
+for (const r of rows) console.log(line(r));
