@@ -468,8 +468,10 @@ export async function runPlan(
   // The model's input x / s(t) of step j's first call, when step j evaluates at x itself
   // (no churn point), is computed by the pass that makes x (step j − 1's last). Not with an
   // onStep observer, which sees x_next before the next step reads it.
-  const fuseNext = (j: number): boolean =>
-    j < N && plan.sHat[j] !== 1 && !plan.draw[j] && plan.ratio[j] === 1 && !options.observer?.onStep;
+  const fuseNext = new Uint8Array(N + 1);
+  if (!options.observer?.onStep)
+    for (let j = 1; j < N; j++)
+      fuseNext[j] = plan.sHat[j] !== 1 && !plan.draw[j] && plan.ratio[j] === 1 ? 1 : 0;
   let inputReady = false;
 
   if (options.latentsAreX0) x.data.set(latents.data);
@@ -498,7 +500,7 @@ export async function runPlan(
     rowSigma.fill(plan.sigmaHat[i]);
     const D = checkOut(await den.denoise(scaledIn ?? xHat, rowSigma, denoised), plan.sigmaHat[i], xHat);
     const gHat = setDeriv(plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
-    const fuse = fuseNext(i + 1);
+    const fuse = fuseNext[i + 1] === 1;
     const sNext = fuse ? plan.sHat[i + 1] : 1;
     if (plan.second[i]) {
       // d = f(x̂, t̂) kept for the correction; x′ = x̂ + αh·d and the model's input x′/s(t′)

@@ -22,6 +22,7 @@
  */
 import {
   checkOperands,
+  SIMD_MIN,
   SimdKernel,
   simdAdd as add,
   simdDiv as div,
@@ -91,7 +92,7 @@ const SCALE_IN = prepareKernel(false, false, true);
 
 /** Whether `k` takes a pass writing `o` that reads the model output `m` (of o's dtype). */
 const simd = (k: SimdKernel, o: Data, m: Data | null): boolean =>
-  (m === null || m.constructor === o.constructor) && k.accepts(o);
+  o.length >= SIMD_MIN && (m === null || m.constructor === o.constructor) && k.accepts(o);
 
 /**
  * d = f(x, D) (written into `dOut` when given, for a later correction), then
