@@ -23,11 +23,11 @@
  *
  * Bytes a step must move: the arrays of x's size that a step reads or writes when each is
  * touched once (the model's output and input counted, the model's own work not), times the
- * element size. Euler reads x and D and writes x (3 arrays). Heun keeps the first derivative
- * d for the correction (the model may reuse its output tensor, so D is gone by then): x, D ->
- * x', d; x, d, x', D' -> x (9). Churn adds x, eps -> x_hat (3). A scaling s(t) != 1 (the VP
- * preset) adds the model's input x/s(t) (written once, read by the model: 1 array per model
- * call, computed in the pass that makes the point it scales). The ratio to copy bandwidth is
+ * element size. Euler reads x and D and writes x (3 arrays). Heun: x, D -> x'; x, D, x', D' -> x
+ * (8: the correction computes the first derivative again from D, which stays in the sampler's
+ * buffer). Churn adds x, eps -> x_hat (3). A scaling s(t) != 1 (the VP preset) adds the model's
+ * input x/s(t) (written once, read by the model: 1 array per model call, computed in the pass
+ * that makes the point it scales). The ratio to copy bandwidth is
  * (bytes / time) / (2·size / copy time); 1 means the step runs as fast as a memcpy moving the
  * same bytes. Benchmarks on a shared machine are noisy: compare ratios of one run, not absolute
  * times across runs. Both the step and the copy are timed in wall time and in this process's
@@ -79,13 +79,13 @@ const idle: NoiseSource = { randn: (out: Tensor) => out };
 /** name, options, model calls per step, arrays of x's size a step must read + write (module doc). */
 const configs: [string, EdmSamplerOptions, number, number][] = [
   ["euler", { solver: "euler" }, 1, 3], // x, D -> x
-  ["heun", { solver: "heun" }, 2, 9], // x, D -> x', d; x, d, x', D' -> x
+  ["heun", { solver: "heun" }, 2, 8], // x, D -> x'; x, D, x', D' -> x
   ["euler_churn", { solver: "euler", S_churn: 40, noise: idle }, 1, 6], // x, eps -> x^; x^, D -> x
-  ["heun_churn", { solver: "heun", S_churn: 40, noise: idle }, 2, 12], // + x^, D -> x', d; ...
+  ["heun_churn", { solver: "heun", S_churn: 40, noise: idle }, 2, 11], // x, eps -> x^; then heun at x^
   ["vp_euler", { preset: "vp", solver: "euler" }, 1, 4], // x, D -> x, x/s
-  ["vp_heun", { preset: "vp", solver: "heun" }, 2, 11], // x, D -> x', d, x'/s'; x, d, x', D' -> x, x/s
+  ["vp_heun", { preset: "vp", solver: "heun" }, 2, 10], // x, D -> x', x'/s'; x, D, x', D' -> x, x/s
   ["vp_euler_churn", { preset: "vp", solver: "euler", S_churn: 40, noise: idle }, 1, 7], // x, eps -> x^, x^/s; x^, D -> x
-  ["vp_heun_churn", { preset: "vp", solver: "heun", S_churn: 40, noise: idle }, 2, 14],
+  ["vp_heun_churn", { preset: "vp", solver: "heun", S_churn: 40, noise: idle }, 2, 13], // 4 + 4 + 5
 ];
 
 interface Timing {

@@ -420,7 +420,7 @@ export async function runPlan(
     if (plan.ratio[i] !== 1) anyRatio = true;
   }
   const needHat = drawsNeeded || anyRatio;
-  const slots = 3 + (anySecond ? 2 : 0) + (needHat ? 1 : 0) + (drawsNeeded ? 1 : 0) + (anyScaled ? 1 : 0);
+  const slots = 3 + (anySecond ? 3 : 0) + (needHat ? 1 : 0) + (drawsNeeded ? 1 : 0) + (anyScaled ? 1 : 0);
   // large tensors: the buffers on one wasm memory of the run's own, where the SIMD step kernels
   // work in place (the model's output too when the model writes into the buffer it is given)
   const arena = SimdArena.create(dtype, n, slots, true);
@@ -432,6 +432,11 @@ export async function runPlan(
   const eps = drawsNeeded ? buf() : undefined;
   const xPrime = anySecond ? buf() : undefined;
   const d = anySecond ? buf() : undefined;
+  // large tensors: the second model call's output goes here, so the first one's (D, in
+  // \`denoised\`) is still there for the correction, which computes d again from it (one array
+  // written less than keeping d; d is kept where D may not last: a model's output of another
+  // dtype, or its input returned)
+  const denoised2 = anySecond && arena !== null ? buf() : undefined;
   const modelIn = anyScaled ? buf() : undefined;
   const rowSigma = new Float64Array(B);
   const identity = plan.schedule.identity === true;
@@ -439,7 +444,7 @@ export async function runPlan(
   let step = -1;
   const den = options.observer ? observeDenoiser(denoiser, options.observer, () => step) : denoiser;
   // the model-call check of every EDM sampler (the NaN rule, docs/reliability.md)
-  const checkOut = (out: Tensor, sigma: number, input: Tensor): Tensor => {
+  const checkOut = (out: Tensor, sigma: number, input: Tensor, into: Tensor): Tensor => {
     if (!out || !(out.data instanceof Float64Array || out.data instanceof Float32Array))
       throw new ArgumentError(`${who}: the denoiser returned no tensor at step ${step}`);
     if (out.data.length !== n)
@@ -449,17 +454,18 @@ export async function runPlan(
     // than the step passes' chunked copies of every operand
     if (
       arena !== null &&
-      out.data.buffer !== denoised.data.buffer &&
-      out.data.constructor === denoised.data.constructor
+      out.data.buffer !== into.data.buffer &&
+      out.data.constructor === into.data.constructor
     ) {
-      denoised.data.set(out.data);
-      return denoised;
+      into.data.set(out.data);
+      return into;
     }
     return out;
   };
   // d = f(x, t): (x − D)/σ for the identity schedule, else a·x − b·D (set per model call)
-  const g: Deriv = { identity, sigma: 0, a: 0, b: 0 };
-  const setDeriv = (sig: number, a: number, b: number): Deriv => {
+  const gHat: Deriv = { identity, sigma: 0, a: 0, b: 0 },
+    gPrime: Deriv = { identity, sigma: 0, a: 0, b: 0 };
+  const setDeriv = (g: Deriv, sig: number, a: number, b: number): Deriv => {
     g.sigma = sig;
     g.a = a;
     g.b = b;
@@ -498,35 +504,44 @@ export async function runPlan(
     inputReady = false;
     const h = plan.h[i];
     rowSigma.fill(plan.sigmaHat[i]);
-    const D = checkOut(await den.denoise(scaledIn ?? xHat, rowSigma, denoised), plan.sigmaHat[i], xHat);
-    const gHat = setDeriv(plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
+    const D = checkOut(
+      await den.denoise(scaledIn ?? xHat, rowSigma, denoised),
+      plan.sigmaHat[i],
+      xHat,
+      denoised,
+    );
+    setDeriv(gHat, plan.sigmaHat[i], plan.aHat[i], plan.bHat[i]);
     const fuse = fuseNext[i + 1] === 1;
     const sNext = fuse ? plan.sHat[i + 1] : 1;
     if (plan.second[i]) {
-      // d = f(x̂, t̂) kept for the correction; x′ = x̂ + αh·d and the model's input x′/s(t′)
-      // (one pass)
+      // x′ = x̂ + αh·d with d = f(x̂, t̂) (kept for the correction unless D stays, in our
+      // \`denoised\` or x̂ itself) and the model's input x′/s(t′) (one pass)
+      const again = denoised2 !== undefined && (D.data === denoised.data || D.data === xHat.data);
       const sP = plan.sPrime[i];
       const scaledP = sP !== 1 ? modelIn! : null;
-      derivStep(xPrime!, d!, xHat, D, gHat, plan.alpha * h, scaledP, sP);
+      derivStep(xPrime!, again ? null : d!, xHat, D, gHat, plan.alpha * h, scaledP, sP);
       rowSigma.fill(plan.sigmaPrime[i]);
+      const into2 = again ? denoised2 : denoised;
       const D2 = checkOut(
-        await den.denoise(scaledP ?? xPrime!, rowSigma, denoised),
+        await den.denoise(scaledP ?? xPrime!, rowSigma, into2),
         plan.sigmaPrime[i],
         xPrime!,
+        into2,
       );
       // d′ = f(x′, t′), x_next = x̂ + h·(c1·d + c2·d′) (one pass)
       correctStep(
         xNext,
         xHat,
-        d!,
+        again ? D : d!,
         xPrime!,
         D2,
-        setDeriv(plan.sigmaPrime[i], plan.aPrime[i], plan.bPrime[i]),
+        setDeriv(gPrime, plan.sigmaPrime[i], plan.aPrime[i], plan.bPrime[i]),
         plan.c1,
         plan.c2,
         h,
         fuse ? modelIn! : null,
         sNext,
+        again ? gHat : null,
       );
     } else {
       // x_next = x̂ + h·f(x̂, t̂) (one pass)

@@ -45,9 +45,9 @@ export interface Deriv {
   b: number;
 }
 
-/** d of operands x, D: (x − D)/σ (scalar 0: σ) or a·x + (−b)·D (scalars 0, 1: a, −b). */
-const derivExpr = (identity: boolean, x: SimdExpr, D: SimdExpr): SimdExpr =>
-  identity ? div(sub(x, D), par(0)) : add(mul(par(0), x), mul(par(1), D));
+/** d of operands x, D: (x − D)/σ (scalar p: σ) or a·x + (−b)·D (scalars p, p + 1: a, −b). */
+const derivExpr = (identity: boolean, x: SimdExpr, D: SimdExpr, p = 0): SimdExpr =>
+  identity ? div(sub(x, D), par(p)) : add(mul(par(p), x), mul(par(p + 1), D));
 
 /**
  * derivStep's kernel: operands x, D; scalars of d, then step (2), sNext (3). Outputs
@@ -63,13 +63,15 @@ function derivKernel(identity: boolean, keep: boolean, scaled: boolean): SimdKer
 }
 
 /**
- * correctStep's kernel: operands x, d, x′, D′; scalars of d′, then c1 (2), c2 (3), step (4),
- * sNext (5). Outputs out = x + step·(c1·d + c2·d′), then out / sNext when `scaled`.
+ * correctStep's kernel: operands x, d (or, with `recompute`, D: d = f(x, D) again, scalars 6, 7),
+ * x′, D′; scalars of d′, then c1 (2), c2 (3), step (4), sNext (5). Outputs
+ * out = x + step·(c1·d + c2·d′), then out / sNext when `scaled`.
  */
-function correctKernel(identity: boolean, scaled: boolean): SimdKernel {
+function correctKernel(identity: boolean, scaled: boolean, recompute: boolean): SimdKernel {
+  const d = recompute ? derivExpr(identity, inp(0), inp(1), 6) : inp(1);
   const dp = derivExpr(identity, inp(2), inp(3));
-  const o = add(inp(0), mul(par(4), add(mul(par(2), inp(1)), mul(par(3), dp))));
-  return new SimdKernel({ inputs: 4, params: 6, outputs: scaled ? [o, div(o, par(5))] : [o] });
+  const o = add(inp(0), mul(par(4), add(mul(par(2), d), mul(par(3), dp))));
+  return new SimdKernel({ inputs: 4, params: 8, outputs: scaled ? [o, div(o, par(5))] : [o] });
 }
 
 /**
@@ -84,8 +86,8 @@ function prepareKernel(point: boolean, noise: boolean, scaled: boolean): SimdKer
 
 /** Indexed by identity·4 + keep·2 + scaled. */
 const DERIV = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => derivKernel(k >= 4, (k & 2) !== 0, (k & 1) !== 0));
-/** Indexed by identity·2 + scaled. */
-const CORRECT = [0, 1, 2, 3].map((k) => correctKernel(k >= 2, (k & 1) !== 0));
+/** Indexed by identity·4 + recompute·2 + scaled. */
+const CORRECT = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => correctKernel(k >= 4, (k & 1) !== 0, (k & 2) !== 0));
 /** Indexed by noise·2 + scaled (point), and the x / s kernel. */
 const PREPARE = [0, 1, 2, 3].map((k) => prepareKernel(true, k >= 2, (k & 1) !== 0));
 const SCALE_IN = prepareKernel(false, false, true);
@@ -184,6 +186,8 @@ function deriv64(
 /**
  * The second-order correction: d′ = f(x′, D′), the blend c1·d + c2·d′ (core's `axpby`), then
  * out = x + step·blend (core's `axpy`), and when `scaledOut` is given, scaledOut = out / sNext.
+ * With `gHat`, the operand `d` is the model output D at x and d = f(x, D) is computed again
+ * (bit for bit derivStep's d) instead of read from a stored copy.
  */
 export function correctStep(
   out: Tensor,
@@ -197,32 +201,38 @@ export function correctStep(
   step: number,
   scaledOut: Tensor | null = null,
   sNext = 1,
+  gHat: Deriv | null = null,
 ): void {
   checkOperands("correctStep", out, x, d, xPrime, D2);
   if (scaledOut) checkOperands("correctStep", out, scaledOut);
   const o = out.data,
+    ds = d.data,
     d2 = D2.data;
   const p0 = g.identity ? g.sigma : g.a,
     p1 = -g.b;
-  const k = CORRECT[(g.identity ? 2 : 0) + (scaledOut ? 1 : 0)];
-  if (simd(k, o, d2)) {
+  const q0 = gHat === null ? 0 : gHat.identity ? gHat.sigma : gHat.a,
+    q1 = gHat === null ? 0 : -gHat.b;
+  const k = CORRECT[(g.identity ? 4 : 0) + (gHat ? 2 : 0) + (scaledOut ? 1 : 0)];
+  if (simd(k, o, d2) && (gHat === null || ds.constructor === o.constructor)) {
     const ops = k.ops;
     let j = 0;
     ops[j++] = o;
     if (scaledOut) ops[j++] = scaledOut.data;
     ops[j++] = x.data;
-    ops[j++] = d.data;
+    ops[j++] = ds;
     ops[j++] = xPrime.data;
     ops[j++] = d2;
-    k.run(p0, p1, c1, c2, step, sNext);
+    k.run(p0, p1, c1, c2, step, sNext, q0, q1);
   } else if (o instanceof Float32Array) {
     const sc = scaledOut ? (scaledOut.data as Float32Array) : null;
+    const xs = x.data as Float32Array,
+      xp = xPrime.data as Float32Array;
     correct32(
       o,
       sc,
-      x.data as Float32Array,
-      d.data as Float32Array,
-      xPrime.data as Float32Array,
+      xs,
+      ds,
+      xp,
       d2,
       g.identity,
       f(p0),
@@ -231,24 +241,15 @@ export function correctStep(
       f(c2),
       f(step),
       f(sNext),
+      gHat !== null,
+      f(q0),
+      f(q1),
     );
   } else {
     const sc = scaledOut ? (scaledOut.data as Float64Array) : null;
-    correct64(
-      o,
-      sc,
-      x.data as Float64Array,
-      d.data as Float64Array,
-      xPrime.data as Float64Array,
-      d2,
-      g.identity,
-      p0,
-      p1,
-      c1,
-      c2,
-      step,
-      sNext,
-    );
+    const xs = x.data as Float64Array,
+      xp = xPrime.data as Float64Array;
+    correct64(o, sc, xs, ds, xp, d2, g.identity, p0, p1, c1, c2, step, sNext, gHat !== null, q0, q1);
   }
 }
 
@@ -256,7 +257,7 @@ function correct32(
   o: Float32Array,
   sc: Float32Array | null,
   xs: Float32Array,
-  ds: Float32Array,
+  ds: Data,
   xp: Float32Array,
   d2: Data,
   identity: boolean,
@@ -266,12 +267,17 @@ function correct32(
   c2: number,
   h: number,
   sN: number,
+  again: boolean,
+  q0: number,
+  q1: number,
 ): void {
   for (let k = 0; k < o.length; k++) {
-    const xpk = xp[k];
+    const xk = xs[k],
+      xpk = xp[k];
+    const d = !again ? ds[k] : identity ? f(f(xk - ds[k]) / q0) : f(f(q0 * xk) + f(q1 * ds[k]));
     const dp = identity ? f(f(xpk - d2[k]) / p0) : f(f(p0 * xpk) + f(p1 * d2[k]));
-    const blend = f(f(c1 * ds[k]) + f(c2 * dp));
-    const xn = f(xs[k] + f(h * blend));
+    const blend = f(f(c1 * d) + f(c2 * dp));
+    const xn = f(xk + f(h * blend));
     o[k] = xn;
     if (sc !== null) sc[k] = xn / sN;
   }
@@ -281,7 +287,7 @@ function correct64(
   o: Float64Array,
   sc: Float64Array | null,
   xs: Float64Array,
-  ds: Float64Array,
+  ds: Data,
   xp: Float64Array,
   d2: Data,
   identity: boolean,
@@ -291,12 +297,17 @@ function correct64(
   c2: number,
   h: number,
   sN: number,
+  again: boolean,
+  q0: number,
+  q1: number,
 ): void {
   for (let k = 0; k < o.length; k++) {
-    const xpk = xp[k];
+    const xk = xs[k],
+      xpk = xp[k];
+    const d = !again ? ds[k] : identity ? (xk - ds[k]) / q0 : q0 * xk + q1 * ds[k];
     const dp = identity ? (xpk - d2[k]) / p0 : p0 * xpk + p1 * d2[k];
-    const blend = c1 * ds[k] + c2 * dp;
-    const xn = xs[k] + h * blend;
+    const blend = c1 * d + c2 * dp;
+    const xn = xk + h * blend;
     o[k] = xn;
     if (sc !== null) sc[k] = xn / sN;
   }
