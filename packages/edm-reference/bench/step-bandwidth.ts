@@ -1,25 +1,38 @@
 /**
- * Large-batch step speed of `edmSampler` (its loop, `runPlan`) against the memory-bandwidth bound (issue 16): per
- * configuration, size and dtype, the time of one sampler step, the bytes a step must read and
- * write, the achieved GB/s and its ratio to the copy bandwidth measured in the same run (a
- * `TypedArray.set` of one array of the same size: it reads and writes that many bytes once each).
- * The same measure as packages/k-diffusion-port/bench/step-bandwidth.ts.
+ * Large-batch step speed of \`edmSampler\` (its loop, \`runPlan\`) against the memory-bandwidth
+ * bound (issue 16): per configuration, size and dtype, the time of one sampler step, the bytes
+ * a step must read and write, the achieved GB/s and its ratio to the copy bandwidth measured in
+ * the same run (a \`TypedArray.set\` of one array of the same size: it reads and writes that many
+ * bytes once each). The same measure as packages/k-diffusion-port/bench/step-bandwidth.ts.
  *
- *   node --import tsx bench/step-bandwidth.ts [--quick] [--only=euler,heun] [--big] [--into-out]
+ *   node --import tsx bench/step-bandwidth.ts [--quick] [--only=euler,heun] [--big]
+ *     [--threads=N] [--own-output] [--sigma-rows]
  *
  * (--quick: fewer steps and rounds; --only: those rows; --big: the 1,000,000x2 rows only;
- * --into-out: the model returns the buffer the sampler passes instead of a tensor of its own)
+ * --threads: the threads of the second set of large rows, default the machine's available
+ * parallelism, 1 for none; --own-output, --sigma-rows: see below)
  *
- * The model costs nothing (it returns one preallocated tensor, zeros) and no noise is drawn
- * (the noise source leaves its buffer as it is: the churn terms are computed, nothing is
- * drawn), so what is timed is the sampler's own work. Time per step: the model records the
- * time of each of its calls; a step is the time from the first model call of one step to the
- * first of the next (every step but the last makes the same number of calls; the last, to
- * sigma = 0, is left out), so the per-call setup (planning, the buffers) stays out. Per run the
- * median step, best of a few runs. Small batches (a step takes microseconds, near the clocks'
- * resolution and below the cost of reading them) use the best of a few long runs divided by
- * their step count, the model recording nothing. The plan (every schedule scalar) is made once
- * per configuration and step count, outside the timed runs, as `edmSampler` does before its loop.
+ * The model costs nothing and no noise is drawn (the noise source leaves its buffer as it is:
+ * the churn terms are computed, nothing is drawn), so what is timed is the sampler's own work.
+ * The model writes nothing but returns the \`out\` tensor the sampler passes (as a model writing
+ * into \`out\` does, so its output lies in the run's SIMD arena; --own-output: it returns one
+ * preallocated tensor of its own instead, which the sampler then copies into its arena), and it
+ * takes the noise level as one number (\`denoiseUniform\`; --sigma-rows: only \`denoise\`, so the
+ * sampler fills a per-row sigma array on every call, 8 bytes a row).
+ *
+ * Threads: the large rows run once on one thread and once with core's SIMD worker threads
+ * (\`useSimdThreads\`): each pass on the run's arena is cut over the threads. Their copy
+ * bandwidth is a copy kernel cut the same way over the same threads (an arena array to
+ * another), and both are timed in wall time (CPU time adds the threads up).
+ *
+ * Time per step: the model records the time of each of its calls; a step is the time from the
+ * first model call of one step to the first of the next (every step but the last makes the same
+ * number of calls; the last, to sigma = 0, is left out), so the per-call setup (the buffers,
+ * the result's copy) stays out. Per run the median step, best of a few runs. Small batches (a
+ * step takes microseconds, near the clocks' resolution and below the cost of reading them) use
+ * the best of a few long runs divided by their step count, the model recording nothing. The
+ * plan (every schedule scalar) is made once per configuration and step count, outside the
+ * timed runs, as \`edmSampler\` does before its loop.
  *
  * Bytes a step must move: the arrays of x's size that a step reads or writes when each is
  * touched once (the model's output and input counted, the model's own work not), times the
@@ -31,15 +44,31 @@
  * (bytes / time) / (2·size / copy time); 1 means the step runs as fast as a memcpy moving the
  * same bytes. Benchmarks on a shared machine are noisy: compare ratios of one run, not absolute
  * times across runs. Both the step and the copy are timed in wall time and in this process's
- * CPU time (`process.cpuUsage`, which a busy machine's time slicing does not inflate); GB/s and
- * the ratio use CPU time, so they stay meaningful on a loaded machine.
+ * CPU time (`process.cpuUsage`, which a busy machine's time slicing does not inflate); on one
+ * thread GB/s and the ratio use CPU time, so they stay meaningful on a loaded machine.
  */
-import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
+import { availableParallelism } from "node:os";
+import {
+  allocate,
+  type Denoiser,
+  type DType,
+  type NoiseSource,
+  SimdArena,
+  SimdKernel,
+  simdIn,
+  type Tensor,
+  tensor,
+} from "@edmkit/core";
+import { useSimdThreads } from "@edmkit/core/node";
 import { type EdmSamplerOptions, planSampler, runPlan, type SamplerPlan } from "../src/index.js";
 
 const quick = process.argv.includes("--quick");
 const bigOnly = process.argv.includes("--big");
-const intoOut = process.argv.includes("--into-out");
+const intoOut = !process.argv.includes("--own-output");
+const sigmaRows = process.argv.includes("--sigma-rows");
+const poolThreads = Number(
+  process.argv.find((a) => a.startsWith("--threads="))?.slice("--threads=".length) ?? availableParallelism(),
+);
 const only = process.argv
   .find((a) => a.startsWith("--only="))
   ?.slice("--only=".length)
@@ -62,15 +91,20 @@ function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
     ),
     shape,
   );
-  return {
-    denoise: async (_x: Tensor, _s: Float64Array, into?: Tensor) => {
-      if (record) {
-        calls.wall.push(performance.now());
-        calls.cpu.push(cpuMs());
-      }
-      return intoOut && into !== undefined ? into : out;
-    },
+  const denoise = async (_x: Tensor, into?: Tensor) => {
+    if (record) {
+      calls.wall.push(performance.now());
+      calls.cpu.push(cpuMs());
+    }
+    // the buffer the sampler passes (in the run's arena), or with --own-output its own tensor
+    return intoOut && into !== undefined ? into : out;
   };
+  return sigmaRows
+    ? { denoise: (x: Tensor, _s: Float64Array, into?: Tensor) => denoise(x, into) }
+    : {
+        denoise: (x: Tensor, _s: Float64Array, into?: Tensor) => denoise(x, into),
+        denoiseUniform: (x: Tensor, _s: number, into?: Tensor) => denoise(x, into),
+      };
 }
 
 /** Leaves the buffer as it is (zeros): the noise terms are computed, nothing is drawn. */
@@ -107,6 +141,30 @@ function copyTime(dtype: DType, size: number, reps: number, inner: number): Timi
     best.cpu = Math.min(best.cpu, (cpuMs() - c0) / inner);
     best.wall = Math.min(best.wall, (performance.now() - t0) / inner);
     a[r % size] = b[(r + 1) % size]; // keep the copies observable
+  }
+  return best;
+}
+
+const COPY = new SimdKernel({ inputs: 1, params: 0, outputs: [simdIn(0)] });
+
+/**
+ * Best wall time (ms) of one copy of `size` elements by the SIMD copy kernel from one array of
+ * an arena to another, cut over the SIMD threads in use (made after the pool, so shared).
+ */
+function threadedCopyTime(dtype: DType, size: number, reps: number): Timing {
+  const arena = SimdArena.create(dtype, size, 2, true);
+  const a = arena?.alloc(),
+    b = arena?.alloc();
+  if (!a || !b || !COPY.accepts(a, true)) throw new Error("bench: no SIMD arena for the threaded copy");
+  a.fill(1.5);
+  const best = { wall: Infinity, cpu: Infinity };
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    COPY.ops[0] = b;
+    COPY.ops[1] = a;
+    COPY.run();
+    best.wall = Math.min(best.wall, performance.now() - t0);
+    a[r % size] = b[(r + 1) % size];
   }
   return best;
 }
@@ -157,52 +215,62 @@ for (const [n, label] of [
   [1_000_000, "1000000x2"],
 ] as const) {
   if (bigOnly && n < 1000) continue;
-  for (const dtype of ["float32", "float64"] as const) {
-    const size = n * 2,
-      elt = dtype === "float32" ? 4 : 8;
-    const shape = [n, 2];
-    const latents = tensor(allocate(dtype, size).fill(1), shape);
-    const model = zeroModel(shape, dtype);
-    const big = n > 1000;
-    const tCopy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
-    const copyGbs = (2 * size * elt) / (tCopy.cpu * 1e6);
-    for (const [name, opts, per, arrays] of configs) {
-      if (only && !only.includes(name)) continue;
-      // the plan (the schedule's scalars) made once per step count: runs time the loop
-      const plans = new Map<number, SamplerPlan>();
-      const run: Run = (steps) => {
-        let plan = plans.get(steps);
-        if (plan === undefined) {
-          plan = planSampler({ ...opts, numSteps: steps }, model);
-          plans.set(steps, plan);
-        }
-        return runPlan(plan, model, latents, opts);
-      };
-      await run(big ? 4 : 200); // warm-up
-      const t = big
-        ? await bestStep(run, per, quick ? 6 : 12, quick ? 2 : 3)
-        : await bestRun(run, quick ? 500 : 2000, quick ? 3 : 5);
-      const bytes = arrays * size * elt;
-      const gbs = bytes / (t.cpu * 1e6);
-      rows.push([
-        name,
-        label,
-        dtype,
-        fmtTime(t.wall),
-        fmtTime(t.cpu),
-        `${bytes}`,
-        gbs.toFixed(2),
-        copyGbs.toFixed(2),
-        (gbs / copyGbs).toFixed(2),
-      ]);
+  const big = n > 1000;
+  for (const threads of big && poolThreads > 1 ? [1, poolThreads] : [1]) {
+    const used = await useSimdThreads(threads);
+    for (const dtype of ["float32", "float64"] as const) {
+      const size = n * 2,
+        elt = dtype === "float32" ? 4 : 8;
+      const shape = [n, 2];
+      const latents = tensor(allocate(dtype, size).fill(1), shape);
+      const model = zeroModel(shape, dtype);
+      // one thread: TypedArray.set, CPU time; threads: the copy kernel over them, wall time
+      const copyMs =
+        used > 1
+          ? threadedCopyTime(dtype, size, 30).wall
+          : copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000).cpu;
+      const copyGbs = (2 * size * elt) / (copyMs * 1e6);
+      for (const [name, opts, per, arrays] of configs) {
+        if (only && !only.includes(name)) continue;
+        // the plan (the schedule's scalars) made once per step count: runs time the loop
+        const plans = new Map<number, SamplerPlan>();
+        const run: Run = (steps) => {
+          let plan = plans.get(steps);
+          if (plan === undefined) {
+            plan = planSampler({ ...opts, numSteps: steps }, model);
+            plans.set(steps, plan);
+          }
+          return runPlan(plan, model, latents, opts);
+        };
+        await run(big ? 4 : 200); // warm-up
+        const t = big
+          ? await bestStep(run, per, quick ? 6 : 12, quick ? 2 : 3)
+          : await bestRun(run, quick ? 500 : 2000, quick ? 3 : 5);
+        const bytes = arrays * size * elt;
+        const gbs = bytes / ((used > 1 ? t.wall : t.cpu) * 1e6);
+        rows.push([
+          name,
+          label,
+          dtype,
+          `${used}`,
+          fmtTime(t.wall),
+          fmtTime(t.cpu),
+          `${bytes}`,
+          gbs.toFixed(2),
+          copyGbs.toFixed(2),
+          (gbs / copyGbs).toFixed(2),
+        ]);
+      }
     }
   }
 }
+await useSimdThreads(1);
 
 const head = [
   "config",
   "batch",
   "dtype",
+  "threads",
   "wall/step",
   "cpu/step",
   "bytes/step",
@@ -211,7 +279,7 @@ const head = [
   "ratio",
 ];
 const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-const line = (r: string[]) => r.map((v, c) => (c >= 3 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
+const line = (r: string[]) => r.map((v, c) => (c >= 4 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
 console.log(line(head));
 console.log(w.map((k) => "-".repeat(k)).join("  "));
 for (const r of rows) console.log(line(r));

@@ -39,11 +39,13 @@
  *
  * All schedule scalars are evaluated before the loop (they do not depend on x), and the
  * loop allocates nothing: buffers are allocated once per call (for large tensors in a
- * `SimdArena` of the run's own, where the fused step passes of step-kernels.ts run in place;
- * the result is then copied out once). Arithmetic follows the
- * dtype of the work buffers (default: the latents' dtype) with core's kernel semantics.
+ * `SimdArena` of the run's own, where the fused step passes of step-kernels.ts run in place,
+ * the finiteness check of a model output folded into the pass that reads it; the result is
+ * copied out once and the arena's memory handed to the next run). The model is called with
+ * `denoiseUniform` where it has one (no per-row sigma array). Arithmetic follows the dtype of
+ * the work buffers (default: the latents' dtype) with core's kernel semantics.
  */
-import { allFinite, ArgumentError, checkFiniteModelOutput } from "@edmkit/core";
+import { allFinite, ArgumentError, checkFiniteModelOutput, NonFiniteModelOutputError } from "@edmkit/core";
 import {
   batchSize,
   type Denoiser,
@@ -438,18 +440,40 @@ export async function runPlan(
   // dtype, or its input returned)
   const denoised2 = anySecond && arena !== null ? buf() : undefined;
   const modelIn = anyScaled ? buf() : undefined;
-  const rowSigma = new Float64Array(B);
+  // sigma per row for `denoise` (made on the first call that needs it)
+  let rowSigma: Float64Array | null = null;
   const identity = plan.schedule.identity === true;
 
   let step = -1;
   const den = options.observer ? observeDenoiser(denoiser, options.observer, () => step) : denoiser;
+  /** D(input; sigma) into `out`: the model's `denoiseUniform` where it has one, else `denoise`. */
+  const callModel = (input: Tensor, sigma: number, out: Tensor): Promise<Tensor> => {
+    if (den.denoiseUniform !== undefined) return den.denoiseUniform(input, sigma, out);
+    rowSigma ??= new Float64Array(B);
+    return den.denoise(input, rowSigma.fill(sigma), out);
+  };
+  // A large output's finiteness check is left to the step pass that reads it next (it checks
+  // the output and the point the model was asked about as it reads them: no pass of its own);
+  // \`settle\`, right after that pass, throws the error the immediate check would (same step,
+  // sigma and cause), before anything outside the sampler runs. Not with an observer, which
+  // sees the output first.
+  let pending: { step: number; sigma: number; d: Tensor; x: Tensor } | null = null;
+  const settle = (): void => {
+    const p = pending;
+    if (p === null || arena === null) return;
+    pending = null;
+    const flags = arena.settleFiniteCheck();
+    if (flags === null || flags === undefined) checkFiniteModelOutput(who, p.step, p.sigma, p.d, p.x);
+    else if ((flags & 1) !== 0)
+      throw new NonFiniteModelOutputError(who, p.step, p.sigma, (flags & 2) !== 0 ? "x" : "model");
+  };
   // the model-call check of every EDM sampler (the NaN rule, docs/reliability.md)
   const checkOut = (out: Tensor, sigma: number, input: Tensor, into: Tensor): Tensor => {
     if (!out || !(out.data instanceof Float64Array || out.data instanceof Float32Array))
       throw new ArgumentError(`${who}: the denoiser returned no tensor at step ${step}`);
     if (out.data.length !== n)
       throw new ArgumentError(`${who}: the denoiser returned ${out.data.length} values for ${n} inputs`);
-    checkFiniteModelOutput(who, step, sigma, out, input);
+    let D = out;
     // an output outside the arena (a model's own tensor) is copied in: one copy costs less
     // than the step passes' chunked copies of every operand
     if (
@@ -458,9 +482,12 @@ export async function runPlan(
       out.data.constructor === into.data.constructor
     ) {
       into.data.set(out.data);
-      return into;
+      D = into;
     }
-    return out;
+    if (arena !== null && !options.observer && arena.deferFiniteCheck(D.data, input.data))
+      pending = { step, sigma, d: D, x: input };
+    else checkFiniteModelOutput(who, step, sigma, D, input);
+    return D;
   };
   // d = f(x, t): (x − D)/σ for the identity schedule, else a·x − b·D (set per model call)
   const gHat: Deriv = { identity, sigma: 0, a: 0, b: 0 },
@@ -503,9 +530,8 @@ export async function runPlan(
     }
     inputReady = false;
     const h = plan.h[i];
-    rowSigma.fill(plan.sigmaHat[i]);
     const D = checkOut(
-      await den.denoise(scaledIn ?? xHat, rowSigma, denoised),
+      await callModel(scaledIn ?? xHat, plan.sigmaHat[i], denoised),
       plan.sigmaHat[i],
       xHat,
       denoised,
@@ -520,10 +546,10 @@ export async function runPlan(
       const sP = plan.sPrime[i];
       const scaledP = sP !== 1 ? modelIn! : null;
       derivStep(xPrime!, again ? null : d!, xHat, D, gHat, plan.alpha * h, scaledP, sP);
-      rowSigma.fill(plan.sigmaPrime[i]);
+      settle();
       const into2 = again ? denoised2 : denoised;
       const D2 = checkOut(
-        await den.denoise(scaledP ?? xPrime!, rowSigma, into2),
+        await callModel(scaledP ?? xPrime!, plan.sigmaPrime[i], into2),
         plan.sigmaPrime[i],
         xPrime!,
         into2,
@@ -543,9 +569,11 @@ export async function runPlan(
         sNext,
         again ? gHat : null,
       );
+      settle();
     } else {
       // x_next = x̂ + h·f(x̂, t̂) (one pass)
       derivStep(xNext, null, xHat, D, gHat, h, fuse ? modelIn! : null, sNext);
+      settle();
     }
     inputReady = fuse;
     options.observer?.onStep?.({
@@ -560,5 +588,8 @@ export async function runPlan(
   // a plain copy: the result owns exactly its memory, not the run's arena
   const result = tensor(allocate(dtype, n), shape);
   result.data.set(x.data);
+  // the buffers are dead now, unless an observer was handed them (it may keep them): then the
+  // arena is left to the garbage collector; otherwise its memory serves the next run's arena
+  if (!options.observer) arena.release();
   return result;
 }
