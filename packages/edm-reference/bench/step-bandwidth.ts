@@ -1,8 +1,8 @@
 /**
- * Large-batch step speed of \`edmSampler\` (its loop, \`runPlan\`) against the memory-bandwidth
+ * Large-batch step speed of `edmSampler` (its loop, `runPlan`) against the memory-bandwidth
  * bound (issue 16): per configuration, size and dtype, the time of one sampler step, the bytes
  * a step must read and write, the achieved GB/s and its ratio to the copy bandwidth measured in
- * the same run (a \`TypedArray.set\` of one array of the same size: it reads and writes that many
+ * the same run (a `TypedArray.set` of one array of the same size: it reads and writes that many
  * bytes once each). The same measure as packages/k-diffusion-port/bench/step-bandwidth.ts.
  *
  *   node --import tsx bench/step-bandwidth.ts [--quick] [--only=euler,heun] [--big]
@@ -14,14 +14,14 @@
  *
  * The model costs nothing and no noise is drawn (the noise source leaves its buffer as it is:
  * the churn terms are computed, nothing is drawn), so what is timed is the sampler's own work.
- * The model writes nothing but returns the \`out\` tensor the sampler passes (as a model writing
- * into \`out\` does, so its output lies in the run's SIMD arena; --own-output: it returns one
+ * The model writes nothing but returns the `out` tensor the sampler passes (as a model writing
+ * into `out` does, so its output lies in the run's SIMD arena; --own-output: it returns one
  * preallocated tensor of its own instead, which the sampler then copies into its arena), and it
- * takes the noise level as one number (\`denoiseUniform\`; --sigma-rows: only \`denoise\`, so the
+ * takes the noise level as one number (`denoiseUniform`; --sigma-rows: only `denoise`, so the
  * sampler fills a per-row sigma array on every call, 8 bytes a row).
  *
  * Threads: the large rows run once on one thread and once with core's SIMD worker threads
- * (\`useSimdThreads\`): each pass on the run's arena is cut over the threads. Their copy
+ * (`useSimdThreads`): each pass on the run's arena is cut over the threads. Their copy
  * bandwidth is a copy kernel cut the same way over the same threads (an arena array to
  * another), and both are timed in wall time (CPU time adds the threads up).
  *
@@ -32,7 +32,7 @@
  * step takes microseconds, near the clocks' resolution and below the cost of reading them) use
  * the best of a few long runs divided by their step count, the model recording nothing. The
  * plan (every schedule scalar) is made once per configuration and step count, outside the
- * timed runs, as \`edmSampler\` does before its loop.
+ * timed runs, as `edmSampler` does before its loop.
  *
  * Bytes a step must move: the arrays of x's size that a step reads or writes when each is
  * touched once (the model's output and input counted, the model's own work not), times the

@@ -435,7 +435,7 @@ export async function runPlan(
   const xPrime = anySecond ? buf() : undefined;
   const d = anySecond ? buf() : undefined;
   // large tensors: the second model call's output goes here, so the first one's (D, in
-  // \`denoised\`) is still there for the correction, which computes d again from it (one array
+  // `denoised`) is still there for the correction, which computes d again from it (one array
   // written less than keeping d; d is kept where D may not last: a model's output of another
   // dtype, or its input returned)
   const denoised2 = anySecond && arena !== null ? buf() : undefined;
@@ -454,7 +454,7 @@ export async function runPlan(
   };
   // A large output's finiteness check is left to the step pass that reads it next (it checks
   // the output and the point the model was asked about as it reads them: no pass of its own);
-  // \`settle\`, right after that pass, throws the error the immediate check would (same step,
+  // `settle`, right after that pass, throws the error the immediate check would (same step,
   // sigma and cause), before anything outside the sampler runs. Not with an observer, which
   // sees the output first.
   let pending: { step: number; sigma: number; d: Tensor; x: Tensor } | null = null;
@@ -541,7 +541,7 @@ export async function runPlan(
     const sNext = fuse ? plan.sHat[i + 1] : 1;
     if (plan.second[i]) {
       // x′ = x̂ + αh·d with d = f(x̂, t̂) (kept for the correction unless D stays, in our
-      // \`denoised\` or x̂ itself) and the model's input x′/s(t′) (one pass)
+      // `denoised` or x̂ itself) and the model's input x′/s(t′) (one pass)
       const again = denoised2 !== undefined && (D.data === denoised.data || D.data === xHat.data);
       const sP = plan.sPrime[i];
       const scaledP = sP !== 1 ? modelIn! : null;
