@@ -20,6 +20,14 @@
  * takes the noise level as one number (`denoiseUniform`; --sigma-rows: only `denoise`, so the
  * sampler fills a per-row sigma array on every call, 8 bytes a row).
  *
+ * Two more columns say why a large row falls short of 1: `same-bytes` is the step against a copy
+ * moving as many bytes (a copy of arrays/2 times x's size: a working set as large as the step's,
+ * which may no longer fit the cache that the copy of x's size fits), and `div floor` the time
+ * the step's exact divisions alone take at the lane-division rate measured in the same run
+ * (core's `divisionTime`), over the threads; `div cap` is the ratio a step taking just that long
+ * would reach. A division cannot be made a multiplication by the reciprocal without changing
+ * results, so a row's ratio cannot pass its cap.
+ *
  * Threads: the large rows run once on one thread and once with core's SIMD worker threads
  * (`useSimdThreads`): each pass on the run's arena is cut over the threads. Their copy
  * bandwidth is a copy kernel cut the same way over the same threads (an arena array to
@@ -48,18 +56,8 @@
  * thread GB/s and the ratio use CPU time, so they stay meaningful on a loaded machine.
  */
 import { availableParallelism } from "node:os";
-import {
-  allocate,
-  type Denoiser,
-  type DType,
-  type NoiseSource,
-  SimdArena,
-  SimdKernel,
-  simdIn,
-  type Tensor,
-  tensor,
-} from "@edmkit/core";
-import { useSimdThreads } from "@edmkit/core/node";
+import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
+import { copyTime, divisionTime, useSimdThreads } from "@edmkit/core/node";
 import { type EdmSamplerOptions, planSampler, runPlan, type SamplerPlan } from "../src/index.js";
 
 const quick = process.argv.includes("--quick");
@@ -110,16 +108,20 @@ function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
 /** Leaves the buffer as it is (zeros): the noise terms are computed, nothing is drawn. */
 const idle: NoiseSource = { randn: (out: Tensor) => out };
 
-/** name, options, model calls per step, arrays of x's size a step must read + write (module doc). */
-const configs: [string, EdmSamplerOptions, number, number][] = [
-  ["euler", { solver: "euler" }, 1, 3], // x, D -> x
-  ["heun", { solver: "heun" }, 2, 8], // x, D -> x'; x, D, x', D' -> x
-  ["euler_churn", { solver: "euler", S_churn: 40, noise: idle }, 1, 6], // x, eps -> x^; x^, D -> x
-  ["heun_churn", { solver: "heun", S_churn: 40, noise: idle }, 2, 11], // x, eps -> x^; then heun at x^
-  ["vp_euler", { preset: "vp", solver: "euler" }, 1, 4], // x, D -> x, x/s
-  ["vp_heun", { preset: "vp", solver: "heun" }, 2, 10], // x, D -> x', x'/s'; x, D, x', D' -> x, x/s
-  ["vp_euler_churn", { preset: "vp", solver: "euler", S_churn: 40, noise: idle }, 1, 7], // x, eps -> x^, x^/s; x^, D -> x
-  ["vp_heun_churn", { preset: "vp", solver: "heun", S_churn: 40, noise: idle }, 2, 13], // 4 + 4 + 5
+/**
+ * name, options, model calls per step, arrays of x's size a step must read + write (module doc),
+ * exact divisions per element of a step (the floor column: (x − D)/σ of the identity schedule,
+ * each model input x / s(t)).
+ */
+const configs: [string, EdmSamplerOptions, number, number, number][] = [
+  ["euler", { solver: "euler" }, 1, 3, 1], // x, D -> x
+  ["heun", { solver: "heun" }, 2, 8, 3], // x, D -> x'; x, D, x', D' -> x (d computed again)
+  ["euler_churn", { solver: "euler", S_churn: 40, noise: idle }, 1, 6, 1], // x, eps -> x^; x^, D -> x
+  ["heun_churn", { solver: "heun", S_churn: 40, noise: idle }, 2, 11, 3], // x, eps -> x^; then heun at x^
+  ["vp_euler", { preset: "vp", solver: "euler" }, 1, 4, 1], // x, D -> x, x/s
+  ["vp_heun", { preset: "vp", solver: "heun" }, 2, 10, 2], // x, D -> x', x'/s'; x, D, x', D' -> x, x/s
+  ["vp_euler_churn", { preset: "vp", solver: "euler", S_churn: 40, noise: idle }, 1, 7, 1], // x, eps -> x^, x^/s; x^, D -> x
+  ["vp_heun_churn", { preset: "vp", solver: "heun", S_churn: 40, noise: idle }, 2, 13, 2], // 4 + 4 + 5
 ];
 
 interface Timing {
@@ -127,46 +129,6 @@ interface Timing {
   wall: number;
   /** best CPU time of this process, ms */
   cpu: number;
-}
-
-/** Best time (ms) of `inner` copies of `size` elements (TypedArray.set), divided by `inner`. */
-function copyTime(dtype: DType, size: number, reps: number, inner: number): Timing {
-  const a = allocate(dtype, size).fill(1.5),
-    b = allocate(dtype, size);
-  const best = { wall: Infinity, cpu: Infinity };
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now(),
-      c0 = cpuMs();
-    for (let k = 0; k < inner; k++) b.set(a);
-    best.cpu = Math.min(best.cpu, (cpuMs() - c0) / inner);
-    best.wall = Math.min(best.wall, (performance.now() - t0) / inner);
-    a[r % size] = b[(r + 1) % size]; // keep the copies observable
-  }
-  return best;
-}
-
-const COPY = new SimdKernel({ inputs: 1, params: 0, outputs: [simdIn(0)] });
-
-/**
- * Best wall time (ms) of one copy of `size` elements by the SIMD copy kernel from one array of
- * an arena to another, cut over the SIMD threads in use (made after the pool, so shared).
- */
-function threadedCopyTime(dtype: DType, size: number, reps: number): Timing {
-  const arena = SimdArena.create(dtype, size, 2, true);
-  const a = arena?.alloc(),
-    b = arena?.alloc();
-  if (!a || !b || !COPY.accepts(a, true)) throw new Error("bench: no SIMD arena for the threaded copy");
-  a.fill(1.5);
-  const best = { wall: Infinity, cpu: Infinity };
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    COPY.ops[0] = b;
-    COPY.ops[1] = a;
-    COPY.run();
-    best.wall = Math.min(best.wall, performance.now() - t0);
-    a[r % size] = b[(r + 1) % size];
-  }
-  return best;
 }
 
 type Run = (steps: number) => Promise<Tensor>;
@@ -225,12 +187,11 @@ for (const [n, label] of [
       const latents = tensor(allocate(dtype, size).fill(1), shape);
       const model = zeroModel(shape, dtype);
       // one thread: TypedArray.set, CPU time; threads: the copy kernel over them, wall time
-      const copyMs =
-        used > 1
-          ? threadedCopyTime(dtype, size, 30).wall
-          : copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000).cpu;
+      const copy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
+      const copyMs = copy.threads > 1 ? copy.wall : copy.cpu;
       const copyGbs = (2 * size * elt) / (copyMs * 1e6);
-      for (const [name, opts, per, arrays] of configs) {
+      const tDiv = big ? divisionTime(dtype) : Number.NaN;
+      for (const [name, opts, per, arrays, divs] of configs) {
         if (only && !only.includes(name)) continue;
         // the plan (the schedule's scalars) made once per step count: runs time the loop
         const plans = new Map<number, SamplerPlan>();
@@ -242,12 +203,19 @@ for (const [n, label] of [
           }
           return runPlan(plan, model, latents, opts);
         };
-        await run(big ? 4 : 200); // warm-up
+        // warm-up (small rows: long enough for the JIT to settle)
+        for (let w = 0; w < (big ? 1 : 20); w++) await run(big ? 4 : 500);
         const t = big
           ? await bestStep(run, per, quick ? 6 : 12, quick ? 2 : 3)
           : await bestRun(run, quick ? 500 : 2000, quick ? 3 : 5);
         const bytes = arrays * size * elt;
-        const gbs = bytes / ((used > 1 ? t.wall : t.cpu) * 1e6);
+        const stepMs = used > 1 ? t.wall : t.cpu,
+          gbs = bytes / (stepMs * 1e6);
+        // the copy moving the step's bytes (arrays/2 of x's size: a working set as large)
+        const same = big ? copyTime(dtype, Math.round((arrays * size) / 2), 10) : null;
+        const sameMs = same === null ? Number.NaN : same.threads > 1 ? same.wall : same.cpu;
+        // the divisions alone, at the measured lane-division rate, over the threads
+        const floorMs = (divs * size * tDiv) / used;
         rows.push([
           name,
           label,
@@ -259,6 +227,9 @@ for (const [n, label] of [
           gbs.toFixed(2),
           copyGbs.toFixed(2),
           (gbs / copyGbs).toFixed(2),
+          big ? (sameMs / stepMs).toFixed(2) : "",
+          big && divs > 0 ? fmtTime(floorMs) : "",
+          big && divs > 0 ? (bytes / (floorMs * 1e6) / copyGbs).toFixed(2) : "",
         ]);
       }
     }
@@ -277,6 +248,9 @@ const head = [
   "GB/s",
   "copy GB/s",
   "ratio",
+  "same-bytes",
+  "div floor",
+  "div cap",
 ];
 const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
 const line = (r: string[]) => r.map((v, c) => (c >= 4 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
