@@ -33,10 +33,11 @@
  * another), and both are timed in wall time (CPU time adds the threads up).
  * Time per step: the model records the time of each of its calls; a step is the time from the
  * first model call of one step to the first of the next (every step of the schedule below makes
- * the same number of calls), so the per-call setup (the working copy of x, the step buffers)
- * and its garbage collections stay out. Per run the median step, best of a few runs. Small
- * batches (a step takes about a microsecond, below the clocks' resolution) use the best of a
- * few long runs divided by their step count.
+ * the same number of calls; the DPM-Solver rows: see `dpmFast`, `dpmAdaptive`), so the per-call
+ * setup (the working copy of x, the step buffers) and its garbage collections stay out. Per run
+ * the median step, best of a few runs. Small batches (a step takes about a microsecond, below
+ * the clocks' resolution) use the best of a few long runs divided by their step count (for
+ * dpm_fast that count leaves out its last, first order step: a 1/steps overestimate).
  *
  * Bytes a step must move: the arrays of x's size that a step reads or writes when each is
  * touched once (the model's output and input counted, the model's own work not), times the
@@ -55,6 +56,8 @@ import {
   getSigmasExponential,
   sampleDpm2,
   sampleDpm2Ancestral,
+  sampleDpmAdaptive,
+  sampleDpmFast,
   sampleDpmpp2m,
   sampleDpmpp2mSde,
   sampleDpmpp2sAncestral,
@@ -111,11 +114,33 @@ function zeroModel(shape: readonly number[], dtype: DType): Denoiser {
 const idle: NoiseSource = { randn: (out: Tensor) => out };
 
 type Run = (model: Denoiser, x: Tensor, sigmas: ArrayLike<number>) => Promise<Tensor>;
+
+/**
+ * sample_dpm_fast with n = 3·steps + 1 model calls: floor(n/3) + 1 = steps + 1 steps, the
+ * first `steps` of them third order (three model calls each), then one first order step; the
+ * timed steps are third order steps (their 3 calls per step: `per` of the row).
+ */
+const dpmFast: Run = (m, x, s) => sampleDpmFast(m, x, s[s.length - 1], s[0], 3 * (s.length - 1) + 1);
+
+/**
+ * sample_dpm_adaptive (DPM-Solver-23: three model calls an attempt) with the PID coefficients
+ * all 0: the factor is then 1, every attempt is accepted and h stays h_init, here the t range
+ * over `steps`, so a run makes `steps` attempts (steps as the step bench counts them) of one
+ * order, each with its error norm (a JS pass: the norm's float64 sum runs in element order).
+ */
+const dpmAdaptive: Run = (m, x, s) => {
+  const lo = s[s.length - 1],
+    hi = s[0];
+  const opts = { pcoeff: 0, icoeff: 0, dcoeff: 0, hInit: Math.log(hi / lo) / (s.length - 1) };
+  return sampleDpmAdaptive(m, x, lo, hi, opts);
+};
+
 /**
  * name, run, arrays of x's size a step must read + write (see the module doc), divisions per
- * element of a step (exact IEEE divisions: the floor column).
+ * element of a step (exact IEEE divisions: the floor column), model calls per timed step where
+ * not every step makes the same number (the runs' first `per`-call steps are timed).
  */
-const samplers: [string, Run, number, number][] = [
+const samplers: [string, Run, number, number, number?][] = [
   ["euler", (m, x, s) => sampleEuler(m, x, s), 3, 1], // x, D -> x
   ["euler_ancestral", (m, x, s) => sampleEulerAncestral(m, x, s, { noiseSampler: idle }), 4, 1], // x, D, z -> x
   ["heun", (m, x, s) => sampleHeun(m, x, s), 8, 2], // x, D -> x2; x, D, x2, D2 -> x
@@ -127,6 +152,10 @@ const samplers: [string, Run, number, number][] = [
   ["dpmpp_sde", (m, x, s) => sampleDpmppSde(m, x, s, { noiseSampler: idle }), 9, 0], // x, D, z -> x2; x, D, D2, z -> x
   ["dpmpp_2m_sde", (m, x, s) => sampleDpmpp2mSde(m, x, s, { noiseSampler: idle }), 5, 0], // x, D, D_prev, z -> x
   ["dpmpp_3m_sde", (m, x, s) => sampleDpmpp3mSde(m, x, s, { noiseSampler: idle }), 6, 4], // x, D, D1, D2, z -> x
+  // x, D -> eps, u1; u1, D1, x, eps -> u2; u2, D2, x, eps -> x'
+  ["dpm_fast", dpmFast, 14, 3, 3],
+  // x, D -> eps, u1; u1, D1, x, eps -> low, u2; u2, D2, x, eps -> high; low, high, prev -> error
+  ["dpm_adaptive", dpmAdaptive, 18, 4, 3],
 ];
 
 /**
@@ -170,8 +199,18 @@ async function bestRun(run: Run, model: Denoiser, x: Tensor, steps: number, reps
 
 const median = (v: number[]) => v.sort((a, b) => a - b)[v.length >> 1];
 
-/** Median time of a step (first model call to the next step's first), best of `reps` runs. */
-async function bestStep(run: Run, model: Denoiser, x: Tensor, steps: number, reps: number): Promise<Timing> {
+/**
+ * Median time of a step (first model call to the next step's first), best of `reps` runs;
+ * `per`: model calls per step (default: the run's calls over `steps`), the first steps timed.
+ */
+async function bestStep(
+  run: Run,
+  model: Denoiser,
+  x: Tensor,
+  steps: number,
+  reps: number,
+  per?: number,
+): Promise<Timing> {
   const best = { wall: Infinity, cpu: Infinity };
   for (let r = 0; r < reps; r++) {
     calls.wall.length = 0;
@@ -179,12 +218,13 @@ async function bestStep(run: Run, model: Denoiser, x: Tensor, steps: number, rep
     recording = true;
     await run(model, x, schedule(steps));
     recording = false;
-    const per = calls.wall.length / steps; // model calls per step
+    const each = per ?? calls.wall.length / steps; // model calls per step
+    const timed = per === undefined ? steps : Math.floor(calls.wall.length / per);
     const wall: number[] = [],
       cpu: number[] = [];
-    for (let i = 0; i + 1 < steps; i++) {
-      wall.push(calls.wall[(i + 1) * per] - calls.wall[i * per]);
-      cpu.push(calls.cpu[(i + 1) * per] - calls.cpu[i * per]);
+    for (let i = 0; i + 1 < timed; i++) {
+      wall.push(calls.wall[(i + 1) * each] - calls.wall[i * each]);
+      cpu.push(calls.cpu[(i + 1) * each] - calls.cpu[i * each]);
     }
     best.cpu = Math.min(best.cpu, median(cpu));
     best.wall = Math.min(best.wall, median(wall));
@@ -214,12 +254,12 @@ for (const [n, label] of [
       const copyMs = copy.threads > 1 ? copy.wall : copy.cpu;
       const copyGbs = (2 * size * elt) / (copyMs * 1e6);
       const tDiv = big ? divisionTime(dtype) : Number.NaN;
-      for (const [name, run, arrays, divs] of samplers) {
+      for (const [name, run, arrays, divs, per] of samplers) {
         if (only && !only.includes(name)) continue;
         // warm-up (small rows: long enough for the JIT to settle)
         for (let w = 0; w < (big ? 1 : 20); w++) await run(model, x, schedule(big ? 3 : 500));
         const t = big
-          ? await bestStep(run, model, x, quick ? 6 : 12, quick ? 2 : 3)
+          ? await bestStep(run, model, x, quick ? 6 : 12, quick ? 2 : 3, per)
           : await bestRun(run, model, x, quick ? 500 : 2000, quick ? 3 : 5);
         const bytes = arrays * size * elt;
         const stepMs = used > 1 ? t.wall : t.cpu,

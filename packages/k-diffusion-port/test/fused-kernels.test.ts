@@ -2,7 +2,8 @@
  * The fused step kernels against the chains of single-op kernels they replace: bit-identical
  * results in float32 and float64, with aliasing as the samplers use it.
  */
-import { axpby, axpy, type DType, subDiv, type Tensor, tensor } from "@edmkit/core";
+import { axpby, axpy, type DType, sub, subDiv, type Tensor, tensor } from "@edmkit/core";
+import { epsStep, errorNorm, stageStep } from "../src/dpm-kernels.js";
 import { describe, expect, test } from "vitest";
 import {
   addScaled2,
@@ -187,5 +188,62 @@ describe.each(["float32", "float64"] as const)("fused kernels, %s", (dt) => {
         expect(bits(got)).toEqual(bits(want));
       }
     }
+  });
+
+  test("epsStep = subDiv + axpy per output", () => {
+    for (const n of [1, 2, 3]) {
+      const x = rnd(dt),
+        d = rnd(dt);
+      const s = Math.abs(sc()) + 0.1,
+        as = Array.from({ length: n }, sc);
+      const want = subDiv(copy(x), x, d, s);
+      const wantYs = as.map((a) => axpy(copy(x), a, want, x));
+      const eps = rnd(dt),
+        ys = as.map(() => rnd(dt));
+      epsStep(eps, x, d, s, ys, as);
+      expect(bits(eps)).toEqual(bits(want));
+      for (let j = 0; j < n; j++) expect(bits(ys[j])).toEqual(bits(wantYs[j]));
+    }
+  });
+
+  test("stageStep = subDiv, sub, axpy, axpy (+ axpy noise; a second output), into u", () => {
+    for (const v of ["one", "noise", "two", "into u", "two into u"] as const) {
+      const x = rnd(dt),
+        u = rnd(dt),
+        d = rnd(dt),
+        eps = rnd(dt),
+        z = rnd(dt);
+      const [s, a, g, c, a2, g2] = [Math.abs(sc()) + 0.1, sc(), sc(), sc(), sc(), sc()];
+      // the DPM-Solver core's chain: e = (u − D)/s, diff = e − eps, x + a·eps, + g·diff (+ c·z)
+      const e = subDiv(copy(x), u, d, s),
+        diff = sub(copy(x), e, eps);
+      const want = axpy(copy(x), a, eps, x);
+      axpy(want, g, diff, want);
+      if (v === "noise") axpy(want, c, z, want);
+      const want2 = axpy(copy(x), a2, eps, x);
+      axpy(want2, g2, diff, want2);
+      const uIn = copy(u);
+      const two = v === "two" || v === "two into u";
+      const out = v === "into u" ? uIn : rnd(dt),
+        out2 = v === "two into u" ? uIn : two ? rnd(dt) : null;
+      stageStep(out, a, g, uIn, d, s, x, eps, v === "noise" ? z : null, c, out2, a2, g2);
+      expect(bits(out)).toEqual(bits(want));
+      if (out2) expect(bits(out2)).toEqual(bits(want2));
+    }
+  });
+
+  test("errorNorm: the sampler's elementwise ops in the dtype, the squares summed in order", () => {
+    const low = rnd(dt),
+      high = rnd(dt),
+      prev = rnd(dt);
+    const r = dt === "float32" ? Math.fround : (v: number) => v;
+    const [atol, rtol] = [r(0.0078), r(0.05)];
+    let sum = 0;
+    for (let k = 0; k < N; k++) {
+      const m = Math.max(Math.abs(low.data[k]), Math.abs(prev.data[k]));
+      const q = r(r(low.data[k] - high.data[k]) / Math.max(atol, r(rtol * m)));
+      sum += q * q;
+    }
+    expect(errorNorm(low, high, prev, atol, rtol)).toBe(r(Math.sqrt(sum)));
   });
 });

@@ -21,6 +21,7 @@ import {
   sde2mStep,
   sde3mStep,
 } from "../src/kernels.js";
+import { epsStep, stageStep } from "../src/dpm-kernels.js";
 
 /** Several SIMD chunks in either dtype, and a partial last one. */
 const N = 9001;
@@ -74,6 +75,16 @@ const cases: [string, Case][] = [
         ),
     ];
   }),
+  ["epsStep 1", (t, s) => epsStep(t[0], t[1], t[2], s[0], [t[3]], [s[1]])],
+  ["epsStep 2", (t, s) => epsStep(t[0], t[1], t[2], s[0], [t[3], t[4]], [s[1], s[2]])],
+  ["epsStep 3", (t, s) => epsStep(t[0], t[1], t[2], s[0], [t[3], t[4], t[5]], [s[1], s[2], s[3]])],
+  ["stageStep", (t, s) => stageStep(t[0], s[1], s[2], t[1], t[2], s[0], t[3], t[4])],
+  ["stageStep into u", (t, s) => stageStep(t[0], s[1], s[2], t[0], t[1], s[0], t[2], t[3])],
+  ["stageStep noise", (t, s) => stageStep(t[0], s[1], s[2], t[1], t[2], s[0], t[3], t[4], t[5], s[3])],
+  [
+    "stageStep two, u second",
+    (t, s) => stageStep(t[0], s[1], s[2], t[1], t[2], s[0], t[3], t[4], null, 0, t[1], s[3], s[4]),
+  ],
 ];
 
 const SPECIAL = [Number.NaN, Infinity, -Infinity, 0, -0, 1e-40, -3e-39, 5e-324, -1e-310, 3.3e38, -1e308];

@@ -1,12 +1,16 @@
 /**
  * What the whole-run SIMD tests share (simd-samplers, deferred-check, simd-threads): an
  * element-wise model and noise (so a batch and its slices give the same values), and every
- * sampler of the step bench with options that exercise its noise and churn.
+ * sampler of the step bench with options that exercise its noise and churn. dpm_adaptive's
+ * error norm is over the whole batch, so its runs here have the PID coefficients 0 (every
+ * attempt accepted, h fixed: the norm is computed but decides nothing).
  */
 import { type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
 import {
   sampleDpm2,
   sampleDpm2Ancestral,
+  sampleDpmAdaptive,
+  sampleDpmFast,
   sampleDpmpp2m,
   sampleDpmpp2mSde,
   sampleDpmpp2sAncestral,
@@ -87,6 +91,9 @@ export function noise(offset: number): NoiseSource {
   };
 }
 
+/** dpm_adaptive with every attempt accepted and h fixed (six attempts from sigma 12 to 0.1). */
+const fixedH = { pcoeff: 0, icoeff: 0, dcoeff: 0, hInit: 0.8 };
+
 export type Run = (m: Denoiser, x: Tensor, n: NoiseSource) => Promise<Tensor>;
 export const runs: [string, Run][] = [
   ["euler (churn)", (m, x, n) => sampleEuler(m, x, sigmas, { sChurn: 2, noise: n })],
@@ -100,4 +107,15 @@ export const runs: [string, Run][] = [
   ["dpmpp_sde", (m, x, n) => sampleDpmppSde(m, x, sigmas, { noiseSampler: n })],
   ["dpmpp_2m_sde", (m, x, n) => sampleDpmpp2mSde(m, x, sigmas, { noiseSampler: n })],
   ["dpmpp_3m_sde", (m, x, n) => sampleDpmpp3mSde(m, x, sigmas, { noiseSampler: n })],
+  // orders 3, 3, 3, 1 with noise; 3, 3, 2 without
+  ["dpm_fast (eta)", (m, x, n) => sampleDpmFast(m, x, 0.1, 12, 10, { eta: 0.5, noiseSampler: n })],
+  ["dpm_fast", (m, x) => sampleDpmFast(m, x, 0.1, 12, 8)],
+  [
+    "dpm_adaptive (eta)",
+    (m, x, n) => sampleDpmAdaptive(m, x, 0.1, 12, { ...fixedH, eta: 0.4, noiseSampler: n }),
+  ],
+  [
+    "dpm_adaptive order 2",
+    (m, x, n) => sampleDpmAdaptive(m, x, 0.1, 12, { ...fixedH, order: 2, noiseSampler: n }),
+  ],
 ];

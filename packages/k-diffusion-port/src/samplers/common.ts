@@ -16,6 +16,7 @@ import {
   NonFiniteModelOutputError,
   batchSize,
   type Denoiser,
+  type DType,
   type NoiseRequest,
   type NoiseSource,
   numel,
@@ -162,6 +163,79 @@ export function resolveNoise(
 /** Buffers of a run in its SimdArena: x and up to 7 more (the most any sampler here takes). */
 const ARENA_SLOTS = 8;
 
+/**
+ * The large buffers of one sampler call and the model-output check left to its kernels
+ * (SamplerRun, the DPM-Solver core). Buffers come from a `SimdArena` of the run's own for large
+ * tensors (the first `slots`; the rest are plain arrays), so the SIMD step kernels work on them
+ * in place (also on a model's output where the model writes into the `out` given).
+ */
+export class RunMemory {
+  /** The model call whose finiteness check a kernel makes (see `check`), if any. */
+  private pending: { step: number; sigma: number; d: Tensor; x: Tensor } | null = null;
+  private readonly arena: SimdArena | null;
+
+  constructor(
+    private readonly fn: string,
+    private readonly dtype: DType,
+    private readonly shape: readonly number[],
+    slots: number,
+  ) {
+    this.arena = SimdArena.create(dtype, numel(shape), slots, true);
+  }
+
+  /** A new zero tensor of the run's shape: in the arena while it has room, else a plain array. */
+  buffer(): Tensor {
+    return tensor(this.arena?.alloc() ?? allocate(this.dtype, numel(this.shape)), this.shape);
+  }
+
+  /**
+   * A model output's checks: its shape and dtype now; its finiteness now when `now` (runs with
+   * a callback or observer: they see the output before any kernel) or when it cannot be left to
+   * a kernel, else by the next SIMD kernel that reads it in the arena (it checks the output and
+   * the model's input x as it reads them: no pass of its own). `settle` then throws the error of
+   * a non-finite output, naming this call's step and sigma: call it before the next model call
+   * and before the result leaves the run.
+   */
+  check(step: number, sigma: number, d: Tensor, x: Tensor, now: boolean): Tensor {
+    checkModelShape(this.fn, step, d, x);
+    if (!now && this.arena?.deferFiniteCheck(d.data, x.data)) this.pending = { step, sigma, d, x };
+    else checkFiniteModelOutput(this.fn, step, sigma, d, x);
+    return d;
+  }
+
+  /**
+   * Ends a deferred finiteness check (see `check`): throws NonFiniteModelOutputError when the
+   * kernel that read the output found NaN or infinity; checks the output itself when no kernel
+   * read it.
+   */
+  settle(): void {
+    const p = this.pending;
+    if (p === null || this.arena === null) return;
+    this.pending = null;
+    const flags = this.arena.settleFiniteCheck();
+    if (flags === null || flags === undefined) checkFiniteModelOutput(this.fn, p.step, p.sigma, p.d, p.x);
+    else if ((flags & 1) !== 0) {
+      throw new NonFiniteModelOutputError(this.fn, p.step, p.sigma, (flags & 2) !== 0 ? "x" : "model");
+    }
+  }
+
+  /**
+   * `x` (one of the run's buffers) as the sampler returns it, settled first: x itself when the
+   * run has no arena; a plain copy otherwise (one pass over x), so a caller's result owns exactly its own
+   * memory (`data.buffer` of the tensor's size, offset 0) and does not keep the run's other
+   * buffers alive. The arena is released unless `keep` (a callback or observer was handed the
+   * buffers: it may keep them, against the advice to copy; the garbage collector frees them).
+   */
+  result(x: Tensor, keep: boolean): Tensor {
+    this.settle();
+    if (this.arena === null) return x;
+    const out = tensor(allocate(this.dtype, x.data.length), this.shape);
+    out.data.set(x.data);
+    if (!keep) this.arena.release();
+    return out;
+  }
+}
+
 /** The state of one sampler call. */
 export class SamplerRun {
   readonly model: Denoiser;
@@ -173,15 +247,12 @@ export class SamplerRun {
   readonly steps: number;
   /** The loop's current step (for observers). */
   step = 0;
-  /** The model call whose finiteness check a kernel makes (see `denoise`), if any. */
-  private pending: { step: number; sigma: number; d: Tensor; x: Tensor } | null = null;
   /** sigma per row for `model.denoise` (made on the first call that needs it). */
   private sigmaRow: Float64Array | null = null;
-  private readonly shape: readonly number[];
   private readonly callback?: StepCallback;
   private readonly observer?: SamplerObserver;
-  /** Large tensors: the run's buffers, on one wasm memory of its own (null: plain arrays). */
-  private readonly arena: SimdArena | null;
+  /** Large tensors: the run's buffers, on one wasm memory of its own (else plain arrays). */
+  private readonly memory: RunMemory;
 
   constructor(
     readonly fn: string,
@@ -200,37 +271,23 @@ export class SamplerRun {
     this.callback = hooks.callback;
     this.observer = hooks.observer;
     this.model = this.observer?.onModelCall ? observeDenoiser(inner, this.observer, () => this.step) : inner;
-    this.shape = xt.shape;
-    this.arena = SimdArena.create(xt.dtype, xt.data.length, ARENA_SLOTS, true);
+    this.memory = new RunMemory(fn, xt.dtype, xt.shape, ARENA_SLOTS);
     this.x = this.buffer();
     this.x.data.set(xt.data);
   }
 
   /**
    * A new zero tensor like x. For large tensors the first ARENA_SLOTS (x included) lie in the
-   * run's own `SimdArena`, so the SIMD step kernels work on them in place (also on the model's
-   * output where the model writes into the `out` given); the rest are plain arrays. What a
-   * sampler returns is `result()`, never an arena view.
+   * run's own `SimdArena` (RunMemory), the rest are plain arrays. What a sampler returns is
+   * `result()`, never an arena view.
    */
   buffer(): Tensor {
-    return tensor(this.arena?.alloc() ?? allocate(this.m.dtype, numel(this.shape)), this.shape);
+    return this.memory.buffer();
   }
 
-  /**
-   * The run's x as the sampler returns it: x itself when it is a plain array; a plain copy
-   * when it lies in the arena (one pass over x), so a caller's result owns exactly its own
-   * memory (`data.buffer` of the tensor's size, offset 0) and does not keep the run's other
-   * buffers alive.
-   */
+  /** The run's x as the sampler returns it (RunMemory.result: a plain copy of an arena view). */
   result(): Tensor {
-    this.settle();
-    if (this.arena === null) return this.x;
-    const out = tensor(allocate(this.m.dtype, this.x.data.length), this.shape);
-    out.data.set(this.x.data);
-    // the buffers are dead now, unless a callback or observer was handed them (it may keep
-    // them, against the advice to copy): then the arena is left to the garbage collector
-    if (!this.reporting) this.arena.release();
-    return out;
+    return this.memory.result(this.x, this.reporting);
   }
 
   /**
@@ -239,10 +296,9 @@ export class SamplerRun {
    * per-row array. Checks the output's shape and that it is finite.
    *
    * The finiteness check of a large output in the run's arena is left to the step kernel that
-   * reads it next (it checks the output and x as it reads them: no pass of its own); `settle`,
-   * called by the next `denoise` and by `result`, throws the error of a non-finite output
-   * then, naming this call's step and sigma, before the next model call. Runs with a callback
-   * or observer check at once (they see the output before any kernel).
+   * reads it next (RunMemory.check); `settle`, called by the next `denoise` and by `result`,
+   * throws the error of a non-finite output then, before the next model call. Runs with a
+   * callback or observer check at once.
    */
   async denoise(x: Tensor, sigma: number, out: Tensor): Promise<Tensor> {
     this.settle();
@@ -253,27 +309,12 @@ export class SamplerRun {
       this.sigmaRow ??= new Float64Array(batchSize(x));
       d = await model.denoise(x, this.sigmaRow.fill(sigma), out);
     }
-    checkModelShape(this.fn, this.step, d, x);
-    if (!this.reporting && this.arena?.deferFiniteCheck(d.data, x.data)) {
-      this.pending = { step: this.step, sigma, d, x };
-    } else checkFiniteModelOutput(this.fn, this.step, sigma, d, x);
-    return d;
+    return this.memory.check(this.step, sigma, d, x, this.reporting);
   }
 
-  /**
-   * Ends a deferred finiteness check (see `denoise`): throws NonFiniteModelOutputError when the
-   * kernel that read the output found NaN or infinity; checks the output itself when no kernel
-   * read it.
-   */
+  /** Ends a deferred finiteness check (RunMemory.settle). */
   settle(): void {
-    const p = this.pending;
-    if (p === null || this.arena === null) return;
-    this.pending = null;
-    const flags = this.arena.settleFiniteCheck();
-    if (flags === null || flags === undefined) checkFiniteModelOutput(this.fn, p.step, p.sigma, p.d, p.x);
-    else if ((flags & 1) !== 0) {
-      throw new NonFiniteModelOutputError(this.fn, p.step, p.sigma, (flags & 2) !== 0 ? "x" : "model");
-    }
+    this.memory.settle();
   }
 
   /** Draw unit normals into `out` from `source`. */

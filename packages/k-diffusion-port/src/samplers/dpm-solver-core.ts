@@ -8,66 +8,84 @@
  * dtype (the recorded runs use float64 throughout; `*-f32` runs use float32 throughout). In
  * float32 every scalar op is rounded to float32 like a 0-d float32 tensor op, and Python
  * floats meeting a tensor (r1, r2, pid.h, eta, s_noise) are rounded to float32 first.
- * Tensor updates go through core's kernels, which round each torch op in float32.
+ * Tensor updates go through fused kernels (../dpm-kernels.ts) that round each torch op of the
+ * original's chain in float32.
  */
-import {
-  axpy,
-  batchSize,
-  type Denoiser,
-  libm,
-  sub,
-  subDiv,
-  type Tensor,
-  zerosLike,
-  torchMath,
-  type TorchMath,
-} from "@edmkit/core";
-import { checkModelOutput } from "./common.js";
+import { axpy, batchSize, type Denoiser, libm, type Tensor, torchMath, type TorchMath } from "@edmkit/core";
+import { epsStep, stageStep } from "../dpm-kernels.js";
+import { RunMemory } from "./common.js";
 
 /**
- * Which eps evaluations of the current step are already known (the original's per-step
- * `eps_cache` dict with keys 'eps', 'eps_r1', 'eps_r2'). Reset at the start of every step.
+ * Buffers of a DPM-Solver run in its SimdArena: the solver's eps, stage input and model output,
+ * and the sampler's (x, next or x_prev, low, high, noise, denoised).
  */
-export interface EpsCache {
-  eps: boolean;
-  epsR1: boolean;
-  epsR2: boolean;
+const DPM_SLOTS = 9;
+
+/** The noise a fast step adds to its result: drawn into `z` by `draw`, times `c`. */
+export interface StepNoise {
+  draw: () => void;
+  z: Tensor;
+  c: number;
 }
 
 /**
  * Port of k-diffusion's `DPMSolver` (sampling.py): a denoiser seen through the noise
  * prediction eps(x, t) = (x - D(x; sigma(t))) / sigma(t) with sigma(t) = exp(-t), and the
- * DPM-Solver-1/2/3 single steps from t to t_next. Owns its work buffers (allocated once per
- * sampling call): eps, eps_r1, eps_r2 hold the cached evaluations of the current step.
+ * DPM-Solver-1/2/3 single steps from t to t_next, as `sample_dpm_fast` and
+ * `sample_dpm_adaptive` use them.
+ *
+ * The original evaluates eps into a tensor and updates with a chain of torch ops; here each
+ * model call is followed by one fused pass (../dpm-kernels.ts) computing that call's eps and
+ * everything the step derives from it next: the result of the chain, bit for bit. The scalar
+ * coefficients are computed as the original computes them (`*Coef` below), before the pass.
+ * eps (of the step's start point) is kept in `eps`; the stage evaluations eps_r1, eps_r2 are
+ * used in the pass that follows their model call and not kept. Buffers come from the run's
+ * `RunMemory` (a SIMD arena for large tensors), the model writes into one of them, and its
+ * output's finiteness check is left to the pass that reads it (settled right after it).
  */
 export class DpmSolverCore {
   readonly m: TorchMath;
   readonly eps: Tensor;
-  readonly epsR1: Tensor;
-  readonly epsR2: Tensor;
-  /** Intermediate states u1, u2 (the model inputs of the inner stages). */
+  /** The stage inputs u1, u2 (the model inputs of the inner stages). */
   private readonly u: Tensor;
-  private readonly diff: Tensor;
   private readonly modelOut: Tensor;
-  private readonly sigmaRow: Float64Array;
+  private readonly memory: RunMemory;
+  /** sigma per row for `model.denoise` (made on the first call that needs it). */
+  private sigmaRow: Float64Array | null = null;
   /** Number of model evaluations so far (the original's eps_callback / progress bar). */
   nfe = 0;
   /** The sampler's current step (attempt, for the adaptive one), for error messages. */
   step = 0;
 
+  /** `reporting`: a callback or observer sees the buffers (the model output is checked at once). */
   constructor(
     private readonly model: Denoiser,
     template: Tensor,
-    private readonly fn = "DPMSolver",
+    fn: string,
+    private readonly reporting: boolean,
   ) {
     this.m = torchMath(template.dtype);
-    this.eps = zerosLike(template);
-    this.epsR1 = zerosLike(template);
-    this.epsR2 = zerosLike(template);
-    this.u = zerosLike(template);
-    this.diff = zerosLike(template);
-    this.modelOut = zerosLike(template);
-    this.sigmaRow = new Float64Array(batchSize(template));
+    this.memory = new RunMemory(fn, template.dtype, template.shape, DPM_SLOTS);
+    this.eps = this.buffer();
+    this.u = this.buffer();
+    this.modelOut = this.buffer();
+  }
+
+  /** A new zero tensor like the sample (in the run's arena while it has room). */
+  buffer(): Tensor {
+    return this.memory.buffer();
+  }
+
+  /** A copy of the caller's x as a run buffer. */
+  copy(x: Tensor): Tensor {
+    const b = this.buffer();
+    b.data.set(x.data);
+    return b;
+  }
+
+  /** The run's result: `x` (a run buffer) as a plain tensor of its own (RunMemory.result). */
+  result(x: Tensor): Tensor {
+    return this.memory.result(x, this.reporting);
   }
 
   /** `DPMSolver.sigma`: exp(-t). */
@@ -81,122 +99,191 @@ export class DpmSolverCore {
   }
 
   /**
-   * `DPMSolver.eps`: out = (x - D(x; sigma(t))) / sigma(t). The model gets sigma(t) per row
-   * (`sigma(t) * x.new_ones([B])`, so in x's dtype).
+   * D(x; sigma(t)) into the model output buffer where the model writes into `out`; sigma(t) per
+   * row (`sigma(t) * x.new_ones([B])`, so in x's dtype) or as one number (`denoiseUniform`).
+   * Checked (the finiteness: see RunMemory.check; `settle` after the pass that reads it).
    */
-  async evalEps(out: Tensor, x: Tensor, t: number): Promise<Tensor> {
+  private async denoise(x: Tensor, t: number): Promise<{ d: Tensor; sigma: number }> {
     const sigma = this.sigma(t),
       model = this.model;
-    const given =
-      model.denoiseUniform !== undefined
-        ? await model.denoiseUniform(x, this.m.r(sigma), this.modelOut)
-        : await model.denoise(x, this.sigmaRow.fill(this.m.r(sigma)), this.modelOut);
-    const d = checkModelOutput(this.fn, this.step, sigma, given, x);
-    this.nfe++;
-    return subDiv(out, x, d, sigma);
-  }
-
-  private async ensureEps(cache: EpsCache, x: Tensor, t: number): Promise<void> {
-    if (!cache.eps) {
-      await this.evalEps(this.eps, x, t);
-      cache.eps = true;
+    let d: Tensor;
+    if (model.denoiseUniform !== undefined) d = await model.denoiseUniform(x, sigma, this.modelOut);
+    else {
+      this.sigmaRow ??= new Float64Array(batchSize(x));
+      d = await model.denoise(x, this.sigmaRow.fill(sigma), this.modelOut);
     }
+    this.nfe++;
+    return { d: this.memory.check(this.step, sigma, d, x, this.reporting), sigma };
   }
 
-  /** u1 = x - sigma(s1) expm1(r1 h) eps, then eps_r1 = eps(u1, s1) (unless cached). */
-  private async ensureEpsR1(cache: EpsCache, x: Tensor, t: number, h: number, r1: number): Promise<void> {
-    if (cache.epsR1) return;
+  /**
+   * `DPMSolver.eps` at (x, t) into `eps`, and in the same pass y_j = x + a_j·eps for each
+   * (y_j, a_j) given (a stage input, a first order result, the callback's denoised).
+   */
+  async evalEps(x: Tensor, t: number, ys: readonly Tensor[], as: readonly number[]): Promise<void> {
+    const { d, sigma } = await this.denoise(x, t);
+    epsStep(this.eps, x, d, sigma, ys, as);
+    this.memory.settle();
+  }
+
+  /**
+   * The model call at stage point s on the stage input `u`, then with e its eps:
+   * out = (x + alpha·eps) + gamma·(e − eps) (+ c·z with `noise`, drawn after the model call),
+   * and, with `out2`, out2 = (x + alpha2·eps) + gamma2·(e − eps) (either may be `u` itself).
+   */
+  private async stage(
+    x: Tensor,
+    s: number,
+    out: Tensor,
+    [alpha, gamma]: readonly [number, number],
+    noise: StepNoise | null = null,
+    out2: Tensor | null = null,
+    [alpha2, gamma2]: readonly [number, number] = [0, 0],
+  ): Promise<void> {
+    const { d, sigma } = await this.denoise(this.u, s);
+    noise?.draw();
+    stageStep(
+      out,
+      alpha,
+      gamma,
+      this.u,
+      d,
+      sigma,
+      x,
+      this.eps,
+      noise?.z ?? null,
+      noise?.c ?? 0,
+      out2,
+      alpha2,
+      gamma2,
+    );
+    this.memory.settle();
+  }
+
+  /**
+   * The first stage of `dpm_solver_2_step` / `_3_step`: s1 = t + r1 h and the coefficient of
+   * u1 = x - sigma(s1) expm1(r1 h) eps (the two scalars multiplied before touching the tensor),
+   * negated for `x + alpha·eps`.
+   */
+  stage1Coef(t: number, h: number, r1: number): { s1: number; alpha: number } {
     const { m } = this;
     const r1h = m.mul(m.r(r1), h);
     const s1 = m.add(t, r1h); // stage point s₁ = t + r₁h
-    // u₁ = x − σ(s₁)·expm1(r₁h)·ε, the two scalars multiplied before touching the tensor
-    axpy(this.u, -m.mul(this.sigma(s1), m.expm1(r1h)), this.eps, x);
-    await this.evalEps(this.epsR1, this.u, s1);
-    cache.epsR1 = true;
+    return { s1, alpha: -m.mul(this.sigma(s1), m.expm1(r1h)) };
+  }
+
+  /** `dpm_solver_1_step`: out = x - sigma(t_next) expm1(h) eps, scalar coefficient first (negated). */
+  order1Coef(tNext: number, h: number): number {
+    const { m } = this;
+    return -m.mul(this.sigma(tNext), m.expm1(h));
   }
 
   /**
-   * `DPMSolver.dpm_solver_1_step` (DDIM-like first order step):
-   * out = x - sigma(t_next) expm1(h) eps, h = t_next - t.
+   * `dpm_solver_2_step`'s update out = x - sigma(t_next) expm1(h) eps
+   * - sigma(t_next) / (2 r1) expm1(h) (eps_r1 - eps): the coefficients sigma(t_next)·expm1(h)
+   * and (sigma(t_next)/(2 r1))·expm1(h), with 2 r1 a Python float, negated.
    */
-  async step1(out: Tensor, x: Tensor, t: number, tNext: number, cache: EpsCache): Promise<Tensor> {
+  order2Coef(tNext: number, h: number, r1: number): [number, number] {
     const { m } = this;
-    const h = m.sub(tNext, t);
-    await this.ensureEps(cache, x, t);
-    // x − σ(t_next)·expm1(h)·ε, scalar coefficient first
-    return axpy(out, -m.mul(this.sigma(tNext), m.expm1(h)), this.eps, x);
-  }
-
-  /**
-   * `DPMSolver.dpm_solver_2_step`: one intermediate stage at s1 = t + r1 h, then
-   * out = x - sigma(t_next) expm1(h) eps - sigma(t_next) / (2 r1) expm1(h) (eps_r1 - eps),
-   * evaluated as the original groups it (scalar coefficients first, then two tensor updates).
-   */
-  async step2(
-    out: Tensor,
-    x: Tensor,
-    t: number,
-    tNext: number,
-    r1: number,
-    cache: EpsCache,
-  ): Promise<Tensor> {
-    const { m } = this;
-    const h = m.sub(tNext, t);
-    await this.ensureEps(cache, x, t);
-    await this.ensureEpsR1(cache, x, t, h, r1);
     const sn = this.sigma(tNext);
     const em = m.expm1(h);
-    // coefficients σ(t_next)·expm1(h) and (σ(t_next)/(2r₁))·expm1(h), with 2r₁ a Python float;
-    // x minus the first times ε, then minus the second times (ε_r₁ − ε)
-    const a = m.mul(sn, em);
-    const c = m.mul(m.div(sn, m.r(2 * r1)), em);
-    sub(this.diff, this.epsR1, this.eps);
-    axpy(out, -a, this.eps, x);
-    return axpy(out, -c, this.diff, out);
+    return [-m.mul(sn, em), -m.mul(m.div(sn, m.r(2 * r1)), em)];
   }
 
   /**
-   * `DPMSolver.dpm_solver_3_step`: stages at s1 = t + r1 h and s2 = t + r2 h,
-   * u2 = x - sigma(s2) expm1(r2 h) eps - sigma(s2) (r2/r1) (expm1(r2 h)/(r2 h) - 1) (eps_r1 - eps),
-   * out = x - sigma(t_next) expm1(h) eps - sigma(t_next)/r2 (expm1(h)/h - 1) (eps_r2 - eps).
-   * (The quotient expm1(h)/h - 1 cancels for tiny h exactly as in the original.)
+   * `dpm_solver_3_step`'s second stage s2 = t + r2 h and
+   * u2 = x - sigma(s2) expm1(r2 h) eps - sigma(s2) (r2/r1) (expm1(r2 h)/(r2 h) - 1) (eps_r1 - eps):
+   * r2/r1 a Python float, the scalar product left to right; coefficients negated.
    */
-  async step3(
+  stage2Coef(t: number, h: number, r1: number, r2: number): { s2: number; coef: [number, number] } {
+    const { m } = this;
+    const r2h = m.mul(m.r(r2), h);
+    const s2 = m.add(t, r2h); // stage point s₂ = t + r₂h
+    const e2 = m.expm1(r2h);
+    const sig2 = this.sigma(s2);
+    const a2 = m.mul(sig2, e2);
+    const c2 = m.mul3(sig2, m.r(r2 / r1), m.sub(m.div(e2, r2h), 1));
+    return { s2, coef: [-a2, -c2] };
+  }
+
+  /**
+   * `dpm_solver_3_step`'s update out = x - sigma(t_next) expm1(h) eps
+   * - sigma(t_next)/r2 (expm1(h)/h - 1) (eps_r2 - eps), coefficients negated. (The quotient
+   * expm1(h)/h - 1 cancels for tiny h exactly as in the original.)
+   */
+  order3Coef(tNext: number, h: number, r2: number): [number, number] {
+    const { m } = this;
+    const sn = this.sigma(tNext);
+    const em = m.expm1(h);
+    return [-m.mul(sn, em), -m.mul(m.div(sn, m.r(r2)), m.sub(m.div(em, h), 1))];
+  }
+
+  /**
+   * One step of `dpm_solver_fast` from t to t_next, of order 1, 2 (r1 = 1/2) or 3 (r1 = 1/3,
+   * r2 = 2/3): out = the step's result (+ the noise, when given: drawn after the step's model
+   * calls). With `denoised`, x - sigma(t) eps goes there with eps, and `afterEps` is called
+   * then (the original's callback, before the step's other model calls).
+   */
+  async fastStep(
+    order: number,
     out: Tensor,
     x: Tensor,
     t: number,
     tNext: number,
-    r1: number,
-    r2: number,
-    cache: EpsCache,
-  ): Promise<Tensor> {
-    const { m } = this;
-    const h = m.sub(tNext, t);
-    await this.ensureEps(cache, x, t);
-    await this.ensureEpsR1(cache, x, t, h, r1);
-    if (!cache.epsR2) {
-      const r2h = m.mul(m.r(r2), h);
-      const s2 = m.add(t, r2h); // stage point s₂ = t + r₂h
-      const e2 = m.expm1(r2h);
-      const sig2 = this.sigma(s2);
-      // u₂: x minus σ(s₂)·expm1(r₂h) times ε, minus σ(s₂)·(r₂/r₁)·(expm1(r₂h)/(r₂h) − 1) times
-      // (ε_r₁ − ε); r₂/r₁ is a Python float, the scalar product runs left to right
-      const a2 = m.mul(sig2, e2);
-      const c2 = m.mul3(sig2, m.r(r2 / r1), m.sub(m.div(e2, r2h), 1));
-      sub(this.diff, this.epsR1, this.eps);
-      axpy(this.u, -a2, this.eps, x);
-      axpy(this.u, -c2, this.diff, this.u);
-      await this.evalEps(this.epsR2, this.u, s2);
-      cache.epsR2 = true;
+    noise: StepNoise | null,
+    denoised: Tensor | null = null,
+    afterEps?: () => void,
+  ): Promise<void> {
+    const h = this.m.sub(tNext, t);
+    const den = denoised === null ? [] : [denoised],
+      denA = denoised === null ? [] : [-this.sigma(t)];
+    if (order === 1) {
+      await this.evalEps(x, t, [out, ...den], [this.order1Coef(tNext, h), ...denA]);
+      afterEps?.();
+      // the noise after the step: out + c·z (core's axpy)
+      if (noise !== null) {
+        noise.draw();
+        axpy(out, noise.c, noise.z, out);
+      }
+      return;
     }
-    const sn = this.sigma(tNext);
-    const em = m.expm1(h);
-    // x minus σ(t_next)·expm1(h) times ε, minus (σ(t_next)/r₂)·(expm1(h)/h − 1) times (ε_r₂ − ε)
-    const a = m.mul(sn, em);
-    const c = m.mul(m.div(sn, m.r(r2)), m.sub(m.div(em, h), 1));
-    sub(this.diff, this.epsR2, this.eps);
-    axpy(out, -a, this.eps, x);
-    return axpy(out, -c, this.diff, out);
+    const r1 = order === 2 ? 1 / 2 : 1 / 3;
+    const { s1, alpha } = this.stage1Coef(t, h, r1);
+    await this.evalEps(x, t, [this.u, ...den], [alpha, ...denA]);
+    afterEps?.();
+    if (order === 2) return this.stage(x, s1, out, this.order2Coef(tNext, h, r1), noise);
+    const { s2, coef } = this.stage2Coef(t, h, r1, 2 / 3);
+    await this.stage(x, s1, this.u, coef);
+    await this.stage(x, s2, out, this.order3Coef(tNext, h, 2 / 3), noise);
+  }
+
+  /**
+   * One attempt of `dpm_solver_adaptive` from s to t: order 3, low = DPM-Solver-2 (r1 = 1/3)
+   * and high = DPM-Solver-3 (r1 = 1/3, r2 = 2/3), sharing eps and eps_r1; order 2, low =
+   * DPM-Solver-1 and high = DPM-Solver-2 (r1 = 1/2). With `denoised`, x - sigma(s) eps.
+   */
+  async adaptiveStep(
+    order: 2 | 3,
+    low: Tensor,
+    high: Tensor,
+    x: Tensor,
+    s: number,
+    t: number,
+    denoised: Tensor | null,
+  ): Promise<void> {
+    const h = this.m.sub(t, s);
+    const den = denoised === null ? [] : [denoised],
+      denA = denoised === null ? [] : [-this.sigma(s)];
+    if (order === 2) {
+      const { s1, alpha } = this.stage1Coef(s, h, 1 / 2);
+      await this.evalEps(x, s, [low, this.u, ...den], [this.order1Coef(t, h), alpha, ...denA]);
+      return this.stage(x, s1, high, this.order2Coef(t, h, 1 / 2));
+    }
+    const { s1, alpha } = this.stage1Coef(s, h, 1 / 3);
+    await this.evalEps(x, s, [this.u, ...den], [alpha, ...denA]);
+    const { s2, coef } = this.stage2Coef(s, h, 1 / 3, 2 / 3);
+    await this.stage(x, s1, low, this.order2Coef(t, h, 1 / 3), null, this.u, coef);
+    await this.stage(x, s2, high, this.order3Coef(t, h, 2 / 3));
   }
 }
 

@@ -6,18 +6,16 @@
 import {
   allFinite,
   axpy,
-  clone,
   type Denoiser,
   type DType,
   type NoiseSource,
   type SamplerObserver,
   type Tensor,
   torchLinspace,
-  type TorchMath,
   torchMath,
-  zerosLike,
 } from "@edmkit/core";
-import { DpmSolverCore, type EpsCache, PidStepSizeController } from "./dpm-solver-core.js";
+import { errorNorm } from "../dpm-kernels.js";
+import { DpmSolverCore, PidStepSizeController, type StepNoise } from "./dpm-solver-core.js";
 import { KDiffusionArgumentError } from "../validate.js";
 import { ancestralStep } from "../utils.js";
 
@@ -198,18 +196,16 @@ export async function sampleDpmFast(
   // t_end is the 0-d tensor, not ts[-1] (torch.linspace's vectorized fill can miss the end by an ulp)
   const { ts, orders, tEnd } = dpmFastSchedule(sigmaMin, sigmaMax, n, x.dtype);
 
-  const solver = new DpmSolverCore(model, x, fn);
-  const { m } = solver;
-  let cur = clone(x);
-  let next = zerosLike(x);
-  const denoised = zerosLike(x);
-  const noise = zerosLike(x);
-  const cache: EpsCache = { eps: false, epsR1: false, epsR2: false };
   const reporting = observer?.onStep !== undefined || callback !== undefined;
+  const solver = new DpmSolverCore(model, x, fn, reporting);
+  const { m } = solver;
+  let cur = solver.copy(x);
+  let next = solver.buffer();
+  const denoised = reporting ? solver.buffer() : null;
+  const noise: StepNoise | null = noiseSampler ? { draw: () => {}, z: solver.buffer(), c: 0 } : null;
 
   for (let i = 0; i < orders.length; i++) {
     solver.step = i;
-    cache.eps = cache.epsR1 = cache.epsR2 = false;
     const t = ts[i],
       tNext = ts[i + 1];
     let tNext_ = tNext,
@@ -222,30 +218,29 @@ export async function sampleDpmFast(
       // noise std √(σ(t_next)² − σ(t′)²), t′ the landing point, with torch pow ops
       su = m.pow(m.sub(m.pow(solver.sigma(tNext), 2), m.pow(solver.sigma(tNext_), 2)), 0.5);
     }
-
-    await solver.evalEps(solver.eps, cur, t);
-    cache.eps = true;
-    if (reporting) {
-      axpy(denoised, -solver.sigma(t), solver.eps, cur);
-      const s = solver.sigma(t);
-      report(observer, callback, i, { sigma: s, sigma_hat: s, x: cur, i, t, t_up: t, denoised });
+    // after the step: noise·(σ_up·s_noise) added, drawn for σ(t) → σ(t_next) after the step's
+    // model calls; with η = 0 σ_up is a plain Python zero
+    if (noise !== null && noiseSampler) {
+      const z = noise.z,
+        request = { step: i, sigma: solver.sigma(t), sigmaNext: solver.sigma(tNext) };
+      noise.draw = () => noiseSampler.randn(z, request);
+      noise.c = eta ? m.mul(su, m.r(sNoise)) : su * sNoise;
     }
-
-    if (orders[i] === 1) await solver.step1(next, cur, t, tNext_, cache);
-    else if (orders[i] === 2) await solver.step2(next, cur, t, tNext_, 1 / 2, cache);
-    else await solver.step3(next, cur, t, tNext_, 1 / 3, 2 / 3, cache);
+    const state = cur;
+    // the callback sees x and x − σ(t)·eps after eps, before the step's other model calls
+    const afterEps =
+      denoised === null
+        ? undefined
+        : () => {
+            const s = solver.sigma(t);
+            report(observer, callback, i, { sigma: s, sigma_hat: s, x: state, i, t, t_up: t, denoised });
+          };
+    await solver.fastStep(orders[i], next, cur, t, tNext_, noise, denoised, afterEps);
     const done = next;
     next = cur;
     cur = done;
-
-    // add noise·(σ_up·s_noise), drawn for σ(t) → σ(t_next); with η = 0 σ_up is a plain Python zero
-    if (noiseSampler) {
-      noiseSampler.randn(noise, { step: i, sigma: solver.sigma(t), sigmaNext: solver.sigma(tNext) });
-      const c = eta ? m.mul(su, m.r(sNoise)) : su * sNoise;
-      axpy(cur, c, noise, cur);
-    }
   }
-  return cur;
+  return solver.result(cur);
 }
 
 /**
@@ -316,7 +311,8 @@ export async function sampleDpmAdaptive(
   const { noiseSampler, observer, callback } = options;
   if (eta && !noiseSampler) fail(fn, `noiseSampler is required when eta != 0 (got eta=${eta})`);
 
-  const solver = new DpmSolverCore(model, x, fn);
+  const reporting = observer?.onStep !== undefined || callback !== undefined;
+  const solver = new DpmSolverCore(model, x, fn, reporting);
   const { m } = solver;
   const tStart = solver.t(m.r(sigmaMax));
   const tEnd = solver.t(m.r(sigmaMin));
@@ -327,14 +323,13 @@ export async function sampleDpmAdaptive(
   const pid = new PidStepSizeController(hInit, pcoeff, icoeff, dcoeff, eta ? 1.5 : order, acceptSafety);
   const info: DpmAdaptiveInfo = { steps: 0, nfe: 0, n_accept: 0, n_reject: 0 };
 
-  let cur = clone(x);
-  let prev = clone(x); // x_prev starts as x itself
-  let low = zerosLike(x);
-  let high = zerosLike(x);
-  const denoised = zerosLike(x);
-  const noise = zerosLike(x);
-  const cache: EpsCache = { eps: false, epsR1: false, epsR2: false };
-  const reporting = observer?.onStep !== undefined || callback !== undefined;
+  let cur = solver.copy(x);
+  let prev = solver.copy(x); // x_prev starts as x itself
+  let low = solver.buffer();
+  let high = solver.buffer();
+  const noise = noiseSampler ? solver.buffer() : null;
+  // x − σ(s)·eps, only seen by the callback and observer
+  const denoised = reporting ? solver.buffer() : null;
   const sqrtNumel = Math.sqrt(x.data.length);
   const stopAt = forward ? m.sub(tEnd, 1e-5) : m.add(tEnd, 1e-5);
 
@@ -347,7 +342,6 @@ export async function sampleDpmAdaptive(
         `step size became ${pid.h} after ${info.steps} attempts (last error ${lastError}); is the model output finite?`,
       );
     }
-    cache.eps = cache.epsR1 = cache.epsR2 = false;
     solver.step = info.steps;
     const sh = m.add(s, m.r(pid.h));
     const t = forward ? (sh < tEnd ? sh : tEnd) : sh > tEnd ? sh : tEnd;
@@ -362,19 +356,10 @@ export async function sampleDpmAdaptive(
       su = m.pow(m.sub(m.pow(solver.sigma(t), 2), m.pow(solver.sigma(t_), 2)), 0.5);
     }
 
-    await solver.evalEps(solver.eps, cur, s);
-    cache.eps = true;
-    axpy(denoised, -solver.sigma(s), solver.eps, cur);
-
-    if (order === 2) {
-      await solver.step1(low, cur, s, t_, cache);
-      await solver.step2(high, cur, s, t_, 1 / 2, cache);
-    } else {
-      await solver.step2(low, cur, s, t_, 1 / 3, cache);
-      await solver.step3(high, cur, s, t_, 1 / 3, 2 / 3, cache);
-    }
+    // the low and high order solutions (order 3: DPM-Solver-2 and -3; order 2: -1 and -2)
+    await solver.adaptiveStep(order, low, high, cur, s, t_, denoised);
     // error: the 2-norm of the scaled difference of the two solutions, divided by √(element count)
-    const error = m.div(errorNorm(low.data, high.data, prev.data, atol, rtol, m), m.r(sqrtNumel));
+    const error = m.div(errorNorm(low, high, prev, atol, rtol), m.r(sqrtNumel));
     lastError = error;
     const accept = pid.proposeStep(error);
     if (accept) {
@@ -385,7 +370,7 @@ export async function sampleDpmAdaptive(
       const oldCur = cur;
       cur = high;
       high = oldCur;
-      if (noiseSampler) {
+      if (noiseSampler && noise) {
         noiseSampler.randn(noise, { step: info.steps, sigma: solver.sigma(s), sigmaNext: solver.sigma(t) });
         const c = eta ? m.mul(su, m.r(sNoise)) : su * sNoise;
         axpy(cur, c, noise, cur);
@@ -398,7 +383,7 @@ export async function sampleDpmAdaptive(
     info.nfe += order;
     info.steps++;
 
-    if (reporting) {
+    if (denoised !== null) {
       const sig = solver.sigma(s);
       report(observer, callback, info.steps - 1, {
         sigma: sig,
@@ -417,29 +402,6 @@ export async function sampleDpmAdaptive(
       });
     }
   }
-  return options.returnInfo ? { x: cur, info: { ...info } } : cur;
-}
-
-/**
- * The 2-norm of (x_low − x_high)/δ with δ = max(atol, rtol·max(|x_low|, |x_prev|)) taken
- * elementwise, each elementwise op in the tensors' dtype.
- */
-function errorNorm(
-  low: ArrayLike<number>,
-  high: ArrayLike<number>,
-  prev: ArrayLike<number>,
-  atol: number,
-  rtol: number,
-  m: TorchMath,
-): number {
-  let sum = 0;
-  for (let k = 0; k < low.length; k++) {
-    const a = Math.abs(low[k]),
-      b = Math.abs(prev[k]);
-    const rm = m.mul(rtol, a > b ? a : b);
-    const delta = atol > rm ? atol : rm;
-    const q = m.div(m.sub(low[k], high[k]), delta);
-    sum += q * q;
-  }
-  return m.sqrt(sum);
+  const result = solver.result(cur);
+  return options.returnInfo ? { x: result, info: { ...info } } : result;
 }
