@@ -153,10 +153,16 @@ interface FiniteWatch {
   x: Data;
   /** null until a kernel read d; then bit 0: d held NaN or ±∞, bit 1: x did. */
   flags: number | null;
+  /** The kernel that read d neither read nor wrote x: x is checked at settling, if d failed. */
+  xLater: boolean;
 }
 
 /** The pending watch of each arena memory (at most one). */
 const watches = new WeakMap<ArrayBuffer, FiniteWatch>();
+
+/** Whether two views of one buffer share bytes. */
+const overlaps = (a: Data, b: Data): boolean =>
+  a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 
 /** Elements of the whole kernel iterations of an n-element call (the checked ones). */
 const checkedPart = (n: number, wide: boolean): number => n & (wide ? ~7 : ~15);
@@ -268,7 +274,7 @@ export class SimdArena {
     const buf = this.mem.buffer;
     if (this.used < 0 || watches.has(buf) || d.buffer !== buf || x.buffer !== buf) return false;
     if (d.length !== x.length || d.length < SIMD_MIN || d.constructor !== x.constructor) return false;
-    watches.set(buf, { d, x, flags: null });
+    watches.set(buf, { d, x, flags: null, xLater: false });
     return true;
   }
 
@@ -282,6 +288,8 @@ export class SimdArena {
       w = watches.get(buf);
     if (w === undefined) return undefined;
     watches.delete(buf);
+    // x as the model saw it (no kernel wrote it since), looked at only to word the error
+    if (w.flags !== null && (w.flags & 1) !== 0 && w.xLater && simdAllFinite(w.x) === false) w.flags |= 2;
     return w.flags;
   }
 
@@ -529,9 +537,15 @@ export class SimdKernel {
     }
     if (!v.ready()) return null;
     const wide = ops[0] instanceof Float64Array;
-    // before the call: the elements it does not check, and x where it is not an input
+    // before the call: the elements it does not check; x, where it is not an input, now if the
+    // call writes it, else only if d turns out non-finite (at settling: no pass for nothing)
     let flags = tailFlags(w.d, w.x, checkedPart(w.d.length, wide));
-    if (xi < 0 && simdAllFinite(w.x) === false) flags |= 2;
+    if (xi < 0) {
+      let written = false;
+      for (let j = 0; j < nOut; j++) if (ops[j].buffer === w.x.buffer && overlaps(ops[j], w.x)) written = true;
+      if (!written) w.xLater = true;
+      else if (simdAllFinite(w.x) === false) flags |= 2;
+    }
     for (let j = 0; j < nOut + nIn; j++) {
       v.ops[j] = ops[j];
       ops[j] = NONE;

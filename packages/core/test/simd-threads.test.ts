@@ -119,6 +119,31 @@ describe.each(["float32", "float64"] as const)("%s", (dtype) => {
     },
   );
 
+  test("x not read by the kernel: looked at only when d failed, as the model saw it", async () => {
+    const SCALE = new SimdKernel({ inputs: 1, params: 1, outputs: [simdMul(simdIn(0), simdPar(0))] });
+    for (const [dBad, xBad, want] of [
+      [false, false, 0],
+      [false, true, 0],
+      [true, false, 1],
+      [true, true, 3],
+    ] as const) {
+      await useSimdThreads(1);
+      const a = SimdArena.create(dtype, n, 3, true);
+      const x = a?.alloc(),
+        d = a?.alloc(),
+        o = a?.alloc();
+      if (!a || !x || !d || !o) throw new Error("no arena");
+      d.fill(1);
+      if (dBad) d[77] = Number.NaN;
+      if (xBad) x[100] = Number.POSITIVE_INFINITY;
+      expect(a.deferFiniteCheck(d, x)).toBe(true);
+      SCALE.ops[0] = o;
+      SCALE.ops[1] = d;
+      SCALE.run(0.5);
+      expect({ dBad, xBad, flags: a.settleFiniteCheck() }).toEqual({ dBad, xBad, flags: want });
+    }
+  });
+
   test("a deferred check no kernel made settles to null", async () => {
     const { a, x, d } = await arena(1);
     expect(a.deferFiniteCheck(d, x)).toBe(true);
