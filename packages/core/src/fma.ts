@@ -14,8 +14,8 @@
  *   float32 SIMD `log` (diffusers' `numpyLogF32`), which are written with FMA.
  *
  * JavaScript has no FMA. {@link fma32} is exact and fast for float32 operands (it runs in the
- * randn hot loop); {@link fma64} is exact for all doubles but slow (BigInt arithmetic, a few
- * microseconds a call), which is fine for schedule-sized arrays.
+ * randn hot loop); {@link fma64} is exact for all doubles: a few double operations for operands
+ * well inside the normal range, exact BigInt arithmetic (microseconds) otherwise.
  */
 
 import { decomposeDouble } from "./float-bits.js";
@@ -75,15 +75,85 @@ function inexactMidpoint(a: number, b: number, c: number): number {
   return err !== 0 && err > 0 === m > r ? m : r;
 }
 
+/** Veltkamp's splitter for doubles: 2^27 + 1. */
+const SPLIT = 134217729;
+const BIG = 2 ** 900,
+  SMALL = 2 ** -900;
+/** One double and its two 32-bit words, for the last-bit work of `addRoundOdd`. */
+const F64 = new Float64Array(1),
+  U32 = new Uint32Array(F64.buffer);
+/** Index of the low word (the platform's byte order). */
+const LO = (() => {
+  F64[0] = 1; // 0x3ff00000_00000000: the low word is the zero one
+  return U32[0] === 0 ? 0 : 1;
+})();
+
 /**
  * `fma(a, b, c)` on doubles, rounded once to double (round to nearest, ties to even;
  * subnormal results, signed zeros, infinities and NaN as IEEE 754 specifies).
  *
- * The exact value `a·b + c` is formed as a BigInt times a power of two and rounded once.
- * Slow (microseconds): meant for per-call setup such as schedules, never for per-element
- * work in a sampler loop.
+ * Where a, b, c, a·b are well inside the normal range (magnitudes between 2^-900 and 2^900,
+ * c nonzero): Boldo and Melquiond's emulation with rounding to odd ("Emulation of FMA and
+ * correctly rounded sums: proved algorithms using rounding to odd", IEEE TC 2008). The product
+ * is split exactly, a·b = uh + ul (Dekker's product with Veltkamp's splitting), then
+ * c + uh = th + tl exactly (Knuth's TwoSum), and the result is th + RO(tl + ul), the inner sum
+ * rounded to odd and the outer to nearest: the correctly rounded a·b + c (no intermediate can
+ * overflow or underflow there); a zero c gives the rounded product. Elsewhere: the exact value
+ * as a BigInt times a power of two, rounded once (`fma64Exact`). Checked against `fma64Exact` on random and
+ * constructed near-tie operands (test/fma.test.ts).
  */
 export function fma64(a: number, b: number, c: number): number {
+  const p = a * b;
+  const ap = Math.abs(p),
+    ac = Math.abs(c);
+  // a zero factor: the product is exactly the signed zero p (c decides, as IEEE's fma)
+  if (
+    (a === 0 && Math.abs(b) < Number.POSITIVE_INFINITY) ||
+    (b === 0 && Math.abs(a) < Number.POSITIVE_INFINITY)
+  ) {
+    return c + p;
+  }
+  if (!(ap < BIG && ap > SMALL && ac < BIG && Math.abs(a) < BIG && Math.abs(b) < BIG))
+    return fma64Exact(a, b, c);
+  // a zero c adds nothing to a rounded product that is neither zero nor subnormal
+  if (c === 0) return p + c;
+  if (ac < SMALL) return fma64Exact(a, b, c);
+  // a·b = p + ul exactly
+  let t = SPLIT * a;
+  const ah = t - (t - a),
+    al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b),
+    bl = b - bh;
+  const ul = ah * bh - p + ah * bl + al * bh + al * bl;
+  // c + p = th + tl exactly
+  const th = c + p,
+    bb = th - c,
+    tl = c - (th - bb) + (p - bb);
+  return th + addRoundOdd(tl, ul);
+}
+
+/** x + y rounded to odd: the exact sum if representable, else its neighbour with an odd last bit. */
+function addRoundOdd(x: number, y: number): number {
+  const s = x + y,
+    bb = s - x,
+    e = x - (s - bb) + (y - bb);
+  if (e === 0) return s;
+  F64[0] = s;
+  if ((U32[LO] & 1) === 1) return s;
+  // s even and inexact: one ulp toward the exact value (s ≠ 0: a rounded sum is 0 only exactly)
+  if (e > 0 === s > 0) {
+    U32[LO] = (U32[LO] + 1) >>> 0;
+    if (U32[LO] === 0) U32[1 - LO] += 1;
+  } else {
+    if (U32[LO] === 0) U32[1 - LO] -= 1;
+    U32[LO] = (U32[LO] - 1) >>> 0;
+  }
+  return F64[0];
+}
+
+/** `fma64` by exact BigInt arithmetic: the exact a·b + c rounded once (slow, microseconds). */
+export function fma64Exact(a: number, b: number, c: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a * b + c;
   // The exact product of finite numbers is finite: an infinite (or NaN) c decides.
   if (!Number.isFinite(c)) return c;

@@ -4,6 +4,7 @@
  * neighbours, on random operands and on constructed cases where rounding twice goes wrong.
  */
 import { describe, expect, test } from "vitest";
+import { fma64Exact } from "../src/fma.js";
 import { fma32, fma64 } from "../src/index.js";
 
 const f = Math.fround;
@@ -233,6 +234,53 @@ describe("fma64", () => {
         [bh, bl] = split(b);
       expect(fma64(a, b, -p)).toBe(ah * bh - p + ah * bl + al * bh + al * bl);
     }
+  });
+
+  test("the fast path (rounding to odd) equals the exact BigInt path, near ties and cancellations included", () => {
+    const cases: [number, number, number][] = [];
+    const int = (bits: number) => Math.floor(rnd() * 2 ** bits) + 1;
+    for (let k = 0; k < 60_000; k++) {
+      // few-bit operands: exact sums landing on or next to midpoints are frequent
+      const a = int(27) * 2 ** Math.floor(rnd() * 60 - 30) * (rnd() < 0.5 ? -1 : 1),
+        b = int(27) * 2 ** Math.floor(rnd() * 60 - 30);
+      const c1 = int(30) * 2 ** Math.floor(rnd() * 80 - 40) * (rnd() < 0.5 ? -1 : 1);
+      cases.push([a, b, c1]);
+      // c cancelling the product's high part, leaving the low part and a few bits
+      const p = a * b;
+      cases.push([a, b, -p + (rnd() - 0.5) * Math.abs(p) * 2 ** -(40 + rnd() * 30)]);
+      // moderate random doubles
+      const x = (rnd() - 0.5) * 2 ** (rnd() * 400 - 200),
+        y = (rnd() - 0.5) * 2 ** (rnd() * 400 - 200);
+      cases.push([x, y, (rnd() - 0.5) * 2 ** (rnd() * 400 - 200)]);
+      cases.push([x, y, -x * y * (1 + (rnd() - 0.5) * 2 ** -(rnd() * 60))]);
+    }
+    // zero factors, zero and tiny c, underflowing and overflowing products
+    for (const [a, b, c] of [
+      [0, 3, -0],
+      [-0, 3, 0],
+      [0, -3, -0],
+      [0, 1e300, 1e-310],
+      [1e-200, 1e-200, 0],
+      [1e-200, -1e-200, -0],
+      [1e200, 1e200, 1],
+      [3, 5, 1e-320],
+      [0, 2, Number.NaN],
+      [0, 2, Number.NEGATIVE_INFINITY],
+    ] as const)
+      cases.push([a, b, c]);
+    let fast = 0,
+      differing = 0;
+    for (const [a, b, c] of cases) {
+      const ap = Math.abs(a * b);
+      if (ap > 2 ** -900 && ap < 2 ** 900 && Math.abs(c) > 2 ** -900 && Math.abs(c) < 2 ** 900) fast++;
+      if (!Object.is(fma64(a, b, c), fma64Exact(a, b, c))) {
+        differing++;
+        if (differing < 5)
+          expect({ a, b, c, got: fma64(a, b, c) }).toEqual({ a, b, c, got: fma64Exact(a, b, c) });
+      }
+    }
+    expect(fast).toBeGreaterThan(cases.length * 0.9); // the fast path was exercised
+    expect(differing).toBe(0);
   });
 
   test("is correctly rounded on random doubles, moderate and extreme, and near subnormal results (BigInt reference)", () => {
