@@ -542,7 +542,8 @@ export class SimdKernel {
     let flags = tailFlags(w.d, w.x, checkedPart(w.d.length, wide));
     if (xi < 0) {
       let written = false;
-      for (let j = 0; j < nOut; j++) if (ops[j].buffer === w.x.buffer && overlaps(ops[j], w.x)) written = true;
+      for (let j = 0; j < nOut; j++)
+        if (ops[j].buffer === w.x.buffer && overlaps(ops[j], w.x)) written = true;
       if (!written) w.xLater = true;
       else if (simdAllFinite(w.x) === false) flags |= 2;
     }
