@@ -14,6 +14,7 @@ import { build, type Plugin } from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bits, compute } from "./browser/compute.js";
+import type { ThreadsResult } from "./browser/threads.js";
 import { launchChromium } from "./chromium.js";
 
 const testDir = dirname(fileURLToPath(import.meta.url));
@@ -107,6 +108,60 @@ describe("core and the ports in a browser", () => {
           expect(words.length, name).toBe(64); // 16 samples x 2 coordinates x 2 words
           expect(inBrowser[name], name).toEqual(words);
         }
+      }
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("SIMD threads in a cross-origin-isolated page: two threads = one, bit for bit", async () => {
+    const worker = await bundle(
+      [
+        'import { serveSimdWorker } from "@edmkit/core";',
+        "serveSimdWorker((h) => {",
+        "  (self as unknown as { onmessage: (e: MessageEvent) => void }).onmessage = (e) => h(e.data);",
+        "});",
+      ].join("\n"),
+    );
+    const main = await bundle(
+      'import { threadsCheck } from "./threads.ts";\n(globalThis as { edmkitThreads?: unknown }).edmkitThreads = threadsCheck;',
+    );
+    expect(worker.nodeImports).toEqual([]);
+    expect(main.nodeImports).toEqual([]);
+    const page = await browser!.newPage();
+    try {
+      // a page served with COOP/COEP (cross-origin isolated: SharedArrayBuffer and shared wasm
+      // memory), from localhost (a secure context), by the test itself
+      await page.route("http://localhost:8765/**", (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: "text/html",
+          headers: {
+            "Cross-Origin-Opener-Policy": "same-origin",
+            "Cross-Origin-Embedder-Policy": "require-corp",
+          },
+          body: "<!doctype html><title>edmkit threads</title>",
+        }),
+      );
+      await page.goto("http://localhost:8765/");
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.addScriptTag({ content: main.code, type: "module" });
+      await page.waitForFunction(() => "edmkitThreads" in globalThis);
+      const r = await page.evaluate(
+        (src) =>
+          (globalThis as unknown as { edmkitThreads: (s: string) => Promise<ThreadsResult> }).edmkitThreads(
+            src,
+          ),
+        worker.code,
+      );
+      expect(errors).toEqual([]);
+      expect(r.isolated).toBe(true);
+      expect(r.threads).toBe(2);
+      expect(r.poolCalls).toBeGreaterThan(0);
+      for (const [name, [one, two]] of Object.entries(r.runs)) {
+        expect(one.length, name).toBe(r.elements * 2);
+        expect(two, name).toEqual(one);
       }
     } finally {
       await page.close();
