@@ -68,6 +68,37 @@ export function partStart(n: number, parts: number, p: number): number {
 /** A wasm function of a kernel or reduction: (n, addresses..., scalars...) -> result. */
 export type PartFn = (...args: number[]) => number | undefined;
 
+/**
+ * `fn(a[0], ..., a[18])` (n, at most 8 addresses, at most 10 scalars: a wasm function ignores
+ * the arguments past its own), its result or 0. A fixed argument list, so the call allocates
+ * nothing.
+ */
+export function callPart(fn: PartFn, a: readonly number[]): number {
+  return (
+    fn(
+      a[0],
+      a[1],
+      a[2],
+      a[3],
+      a[4],
+      a[5],
+      a[6],
+      a[7],
+      a[8],
+      a[9],
+      a[10],
+      a[11],
+      a[12],
+      a[13],
+      a[14],
+      a[15],
+      a[16],
+      a[17],
+      a[18],
+    ) ?? 0
+  );
+}
+
 /** How long the caller waits for a worker before it gives up on the pool (ms). */
 const STALL_MS = 10_000;
 
@@ -156,28 +187,7 @@ export class SimdThreads {
       end = partStart(n, parts, 1);
     a[0] = end;
     for (let j = 1; j <= nAddr + nPar; j++) a[j] = args[j];
-    let result =
-      fn(
-        a[0],
-        a[1],
-        a[2],
-        a[3],
-        a[4],
-        a[5],
-        a[6],
-        a[7],
-        a[8],
-        a[9],
-        a[10],
-        a[11],
-        a[12],
-        a[13],
-        a[14],
-        a[15],
-        a[16],
-        a[17],
-        a[18],
-      ) ?? 0;
+    let result = callPart(fn, a);
     if (!this.await(seq, CTRL.WORKER)) {
       throw new Error(
         `SIMD worker threads stopped answering (no reply in ${STALL_MS / 1000} s); the pool is stopped`,

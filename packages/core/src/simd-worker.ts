@@ -8,7 +8,15 @@
  * its event loop, where the next message (a function to instantiate) arrives, after which it
  * waits for jobs again.
  */
-import { CTRL, OP_EXIT, OP_YIELD, partStart, type PartFn, type SimdWorkerMessage } from "./simd-threads.js";
+import {
+  CTRL,
+  callPart,
+  OP_EXIT,
+  OP_YIELD,
+  type PartFn,
+  partStart,
+  type SimdWorkerMessage,
+} from "./simd-threads.js";
 
 interface WasmLike {
   Instance: new (mod: object, imports: object) => { exports: Record<string, unknown> };
@@ -52,29 +60,7 @@ export function serveSimdWorker(listen: (handler: (message: SimdWorkerMessage) =
       for (let j = 0; j < 10; j++) args[1 + nAddr + j] = p[CTRL.PAR64 + j];
       let r = 0;
       if (end > start) {
-        const fn = fns[c[CTRL.FN]][wide];
-        r =
-          fn(
-            args[0],
-            args[1],
-            args[2],
-            args[3],
-            args[4],
-            args[5],
-            args[6],
-            args[7],
-            args[8],
-            args[9],
-            args[10],
-            args[11],
-            args[12],
-            args[13],
-            args[14],
-            args[15],
-            args[16],
-            args[17],
-            args[18],
-          ) ?? 0;
+        r = callPart(fns[c[CTRL.FN]][wide], args);
       }
       c[done + 1] = r;
       Atomics.store(c, done, last);

@@ -29,7 +29,7 @@
 /** Elements from which an in-place call on shared memory is cut over the threads. */
 export const THREAD_MIN = 65536;
 import { type Expr, finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
-import { type PartFn, simdThreads } from "./simd-threads.js";
+import { callPart, type PartFn, simdThreads } from "./simd-threads.js";
 
 /** Elements below which the JS loops are used. */
 export const SIMD_MIN = 4096;
@@ -458,29 +458,9 @@ export class SimdKernel {
           return flags;
         }
       }
-      const flags = fn(
-        a[0],
-        a[1],
-        a[2],
-        a[3],
-        a[4],
-        a[5],
-        a[6],
-        a[7],
-        a[8],
-        a[9],
-        a[10],
-        a[11],
-        a[12],
-        a[13],
-        a[14],
-        a[15],
-        a[16],
-        a[17],
-        a[18],
-      );
+      const flags = callPart(fn, a);
       for (let j = 0; j < nOps; j++) ops[j] = NONE;
-      return flags ?? 0;
+      return flags;
     }
     for (let j = 0; j < nOps; j++) ch[j] = chunks(ops[j], wide);
     const count = ch[0].length;
