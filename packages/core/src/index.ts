@@ -182,6 +182,8 @@ export {
   inp as simdIn,
   type KernelSpec as SimdSpec,
   r32 as simdRound32,
+  abs as simdAbs,
+  pmax as simdPmax,
   mul as simdMul,
   par as simdPar,
   sub as simdSub,

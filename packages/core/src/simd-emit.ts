@@ -23,8 +23,9 @@ export type Expr =
   | { readonly k: "in"; readonly i: number }
   | { readonly k: "par"; readonly i: number }
   | { readonly k: "const"; readonly v: number }
-  | { readonly k: "add" | "sub" | "mul" | "div"; readonly a: Expr; readonly b: Expr }
-  | { readonly k: "r32"; readonly a: Expr };
+  | { readonly k: "add" | "sub" | "mul" | "div" | "pmax"; readonly a: Expr; readonly b: Expr }
+  | { readonly k: "r32"; readonly a: Expr }
+  | { readonly k: "abs"; readonly a: Expr };
 
 /** Per-element operand j (a tensor). */
 export const inp = (i: number): Expr => ({ k: "in", i });
@@ -42,6 +43,13 @@ export const div = (a: Expr, b: Expr): Expr => ({ k: "div", a, b });
  * for the float32 ops of a float64 run (diffusers reads the sample as float32 first).
  */
 export const r32 = (a: Expr): Expr => ({ k: "r32", a });
+/** |a| (`Math.abs`: the sign bit cleared; NaN stays NaN). */
+export const abs = (a: Expr): Expr => ({ k: "abs", a });
+/**
+ * `a < b ? b : a` exactly as JS evaluates it (WebAssembly's pmax), NaN and signed zeros included:
+ * so JS's `x > y ? x : y` is `pmax(y, x)`. Not `Math.max` (which propagates NaN either way).
+ */
+export const pmax = (a: Expr, b: Expr): Expr => ({ k: "pmax", a, b });
 
 export interface KernelSpec {
   /** Number of tensor operands read. */
@@ -94,7 +102,14 @@ export const SIMD = 0xfd;
 /** Vectors per loop iteration (independent, so their latencies overlap). */
 export const UNROLL = 4;
 /** lane-wise ops: [f32x4, f64x2] SIMD opcodes */
-const LANE_OP = { add: [0xe4, 0xf0], sub: [0xe5, 0xf1], mul: [0xe6, 0xf2], div: [0xe7, 0xf3] } as const;
+const LANE_OP = {
+  add: [0xe4, 0xf0],
+  sub: [0xe5, 0xf1],
+  mul: [0xe6, 0xf2],
+  div: [0xe7, 0xf3],
+  pmax: [0xeb, 0xf7],
+  abs: [0xe0, 0xec],
+} as const;
 
 /**
  * Body of one function: the loop over `n` elements in lanes of `wide ? 2 : 4`. With `based`, the
@@ -124,10 +139,10 @@ function body(spec: KernelSpec, wide: boolean, stride: number, based: boolean): 
     refs.set(e, r);
     if (r > 1) return;
     if (e.k === "const" && !consts.includes(e.v)) consts.push(e.v);
-    if (e.k === "add" || e.k === "sub" || e.k === "mul" || e.k === "div") {
+    if (e.k === "add" || e.k === "sub" || e.k === "mul" || e.k === "div" || e.k === "pmax") {
       count(e.a);
       count(e.b);
-    } else if (e.k === "r32") count(e.a);
+    } else if (e.k === "r32" || e.k === "abs") count(e.a);
   };
   for (const o of spec.outputs) count(o);
   const splatLocal = (key: string, load: number[]): void => {
@@ -181,6 +196,9 @@ function body(spec: KernelSpec, wide: boolean, stride: number, based: boolean): 
         else if (e.k === "r32") {
           emit(e.a);
           if (wide) out.push(SIMD, ...uleb(0x5e), SIMD, ...uleb(0x5f));
+        } else if (e.k === "abs") {
+          emit(e.a);
+          out.push(SIMD, ...uleb(LANE_OP.abs[lane]));
         } else {
           emit(e.a);
           emit(e.b);
@@ -258,8 +276,10 @@ function withoutPowerOfTwoDivisions(outputs: readonly Expr[]): Expr[] {
     const seen = done.get(e);
     if (seen !== undefined) return seen;
     let r: Expr = e;
-    if (e.k === "r32") r = { k: "r32", a: walk(e.a) };
-    else if (e.k === "add" || e.k === "sub" || e.k === "mul" || e.k === "div") {
+    if (e.k === "r32" || e.k === "abs") {
+      const a = walk(e.a);
+      r = a === e.a ? e : e.k === "abs" ? { k: "abs", a } : { k: "r32", a };
+    } else if (e.k === "add" || e.k === "sub" || e.k === "mul" || e.k === "div" || e.k === "pmax") {
       const a = walk(e.a),
         b = walk(e.b);
       const k = b.k === "const" && b.v !== 0 ? Math.log2(Math.abs(b.v)) : Number.NaN;

@@ -336,7 +336,7 @@ export class SimdKernel {
     this.lastReader = new Array(spec.inputs).fill(-1);
     const mark = (e: Expr, i: number): void => {
       if (e.k === "in") this.lastReader[e.i] = i;
-      else if (e.k === "r32") mark(e.a, i);
+      else if (e.k === "r32" || e.k === "abs") mark(e.a, i);
       else if (e.k !== "par" && e.k !== "const") {
         mark(e.a, i);
         mark(e.b, i);

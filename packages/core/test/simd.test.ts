@@ -13,11 +13,14 @@ import {
   SIMD_MIN,
   SimdArena,
   SimdKernel,
+  simdAbs,
   simdAdd,
+  simdConst,
   simdDiv,
   simdIn,
   simdMul,
   simdPar,
+  simdPmax,
   simdSub,
   subDiv,
   tensor,
@@ -132,6 +135,43 @@ describe.each([Float32Array, Float64Array])("%s", (Ctor) => {
       ]) {
         if (!(Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want))))
           expect([i, got]).toEqual([i, want]);
+      }
+    }
+  });
+
+  test("abs, pmax and a division by a power of two = their JS forms (NaN, signed zeros)", () => {
+    // out0 = (y > x ? y : x) written pmax(x, y); out1 = |x| / 4 (made x · 0.25); out2 = pmax(|x|, y)
+    const k = new SimdKernel({
+      inputs: 2,
+      params: 0,
+      outputs: [
+        simdPmax(simdIn(0), simdIn(1)),
+        simdDiv(simdAbs(simdIn(0)), simdConst(4)),
+        simdPmax(simdAbs(simdIn(0)), simdIn(1)),
+      ],
+    });
+    expect(k.ready()).toBe(true);
+    const f = Ctor === Float32Array ? Math.fround : (v: number) => v;
+    const vals = [0, -0, 1e-40, -5e-324, 1.5, -2.25, 3e38, 1e308, NaN, Infinity, -Infinity, 7, -1e-45];
+    const n = 10007,
+      a = new Ctor(n),
+      b = new Ctor(n);
+    for (let i = 0; i < n; i++) {
+      a[i] = vals[i % vals.length];
+      b[i] = vals[Math.floor(i / vals.length) % vals.length];
+    }
+    const outs = [new Ctor(n), new Ctor(n), new Ctor(n)];
+    k.ops.push(...outs, a, b);
+    k.run();
+    for (let i = 0; i < n; i++) {
+      const x = a[i],
+        y = b[i],
+        ax = Math.abs(x);
+      const want = [x < y ? y : x, f(ax / 4), ax < y ? y : ax];
+      for (let o = 0; o < 3; o++) {
+        const got = outs[o][i];
+        if (!(Object.is(got, want[o]) || (Number.isNaN(got) && Number.isNaN(want[o]))))
+          expect([o, x, y, got]).toEqual([o, x, y, want[o]]);
       }
     }
   });

@@ -17,12 +17,14 @@
 import {
   checkOperands,
   SimdKernel,
+  simdAbs as abs,
   simdAdd as add,
   simdDiv as div,
   type SimdExpr,
   simdIn as inp,
   simdMul as mul,
   simdPar as par,
+  simdPmax as pmax,
   simdSub as sub,
   type Tensor,
 } from "@edmkit/core";
@@ -256,13 +258,46 @@ function stage64(
 }
 
 /**
+ * q = (low − high)/δ, δ = max(atol, rtol·max(|low|, |prev|)), each max written as the loops'
+ * `x > y ? x : y` (pmax(y, x), NaN and zeros as in JS): operands low, high, prev; scalars atol,
+ * rtol
+ */
+const SIMD_ERROR_Q = new SimdKernel({
+  inputs: 3,
+  params: 2,
+  outputs: [div(sub(inp(0), inp(1)), pmax(mul(par(1), pmax(abs(inp(2)), abs(inp(0)))), par(0)))],
+});
+
+/**
  * The error norm of DPM-Solver-12/23: the 2-norm of (low − high)/δ with
  * δ = max(atol, rtol·max(|low|, |prev|)) elementwise, each elementwise op in the tensors' dtype,
- * the squares summed in float64 in element order.
+ * the squares summed in float64 in element order. With `scratch` (a tensor like low) and a large
+ * tensor, the quotients are computed by a SIMD kernel into it (their divisions in lanes) and only
+ * the sum, which must stay in element order, runs in JS.
  */
-export function errorNorm(low: Tensor, high: Tensor, prev: Tensor, atol: number, rtol: number): number {
+export function errorNorm(
+  low: Tensor,
+  high: Tensor,
+  prev: Tensor,
+  atol: number,
+  rtol: number,
+  scratch: Tensor | null = null,
+): number {
   checkOperands("errorNorm", low, high, prev);
   const l = low.data;
+  if (scratch !== null && SIMD_ERROR_Q.accepts(scratch.data, true)) {
+    checkOperands("errorNorm", low, scratch);
+    const ops = SIMD_ERROR_Q.ops,
+      q = scratch.data;
+    ops[0] = q;
+    ops[1] = l;
+    ops[2] = high.data;
+    ops[3] = prev.data;
+    SIMD_ERROR_Q.run(atol, rtol);
+    let sum = 0;
+    for (let k = 0; k < q.length; k++) sum += q[k] * q[k];
+    return q instanceof Float32Array ? f(Math.sqrt(sum)) : Math.sqrt(sum);
+  }
   return l instanceof Float32Array
     ? norm32(l, high.data as Float32Array, prev.data as Float32Array, f(atol), f(rtol))
     : norm64(l as Float64Array, high.data as Float64Array, prev.data as Float64Array, atol, rtol);

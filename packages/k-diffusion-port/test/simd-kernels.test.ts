@@ -21,7 +21,7 @@ import {
   sde2mStep,
   sde3mStep,
 } from "../src/kernels.js";
-import { epsStep, stageStep } from "../src/dpm-kernels.js";
+import { epsStep, errorNorm, stageStep } from "../src/dpm-kernels.js";
 
 /** Several SIMD chunks in either dtype, and a partial last one. */
 const N = 9001;
@@ -158,6 +158,26 @@ describe.each(["float32", "float64"] as const)("SIMD = JS loops, %s", (dtype) =>
         },
       ),
       { numRuns: 12 },
+    );
+  });
+});
+
+describe.each(["float32", "float64"] as const)("errorNorm, %s", (dtype) => {
+  test("the SIMD quotients (with a scratch tensor) = the JS loop, NaN and zeros included", () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.constantFrom(0, 0.0005, 0.01),
+        fc.constantFrom(0.0078, 0, 1e-300, 0.5),
+        fc.constantFrom(0.05, 0, 2, 1e-30),
+        (seed, rate, atol, rtol) => {
+          const [low, high, prev, scratch] = data(dtype, seed, rate);
+          const simd = errorNorm(low, high, prev, atol, rtol, scratch);
+          const js = errorNorm(low, high, prev, atol, rtol);
+          expect(Object.is(simd, js) || (Number.isNaN(simd) && Number.isNaN(js))).toBe(true);
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 });

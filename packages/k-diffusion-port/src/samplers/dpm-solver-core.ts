@@ -17,9 +17,9 @@ import { RunMemory } from "./common.js";
 
 /**
  * Buffers of a DPM-Solver run in its SimdArena: the solver's eps, stage input and model output,
- * and the sampler's (x, next or x_prev, low, high, noise, denoised).
+ * and the sampler's (x, next or x_prev, low, high, noise, denoised, the error norm's quotients).
  */
-const DPM_SLOTS = 9;
+const DPM_SLOTS = 10;
 
 /** The noise a fast step adds to its result: drawn into `z` by `draw`, times `c`. */
 export interface StepNoise {

@@ -330,6 +330,8 @@ export async function sampleDpmAdaptive(
   const noise = noiseSampler ? solver.buffer() : null;
   // x − σ(s)·eps, only seen by the callback and observer
   const denoised = reporting ? solver.buffer() : null;
+  // the error norm's quotients (a SIMD pass for large tensors)
+  const errQ = solver.buffer();
   const sqrtNumel = Math.sqrt(x.data.length);
   const stopAt = forward ? m.sub(tEnd, 1e-5) : m.add(tEnd, 1e-5);
 
@@ -359,7 +361,7 @@ export async function sampleDpmAdaptive(
     // the low and high order solutions (order 3: DPM-Solver-2 and -3; order 2: -1 and -2)
     await solver.adaptiveStep(order, low, high, cur, s, t_, denoised);
     // error: the 2-norm of the scaled difference of the two solutions, divided by √(element count)
-    const error = m.div(errorNorm(low, high, prev, atol, rtol), m.r(sqrtNumel));
+    const error = m.div(errorNorm(low, high, prev, atol, rtol, errQ), m.r(sqrtNumel));
     lastError = error;
     const accept = pid.proposeStep(error);
     if (accept) {
