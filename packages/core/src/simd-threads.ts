@@ -31,7 +31,22 @@ export interface SimdWorkerHandle {
 
 export type SimdWorkerMessage =
   | { kind: "start"; control: SharedArrayBuffer; index: number }
-  | { kind: "fn"; id: number; module: object; memory: object };
+  | { kind: "fn"; id: number; module: object; memory: object }
+  | { kind: "task"; id: number; task: SimdTask };
+
+/**
+ * A job of plain JS the workers can run on row ranges (simd-worker.ts builds it from this
+ * description): the exact empirical denoiser of a data set on rows of shared x, sigma, out.
+ */
+export interface SimdTask {
+  readonly name: "empirical";
+  readonly points: Float64Array;
+  readonly dim: number;
+  readonly simd: boolean;
+  readonly x: Float32Array | Float64Array;
+  readonly sigma: Float64Array;
+  readonly out: Float32Array | Float64Array;
+}
 
 /** Word indices of the control block. */
 export const CTRL = {
@@ -52,7 +67,8 @@ export const CTRL = {
 } as const;
 export const OP_RUN = 0,
   OP_YIELD = 1,
-  OP_EXIT = 2;
+  OP_EXIT = 2,
+  OP_TASK = 3;
 /** Elements per part boundary. */
 export const PART_ALIGN = 16;
 /** Workers a pool may have. */
@@ -188,7 +204,7 @@ export class SimdThreads {
     a[0] = end;
     for (let j = 1; j <= nAddr + nPar; j++) a[j] = args[j];
     let result = callPart(fn, a);
-    if (!this.await(seq, CTRL.WORKER)) {
+    if (!this.await(seq, CTRL.WORKER, STALL_MS)) {
       throw new Error(
         `SIMD worker threads stopped answering (no reply in ${STALL_MS / 1000} s); the pool is stopped`,
       );
@@ -207,8 +223,41 @@ export class SimdThreads {
     return this.seq;
   }
 
-  /** Waits until word `base + 4w (+ offset)` of every worker holds `value`; false (and the pool stopped) on a stall. */
-  private await(value: number, base: number): boolean {
+  /**
+   * Runs the registered task `id` over rows 0..n−1 cut into parts: `local(start, end)` computes
+   * the first part here while the workers compute the rest. Throws when a worker does not
+   * answer within `stallMs`.
+   */
+  runTask(id: number, n: number, local: (start: number, end: number) => void, stallMs: number): void {
+    const c = this.ctrl,
+      parts = this.threads;
+    c[CTRL.FN] = id;
+    c[CTRL.N] = n;
+    c[CTRL.PARTS] = parts;
+    const seq = this.post(OP_TASK);
+    local(0, partStart(n, parts, 1));
+    if (!this.await(seq, CTRL.WORKER, stallMs)) {
+      throw new Error(
+        `SIMD worker threads stopped answering (no reply in ${stallMs / 1000} s); the pool is stopped`,
+      );
+    }
+    for (let w = 0; w < this.workers.length; w++) {
+      if (c[CTRL.WORKER + 4 * w + 1] !== 0)
+        throw new Error(`SIMD worker thread ${w + 1}: its part of the task failed`);
+    }
+  }
+
+  /** Gives the workers `task` (each builds its own copy); its id for `runTask`, or null when one did not take it. */
+  registerTask(task: SimdTask): number | null {
+    if (this.dead) return null;
+    const id = this.nextId++;
+    for (const w of this.workers) w.postMessage({ kind: "task", id, task });
+    this.post(OP_YIELD);
+    return this.await(id, CTRL.WORKER + 2, STALL_MS) ? id : null;
+  }
+
+  /** Waits until word `base + 4w` of every worker holds `value`; false (and the pool stopped) after `stallMs`. */
+  private await(value: number, base: number, stallMs: number): boolean {
     const c = this.ctrl;
     for (let w = 0; w < this.workers.length; w++) {
       const at = base + 4 * w;
@@ -216,7 +265,7 @@ export class SimdThreads {
       const t0 = Date.now();
       let spins = 0;
       while (Atomics.load(c, at) !== value) {
-        if (++spins % 65536 === 0 && Date.now() - t0 > STALL_MS) {
+        if (++spins % 65536 === 0 && Date.now() - t0 > stallMs) {
           this.dead = true;
           return false;
         }
@@ -237,7 +286,7 @@ export class SimdThreads {
     const id = this.nextId++;
     for (const w of this.workers) w.postMessage({ kind: "fn", id, module, memory });
     this.post(OP_YIELD);
-    if (!this.await(id, CTRL.WORKER + 2)) return null;
+    if (!this.await(id, CTRL.WORKER + 2, STALL_MS)) return null;
     byMemory.set(memory, id);
     return id;
   }

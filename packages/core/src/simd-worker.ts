@@ -8,15 +8,28 @@
  * its event loop, where the next message (a function to instantiate) arrives, after which it
  * waits for jobs again.
  */
+import { EmpiricalDenoiser } from "./denoisers/empirical.js";
 import {
   CTRL,
   callPart,
   OP_EXIT,
+  OP_TASK,
   OP_YIELD,
   type PartFn,
   partStart,
+  type SimdTask,
   type SimdWorkerMessage,
 } from "./simd-threads.js";
+
+/** The JS of a task on rows start..end−1: this worker's own copy of the task's object. */
+type TaskFn = (start: number, end: number) => void;
+
+/** Builds a task's function (the tasks a worker knows: simd-threads.ts `SimdTask`). */
+function buildTask(t: SimdTask): TaskFn {
+  // name "empirical": an EmpiricalDenoiser of its own on the same points, same options
+  const den = new EmpiricalDenoiser(t.points, t.dim, { simd: t.simd });
+  return (start, end) => den.denoiseRows(t.x, t.sigma, t.out, start, end);
+}
 
 interface WasmLike {
   Instance: new (mod: object, imports: object) => { exports: Record<string, unknown> };
@@ -25,6 +38,7 @@ interface WasmLike {
 export function serveSimdWorker(listen: (handler: (message: SimdWorkerMessage) => void) => void): void {
   const wasm = (globalThis as { WebAssembly?: WasmLike }).WebAssembly as WasmLike;
   const fns: [PartFn, PartFn][] = [];
+  const tasks: TaskFn[] = [];
   const args: number[] = new Array(19).fill(0);
   let ctrl: Int32Array | null = null,
     pars: Float64Array | null = null,
@@ -47,6 +61,21 @@ export function serveSimdWorker(listen: (handler: (message: SimdWorkerMessage) =
       if (op === OP_EXIT) {
         ended = true;
         break;
+      }
+      if (op === OP_TASK) {
+        const n = c[CTRL.N],
+          parts = c[CTRL.PARTS];
+        const start = partStart(n, parts, index + 1),
+          end = partStart(n, parts, index + 2);
+        let failed = 0;
+        try {
+          if (end > start) tasks[c[CTRL.FN]](start, end);
+        } catch {
+          failed = 1; // the caller throws: this part was not computed
+        }
+        c[done + 1] = failed;
+        Atomics.store(c, done, last);
+        continue;
       }
       const wide = c[CTRL.WIDE],
         n = c[CTRL.N],
@@ -78,9 +107,12 @@ export function serveSimdWorker(listen: (handler: (message: SimdWorkerMessage) =
       // is about to receive) is still seen
       last = 0;
       Atomics.store(ctrl, CTRL.WORKER + 4 * index + 3, 1); // READY
-    } else {
+    } else if (m.kind === "fn") {
       const inst = new wasm.Instance(m.module, { m: { mem: m.memory } });
       fns[m.id] = [inst.exports.f32 as PartFn, inst.exports.f64 as PartFn];
+      Atomics.store(ctrl as Int32Array, CTRL.WORKER + 4 * index + 2, m.id);
+    } else {
+      tasks[m.id] = buildTask(m.task);
       Atomics.store(ctrl as Int32Array, CTRL.WORKER + 4 * index + 2, m.id);
     }
     if (!looping) loop();

@@ -3,7 +3,7 @@
  * (SimdArena.deferFiniteCheck): parts that tile a call, a kernel cut over two threads equal to
  * one thread bit for bit, `allFinite` finding a NaN in any part, and a checking kernel's flags.
  */
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test, vi } from "vitest";
 import {
   allFinite,
   SimdArena,
@@ -17,7 +17,9 @@ import {
   simdThreads,
   THREAD_MIN,
 } from "../src/index.js";
-import { useSimdThreads } from "../src/node.js";
+import { EmpiricalDenoiser, tensor as mkTensor } from "../src/index.js";
+import { loadDataset, useSimdThreads } from "../src/node.js";
+import { FIXTURES } from "./helpers.js";
 import { PART_ALIGN, partStart } from "../src/simd-threads.js";
 
 afterAll(async () => {
@@ -149,4 +151,37 @@ describe.each(["float32", "float64"] as const)("%s", (dtype) => {
     expect(a.deferFiniteCheck(d, x)).toBe(true);
     expect(a.settleFiniteCheck()).toBeNull();
   });
+});
+
+describe("the empirical denoiser over the threads", () => {
+  test.each([true, false])(
+    "digits, SIMD %s: rows cut over two threads = one thread, bit for bit",
+    async (simd) => {
+      const digits = loadDataset(`${FIXTURES}datasets/digits8x8.json`);
+      const den = EmpiricalDenoiser.fromDataset(digits, { scale: 0.125, shift: -1 }, { simd });
+      for (const f32 of [false, true]) {
+        const rows = 300 + (f32 ? 37 : 0),
+          n = rows * 64;
+        const x = f32 ? new Float32Array(n) : new Float64Array(n),
+          sigma = new Float64Array(rows);
+        for (let r = 0; r < rows; r++) sigma[r] = [0.02, 0.3, 1.5, 8][r % 4];
+        for (let k = 0; k < n; k++)
+          x[k] = den.points[(k * 7) % den.points.length] + Math.sin(k) * sigma[Math.floor(k / 64)];
+        await useSimdThreads(1);
+        const one = den.denoiseSync(mkTensor(x, [rows, 64]), sigma).data;
+        expect(await useSimdThreads(2)).toBe(2);
+        const pool = simdThreads();
+        if (pool === null) throw new Error("no pool");
+        const spy = vi.spyOn(pool, "runTask");
+        const two = den.denoiseSync(mkTensor(x, [rows, 64]), sigma).data;
+        expect(spy).toHaveBeenCalledTimes(1);
+        spy.mockRestore();
+        let differing = 0;
+        for (let k = 0; k < n; k++) if (!Object.is(one[k], two[k])) differing++;
+        expect({ f32, differing }).toEqual({ f32, differing: 0 });
+        expect(two).toBeInstanceOf(f32 ? Float32Array : Float64Array);
+      }
+      await useSimdThreads(1);
+    },
+  );
 });

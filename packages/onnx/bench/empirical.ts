@@ -3,20 +3,26 @@
  * (TypeScript, float64 arithmetic, blocked; WebAssembly SIMD where available, and its JS loops
  * as "EmpiricalDenoiser (JS)", the same bits) against onnxruntime on the same function as an
  * ONNX graph (MatMul-Softmax-MatMul; fixtures/models/digits8x8-exact[-f64].onnx), at batch 64,
- * 4,096 and 65,536, on one thread each. Per variant the best of interleaved rounds, ms per call, the
+ * 4,096 and 65,536, on one thread each (and with --threads=N, at 4,096 and 65,536, both on N
+ * threads: onnxruntime's intra-op threads, core's SIMD worker threads). Per variant the best of interleaved rounds, ms per call, the
  * rate in multiply-adds (2·B·N·d per call) and the ratio to onnxruntime in the same run.
  *
  *   node --conditions=@edmkit/source --import tsx bench/empirical.ts
  */
 import { fileURLToPath } from "node:url";
 import { EmpiricalDenoiser, tensor } from "@edmkit/core";
+import { useSimdThreads } from "@edmkit/core/node";
 import { loadDataset } from "@edmkit/core/node";
 import { OnnxDenoiser } from "../src/index.js";
 
 const fixtures = fileURLToPath(new URL("../../../fixtures/", import.meta.url));
 const ds = loadDataset(`${fixtures}datasets/digits8x8.json`);
-const D = EmpiricalDenoiser.fromDataset(ds, { scale: 0.125, shift: -1 });
-const Djs = EmpiricalDenoiser.fromDataset(ds, { scale: 0.125, shift: -1 }, { simd: false });
+const D = EmpiricalDenoiser.fromDataset(ds, { scale: 0.125, shift: -1 }, { threads: false });
+const Djs = EmpiricalDenoiser.fromDataset(ds, { scale: 0.125, shift: -1 }, { simd: false, threads: false });
+/** --threads=N (default 1: none): rows with N threads too, onnxruntime's and core's SIMD threads. */
+const threads = Number(process.argv.find((a) => a.startsWith("--threads="))?.slice("--threads=".length) ?? 1);
+const Dthr = EmpiricalDenoiser.fromDataset(ds, { scale: 0.125, shift: -1 });
+if (threads > 1) await useSimdThreads(threads);
 const N = D.count,
   d = D.dim;
 
@@ -36,6 +42,16 @@ for (const dtype of ["float32", "float64"] as const) {
     `${fixtures}models/digits8x8-exact${dtype === "float64" ? "-f64" : ""}.onnx`,
     { parameterization: "denoiser", intraOpNumThreads: 1 },
   );
+  const onnxThr =
+    threads > 1
+      ? await OnnxDenoiser.load(
+          `${fixtures}models/digits8x8-exact${dtype === "float64" ? "-f64" : ""}.onnx`,
+          {
+            parameterization: "denoiser",
+            intraOpNumThreads: threads,
+          },
+        )
+      : null;
   for (const batch of [64, 4096, 65536]) {
     const n = batch * d;
     const data = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
@@ -49,6 +65,10 @@ for (const dtype of ["float32", "float64"] as const) {
       [D.usesSimd() ? "EmpiricalDenoiser (SIMD)" : "EmpiricalDenoiser", () => D.denoise(x, sigma, out)],
       ["EmpiricalDenoiser (JS)", () => Djs.denoise(x, sigma, out)],
     ];
+    if (onnxThr !== null && batch >= 4096) {
+      variants.push([`onnxruntime, ${threads} threads`, () => onnxThr.denoise(x, sigma, out)]);
+      variants.push([`EmpiricalDenoiser (SIMD), ${threads} threads`, () => Dthr.denoise(x, sigma, out)]);
+    }
     const results = new Map<string, number>();
     for (let r = 0; r < 3; r++)
       for (const [name, fn] of variants) {
@@ -67,10 +87,12 @@ for (const dtype of ["float32", "float64"] as const) {
       ]);
   }
   await onnx.release();
+  await onnxThr?.release();
 }
+await useSimdThreads(1);
 
 const head = ["dtype", "batch", "what", "ms/call", "GMAC/s", "time / onnxruntime"];
 const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
-console.log(`exact denoiser of the digits (N = ${N}, d = ${d}), one thread\n${line(head)}`);
+console.log(`exact denoiser of the digits (N = ${N}, d = ${d}), one thread unless said\n${line(head)}`);
 for (const r of rows) console.log(line(r));

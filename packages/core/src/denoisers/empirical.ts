@@ -38,6 +38,7 @@ import type { Denoiser } from "../contracts.js";
 import { type Dataset, datasetPoints, type PixelTransform } from "../datasets/dataset.js";
 import { fastExp } from "../fast-exp.js";
 import { allocate, type Tensor, tensor } from "../tensor.js";
+import { type SimdThreads, simdThreads } from "../simd-threads.js";
 import { EmpiricalSimd } from "./empirical-simd.js";
 
 /**
@@ -46,12 +47,22 @@ import { EmpiricalSimd } from "./empirical-simd.js";
  */
 const BLOCK = 16;
 
+/** Rows from which a call is cut over core's SIMD threads, when a pool is in use. */
+const THREAD_ROWS = 256;
+/** How long a worker may take for its part of a call before the caller gives up (ms). */
+const TASK_STALL_MS = 600_000;
+
 export interface EmpiricalOptions {
   /**
    * false: always the JS loops. Default true: WebAssembly SIMD where available (empirical-simd.ts,
    * the same bits; faster at every batch size measured, one row included).
    */
   readonly simd?: boolean;
+  /**
+   * false: always on the calling thread. Default true: a call of 256 rows or more is cut over
+   * core's SIMD worker threads when a pool is in use (`useSimdThreads`), with the same bits.
+   */
+  readonly threads?: boolean;
 }
 
 export class EmpiricalDenoiser implements Denoiser {
@@ -77,8 +88,20 @@ export class EmpiricalDenoiser implements Denoiser {
   private readonly used: Uint8Array;
   /** Whether the SIMD passes may be used. */
   private readonly simdAllowed: boolean;
+  /** Whether calls may be cut over core's SIMD threads. */
+  private readonly threadsAllowed: boolean;
   /** The SIMD passes with the data resident in their memory: created on first use, null where unavailable. */
   private simd: EmpiricalSimd | null | undefined;
+  /** The shared buffers and task of the threaded calls (`denoiseThreaded`), once made. */
+  private shared: {
+    pool: SimdThreads;
+    id: number;
+    rows: number;
+    wide: boolean;
+    x: Float32Array | Float64Array;
+    sigma: Float64Array;
+    out: Float32Array | Float64Array;
+  } | null = null;
 
   /**
    * @param points the data, row-major [count, dim] (copied)
@@ -106,6 +129,7 @@ export class EmpiricalDenoiser implements Denoiser {
     this.live = new Int32Array(count);
     this.used = new Uint8Array(count);
     this.simdAllowed = options.simd ?? true;
+    this.threadsAllowed = options.threads ?? true;
   }
 
   /** Whether calls run in WebAssembly SIMD (creating its module with the data the first time). */
@@ -143,13 +167,77 @@ export class EmpiricalDenoiser implements Denoiser {
     const o = out ?? tensor(allocate(x.dtype, n), x.shape);
     if (o.data.length !== n)
       throw new RangeError(`empirical: out has ${o.data.length} elements, expected ${n}`);
-    const simd = rows > 0 && this.usesSimd();
-    for (let r0 = 0; r0 < rows; r0 += BLOCK) {
-      const nr = Math.min(BLOCK, rows - r0);
-      if (simd) this.blockSimd(x.data, r0, nr, sigma, o.data);
-      else this.block(x.data, r0, nr, sigma, o.data);
-    }
+    const pool = this.threadsAllowed && rows >= THREAD_ROWS ? simdThreads() : null;
+    if (pool !== null && this.denoiseThreaded(pool, x.data, sigma, o.data, rows)) return o;
+    this.denoiseRows(x.data, sigma, o.data, 0, rows);
     return o;
+  }
+
+  /**
+   * Rows start..end−1 of x (row-major, `dim` values a row) into the same rows of `od`. Each row's
+   * result depends on that row alone (a block's shared list of live points adds only exact
+   * zeros for the others), so any split of the rows gives the same bits. For the SIMD workers
+   * (simd-worker.ts); callers use `denoise`.
+   */
+  denoiseRows(
+    xs: ArrayLike<number>,
+    sigma: ArrayLike<number>,
+    od: Float32Array | Float64Array,
+    start: number,
+    end: number,
+  ): void {
+    const simd = end > start && this.usesSimd();
+    for (let r0 = start; r0 < end; r0 += BLOCK) {
+      const nr = Math.min(BLOCK, end - r0);
+      if (simd) this.blockSimd(xs, r0, nr, sigma, od);
+      else this.block(xs, r0, nr, sigma, od);
+    }
+  }
+
+  /**
+   * The rows cut over core's SIMD threads (simd-threads.ts): x, sigma and the output go through
+   * shared buffers (grown by doubling, kept for the next calls), each worker denoising its part
+   * with a denoiser of its own on the same points. False (nothing done) when the pool does not
+   * take the task.
+   */
+  private denoiseThreaded(
+    pool: SimdThreads,
+    xs: Float32Array | Float64Array,
+    sigma: ArrayLike<number>,
+    od: Float32Array | Float64Array,
+    rows: number,
+  ): boolean {
+    const wide = xs instanceof Float64Array;
+    let t = this.shared;
+    if (t === null || t.pool !== pool || t.rows < rows || t.wide !== wide) {
+      const cap = Math.max(rows, t !== null && t.wide === wide ? 2 * t.rows : 0);
+      const vals = (len: number) =>
+        wide
+          ? new Float64Array(new SharedArrayBuffer(len * 8))
+          : new Float32Array(new SharedArrayBuffer(len * 4));
+      const x = vals(cap * this.dim),
+        out = vals(cap * this.dim),
+        sig = new Float64Array(new SharedArrayBuffer(cap * 8));
+      const id = pool.registerTask({
+        name: "empirical",
+        points: this.points,
+        dim: this.dim,
+        simd: this.simdAllowed,
+        x,
+        sigma: sig,
+        out,
+      });
+      if (id === null) return false;
+      t = { pool, id, rows: cap, wide, x, sigma: sig, out };
+      this.shared = t;
+    }
+    const n = rows * this.dim;
+    t.x.set(xs.subarray(0, n));
+    for (let r = 0; r < rows; r++) t.sigma[r] = sigma[r];
+    const { x, sigma: sg, out } = t;
+    pool.runTask(t.id, rows, (start, end) => this.denoiseRows(x, sg, out, start, end), TASK_STALL_MS);
+    od.set(out.subarray(0, n));
+    return true;
   }
 
   /** Denoise rows r0 .. r0+nr-1 of xs into od. */
