@@ -42,6 +42,7 @@
 import { availableParallelism } from "node:os";
 import { allocate, type DType, type Tensor, tensor } from "@edmkit/core";
 import { copyTime, useSimdThreads } from "@edmkit/core/node";
+import { cpuMs, fmtTime, printTable } from "../../../scripts/step-bench.js";
 import {
   type AnyScheduler,
   DPMSolverMultistepScheduler,
@@ -59,10 +60,6 @@ const makers: [string, () => AnyScheduler, number][] = [
 ];
 const setups = ["plain", "arena", "in place"] as const;
 const idle = { randn: <T>(o: T) => o };
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const bigOnly = process.argv.includes("--big");
 const poolThreads = Number(
   process.argv.find((a) => a.startsWith("--threads="))?.slice("--threads=".length) ?? availableParallelism(),
@@ -119,15 +116,14 @@ for (const [n, label] of [
           }
           const bytes = arrays * size * elt,
             gbs = bytes / ((used > 1 ? wall : cpu) * 1e6);
-          const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
           rows.push([
             name,
             label,
             dtype,
             setup,
             `${used}`,
-            fmt(wall),
-            fmt(cpu),
+            fmtTime(wall),
+            fmtTime(cpu),
             `${bytes}`,
             gbs.toFixed(2),
             copyGbs.toFixed(2),
@@ -152,8 +148,4 @@ const head = [
   "copy GB/s",
   "ratio",
 ];
-const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-const line = (r: string[]) => r.map((v, c) => (c >= 5 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
-console.log(line(head));
-console.log(w.map((k) => "-".repeat(k)).join("  "));
-for (const r of rows) console.log(line(r));
+printTable(head, rows, 5);

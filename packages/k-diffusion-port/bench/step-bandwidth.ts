@@ -51,6 +51,15 @@
  */
 import { allocate, type Denoiser, type DType, type NoiseSource, type Tensor, tensor } from "@edmkit/core";
 import { copyTime, divisionTime, useSimdThreads } from "@edmkit/core/node";
+import {
+  copyBandwidth,
+  cpuMs,
+  fmtTime,
+  median,
+  printTable,
+  STEP_HEAD,
+  stepCells,
+} from "../../../scripts/step-bench.js";
 import { availableParallelism } from "node:os";
 import {
   getSigmasExponential,
@@ -179,11 +188,6 @@ interface Timing {
   cpu: number;
 }
 
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
 async function bestRun(run: Run, model: Denoiser, x: Tensor, steps: number, reps: number): Promise<Timing> {
   const best = { wall: Infinity, cpu: Infinity };
   const sigmas = schedule(steps);
@@ -196,8 +200,6 @@ async function bestRun(run: Run, model: Denoiser, x: Tensor, steps: number, reps
   }
   return best;
 }
-
-const median = (v: number[]) => v.sort((a, b) => a - b)[v.length >> 1];
 
 /**
  * Median time of a step (first model call to the next step's first), best of `reps` runs;
@@ -232,8 +234,6 @@ async function bestStep(
   return best;
 }
 
-const fmtTime = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : `${ms.toFixed(3)} ms`);
-
 const rows: string[][] = [];
 for (const [n, label] of [
   [16, "16x2"],
@@ -244,15 +244,12 @@ for (const [n, label] of [
   for (const threads of big && poolThreads > 1 ? [1, poolThreads] : [1]) {
     const used = await useSimdThreads(threads);
     for (const dtype of ["float32", "float64"] as const) {
-      const size = n * 2,
-        elt = dtype === "float32" ? 4 : 8;
+      const size = n * 2;
       const shape = [n, 2];
       const x = tensor(allocate(dtype, size).fill(1), shape);
       const model = zeroModel(shape, dtype);
       // one thread: TypedArray.set, CPU time; threads: the copy kernel over them, wall time
-      const copy = copyTime(dtype, size, big ? 30 : 10, big ? 1 : 20000);
-      const copyMs = copy.threads > 1 ? copy.wall : copy.cpu;
-      const copyGbs = (2 * size * elt) / (copyMs * 1e6);
+      const copyGbs = copyBandwidth(copyTime, dtype, size, big);
       const tDiv = big ? divisionTime(dtype) : Number.NaN;
       for (const [name, run, arrays, divs, per] of samplers) {
         if (only && !only.includes(name)) continue;
@@ -261,14 +258,7 @@ for (const [n, label] of [
         const t = big
           ? await bestStep(run, model, x, quick ? 6 : 12, quick ? 2 : 3, per)
           : await bestRun(run, model, x, quick ? 500 : 2000, quick ? 3 : 5);
-        const bytes = arrays * size * elt;
-        const stepMs = used > 1 ? t.wall : t.cpu,
-          gbs = bytes / (stepMs * 1e6);
-        // the copy moving the step's bytes (arrays/2 of x's size: a working set as large)
-        const same = big ? copyTime(dtype, Math.round((arrays * size) / 2), 10) : null;
-        const sameMs = same === null ? Number.NaN : same.threads > 1 ? same.wall : same.cpu;
-        // the divisions alone, at the measured lane-division rate, over the threads
-        const floorMs = (divs * size * tDiv) / used;
+        const stepMs = used > 1 ? t.wall : t.cpu;
         rows.push([
           name,
           label,
@@ -276,13 +266,7 @@ for (const [n, label] of [
           `${used}`,
           fmtTime(t.wall),
           fmtTime(t.cpu),
-          `${bytes}`,
-          gbs.toFixed(2),
-          copyGbs.toFixed(2),
-          (gbs / copyGbs).toFixed(2),
-          big ? (sameMs / stepMs).toFixed(2) : "",
-          big && divs > 0 ? fmtTime(floorMs) : "",
-          big && divs > 0 ? (bytes / (floorMs * 1e6) / copyGbs).toFixed(2) : "",
+          ...stepCells({ copyTime, dtype, size, arrays, divs, stepMs, threads: used, copyGbs, tDiv, big }),
         ]);
       }
     }
@@ -290,23 +274,4 @@ for (const [n, label] of [
 }
 await useSimdThreads(1);
 
-const head = [
-  "sampler",
-  "batch",
-  "dtype",
-  "threads",
-  "wall/step",
-  "cpu/step",
-  "bytes/step",
-  "GB/s",
-  "copy GB/s",
-  "ratio",
-  "same-bytes",
-  "div floor",
-  "div cap",
-];
-const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-const line = (r: string[]) => r.map((v, c) => (c >= 4 ? v.padStart(w[c]) : v.padEnd(w[c]))).join("  ");
-console.log(line(head));
-console.log(w.map((k) => "-".repeat(k)).join("  "));
-for (const r of rows) console.log(line(r));
+printTable(["sampler", "batch", "dtype", "threads", "wall/step", "cpu/step", ...STEP_HEAD], rows, 4);
