@@ -55,7 +55,11 @@ export function serveSimdWorker(listen: (handler: (message: SimdWorkerMessage) =
     looping = true;
     for (;;) {
       Atomics.wait(c, CTRL.SEQ, last);
-      last = Atomics.load(c, CTRL.SEQ);
+      const seq = Atomics.load(c, CTRL.SEQ);
+      // a job is taken once: a wake-up without a new job number (whatever woke the thread)
+      // must not run the last job again (an in-place kernel would apply its update twice)
+      if (seq === last) continue;
+      last = seq;
       const op = c[CTRL.OP];
       if (op === OP_YIELD) break;
       if (op === OP_EXIT) {
