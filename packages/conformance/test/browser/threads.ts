@@ -10,6 +10,7 @@ import {
   type DType,
   setSimdThreads,
   SimdThreads,
+  type SimdWorkerHandle,
   simdThreads,
   type Tensor,
   tensor,
@@ -54,6 +55,13 @@ function words(t: Tensor): number[] {
   return Array.from(new Uint32Array(f.buffer));
 }
 
+/** What this page needs of the browser's globals (the project's TS lib has no DOM types). */
+interface BrowserGlobals {
+  Worker: new (url: string, options: { type: "module" }) => SimdWorkerHandle;
+  crossOriginIsolated?: boolean;
+}
+const browser = globalThis as typeof globalThis & BrowserGlobals;
+
 export async function threadsCheck(workerSource: string): Promise<ThreadsResult> {
   const rows = Math.ceil(THREAD_MIN / 2) + 500,
     n = rows * 2;
@@ -72,7 +80,7 @@ export async function threadsCheck(workerSource: string): Promise<ThreadsResult>
   for (const d of ["float32", "float64"] as const)
     for (const [name, run] of cases) runs[`${name} ${d}`] = [words(await run(input(d), d)), []];
   const url = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
-  const pool = new SimdThreads([new Worker(url, { type: "module" })]);
+  const pool = new SimdThreads([new browser.Worker(url, { type: "module" })]);
   for (let t = 0; !pool.ready && t < 500; t++) await new Promise((r) => setTimeout(r, 10));
   setSimdThreads(pool);
   let poolCalls = 0;
@@ -86,5 +94,5 @@ export async function threadsCheck(workerSource: string): Promise<ThreadsResult>
     for (const [name, r] of cases) runs[`${name} ${d}`][1] = words(await r(input(d), d));
   const threads = simdThreads()?.threads ?? 1;
   setSimdThreads(null);
-  return { isolated: globalThis.crossOriginIsolated === true, elements: n, threads, poolCalls, runs };
+  return { isolated: browser.crossOriginIsolated === true, elements: n, threads, poolCalls, runs };
 }
