@@ -203,14 +203,8 @@ export class SimdThreads {
       end = partStart(n, parts, 1);
     a[0] = end;
     for (let j = 1; j <= nAddr + nPar; j++) a[j] = args[j];
-    let result = callPart(fn, a);
-    if (!this.await(seq, CTRL.WORKER, STALL_MS)) {
-      throw new Error(
-        `SIMD worker threads stopped answering (no reply in ${STALL_MS / 1000} s); the pool is stopped`,
-      );
-    }
-    for (let w = 0; w < this.workers.length; w++) result |= c[CTRL.WORKER + 4 * w + 1];
-    return result;
+    const result = callPart(fn, a);
+    return result | this.collect(seq, STALL_MS);
   }
 
   /** Posts a job of kind `op` and wakes the workers; returns its sequence number. */
@@ -236,22 +230,37 @@ export class SimdThreads {
     c[CTRL.PARTS] = parts;
     const seq = this.post(OP_TASK);
     local(0, partStart(n, parts, 1));
+    if (this.collect(seq, stallMs) !== 0) throw new Error("SIMD worker threads: a part of the task failed");
+  }
+
+  /** Gives the workers `task` (each builds its own copy); its id for `runTask`, or null when one did not take it. */
+  registerTask(task: SimdTask): number | null {
+    return this.dead ? null : this.deliver((id) => ({ kind: "task", id, task }));
+  }
+
+  /**
+   * Waits for every worker to finish job `seq` and returns their results or-ed; throws (the
+   * pool stopped) when one does not answer within `stallMs` (its part is then lost).
+   */
+  private collect(seq: number, stallMs: number): number {
     if (!this.await(seq, CTRL.WORKER, stallMs)) {
       throw new Error(
         `SIMD worker threads stopped answering (no reply in ${stallMs / 1000} s); the pool is stopped`,
       );
     }
-    for (let w = 0; w < this.workers.length; w++) {
-      if (c[CTRL.WORKER + 4 * w + 1] !== 0)
-        throw new Error(`SIMD worker thread ${w + 1}: its part of the task failed`);
-    }
+    let result = 0;
+    for (let w = 0; w < this.workers.length; w++) result |= this.ctrl[CTRL.WORKER + 4 * w + 1];
+    return result;
   }
 
-  /** Gives the workers `task` (each builds its own copy); its id for `runTask`, or null when one did not take it. */
-  registerTask(task: SimdTask): number | null {
-    if (this.dead) return null;
+  /**
+   * Posts the message `make(id)` (a function or task to set up) to every worker under a new id,
+   * sends them to their event loops to receive it (a YIELD job) and waits for each to
+   * acknowledge it; the id, or null when one did not within STALL_MS (the pool stopped).
+   */
+  private deliver(make: (id: number) => SimdWorkerMessage): number | null {
     const id = this.nextId++;
-    for (const w of this.workers) w.postMessage({ kind: "task", id, task });
+    for (const w of this.workers) w.postMessage(make(id));
     this.post(OP_YIELD);
     return this.await(id, CTRL.WORKER + 2, STALL_MS) ? id : null;
   }
@@ -283,11 +292,8 @@ export class SimdThreads {
     }
     const known = byMemory.get(memory);
     if (known !== undefined) return known;
-    const id = this.nextId++;
-    for (const w of this.workers) w.postMessage({ kind: "fn", id, module, memory });
-    this.post(OP_YIELD);
-    if (!this.await(id, CTRL.WORKER + 2, STALL_MS)) return null;
-    byMemory.set(memory, id);
+    const id = this.deliver((fnId) => ({ kind: "fn", id: fnId, module, memory }));
+    if (id !== null) byMemory.set(memory, id);
     return id;
   }
 }

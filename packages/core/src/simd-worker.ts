@@ -66,33 +66,25 @@ export function serveSimdWorker(listen: (handler: (message: SimdWorkerMessage) =
         ended = true;
         break;
       }
+      // this worker's part of the job: rows or elements start..end−1
+      const n = c[CTRL.N],
+        parts = c[CTRL.PARTS];
+      const start = partStart(n, parts, index + 1),
+        end = partStart(n, parts, index + 2);
+      let r = 0;
       if (op === OP_TASK) {
-        const n = c[CTRL.N],
-          parts = c[CTRL.PARTS];
-        const start = partStart(n, parts, index + 1),
-          end = partStart(n, parts, index + 2);
-        let failed = 0;
         try {
           if (end > start) tasks[c[CTRL.FN]](start, end);
         } catch {
-          failed = 1; // the caller throws: this part was not computed
+          r = 1; // the caller throws: this part was not computed
         }
-        c[done + 1] = failed;
-        Atomics.store(c, done, last);
-        continue;
-      }
-      const wide = c[CTRL.WIDE],
-        n = c[CTRL.N],
-        parts = c[CTRL.PARTS],
-        nAddr = c[CTRL.NADDR];
-      const start = partStart(n, parts, index + 1),
-        end = partStart(n, parts, index + 2);
-      const shift = wide === 1 ? 3 : 2;
-      args[0] = end - start;
-      for (let j = 0; j < nAddr; j++) args[1 + j] = c[CTRL.ADDR + j] + (start << shift);
-      for (let j = 0; j < 10; j++) args[1 + nAddr + j] = p[CTRL.PAR64 + j];
-      let r = 0;
-      if (end > start) {
+      } else if (end > start) {
+        const wide = c[CTRL.WIDE],
+          nAddr = c[CTRL.NADDR];
+        const shift = wide === 1 ? 3 : 2;
+        args[0] = end - start;
+        for (let j = 0; j < nAddr; j++) args[1 + j] = c[CTRL.ADDR + j] + (start << shift);
+        for (let j = 0; j < 10; j++) args[1 + nAddr + j] = p[CTRL.PAR64 + j];
         r = callPart(fns[c[CTRL.FN]][wide], args);
       }
       c[done + 1] = r;

@@ -25,11 +25,11 @@
  * memory, and an in-place call of at least THREAD_MIN elements on it is cut over the pool's
  * threads (each part the same loop on its own elements, so the results are the same).
  */
+import { type Expr, finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
+import { callPart, type PartFn, simdThreads } from "./simd-threads.js";
 
 /** Elements from which an in-place call on shared memory is cut over the threads. */
 export const THREAD_MIN = 65536;
-import { type Expr, finiteModule, type KernelSpec, kernelModule } from "./simd-emit.js";
-import { callPart, type PartFn, simdThreads } from "./simd-threads.js";
 
 /** Elements below which the JS loops are used. */
 export const SIMD_MIN = 4096;
@@ -129,13 +129,29 @@ const NONE = new Float32Array(0),
 
 type Fn = (n: number, ...params: number[]) => number | undefined;
 
-/** A kernel's in-place functions on one arena's memory. */
+/** A module's functions instantiated on one memory (a kernel's in-place ones, the finiteness check). */
 interface Placed {
   f32: PartFn;
   f64: PartFn;
   module: object;
   mem: object;
   shared: boolean;
+}
+
+/**
+ * The f32/f64 functions of a module on `mem`: the module for a plain or a shared memory as the
+ * memory is, compiled once into `modules` from `bytes(shared)`.
+ */
+function placeOn(
+  s: Shared,
+  modules: [object | null, object | null],
+  bytes: (shared: boolean) => Uint8Array,
+  mem: { buffer: ArrayBuffer },
+): Placed {
+  const sh = isShared(mem.buffer) ? 1 : 0;
+  const module = (modules[sh] ??= new s.wasm.Module(bytes(sh === 1)));
+  const ex = new s.wasm.Instance(module, { m: { mem } }).exports;
+  return { f32: ex.f32 as PartFn, f64: ex.f64 as PartFn, module, mem, shared: sh === 1 };
 }
 
 const isShared = (b: ArrayBufferLike): boolean =>
@@ -400,11 +416,7 @@ export class SimdKernel {
     }
     let f = this.inArena.get(buf);
     if (f === undefined) {
-      const s = shared as Shared,
-        sh = isShared(buf) ? 1 : 0;
-      const module = (this.placed[sh] ??= new s.wasm.Module(kernelModule(this.spec, 0, sh === 1)));
-      const inst = new s.wasm.Instance(module, { m: { mem } });
-      f = { f32: inst.exports.f32 as PartFn, f64: inst.exports.f64 as PartFn, module, mem, shared: sh === 1 };
+      f = placeOn(shared as Shared, this.placed, (sh) => kernelModule(this.spec, 0, sh), mem);
       this.inArena.set(buf, f);
     }
     return f;
@@ -538,24 +550,11 @@ export class SimdKernel {
 }
 
 /** The finiteness module's functions: on the shared regions, and per arena memory. */
-interface FiniteFns {
-  f32: PartFn;
-  f64: PartFn;
-  module: object;
-  mem: object;
-  shared: boolean;
-}
-
-let finite: FiniteFns | null | undefined;
+let finite: Placed | null | undefined;
 const finiteModules: [object | null, object | null] = [null, null];
-const finiteInArena = new WeakMap<ArrayBuffer, FiniteFns>();
-
-function finiteOn(s: Shared, mem: { buffer: ArrayBuffer }): FiniteFns {
-  const sh = isShared(mem.buffer) ? 1 : 0;
-  const module = (finiteModules[sh] ??= new s.wasm.Module(finiteModule(sh === 1)));
-  const ex = new s.wasm.Instance(module, { m: { mem } }).exports;
-  return { f32: ex.f32 as PartFn, f64: ex.f64 as PartFn, module, mem, shared: sh === 1 };
-}
+const finiteInArena = new WeakMap<ArrayBuffer, Placed>();
+const finiteOn = (s: Shared, mem: { buffer: ArrayBuffer }): Placed =>
+  placeOn(s, finiteModules, finiteModule, mem);
 
 const finiteArgs = [0, 0];
 
