@@ -1,7 +1,7 @@
 /**
  * The shapes that cross package boundaries (DESIGN.md, "Contracts").
  */
-import type { DType, Tensor } from "./tensor.js";
+import { batchSize, type DType, type Tensor } from "./tensor.js";
 
 /**
  * The EDM view of a model: D(x; sigma), the denoised estimate of x at noise level sigma.
@@ -22,6 +22,21 @@ export interface Denoiser {
   readonly sigmaMax?: number;
   /** Maps a requested sigma to one the model supports (EDM `net.round_sigma`). */
   roundSigma?(sigma: number): number;
+}
+
+/**
+ * Calls a denoiser with one sigma for every row: its `denoiseUniform` where it has one, else
+ * `denoise` with a per-row array, made on the first such call and kept (refilled each call).
+ */
+export class UniformSigma {
+  private row: Float64Array | null = null;
+
+  denoise(model: Denoiser, x: Tensor, sigma: number, out?: Tensor): Promise<Tensor> {
+    if (model.denoiseUniform !== undefined) return model.denoiseUniform(x, sigma, out);
+    const rows = batchSize(x);
+    if (this.row === null || this.row.length !== rows) this.row = new Float64Array(rows);
+    return model.denoise(x, this.row.fill(sigma), out);
+  }
 }
 
 /** What a discrete-time model predicts from (scaled sample, timestep). */

@@ -56,6 +56,7 @@ export {
   type NoiseRequest,
   type NoiseSource,
   observeDenoiser,
+  UniformSigma,
   observeDiscreteModel,
   perRow,
   type Prediction,

@@ -47,7 +47,6 @@
  */
 import { allFinite, ArgumentError, checkFiniteModelOutput, NonFiniteModelOutputError } from "@edmkit/core";
 import {
-  batchSize,
   type Denoiser,
   type DType,
   type NoiseSource,
@@ -58,6 +57,7 @@ import {
   type Tensor,
   tensor,
   allocate,
+  UniformSigma,
 } from "@edmkit/core";
 import { timeStepsFromSigmas, validateTimeSteps } from "./discretization.js";
 import { type Preset, type PresetName, resolvePreset, type Solver } from "./presets.js";
@@ -411,7 +411,6 @@ export async function runPlan(
   const dtype = options.dtype ?? latents.dtype;
   const n = latents.data.length,
     shape = latents.shape;
-  const B = batchSize(latents);
   // buffers, allocated once and only where the plan needs them
   let anySecond = false,
     anyScaled = false,
@@ -440,18 +439,15 @@ export async function runPlan(
   // dtype, or its input returned)
   const denoised2 = anySecond && arena !== null ? buf() : undefined;
   const modelIn = anyScaled ? buf() : undefined;
-  // sigma per row for `denoise` (made on the first call that needs it)
-  let rowSigma: Float64Array | null = null;
+  // the model calls with one sigma for every row
+  const uniform = new UniformSigma();
   const identity = plan.schedule.identity === true;
 
   let step = -1;
   const den = options.observer ? observeDenoiser(denoiser, options.observer, () => step) : denoiser;
   /** D(input; sigma) into `out`: the model's `denoiseUniform` where it has one, else `denoise`. */
-  const callModel = (input: Tensor, sigma: number, out: Tensor): Promise<Tensor> => {
-    if (den.denoiseUniform !== undefined) return den.denoiseUniform(input, sigma, out);
-    rowSigma ??= new Float64Array(B);
-    return den.denoise(input, rowSigma.fill(sigma), out);
-  };
+  const callModel = (input: Tensor, sigma: number, out: Tensor): Promise<Tensor> =>
+    uniform.denoise(den, input, sigma, out);
   // A large output's finiteness check is left to the step pass that reads it next (it checks
   // the output and the point the model was asked about as it reads them: no pass of its own);
   // `settle`, right after that pass, throws the error the immediate check would (same step,

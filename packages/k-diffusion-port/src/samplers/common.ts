@@ -14,7 +14,6 @@ import {
   SimdArena,
   checkFiniteModelOutput,
   NonFiniteModelOutputError,
-  batchSize,
   type Denoiser,
   type DType,
   type NoiseRequest,
@@ -30,6 +29,7 @@ import {
   TorchNoise,
   torchMath,
   type TorchMath,
+  UniformSigma,
 } from "@edmkit/core";
 import { fail } from "../validate.js";
 
@@ -75,18 +75,11 @@ export function checkX(fn: string, x: unknown): Tensor {
 }
 
 /**
- * The model-call check every sampler of this package makes (SamplerRun.denoise and the
- * DPM-Solver core): the output is a tensor of x's shape and dtype, and finite. A non-finite
- * output throws core's NonFiniteModelOutputError (the NaN rule, docs/reliability.md), naming
- * the sampler, the step and sigma; one caused by a non-finite x says so.
+ * The shape and dtype part of the model-call check every sampler of this package makes
+ * (RunMemory.check, for SamplerRun.denoise and the DPM-Solver core): the output is a tensor of
+ * x's shape and dtype. Its finiteness (the NaN rule, docs/reliability.md) is checked there, at
+ * once or by the next step kernel.
  */
-export function checkModelOutput(fn: string, step: number, sigma: number, d: Tensor, x: Tensor): Tensor {
-  checkModelShape(fn, step, d, x);
-  checkFiniteModelOutput(fn, step, sigma, d, x);
-  return d;
-}
-
-/** The shape and dtype part of `checkModelOutput`. */
 function checkModelShape(fn: string, step: number, d: Tensor, x: Tensor): void {
   if (
     !d ||
@@ -247,8 +240,8 @@ export class SamplerRun {
   readonly steps: number;
   /** The loop's current step (for observers). */
   step = 0;
-  /** sigma per row for `model.denoise` (made on the first call that needs it). */
-  private sigmaRow: Float64Array | null = null;
+  /** The model calls with one sigma for every row. */
+  private readonly uniform = new UniformSigma();
   private readonly callback?: StepCallback;
   private readonly observer?: SamplerObserver;
   /** Large tensors: the run's buffers, on one wasm memory of its own (else plain arrays). */
@@ -302,13 +295,7 @@ export class SamplerRun {
    */
   async denoise(x: Tensor, sigma: number, out: Tensor): Promise<Tensor> {
     this.settle();
-    const model = this.model;
-    let d: Tensor;
-    if (model.denoiseUniform !== undefined) d = await model.denoiseUniform(x, sigma, out);
-    else {
-      this.sigmaRow ??= new Float64Array(batchSize(x));
-      d = await model.denoise(x, this.sigmaRow.fill(sigma), out);
-    }
+    const d = await this.uniform.denoise(this.model, x, sigma, out);
     return this.memory.check(this.step, sigma, d, x, this.reporting);
   }
 

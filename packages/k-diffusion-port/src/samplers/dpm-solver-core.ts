@@ -11,7 +11,15 @@
  * Tensor updates go through fused kernels (../dpm-kernels.ts) that round each torch op of the
  * original's chain in float32.
  */
-import { axpy, batchSize, type Denoiser, libm, type Tensor, torchMath, type TorchMath } from "@edmkit/core";
+import {
+  axpy,
+  type Denoiser,
+  libm,
+  type Tensor,
+  torchMath,
+  type TorchMath,
+  UniformSigma,
+} from "@edmkit/core";
 import { epsStep, stageStep } from "../dpm-kernels.js";
 import { RunMemory } from "./common.js";
 
@@ -50,8 +58,8 @@ export class DpmSolverCore {
   private readonly u: Tensor;
   private readonly modelOut: Tensor;
   private readonly memory: RunMemory;
-  /** sigma per row for `model.denoise` (made on the first call that needs it). */
-  private sigmaRow: Float64Array | null = null;
+  /** The model calls with one sigma for every row. */
+  private readonly uniform = new UniformSigma();
   /** Number of model evaluations so far (the original's eps_callback / progress bar). */
   nfe = 0;
   /** The sampler's current step (attempt, for the adaptive one), for error messages. */
@@ -104,14 +112,8 @@ export class DpmSolverCore {
    * Checked (the finiteness: see RunMemory.check; `settle` after the pass that reads it).
    */
   private async denoise(x: Tensor, t: number): Promise<{ d: Tensor; sigma: number }> {
-    const sigma = this.sigma(t),
-      model = this.model;
-    let d: Tensor;
-    if (model.denoiseUniform !== undefined) d = await model.denoiseUniform(x, sigma, this.modelOut);
-    else {
-      this.sigmaRow ??= new Float64Array(batchSize(x));
-      d = await model.denoise(x, this.sigmaRow.fill(sigma), this.modelOut);
-    }
+    const sigma = this.sigma(t);
+    const d = await this.uniform.denoise(this.model, x, sigma, this.modelOut);
     this.nfe++;
     return { d: this.memory.check(this.step, sigma, d, x, this.reporting), sigma };
   }
