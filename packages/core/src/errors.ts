@@ -48,3 +48,29 @@ export function checkFiniteModelOutput(
   const where = input !== undefined && !allFinite(input.data) ? "x" : "model";
   throw new NonFiniteModelOutputError(sampler, step, sigma, where);
 }
+
+/** A model call whose finiteness check was left to a step kernel (SimdArena.deferFiniteCheck). */
+export interface DeferredModelCheck {
+  sampler: string;
+  step: number;
+  sigma: number;
+  /** The model's output and input. */
+  d: Tensor;
+  x: Tensor;
+}
+
+/**
+ * Ends the deferred check of the call `p` on its arena: the NaN rule's error when the kernel
+ * that read the output found NaN or infinity (blaming x when it held one too); the check made
+ * here when no kernel read the output.
+ */
+export function settleModelCheck(
+  arena: { settleFiniteCheck(): number | null | undefined },
+  p: DeferredModelCheck,
+): void {
+  const flags = arena.settleFiniteCheck();
+  if (flags === null || flags === undefined) checkFiniteModelOutput(p.sampler, p.step, p.sigma, p.d, p.x);
+  else if ((flags & 1) !== 0) {
+    throw new NonFiniteModelOutputError(p.sampler, p.step, p.sigma, (flags & 2) !== 0 ? "x" : "model");
+  }
+}

@@ -155,7 +155,13 @@ export {
   type ReplayStatus,
   type Tol,
 } from "./fixtures/replay.js";
-export { ArgumentError, checkFiniteModelOutput, NonFiniteModelOutputError } from "./errors.js";
+export {
+  ArgumentError,
+  checkFiniteModelOutput,
+  type DeferredModelCheck,
+  NonFiniteModelOutputError,
+  settleModelCheck,
+} from "./errors.js";
 export { MT19937, normalizeSeed, type Seed } from "./rng/mt19937.js";
 export {
   TorchGenerator,

@@ -45,7 +45,13 @@
  * `denoiseUniform` where it has one (no per-row sigma array). Arithmetic follows the dtype of
  * the work buffers (default: the latents' dtype) with core's kernel semantics.
  */
-import { allFinite, ArgumentError, checkFiniteModelOutput, NonFiniteModelOutputError } from "@edmkit/core";
+import {
+  allFinite,
+  ArgumentError,
+  checkFiniteModelOutput,
+  type DeferredModelCheck,
+  settleModelCheck,
+} from "@edmkit/core";
 import {
   type Denoiser,
   type DType,
@@ -453,15 +459,12 @@ export async function runPlan(
   // `settle`, right after that pass, throws the error the immediate check would (same step,
   // sigma and cause), before anything outside the sampler runs. Not with an observer, which
   // sees the output first.
-  let pending: { step: number; sigma: number; d: Tensor; x: Tensor } | null = null;
+  let pending: DeferredModelCheck | null = null;
   const settle = (): void => {
     const p = pending;
     if (p === null || arena === null) return;
     pending = null;
-    const flags = arena.settleFiniteCheck();
-    if (flags === null || flags === undefined) checkFiniteModelOutput(who, p.step, p.sigma, p.d, p.x);
-    else if ((flags & 1) !== 0)
-      throw new NonFiniteModelOutputError(who, p.step, p.sigma, (flags & 2) !== 0 ? "x" : "model");
+    settleModelCheck(arena, p);
   };
   // the model-call check of every EDM sampler (the NaN rule, docs/reliability.md)
   const checkOut = (out: Tensor, sigma: number, input: Tensor, into: Tensor): Tensor => {
@@ -481,7 +484,7 @@ export async function runPlan(
       D = into;
     }
     if (arena !== null && !options.observer && arena.deferFiniteCheck(D.data, input.data))
-      pending = { step, sigma, d: D, x: input };
+      pending = { sampler: who, step, sigma, d: D, x: input };
     else checkFiniteModelOutput(who, step, sigma, D, input);
     return D;
   };

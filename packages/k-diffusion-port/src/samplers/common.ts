@@ -13,7 +13,8 @@ import {
   allocate,
   SimdArena,
   checkFiniteModelOutput,
-  NonFiniteModelOutputError,
+  type DeferredModelCheck,
+  settleModelCheck,
   type Denoiser,
   type DType,
   type NoiseRequest,
@@ -164,7 +165,7 @@ const ARENA_SLOTS = 8;
  */
 export class RunMemory {
   /** The model call whose finiteness check a kernel makes (see `check`), if any. */
-  private pending: { step: number; sigma: number; d: Tensor; x: Tensor } | null = null;
+  private pending: DeferredModelCheck | null = null;
   private readonly arena: SimdArena | null;
 
   constructor(
@@ -191,7 +192,8 @@ export class RunMemory {
    */
   check(step: number, sigma: number, d: Tensor, x: Tensor, now: boolean): Tensor {
     checkModelShape(this.fn, step, d, x);
-    if (!now && this.arena?.deferFiniteCheck(d.data, x.data)) this.pending = { step, sigma, d, x };
+    if (!now && this.arena?.deferFiniteCheck(d.data, x.data))
+      this.pending = { sampler: this.fn, step, sigma, d, x };
     else checkFiniteModelOutput(this.fn, step, sigma, d, x);
     return d;
   }
@@ -205,11 +207,7 @@ export class RunMemory {
     const p = this.pending;
     if (p === null || this.arena === null) return;
     this.pending = null;
-    const flags = this.arena.settleFiniteCheck();
-    if (flags === null || flags === undefined) checkFiniteModelOutput(this.fn, p.step, p.sigma, p.d, p.x);
-    else if ((flags & 1) !== 0) {
-      throw new NonFiniteModelOutputError(this.fn, p.step, p.sigma, (flags & 2) !== 0 ? "x" : "model");
-    }
+    settleModelCheck(this.arena, p);
   }
 
   /**
